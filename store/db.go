@@ -1,0 +1,85 @@
+// Package store is popi-tui's database: one bbolt file holding users and
+// their signals, summary versions, cached generations, labels and annotator
+// sessions, plus the importers and exporters that move data in and out.
+//
+// It imports neither engine nor ui; both reach the file only through it.
+package store
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+)
+
+// Bucket names. The layout is described in ARCHITECTURE.md.
+var (
+	bucketMeta        = []byte("meta")          // schema version, settings, import journal
+	bucketUsers       = []byte("users")         // user id → User (JSON)
+	bucketSignals     = []byte("signals")       // user NUL id → index entry (seq, kind, split)
+	bucketBodies      = []byte("signal_bodies") // seq → Signal (binary), append-only
+	bucketSummaries   = []byte("summaries")     // user NUL version → Summary (JSON)
+	bucketGenerations = []byte("generations")   // generation id → Generation (JSON)
+	bucketGenCache    = []byte("gen_cache")     // generation key hash → generation id
+	bucketLabels      = []byte("labels")        // seq → Label (JSON), append-only
+	bucketSessions    = []byte("sessions")      // annotator → Session (JSON)
+
+	allBuckets = [][]byte{bucketMeta, bucketUsers, bucketSignals, bucketBodies, bucketSummaries,
+		bucketGenerations, bucketGenCache, bucketLabels, bucketSessions}
+
+	keySchema        = []byte("schema_version")
+	keyImportPending = []byte("import_pending")
+)
+
+// LockTimeout is how long Open waits for another process to let go of the file.
+const LockTimeout = 2 * time.Second
+
+// ErrInUse is returned by Open when another process holds the database.
+var ErrInUse = errors.New("in use by another popi-tui process")
+
+// DB is an open popi-tui database. Its methods are safe for concurrent use.
+type DB struct {
+	bolt *bolt.DB
+	path string
+	// Recovered describes interrupted imports that Open rolled back.
+	Recovered []string
+}
+
+// Open opens (creating if needed, with its directories) the database at
+// path, upgrades its schema and rolls back any import a crash interrupted.
+func Open(path string) (*DB, error) {
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("open database %s: %w", path, err)
+		}
+	}
+	b, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: LockTimeout, FreelistType: bolt.FreelistMapType})
+	switch {
+	case errors.Is(err, berrors.ErrTimeout):
+		return nil, fmt.Errorf("%s is %w", path, ErrInUse)
+	case errors.Is(err, berrors.ErrInvalid), errors.Is(err, berrors.ErrVersionMismatch), errors.Is(err, berrors.ErrChecksum):
+		return nil, fmt.Errorf("open database %s: not a popi-tui database (%v)", path, err)
+	case err != nil:
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	db := &DB{bolt: b, path: path}
+	if err := db.migrate(); err != nil {
+		b.Close()
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	if err := db.recoverImport(); err != nil {
+		b.Close()
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	return db, nil
+}
+
+// Path is the file the database lives in.
+func (db *DB) Path() string { return db.path }
+
+// Close releases the file.
+func (db *DB) Close() error { return db.bolt.Close() }

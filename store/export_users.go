@@ -1,0 +1,67 @@
+package store
+
+import (
+	"bufio"
+	"io"
+)
+
+// Users export formats.
+const UsersPopi = "popi" // popi JSONL (DESIGN §3.1), whatever format the users came in
+
+// ExportUsers writes every signal of every user as popi JSONL records, so a
+// database (or an AlignX file imported into one) can be moved, diffed or
+// re-imported: each record carries its id, so importing the output into a
+// database that already holds it adds nothing. It returns the number of
+// records written.
+func (db *DB) ExportUsers(w io.Writer) (int, error) {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	n := 0
+	var line []byte
+	err := db.EachSignal(func(s Signal) error {
+		line = appendPopiRecord(line[:0], &s)
+		n++
+		_, err := bw.Write(line)
+		return err
+	})
+	if err != nil {
+		return n, err
+	}
+	return n, bw.Flush()
+}
+
+// appendPopiRecord writes one signal as one popi JSONL line. Strings are
+// written as stored and meta as imported (compacted), so the line parses
+// back to the same signal.
+func appendPopiRecord(dst []byte, s *Signal) []byte {
+	field := func(name, v string) {
+		dst = append(dst, ',')
+		dst = appendJSONString(dst, name)
+		dst = append(dst, ':')
+		dst = appendJSONString(dst, v)
+	}
+	dst = append(dst, `{"user":`...)
+	dst = appendJSONString(dst, s.User)
+	field("kind", s.Kind.String())
+	field("id", s.ID)
+	switch s.Kind {
+	case KindPair:
+		field("split", s.Split.String())
+		field("prompt", s.Prompt)
+		field("chosen", s.Chosen)
+		field("rejected", s.Rejected)
+	case KindTask:
+		field("prompt", s.Prompt)
+	case KindText:
+		field("text", s.Text)
+		if s.Source != "" {
+			field("source", s.Source)
+		}
+	default:
+		field("text", s.Text)
+	}
+	if len(s.Meta) > 0 {
+		dst = append(dst, `,"meta":`...)
+		dst = append(dst, s.Meta...)
+	}
+	return append(dst, '}', '\n')
+}

@@ -1,0 +1,270 @@
+package store
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Label kinds. Labels are append-only: taking a decision back adds a
+// retraction, and adding a rationale adds a decision that amends the
+// earlier one. The newest record of an item is its current state.
+const (
+	LabelDecision   = "decision"
+	LabelRetraction = "retraction"
+)
+
+// Verdicts other than a pane letter ("a", "b", …: that pane is best).
+const (
+	VerdictTie     = "tie"
+	VerdictBothBad = "both_bad"
+	VerdictSkip    = "skip"
+)
+
+// MaxCandidates is the most panes one item compares.
+const MaxCandidates = 4
+
+// PaneLetter names the i-th pane shown (0 → "a").
+func PaneLetter(i int) string { return string(rune('a' + i)) }
+
+// Candidate is one answer shown for judging.
+type Candidate struct {
+	Pane         string `json:"pane"` // the letter it was shown under
+	Slot         int    `json:"slot"` // its place in the comparison as configured, before shuffling
+	Backend      string `json:"backend"`
+	Model        string `json:"model"`
+	Condition    string `json:"condition"`
+	GenerationID string `json:"generation_id"`
+	// Replay is "chosen" or "rejected" for a response replayed from a
+	// held-out pair, so labels can be checked against the dataset's choice.
+	Replay string `json:"replay,omitempty"`
+}
+
+// Label is one record of a person's judgement of one item: a user and a
+// prompt, with 2–4 candidate answers.
+type Label struct {
+	ID       string `json:"id"`
+	Kind     string `json:"kind"`               // LabelDecision or LabelRetraction
+	Retracts string `json:"retracts,omitempty"` // a retraction: the decision taken back
+	Amends   string `json:"amends,omitempty"`   // a decision that replaces an earlier one (a rationale added)
+
+	User           string `json:"user"`
+	PromptID       string `json:"prompt_id"`
+	Prompt         string `json:"prompt"`
+	SummaryID      string `json:"summary_id,omitempty"`
+	SummaryVersion int    `json:"summary_version,omitempty"`
+	SummaryHash    string `json:"summary_hash,omitempty"` // TextHash of the summary text
+	// Candidates are in the order shown: Candidates[0] is pane "a".
+	Candidates []Candidate `json:"candidates,omitempty"`
+	Verdict    string      `json:"verdict,omitempty"`
+	Ranking    []string    `json:"ranking,omitempty"` // panes, best first, when ranked
+	Rationale  string      `json:"rationale,omitempty"`
+	Annotator  string      `json:"annotator"`
+	ShownAt    time.Time   `json:"shown_at"`
+	DecidedAt  time.Time   `json:"decided_at"`
+	AppVersion string      `json:"app_version,omitempty"`
+}
+
+// ItemKey identifies what a label judges, per annotator: the newest label
+// with a given key is that annotator's current decision on the item.
+func (l Label) ItemKey() string {
+	return l.Annotator + "\x00" + l.User + "\x00" + l.PromptID
+}
+
+// Retraction returns the record that takes l back.
+func (l Label) Retraction(at time.Time, appVersion string) Label {
+	return Label{Kind: LabelRetraction, Retracts: l.ID, User: l.User, PromptID: l.PromptID, Prompt: l.Prompt,
+		Annotator: l.Annotator, ShownAt: l.ShownAt, DecidedAt: at, AppVersion: appVersion}
+}
+
+// Pane returns the candidate shown under a letter.
+func (l Label) Pane(letter string) (Candidate, bool) {
+	for _, c := range l.Candidates {
+		if c.Pane == letter {
+			return c, true
+		}
+	}
+	return Candidate{}, false
+}
+
+func (l *Label) validate() error {
+	switch {
+	case strings.TrimSpace(l.Annotator) == "":
+		return fmt.Errorf("no annotator")
+	case l.User == "" || l.PromptID == "":
+		return fmt.Errorf("no user or prompt")
+	}
+	if l.Kind == LabelRetraction {
+		if l.Retracts == "" {
+			return fmt.Errorf("a retraction must name the decision it takes back")
+		}
+		return nil
+	}
+	if l.Kind != LabelDecision {
+		return fmt.Errorf("unknown label kind %q", l.Kind)
+	}
+	if n := len(l.Candidates); n < 2 || n > MaxCandidates {
+		return fmt.Errorf("%d candidates (want 2 to %d)", n, MaxCandidates)
+	}
+	for i, c := range l.Candidates {
+		if c.Pane != PaneLetter(i) {
+			return fmt.Errorf("candidate %d is shown as pane %q (want %q)", i, c.Pane, PaneLetter(i))
+		}
+	}
+	switch l.Verdict {
+	case VerdictTie, VerdictBothBad, VerdictSkip:
+	case "":
+		if len(l.Ranking) != len(l.Candidates) {
+			return fmt.Errorf("no verdict, and the ranking does not rank every pane")
+		}
+		seen := map[string]bool{}
+		for _, p := range l.Ranking {
+			if _, ok := l.Pane(p); !ok || seen[p] {
+				return fmt.Errorf("ranking %v is not an order of the panes", l.Ranking)
+			}
+			seen[p] = true
+		}
+	default:
+		if _, ok := l.Pane(l.Verdict); !ok {
+			return fmt.Errorf("verdict %q names no pane", l.Verdict)
+		}
+	}
+	return nil
+}
+
+// AddLabel appends a label (a decision or a retraction), and the
+// annotator's session state when given, in one transaction that is on disk
+// (fsync'd) when AddLabel returns. It returns l with ID set.
+func (db *DB) AddLabel(l Label, session *Session) (Label, error) {
+	if err := l.validate(); err != nil {
+		return Label{}, fmt.Errorf("add label: %w", err)
+	}
+	if l.DecidedAt.IsZero() {
+		l.DecidedAt = time.Now().UTC()
+	}
+	if l.ID == "" {
+		l.ID = newID(l.DecidedAt)
+	}
+	v, err := json.Marshal(l)
+	if err != nil {
+		return Label{}, fmt.Errorf("add label: %w", err)
+	}
+	err = db.bolt.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketLabels)
+		seq, err := b.NextSequence()
+		if err != nil {
+			return err
+		}
+		if err := b.Put(seqKey(seq), v); err != nil {
+			return err
+		}
+		if session != nil {
+			return putSession(tx, *session)
+		}
+		return nil
+	})
+	if err != nil {
+		return Label{}, fmt.Errorf("add label: %w", err)
+	}
+	return l, nil
+}
+
+// EachLabel calls fn for every label record as stored, oldest first.
+func (db *DB) EachLabel(fn func(Label) error) error {
+	return db.bolt.View(func(tx *bolt.Tx) error { return eachLabel(tx, fn) })
+}
+
+func eachLabel(tx *bolt.Tx, fn func(Label) error) error {
+	return tx.Bucket(bucketLabels).ForEach(func(k, v []byte) error {
+		var l Label
+		if err := json.Unmarshal(v, &l); err != nil {
+			return fmt.Errorf("label %d: %w", decodeSeqKey(k), err)
+		}
+		return fn(l)
+	})
+}
+
+// CurrentLabels calls fn for every current decision, oldest first: for
+// each annotator and item, the newest record, unless that is a retraction.
+func (db *DB) CurrentLabels(fn func(Label) error) error {
+	return db.bolt.View(func(tx *bolt.Tx) error { return currentLabels(tx, fn) })
+}
+
+func currentLabels(tx *bolt.Tx, fn func(Label) error) error {
+	// Two passes over one snapshot: memory holds one entry per item, not
+	// the labels.
+	latest, err := latestPerItem(tx)
+	if err != nil {
+		return err
+	}
+	return eachLabel(tx, func(l Label) error {
+		if cur := latest[l.ItemKey()]; cur.id == l.ID && cur.decision {
+			return fn(l)
+		}
+		return nil
+	})
+}
+
+type itemState struct {
+	id       string // of the item's newest label
+	decision bool   // false: the newest is a retraction
+}
+
+// latestPerItem maps each item (per annotator) to its newest label.
+func latestPerItem(tx *bolt.Tx) (map[string]itemState, error) {
+	latest := map[string]itemState{}
+	err := eachLabel(tx, func(l Label) error {
+		latest[l.ItemKey()] = itemState{id: l.ID, decision: l.Kind == LabelDecision}
+		return nil
+	})
+	return latest, err
+}
+
+// Session is where an annotator is in their labeling queue, so that
+// reopening popi-tui with the same name resumes there.
+type Session struct {
+	Annotator string    `json:"annotator"`
+	Compare   string    `json:"compare,omitempty"` // what is being compared (--compare)
+	Position  int       `json:"position"`          // items done in the queue
+	LastItem  string    `json:"last_item,omitempty"`
+	Seed      int64     `json:"seed,omitempty"` // for the pane order
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+func putSession(tx *bolt.Tx, s Session) error {
+	if strings.TrimSpace(s.Annotator) == "" {
+		return fmt.Errorf("session without an annotator")
+	}
+	if s.UpdatedAt.IsZero() {
+		s.UpdatedAt = time.Now().UTC()
+	}
+	v, err := json.Marshal(s)
+	if err != nil {
+		return err
+	}
+	return tx.Bucket(bucketSessions).Put([]byte(s.Annotator), v)
+}
+
+// PutSession saves an annotator's session state.
+func (db *DB) PutSession(s Session) error {
+	if err := db.bolt.Update(func(tx *bolt.Tx) error { return putSession(tx, s) }); err != nil {
+		return fmt.Errorf("save session of %q: %w", s.Annotator, err)
+	}
+	return nil
+}
+
+// Session returns an annotator's saved session; ok is false for a new one.
+func (db *DB) Session(annotator string) (s Session, ok bool, err error) {
+	err = db.bolt.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketSessions).Get([]byte(annotator))
+		if v == nil {
+			return nil
+		}
+		ok = true
+		return json.Unmarshal(v, &s)
+	})
+	return s, ok, err
+}

@@ -1,0 +1,55 @@
+package store
+
+import (
+	"fmt"
+	"strconv"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// migrations[i] upgrades a database from schema i+1 to i+2, inside the same
+// transaction that records the new version, so an upgrade is all or nothing.
+// Append to it when the layout changes; never edit one that has shipped.
+var migrations []func(tx *bolt.Tx) error
+
+// SchemaVersion is the layout this build reads and writes: schema 1 plus one
+// per migration.
+func SchemaVersion() int { return len(migrations) + 1 }
+
+// migrate creates the buckets of a new database and brings an old one up to
+// SchemaVersion.
+func (db *DB) migrate() error {
+	return db.bolt.Update(func(tx *bolt.Tx) error {
+		meta, err := tx.CreateBucketIfNotExists(bucketMeta)
+		if err != nil {
+			return err
+		}
+		version := 0
+		if v := meta.Get(keySchema); v != nil {
+			if version, err = strconv.Atoi(string(v)); err != nil {
+				return fmt.Errorf("schema version %q is not a number", v)
+			}
+		}
+		target := SchemaVersion()
+		switch {
+		case version > target:
+			return fmt.Errorf("written by a newer popi-tui (schema %d; this build knows %d)", version, target)
+		case version == target:
+			return nil
+		case version == 0: // new file
+			version = target
+		default:
+			for ; version < target; version++ {
+				if err := migrations[version-1](tx); err != nil {
+					return fmt.Errorf("upgrade schema %d to %d: %w", version, version+1, err)
+				}
+			}
+		}
+		for _, name := range allBuckets {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return err
+			}
+		}
+		return meta.Put(keySchema, []byte(strconv.Itoa(version)))
+	})
+}

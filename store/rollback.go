@@ -1,0 +1,114 @@
+package store
+
+import (
+	"encoding/json"
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// rollbackBatch bounds one rollback transaction, for the same reason
+// imports are batched: memory must not grow with the size of the file.
+const rollbackBatch = 8192
+
+// rollbackImport removes every record an unfinished import added, batch by
+// batch from its first record on. Each batch removes bodies, index entries
+// and user counts together, so a crash in the middle leaves a state the
+// next attempt (at the next Open) continues from. The last batch deletes
+// the journal entry.
+func (db *DB) rollbackImport(p pendingImport) error {
+	for done := false; !done; {
+		err := db.bolt.Update(func(tx *bolt.Tx) error {
+			bodies, idx, users := tx.Bucket(bucketBodies), tx.Bucket(bucketSignals), tx.Bucket(bucketUsers)
+			cache := map[string]*User{}
+			var keys [][]byte
+			c := bodies.Cursor()
+			for k, v := c.Seek(seqKey(p.StartSeq)); k != nil && len(keys) < rollbackBatch; k, v = c.Next() {
+				seq := decodeSeqKey(k)
+				s, err := decodeSignal(v, seq)
+				if err != nil {
+					return err
+				}
+				key := signalKey(s.User, s.ID)
+				if got, _, _, ok := decodeIndexEntry(idx.Get(key)); ok && got == seq {
+					if err := idx.Delete(key); err != nil {
+						return err
+					}
+				}
+				u, ok := cache[s.User]
+				if !ok {
+					u = &User{}
+					if v := users.Get([]byte(s.User)); v != nil {
+						if err := json.Unmarshal(v, u); err != nil {
+							return fmt.Errorf("user %q: %w", s.User, err)
+						}
+					}
+					cache[s.User] = u
+				}
+				u.Counts.add(s.Kind, s.Split, -1)
+				keys = append(keys, k)
+			}
+			for _, k := range keys {
+				if err := bodies.Delete(k); err != nil {
+					return err
+				}
+			}
+			for id, u := range cache {
+				if u.ID == "" {
+					continue // already gone
+				}
+				if u.FirstSeq >= p.StartSeq { // created by this import
+					if err := users.Delete([]byte(id)); err != nil {
+						return err
+					}
+					continue
+				}
+				v, err := json.Marshal(u)
+				if err != nil {
+					return err
+				}
+				if err := users.Put([]byte(id), v); err != nil {
+					return err
+				}
+			}
+			if len(keys) < rollbackBatch {
+				done = true
+				if err := bodies.SetSequence(p.StartSeq - 1); err != nil {
+					return err
+				}
+				return tx.Bucket(bucketMeta).Delete(keyImportPending)
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("roll back import of %s: %w", p.File, err)
+		}
+	}
+	return nil
+}
+
+// recoverImport rolls back an import that a crash or kill interrupted, so
+// that its file is wholly out of the database.
+func (db *DB) recoverImport() error {
+	var p *pendingImport
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketMeta).Get(keyImportPending)
+		if v == nil {
+			return nil
+		}
+		p = new(pendingImport)
+		return json.Unmarshal(v, p)
+	})
+	if err != nil {
+		return fmt.Errorf("read import journal: %w", err)
+	}
+	if p == nil {
+		return nil
+	}
+	if err := db.rollbackImport(*p); err != nil {
+		return err
+	}
+	db.Recovered = append(db.Recovered, fmt.Sprintf("rolled back the interrupted import of %s (started %s): none of it is in the database",
+		p.File, p.Started.Local().Format("2006-01-02 15:04:05")))
+	return nil
+}

@@ -1,0 +1,154 @@
+package store
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Summary sources that are not a model.
+const (
+	SourceHuman     = "human"     // written or edited by a person
+	SourceHeuristic = "heuristic" // the offline engine's feature-contrast baseline
+)
+
+// Summary is one version of a user's preference summary. Versions are
+// never changed or removed; the latest is the current one, and making an
+// older one current again adds a new version with its text.
+type Summary struct {
+	ID      string `json:"id"` // unique across databases (kept by merges)
+	User    string `json:"user"`
+	Version int    `json:"version"` // 1, 2, … within the user
+	Text    string `json:"text"`
+	// Source is the backend/model that wrote it, SourceHuman or SourceHeuristic.
+	Source  string `json:"source"`
+	Backend string `json:"backend,omitempty"`
+	Model   string `json:"model,omitempty"`
+	Parent  int    `json:"parent,omitempty"` // the version this one was edited from or replaces
+	// TemplateVersion is the version of the summarizer prompt template.
+	TemplateVersion int `json:"template_version,omitempty"`
+	// Input is exactly what the summarizer was sent, for model summaries.
+	Input            string `json:"input,omitempty"`
+	PromptTokens     int    `json:"prompt_tokens,omitempty"`
+	CompletionTokens int    `json:"completion_tokens,omitempty"`
+	// HistoryTokens and SummaryTokens measure the context a summary saves:
+	// the raw history it replaces, and itself.
+	HistoryTokens   int       `json:"history_tokens,omitempty"`
+	SummaryTokens   int       `json:"summary_tokens,omitempty"`
+	TokensEstimated bool      `json:"tokens_estimated,omitempty"` // counts are estimates, not a tokenizer's
+	HistoryCut      bool      `json:"history_cut,omitempty"`      // the history was cut to a token budget
+	CreatedAt       time.Time `json:"created_at"`
+}
+
+// IsModel reports whether a language model wrote the summary.
+func (s Summary) IsModel() bool { return s.Source != SourceHuman && s.Source != SourceHeuristic }
+
+func summaryKey(user string, version int) []byte {
+	return binary.BigEndian.AppendUint32(userPrefix(user), uint32(version))
+}
+
+// AddSummary stores s as the user's newest version and returns it with
+// its ID, Version and CreatedAt set. It is committed to disk on return.
+func (db *DB) AddSummary(s Summary) (Summary, error) {
+	if why := validID(s.User); why != "" {
+		return Summary{}, fmt.Errorf("add summary: user %s", why)
+	}
+	if strings.TrimSpace(s.Text) == "" {
+		return Summary{}, fmt.Errorf("add summary for %q: the text is empty", s.User)
+	}
+	if s.Source == "" {
+		return Summary{}, fmt.Errorf("add summary for %q: no source", s.User)
+	}
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		if tx.Bucket(bucketUsers).Get([]byte(s.User)) == nil {
+			return fmt.Errorf("user %q: %w", s.User, ErrNotFound)
+		}
+		b := tx.Bucket(bucketSummaries)
+		s.Version = 1
+		if last, ok := lastSummary(b, s.User); ok {
+			s.Version = last.Version + 1
+		}
+		if s.Parent >= s.Version {
+			return fmt.Errorf("parent version %d does not exist yet", s.Parent)
+		}
+		if s.CreatedAt.IsZero() {
+			s.CreatedAt = time.Now().UTC()
+		}
+		if s.ID == "" {
+			s.ID = newID(s.CreatedAt)
+		}
+		v, err := json.Marshal(s)
+		if err != nil {
+			return err
+		}
+		return b.Put(summaryKey(s.User, s.Version), v)
+	})
+	if err != nil {
+		return Summary{}, fmt.Errorf("add summary for %q: %w", s.User, err)
+	}
+	return s, nil
+}
+
+func lastSummary(b *bolt.Bucket, user string) (Summary, bool) {
+	prefix := userPrefix(user)
+	c := b.Cursor()
+	// Seek past the user's last possible key, then step back.
+	k, v := c.Seek(append(append([]byte{}, prefix...), 0xff, 0xff, 0xff, 0xff, 0xff))
+	if k == nil {
+		k, v = c.Last()
+	} else {
+		k, v = c.Prev()
+	}
+	var s Summary
+	if k == nil || !bytes.HasPrefix(k, prefix) || json.Unmarshal(v, &s) != nil {
+		return Summary{}, false
+	}
+	return s, true
+}
+
+// CurrentSummary returns the user's newest summary version; ok is false
+// when the user has none.
+func (db *DB) CurrentSummary(user string) (s Summary, ok bool, err error) {
+	err = db.bolt.View(func(tx *bolt.Tx) error {
+		s, ok = lastSummary(tx.Bucket(bucketSummaries), user)
+		return nil
+	})
+	return s, ok, err
+}
+
+// Summaries returns every version of a user's summary, oldest first.
+func (db *DB) Summaries(user string) ([]Summary, error) {
+	var out []Summary
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		prefix := userPrefix(user)
+		c := tx.Bucket(bucketSummaries).Cursor()
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+			var s Summary
+			if err := json.Unmarshal(v, &s); err != nil {
+				return fmt.Errorf("summary %q: %w", k, err)
+			}
+			out = append(out, s)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// EachSummary calls fn for every summary version of every user, user by
+// user, oldest version first.
+func (db *DB) EachSummary(fn func(Summary) error) error {
+	return db.bolt.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketSummaries).ForEach(func(k, v []byte) error {
+			var s Summary
+			if err := json.Unmarshal(v, &s); err != nil {
+				return fmt.Errorf("summary %q: %w", k, err)
+			}
+			return fn(s)
+		})
+	})
+}
