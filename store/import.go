@@ -38,6 +38,19 @@ const MaxReportedErrors = 20
 // ErrRejected marks an import that found bad records and so added nothing.
 var ErrRejected = errors.New("rejected")
 
+// RejectedError is the error of an import that found bad records; it
+// matches ErrRejected.
+type RejectedError struct {
+	File       string
+	BadRecords int
+}
+
+func (e *RejectedError) Error() string {
+	return fmt.Sprintf("%s: %d bad record(s); nothing from this file was imported", e.File, e.BadRecords)
+}
+
+func (e *RejectedError) Is(target error) bool { return target == ErrRejected }
+
 // ImportOptions tune one import.
 type ImportOptions struct {
 	Format Format
@@ -156,7 +169,7 @@ func (db *DB) Import(ctx context.Context, name string, r io.Reader, opt ImportOp
 			}
 		}
 		if errors.Is(failure, ErrRejected) {
-			return rep, fmt.Errorf("%s: %d bad record(s); nothing from this file was imported: %w", name, w.badCount, ErrRejected)
+			return rep, &RejectedError{File: name, BadRecords: w.badCount}
 		}
 		return rep, fmt.Errorf("import %s: %w; nothing from this file was imported", name, failure)
 	}
@@ -242,24 +255,21 @@ func parseRecord(f Format, data []byte) (parsedUser, error) {
 }
 
 // sniffFormat decides --format auto from the first record: popi records
-// say their kind; AlignX records carry a pair and the AlignX fields. Anything
-// else is read as popi, whose messages then say what is missing.
+// say their kind; AlignX records have no kind but a pair's fields or the
+// AlignX ones. Anything else is read as popi, whose messages then say what
+// is missing.
 func sniffFormat(data []byte) Format {
-	var hasKind, hasPair, hasAlignX bool
-	var n int
+	var hasKind, looksAlignX bool
 	scanObjectMembers(data, func(key string, _ jsonValue) error {
 		switch key {
 		case "kind":
 			hasKind = true
-		case "chosen", "rejected":
-			n++
-			hasPair = n == 2
-		case axHistory, axUGC, axDemographic, axPersona:
-			hasAlignX = true
+		case "prompt", "chosen", "rejected", axHistory, axUGC, axDemographic, axPersona:
+			looksAlignX = true
 		}
 		return nil
 	})
-	if !hasKind && (hasAlignX || hasPair) {
+	if !hasKind && looksAlignX {
 		return FormatAlignX
 	}
 	return FormatPopi

@@ -24,7 +24,7 @@ type jsonSyntaxError struct {
 	off int
 }
 
-func (e *jsonSyntaxError) Error() string { return "invalid JSON: " + e.msg }
+func (e *jsonSyntaxError) Error() string { return e.msg }
 
 // jsonValue is one value of an object or array.
 type jsonValue struct {
@@ -39,7 +39,14 @@ type jsonScanner struct {
 	buf  []byte // scratch for strings with escapes
 }
 
+// fail reports malformed JSON at the current position.
 func (s *jsonScanner) fail(format string, args ...any) error {
+	return &jsonSyntaxError{msg: "invalid JSON: " + fmt.Sprintf(format, args...), off: s.pos}
+}
+
+// reject reports well-formed JSON that is still not a record: a duplicate
+// field, or something other than an object.
+func (s *jsonScanner) reject(format string, args ...any) error {
 	return &jsonSyntaxError{msg: fmt.Sprintf(format, args...), off: s.pos}
 }
 
@@ -71,7 +78,7 @@ func scanObjectMembers(data []byte, fn func(key string, v jsonValue) error) erro
 		if s.pos >= len(data) {
 			return s.fail("empty record")
 		}
-		return s.fail("a record must be a JSON object")
+		return s.reject("a record must be a JSON object")
 	}
 	if err := s.object(1, fn); err != nil {
 		return err
@@ -132,7 +139,7 @@ func (s *jsonScanner) object(depth int, fn func(key string, v jsonValue) error) 
 			for _, k := range seen {
 				if k == key {
 					s.pos = keyStart
-					return s.fail("duplicate field %q", key)
+					return s.reject("duplicate field %q", key)
 				}
 			}
 			seen = append(seen, key)

@@ -1,0 +1,54 @@
+// Command popi-tui is a terminal workbench for POPI-style personalization
+// of language models: it loads user histories, gets preference summaries
+// from a summarizer model, lets a person read and edit them, compares
+// generators' answers and records blind preference labels for training.
+//
+// main only wires the process to the command line in ui/cli.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+
+	"github.com/charmbracelet/x/term"
+
+	"github.com/popi-tui/popi-tui/ui/cli"
+)
+
+// version is set at build time with -ldflags "-X main.version=…"; otherwise
+// it comes from the module build information.
+var version = ""
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := cli.Run(ctx, os.Args[1:], cli.Env{
+		Stdin:            os.Stdin,
+		Stdout:           os.Stdout,
+		Stderr:           os.Stderr,
+		Getenv:           os.Getenv,
+		Version:          appVersion(),
+		StderrIsTerminal: term.IsTerminal(os.Stderr.Fd()),
+	})
+	stop()
+	os.Exit(code)
+}
+
+func appVersion() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+				return "devel-" + s.Value[:12]
+			}
+		}
+	}
+	return "devel"
+}

@@ -1,0 +1,233 @@
+// Package cli is popi-tui's command line: it parses arguments, runs the
+// subcommands (import, export, stats, demo) against store and engine, and
+// prints their results. main wires it to the process; tests run it in
+// process.
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+)
+
+// Exit statuses (DESIGN §5).
+const (
+	ExitOK          = 0
+	ExitFailure     = 1
+	ExitUsage       = 2
+	ExitInterrupted = 130 // stopped by Ctrl-C (SIGINT) or SIGTERM
+)
+
+// Env is the process the command line runs in.
+type Env struct {
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+	Getenv         func(string) string
+	Version        string
+	// StderrIsTerminal turns on progress bars (else progress is printed as
+	// plain lines).
+	StderrIsTerminal bool
+}
+
+// globals are the flags every command accepts, before or after its name.
+type globals struct {
+	db, config, theme, annotator string
+}
+
+func (g *globals) register(fs *flag.FlagSet) {
+	fs.StringVar(&g.db, "db", g.db, "database `path` (default $XDG_DATA_HOME/popi-tui/popi.db)")
+	fs.StringVar(&g.config, "config", g.config, "configuration `file` (default $XDG_CONFIG_HOME/popi-tui/config.toml)")
+	fs.StringVar(&g.theme, "theme", g.theme, "colour theme: dark, light or high-contrast (default: follows the terminal)")
+	fs.StringVar(&g.annotator, "annotator", g.annotator, "`name` recorded on every label (default: your login name)")
+}
+
+// command is one subcommand.
+type command struct {
+	name, args, summary string
+	// flags registers the command's own flags; run gets the positional
+	// arguments left after parsing.
+	flags func(fs *flag.FlagSet)
+	run   func(ctx context.Context, c *runContext, args []string) error
+	help  string // shown by popi-tui CMD --help, after the flags
+}
+
+// runContext is what a running command can reach.
+type runContext struct {
+	Env
+	globals
+}
+
+func (c *runContext) printf(format string, args ...any) { fmt.Fprintf(c.Stdout, format, args...) }
+func (c *runContext) eprintf(format string, args ...any) {
+	fmt.Fprintf(c.Stderr, format, args...)
+}
+
+// errAlreadyReported fails a command whose failure has been printed.
+var errAlreadyReported = errors.New("failed")
+
+// usageError is a mistake in the command line: exit status 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error {
+	return &usageError{msg: fmt.Sprintf(format, args...)}
+}
+
+func commands() []*command {
+	cmds := []*command{importCommand(), exportCommand(), statsCommand(), demoCommand()}
+	sort.Slice(cmds, func(i, j int) bool { return cmds[i].name < cmds[j].name })
+	return cmds
+}
+
+// Run runs popi-tui with args (without the program name) and returns the
+// exit status. ctx is cancelled on Ctrl-C.
+func Run(ctx context.Context, args []string, env Env) int {
+	if env.Getenv == nil {
+		env.Getenv = os.Getenv
+	}
+	c := &runContext{Env: env}
+	root := newFlagSet("popi-tui")
+	c.globals.register(root)
+	version := root.Bool("version", false, "print the version and exit")
+	positional, err := parseInterspersed(root, args, true)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		c.printf("%s", mainUsage(root))
+		return ExitOK
+	case err != nil:
+		return c.usageFailure("popi-tui", err)
+	case *version:
+		c.printf("popi-tui %s\n", env.Version)
+		return ExitOK
+	case len(positional) == 0:
+		c.eprintf("%s", mainUsage(root))
+		return ExitUsage
+	}
+	name, rest := positional[0], positional[1:]
+	var cmd *command
+	for _, cm := range commands() {
+		if cm.name == name {
+			cmd = cm
+		}
+	}
+	if cmd == nil {
+		return c.usageFailure("popi-tui", fmt.Errorf("unknown command %q (commands: %s)", name, commandNames()))
+	}
+	fs := newFlagSet("popi-tui " + cmd.name)
+	c.globals.register(fs)
+	if cmd.flags != nil {
+		cmd.flags(fs)
+	}
+	positional, err = parseInterspersed(fs, rest, false)
+	if errors.Is(err, flag.ErrHelp) {
+		c.printf("%s", commandUsage(cmd, fs))
+		return ExitOK
+	}
+	if err != nil {
+		return c.usageFailure("popi-tui "+cmd.name, err)
+	}
+	err = cmd.run(ctx, c, positional)
+	var ue *usageError
+	switch {
+	case err == nil:
+		return ExitOK
+	case errors.As(err, &ue):
+		return c.usageFailure("popi-tui "+cmd.name, err)
+	case ctx.Err() != nil:
+		c.eprintf("popi-tui: %v\n", err)
+		return ExitInterrupted
+	case errors.Is(err, errAlreadyReported):
+		return ExitFailure
+	default:
+		c.eprintf("popi-tui: %v\n", err)
+		return ExitFailure
+	}
+}
+
+func (c *runContext) usageFailure(prog string, err error) int {
+	c.eprintf("%s: %v\nRun '%s --help' for usage.\n", prog, err, prog)
+	return ExitUsage
+}
+
+func commandNames() string {
+	var names []string
+	for _, c := range commands() {
+		names = append(names, c.name)
+	}
+	return strings.Join(names, ", ")
+}
+
+func newFlagSet(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard) // errors are reported by Run, help by the usage texts
+	fs.Usage = func() {}
+	return fs
+}
+
+// parseInterspersed parses flags wherever they are among the arguments,
+// so that `popi-tui import --db X F` and `popi-tui import F --db X` both
+// work. "--" ends the flags. With stopAtFirst, parsing stops at the first
+// positional argument (the command name), leaving the rest to the command.
+func parseInterspersed(fs *flag.FlagSet, args []string, stopAtFirst bool) ([]string, error) {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return positional, nil
+		}
+		if consumed := len(args) - len(rest); consumed > 0 && args[consumed-1] == "--" {
+			return append(positional, rest...), nil
+		}
+		if stopAtFirst {
+			return append(positional, rest...), nil
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
+	}
+}
+
+func mainUsage(fs *flag.FlagSet) string {
+	var b strings.Builder
+	b.WriteString(`popi-tui — a workbench for POPI-style personalization of language models.
+
+Usage:
+  popi-tui [global flags] COMMAND [flags] [arguments]
+
+Commands:
+`)
+	for _, c := range commands() {
+		fmt.Fprintf(&b, "  %-8s %s\n", c.name, c.summary)
+	}
+	b.WriteString("\nGlobal flags (accepted before or after the command):\n")
+	b.WriteString(flagDefaults(fs))
+	b.WriteString("\nRun 'popi-tui COMMAND --help' for a command's flags.\n")
+	return b.String()
+}
+
+func commandUsage(c *command, fs *flag.FlagSet) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Usage: popi-tui %s [flags] %s\n\n%s\n", c.name, c.args, c.summary)
+	if c.help != "" {
+		fmt.Fprintf(&b, "\n%s\n", strings.TrimSpace(c.help))
+	}
+	b.WriteString("\nFlags:\n")
+	b.WriteString(flagDefaults(fs))
+	return b.String()
+}
+
+func flagDefaults(fs *flag.FlagSet) string {
+	var b strings.Builder
+	fs.SetOutput(&b)
+	fs.PrintDefaults()
+	fs.SetOutput(io.Discard)
+	return b.String()
+}

@@ -1,0 +1,77 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/popi-tui/popi-tui/store"
+)
+
+func demoCommand() *command {
+	return &command{
+		name:    "demo",
+		summary: "load popi-tui's built-in demo users (no model server needed)",
+		help: `
+With --db PATH the demo database is created and filled if PATH is new, and
+reused as it is otherwise, so a session can be resumed. Without --db a fresh
+temporary database is used and removed afterwards.`,
+		run: func(ctx context.Context, c *runContext, args []string) error {
+			if len(args) > 0 {
+				return usagef("demo takes no arguments")
+			}
+			return runDemo(ctx, c)
+		},
+	}
+}
+
+func runDemo(ctx context.Context, c *runContext) error {
+	path := c.db
+	if path == "" {
+		dir, err := os.MkdirTemp("", "popi-tui-demo-*")
+		if err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+		defer os.RemoveAll(dir)
+		path = filepath.Join(dir, "demo.db")
+	}
+	_, statErr := os.Stat(path)
+	fresh := errors.Is(statErr, fs.ErrNotExist)
+	db, err := c.openDBAt(path)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if fresh {
+		rep, err := db.LoadDemo(ctx)
+		if err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+		c.printf("Demo database %s: loaded %s.\n\n", path, describeAdded(rep))
+	} else {
+		c.printf("Demo database %s: reusing it as it is.\n\n", path)
+	}
+	c.printf("%-16s %7s %8s %5s %7s %7s %9s\n", "user", "history", "held-out", "texts", "profile", "persona", "tasks")
+	err = db.EachUser("", func(u store.User) (bool, error) {
+		n := u.Counts
+		c.printf("%-16s %7d %8d %5d %7s %7s %9d\n", u.ID, n.HistoryPairs, n.HeldoutPairs, n.Texts, yesNo(n.Profiles > 0), yesNo(n.Personas > 0), n.Tasks)
+		return true, nil
+	})
+	if err != nil {
+		return err
+	}
+	if c.db != "" {
+		c.printf("\nLook around: popi-tui --db %s stats; popi-tui --db %s export users\n", path, path)
+	}
+	return nil
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "-"
+}

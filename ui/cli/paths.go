@@ -1,0 +1,57 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/popi-tui/popi-tui/store"
+)
+
+// xdgDir is an XDG base directory: $env, or fallback under the home directory.
+func (c *runContext) xdgDir(env, fallback string) (string, error) {
+	if d := c.Getenv(env); d != "" && filepath.IsAbs(d) {
+		return d, nil
+	}
+	home := c.Getenv("HOME")
+	if home == "" {
+		var err error
+		if home, err = os.UserHomeDir(); err != nil {
+			return "", fmt.Errorf("cannot find a place for popi-tui's files: $%s and $HOME are unset", env)
+		}
+	}
+	return filepath.Join(home, fallback), nil
+}
+
+// dbPath is --db, or the default database.
+func (c *runContext) dbPath() (string, error) {
+	if c.db != "" {
+		return c.db, nil
+	}
+	dir, err := c.xdgDir("XDG_DATA_HOME", ".local/share")
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(dir, "popi-tui", "popi.db"), nil
+}
+
+// openDB opens the database, saying so when it had to finish an
+// interrupted import.
+func (c *runContext) openDB() (*store.DB, error) {
+	path, err := c.dbPath()
+	if err != nil {
+		return nil, err
+	}
+	return c.openDBAt(path)
+}
+
+func (c *runContext) openDBAt(path string) (*store.DB, error) {
+	db, err := store.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	for _, note := range db.Recovered {
+		c.eprintf("popi-tui: %s: %s\n", path, note)
+	}
+	return db, nil
+}
