@@ -25,6 +25,45 @@ func encodeSignal(dst []byte, s *Signal) []byte {
 	return append(dst, s.Meta...)
 }
 
+// encodedSignalSize is the length of encodeSignal's output.
+func encodedSignalSize(s *Signal) int {
+	n := 3
+	for _, l := range [...]int{len(s.User), len(s.ID), len(s.Prompt), len(s.Chosen), len(s.Rejected), len(s.Text), len(s.Source), len(s.Meta)} {
+		n += uvarintLen(uint64(l)) + l
+	}
+	return n
+}
+
+func uvarintLen(x uint64) int {
+	n := 1
+	for x >= 0x80 {
+		x >>= 7
+		n++
+	}
+	return n
+}
+
+// byteArena hands out slices of large chunks. bbolt keeps every key and
+// value passed to Put until the transaction commits; carving them out of a
+// few chunks per batch, instead of allocating each, keeps the garbage
+// collector out of an import's way.
+type byteArena struct{ chunk []byte }
+
+const arenaChunk = 1 << 20
+
+// alloc returns a zero-length slice with capacity n.
+func (a *byteArena) alloc(n int) []byte {
+	if n > arenaChunk/4 {
+		return make([]byte, 0, n)
+	}
+	if cap(a.chunk)-len(a.chunk) < n {
+		a.chunk = make([]byte, 0, arenaChunk)
+	}
+	start := len(a.chunk)
+	a.chunk = a.chunk[:start+n]
+	return a.chunk[start : start : start+n]
+}
+
 var errCorruptSignal = errors.New("corrupt signal record")
 
 func decodeSignal(b []byte, seq uint64) (Signal, error) {

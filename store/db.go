@@ -35,6 +35,8 @@ var (
 	keyImportPending = []byte("import_pending")
 )
 
+const initialMmapSize = 1 << 30
+
 // LockTimeout is how long Open waits for another process to let go of the file.
 const LockTimeout = 2 * time.Second
 
@@ -57,7 +59,13 @@ func Open(path string) (*DB, error) {
 			return nil, fmt.Errorf("open database %s: %w", path, err)
 		}
 	}
-	b, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: LockTimeout, FreelistType: bolt.FreelistMapType})
+	b, err := bolt.Open(path, 0o600, &bolt.Options{
+		Timeout:      LockTimeout,
+		FreelistType: bolt.FreelistMapType,
+		// Address space, not memory: a large first mapping spares a growing
+		// database the remaps that copy every open node out of the old map.
+		InitialMmapSize: initialMmapSize,
+	})
 	switch {
 	case errors.Is(err, berrors.ErrTimeout):
 		return nil, fmt.Errorf("%s is %w", path, ErrInUse)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -26,14 +27,39 @@ type member struct {
 	raw []byte
 }
 
+// textField is a string member of a record: its value, and its raw JSON
+// for when it has to move to meta.
+type textField struct {
+	set bool
+	val string
+	raw []byte
+}
+
 // popiFields collects the members of one popi record.
 type popiFields struct {
 	user, kind, id                                string
 	hasUser, hasKind, hasID                       bool
-	prompt, chosen, rejected, text, source, split *string
+	prompt, chosen, rejected, text, source, split textField
 	meta                                          []byte
 	extra                                         []member
-	raw                                           map[string][]byte // raw value of each known text field, for moving it to meta
+}
+
+func (f *popiFields) textField(key string) *textField {
+	switch key {
+	case "prompt":
+		return &f.prompt
+	case "chosen":
+		return &f.chosen
+	case "rejected":
+		return &f.rejected
+	case "text":
+		return &f.text
+	case "source":
+		return &f.source
+	case "split":
+		return &f.split
+	}
+	return nil
 }
 
 // parsePopiRecord turns one popi JSONL record (DESIGN §3.1) into a signal,
@@ -70,25 +96,7 @@ func parsePopiRecord(data []byte) (Signal, error) {
 			if v.kind != '"' {
 				return badRecord("%q must be a string", key)
 			}
-			s := v.str
-			switch key {
-			case "prompt":
-				f.prompt = &s
-			case "chosen":
-				f.chosen = &s
-			case "rejected":
-				f.rejected = &s
-			case "text":
-				f.text = &s
-			case "source":
-				f.source = &s
-			case "split":
-				f.split = &s
-			}
-			if f.raw == nil {
-				f.raw = make(map[string][]byte, 4)
-			}
-			f.raw[key] = v.raw
+			*f.textField(key) = textField{set: true, val: v.str, raw: v.raw}
 		case "meta":
 			switch v.kind {
 			case 'n':
@@ -148,24 +156,23 @@ func (f *popiFields) signal() (Signal, error) {
 	}
 	s := Signal{User: f.user, ID: f.id, Kind: kind}
 	used := fieldsByKind[kind]
-	take := func(name string, p *string) string {
-		if p == nil {
+	take := func(name string) string {
+		tf := f.textField(name)
+		if !tf.set {
 			return ""
 		}
-		for _, u := range used {
-			if u == name {
-				return *p
-			}
+		if slices.Contains(used, name) {
+			return tf.val
 		}
-		f.extra = append(f.extra, member{name, f.raw[name]})
+		f.extra = append(f.extra, member{name, tf.raw})
 		return ""
 	}
-	s.Prompt = take("prompt", f.prompt)
-	s.Chosen = take("chosen", f.chosen)
-	s.Rejected = take("rejected", f.rejected)
-	s.Text = take("text", f.text)
-	s.Source = take("source", f.source)
-	split := take("split", f.split)
+	s.Prompt = take("prompt")
+	s.Chosen = take("chosen")
+	s.Rejected = take("rejected")
+	s.Text = take("text")
+	s.Source = take("source")
+	split := take("split")
 	if s.Split, ok = ParseSplit(split); !ok {
 		return Signal{}, badRecord(`unknown split %q (want history or heldout)`, split)
 	}

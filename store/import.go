@@ -3,10 +3,12 @@ package store
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"time"
 
@@ -81,16 +83,38 @@ type ImportReport struct {
 	BadRecords int // all bad records, of which Errors lists the first
 }
 
-// importItem is one parsed record on its way to the writer.
+// importItem is one signal of a parsed record on its way to the writer,
+// already encoded as stored: the parser's goroutine does that work, and
+// the strings it decoded are garbage before the batch is written.
 type importItem struct {
-	line int
-	user parsedUser
+	line     int
+	key      []byte // signalKey(user, id)
+	user, id string
+	kind     Kind
+	split    Split
+	body     []byte // encodeSignal
+	userMeta []byte // for a user the record creates
 }
 
 type importBatch struct {
 	items []importItem
 	errs  []*ImportError
 	bytes int64 // input consumed when the batch was cut
+	arena byteArena
+}
+
+// add encodes a parsed record's signals into the batch.
+func (b *importBatch) add(line int, u *parsedUser) (size int) {
+	for i := range u.signals {
+		s := &u.signals[i]
+		key := b.arena.alloc(len(s.User) + 1 + len(s.ID))
+		key = append(append(append(key, s.User...), 0), s.ID...)
+		body := encodeSignal(b.arena.alloc(encodedSignalSize(s)), s)
+		b.items = append(b.items, importItem{line: line, key: key, user: s.User, id: s.ID,
+			kind: s.Kind, split: s.Split, body: body, userMeta: u.meta})
+		size += len(body) + len(key)
+	}
+	return size
 }
 
 // Batches are cut at whichever comes first. Each batch is one transaction:
@@ -98,7 +122,7 @@ type importBatch struct {
 // the two fsyncs of a commit are paid rarely.
 const (
 	batchRecords = 8192
-	batchBytes   = 8 << 20
+	batchBytes   = 2 << 20
 )
 
 // pendingImport is the journal entry of an import under way. Its records
@@ -127,7 +151,7 @@ func (db *DB) Import(ctx context.Context, name string, r io.Reader, opt ImportOp
 	parent := ctx
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	batches := make(chan importBatch, 2)
+	batches := make(chan importBatch)
 	var readErr error // set by the parser before it closes batches
 	go func() {
 		defer close(batches)
@@ -174,8 +198,8 @@ func (db *DB) Import(ctx context.Context, name string, r io.Reader, opt ImportOp
 		return rep, fmt.Errorf("import %s: %w; nothing from this file was imported", name, failure)
 	}
 	if w.pending != nil {
-		if err := db.commitImport(); err != nil {
-			return rep, fmt.Errorf("import %s: %w", name, err)
+		if err := w.commit(); err != nil {
+			return rep, fmt.Errorf("import %s: %w; it will be rolled back when the database is next opened", name, err)
 		}
 	}
 	rep.Users, rep.Added, rep.Duplicates = w.users, w.added, w.dups
@@ -226,10 +250,7 @@ func parseRecords(ctx context.Context, name string, rr *recordReader, format *Fo
 			b.errs = append(b.errs, recordErrorAt(name, rec, err))
 			continue
 		}
-		for _, s := range u.signals {
-			size += len(s.Prompt) + len(s.Chosen) + len(s.Rejected) + len(s.Text) + len(s.Meta) + 64
-		}
-		b.items = append(b.items, importItem{line: rec.line, user: u})
+		size += b.add(rec.line, &u)
 		if len(b.items) >= batchRecords || size >= batchBytes {
 			if ctx.Err() != nil || !flush() {
 				return ctx.Err()
@@ -297,17 +318,40 @@ func recordErrorAt(file string, rec rawRecord, err error) *ImportError {
 	return &ImportError{File: file, Line: line, Reason: reason}
 }
 
-// importWriter adds parsed records to the database, batch by batch.
+// importWriter adds parsed records to the database. Bodies are appended
+// batch by batch, in file order; index entries wait in memory (up to
+// indexFlushEntries of them) and are written in key order, in runs. A file
+// scatters one user's records, so writing the index with every batch
+// would rewrite most of its pages each time; in sorted runs each page is
+// rewritten about once per run. Until the import commits, the journal entry
+// says its bodies are not yet part of the database, so index entries may
+// lag behind them.
 type importWriter struct {
 	db      *DB
 	file    string
 	pending *pendingImport // set by the first batch that writes
+
+	staged map[string]indexEntry // index entries not yet written, by key
+	seq    uint64                // the last body's Seq
 
 	users, dups int
 	added       Counts
 	errs        []*ImportError
 	badCount    int
 }
+
+type indexEntry struct {
+	seq   uint64
+	kind  Kind
+	split Split
+}
+
+// indexFlushEntries bounds the index entries held in memory (~100 bytes
+// each); indexRunTx bounds one transaction of a run.
+const (
+	indexFlushEntries = 1 << 15
+	indexRunTx        = 1 << 12
+)
 
 // bad records a bad record, keeping the first MaxReportedErrors by line.
 func (w *importWriter) bad(e *ImportError) {
@@ -328,140 +372,158 @@ func (w *importWriter) write(items []importItem) error {
 	if len(items) == 0 {
 		return nil
 	}
-	var conflicts []*ImportError
-	var started *pendingImport
+	if w.staged == nil {
+		w.staged = make(map[string]indexEntry)
+	}
+	var t batchTx
 	err := w.db.bolt.Update(func(tx *bolt.Tx) error {
-		conflicts, started = conflicts[:0], nil
-		t := importTx{
-			idx:    tx.Bucket(bucketSignals),
-			bodies: tx.Bucket(bucketBodies),
-			users:  tx.Bucket(bucketUsers),
-			cache:  map[string]*User{},
-			dirty:  map[string]bool{},
-		}
-		t.bodies.FillPercent = 1 // keys only ever grow: pack pages full
-		t.seq = t.bodies.Sequence()
-		if w.pending == nil { // the first batch opens the journal entry
-			started = &pendingImport{File: w.file, StartSeq: t.seq + 1, Started: time.Now().UTC()}
-			v, err := json.Marshal(started)
-			if err != nil {
-				return err
-			}
-			if err := tx.Bucket(bucketMeta).Put(keyImportPending, v); err != nil {
-				return err
-			}
-		}
-		for _, it := range items {
-			if err := t.add(it, func(msg string) {
-				conflicts = append(conflicts, &ImportError{File: w.file, Line: it.line, Reason: msg})
-			}); err != nil {
-				return err
-			}
-		}
-		if err := t.bodies.SetSequence(t.seq); err != nil {
-			return err
-		}
-		if err := t.flushUsers(); err != nil {
-			return err
-		}
-		w.users += t.newUsers
-		w.dups += t.dups
-		w.added = w.added.Plus(t.added)
-		return nil
+		t = batchTx{w: w, tx: tx, seq: w.seq, staged: map[string]indexEntry{}}
+		return t.apply(items)
 	})
 	if err != nil {
 		return fmt.Errorf("write batch: %w", err)
 	}
-	if started != nil {
-		w.pending = started
+	// Only now that the batch is on disk does its state become the writer's.
+	if t.started != nil {
+		w.pending = t.started
 	}
-	for _, c := range conflicts {
-		w.bad(c)
+	w.seq = t.seq
+	for k, e := range t.staged {
+		w.staged[k] = e
+	}
+	w.users += t.newUsers
+	w.dups += t.dups
+	w.added = w.added.Plus(t.added)
+	for _, c := range t.conflicts {
+		w.bad(&ImportError{File: w.file, Line: c.line, Reason: c.msg})
+	}
+	if len(w.staged) >= indexFlushEntries {
+		return w.flushIndex(false)
 	}
 	return nil
 }
 
-// importTx is the state of one batch's transaction.
-type importTx struct {
-	idx, bodies, users *bolt.Bucket
-	seq                uint64
-	cache              map[string]*User // users looked at by this batch
-	dirty              map[string]bool  // users changed by this batch
-	newUsers, dups     int
-	added              Counts
+// batchTx is one batch's transaction. What it changes in the writer is
+// kept apart until the transaction commits.
+type batchTx struct {
+	w       *importWriter
+	tx      *bolt.Tx
+	seq     uint64
+	staged  map[string]indexEntry // this batch's new index entries
+	started *pendingImport
+
+	newUsers, dups int
+	added          Counts
+	conflicts      []conflict
 }
 
-func (t *importTx) add(it importItem, conflict func(string)) error {
-	for i := range it.user.signals {
-		s := &it.user.signals[i]
-		key := signalKey(s.User, s.ID)
-		if v := t.idx.Get(key); v != nil {
-			seq, _, _, ok := decodeIndexEntry(v)
-			old, err := decodeSignal(t.bodies.Get(seqKey(seq)), seq)
-			if !ok || err != nil {
-				return fmt.Errorf("signal %q of user %q: %w", s.ID, s.User, errCorruptSignal)
-			}
-			if old.sameContent(*s) {
+type conflict struct {
+	line int
+	msg  string
+}
+
+func (t *batchTx) apply(items []importItem) error {
+	bodies, idx, users := t.tx.Bucket(bucketBodies), t.tx.Bucket(bucketSignals), t.tx.Bucket(bucketUsers)
+	bodies.FillPercent = 1  // keys only ever grow: pack pages full
+	if t.w.pending == nil { // the first batch opens the journal entry
+		t.seq = bodies.Sequence()
+		t.started = &pendingImport{File: t.w.file, StartSeq: t.seq + 1, Started: time.Now().UTC()}
+		v, err := json.Marshal(t.started)
+		if err != nil {
+			return err
+		}
+		if err := t.tx.Bucket(bucketMeta).Put(keyImportPending, v); err != nil {
+			return err
+		}
+	}
+	var arena byteArena
+	seenUsers := map[string]bool{}
+	for i := range items {
+		it := &items[i]
+		if seq, ok := t.lookup(idx, it.key); ok {
+			// Encodings are deterministic: the same bytes, the same record.
+			if bytes.Equal(bodies.Get(seqKey(seq)), it.body) {
 				t.dups++
 			} else {
-				conflict(fmt.Sprintf("id %q of user %q is already taken by a different record", s.ID, s.User))
+				t.conflicts = append(t.conflicts, conflict{it.line,
+					fmt.Sprintf("id %q of user %q is already taken by a different record", it.id, it.user)})
 			}
 			continue
 		}
-		u, err := t.user(s.User)
-		if err != nil {
-			return err
-		}
 		t.seq++
-		if u.FirstSeq == 0 {
-			u.FirstSeq = t.seq
-			u.Meta = it.user.meta
-			t.newUsers++
+		if !seenUsers[it.user] {
+			seenUsers[it.user] = true
+			if users.Get([]byte(it.user)) == nil {
+				v, err := json.Marshal(User{ID: it.user, Meta: it.userMeta, FirstSeq: t.seq})
+				if err != nil {
+					return err
+				}
+				if err := users.Put([]byte(it.user), v); err != nil {
+					return err
+				}
+				t.newUsers++
+			}
 		}
-		if err := t.bodies.Put(seqKey(t.seq), encodeSignal(nil, s)); err != nil {
+		if err := bodies.Put(binary.BigEndian.AppendUint64(arena.alloc(8), t.seq), it.body); err != nil {
 			return err
 		}
-		if err := t.idx.Put(key, encodeIndexEntry(t.seq, s.Kind, s.Split)); err != nil {
-			return err
-		}
-		u.Counts.add(s.Kind, s.Split, 1)
-		t.dirty[s.User] = true
-		t.added.add(s.Kind, s.Split, 1)
+		t.staged[string(it.key)] = indexEntry{t.seq, it.kind, it.split}
+		t.added.add(it.kind, it.split, 1)
 	}
-	return nil
+	return bodies.SetSequence(t.seq)
 }
 
-// user returns the user record to update, loading it once per batch.
-func (t *importTx) user(id string) (*User, error) {
-	if u, ok := t.cache[id]; ok {
-		return u, nil
+// lookup finds where a signal already is: in this batch, in this import's
+// unwritten index entries, or in the index.
+func (t *batchTx) lookup(idx *bolt.Bucket, key []byte) (uint64, bool) {
+	if e, ok := t.staged[string(key)]; ok {
+		return e.seq, true
 	}
-	u := &User{ID: id}
-	if v := t.users.Get([]byte(id)); v != nil {
-		if err := json.Unmarshal(v, u); err != nil {
-			return nil, fmt.Errorf("user %q: %w", id, err)
-		}
+	if e, ok := t.w.staged[string(key)]; ok {
+		return e.seq, true
 	}
-	t.cache[id] = u
-	return u, nil
+	if seq, _, _, ok := decodeIndexEntry(idx.Get(key)); ok {
+		return seq, true
+	}
+	return 0, false
 }
 
-func (t *importTx) flushUsers() error {
-	for id := range t.dirty {
-		v, err := json.Marshal(t.cache[id])
+// flushIndex writes the unwritten index entries in key order, a run of
+// transactions each covering one stretch of keys. With commit, the last
+// transaction also closes the journal entry: the import's commit point.
+func (w *importWriter) flushIndex(commit bool) error {
+	keys := make([]string, 0, len(w.staged))
+	for k := range w.staged {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for start := 0; start < len(keys) || (commit && start == 0); start += indexRunTx {
+		run := keys[start:min(start+indexRunTx, len(keys))]
+		last := start+indexRunTx >= len(keys)
+		err := w.db.bolt.Update(func(tx *bolt.Tx) error {
+			idx := tx.Bucket(bucketSignals)
+			idx.FillPercent = 0.9 // keys arrive sorted: fuller pages, fewer of them
+			for _, k := range run {
+				e := w.staged[k]
+				if err := idx.Put([]byte(k), encodeIndexEntry(e.seq, e.kind, e.split)); err != nil {
+					return err
+				}
+			}
+			if commit && last {
+				return tx.Bucket(bucketMeta).Delete(keyImportPending)
+			}
+			return nil
+		})
 		if err != nil {
-			return err
-		}
-		if err := t.users.Put([]byte(id), v); err != nil {
-			return err
+			return fmt.Errorf("write index: %w", err)
 		}
 	}
+	clear(w.staged)
 	return nil
 }
 
-// commitImport makes an import's records part of the database.
-func (db *DB) commitImport() error {
-	return db.bolt.Update(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketMeta).Delete(keyImportPending)
-	})
+// commit writes what is left of the index and makes the import's records
+// part of the database.
+func (w *importWriter) commit() error {
+	return w.flushIndex(true)
 }

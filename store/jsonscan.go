@@ -114,7 +114,8 @@ func (s *jsonScanner) object(depth int, fn func(key string, v jsonValue) error) 
 		s.pos++
 		return nil
 	}
-	var seen []string
+	var seenBuf [16]string // records have a handful of fields: no allocation
+	seen := seenBuf[:0]
 	for {
 		s.skipSpace()
 		if s.pos >= len(s.data) || s.data[s.pos] != '"' {

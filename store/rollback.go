@@ -13,15 +13,16 @@ const rollbackBatch = 8192
 
 // rollbackImport removes every record an unfinished import added, batch by
 // batch from its first record on. Each batch removes bodies, index entries
-// and user counts together, so a crash in the middle leaves a state the
+// and the users the import created together, so a crash in the middle leaves a state the
 // next attempt (at the next Open) continues from. The last batch deletes
 // the journal entry.
 func (db *DB) rollbackImport(p pendingImport) error {
 	for done := false; !done; {
 		err := db.bolt.Update(func(tx *bolt.Tx) error {
-			bodies, idx, users := tx.Bucket(bucketBodies), tx.Bucket(bucketSignals), tx.Bucket(bucketUsers)
-			cache := map[string]*User{}
+			bodies, idx := tx.Bucket(bucketBodies), tx.Bucket(bucketSignals)
+			users := tx.Bucket(bucketUsers)
 			var keys [][]byte
+			looked := map[string]bool{} // users looked at by this batch
 			c := bodies.Cursor()
 			for k, v := c.Seek(seqKey(p.StartSeq)); k != nil && len(keys) < rollbackBatch; k, v = c.Next() {
 				seq := decodeSeqKey(k)
@@ -35,39 +36,24 @@ func (db *DB) rollbackImport(p pendingImport) error {
 						return err
 					}
 				}
-				u, ok := cache[s.User]
-				if !ok {
-					u = &User{}
+				if !looked[s.User] {
+					looked[s.User] = true
+					var u User
 					if v := users.Get([]byte(s.User)); v != nil {
-						if err := json.Unmarshal(v, u); err != nil {
+						if err := json.Unmarshal(v, &u); err != nil {
 							return fmt.Errorf("user %q: %w", s.User, err)
 						}
+						if u.FirstSeq >= p.StartSeq { // created by this import
+							if err := users.Delete([]byte(s.User)); err != nil {
+								return err
+							}
+						}
 					}
-					cache[s.User] = u
 				}
-				u.Counts.add(s.Kind, s.Split, -1)
 				keys = append(keys, k)
 			}
 			for _, k := range keys {
 				if err := bodies.Delete(k); err != nil {
-					return err
-				}
-			}
-			for id, u := range cache {
-				if u.ID == "" {
-					continue // already gone
-				}
-				if u.FirstSeq >= p.StartSeq { // created by this import
-					if err := users.Delete([]byte(id)); err != nil {
-						return err
-					}
-					continue
-				}
-				v, err := json.Marshal(u)
-				if err != nil {
-					return err
-				}
-				if err := users.Put([]byte(id), v); err != nil {
 					return err
 				}
 			}

@@ -143,8 +143,10 @@ type User struct {
 	ID string `json:"id"`
 	// Meta holds user-level fields of the input that popi-tui has no place
 	// for (AlignX's "Preference Direction", for one), as a JSON object.
-	Meta   json.RawMessage `json:"meta,omitempty"`
-	Counts Counts          `json:"counts"`
+	Meta json.RawMessage `json:"meta,omitempty"`
+	// Counts is read from the signal index, never stored: an import then
+	// writes a user once, when it creates it, not once per signal.
+	Counts Counts `json:"-"`
 	// FirstSeq is the Seq of the first signal imported for this user; an
 	// import being rolled back removes the users it created.
 	FirstSeq uint64 `json:"first_seq"`

@@ -22,9 +22,29 @@ func (db *DB) User(id string) (User, error) {
 		if v == nil {
 			return fmt.Errorf("user %q: %w", id, ErrNotFound)
 		}
-		return json.Unmarshal(v, &u)
+		if err := json.Unmarshal(v, &u); err != nil {
+			return fmt.Errorf("user %q: %w", id, err)
+		}
+		counts, err := userCounts(tx, id)
+		u.Counts = counts
+		return err
 	})
 	return u, err
+}
+
+// userCounts tallies a user's signals from the index alone.
+func userCounts(tx *bolt.Tx, user string) (Counts, error) {
+	var n Counts
+	prefix := userPrefix(user)
+	c := tx.Bucket(bucketSignals).Cursor()
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		_, kind, split, ok := decodeIndexEntry(v)
+		if !ok {
+			return Counts{}, fmt.Errorf("user %q: %w", user, errCorruptSignal)
+		}
+		n.add(kind, split, 1)
+	}
+	return n, nil
 }
 
 // EachUser calls fn for every user, in id order, from after (exclusive;
@@ -43,6 +63,10 @@ func (db *DB) EachUser(after string, fn func(User) (bool, error)) error {
 			var u User
 			if err := json.Unmarshal(v, &u); err != nil {
 				return fmt.Errorf("user %q: %w", k, err)
+			}
+			var err error
+			if u.Counts, err = userCounts(tx, u.ID); err != nil {
+				return err
 			}
 			more, err := fn(u)
 			if err != nil || !more {

@@ -1,0 +1,1123 @@
+package store
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// ---- helpers ---------------------------------------------------------------
+
+// fxRows parses every line of a JSONL export, checking that there are n of
+// them, each one JSON object on one line.
+func fxRows(t *testing.T, out []byte, n int) []map[string]any {
+	t.Helper()
+	if len(out) == 0 {
+		if n != 0 {
+			t.Fatalf("empty export, but %d rows reported", n)
+		}
+		return nil
+	}
+	if out[len(out)-1] != '\n' {
+		t.Fatalf("export does not end with a newline: %q", out)
+	}
+	lines := strings.Split(strings.TrimSuffix(string(out), "\n"), "\n")
+	if len(lines) != n {
+		t.Fatalf("export has %d lines, %d rows reported:\n%s", len(lines), n, out)
+	}
+	rows := make([]map[string]any, len(lines))
+	for i, line := range lines {
+		if err := json.Unmarshal([]byte(line), &rows[i]); err != nil {
+			t.Fatalf("line %d is not a JSON object: %v\n%s", i+1, err, line)
+		}
+	}
+	return rows
+}
+
+// fxKeys is the sorted set of a row's field names.
+func fxKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func fxSorted(keys ...string) []string {
+	out := slices.Clone(keys)
+	sort.Strings(out)
+	return out
+}
+
+// fxCheckRow compares a parsed row with the expected one: first its field
+// names, then every value.
+func fxCheckRow(t *testing.T, what string, got, want map[string]any) {
+	t.Helper()
+	if gk, wk := fxKeys(got), fxKeys(want); !fxEqualStrings(gk, wk) {
+		t.Errorf("%s: fields %q, want %q", what, gk, wk)
+		return
+	}
+	for _, k := range fxKeys(want) {
+		if !reflect.DeepEqual(got[k], want[k]) {
+			t.Errorf("%s: %s = %#v, want %#v", what, k, got[k], want[k])
+		}
+	}
+}
+
+// fxAsJSONValue is v as encoding/json parses it into an any.
+func fxAsJSONValue(t *testing.T, v any) any {
+	t.Helper()
+	var out any
+	if err := json.Unmarshal([]byte(fxJSON(t, v)), &out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// fxMessages is a message list as a conversational export writes it.
+func fxMessages(msgs []Message) []any {
+	out := make([]any, len(msgs))
+	for i, m := range msgs {
+		out[i] = map[string]any{"role": m.Role, "content": m.Content}
+	}
+	return out
+}
+
+// fxJoined is a message list as a non-conversational export writes it.
+func fxJoined(msgs []Message) string {
+	var b strings.Builder
+	for i, m := range msgs {
+		if i > 0 {
+			b.WriteString("\n\n")
+		}
+		b.WriteString(m.Content)
+	}
+	return b.String()
+}
+
+func fxPromptValue(msgs []Message, conversational bool) any {
+	if conversational {
+		return fxMessages(msgs)
+	}
+	return fxJoined(msgs)
+}
+
+func fxAnswerValue(text string, conversational bool) any {
+	if conversational {
+		return []any{map[string]any{"role": "assistant", "content": text}}
+	}
+	return text
+}
+
+const fxExportUsers = `{"user": "u1", "kind": "pair", "id": "h1", "prompt": "How do I reverse a list?", "chosen": "xs[::-1]", "rejected": "Great question! …"}
+{"user": "u1", "kind": "task", "id": "task-1", "prompt": "How do I undo my last commit?"}
+{"user": "u2", "kind": "task", "id": "task-1", "prompt": "How do I undo my last commit?"}
+{"user": "u1", "kind": "task", "id": "task-2", "prompt": "Explain DNS."}
+`
+
+const (
+	fxTaskPrompt  = "How do I undo my last commit?"
+	fxSummaryText = "The user wants the shortest correct answer."
+)
+
+// fxPane is one answer to put in a comparison.
+type fxPane struct {
+	condition string
+	messages  []Message
+	text      string
+}
+
+// fxSummaryMessages is what a summary-conditioned generator is sent.
+func fxSummaryMessages(summary string) []Message {
+	return []Message{{"system", "What you know about this user:\n" + summary}, {"user", fxTaskPrompt}}
+}
+
+// fxPutPanes stores one generation per pane (backend-<pane>, model-<pane>)
+// and returns the candidates and the generations by pane.
+func fxPutPanes(t *testing.T, db *DB, user, promptID string, panes []fxPane) ([]Candidate, map[string]Generation) {
+	t.Helper()
+	cands := make([]Candidate, len(panes))
+	gens := make(map[string]Generation, len(panes))
+	for i, p := range panes {
+		letter := PaneLetter(i)
+		k := GenerationKey{User: user, PromptID: promptID, Condition: p.condition, Backend: "backend-" + letter,
+			Model: "model-" + letter, Sampling: "temperature=0"}
+		if p.condition == ConditionSummary {
+			k.SummaryID = "S1"
+		}
+		g, err := db.PutGeneration(Generation{Key: k.Hash(), User: user, PromptID: promptID, Prompt: fxTaskPrompt,
+			Condition: p.condition, SummaryID: k.SummaryID, Backend: k.Backend, Model: k.Model, Sampling: k.Sampling,
+			Messages: p.messages, Text: p.text, FinishReason: "stop"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		gens[letter] = g
+		cands[i] = Candidate{Pane: letter, Slot: (i + 1) % len(panes), Backend: k.Backend, Model: k.Model,
+			Condition: p.condition, GenerationID: g.ID}
+	}
+	return cands, gens
+}
+
+// fxExport runs ExportLabels and parses its rows.
+func fxExport(t *testing.T, db *DB, opt LabelExport) []map[string]any {
+	t.Helper()
+	var buf bytes.Buffer
+	n, err := db.ExportLabels(&buf, opt)
+	if err != nil {
+		t.Fatalf("ExportLabels(%+v): %v", opt, err)
+	}
+	if bytes.Contains(buf.Bytes(), []byte(`\u003c`)) || bytes.Contains(buf.Bytes(), []byte(`\u0026`)) {
+		t.Errorf("ExportLabels(%+v) escaped HTML characters:\n%s", opt, buf.Bytes())
+	}
+	return fxRows(t, buf.Bytes(), n)
+}
+
+// fxDPO is an expected dpo row: the chosen and rejected panes, and the
+// pane whose input is the prompt.
+type fxDPO struct{ chosen, rejected, promptFrom string }
+
+// fxKTO is an expected kto row.
+type fxKTO struct {
+	pane  string
+	label bool
+}
+
+func fxWantDPO(l Label, gens map[string]Generation, w fxDPO, conv bool) map[string]any {
+	ch, _ := l.Pane(w.chosen)
+	rj, _ := l.Pane(w.rejected)
+	from, _ := l.Pane(w.promptFrom)
+	m := map[string]any{
+		"prompt":             fxPromptValue(gens[w.promptFrom].Messages, conv),
+		"chosen":             fxAnswerValue(gens[w.chosen].Text, conv),
+		"rejected":           fxAnswerValue(gens[w.rejected].Text, conv),
+		"user":               l.User,
+		"prompt_id":          l.PromptID,
+		"chosen_backend":     ch.Backend,
+		"chosen_model":       ch.Model,
+		"chosen_condition":   ch.Condition,
+		"rejected_backend":   rj.Backend,
+		"rejected_model":     rj.Model,
+		"rejected_condition": rj.Condition,
+		"prompt_condition":   from.Condition,
+		"annotator":          l.Annotator,
+		"label_id":           l.ID,
+	}
+	if l.SummaryID != "" {
+		m["summary_id"] = l.SummaryID
+	}
+	if l.SummaryVersion != 0 {
+		m["summary_version"] = float64(l.SummaryVersion)
+	}
+	return m
+}
+
+func fxWantKTO(l Label, gens map[string]Generation, w fxKTO, conv bool) map[string]any {
+	c, _ := l.Pane(w.pane)
+	m := map[string]any{
+		"prompt":     fxPromptValue(gens[w.pane].Messages, conv),
+		"completion": fxAnswerValue(gens[w.pane].Text, conv),
+		"label":      w.label,
+		"user":       l.User,
+		"prompt_id":  l.PromptID,
+		"backend":    c.Backend,
+		"model":      c.Model,
+		"condition":  c.Condition,
+		"annotator":  l.Annotator,
+		"label_id":   l.ID,
+	}
+	if l.SummaryID != "" {
+		m["summary_id"] = l.SummaryID
+	}
+	if l.SummaryVersion != 0 {
+		m["summary_version"] = float64(l.SummaryVersion)
+	}
+	return m
+}
+
+// fxCheckLabelExports exports one database in dpo and kto, plain and
+// conversational, and checks every row.
+func fxCheckLabelExports(t *testing.T, db *DB, l Label, gens map[string]Generation, dpo []fxDPO, kto []fxKTO) {
+	t.Helper()
+	for _, conv := range []bool{false, true} {
+		rows := fxExport(t, db, LabelExport{Format: LabelsDPO, Conversational: conv})
+		if len(rows) != len(dpo) {
+			t.Errorf("dpo (conversational %v): %d rows, want %d", conv, len(rows), len(dpo))
+		} else {
+			for i, w := range dpo {
+				fxCheckRow(t, fmt.Sprintf("dpo row %d (conversational %v)", i, conv), rows[i], fxWantDPO(l, gens, w, conv))
+			}
+		}
+		rows = fxExport(t, db, LabelExport{Format: LabelsKTO, Conversational: conv})
+		if len(rows) != len(kto) {
+			t.Errorf("kto (conversational %v): %d rows, want %d", conv, len(rows), len(kto))
+		} else {
+			for i, w := range kto {
+				fxCheckRow(t, fmt.Sprintf("kto row %d (conversational %v)", i, conv), rows[i], fxWantKTO(l, gens, w, conv))
+			}
+		}
+	}
+}
+
+// ---- ExportLabels ------------------------------------------------------------
+
+func TestExportLabelsVerdictsAndRankings(t *testing.T) {
+	tests := []struct {
+		name    string
+		panes   int
+		verdict string
+		ranking []string
+		dpo     []fxDPO
+		kto     []fxKTO
+	}{
+		{"best of 2, a", 2, "a", nil,
+			[]fxDPO{{"a", "b", "a"}},
+			[]fxKTO{{"a", true}, {"b", false}}},
+		{"best of 2, b", 2, "b", nil,
+			[]fxDPO{{"b", "a", "b"}},
+			[]fxKTO{{"a", false}, {"b", true}}},
+		{"best of 3, b", 3, "b", nil,
+			[]fxDPO{{"b", "a", "b"}, {"b", "c", "b"}},
+			[]fxKTO{{"a", false}, {"b", true}, {"c", false}}},
+		{"best of 4, d", 4, "d", nil,
+			[]fxDPO{{"d", "a", "d"}, {"d", "b", "d"}, {"d", "c", "d"}},
+			[]fxKTO{{"a", false}, {"b", false}, {"c", false}, {"d", true}}},
+		{"ranking of 2", 2, "", []string{"b", "a"},
+			[]fxDPO{{"b", "a", "b"}},
+			[]fxKTO{{"a", false}, {"b", true}}},
+		{"ranking of 3", 3, "", []string{"c", "a", "b"},
+			[]fxDPO{{"c", "a", "c"}, {"c", "b", "c"}, {"a", "b", "a"}},
+			[]fxKTO{{"b", false}, {"c", true}}},
+		{"ranking of 4", 4, "", []string{"b", "d", "a", "c"},
+			[]fxDPO{{"b", "d", "b"}, {"b", "a", "b"}, {"b", "c", "b"}, {"d", "a", "d"}, {"d", "c", "d"}, {"a", "c", "a"}},
+			[]fxKTO{{"b", true}, {"c", false}}},
+		{"tie", 2, VerdictTie, nil, nil, nil},
+		{"tie of 3", 3, VerdictTie, nil, nil, nil},
+		{"skip", 3, VerdictSkip, nil, nil, nil},
+		{"both bad", 2, VerdictBothBad, nil, nil,
+			[]fxKTO{{"a", false}, {"b", false}}},
+		{"all 3 bad", 3, VerdictBothBad, nil, nil,
+			[]fxKTO{{"a", false}, {"b", false}, {"c", false}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			db := fxOpen(t)
+			fxImport(t, db, fxExportUsers)
+			msgs := fxSummaryMessages(fxSummaryText)
+			var panes []fxPane
+			for i := range tt.panes {
+				panes = append(panes, fxPane{ConditionSummary, msgs,
+					fmt.Sprintf("Answer %s: run <git reset --soft HEAD~1> & \"keep\" it\n✓", PaneLetter(i))})
+			}
+			cands, gens := fxPutPanes(t, db, "u1", "task-1", panes)
+			l := fxDecision("ann", "u1", "task-1", tt.verdict)
+			l.Prompt, l.Candidates, l.Ranking = fxTaskPrompt, cands, tt.ranking
+			l.SummaryID, l.SummaryVersion, l.SummaryHash = "S1", 1, TextHash(fxSummaryText)
+			l.Rationale = "<b>shorter</b> & right"
+			l = fxAddLabel(t, db, l)
+
+			// raw: the record as stored, every field.
+			raw := fxExport(t, db, LabelExport{Format: LabelsRaw})
+			if len(raw) != 1 {
+				t.Fatalf("raw: %d rows, want 1", len(raw))
+			}
+			wantKeys := []string{"id", "kind", "user", "prompt_id", "prompt", "summary_id", "summary_version",
+				"summary_hash", "candidates", "rationale", "annotator", "shown_at", "decided_at", "app_version"}
+			if tt.ranking != nil {
+				wantKeys = append(wantKeys, "ranking")
+			} else {
+				wantKeys = append(wantKeys, "verdict")
+			}
+			if got := fxKeys(raw[0]); !fxEqualStrings(got, fxSorted(wantKeys...)) {
+				t.Errorf("raw fields %q, want %q", got, fxSorted(wantKeys...))
+			}
+			fxCheckRow(t, "raw row", raw[0], fxAsJSONValue(t, l).(map[string]any))
+			if raw[0]["kind"] != LabelDecision || raw[0]["summary_hash"] != TextHash(fxSummaryText) {
+				t.Errorf("raw kind %v summary_hash %v", raw[0]["kind"], raw[0]["summary_hash"])
+			}
+			cand := raw[0]["candidates"].([]any)
+			if len(cand) != tt.panes {
+				t.Fatalf("raw: %d candidates, want %d", len(cand), tt.panes)
+			}
+			for i, c := range cand {
+				want := map[string]any{"pane": PaneLetter(i), "slot": float64((i + 1) % tt.panes),
+					"backend": "backend-" + PaneLetter(i), "model": "model-" + PaneLetter(i),
+					"condition": ConditionSummary, "generation_id": gens[PaneLetter(i)].ID}
+				fxCheckRow(t, fmt.Sprintf("raw candidate %d", i), c.(map[string]any), want)
+			}
+			// The raw format has no conversational variant.
+			if rawConv := fxExport(t, db, LabelExport{Format: LabelsRaw, Conversational: true}); !reflect.DeepEqual(rawConv, raw) {
+				t.Errorf("raw conversational differs from raw")
+			}
+
+			fxCheckLabelExports(t, db, l, gens, tt.dpo, tt.kto)
+		})
+	}
+}
+
+func TestExportLabelsWithoutSummary(t *testing.T) {
+	db := fxOpen(t)
+	fxImport(t, db, fxExportUsers)
+	plain := []Message{{"user", fxTaskPrompt}}
+	cands, gens := fxPutPanes(t, db, "u2", "task-1", []fxPane{
+		{ConditionNone, plain, "git reset --soft HEAD~1"},
+		{ConditionNone, plain, "You can use git reset."},
+	})
+	l := fxDecision("bob", "u2", "task-1", "a")
+	l.Candidates = cands
+	l = fxAddLabel(t, db, l)
+	// No summary: summary_id and summary_version are left out.
+	fxCheckLabelExports(t, db, l, gens, []fxDPO{{"a", "b", "a"}}, []fxKTO{{"a", true}, {"b", false}})
+	rows := fxExport(t, db, LabelExport{Format: LabelsDPO})
+	if len(rows) != 1 || rows[0]["prompt"] != fxTaskPrompt || rows[0]["prompt_condition"] != ConditionNone {
+		t.Errorf("dpo rows %v, want one with prompt %q and prompt_condition none", rows, fxTaskPrompt)
+	}
+	for _, k := range []string{"summary_id", "summary_version"} {
+		if _, ok := rows[0][k]; ok {
+			t.Errorf("dpo row has %s without a summary", k)
+		}
+	}
+}
+
+func TestExportLabelsConditionComparison(t *testing.T) {
+	none := []Message{{"user", fxTaskPrompt}}
+	summary := fxSummaryMessages(fxSummaryText)
+	summary2 := fxSummaryMessages("The user wants every step explained.")
+	raw := []Message{{"system", "This user's history:\n- prefers xs[::-1]"}, {"user", fxTaskPrompt}}
+	tests := []struct {
+		name    string
+		panes   []fxPane
+		verdict string
+		ranking []string
+		dpo     []fxDPO
+	}{
+		{"none beats summary", []fxPane{{ConditionNone, none, "long answer"}, {ConditionSummary, summary, "short"}}, "a", nil,
+			[]fxDPO{{"a", "b", "b"}}},
+		{"summary beats none", []fxPane{{ConditionNone, none, "long answer"}, {ConditionSummary, summary, "short"}}, "b", nil,
+			[]fxDPO{{"b", "a", "b"}}},
+		{"summary first, beats none", []fxPane{{ConditionSummary, summary, "short"}, {ConditionNone, none, "long"}}, "a", nil,
+			[]fxDPO{{"a", "b", "a"}}},
+		{"raw beats none: the chosen input", []fxPane{{ConditionNone, none, "long"}, {ConditionRaw, raw, "short"}}, "b", nil,
+			[]fxDPO{{"b", "a", "b"}}},
+		{"none beats raw: the chosen input", []fxPane{{ConditionNone, none, "long"}, {ConditionRaw, raw, "short"}}, "a", nil,
+			[]fxDPO{{"a", "b", "a"}}},
+		{"two summaries: the chosen input", []fxPane{{ConditionSummary, summary, "x"}, {ConditionSummary, summary2, "y"}}, "b", nil,
+			[]fxDPO{{"b", "a", "b"}}},
+		{"raw best of three", []fxPane{{ConditionNone, none, "n"}, {ConditionSummary, summary, "s"}, {ConditionRaw, raw, "r"}}, "c", nil,
+			[]fxDPO{{"c", "a", "c"}, {"c", "b", "b"}}},
+		{"ranking of three conditions", []fxPane{{ConditionNone, none, "n"}, {ConditionSummary, summary, "s"}, {ConditionRaw, raw, "r"}}, "",
+			[]string{"a", "c", "b"},
+			[]fxDPO{{"a", "c", "a"}, {"a", "b", "b"}, {"c", "b", "b"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			db := fxOpen(t)
+			fxImport(t, db, fxExportUsers)
+			cands, gens := fxPutPanes(t, db, "u1", "task-1", tt.panes)
+			l := fxDecision("ann", "u1", "task-1", tt.verdict)
+			l.Candidates, l.Ranking = cands, tt.ranking
+			l.SummaryID, l.SummaryVersion = "S1", 3
+			l = fxAddLabel(t, db, l)
+			// kto: every row is prompted with its own answer's input.
+			var kto []fxKTO
+			if tt.ranking != nil {
+				for i := range tt.panes {
+					switch p := PaneLetter(i); p {
+					case tt.ranking[0]:
+						kto = append(kto, fxKTO{p, true})
+					case tt.ranking[len(tt.ranking)-1]:
+						kto = append(kto, fxKTO{p, false})
+					}
+				}
+			} else {
+				for i := range tt.panes {
+					kto = append(kto, fxKTO{PaneLetter(i), PaneLetter(i) == tt.verdict})
+				}
+			}
+			fxCheckLabelExports(t, db, l, gens, tt.dpo, kto)
+		})
+	}
+	// One case spelled out in full, as a reader of the file would see it.
+	t.Run("literal row", func(t *testing.T) {
+		db := fxOpen(t)
+		fxImport(t, db, fxExportUsers)
+		cands, _ := fxPutPanes(t, db, "u1", "task-1", []fxPane{{ConditionNone, none, "long answer"}, {ConditionSummary, summary, "short"}})
+		l := fxDecision("ann", "u1", "task-1", "a")
+		l.Candidates = cands
+		l = fxAddLabel(t, db, l)
+		rows := fxExport(t, db, LabelExport{Format: LabelsDPO})
+		if len(rows) != 1 {
+			t.Fatalf("%d rows", len(rows))
+		}
+		fxCheckRow(t, "dpo", rows[0], map[string]any{
+			"prompt":   "What you know about this user:\n" + fxSummaryText + "\n\n" + fxTaskPrompt,
+			"chosen":   "long answer",
+			"rejected": "short",
+			"user":     "u1", "prompt_id": "task-1",
+			"chosen_backend": "backend-a", "chosen_model": "model-a", "chosen_condition": "none",
+			"rejected_backend": "backend-b", "rejected_model": "model-b", "rejected_condition": "summary",
+			"prompt_condition": "summary", "annotator": "ann", "label_id": l.ID,
+		})
+		rows = fxExport(t, db, LabelExport{Format: LabelsDPO, Conversational: true})
+		if len(rows) != 1 {
+			t.Fatalf("%d rows", len(rows))
+		}
+		wantPrompt := []any{
+			map[string]any{"role": "system", "content": "What you know about this user:\n" + fxSummaryText},
+			map[string]any{"role": "user", "content": fxTaskPrompt},
+		}
+		if !reflect.DeepEqual(rows[0]["prompt"], wantPrompt) {
+			t.Errorf("conversational prompt %#v, want %#v", rows[0]["prompt"], wantPrompt)
+		}
+		if want := []any{map[string]any{"role": "assistant", "content": "long answer"}}; !reflect.DeepEqual(rows[0]["chosen"], want) {
+			t.Errorf("conversational chosen %#v, want %#v", rows[0]["chosen"], want)
+		}
+		if want := []any{map[string]any{"role": "assistant", "content": "short"}}; !reflect.DeepEqual(rows[0]["rejected"], want) {
+			t.Errorf("conversational rejected %#v, want %#v", rows[0]["rejected"], want)
+		}
+	})
+}
+
+func TestExportLabelsAppliesRetractionsAndAmendments(t *testing.T) {
+	db := fxOpen(t)
+	fxImport(t, db, fxExportUsers)
+	msgs := fxSummaryMessages(fxSummaryText)
+	cands1, gens1 := fxPutPanes(t, db, "u1", "task-1", []fxPane{{ConditionSummary, msgs, "one-a"}, {ConditionSummary, msgs, "one-b"}})
+	cands2, gens2 := fxPutPanes(t, db, "u1", "task-2", []fxPane{{ConditionSummary, msgs, "two-a"}, {ConditionSummary, msgs, "two-b"}})
+	label := func(annotator, promptID, verdict string, cands []Candidate) Label {
+		l := fxDecision(annotator, "u1", promptID, verdict)
+		l.Candidates = cands
+		return l
+	}
+	l1 := fxAddLabel(t, db, label("ann", "task-1", "a", cands1))  // retracted below
+	l2 := fxAddLabel(t, db, label("ann", "task-2", "a", cands2))  // amended below
+	l3 := fxAddLabel(t, db, label("ann2", "task-1", "b", cands1)) // another annotator: kept
+	fxAddLabel(t, db, l1.Retraction(l1.ShownAt, "test"))
+	am := label("ann", "task-2", "b", cands2)
+	am.Amends, am.Rationale = l2.ID, "b is right after all"
+	l4 := fxAddLabel(t, db, am)
+	l5 := fxAddLabel(t, db, label("ann", "task-3", VerdictTie, cands1)) // no dpo, no kto
+
+	raw := fxExport(t, db, LabelExport{Format: LabelsRaw})
+	var ids []string
+	for _, r := range raw {
+		ids = append(ids, r["id"].(string))
+	}
+	if want := []string{l3.ID, l4.ID, l5.ID}; !fxEqualStrings(ids, want) {
+		t.Fatalf("raw ids %q, want %q (retracted %q and amended %q left out)", ids, want, l1.ID, l2.ID)
+	}
+	fxCheckRow(t, "raw amended", raw[1], fxAsJSONValue(t, l4).(map[string]any))
+	if raw[1]["amends"] != l2.ID || raw[1]["rationale"] != "b is right after all" {
+		t.Errorf("raw amended row: amends %v rationale %v", raw[1]["amends"], raw[1]["rationale"])
+	}
+
+	for _, conv := range []bool{false, true} {
+		dpo := fxExport(t, db, LabelExport{Format: LabelsDPO, Conversational: conv})
+		if len(dpo) != 2 {
+			t.Fatalf("dpo: %d rows, want 2", len(dpo))
+		}
+		fxCheckRow(t, "dpo ann2", dpo[0], fxWantDPO(l3, gens1, fxDPO{"b", "a", "b"}, conv))
+		fxCheckRow(t, "dpo amended", dpo[1], fxWantDPO(l4, gens2, fxDPO{"b", "a", "b"}, conv))
+
+		kto := fxExport(t, db, LabelExport{Format: LabelsKTO, Conversational: conv})
+		if len(kto) != 4 {
+			t.Fatalf("kto: %d rows, want 4", len(kto))
+		}
+		fxCheckRow(t, "kto 0", kto[0], fxWantKTO(l3, gens1, fxKTO{"a", false}, conv))
+		fxCheckRow(t, "kto 1", kto[1], fxWantKTO(l3, gens1, fxKTO{"b", true}, conv))
+		fxCheckRow(t, "kto 2", kto[2], fxWantKTO(l4, gens2, fxKTO{"a", false}, conv))
+		fxCheckRow(t, "kto 3", kto[3], fxWantKTO(l4, gens2, fxKTO{"b", true}, conv))
+	}
+
+	// Retracting the amendment leaves nothing of task-2.
+	fxAddLabel(t, db, l4.Retraction(l4.ShownAt, "test"))
+	if rows := fxExport(t, db, LabelExport{Format: LabelsDPO}); len(rows) != 1 || rows[0]["label_id"] != l3.ID {
+		t.Errorf("dpo after retracting the amendment: %v, want only %s", rows, l3.ID)
+	}
+}
+
+func TestExportLabelsMissingGeneration(t *testing.T) {
+	db := fxOpen(t)
+	fxImport(t, db, fxExportUsers)
+	msgs := fxSummaryMessages(fxSummaryText)
+	cands, _ := fxPutPanes(t, db, "u1", "task-1", []fxPane{{ConditionSummary, msgs, "a"}, {ConditionSummary, msgs, "b"}})
+	cands[1].GenerationID = "vanished-generation"
+	l := fxDecision("ann", "u1", "task-1", "a")
+	l.Candidates = cands
+	l = fxAddLabel(t, db, l)
+
+	for _, opt := range []LabelExport{{Format: LabelsDPO}, {Format: LabelsDPO, Conversational: true}, {Format: LabelsKTO}} {
+		var buf bytes.Buffer
+		n, err := db.ExportLabels(&buf, opt)
+		if err == nil {
+			t.Errorf("%+v: no error for a label whose generation is missing (%d rows)", opt, n)
+			continue
+		}
+		for _, want := range []string{"label " + l.ID, "pane b", `"vanished-generation"`} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("%+v: error %q does not mention %s", opt, err, want)
+			}
+		}
+		if !errors.Is(err, ErrNotFound) {
+			t.Errorf("%+v: error %v is not ErrNotFound", opt, err)
+		}
+		if n != 0 || buf.Len() != 0 {
+			t.Errorf("%+v: %d rows (%q) written before the failing label", opt, n, buf.String())
+		}
+	}
+	// raw does not need the generations.
+	if rows := fxExport(t, db, LabelExport{Format: LabelsRaw}); len(rows) != 1 || rows[0]["id"] != l.ID {
+		t.Errorf("raw: %v", rows)
+	}
+}
+
+func TestExportLabelsUnknownFormat(t *testing.T) {
+	db := fxOpen(t)
+	for _, f := range []string{"", "DPO", "sft", "jsonl"} {
+		var buf bytes.Buffer
+		n, err := db.ExportLabels(&buf, LabelExport{Format: f})
+		if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("unknown label format %q", f)) || n != 0 || buf.Len() != 0 {
+			t.Errorf("format %q: n %d err %v output %q", f, n, err, buf.String())
+		}
+	}
+	// An empty database exports nothing, without error.
+	for _, f := range []string{LabelsRaw, LabelsDPO, LabelsKTO} {
+		if rows := fxExport(t, db, LabelExport{Format: f}); len(rows) != 0 {
+			t.Errorf("%s of an empty database: %v", f, rows)
+		}
+	}
+}
+
+// ---- ExportSummaries ---------------------------------------------------------
+
+const fxSummaryExportUsers = `{"user": "u1", "kind": "pair", "id": "h1", "prompt": "Q1", "chosen": "short", "rejected": "long"}
+{"user": "u2", "kind": "pair", "id": "h1", "prompt": "Q1", "chosen": "short", "rejected": "long"}
+{"user": "u3", "kind": "text", "id": "c1", "text": "Keep it brief.", "source": "comment"}
+{"user": "u4", "kind": "pair", "id": "h1", "prompt": "Q1", "chosen": "short", "rejected": "long"}
+{"user": "u5", "kind": "profile", "id": "profile", "text": "Engineer."}
+{"user": "u6", "kind": "pair", "id": "h1", "prompt": "Q1", "chosen": "short", "rejected": "long"}
+{"user": "u7", "kind": "pair", "id": "h1", "prompt": "Q1", "chosen": "short", "rejected": "long"}
+{"user": "u1", "kind": "persona", "id": "persona", "text": "Tom."}
+{"user": "u1", "kind": "task", "id": "t1", "prompt": "Q2"}
+`
+
+// fxSummarizerInput names the user and the signals it was given, in order,
+// and fails if it is given another user's signal.
+func fxSummarizerInput(user string, signals []Signal) (string, error) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "summarize %s:", user)
+	for _, s := range signals {
+		if s.User != user {
+			return "", fmt.Errorf("signal %s of %q given for %q", s.ID, s.User, user)
+		}
+		fmt.Fprintf(&b, " %s/%s", s.Kind, s.ID)
+	}
+	return b.String(), nil
+}
+
+func TestExportSummaries(t *testing.T) {
+	db := fxOpen(t)
+	fxImport(t, db, fxSummaryExportUsers)
+	add := func(user, text, source string, parent int) Summary {
+		return fxAddSummary(t, db, Summary{User: user, Text: text, Source: source, Parent: parent})
+	}
+	// u1: human → human → model chain, past a newer model version.
+	u1m1 := add("u1", "Prefers short answers.", "ollama/llama3", 0)
+	add("u1", "Prefers terse answers.", "openai/gpt-4o", 0)
+	add("u1", "Prefers short, exact answers.", SourceHuman, 1)
+	u1h4 := add("u1", "Prefers one-line answers.", SourceHuman, 3)
+	// u2: no human version.
+	add("u2", "Likes detail.", "ollama/llama3", 0)
+	add("u2", "Likes more detail.", "ollama/llama3", 1)
+	// u3: a human version with no parent.
+	u3h1 := add("u3", "Written from scratch.", SourceHuman, 0)
+	// u4: the human edit replaced the heuristic baseline, not the newer model version.
+	u4b1 := add("u4", "Chooses shorter answers 4 of 4 times.", SourceHeuristic, 0)
+	add("u4", "Likes brevity.", "ollama/llama3", 0)
+	u4h3 := add("u4", "Likes brevity above all.", SourceHuman, 1)
+	// u5: a model version after the human one: the human one is exported.
+	u5m1 := add("u5", "An engineer.", "ollama/llama3", 0)
+	u5h2 := add("u5", "An engineer who likes examples.", SourceHuman, 1)
+	add("u5", "Regenerated.", "ollama/llama3", 2)
+	// u6: the human "edit" kept the text: no pair.
+	add("u6", "Same text.", "ollama/llama3", 0)
+	u6h2 := add("u6", "Same text.", SourceHuman, 1)
+	// u7: human edits all the way down: no machine ancestor.
+	add("u7", "First draft.", SourceHuman, 0)
+	u7h2 := add("u7", "Second draft.", SourceHuman, 1)
+
+	export := func(format string) []map[string]any {
+		t.Helper()
+		var buf bytes.Buffer
+		n, err := db.ExportSummaries(&buf, format, fxSummarizerInput)
+		if err != nil {
+			t.Fatalf("ExportSummaries(%s): %v", format, err)
+		}
+		return fxRows(t, buf.Bytes(), n)
+	}
+	sft := func(s Summary, prompt string) map[string]any {
+		return map[string]any{"prompt": prompt, "completion": s.Text, "user": s.User,
+			"summary_id": s.ID, "summary_version": float64(s.Version)}
+	}
+	wantSFT := []map[string]any{
+		sft(u1h4, "summarize u1: pair/h1 persona/persona task/t1"),
+		sft(u3h1, "summarize u3: text/c1"),
+		sft(u4h3, "summarize u4: pair/h1"),
+		sft(u5h2, "summarize u5: profile/profile"),
+		sft(u6h2, "summarize u6: pair/h1"),
+		sft(u7h2, "summarize u7: pair/h1"),
+	}
+	if rows := export(SummariesSFT); len(rows) != len(wantSFT) {
+		t.Errorf("sft: %d rows, want %d: %v", len(rows), len(wantSFT), rows)
+	} else {
+		for i := range wantSFT {
+			fxCheckRow(t, fmt.Sprintf("sft row %d", i), rows[i], wantSFT[i])
+		}
+	}
+
+	pair := func(chosen, rejected Summary, prompt string) map[string]any {
+		return map[string]any{"prompt": prompt, "chosen": chosen.Text, "rejected": rejected.Text, "user": chosen.User,
+			"chosen_summary_id": chosen.ID, "chosen_version": float64(chosen.Version),
+			"rejected_summary_id": rejected.ID, "rejected_version": float64(rejected.Version),
+			"rejected_source": rejected.Source}
+	}
+	wantPairs := []map[string]any{
+		pair(u1h4, u1m1, "summarize u1: pair/h1 persona/persona task/t1"),
+		pair(u4h3, u4b1, "summarize u4: pair/h1"),
+		pair(u5h2, u5m1, "summarize u5: profile/profile"),
+	}
+	if rows := export(SummariesPairs); len(rows) != len(wantPairs) {
+		t.Errorf("pairs: %d rows, want %d: %v", len(rows), len(wantPairs), rows)
+	} else {
+		for i := range wantPairs {
+			fxCheckRow(t, fmt.Sprintf("pairs row %d", i), rows[i], wantPairs[i])
+		}
+	}
+}
+
+func TestExportSummariesErrors(t *testing.T) {
+	db := fxOpen(t)
+	fxImport(t, db, fxSummaryExportUsers)
+	var buf bytes.Buffer
+	for _, f := range []string{"", "dpo", "SFT"} {
+		if n, err := db.ExportSummaries(&buf, f, fxSummarizerInput); err == nil || n != 0 ||
+			!strings.Contains(err.Error(), fmt.Sprintf("unknown summary format %q", f)) {
+			t.Errorf("format %q: n %d err %v", f, n, err)
+		}
+	}
+	// Nothing to export.
+	for _, f := range []string{SummariesSFT, SummariesPairs} {
+		buf.Reset()
+		if n, err := db.ExportSummaries(&buf, f, fxSummarizerInput); n != 0 || err != nil || buf.Len() != 0 {
+			t.Errorf("%s of a database without summaries: n %d err %v output %q", f, n, err, buf.String())
+		}
+	}
+	// The summarizer input failing fails the export, naming the user.
+	fxAddSummary(t, db, Summary{User: "u3", Text: "model", Source: "m"})
+	fxAddSummary(t, db, Summary{User: "u3", Text: "human", Source: SourceHuman, Parent: 1})
+	boom := errors.New("template broken")
+	for _, f := range []string{SummariesSFT, SummariesPairs} {
+		buf.Reset()
+		_, err := db.ExportSummaries(&buf, f, func(string, []Signal) (string, error) { return "", boom })
+		if !errors.Is(err, boom) || !strings.Contains(err.Error(), `"u3"`) {
+			t.Errorf("%s with a failing summarizer input: err %v", f, err)
+		}
+	}
+}
+
+// ---- ExportUsers -------------------------------------------------------------
+
+// fxTrickyUsers exercises what ExportUsers must write back exactly: meta
+// and unknown fields, numbers kept as written, numeric ids, escapes,
+// control characters, non-ASCII, records without ids, a user spread over
+// the file, and a record added to a demo user.
+const fxTrickyUsers = `{"user": "zed", "kind": "pair", "id": "p1", "prompt": "Q \"quoted\" <tag> & \\ back", "chosen": "line1\nline2\ttab\r\n", "rejected": "ctrl \u0001 \u001f \u007f end", "split": "heldout", "lang": "en", "meta": {"src": "x", "n": [1, 2.50, 1e3, {"k": null}], "nested": {"a": true}}}
+{"user": "terse-tom", "kind": "task", "id": "extra-task", "prompt": "Added to a demo user."}
+{"user": "zed", "kind": "text", "text": "Unicode: zoë 🐙 \u2028 sep \u00e9", "source": "review"}
+{"user": 42, "kind": "task", "id": 7, "prompt": "numeric ids", "text": "a stray field, kept in meta"}
+{"user": "zed", "kind": "profile", "text": "no id: a content hash", "source": "moved to meta"}
+{"user": "zed", "kind": "persona", "id": "persona", "text": "ground truth"}
+{"user": "zed", "kind": "text", "id": "t-nosrc", "text": "no source"}
+{"user": "zed", "kind": "pair", "prompt": "p", "chosen": "c", "rejected": "r", "split": "history"}
+{"user": "ab\u0001", "kind": "text", "id": "x", "text": "a control character in the user id"}
+`
+
+// fxSignalsByUser is every user's signals, Seq cleared.
+func fxSignalsByUser(t *testing.T, db *DB) map[string][]Signal {
+	t.Helper()
+	out := map[string][]Signal{}
+	err := db.EachUser("", func(u User) (bool, error) {
+		signals, err := db.Signals(u.ID)
+		if err != nil {
+			return false, err
+		}
+		for i := range signals {
+			signals[i].Seq = 0
+		}
+		out[u.ID] = signals
+		return true, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func fxUserCounts(t *testing.T, db *DB) map[string]Counts {
+	t.Helper()
+	out := map[string]Counts{}
+	err := db.EachUser("", func(u User) (bool, error) { out[u.ID] = u.Counts; return true, nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func fxSignalTotal(st Stats) int {
+	return st.PairsHistory + st.PairsHeldout + st.Texts + st.Profiles + st.Personas + st.Tasks
+}
+
+func TestExportUsersRoundTrip(t *testing.T) {
+	db := fxOpen(t)
+	if _, err := db.LoadDemo(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	fxImport(t, db, fxTrickyUsers)
+	st := fxStats(t, db)
+
+	var out bytes.Buffer
+	n, err := db.ExportUsers(&out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != fxSignalTotal(st) || n < 100 {
+		t.Fatalf("ExportUsers wrote %d records; the database holds %d signals", n, fxSignalTotal(st))
+	}
+	rows := fxRows(t, out.Bytes(), n)
+
+	// Every row is a popi record with exactly its kind's fields.
+	fieldsOf := map[string][]string{
+		"pair":    {"user", "kind", "id", "split", "prompt", "chosen", "rejected"},
+		"task":    {"user", "kind", "id", "prompt"},
+		"text":    {"user", "kind", "id", "text"},
+		"profile": {"user", "kind", "id", "text"},
+		"persona": {"user", "kind", "id", "text"},
+	}
+	byKey := map[string]map[string]any{}
+	for i, r := range rows {
+		kind, _ := r["kind"].(string)
+		want, ok := fieldsOf[kind]
+		if !ok {
+			t.Errorf("row %d: kind %v", i, r["kind"])
+			continue
+		}
+		want = slices.Clone(want)
+		if _, ok := r["meta"]; ok {
+			want = append(want, "meta")
+		}
+		if _, ok := r["source"]; ok && kind == "text" {
+			want = append(want, "source")
+		}
+		if got := fxKeys(r); !fxEqualStrings(got, fxSorted(want...)) {
+			t.Errorf("row %d (%s): fields %q, want %q", i, kind, got, fxSorted(want...))
+		}
+		for k, v := range r {
+			if _, isString := v.(string); k != "meta" && !isString {
+				t.Errorf("row %d: %s is %T, want a string", i, k, v)
+			}
+		}
+		byKey[fmt.Sprint(r["user"], "/", r["id"])] = r
+	}
+	literal := map[string]map[string]any{
+		"zed/p1": {"user": "zed", "kind": "pair", "id": "p1", "split": "heldout",
+			"prompt": "Q \"quoted\" <tag> & \\ back", "chosen": "line1\nline2\ttab\r\n", "rejected": "ctrl \x01 \x1f \x7f end",
+			"meta": map[string]any{"src": "x", "n": []any{1.0, 2.5, 1000.0, map[string]any{"k": nil}}, "nested": map[string]any{"a": true}, "lang": "en"}},
+		"42/7": {"user": "42", "kind": "task", "id": "7", "prompt": "numeric ids",
+			"meta": map[string]any{"text": "a stray field, kept in meta"}},
+		"zed/t-nosrc": {"user": "zed", "kind": "text", "id": "t-nosrc", "text": "no source"},
+		"zed/persona": {"user": "zed", "kind": "persona", "id": "persona", "text": "ground truth"},
+	}
+	for key, want := range literal {
+		got, ok := byKey[key]
+		if !ok {
+			t.Errorf("no row for %s", key)
+			continue
+		}
+		fxCheckRow(t, key, got, want)
+	}
+	// Meta is written as imported: numbers as they were written.
+	for _, want := range []string{`"n":[1,2.50,1e3,{"k":null}]`, `"user":"ab\u0001"`, `"split":"history"`} {
+		if !bytes.Contains(out.Bytes(), []byte(want)) {
+			t.Errorf("export does not contain %s", want)
+		}
+	}
+	// A user's records are together, in import order: terse-tom's extra
+	// task comes right after the demo records of terse-tom.
+	var tom []string
+	for _, r := range rows {
+		if r["user"] == "terse-tom" {
+			tom = append(tom, r["id"].(string))
+		}
+	}
+	if len(tom) < 2 || tom[len(tom)-1] != "extra-task" {
+		t.Errorf("terse-tom's ids in the export: %q, want extra-task last", tom)
+	}
+	var users []string
+	for _, r := range rows {
+		if u := r["user"].(string); len(users) == 0 || users[len(users)-1] != u {
+			if slices.Contains(users, u) {
+				t.Errorf("user %q's records are not together", u)
+			}
+			users = append(users, u)
+		}
+	}
+
+	// Re-imported into the same database: nothing new.
+	rep, err := db.Import(t.Context(), "users.jsonl", bytes.NewReader(out.Bytes()), ImportOptions{Format: FormatAuto})
+	if err != nil {
+		t.Fatalf("re-import: %v", err)
+	}
+	if rep.Format != FormatPopi || rep.Records != n || rep.Users != 0 || rep.Added.Total() != 0 || rep.Duplicates != n || rep.BadRecords != 0 {
+		t.Errorf("re-import report %+v, want popi, %d records, 0 users, 0 added, %d duplicates", rep, n, n)
+	}
+	if got := fxStats(t, db); got != st {
+		t.Errorf("Stats after re-import %+v, want %+v", got, st)
+	}
+
+	// Imported into a fresh database: the same users, signals and counts.
+	fresh := fxOpen(t)
+	rep, err = fresh.Import(t.Context(), "users.jsonl", bytes.NewReader(out.Bytes()), ImportOptions{})
+	if err != nil {
+		t.Fatalf("import into a fresh database: %v", err)
+	}
+	if rep.Users != st.Users || rep.Added.Total() != n || rep.Duplicates != 0 {
+		t.Errorf("fresh import report %+v, want %d users, %d added", rep, st.Users, n)
+	}
+	if got := fxStats(t, fresh); got != st {
+		t.Errorf("fresh Stats %+v, want %+v", got, st)
+	}
+	want, got := fxSignalsByUser(t, db), fxSignalsByUser(t, fresh)
+	if len(got) != len(want) {
+		t.Errorf("fresh database has %d users, want %d", len(got), len(want))
+	}
+	for user, ws := range want {
+		gs := got[user]
+		if len(gs) != len(ws) {
+			t.Errorf("user %q: %d signals, want %d", user, len(gs), len(ws))
+			continue
+		}
+		for i := range ws {
+			if !reflect.DeepEqual(gs[i], ws[i]) {
+				t.Errorf("user %q signal %d:\n got %+v\nwant %+v", user, i, gs[i], ws[i])
+			}
+		}
+	}
+	if gc, wc := fxUserCounts(t, fresh), fxUserCounts(t, db); !reflect.DeepEqual(gc, wc) {
+		t.Errorf("fresh user counts %v, want %v", gc, wc)
+	}
+
+	// And exported again, byte for byte the same.
+	var again bytes.Buffer
+	if n2, err := fresh.ExportUsers(&again); err != nil || n2 != n || !bytes.Equal(again.Bytes(), out.Bytes()) {
+		t.Errorf("export of the fresh database differs (%d records, err %v)", n2, err)
+	}
+}
+
+func TestExportUsersEmptyDatabase(t *testing.T) {
+	db := fxOpen(t)
+	var out bytes.Buffer
+	if n, err := db.ExportUsers(&out); n != 0 || err != nil || out.Len() != 0 {
+		t.Errorf("ExportUsers of an empty database: n %d err %v output %q", n, err, out.String())
+	}
+}
+
+// fxFailingWriter fails every write after the first limit bytes.
+type fxFailingWriter struct {
+	limit int
+	err   error
+}
+
+func (w *fxFailingWriter) Write(p []byte) (int, error) {
+	if len(p) > w.limit {
+		n := w.limit
+		w.limit = 0
+		return n, w.err
+	}
+	w.limit -= len(p)
+	return len(p), nil
+}
+
+func TestExportUsersWriteError(t *testing.T) {
+	db := fxOpen(t)
+	if _, err := db.LoadDemo(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	boom := errors.New("disk full")
+	_, err := db.ExportUsers(&fxFailingWriter{limit: 100, err: boom})
+	if !errors.Is(err, boom) {
+		t.Errorf("ExportUsers to a failing writer: err %v, want %v", err, boom)
+	}
+}
+
+// ---- WriteFileAtomic -----------------------------------------------------------
+
+// fxDirNames lists a directory's entries.
+func fxDirNames(t *testing.T, dir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	return names
+}
+
+func TestWriteFileAtomic(t *testing.T) {
+	old := []byte("old content\nthat must survive a failed write\n")
+	big := bytes.Repeat([]byte("0123456789abcdef"), 64<<10) // 1 MiB: more than the write buffer
+	boom := errors.New("export failed")
+	tests := []struct {
+		name    string
+		exists  bool   // the target exists before
+		write   []byte // what write writes
+		fail    bool   // then write returns boom
+		wantErr bool
+	}{
+		{"success replaces", true, []byte("new content\n"), false, false},
+		{"success creates", false, []byte("new content\n"), false, false},
+		{"large success replaces", true, big, false, false},
+		{"empty success truncates", true, nil, false, false},
+		{"failure before writing", true, nil, true, true},
+		{"failure after a little", true, []byte("half a fi"), true, true},
+		{"failure after more than the buffer", true, big, true, true},
+		{"failure without a target", false, []byte("half"), true, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "labels.jsonl")
+			if tt.exists {
+				if err := os.WriteFile(path, old, 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			err := WriteFileAtomic(path, func(w io.Writer) error {
+				if _, err := w.Write(tt.write); err != nil {
+					return err
+				}
+				if tt.fail {
+					return boom
+				}
+				return nil
+			})
+			if tt.wantErr {
+				if !errors.Is(err, boom) || !strings.Contains(err.Error(), path) {
+					t.Errorf("err %v, want %v naming %s", err, boom, path)
+				}
+			} else if err != nil {
+				t.Fatalf("WriteFileAtomic: %v", err)
+			}
+			got, readErr := os.ReadFile(path)
+			switch {
+			case !tt.wantErr:
+				if readErr != nil || !bytes.Equal(got, tt.write) {
+					t.Errorf("after success the file holds %d bytes (err %v), want the %d written", len(got), readErr, len(tt.write))
+				}
+				if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o644 {
+					t.Errorf("mode %v err %v, want 0644", fi.Mode().Perm(), err)
+				}
+			case tt.exists:
+				if readErr != nil || !bytes.Equal(got, old) {
+					t.Errorf("after a failed write the file holds %q (err %v), want the old content", got, readErr)
+				}
+			default:
+				if !errors.Is(readErr, os.ErrNotExist) {
+					t.Errorf("after a failed write with no target, the target exists (%d bytes, err %v)", len(got), readErr)
+				}
+			}
+			want := []string{"labels.jsonl"}
+			if tt.wantErr && !tt.exists {
+				want = nil
+			}
+			if names := fxDirNames(t, dir); !fxEqualStrings(names, want) {
+				t.Errorf("directory holds %q, want %q (no temporary file left)", names, want)
+			}
+		})
+	}
+}
+
+func TestWriteFileAtomicOfAnExport(t *testing.T) {
+	db := fxOpen(t)
+	if _, err := db.LoadDemo(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "users.jsonl")
+	var n int
+	err := WriteFileAtomic(path, func(w io.Writer) (err error) { n, err = db.ExportUsers(w); return err })
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rows := fxRows(t, data, n); len(rows) != n || n == 0 {
+		t.Errorf("%d rows for %d records", len(rows), n)
+	}
+	// A directory that does not exist: an error, nothing created.
+	missing := filepath.Join(t.TempDir(), "no", "such", "dir", "x.jsonl")
+	called := false
+	if err := WriteFileAtomic(missing, func(io.Writer) error { called = true; return nil }); err == nil || called {
+		t.Errorf("WriteFileAtomic into a missing directory: err %v, write called %v", err, called)
+	}
+}
+
+// The real AlignX sample (DESIGN §6), when present: exporting it as popi
+// and importing that into a fresh database gives the same users and signals.
+func TestExportUsersRoundTripAlignXSample(t *testing.T) {
+	sample := filepath.Join("..", "..", "shared", "data", "alignx-psoups-friendly-unfriendly.json")
+	f, err := os.Open(sample)
+	if err != nil {
+		t.Skipf("AlignX sample not available: %v", err)
+	}
+	defer f.Close()
+	db := fxOpen(t)
+	if _, err := db.Import(t.Context(), "alignx.json", f, ImportOptions{Format: FormatAlignX}); err != nil {
+		t.Fatal(err)
+	}
+	st := fxStats(t, db)
+	if st.Users != 600 || st.PairsHeldout != 600 || st.PairsHistory != 2400 {
+		t.Fatalf("AlignX sample imported as %+v, want 600 users, 600 held-out and 2400 history pairs", st)
+	}
+	var out bytes.Buffer
+	n, err := db.ExportUsers(&out)
+	if err != nil || n != fxSignalTotal(st) {
+		t.Fatalf("ExportUsers: %d records, err %v; want %d", n, err, fxSignalTotal(st))
+	}
+	rep, err := db.Import(t.Context(), "users.jsonl", bytes.NewReader(out.Bytes()), ImportOptions{})
+	if err != nil || rep.Format != FormatPopi || rep.Added.Total() != 0 || rep.Users != 0 || rep.Duplicates != n {
+		t.Errorf("re-import: %+v err %v, want nothing added and %d duplicates", rep, err, n)
+	}
+	fresh := fxOpen(t)
+	if _, err := fresh.Import(t.Context(), "users.jsonl", bytes.NewReader(out.Bytes()), ImportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if got := fxStats(t, fresh); got != st {
+		t.Errorf("fresh Stats %+v, want %+v", got, st)
+	}
+	if got, want := fxSignalsByUser(t, fresh), fxSignalsByUser(t, db); !reflect.DeepEqual(got, want) {
+		t.Errorf("the fresh database's signals differ from the original's (%d vs %d users)", len(got), len(want))
+	}
+}
