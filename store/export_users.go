@@ -12,7 +12,8 @@ const UsersPopi = "popi" // popi JSONL (DESIGN §3.1), whatever format the users
 // database (or an AlignX file imported into one) can be moved, diffed or
 // re-imported: each record carries its id, so importing the output into a
 // database that already holds it adds nothing. It returns the number of
-// records written.
+// records written. popi JSONL has records for signals only, so user-level
+// metadata (AlignX's per-user "Preference Direction", say) stays behind.
 func (db *DB) ExportUsers(w io.Writer) (int, error) {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	n := 0

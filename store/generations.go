@@ -84,17 +84,19 @@ func (g Generation) PromptText() string {
 }
 
 // PutGeneration stores a new generation and makes it the cached answer for
-// its key. It returns g with ID and CreatedAt set.
+// its key. It returns g with its new ID, and CreatedAt if unset. g must not
+// carry an ID: generations are never overwritten.
 func (db *DB) PutGeneration(g Generation) (Generation, error) {
+	if g.ID != "" {
+		return Generation{}, fmt.Errorf("put generation: it already has id %s (a new answer gets a new id)", g.ID)
+	}
 	if g.Key == "" || g.User == "" || g.Backend == "" {
 		return Generation{}, fmt.Errorf("put generation: key, user and backend are required")
 	}
 	if g.CreatedAt.IsZero() {
 		g.CreatedAt = time.Now().UTC()
 	}
-	if g.ID == "" {
-		g.ID = newID(g.CreatedAt)
-	}
+	g.ID = newID(g.CreatedAt)
 	v, err := json.Marshal(g)
 	if err != nil {
 		return Generation{}, fmt.Errorf("put generation: %w", err)

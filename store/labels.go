@@ -114,6 +114,9 @@ func (l *Label) validate() error {
 			return fmt.Errorf("candidate %d is shown as pane %q (want %q)", i, c.Pane, PaneLetter(i))
 		}
 	}
+	if l.Verdict != "" && len(l.Ranking) > 0 {
+		return fmt.Errorf("both a verdict (%q) and a ranking: a decision is one or the other", l.Verdict)
+	}
 	switch l.Verdict {
 	case VerdictTie, VerdictBothBad, VerdictSkip:
 	case "":
@@ -137,17 +140,20 @@ func (l *Label) validate() error {
 
 // AddLabel appends a label (a decision or a retraction), and the
 // annotator's session state when given, in one transaction that is on disk
-// (fsync'd) when AddLabel returns. It returns l with ID set.
+// (fsync'd) when AddLabel returns. It returns l with its new ID set. l must
+// not carry an ID: a copy of a stored label would otherwise be a second
+// record under the same id (to amend a decision, set Amends instead).
 func (db *DB) AddLabel(l Label, session *Session) (Label, error) {
+	if l.ID != "" {
+		return Label{}, fmt.Errorf("add label: it already has id %s (a new record gets a new id; set Amends to replace a decision)", l.ID)
+	}
 	if err := l.validate(); err != nil {
 		return Label{}, fmt.Errorf("add label: %w", err)
 	}
 	if l.DecidedAt.IsZero() {
 		l.DecidedAt = time.Now().UTC()
 	}
-	if l.ID == "" {
-		l.ID = newID(l.DecidedAt)
-	}
+	l.ID = newID(l.DecidedAt)
 	v, err := json.Marshal(l)
 	if err != nil {
 		return Label{}, fmt.Errorf("add label: %w", err)

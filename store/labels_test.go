@@ -245,18 +245,38 @@ func TestAddLabelAcceptsValidLabels(t *testing.T) {
 	}
 }
 
-func TestAddLabelKeepsGivenIDAndDecidedAt(t *testing.T) {
+func TestAddLabelKeepsDecidedAtAndRefusesAnID(t *testing.T) {
 	db := fxOpen(t)
 	l := fxDecision("ann", "u1", "task-1", "a")
-	l.ID = "imported-label-1"
 	l.DecidedAt = time.Date(2024, 12, 31, 23, 59, 59, 123456789, time.UTC)
 	got := fxAddLabel(t, db, l)
-	if got.ID != l.ID || !got.DecidedAt.Equal(l.DecidedAt) {
-		t.Errorf("got id %q decided %v, want %q %v", got.ID, got.DecidedAt, l.ID, l.DecidedAt)
+	if got.ID == "" || !got.DecidedAt.Equal(l.DecidedAt) {
+		t.Errorf("got id %q decided %v, want a new id, decided %v", got.ID, got.DecidedAt, l.DecidedAt)
+	}
+	// A copy of a stored label (with its id) is refused: it would be a
+	// second record under one id, current twice.
+	again := got
+	again.Verdict, again.Rationale = "b", "b is shorter"
+	if _, err := db.AddLabel(again, nil); err == nil || !strings.Contains(err.Error(), "already has id "+got.ID) {
+		t.Fatalf("AddLabel of a copy: err = %v", err)
 	}
 	all := fxAllLabels(t, db)
-	if len(all) != 1 || fxJSON(t, all[0]) != fxJSON(t, l) {
-		t.Errorf("stored %v, want exactly %s", all, fxJSON(t, l))
+	if len(all) != 1 || fxJSON(t, all[0]) != fxJSON(t, got) {
+		t.Errorf("stored %v, want exactly %s", all, fxJSON(t, got))
+	}
+}
+
+func TestAddLabelRejectsVerdictWithRanking(t *testing.T) {
+	db := fxOpen(t)
+	for _, v := range []string{VerdictTie, VerdictSkip, VerdictBothBad, "a"} {
+		l := fxDecision("ann", "u1", "task-"+v, v)
+		l.Ranking = []string{"b", "a"}
+		if _, err := db.AddLabel(l, nil); err == nil || !strings.Contains(err.Error(), "both a verdict") {
+			t.Errorf("verdict %q with ranking [b a]: err = %v", v, err)
+		}
+	}
+	if n := len(fxAllLabels(t, db)); n != 0 {
+		t.Errorf("%d labels stored", n)
 	}
 }
 

@@ -53,8 +53,15 @@ func summaryKey(user string, version int) []byte {
 }
 
 // AddSummary stores s as the user's newest version and returns it with
-// its ID, Version and CreatedAt set. It is committed to disk on return.
+// its new ID and Version, and CreatedAt if unset. It is committed to disk
+// on return. s must not carry an ID or a Version: those are the store's.
 func (db *DB) AddSummary(s Summary) (Summary, error) {
+	if s.ID != "" || s.Version != 0 {
+		return Summary{}, fmt.Errorf("add summary for %q: it already has id %q, version %d (a new version gets its own)", s.User, s.ID, s.Version)
+	}
+	if s.Parent < 0 {
+		return Summary{}, fmt.Errorf("add summary for %q: parent version %d", s.User, s.Parent)
+	}
 	if why := validID(s.User); why != "" {
 		return Summary{}, fmt.Errorf("add summary: user %s", why)
 	}
@@ -79,9 +86,7 @@ func (db *DB) AddSummary(s Summary) (Summary, error) {
 		if s.CreatedAt.IsZero() {
 			s.CreatedAt = time.Now().UTC()
 		}
-		if s.ID == "" {
-			s.ID = newID(s.CreatedAt)
-		}
+		s.ID = newID(s.CreatedAt)
 		v, err := json.Marshal(s)
 		if err != nil {
 			return err

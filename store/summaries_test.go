@@ -98,16 +98,25 @@ func TestAddSummaryAssignsVersionsIDsAndTimes(t *testing.T) {
 	}
 }
 
-func TestAddSummaryKeepsGivenIDAndCreatedAt(t *testing.T) {
+func TestAddSummaryKeepsCreatedAtAndRefusesAnID(t *testing.T) {
 	db := fxOpen(t)
 	fxImport(t, db, fxSummaryUsers)
 	at := time.Date(2024, 1, 2, 3, 4, 5, 6, time.UTC)
-	got := fxAddSummary(t, db, Summary{ID: "merged-summary-1", User: "u1", Text: "x", Source: SourceHuman, CreatedAt: at})
-	if got.ID != "merged-summary-1" || !got.CreatedAt.Equal(at) || got.Version != 1 {
-		t.Errorf("got %+v, want id merged-summary-1, created %v, version 1", got, at)
+	got := fxAddSummary(t, db, Summary{User: "u1", Text: "x", Source: SourceHuman, CreatedAt: at})
+	if got.ID == "" || !got.CreatedAt.Equal(at) || got.Version != 1 {
+		t.Errorf("got %+v, want a new id, created %v, version 1", got, at)
+	}
+	for _, s := range []Summary{
+		{ID: got.ID, User: "u1", Text: "y", Source: SourceHuman},
+		{Version: 7, User: "u1", Text: "y", Source: SourceHuman},
+		{User: "u1", Text: "y", Source: SourceHuman, Parent: -1},
+	} {
+		if _, err := db.AddSummary(s); err == nil {
+			t.Errorf("AddSummary(%+v) accepted", s)
+		}
 	}
 	cur, ok, err := db.CurrentSummary("u1")
-	if err != nil || !ok || cur.ID != "merged-summary-1" || !cur.CreatedAt.Equal(at) {
+	if err != nil || !ok || cur.ID != got.ID || cur.Version != 1 {
 		t.Errorf("CurrentSummary = %+v ok %v err %v", cur, ok, err)
 	}
 }
