@@ -40,6 +40,10 @@ const MaxReportedErrors = 20
 // ErrRejected marks an import that found bad records and so added nothing.
 var ErrRejected = errors.New("rejected")
 
+// ErrInterrupted marks an import stopped by its context (Ctrl-C): it
+// added nothing.
+var ErrInterrupted = errors.New("interrupted")
+
 // RejectedError is the error of an import that found bad records; it
 // matches ErrRejected.
 type RejectedError struct {
@@ -147,34 +151,49 @@ func (db *DB) Import(ctx context.Context, name string, r io.Reader, opt ImportOp
 	if rep.Format == "" {
 		rep.Format = FormatAuto
 	}
-	rr, err := newRecordReader(r)
-	if err != nil {
-		return rep, fmt.Errorf("import %s: %w", name, err)
-	}
 	parent := ctx
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	batches := make(chan importBatch)
-	var readErr error // set by the parser before it closes batches
+	parsed := make(chan parseResult, 1) // sent just before batches closes
 	go func() {
 		defer close(batches)
-		readErr = parseRecords(ctx, name, rr, &rep.Format, &rep.Records, batches)
+		res := parseResult{format: rep.Format}
+		rr, err := newRecordReader(r)
+		if err == nil {
+			err = parseRecords(ctx, name, rr, &res.format, &res.records, batches)
+		}
+		res.err = err
+		parsed <- res
 	}()
 
+	// Cancelling ctx returns at once, even while the parser waits for
+	// input that may never come (an idle pipe): nothing here waits for it.
 	w := importWriter{db: db, file: name}
-	var writeErr error
-	for b := range batches {
-		for _, e := range b.errs {
-			w.bad(e)
-		}
-		if writeErr == nil && ctx.Err() == nil {
-			if writeErr = w.write(b.items); writeErr != nil {
-				cancel() // stop the parser; the batches in flight are drained
+	var writeErr, readErr error
+loop:
+	for {
+		select {
+		case b, ok := <-batches:
+			if !ok {
+				res := <-parsed
+				rep.Format, rep.Records, readErr = res.format, res.records, res.err
+				break loop
 			}
-		}
-		rep.Bytes = b.bytes
-		if opt.Progress != nil {
-			opt.Progress(b.bytes)
+			for _, e := range b.errs {
+				w.bad(e)
+			}
+			if writeErr == nil && ctx.Err() == nil {
+				if writeErr = w.write(b.items); writeErr != nil {
+					cancel() // stop the parser; the batches in flight are drained
+				}
+			}
+			rep.Bytes = b.bytes
+			if opt.Progress != nil {
+				opt.Progress(b.bytes)
+			}
+		case <-parent.Done():
+			break loop
 		}
 	}
 	rep.Errors, rep.BadRecords = w.errs, w.badCount
@@ -183,7 +202,7 @@ func (db *DB) Import(ctx context.Context, name string, r io.Reader, opt ImportOp
 	case writeErr != nil:
 		failure = writeErr
 	case parent.Err() != nil:
-		failure = fmt.Errorf("interrupted: %w", parent.Err())
+		failure = ErrInterrupted
 	case readErr != nil:
 		failure = readErr
 	case w.badCount > 0:
@@ -207,6 +226,13 @@ func (db *DB) Import(ctx context.Context, name string, r io.Reader, opt ImportOp
 	}
 	rep.Users, rep.Added, rep.Duplicates = w.users, w.added, w.dups
 	return rep, nil
+}
+
+// parseResult is what the parser knows once it is done.
+type parseResult struct {
+	format  Format
+	records int
+	err     error
 }
 
 // parseRecords reads and parses every record, sending them in batches. It

@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -554,5 +555,41 @@ func TestOpenRollsBackInterruptedImport(t *testing.T) {
 	}
 	if snapshot(t, db) != before {
 		t.Error("the interrupted import was not rolled back")
+	}
+}
+
+// Cancelling returns at once even while the input is an idle pipe, and
+// rolls back what the import had written.
+func TestImportCancelWhileWaitingForInput(t *testing.T) {
+	db := openTestDB(t)
+	before := snapshot(t, db)
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	go pw.Write([]byte(manyRecords(2 * batchRecords))) // then nothing more, and no EOF
+	ctx, cancel := context.WithCancel(context.Background())
+	written := make(chan struct{})
+	var once bool
+	done := make(chan error, 1)
+	go func() {
+		_, err := db.Import(ctx, "pipe", pr, ImportOptions{Progress: func(int64) {
+			if !once {
+				once = true
+				close(written)
+			}
+		}})
+		done <- err
+	}()
+	<-written // a batch is committed; the parser now waits on the pipe
+	cancel()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "interrupted") {
+			t.Fatalf("err = %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Import did not return after cancel")
+	}
+	if snapshot(t, db) != before {
+		t.Error("the cancelled import left records behind")
 	}
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -49,6 +50,9 @@ func runImport(ctx context.Context, c *runContext, format store.Format, files []
 	for _, name := range files {
 		rep, err := importFile(ctx, c, db, name, format)
 		if err != nil {
+			if errors.Is(err, store.ErrInterrupted) {
+				return err // Run reports it, with exit status 130
+			}
 			for _, e := range rep.Errors {
 				c.eprintf("%s\n", e)
 			}
@@ -56,9 +60,6 @@ func runImport(ctx context.Context, c *runContext, format store.Format, files []
 				c.eprintf("%s: … and %d more bad record(s)\n", rep.File, more)
 			}
 			c.eprintf("popi-tui: %v\n", err)
-			if ctx.Err() != nil {
-				return fmt.Errorf("import interrupted")
-			}
 			failed = append(failed, name)
 			continue
 		}

@@ -1,0 +1,95 @@
+package engine
+
+import (
+	"context"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/popi-tui/popi-tui/store"
+)
+
+// Held-out pairs, tasks and the persona must never reach the summarizer:
+// held-out pairs test the summary, tasks are what it is used for, and the
+// persona is the ground truth it is judged against.
+func TestSummarizerInputNeverLeaksHeldOutTasksOrPersona(t *testing.T) {
+	db, err := store.Open(filepath.Join(t.TempDir(), "popi.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.LoadDemo(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	users := 0
+	err = db.EachUser("", func(u store.User) (bool, error) {
+		users++
+		signals, err := db.Signals(u.ID)
+		if err != nil {
+			return false, err
+		}
+		input, err := SummarizerInput(u.ID, signals)
+		if err != nil {
+			return false, err
+		}
+		example := 0
+		for _, s := range signals {
+			switch {
+			case s.Kind == store.KindPair && s.Split == store.SplitHeldout:
+				for _, text := range []string{s.Prompt, s.Chosen, s.Rejected} {
+					if strings.Contains(input, text) {
+						t.Errorf("%s: held-out pair %s leaks into the summarizer input: %q", u.ID, s.ID, text)
+					}
+				}
+			case s.Kind == store.KindTask:
+				if strings.Contains(input, s.Prompt) {
+					t.Errorf("%s: task %s leaks: %q", u.ID, s.ID, s.Prompt)
+				}
+			case s.Kind == store.KindPersona:
+				if strings.Contains(input, s.Text) {
+					t.Errorf("%s: the persona leaks: %q", u.ID, s.Text)
+				}
+			case s.Kind == store.KindPair:
+				example++
+				want := "## Example " + strconv.Itoa(example) + "\n\n### Prompt\n\n" + s.Prompt + "\n\n### Preferred response\n\n" + s.Chosen +
+					"\n\n### Dispreferred response\n\n" + s.Rejected + "\n"
+				if !strings.Contains(input, want) {
+					t.Errorf("%s: history pair %s is not laid out as example %d", u.ID, s.ID, example)
+				}
+			case s.Kind == store.KindText || s.Kind == store.KindProfile:
+				if !strings.Contains(input, s.Text) {
+					t.Errorf("%s: %s %s is missing", u.ID, s.Kind, s.ID)
+				}
+			}
+		}
+		if !strings.HasSuffix(input, summarizerInstruction) {
+			t.Errorf("%s: the input does not end with the instruction", u.ID)
+		}
+		return true, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if users != 8 {
+		t.Fatalf("checked %d demo users, want 8", users)
+	}
+}
+
+func TestSummarizerInputNeedsHistory(t *testing.T) {
+	signals := []store.Signal{
+		{User: "u", ID: "h", Kind: store.KindPair, Split: store.SplitHeldout, Prompt: "p", Chosen: "a", Rejected: "b"},
+		{User: "u", ID: "t", Kind: store.KindTask, Prompt: "p"},
+		{User: "u", ID: "persona", Kind: store.KindPersona, Text: "x"},
+	}
+	if _, err := SummarizerInput("u", signals); err == nil || !strings.Contains(err.Error(), `user "u" has no history`) {
+		t.Fatalf("err = %v", err)
+	}
+	msgs, err := SummarizerMessages("u", append(signals, store.Signal{User: "u", ID: "p", Kind: store.KindProfile, Text: "likes brevity"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(msgs) != 1 || msgs[0].Role != "user" || !strings.Contains(msgs[0].Content, "# About this user\n\nlikes brevity\n") {
+		t.Fatalf("messages = %+v", msgs)
+	}
+}

@@ -1,0 +1,170 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// These tests run the real binary as separate processes: what a user sees
+// when a database is busy, on Ctrl-C and after kill -9.
+
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "popi-tui-bin-*")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "popi-tui")
+	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// records is popi JSONL with n pairs spread over 100 users.
+func records(n int) []byte {
+	var b bytes.Buffer
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&b, `{"user":"u%02d","kind":"pair","prompt":"question %d","chosen":"short","rejected":"a longer answer %d"}`+"\n", i%100, i, i)
+	}
+	return b.Bytes()
+}
+
+// importFromPipe starts `popi-tui import -` fed by a pipe the test holds,
+// writes n records and waits until they are surely committed (the import
+// then waits for more input).
+func importFromPipe(t *testing.T, db string, n int) (*exec.Cmd, io.WriteCloser, *bytes.Buffer) {
+	t.Helper()
+	cmd := exec.Command(binary, "import", "--db", db, "-")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := stdin.Write(records(n)); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second)
+	return cmd, stdin, &stderr
+}
+
+func run(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err := cmd.Run()
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		code = ee.ExitCode()
+	case err != nil:
+		t.Fatal(err)
+	}
+	return o.String(), e.String(), code
+}
+
+func statsOf(t *testing.T, db string) (map[string]int, string) {
+	t.Helper()
+	out, errOut, code := run(t, "stats", "--json", "--db", db)
+	if code != 0 {
+		t.Fatalf("stats: exit %d: %s", code, errOut)
+	}
+	var st map[string]int
+	if err := json.Unmarshal([]byte(out), &st); err != nil {
+		t.Fatalf("stats --json printed %q: %v", out, err)
+	}
+	return st, errOut
+}
+
+func TestBusyDatabaseFailsFastNamingTheFile(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "popi.db")
+	holder, stdin, _ := importFromPipe(t, db, 10)
+	start := time.Now()
+	_, errOut, code := run(t, "stats", "--db", db)
+	elapsed := time.Since(start)
+	if code != 1 || !strings.Contains(errOut, db+" is in use by another popi-tui process") {
+		t.Errorf("exit %d, stderr %q", code, errOut)
+	}
+	if elapsed > 4*time.Second {
+		t.Errorf("took %v to give up", elapsed)
+	}
+	stdin.Close()
+	if err := holder.Wait(); err != nil {
+		t.Fatalf("the holding import failed: %v", err)
+	}
+	if st, _ := statsOf(t, db); st["pairs_history"] != 10 {
+		t.Errorf("stats after the import: %v", st)
+	}
+}
+
+func TestInterruptDuringImportLeavesTheFileOut(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "popi.db")
+	cmd, stdin, stderr := importFromPipe(t, db, 30_000) // several batches committed
+	defer stdin.Close()
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 130 {
+		t.Fatalf("exit: %v, want status 130", err)
+	}
+	if !strings.Contains(stderr.String(), "interrupted") || strings.Contains(stderr.String(), "goroutine") {
+		t.Errorf("stderr = %q", stderr)
+	}
+	st, _ := statsOf(t, db)
+	if st["users"] != 0 || st["pairs_history"] != 0 {
+		t.Errorf("an interrupted import left %v", st)
+	}
+}
+
+func TestKill9DuringImportIsRolledBackOnNextOpen(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "popi.db")
+	if _, errOut, code := run(t, "import", "--db", db, "store/demo/demo.jsonl"); code != 0 {
+		t.Fatalf("import demo: %s", errOut)
+	}
+	before, _ := statsOf(t, db)
+	cmd, stdin, _ := importFromPipe(t, db, 30_000)
+	defer stdin.Close()
+	cmd.Process.Signal(syscall.SIGKILL)
+	cmd.Wait()
+	after, notes := statsOf(t, db)
+	if fmt.Sprint(after) != fmt.Sprint(before) {
+		t.Errorf("after kill -9: %v, before: %v", after, before)
+	}
+	if !strings.Contains(notes, "rolled back the interrupted import of stdin") {
+		t.Errorf("no word of the rollback: %q", notes)
+	}
+}
+
+func TestDemoWithoutServer(t *testing.T) {
+	out, errOut, code := run(t, "demo")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, u := range []string{"terse-tom", "thorough-theo", "formal-fiona", "playful-pia", "code-first-kai", "beginner-bea", "skeptic-sam", "bullet-ben"} {
+		if !strings.Contains(out, u) {
+			t.Errorf("demo output lacks %s:\n%s", u, out)
+		}
+	}
+}
