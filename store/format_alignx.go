@@ -136,15 +136,30 @@ func parseAlignXRecord(data []byte) (parsedUser, error) {
 	return u, nil
 }
 
-func alignxPairs(data []byte, v jsonValue) ([]Signal, error) {
+// errorAt makes a bad-record error that names one element of a list and
+// sits on its line.
+type errorAt func(format string, args ...any) error
+
+// eachElement calls fn for each element of the list field v of a record.
+func eachElement(data []byte, field string, v jsonValue, fn func(i int, e jsonValue, at errorAt) error) error {
 	if v.kind != '[' {
-		return nil, &recordError{msg: fmt.Sprintf("%q must be a list", axHistory), off: offsetIn(data, v.raw)}
+		return &recordError{msg: fmt.Sprintf("%q must be a list", field), off: offsetIn(data, v.raw)}
 	}
-	var pairs []Signal
-	err := scanArrayElements(v.raw, func(i int, e jsonValue) error {
+	return scanArrayElements(v.raw, func(i int, e jsonValue) error {
 		at := func(format string, args ...any) error {
-			return &recordError{msg: fmt.Sprintf("%q[%d]: ", axHistory, i) + fmt.Sprintf(format, args...), off: offsetIn(data, e.raw)}
+			return &recordError{msg: fmt.Sprintf("%q[%d]: ", field, i) + fmt.Sprintf(format, args...), off: offsetIn(data, e.raw)}
 		}
+		err := fn(i, e, at)
+		if se := (*jsonSyntaxError)(nil); errors.As(err, &se) {
+			return at("%s", se.msg) // its offset is within the element, not data
+		}
+		return err
+	})
+}
+
+func alignxPairs(data []byte, v jsonValue) ([]Signal, error) {
+	var pairs []Signal
+	err := eachElement(data, axHistory, v, func(i int, e jsonValue, at errorAt) error {
 		if e.kind != '{' {
 			return at("must be an object")
 		}
@@ -171,9 +186,7 @@ func alignxPairs(data []byte, v jsonValue) ([]Signal, error) {
 			}
 			return nil
 		})
-		if se := (*jsonSyntaxError)(nil); errors.As(err, &se) {
-			return at("%s", se.msg) // offsets inside e.raw are not offsets in data
-		} else if err != nil {
+		if err != nil {
 			return err
 		}
 		for _, k := range [...]string{"prompt", "chosen", "rejected"} {
@@ -194,14 +207,8 @@ func alignxPairs(data []byte, v jsonValue) ([]Signal, error) {
 }
 
 func alignxTexts(data []byte, v jsonValue) ([]Signal, error) {
-	if v.kind != '[' {
-		return nil, &recordError{msg: fmt.Sprintf("%q must be a list", axUGC), off: offsetIn(data, v.raw)}
-	}
 	var texts []Signal
-	err := scanArrayElements(v.raw, func(i int, e jsonValue) error {
-		at := func(format string, args ...any) error {
-			return &recordError{msg: fmt.Sprintf("%q[%d]: ", axUGC, i) + fmt.Sprintf(format, args...), off: offsetIn(data, e.raw)}
-		}
+	err := eachElement(data, axUGC, v, func(i int, e jsonValue, at errorAt) error {
 		t := Signal{ID: fmt.Sprintf("t%d", i+1), Kind: KindText, Source: "comment"}
 		var extra []member
 		switch e.kind {
@@ -216,9 +223,7 @@ func alignxTexts(data []byte, v jsonValue) ([]Signal, error) {
 				extra = append(extra, member{key, f.raw}) // the post it answered ("prompt") and the rest
 				return nil
 			})
-			if se := (*jsonSyntaxError)(nil); errors.As(err, &se) {
-				return at("%s", se.msg)
-			} else if err != nil {
+			if err != nil {
 				return err
 			}
 		default:
