@@ -35,7 +35,7 @@ type recordReader struct {
 }
 
 func newRecordReader(r io.Reader) (*recordReader, error) {
-	rr := &recordReader{r: bufio.NewReaderSize(r, 1<<20), first: true}
+	rr := &recordReader{r: bufio.NewReaderSize(r, 64<<10), first: true}
 	if bom, _ := rr.r.Peek(3); bytes.Equal(bom, []byte("\xef\xbb\xbf")) {
 		rr.r.Discard(3)
 		rr.n += 3

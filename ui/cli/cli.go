@@ -172,7 +172,8 @@ func newFlagSet(name string) *flag.FlagSet {
 
 // parseInterspersed parses flags wherever they are among the arguments,
 // so that `popi-tui import --db X F` and `popi-tui import F --db X` both
-// work. "--" ends the flags. With stopAtFirst, parsing stops at the first
+// work. "--" ends the flags (unless it is a flag's value, as in
+// `--annotator --`). With stopAtFirst, parsing stops at the first
 // positional argument (the command name), leaving the rest to the command.
 func parseInterspersed(fs *flag.FlagSet, args []string, stopAtFirst bool) ([]string, error) {
 	var positional []string
@@ -184,7 +185,8 @@ func parseInterspersed(fs *flag.FlagSet, args []string, stopAtFirst bool) ([]str
 		if len(rest) == 0 {
 			return positional, nil
 		}
-		if consumed := len(args) - len(rest); consumed > 0 && args[consumed-1] == "--" {
+		if consumed := len(args) - len(rest); consumed > 0 && args[consumed-1] == "--" &&
+			(consumed < 2 || !takesValue(fs, args[consumed-2])) {
 			return append(positional, rest...), nil
 		}
 		if stopAtFirst {
@@ -193,6 +195,21 @@ func parseInterspersed(fs *flag.FlagSet, args []string, stopAtFirst bool) ([]str
 		positional = append(positional, rest[0])
 		args = rest[1:]
 	}
+}
+
+// takesValue reports whether arg is a flag that consumes the next argument
+// as its value: a known, non-boolean flag written without "=".
+func takesValue(fs *flag.FlagSet, arg string) bool {
+	name, ok := strings.CutPrefix(arg, "-")
+	if !ok || strings.Contains(name, "=") {
+		return false
+	}
+	f := fs.Lookup(strings.TrimPrefix(name, "-"))
+	if f == nil {
+		return false
+	}
+	b, isBool := f.Value.(interface{ IsBoolFlag() bool })
+	return !isBool || !b.IsBoolFlag()
 }
 
 func mainUsage(fs *flag.FlagSet) string {

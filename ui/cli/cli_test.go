@@ -382,6 +382,44 @@ func TestGlobalFlagPlacement(t *testing.T) {
 	}
 }
 
+// TestDoubleDashEndsFlags: after "--" every argument is a file, however
+// much it looks like a flag.
+func TestDoubleDashEndsFlags(t *testing.T) {
+	for _, args := range [][]string{
+		{"--db", "DB", "import", "--", "--db", "--format", "-h"},
+		{"import", "--db", "DB", "--", "--db", "--format", "-h"},
+		{"import", "--format", "popi", "--db", "DB", "--", "--db", "--format", "-h"},
+	} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			e := newTestEnv(t)
+			work := e.path("work")
+			writeFile(t, filepath.Join(work, "--db"), goodPopi)
+			writeFile(t, filepath.Join(work, "--format"), `{"user":"u3","kind":"task","prompt":"three"}`+"\n")
+			writeFile(t, filepath.Join(work, "-h"), `{"user":"u4","kind":"task","prompt":"four"}`+"\n")
+			t.Chdir(work)
+			db := e.path("dbs", "X.db")
+			args = slices.Clone(args)
+			for i, a := range args {
+				if a == "DB" {
+					args[i] = db
+				}
+			}
+			r := e.mustRun(ExitOK, args...)
+			task := "added 1 user(s), 0 history pair(s), 0 held-out pair(s), 0 text(s), 0 profile(s), 0 persona(s), 1 task(s); 0 duplicate(s) skipped\n"
+			want := "--db (popi): " + goodPopiAdded + "\n" +
+				"--format (popi): " + task +
+				"-h (popi): " + task +
+				"total: added 4 user(s), 1 history pair(s), 1 held-out pair(s), 1 text(s), 1 profile(s), 1 persona(s), 3 task(s); 0 duplicate(s) skipped\n"
+			if r.stdout != want {
+				t.Errorf("stdout =\n%s\nwant\n%s", r.stdout, want)
+			}
+			if got := e.stats(db); got["users"] != 4 || got["tasks"] != 3 {
+				t.Errorf("stats of %s = %v, want 4 users and 3 tasks", db, got)
+			}
+		})
+	}
+}
+
 // TestDefaultDatabase: without --db the database is
 // $XDG_DATA_HOME/popi-tui/popi.db, else ~/.local/share/popi-tui/popi.db,
 // with its directories created.
@@ -394,9 +432,13 @@ func TestDefaultDatabase(t *testing.T) {
 		{"XDG_DATA_HOME", func(e *testEnv) string { return e.path("deep", "xdg", "data") },
 			func(e *testEnv) string { return e.path("deep", "xdg", "data", "popi-tui", "popi.db") }},
 		{"XDG_DATA_HOME unset", func(e *testEnv) string { return "" },
-			func(e *testEnv) string { return filepath.Join(e.vars["HOME"], ".local", "share", "popi-tui", "popi.db") }},
+			func(e *testEnv) string {
+				return filepath.Join(e.vars["HOME"], ".local", "share", "popi-tui", "popi.db")
+			}},
 		{"XDG_DATA_HOME relative (ignored)", func(e *testEnv) string { return "relative/data" },
-			func(e *testEnv) string { return filepath.Join(e.vars["HOME"], ".local", "share", "popi-tui", "popi.db") }},
+			func(e *testEnv) string {
+				return filepath.Join(e.vars["HOME"], ".local", "share", "popi-tui", "popi.db")
+			}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -428,5 +470,22 @@ func TestDefaultDatabase(t *testing.T) {
 				t.Errorf("a relative XDG_DATA_HOME was used")
 			}
 		})
+	}
+}
+
+// "--" given as a flag's value is that value, not the end of the flags.
+func TestDoubleDashAsFlagValue(t *testing.T) {
+	e := newTestEnv(t)
+	in := e.path("in.jsonl")
+	if err := os.WriteFile(in, []byte(`{"user":"u","kind":"task","prompt":"p"}`+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	db := e.path("x.db")
+	r := e.mustRun(0, "import", "--annotator", "--", in, "--db", db)
+	if !strings.Contains(r.stdout, "added 1 user(s)") {
+		t.Errorf("stdout = %q", r.stdout)
+	}
+	if _, err := os.Stat(db); err != nil {
+		t.Errorf("--db after the file was not honoured: %v", err)
 	}
 }

@@ -2,9 +2,7 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -38,14 +36,18 @@ func runDemo(ctx context.Context, c *runContext) error {
 		defer os.RemoveAll(dir)
 		path = filepath.Join(dir, "demo.db")
 	}
-	_, statErr := os.Stat(path)
-	fresh := errors.Is(statErr, fs.ErrNotExist)
 	db, err := c.openDBAt(path)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if fresh {
+	// A database with users is a session to resume; an empty one (new, or
+	// left empty by an interrupted first run) gets the demo data.
+	st, err := db.Stats()
+	if err != nil {
+		return err
+	}
+	if st.Users == 0 {
 		rep, err := db.LoadDemo(ctx)
 		if err != nil {
 			return fmt.Errorf("demo: %w", err)
