@@ -346,3 +346,25 @@ func TestImportAlignXSample(t *testing.T) {
 		t.Errorf("stats after re-import = %v, want %v", got, want)
 	}
 }
+
+// The example files the README points at import as it says.
+func TestReadmeExampleFiles(t *testing.T) {
+	e := newTestEnv(t)
+	db := e.path("examples.db")
+	r := e.mustRun(ExitOK, "import", "--db", db, "../../testdata/example.jsonl", "../../testdata/alignx-example.json")
+	want := "../../testdata/example.jsonl (popi): added 2 user(s), 3 history pair(s), 2 held-out pair(s), 1 text(s), 1 profile(s), 2 persona(s), 2 task(s); 0 duplicate(s) skipped\n" +
+		"../../testdata/alignx-example.json (alignx): added 1 user(s), 2 history pair(s), 1 held-out pair(s), 1 text(s), 1 profile(s), 1 persona(s), 0 task(s); 0 duplicate(s) skipped\n" +
+		"total: added 3 user(s), 5 history pair(s), 3 held-out pair(s), 2 text(s), 2 profile(s), 3 persona(s), 2 task(s); 0 duplicate(s) skipped\n"
+	if r.stdout != want {
+		t.Errorf("stdout:\n%s\nwant:\n%s", r.stdout, want)
+	}
+	r = e.mustRun(ExitFailure, "import", "--db", db, "../../testdata/bad.jsonl")
+	wantErr := `../../testdata/bad.jsonl:2: pair: "chosen" and "rejected" are identical
+../../testdata/bad.jsonl:3: missing "user"
+../../testdata/bad.jsonl:7: invalid JSON: unexpected '}' (column 46)
+popi-tui: ../../testdata/bad.jsonl: 3 bad record(s); nothing from this file was imported
+`
+	if r.stderr != wantErr {
+		t.Errorf("stderr:\n%s\nwant:\n%s", r.stderr, wantErr)
+	}
+}
