@@ -52,7 +52,11 @@ func runDemo(ctx context.Context, c *runContext) error {
 		if err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}
-		c.printf("Demo database %s: loaded %s.\n\n", path, describeAdded(rep))
+		where := "Demo database " + path
+		if c.db == "" {
+			where = "A temporary demo database (give --db PATH to keep one)"
+		}
+		c.printf("%s: loaded %s.\n\n", where, describeAdded(rep))
 	} else {
 		c.printf("Demo database %s: reusing it as it is.\n\n", path)
 	}
