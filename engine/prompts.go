@@ -32,8 +32,8 @@ Study the examples above. In each one the user preferred one response over the o
 )
 
 // SummarizerInput is the text the summarizer is sent for a user, built
-// from the user's signals. It errors when the user has nothing the
-// summarizer may see.
+// from the user's signals. It returns an error wrapping store.ErrNoHistory
+// when the user has nothing the summarizer may see.
 func SummarizerInput(user string, signals []store.Signal) (string, error) {
 	var b strings.Builder
 	var pairs, texts, profiles []store.Signal
@@ -48,7 +48,7 @@ func SummarizerInput(user string, signals []store.Signal) (string, error) {
 		}
 	}
 	if len(pairs)+len(texts)+len(profiles) == 0 {
-		return "", fmt.Errorf("user %q has no history to summarize (no history pairs, texts or profile)", user)
+		return "", fmt.Errorf("user %q has %w (no history pairs, texts or profile)", user, store.ErrNoHistory)
 	}
 	if len(pairs) > 0 {
 		b.WriteString(summarizerExamplesHeading + "\n")

@@ -8,8 +8,10 @@ package store
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -45,8 +47,9 @@ var ErrInUse = errors.New("in use by another popi-tui process")
 
 // DB is an open popi-tui database. Its methods are safe for concurrent use.
 type DB struct {
-	bolt *bolt.DB
-	path string
+	bolt     *bolt.DB
+	path     string
+	importMu sync.Mutex // held by the one import under way
 	// Recovered describes interrupted imports that Open rolled back.
 	Recovered []string
 }
@@ -69,7 +72,9 @@ func Open(path string) (*DB, error) {
 	switch {
 	case errors.Is(err, berrors.ErrTimeout):
 		return nil, fmt.Errorf("%s is %w", path, ErrInUse)
-	case errors.Is(err, berrors.ErrInvalid), errors.Is(err, berrors.ErrVersionMismatch), errors.Is(err, berrors.ErrChecksum):
+	case err != nil && !errors.As(err, new(*fs.PathError)):
+		// bbolt's own complaints (invalid, version mismatch, checksum, file
+		// too small) all mean the file is not a database this can read.
 		return nil, fmt.Errorf("open database %s: not a popi-tui database (%v)", path, err)
 	case err != nil:
 		return nil, fmt.Errorf("open database %s: %w", path, err)

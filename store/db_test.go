@@ -180,3 +180,13 @@ func TestFailedMigrationChangesNothing(t *testing.T) {
 		return nil
 	})
 }
+
+func TestOpenRejectsTooSmallFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "small.db")
+	if err := os.WriteFile(path, []byte("tiny"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(path); err == nil || !strings.Contains(err.Error(), "not a popi-tui database") {
+		t.Fatalf("err = %v", err)
+	}
+}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 
@@ -16,8 +17,13 @@ const (
 
 // SummarizerInput builds what the summarizer is sent for a user, from the
 // user's signals. The engine owns the wording; the store calls it so that
-// exports pair each human summary with exactly that input.
+// exports pair each human summary with exactly that input. It returns an
+// error wrapping ErrNoHistory for a user with nothing to summarize.
 type SummarizerInput func(user string, signals []Signal) (string, error)
+
+// ErrNoHistory is a user with nothing a summarizer may see: no history
+// pairs, texts or profile. Summary exports leave such users out.
+var ErrNoHistory = errors.New("no history to summarize")
 
 type sftRow struct {
 	Prompt         string `json:"prompt"`
@@ -40,7 +46,7 @@ type summaryPairRow struct {
 }
 
 // ExportSummaries writes, for every user with a human-written summary
-// version, one JSONL row built from the latest such version: for sft the
+// version and a history, one JSONL row built from the latest such version: for sft the
 // summarizer input and that summary; for pairs that summary (chosen) over
 // the machine-written version it descends from through its parents
 // (rejected), when there is one. It returns the number of rows written.
@@ -114,6 +120,9 @@ func summaryRow(tx *bolt.Tx, versions []Summary, format string, input Summarizer
 		return nil, false, err
 	}
 	prompt, err := input(human.User, signals)
+	if errors.Is(err, ErrNoHistory) {
+		return nil, false, nil // no input to pair the summary with
+	}
 	if err != nil {
 		return nil, false, fmt.Errorf("summarizer input for %q: %w", human.User, err)
 	}

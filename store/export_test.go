@@ -12,6 +12,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -1035,8 +1036,12 @@ func TestWriteFileAtomic(t *testing.T) {
 				if readErr != nil || !bytes.Equal(got, tt.write) {
 					t.Errorf("after success the file holds %d bytes (err %v), want the %d written", len(got), readErr, len(tt.write))
 				}
-				if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o644 {
-					t.Errorf("mode %v err %v, want 0644", fi.Mode().Perm(), err)
+				wantMode := os.FileMode(0o644) // new files; a replaced file keeps its own
+				if tt.exists {
+					wantMode = 0o600
+				}
+				if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != wantMode {
+					t.Errorf("mode %v err %v, want %v", fi.Mode().Perm(), err, wantMode)
 				}
 			case tt.exists:
 				if readErr != nil || !bytes.Equal(got, old) {
@@ -1119,5 +1124,89 @@ func TestExportUsersRoundTripAlignXSample(t *testing.T) {
 	}
 	if got, want := fxSignalsByUser(t, fresh), fxSignalsByUser(t, db); !reflect.DeepEqual(got, want) {
 		t.Errorf("the fresh database's signals differ from the original's (%d vs %d users)", len(got), len(want))
+	}
+}
+
+// A user with a human summary but nothing a summarizer may see gives no
+// row; the others are exported.
+func TestExportSummariesSkipsUsersWithoutHistory(t *testing.T) {
+	db := openTestDB(t)
+	in := `{"user":"ann","kind":"pair","prompt":"p","chosen":"a","rejected":"b"}` + "\n" + `{"user":"zed","kind":"persona","text":"secret"}` + "\n"
+	if _, err := importString(t, db, "in.jsonl", in, FormatPopi); err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []string{"ann", "zed"} {
+		if _, err := db.AddSummary(Summary{User: u, Text: "likes it short", Source: SourceHuman}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	input := func(user string, signals []Signal) (string, error) {
+		for _, s := range signals {
+			if s.Kind == KindPair && s.Split == SplitHistory {
+				return "input of " + user, nil
+			}
+		}
+		return "", fmt.Errorf("user %q has %w", user, ErrNoHistory)
+	}
+	var buf bytes.Buffer
+	n, err := db.ExportSummaries(&buf, SummariesSFT, input)
+	if err != nil || n != 1 {
+		t.Fatalf("n = %d, err = %v", n, err)
+	}
+	if !strings.Contains(buf.String(), `"user":"ann"`) || strings.Contains(buf.String(), "zed") {
+		t.Errorf("output = %s", buf.String())
+	}
+}
+
+func TestWriteFileAtomicKeepsModeLinksAndPipes(t *testing.T) {
+	dir := t.TempDir()
+	write := func(s string) func(io.Writer) error {
+		return func(w io.Writer) error { _, err := io.WriteString(w, s); return err }
+	}
+
+	private := filepath.Join(dir, "private.jsonl")
+	if err := os.WriteFile(private, []byte("old"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteFileAtomic(private, write("new")); err != nil {
+		t.Fatal(err)
+	}
+	if fi, _ := os.Stat(private); fi.Mode().Perm() != 0o600 {
+		t.Errorf("mode became %v, want 0600", fi.Mode().Perm())
+	}
+
+	target := filepath.Join(dir, "target.jsonl")
+	link := filepath.Join(dir, "link.jsonl")
+	os.WriteFile(target, []byte("old"), 0o644)
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteFileAtomic(link, write("through the link")); err != nil {
+		t.Fatal(err)
+	}
+	if fi, _ := os.Lstat(link); fi.Mode()&os.ModeSymlink == 0 {
+		t.Error("the symbolic link was replaced by a file")
+	}
+	if got, _ := os.ReadFile(target); string(got) != "through the link" {
+		t.Errorf("target holds %q", got)
+	}
+
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skipf("no FIFOs here: %v", err)
+	}
+	got := make(chan string)
+	go func() {
+		b, _ := os.ReadFile(fifo)
+		got <- string(b)
+	}()
+	if err := WriteFileAtomic(fifo, write("into the pipe")); err != nil {
+		t.Fatal(err)
+	}
+	if s := <-got; s != "into the pipe" {
+		t.Errorf("the reader got %q", s)
+	}
+	if fi, _ := os.Lstat(fifo); fi.Mode()&os.ModeNamedPipe == 0 {
+		t.Error("the FIFO was replaced by a file")
 	}
 }

@@ -256,6 +256,9 @@ func mergeMeta(meta []byte, extra []member) ([]byte, error) {
 		add(m.key, m.raw)
 	}
 	out = append(out, '}')
+	if len(out) == 2 {
+		return nil, nil // "meta": {} says nothing, and must not make a record differ
+	}
 	var compact bytes.Buffer
 	if err := json.Compact(&compact, out); err != nil {
 		return nil, badRecord("meta: %v", err) // cannot happen: every part was checked

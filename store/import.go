@@ -102,9 +102,22 @@ type importItem struct {
 
 type importBatch struct {
 	items []importItem
-	errs  []*ImportError
-	bytes int64 // input consumed when the batch was cut
-	arena byteArena
+	// errs are the batch's first bad records; the others are only counted,
+	// so that a file of nothing but bad records still takes little memory
+	// (the first MaxReportedErrors of a file are among the first of its
+	// batches).
+	errs    []*ImportError
+	dropped int
+	bytes   int64 // input consumed when the batch was cut
+	arena   byteArena
+}
+
+func (b *importBatch) bad(e *ImportError) {
+	if len(b.errs) < MaxReportedErrors {
+		b.errs = append(b.errs, e)
+	} else {
+		b.dropped++
+	}
 }
 
 // add encodes a parsed record's signals into the batch.
@@ -151,6 +164,15 @@ func (db *DB) Import(ctx context.Context, name string, r io.Reader, opt ImportOp
 	if rep.Format == "" {
 		rep.Format = FormatAuto
 	}
+	// One import at a time: an import owns the journal entry and the tail
+	// of the bodies until it commits or rolls back.
+	db.importMu.Lock()
+	defer db.importMu.Unlock()
+	// An earlier import in this process may have failed to commit or roll
+	// back (a full disk, say); finish rolling it back before starting.
+	if err := db.recoverImport(); err != nil {
+		return rep, fmt.Errorf("import %s: %w", name, err)
+	}
 	parent := ctx
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -183,6 +205,7 @@ loop:
 			for _, e := range b.errs {
 				w.bad(e)
 			}
+			w.badCount += b.dropped
 			if writeErr == nil && ctx.Err() == nil {
 				if writeErr = w.write(b.items); writeErr != nil {
 					cancel() // stop the parser; the batches in flight are drained
@@ -261,26 +284,31 @@ func parseRecords(ctx context.Context, name string, rr *recordReader, format *Fo
 			var ae *ArrayError
 			if errors.As(err, &ae) { // the rest of the file cannot be split into records
 				*count++
-				b.errs = append(b.errs, &ImportError{File: name, Line: ae.Line, Reason: ae.Reason})
+				b.bad(&ImportError{File: name, Line: ae.Line, Reason: ae.Reason})
 				break
 			}
 			return err
 		}
 		*count++
 		if rec.bad != "" {
-			b.errs = append(b.errs, &ImportError{File: name, Line: rec.line, Reason: rec.bad})
+			b.bad(&ImportError{File: name, Line: rec.line, Reason: rec.bad})
 			continue
 		}
-		if *format == FormatAuto {
-			*format = sniffFormat(rec.data)
+		f := *format
+		if f == FormatAuto {
+			if sniffed, ok := sniffFormat(rec.data); ok {
+				*format, f = sniffed, sniffed
+			} else {
+				f = FormatPopi // not even an object: the same error in any format
+			}
 		}
-		u, err := parseRecord(*format, rec.data)
+		u, err := parseRecord(f, rec.data)
 		if err != nil {
-			b.errs = append(b.errs, recordErrorAt(name, rec, err))
+			b.bad(recordErrorAt(name, rec, err))
 			continue
 		}
 		size += b.add(rec.line, &u)
-		if len(b.items) >= batchRecords || size >= batchBytes {
+		if len(b.items) >= batchRecords || size >= batchBytes || b.dropped >= batchRecords {
 			if ctx.Err() != nil || !flush() {
 				return ctx.Err()
 			}
@@ -304,25 +332,35 @@ func parseRecord(f Format, data []byte) (parsedUser, error) {
 	return parsedUser{id: s.User, signals: []Signal{s}}, nil
 }
 
-// sniffFormat decides --format auto from the first record: popi records
-// say their kind; AlignX records have no kind but a pair's fields or the
-// AlignX ones. Anything else is read as popi, whose messages then say what
-// is missing.
-func sniffFormat(data []byte) Format {
-	var hasKind, looksAlignX bool
-	scanObjectMembers(data, func(key string, _ jsonValue) error {
+// sniffFormat decides --format auto from the first record that is a JSON
+// object (ok is false for one that is not: it is bad in either format,
+// and the next one decides). popi records say their kind and user; AlignX
+// records have neither, but a pair's fields or AlignX's own. Anything else
+// is read as popi, whose messages then say what is missing.
+func sniffFormat(data []byte) (f Format, ok bool) {
+	var kind, user, pair, alignx bool
+	err := scanObjectMembers(data, func(key string, _ jsonValue) error {
 		switch key {
 		case "kind":
-			hasKind = true
-		case "prompt", "chosen", "rejected", axHistory, axUGC, axDemographic, axPersona:
-			looksAlignX = true
+			kind = true
+		case "user":
+			user = true
+		case "prompt", "chosen", "rejected":
+			pair = true
+		case axHistory, axUGC, axDemographic, axPersona:
+			alignx = true
 		}
 		return nil
 	})
-	if !hasKind && looksAlignX {
-		return FormatAlignX
+	switch {
+	case err != nil:
+		return FormatAuto, false
+	case kind:
+		return FormatPopi, true
+	case alignx || (pair && !user):
+		return FormatAlignX, true
 	}
-	return FormatPopi
+	return FormatPopi, true
 }
 
 // recordErrorAt places a parse error on the line (and column) it is on.
@@ -338,10 +376,10 @@ func recordErrorAt(file string, rec rawRecord, err error) *ImportError {
 	}
 	line := rec.line
 	if off >= 0 && off <= len(rec.data) {
-		before := rec.data[:off]
-		line += bytes.Count(before, []byte("\n"))
+		var col int
+		line, col = rec.position(off)
 		if se != nil {
-			reason = fmt.Sprintf("%s (column %d)", reason, off-bytes.LastIndexByte(before, '\n'))
+			reason = fmt.Sprintf("%s (column %d)", reason, col)
 		}
 	}
 	return &ImportError{File: file, Line: line, Reason: reason}

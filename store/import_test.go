@@ -593,3 +593,171 @@ func TestImportCancelWhileWaitingForInput(t *testing.T) {
 		t.Error("the cancelled import left records behind")
 	}
 }
+
+// Positions in messages are those of the file, whatever the layout.
+func TestImportErrorPositions(t *testing.T) {
+	tests := []struct {
+		name, in, want string
+	}{
+		{"second record of a one-line array",
+			`[{"user":"a","kind":"task","prompt":"x"}, {"user":"b","kind":"task","prompt":"y" "z"}]`,
+			`in:1: invalid JSON: unexpected '"' (column 82)`},
+		{"indented JSONL record with invalid UTF-8",
+			" {\"user\":\"x\",\"kind\":\"text\",\"text\":\"caf\xe9\"}",
+			`in:1: invalid UTF-8 at column 39`},
+		{"record on the third line of an array",
+			"[\n {\"user\":\"a\",\"kind\":\"task\",\"prompt\":\"x\"},\n   {\"user\":\"b\",\"kind\":\"task\",\n    \"prompt\":\"y\",}\n]",
+			`in:4: invalid JSON: unexpected '}' (column 18)`},
+		{"a line of non-breaking spaces is not blank",
+			"{\"user\":\"a\",\"kind\":\"task\",\"prompt\":\"x\"}\n\u00a0\u00a0\n",
+			`in:2: invalid JSON: unexpected '\u00a0' (column 1)`},
+		{"an array after 70,000 blank lines",
+			strings.Repeat("\n", 70000) + `[{"user":"a","kind":"oops"}]`,
+			`in:70001: unknown kind "oops" (want pair, text, profile, persona or task)`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			db := openTestDB(t)
+			rep, err := importString(t, db, "in", tt.in, FormatAuto)
+			if !errors.Is(err, ErrRejected) || len(rep.Errors) != 1 {
+				t.Fatalf("err = %v, errors %v", err, rep.Errors)
+			}
+			if got := rep.Errors[0].Error(); got != tt.want {
+				t.Errorf("got  %s\nwant %s", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestSniffFormat(t *testing.T) {
+	tests := []struct {
+		name, first string
+		want        Format
+	}{
+		{"popi pair", `{"user":"u","kind":"pair","prompt":"p","chosen":"a","rejected":"b"}`, FormatPopi},
+		{"popi record missing its kind", `{"user":"u1","prompt":"p","chosen":"a","rejected":"b"}`, FormatPopi},
+		{"AlignX record", `{"prompt":"p","chosen":"a","rejected":"b"}`, FormatAlignX},
+		{"AlignX record without its pair", `{"ground_truth_persona":"g"}`, FormatAlignX},
+		{"AlignX record with a user id", `{"user_id":"7","prompt":"p","chosen":"a","rejected":"b","Pair-wise Comparative Feedback":[]}`, FormatAlignX},
+		{"neither", `{"x":1}`, FormatPopi},
+	}
+	for _, tt := range tests {
+		if got, ok := sniffFormat([]byte(tt.first)); !ok || got != tt.want {
+			t.Errorf("%s: sniffed %s (%v), want %s", tt.name, got, ok, tt.want)
+		}
+	}
+	if _, ok := sniffFormat([]byte(`{"prompt":p}`)); ok {
+		t.Error("decided from a record that is not JSON")
+	}
+}
+
+// A first record that is not JSON does not decide the format: the next
+// one does.
+func TestImportAutoSkipsUnparsableFirstRecord(t *testing.T) {
+	db := openTestDB(t)
+	in := `{"prompt":p,"chosen":"a","rejected":"b"}` + "\n" + `{"prompt":"p2","chosen":"a","rejected":"b"}` + "\n"
+	rep, err := importString(t, db, "ax.jsonl", in, FormatAuto)
+	if !errors.Is(err, ErrRejected) || rep.Format != FormatAlignX || len(rep.Errors) != 1 || rep.Errors[0].Line != 1 {
+		t.Fatalf("format %s, err %v, errors %v", rep.Format, err, rep.Errors)
+	}
+	in = `{"user":"u1","prompt":"p","chosen":"a","rejected":"b"}` + "\n" + `{"user":"u2","kind":"pair","prompt":"p2","chosen":"a","rejected":"b"}` + "\n"
+	rep, err = importString(t, db, "popi.jsonl", in, FormatAuto)
+	if !errors.Is(err, ErrRejected) || rep.Format != FormatPopi || rep.Errors[0].Error() != `popi.jsonl:1: missing "kind"` {
+		t.Fatalf("format %s, err %v, errors %v", rep.Format, err, rep.Errors)
+	}
+}
+
+// Two imports into one database at once do not interleave: the second
+// waits, and the first one's rollback touches only its own records.
+func TestConcurrentImportsAreSerialized(t *testing.T) {
+	db := openTestDB(t)
+	pr, pw := io.Pipe()
+	aDone := make(chan error, 1)
+	firstBatch := make(chan struct{})
+	var once bool
+	go func() {
+		_, err := db.Import(context.Background(), "a", pr, ImportOptions{Progress: func(int64) {
+			if !once {
+				once = true
+				close(firstBatch)
+			}
+		}})
+		aDone <- err
+	}()
+	go pw.Write([]byte(manyRecords(batchRecords + 10)))
+	<-firstBatch
+	bDone := make(chan error, 1)
+	go func() {
+		_, err := importString(t, db, "b", `{"user":"bee","kind":"task","prompt":"keep me"}`+"\n", FormatAuto)
+		bDone <- err
+	}()
+	pw.Write([]byte(`{"user":"x","kind":"oops"}` + "\n"))
+	pw.Close()
+	if err := <-aDone; !errors.Is(err, ErrRejected) {
+		t.Fatalf("import a: %v", err)
+	}
+	if err := <-bDone; err != nil {
+		t.Fatalf("import b: %v", err)
+	}
+	s, err := db.Signals("bee")
+	if err != nil || len(s) != 1 || s[0].Prompt != "keep me" {
+		t.Fatalf("bee's signals = %+v, %v", s, err)
+	}
+	if st, _ := db.Stats(); st.Users != 1 || st.Tasks != 1 || st.PairsHistory != 0 {
+		t.Errorf("stats = %+v", st)
+	}
+}
+
+// A journal entry left by an import that could neither commit nor roll
+// back is rolled back before the next import starts.
+func TestImportFinishesAnEarlierFailedImport(t *testing.T) {
+	db := openTestDB(t)
+	w := importWriter{db: db, file: "stuck.jsonl"}
+	var b importBatch
+	for i, line := range strings.Split(strings.TrimSpace(manyRecords(100)), "\n") {
+		u, err := parseRecord(FormatPopi, []byte(line))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.add(i+1, &u)
+	}
+	if err := w.write(b.items); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := importString(t, db, "b.jsonl", `{"user":"bee","kind":"task","prompt":"p"}`+"\n", FormatAuto); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := db.Stats(); st.Users != 1 || st.Tasks != 1 || st.PairsHistory != 0 {
+		t.Errorf("stats = %+v", st)
+	}
+	var bodies int
+	db.bolt.View(func(tx *bolt.Tx) error { bodies = tx.Bucket(bucketBodies).Stats().KeyN; return nil })
+	if bodies != 1 {
+		t.Errorf("%d bodies, want 1", bodies)
+	}
+	if len(db.Recovered) != 1 {
+		t.Errorf("Recovered = %q", db.Recovered)
+	}
+}
+
+func TestImportOfManyBadRecordsCountsThemAll(t *testing.T) {
+	db := openTestDB(t)
+	in := strings.Repeat("{}\n", 3*batchRecords+5)
+	rep, err := importString(t, db, "bad.jsonl", in, FormatAuto)
+	if !errors.Is(err, ErrRejected) || rep.BadRecords != 3*batchRecords+5 || len(rep.Errors) != MaxReportedErrors {
+		t.Fatalf("err %v, bad %d, listed %d", err, rep.BadRecords, len(rep.Errors))
+	}
+	if rep.Errors[0].Line != 1 || rep.Errors[19].Line != 20 {
+		t.Errorf("listed lines %d…%d", rep.Errors[0].Line, rep.Errors[19].Line)
+	}
+}
+
+// An empty meta object says nothing: the record is the same as without it.
+func TestEmptyMetaIsNoMeta(t *testing.T) {
+	db := openTestDB(t)
+	in := `{"user":"u","kind":"task","prompt":"p"}` + "\n" + `{"user":"u","kind":"task","prompt":"p","meta":{ }}` + "\n"
+	rep, err := importString(t, db, "in.jsonl", in, FormatPopi)
+	if err != nil || rep.Added.Tasks != 1 || rep.Duplicates != 1 {
+		t.Fatalf("report %+v, err %v", rep, err)
+	}
+}

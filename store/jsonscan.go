@@ -78,7 +78,10 @@ func scanObjectMembers(data []byte, fn func(key string, v jsonValue) error) erro
 		if s.pos >= len(data) {
 			return s.fail("empty record")
 		}
-		return s.reject("a record must be a JSON object")
+		if c := data[s.pos]; c == '"' || c == '[' || c == '-' || (c >= '0' && c <= '9') || c == 't' || c == 'f' || c == 'n' {
+			return s.reject("a record must be a JSON object")
+		}
+		return s.unexpected()
 	}
 	if err := s.object(1, fn); err != nil {
 		return err

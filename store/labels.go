@@ -194,39 +194,60 @@ func eachLabel(tx *bolt.Tx, fn func(Label) error) error {
 }
 
 // CurrentLabels calls fn for every current decision, oldest first: for
-// each annotator and item, the newest record, unless that is a retraction.
+// each annotator and item, the newest decision not taken back.
 func (db *DB) CurrentLabels(fn func(Label) error) error {
 	return db.bolt.View(func(tx *bolt.Tx) error { return currentLabels(tx, fn) })
 }
 
 func currentLabels(tx *bolt.Tx, fn func(Label) error) error {
-	// Two passes over one snapshot: memory holds one entry per item, not
+	// Passes over one snapshot: memory holds an id or two per label, not
 	// the labels.
-	latest, err := latestPerItem(tx)
+	current, err := currentPerItem(tx)
 	if err != nil {
 		return err
 	}
 	return eachLabel(tx, func(l Label) error {
-		if cur := latest[l.ItemKey()]; cur.id == l.ID && cur.decision {
+		if l.Kind == LabelDecision && current[l.ItemKey()] == l.ID {
 			return fn(l)
 		}
 		return nil
 	})
 }
 
-type itemState struct {
-	id       string // of the item's newest label
-	decision bool   // false: the newest is a retraction
-}
-
-// latestPerItem maps each item (per annotator) to its newest label.
-func latestPerItem(tx *bolt.Tx) (map[string]itemState, error) {
-	latest := map[string]itemState{}
+// currentPerItem maps each item (per annotator) that has a current
+// decision to that decision's id: the newest decision not taken back. A
+// retraction takes back the decision it names and the ones that decision
+// amended (undoing a decision to which a rationale was added undoes the
+// decision, not just the rationale).
+func currentPerItem(tx *bolt.Tx) (map[string]string, error) {
+	amends := map[string]string{}
+	var retracted []string
 	err := eachLabel(tx, func(l Label) error {
-		latest[l.ItemKey()] = itemState{id: l.ID, decision: l.Kind == LabelDecision}
+		switch {
+		case l.Kind == LabelRetraction:
+			retracted = append(retracted, l.Retracts)
+		case l.Amends != "":
+			amends[l.ID] = l.Amends
+		}
 		return nil
 	})
-	return latest, err
+	if err != nil {
+		return nil, err
+	}
+	withdrawn := map[string]bool{}
+	for _, id := range retracted {
+		for ; id != "" && !withdrawn[id]; id = amends[id] {
+			withdrawn[id] = true
+		}
+	}
+	current := map[string]string{}
+	err = eachLabel(tx, func(l Label) error {
+		if l.Kind == LabelDecision && !withdrawn[l.ID] {
+			current[l.ItemKey()] = l.ID
+		}
+		return nil
+	})
+	return current, err
 }
 
 // Session is where an annotator is in their labeling queue, so that

@@ -542,3 +542,61 @@ func TestPutSessionRoundTrip(t *testing.T) {
 		t.Errorf("Session of an unknown annotator: ok %v err %v", ok, err)
 	}
 }
+
+// A retraction takes back the decision it names (and what that decision
+// amended), not whatever is newest.
+func TestRetractionTakesBackWhatItNames(t *testing.T) {
+	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name string
+		// steps: "d" a new decision, "a" a decision amending the previous
+		// one, "rN" a retraction of the N-th decision (1-based).
+		steps []string
+		want  int // the decision current at the end (1-based), 0 for none
+	}{
+		{"retract the only decision", []string{"d", "r1"}, 0},
+		{"retract an older decision", []string{"d", "d", "r1"}, 2},
+		{"retract the newer decision", []string{"d", "d", "r2"}, 1},
+		{"retract an amendment", []string{"d", "a", "r2"}, 0},
+		{"retract a chain of amendments", []string{"d", "a", "a", "r3"}, 0},
+		{"decide again after a retraction", []string{"d", "r1", "d"}, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			db := fxOpen(t)
+			var decisions []Label
+			for _, step := range tt.steps {
+				var l Label
+				switch {
+				case step == "d":
+					l = fxDecision("ann", "u1", "task-1", "a")
+				case step == "a":
+					l = fxDecision("ann", "u1", "task-1", "b")
+					l.Amends = decisions[len(decisions)-1].ID
+				default:
+					var n int
+					fmt.Sscanf(step, "r%d", &n)
+					l = decisions[n-1].Retraction(at, "test")
+				}
+				got := fxAddLabel(t, db, l)
+				if got.Kind == LabelDecision {
+					decisions = append(decisions, got)
+				}
+			}
+			cur := fxCurrentIDs(t, db)
+			switch {
+			case tt.want == 0 && len(cur) != 0:
+				t.Errorf("current = %v, want none", cur)
+			case tt.want > 0 && (len(cur) != 1 || cur[0] != decisions[tt.want-1].ID):
+				t.Errorf("current = %v, want decision %d (%s)", cur, tt.want, decisions[tt.want-1].ID)
+			}
+			want := 0
+			if tt.want > 0 {
+				want = 1
+			}
+			if st := fxStats(t, db); st.Labels != want {
+				t.Errorf("Stats().Labels = %d, want %d", st.Labels, want)
+			}
+		})
+	}
+}

@@ -16,8 +16,19 @@ const MaxRecordBytes = 8 << 20
 // rawRecord is one record as read, before parsing.
 type rawRecord struct {
 	line int    // the line the record starts on (1-based)
+	col  int    // bytes before the record on that line (0 for a JSONL line)
 	data []byte // valid until the next call to next
 	bad  string // why the record cannot be parsed at all (data is nil)
+}
+
+// position is the line and (1-based, in bytes) column of byte off of the
+// record, for messages.
+func (rec rawRecord) position(off int) (line, col int) {
+	before := rec.data[:off]
+	if nl := bytes.Count(before, []byte("\n")); nl > 0 {
+		return rec.line + nl, off - bytes.LastIndexByte(before, '\n')
+	}
+	return rec.line, rec.col + off + 1
 }
 
 // recordReader splits an input stream into records without reading the
@@ -27,7 +38,8 @@ type rawRecord struct {
 type recordReader struct {
 	r     *bufio.Reader
 	array bool
-	line  int // lines consumed so far
+	line  int // newlines consumed so far
+	col   int // bytes consumed since the last newline
 	buf   []byte
 	n     int64 // bytes consumed, for progress
 	first bool  // in array mode: no element read yet
@@ -40,26 +52,71 @@ func newRecordReader(r io.Reader) (*recordReader, error) {
 		rr.r.Discard(3)
 		rr.n += 3
 	}
-	// Peek past leading blanks (without consuming them: line numbers are
-	// counted as lines are read) to tell the two layouts apart.
-	for size := 64; ; size *= 2 {
-		b, err := rr.r.Peek(size)
-		if i := bytes.IndexFunc(b, func(r rune) bool { return r != ' ' && r != '\t' && r != '\n' && r != '\r' }); i >= 0 {
-			rr.array = b[i] == '['
-			break
-		}
-		if err != nil { // blank input, or a read error that next will report
-			break
-		}
+	// Leading blanks tell nothing; the first byte after them tells the
+	// two layouts apart.
+	switch err := rr.skipSpace(); {
+	case errors.Is(err, io.EOF):
+		rr.done = true
+		return rr, nil
+	case err != nil:
+		return nil, err
 	}
-	if rr.array {
-		if err := rr.skipSpace(); err != nil {
-			return nil, err
-		}
-		rr.r.ReadByte() // '['
-		rr.n++
+	if c, _ := rr.peekByte(); c == '[' {
+		rr.array = true
+		rr.readByte()
 	}
 	return rr, nil
+}
+
+// readByte consumes one byte, keeping count of lines and columns.
+func (rr *recordReader) readByte() (byte, error) {
+	c, err := rr.r.ReadByte()
+	if err != nil {
+		return 0, err
+	}
+	rr.n++
+	if c == '\n' {
+		rr.line++
+		rr.col = 0
+	} else {
+		rr.col++
+	}
+	return c, nil
+}
+
+func (rr *recordReader) peekByte() (byte, error) {
+	b, err := rr.r.Peek(1)
+	if err != nil {
+		return 0, err
+	}
+	return b[0], nil
+}
+
+func isJSONSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+// isBlank reports whether a line holds only JSON whitespace (other Unicode
+// spaces are content, and make the line a bad record).
+func isBlank(line []byte) bool {
+	for _, c := range line {
+		if !isJSONSpace(c) {
+			return false
+		}
+	}
+	return true
+}
+
+// skipSpace consumes JSON whitespace.
+func (rr *recordReader) skipSpace() error {
+	for {
+		c, err := rr.peekByte()
+		if err != nil {
+			return err
+		}
+		if !isJSONSpace(c) {
+			return nil
+		}
+		rr.readByte()
+	}
 }
 
 // next returns the next record, io.EOF at the end, or another error when
@@ -73,7 +130,7 @@ func (rr *recordReader) next() (rawRecord, error) {
 		return rr.nextElement()
 	}
 	for {
-		start := rr.line + 1
+		start, col := rr.line+1, rr.col
 		line, tooLong, err := rr.readLine()
 		if err != nil && !errors.Is(err, io.EOF) {
 			return rawRecord{}, fmt.Errorf("line %d: %w", start, err)
@@ -87,20 +144,19 @@ func (rr *recordReader) next() (rawRecord, error) {
 		if tooLong {
 			return rawRecord{line: start, bad: "line is longer than 8 MiB"}, nil
 		}
-		if len(bytes.TrimSpace(line)) == 0 {
+		if isBlank(line) {
 			if rr.done {
 				return rawRecord{}, io.EOF
 			}
 			continue
 		}
-		return checkUTF8(rawRecord{line: start, data: line}), nil
+		return checkUTF8(rawRecord{line: start, col: col, data: line}), nil
 	}
 }
 
-// readLine reads one line without its line ending. A line longer than
-// MaxRecordBytes is consumed but not kept.
+// readLine reads the rest of a line without its line ending. A line longer
+// than MaxRecordBytes is consumed but not kept.
 func (rr *recordReader) readLine() (line []byte, tooLong bool, err error) {
-	rr.line++
 	rr.buf = rr.buf[:0]
 	for {
 		chunk, err := rr.r.ReadSlice('\n')
@@ -116,7 +172,14 @@ func (rr *recordReader) readLine() (line []byte, tooLong bool, err error) {
 			}
 		}
 		if errors.Is(err, bufio.ErrBufferFull) {
+			rr.col += len(chunk)
 			continue
+		}
+		if err == nil {
+			rr.line++
+			rr.col = 0
+		} else {
+			rr.col += len(chunk)
 		}
 		if tooLong {
 			return nil, true, err
@@ -144,28 +207,8 @@ func checkUTF8(rec rawRecord) rawRecord {
 		}
 		off += size
 	}
-	line := rec.line + bytes.Count(rec.data[:off], []byte("\n"))
-	col := off - bytes.LastIndexByte(rec.data[:off], '\n')
+	line, col := rec.position(off)
 	return rawRecord{line: line, bad: fmt.Sprintf("invalid UTF-8 at column %d", col)}
-}
-
-// skipSpace consumes blanks, counting lines.
-func (rr *recordReader) skipSpace() error {
-	for {
-		c, err := rr.r.ReadByte()
-		if err != nil {
-			return err
-		}
-		switch c {
-		case '\n':
-			rr.line++
-		case ' ', '\t', '\r':
-		default:
-			rr.r.UnreadByte()
-			return nil
-		}
-		rr.n++
-	}
 }
 
 // arrayError is a broken JSON array: the records after it cannot be found.
@@ -185,10 +228,10 @@ func (rr *recordReader) nextElement() (rawRecord, error) {
 	if err := rr.skipSpace(); err != nil {
 		return rawRecord{}, rr.arrayEOF(err)
 	}
-	c, _ := rr.r.ReadByte()
-	rr.n++
+	c, _ := rr.peekByte()
 	switch {
 	case c == ']':
+		rr.readByte()
 		rr.done = true
 		if err := rr.skipSpace(); !errors.Is(err, io.EOF) {
 			if err != nil {
@@ -198,17 +241,16 @@ func (rr *recordReader) nextElement() (rawRecord, error) {
 		}
 		return rawRecord{}, io.EOF
 	case c == ',' && !rr.first:
+		rr.readByte()
 		if err := rr.skipSpace(); err != nil {
 			return rawRecord{}, rr.arrayEOF(err)
 		}
 	case rr.first:
-		rr.r.UnreadByte()
-		rr.n--
 	default:
 		return rawRecord{}, rr.arrayError("invalid JSON: expected , or ] between records, found %q", c)
 	}
 	rr.first = false
-	start := rr.line + 1
+	start, col := rr.line+1, rr.col
 	data, tooLong, err := rr.readValue()
 	if err != nil {
 		return rawRecord{}, err
@@ -216,7 +258,7 @@ func (rr *recordReader) nextElement() (rawRecord, error) {
 	if tooLong {
 		return rawRecord{line: start, bad: "record is longer than 8 MiB"}, nil
 	}
-	return checkUTF8(rawRecord{line: start, data: data}), nil
+	return checkUTF8(rawRecord{line: start, col: col, data: data}), nil
 }
 
 func (rr *recordReader) arrayEOF(err error) error {
@@ -232,19 +274,15 @@ func (rr *recordReader) readValue() (data []byte, tooLong bool, err error) {
 	rr.buf = rr.buf[:0]
 	depth, inString, escaped, started := 0, false, false, false
 	for {
-		c, err := rr.r.ReadByte()
+		c, err := rr.peekByte()
 		if err != nil {
 			return nil, false, rr.arrayEOF(err)
 		}
 		if !inString && depth == 0 && started && isValueEnd(c) {
-			rr.r.UnreadByte() // a bare scalar ends at a delimiter
-			return rr.buf, false, nil
+			return rr.buf, tooLong, nil // a bare scalar ends at a delimiter
 		}
-		rr.n++
+		rr.readByte()
 		started = true
-		if c == '\n' {
-			rr.line++
-		}
 		if !tooLong {
 			if len(rr.buf) >= MaxRecordBytes {
 				tooLong, rr.buf = true, rr.buf[:0]
@@ -281,6 +319,4 @@ func (rr *recordReader) readValue() (data []byte, tooLong bool, err error) {
 	}
 }
 
-func isValueEnd(c byte) bool {
-	return c == ',' || c == ']' || c == ' ' || c == '\t' || c == '\n' || c == '\r'
-}
+func isValueEnd(c byte) bool { return c == ',' || c == ']' || isJSONSpace(c) }

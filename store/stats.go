@@ -57,12 +57,8 @@ func (db *DB) Stats() (Stats, error) {
 		if err != nil {
 			return err
 		}
-		latest, err := latestPerItem(tx)
-		for _, it := range latest {
-			if it.decision {
-				st.Labels++
-			}
-		}
+		current, err := currentPerItem(tx)
+		st.Labels = len(current)
 		return err
 	})
 	if err != nil {

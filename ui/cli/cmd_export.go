@@ -2,10 +2,12 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 
 	"github.com/popi-tui/popi-tui/engine"
 	"github.com/popi-tui/popi-tui/store"
@@ -15,23 +17,39 @@ import (
 // default) and how to write it.
 var exportKinds = map[string]struct {
 	formats []string
-	write   func(db *store.DB, w io.Writer, format string, conversational bool) (int, error)
+	write   func(c *runContext, db *store.DB, w io.Writer, format string, conversational bool) (int, error)
 }{
 	"labels": {
 		formats: []string{store.LabelsRaw, store.LabelsDPO, store.LabelsKTO},
-		write: func(db *store.DB, w io.Writer, format string, conversational bool) (int, error) {
+		write: func(_ *runContext, db *store.DB, w io.Writer, format string, conversational bool) (int, error) {
 			return db.ExportLabels(w, store.LabelExport{Format: format, Conversational: conversational})
 		},
 	},
 	"summaries": {
 		formats: []string{store.SummariesSFT, store.SummariesPairs},
-		write: func(db *store.DB, w io.Writer, format string, _ bool) (int, error) {
-			return db.ExportSummaries(w, format, engine.SummarizerInput)
+		write: func(c *runContext, db *store.DB, w io.Writer, format string, _ bool) (int, error) {
+			var noHistory []string
+			input := func(user string, signals []store.Signal) (string, error) {
+				in, err := engine.SummarizerInput(user, signals)
+				if errors.Is(err, store.ErrNoHistory) {
+					noHistory = append(noHistory, user)
+				}
+				return in, err
+			}
+			n, err := db.ExportSummaries(w, format, input)
+			if len(noHistory) > 0 {
+				names := strings.Join(noHistory[:min(len(noHistory), 5)], ", ")
+				if len(noHistory) > 5 {
+					names += ", …"
+				}
+				c.eprintf("left out %d user(s) with a human summary but no history to pair it with: %s\n", len(noHistory), names)
+			}
+			return n, err
 		},
 	},
 	"users": {
 		formats: []string{store.UsersPopi},
-		write: func(db *store.DB, w io.Writer, _ string, _ bool) (int, error) {
+		write: func(_ *runContext, db *store.DB, w io.Writer, _ string, _ bool) (int, error) {
 			return db.ExportUsers(w)
 		},
 	},
@@ -90,7 +108,7 @@ is replaced only once the export is complete.`,
 			defer db.Close()
 			var n int
 			write := func(w io.Writer) (err error) {
-				n, err = kind.write(db, ctxWriter{ctx, w}, format, conversational)
+				n, err = kind.write(c, db, ctxWriter{ctx, w}, format, conversational)
 				return err
 			}
 			if out == "-" {
