@@ -198,12 +198,27 @@ func FuzzRecordReader(f *testing.F) {
 		if err != nil {
 			return
 		}
+		// A valid JSON array must split into exactly its elements.
+		var elems []json.RawMessage
+		isArray := utf8.Valid(data) && json.Unmarshal(data, &elems) == nil && elems != nil
+		var got [][]byte
 		last := 0
 		for i := 0; i < len(data)+2; i++ {
 			rec, err := rr.next()
 			if err != nil {
+				if isArray {
+					if len(got) != len(elems) {
+						t.Fatalf("%d records from an array of %d (%v)", len(got), len(elems), err)
+					}
+					for j := range elems {
+						if !bytes.Equal(got[j], elems[j]) {
+							t.Fatalf("record %d = %q, element %q", j, got[j], elems[j])
+						}
+					}
+				}
 				return
 			}
+			got = append(got, append([]byte(nil), rec.data...))
 			if rec.line < last || rec.line < 1 {
 				t.Fatalf("record on line %d after line %d", rec.line, last)
 			}

@@ -269,54 +269,81 @@ func (rr *recordReader) arrayEOF(err error) error {
 }
 
 // readValue reads one JSON value, tracking strings and nesting only far
-// enough to find where it ends; the record parser checks the rest.
+// enough to find where it ends; the record parser checks the rest. It
+// scans what the reader has buffered a chunk at a time.
 func (rr *recordReader) readValue() (data []byte, tooLong bool, err error) {
 	rr.buf = rr.buf[:0]
 	depth, inString, escaped, started := 0, false, false, false
 	for {
-		c, err := rr.peekByte()
-		if err != nil {
+		if _, err := rr.r.Peek(1); err != nil {
 			return nil, false, rr.arrayEOF(err)
 		}
-		if !inString && depth == 0 && started && isValueEnd(c) {
-			return rr.buf, tooLong, nil // a bare scalar ends at a delimiter
-		}
-		rr.readByte()
-		started = true
-		if !tooLong {
-			if len(rr.buf) >= MaxRecordBytes {
-				tooLong, rr.buf = true, rr.buf[:0]
-			} else {
-				rr.buf = append(rr.buf, c)
-			}
-		}
-		switch {
-		case inString:
+		chunk, _ := rr.r.Peek(rr.r.Buffered())
+		i, end := 0, false
+	scan:
+		for ; i < len(chunk); i++ {
+			c := chunk[i]
 			switch {
-			case escaped:
-				escaped = false
-			case c == '\\':
-				escaped = true
+			case inString:
+				switch {
+				case escaped:
+					escaped = false
+				case c == '\\':
+					escaped = true
+				case c == '"':
+					inString = false
+					if depth == 0 {
+						i++
+						end = true
+						break scan
+					}
+				}
+			case depth == 0 && started && isValueEnd(c):
+				end = true // a bare scalar ends at a delimiter, which stays unread
+				break scan
 			case c == '"':
-				inString = false
+				inString = true
+			case c == '{' || c == '[':
+				depth++
+			case c == '}' || c == ']':
+				depth--
 				if depth == 0 {
-					return rr.buf, tooLong, nil
+					i++
+					end = true
+					break scan
+				}
+				if depth < 0 {
+					rr.consume(chunk[:i])
+					return nil, false, rr.arrayError("invalid JSON: unexpected %q", c)
 				}
 			}
-		case c == '"':
-			inString = true
-		case c == '{' || c == '[':
-			depth++
-		case c == '}' || c == ']':
-			depth--
-			if depth == 0 {
-				return rr.buf, tooLong, nil
-			}
-			if depth < 0 {
-				return nil, false, rr.arrayError("invalid JSON: unexpected %q", c)
+			started = true
+		}
+		if !tooLong {
+			if len(rr.buf)+i > MaxRecordBytes {
+				tooLong, rr.buf = true, rr.buf[:0]
+			} else {
+				rr.buf = append(rr.buf, chunk[:i]...)
 			}
 		}
+		rr.consume(chunk[:i])
+		if end {
+			return rr.buf, tooLong, nil
+		}
 	}
+}
+
+// consume discards bytes already looked at, keeping count of lines and
+// columns.
+func (rr *recordReader) consume(b []byte) {
+	if nl := bytes.Count(b, []byte("\n")); nl > 0 {
+		rr.line += nl
+		rr.col = len(b) - 1 - bytes.LastIndexByte(b, '\n')
+	} else {
+		rr.col += len(b)
+	}
+	rr.n += int64(len(b))
+	rr.r.Discard(len(b))
 }
 
 func isValueEnd(c byte) bool { return c == ',' || c == ']' || isJSONSpace(c) }
