@@ -135,8 +135,8 @@ func (b *importBatch) add(line int, u *parsedUser) (size int) {
 }
 
 // Batches of bodies are cut at whichever comes first. Each is one
-// transaction. Small batches keep memory flat however big the file (about
-// three are in memory at once: being parsed, handed over, being written);
+// transaction. Small batches keep memory flat however big the file (two
+// are in memory at once: one being parsed, one being written);
 // appending bodies costs the same in small batches as in large ones, only
 // the index is costly to rewrite, and it is written apart (flushIndex).
 // Measured in store/bench_test.go.
@@ -178,9 +178,10 @@ func (db *DB) Import(ctx context.Context, name string, r io.Reader, opt ImportOp
 	defer cancel()
 	batches := make(chan importBatch)
 	parsed := make(chan parseResult, 1) // sent just before batches closes
+	format := rep.Format
 	go func() {
 		defer close(batches)
-		res := parseResult{format: rep.Format}
+		res := parseResult{format: format}
 		rr, err := newRecordReader(r)
 		if err == nil {
 			err = parseRecords(ctx, name, rr, &res.format, &res.records, batches)
@@ -308,7 +309,7 @@ func parseRecords(ctx context.Context, name string, rr *recordReader, format *Fo
 			continue
 		}
 		size += b.add(rec.line, &u)
-		if len(b.items) >= batchRecords || size >= batchBytes || b.dropped >= batchRecords {
+		if len(b.items) >= batchRecords || size >= batchBytes {
 			if ctx.Err() != nil || !flush() {
 				return ctx.Err()
 			}

@@ -12,10 +12,10 @@ import (
 const rollbackBatch = 8192
 
 // rollbackImport removes every record an unfinished import added, batch by
-// batch from its first record on. Each batch removes bodies, index entries
-// and the users the import created together, so a crash in the middle leaves a state the
-// next attempt (at the next Open) continues from. The last batch deletes
-// the journal entry.
+// batch from its first record on. Each batch removes bodies, their index
+// entries and the users the import created, together, so that a crash in
+// the middle leaves a state the next attempt (at the next Open or Import)
+// continues from. The last batch deletes the journal entry.
 func (db *DB) rollbackImport(p pendingImport) error {
 	for done := false; !done; {
 		err := db.bolt.Update(func(tx *bolt.Tx) error {
