@@ -1,10 +1,12 @@
 // Package engine talks to models: backend configuration, the prompts,
-// summarizing and generating, and the offline engine. It reads and writes
-// through store and never imports ui.
+// summarizing and generating (live and in bulk), token counts and the
+// offline engine. It reads and writes through store and never imports ui.
 package engine
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"strings"
 
 	openai "github.com/sashabaranov/go-openai"
@@ -12,11 +14,14 @@ import (
 	"github.com/popi-tui/popi-tui/store"
 )
 
-// SummarizerTemplateVersion identifies the wording below. Every summary
-// records the version it was inferred with; change the number whenever the
-// wording changes, so that summaries made with different prompts are never
-// mistaken for one another.
-const SummarizerTemplateVersion = 1
+// Every prompt popi-tui sends is worded in this file. The template
+// versions identify the wording: every summary records the summarizer
+// template it was inferred with, and the generator template is part of a
+// generation's cache key. Change the number whenever the wording changes.
+const (
+	SummarizerTemplateVersion = 1
+	GeneratorTemplateVersion  = 1
+)
 
 // The summarizer's input follows the structure of DESIGN §2, in our own
 // words: the user's preference pairs as numbered Markdown examples, then
@@ -29,38 +34,76 @@ const (
 	summarizerInstruction     = `# Your task
 
 Study the examples above. In each one the user preferred one response over the other; contrast the two to work out why. Write a concise, structured summary of this user's preferences — style, length, tone, format, level of detail, what they value and what they dislike — that generalizes beyond these particular examples and could guide anyone answering this user's future questions. Write only the summary.`
+
+	// The generator's input: a heading with what is known of the user, an
+	// instruction to answer for this user, and a heading with the prompt.
+	generatorSummaryHeading = "# What this user prefers"
+	generatorSummaryTask    = "# Your task\n\nAnswer the prompt below the way this user would prefer, following the preferences above. Write only the answer."
+	generatorRawTask        = "# Your task\n\nAnswer the prompt below the way this user would prefer, judging from what they chose above. Write only the answer."
+	generatorPromptHeading  = "# Prompt"
 )
 
-// SummarizerInput is the text the summarizer is sent for a user, built
-// from the user's signals. It returns an error wrapping store.ErrNoHistory
-// when the user has nothing the summarizer may see.
-func SummarizerInput(user string, signals []store.Signal) (string, error) {
-	var b strings.Builder
-	var pairs, texts, profiles []store.Signal
+// history is what a model may see of a user: history pairs, texts and
+// profiles, cut to a token budget.
+type history struct {
+	pairs, texts, profiles []store.Signal
+	cut                    bool // signals were left out to fit the budget
+}
+
+// selectHistory keeps the profile and then the most recent history pairs
+// and texts that fit in budget tokens (estimated: the budget is a guard,
+// not a measurement), always at least the newest one.
+func selectHistory(signals []store.Signal, budget int) history {
+	var h history
+	var recent []store.Signal
 	for _, s := range signals {
 		switch {
-		case s.Kind == store.KindPair && s.Split == store.SplitHistory:
-			pairs = append(pairs, s)
-		case s.Kind == store.KindText:
-			texts = append(texts, s)
+		case s.Kind == store.KindPair && s.Split == store.SplitHistory, s.Kind == store.KindText:
+			recent = append(recent, s)
 		case s.Kind == store.KindProfile:
-			profiles = append(profiles, s)
+			h.profiles = append(h.profiles, s)
+			budget -= estimateTokens(s.Text)
 		}
 	}
-	if len(pairs)+len(texts)+len(profiles) == 0 {
-		return "", fmt.Errorf("user %q has %w (no history pairs, texts or profile)", user, store.ErrNoHistory)
+	slices.SortFunc(recent, func(a, b store.Signal) int { return cmp.Compare(b.Seq, a.Seq) }) // newest first
+	var kept []store.Signal
+	for i, s := range recent {
+		cost := estimateTokens(s.Prompt) + estimateTokens(s.Chosen) + estimateTokens(s.Rejected) + estimateTokens(s.Text) + 20
+		if i > 0 && cost > budget {
+			h.cut = true
+			break
+		}
+		budget -= cost
+		kept = append(kept, s)
 	}
-	if len(pairs) > 0 {
+	slices.Reverse(kept) // shown in the order they came
+	for _, s := range kept {
+		if s.Kind == store.KindPair {
+			h.pairs = append(h.pairs, s)
+		} else {
+			h.texts = append(h.texts, s)
+		}
+	}
+	return h
+}
+
+func (h history) empty() bool { return len(h.pairs)+len(h.texts)+len(h.profiles) == 0 }
+
+// markdown lays the history out as the summarizer (and the raw condition)
+// sees it.
+func (h history) markdown() string {
+	var b strings.Builder
+	if len(h.pairs) > 0 {
 		b.WriteString(summarizerExamplesHeading + "\n")
-		for i, p := range pairs {
+		for i, p := range h.pairs {
 			fmt.Fprintf(&b, "\n## Example %d\n\n### Prompt\n\n%s\n\n### Preferred response\n\n%s\n\n### Dispreferred response\n\n%s\n",
 				i+1, p.Prompt, p.Chosen, p.Rejected)
 		}
 		b.WriteString("\n")
 	}
-	if len(texts) > 0 {
+	if len(h.texts) > 0 {
 		b.WriteString(summarizerTextsHeading + "\n")
-		for i, t := range texts {
+		for i, t := range h.texts {
 			source := ""
 			if t.Source != "" {
 				source = " (" + t.Source + ")"
@@ -69,15 +112,44 @@ func SummarizerInput(user string, signals []store.Signal) (string, error) {
 		}
 		b.WriteString("\n")
 	}
-	if len(profiles) > 0 {
+	if len(h.profiles) > 0 {
 		b.WriteString(summarizerProfileHeading + "\n")
-		for _, p := range profiles {
+		for _, p := range h.profiles {
 			fmt.Fprintf(&b, "\n%s\n", p.Text)
 		}
 		b.WriteString("\n")
 	}
-	b.WriteString(summarizerInstruction)
-	return b.String(), nil
+	return b.String()
+}
+
+// SummarizerPrompt builds summarizer inputs with a history budget.
+type SummarizerPrompt struct {
+	HistoryBudget int // tokens; DefaultHistoryBudget when 0
+}
+
+// Input is the text the summarizer is sent for a user. It returns an error
+// wrapping store.ErrNoHistory when the user has nothing the summarizer may
+// see. It fits store.SummarizerInput, for exports.
+func (p SummarizerPrompt) Input(user string, signals []store.Signal) (string, error) {
+	in, _, err := p.build(user, signals)
+	return in, err
+}
+
+func (p SummarizerPrompt) build(user string, signals []store.Signal) (string, history, error) {
+	budget := p.HistoryBudget
+	if budget <= 0 {
+		budget = DefaultHistoryBudget
+	}
+	h := selectHistory(signals, budget)
+	if h.empty() {
+		return "", h, fmt.Errorf("user %q has %w (no history pairs, texts or profile)", user, store.ErrNoHistory)
+	}
+	return h.markdown() + summarizerInstruction, h, nil
+}
+
+// SummarizerInput is the summarizer's input with the default budget.
+func SummarizerInput(user string, signals []store.Signal) (string, error) {
+	return SummarizerPrompt{}.Input(user, signals)
 }
 
 // SummarizerMessages is the chat request body's messages for a user.
@@ -87,4 +159,25 @@ func SummarizerMessages(user string, signals []store.Signal) ([]openai.ChatCompl
 		return nil, err
 	}
 	return []openai.ChatCompletionMessage{{Role: openai.ChatMessageRoleUser, Content: input}}, nil
+}
+
+// generatorMessages is what a generator is sent for a prompt under a
+// condition: with the user's summary, with the raw history in its place,
+// or with nothing (the unpersonalized baseline).
+func generatorMessages(condition, prompt, summary string, h history) ([]store.Message, error) {
+	var content string
+	switch condition {
+	case store.ConditionSummary:
+		content = generatorSummaryHeading + "\n\n" + strings.TrimSpace(summary) + "\n\n" + generatorSummaryTask + "\n\n" + generatorPromptHeading + "\n\n" + prompt
+	case store.ConditionRaw:
+		if h.empty() {
+			return nil, fmt.Errorf("condition raw: the user %w", store.ErrNoHistory)
+		}
+		content = h.markdown() + generatorRawTask + "\n\n" + generatorPromptHeading + "\n\n" + prompt
+	case store.ConditionNone:
+		content = prompt
+	default:
+		return nil, fmt.Errorf("unknown condition %q (want summary, raw or none)", condition)
+	}
+	return []store.Message{{Role: openai.ChatMessageRoleUser, Content: content}}, nil
 }

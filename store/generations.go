@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -36,6 +37,7 @@ type GenerationKey struct {
 	Backend   string
 	Model     string
 	Sampling  string // canonical form of the sampling settings, e.g. "temperature=0.6 max_tokens=1024"
+	Template  int    // version of the prompt template the request was worded with
 }
 
 // Hash is the cache key.
@@ -43,6 +45,9 @@ func (k GenerationKey) Hash() string {
 	h := sha256.New()
 	for _, f := range [...]string{k.User, k.PromptID, k.Condition, k.SummaryID, k.Backend, k.Model, k.Sampling} {
 		writeField(h, f)
+	}
+	if k.Template != 0 { // length-prefixed fields decode one way: no clash with keys without it
+		writeField(h, strconv.Itoa(k.Template))
 	}
 	return hex.EncodeToString(h.Sum(nil)[:16])
 }
@@ -62,6 +67,7 @@ type Generation struct {
 	Backend   string    `json:"backend"`
 	Model     string    `json:"model"`
 	Sampling  string    `json:"sampling,omitempty"`
+	Template  int       `json:"template_version,omitempty"`
 	Messages  []Message `json:"messages"` // exactly what the generator was sent
 	Text      string    `json:"text"`
 	// FinishReason is the server's ("stop", "length", …).

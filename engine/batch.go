@@ -1,0 +1,367 @@
+package engine
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/popi-tui/popi-tui/store"
+)
+
+// Progress is where a bulk run is.
+type Progress struct {
+	Total, Done, Skipped, Failed int
+	Requests                     int // answers a backend was asked for
+	Tokens                       int // prompt and completion tokens of those answers
+	Elapsed                      time.Duration
+}
+
+// Report is what a bulk run did.
+type Report struct {
+	Progress
+	Interrupted bool         // stopped by its context (Ctrl-C) before the end
+	Errors      []ErrorCount // one per distinct reason, the most frequent first
+}
+
+// ErrorCount is one reason items failed, how often, and one item it hit.
+type ErrorCount struct {
+	Reason  string
+	Count   int
+	Example string
+}
+
+// RequestsPerSecond and TokensPerSecond are the run's throughput.
+func (r Report) RequestsPerSecond() float64 { return perSecond(r.Requests, r.Elapsed) }
+func (r Report) TokensPerSecond() float64   { return perSecond(r.Tokens, r.Elapsed) }
+
+func perSecond(n int, d time.Duration) float64 {
+	if d <= 0 {
+		return 0
+	}
+	return float64(n) / d.Seconds()
+}
+
+// job is one item of a bulk run.
+type job struct {
+	item string // names it in the report: "user ann", "ann/t1 summary via popi"
+	run  func(ctx context.Context) (outcome, error)
+}
+
+type outcome struct {
+	skipped  bool // already done
+	requests int
+	tokens   int
+}
+
+// progressEvery is how often a bulk run reports progress.
+const progressEvery = 100 * time.Millisecond
+
+// runJobs runs the jobs jobs emits, concurrency at a time. Finished work is
+// stored by the jobs themselves, so an interrupted run keeps it and a
+// second run skips it.
+func runJobs(ctx context.Context, total int, jobs func(emit func(job) bool) error, concurrency int, progress func(Progress)) (Report, error) {
+	start := time.Now()
+	var (
+		mu     sync.Mutex
+		rep    = Report{Progress: Progress{Total: total}}
+		counts = map[string]*ErrorCount{}
+	)
+	snapshot := func() Progress {
+		mu.Lock()
+		defer mu.Unlock()
+		p := rep.Progress
+		p.Elapsed = time.Since(start)
+		return p
+	}
+	queue := make(chan job)
+	var workers sync.WaitGroup
+	for range max(concurrency, 1) {
+		workers.Go(func() {
+			for j := range queue {
+				o, err := j.run(ctx)
+				mu.Lock()
+				switch {
+				case err != nil && ctx.Err() != nil:
+					// Interrupted, not failed: a second run does it.
+				case err != nil:
+					rep.Failed++
+					r := reason(err)
+					if c, ok := counts[r]; ok {
+						c.Count++
+					} else {
+						counts[r] = &ErrorCount{Reason: r, Count: 1, Example: j.item}
+					}
+				case o.skipped:
+					rep.Skipped++
+				default:
+					rep.Done++
+				}
+				rep.Requests += o.requests
+				rep.Tokens += o.tokens
+				mu.Unlock()
+			}
+		})
+	}
+	stopTicker := make(chan struct{})
+	tickerDone := make(chan struct{})
+	go func() {
+		defer close(tickerDone)
+		if progress == nil {
+			return
+		}
+		t := time.NewTicker(progressEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				progress(snapshot())
+			case <-stopTicker:
+				return
+			}
+		}
+	}()
+	err := jobs(func(j job) bool {
+		select {
+		case queue <- j:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	})
+	close(queue)
+	workers.Wait()
+	close(stopTicker)
+	<-tickerDone
+	rep.Progress = snapshot()
+	if progress != nil {
+		progress(rep.Progress)
+	}
+	rep.Interrupted = ctx.Err() != nil
+	for _, c := range counts {
+		rep.Errors = append(rep.Errors, *c)
+	}
+	slices.SortFunc(rep.Errors, func(a, b ErrorCount) int {
+		if a.Count != b.Count {
+			return b.Count - a.Count
+		}
+		return cmp.Compare(a.Reason, b.Reason)
+	})
+	return rep, err
+}
+
+// reason is what a failure says without naming the item it hit, so that
+// the same failure of many items counts as one reason.
+func reason(err error) string {
+	var be *BackendError
+	switch {
+	case errors.As(err, &be):
+		return be.Error()
+	case errors.Is(err, store.ErrNoHistory):
+		return "no history to summarize (no history pairs, texts or profile)"
+	case errors.Is(err, ErrNoSummary):
+		return "no summary yet (run popi-tui infer first)"
+	case errors.Is(err, store.ErrNotFound):
+		return "not in the database"
+	}
+	return err.Error()
+}
+
+// InferOptions choose what a bulk inference does.
+type InferOptions struct {
+	Users       []string // all users when empty
+	Backend     string   // a summarizer
+	Force       bool     // infer again users already summarized by this backend
+	Concurrency int      // items at once; the backends' own limits still hold
+}
+
+// InferAll summarizes users in bulk. A user already summarized by the same
+// backend, model and prompt template is skipped unless opt.Force, so an
+// interrupted run resumes where it stopped.
+func (e *Engine) InferAll(ctx context.Context, opt InferOptions, progress func(Progress)) (Report, error) {
+	b, err := e.backend(opt.Backend, RoleSummarizer)
+	if err != nil {
+		return Report{}, err
+	}
+	users, err := e.selectUsers(opt.Users)
+	if err != nil {
+		return Report{}, err
+	}
+	jobs := func(emit func(job) bool) error {
+		for _, u := range users {
+			u := u
+			ok := emit(job{item: "user " + u, run: func(ctx context.Context) (outcome, error) {
+				if !opt.Force {
+					done, err := e.summarizedBy(u, b)
+					if err != nil || done {
+						return outcome{skipped: done}, err
+					}
+				}
+				s, err := e.Summarize(ctx, u, b.cfg.Name, nil)
+				if err != nil {
+					return outcome{requests: b.requests()}, err
+				}
+				return outcome{requests: b.requests(), tokens: s.PromptTokens + s.CompletionTokens}, nil
+			}})
+			if !ok {
+				return nil
+			}
+		}
+		return nil
+	}
+	return runJobs(ctx, len(users), jobs, opt.Concurrency, progress)
+}
+
+// requests is how many model requests one item of this backend costs.
+func (b *backend) requests() int {
+	if b.chat == nil {
+		return 0
+	}
+	return 1
+}
+
+// summarizedBy reports whether the user has a summary version made by this
+// backend's model with the current prompt template.
+func (e *Engine) summarizedBy(user string, b *backend) (bool, error) {
+	versions, err := e.db.Summaries(user)
+	if err != nil {
+		return false, err
+	}
+	for _, s := range versions {
+		if s.Backend == b.cfg.Name && s.Model == b.cfg.Model && (b.chat == nil || s.TemplateVersion == SummarizerTemplateVersion) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// selectUsers is the given users (checked to exist), or every user.
+func (e *Engine) selectUsers(given []string) ([]string, error) {
+	if len(given) > 0 {
+		for _, u := range given {
+			if _, err := e.db.User(u); err != nil {
+				return nil, err
+			}
+		}
+		return given, nil
+	}
+	var all []string
+	err := e.db.EachUser("", func(u store.User) (bool, error) {
+		all = append(all, u.ID)
+		return true, nil
+	})
+	return all, err
+}
+
+// GenerateOptions choose what a bulk generation does.
+type GenerateOptions struct {
+	Users       []string // all users when empty
+	Backends    []string // generators
+	Conditions  []string // store.ConditionSummary, ConditionRaw, ConditionNone
+	Force       bool     // ask again even when an answer is cached
+	Concurrency int
+}
+
+// GenerateAll answers every task and held-out prompt of the users, with
+// every backend under every condition. The replay generator offers both
+// responses of each held-out pair instead (it has nothing to say to a
+// task, and conditions mean nothing to it). Cached answers are skipped
+// unless opt.Force.
+func (e *Engine) GenerateAll(ctx context.Context, opt GenerateOptions, progress func(Progress)) (Report, error) {
+	var backends []*backend
+	for _, name := range opt.Backends {
+		b, err := e.backend(name, RoleGenerator)
+		if err != nil {
+			return Report{}, err
+		}
+		backends = append(backends, b)
+	}
+	if len(backends) == 0 {
+		return Report{}, fmt.Errorf("no generator backend given")
+	}
+	for _, c := range opt.Conditions {
+		if c != store.ConditionSummary && c != store.ConditionRaw && c != store.ConditionNone {
+			return Report{}, fmt.Errorf("unknown condition %q (want summary, raw or none)", c)
+		}
+	}
+	if len(opt.Conditions) == 0 {
+		opt.Conditions = []string{store.ConditionSummary}
+	}
+	users, err := e.selectUsers(opt.Users)
+	if err != nil {
+		return Report{}, err
+	}
+	// Count the items first, from the index alone, for the progress bar;
+	// then read one user's prompts at a time.
+	perUser := func(n store.Counts) int {
+		total := 0
+		for _, b := range backends {
+			if b.chat == nil {
+				total += 2 * n.HeldoutPairs
+			} else {
+				total += (n.HeldoutPairs + n.Tasks) * len(opt.Conditions)
+			}
+		}
+		return total
+	}
+	total := 0
+	for _, u := range users {
+		rec, err := e.db.User(u)
+		if err != nil {
+			return Report{}, err
+		}
+		total += perUser(rec.Counts)
+	}
+	jobs := func(emit func(job) bool) error {
+		for _, u := range users {
+			signals, err := e.db.Signals(u)
+			if err != nil {
+				return err
+			}
+			for _, s := range signals {
+				heldout := s.Kind == store.KindPair && s.Split == store.SplitHeldout
+				if s.Kind != store.KindTask && !heldout {
+					continue
+				}
+				for _, b := range backends {
+					var reqs []GenerateRequest
+					switch {
+					case b.chat == nil && heldout:
+						for _, which := range []string{ReplayChosen, ReplayRejected} {
+							reqs = append(reqs, GenerateRequest{User: u, PromptID: s.ID, Backend: b.cfg.Name, Replay: which, Condition: store.ConditionNone})
+						}
+					case b.chat != nil:
+						for _, c := range opt.Conditions {
+							reqs = append(reqs, GenerateRequest{User: u, PromptID: s.ID, Backend: b.cfg.Name, Condition: c})
+						}
+					}
+					for _, req := range reqs {
+						req.Force = opt.Force
+						item := fmt.Sprintf("%s/%s %s via %s", req.User, req.PromptID, req.Condition, req.Backend)
+						if req.Replay != "" {
+							item = fmt.Sprintf("%s/%s %s via %s", req.User, req.PromptID, req.Replay, req.Backend)
+						}
+						ok := emit(job{item: item, run: func(ctx context.Context) (outcome, error) {
+							g, cached, err := e.Generate(ctx, req, nil)
+							switch {
+							case err != nil:
+								return outcome{requests: b.requests()}, err
+							case cached:
+								return outcome{skipped: true}, nil
+							}
+							return outcome{requests: b.requests(), tokens: g.PromptTokens + g.CompletionTokens}, nil
+						}})
+						if !ok {
+							return nil
+						}
+					}
+				}
+			}
+		}
+		return nil
+	}
+	return runJobs(ctx, total, jobs, opt.Concurrency, progress)
+}

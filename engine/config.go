@@ -1,0 +1,345 @@
+package engine
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+)
+
+// Roles a backend can play.
+const (
+	RoleSummarizer = "summarizer"
+	RoleGenerator  = "generator"
+	RoleJudge      = "judge"
+)
+
+// Backend kinds.
+const (
+	KindOpenAI  = "openai"  // an OpenAI-compatible HTTP endpoint: llama.cpp, vLLM, Ollama, a hosted API
+	KindOffline = "offline" // the embedded engine: heuristic summarizer, replay generator
+)
+
+// Defaults (DESIGN §4.1).
+const (
+	DefaultTemperature   = 0.6
+	DefaultMaxTokens     = 1024
+	DefaultConcurrency   = 4 // per replica
+	DefaultTimeout       = 120 * time.Second
+	DefaultHistoryBudget = 6000 // tokens of history given to the summarizer
+	DefaultMaxAttempts   = 4
+	DefaultGlobalLimit   = 64 // requests in flight over all backends
+)
+
+// BackendConfig is one [[backend]] of the configuration file.
+type BackendConfig struct {
+	Name  string
+	Kind  string   // KindOpenAI (default) or KindOffline
+	Roles []string // RoleSummarizer, RoleGenerator, RoleJudge
+	// BaseURLs are replicas serving the same model; requests go to the one
+	// with the fewest in flight.
+	BaseURLs    []string
+	Model       string
+	APIKeyEnv   string // the environment variable holding the API key
+	Temperature float64
+	MaxTokens   int
+	Concurrency int           // requests in flight to each replica
+	Timeout     time.Duration // longest wait for the first byte, and between two streamed chunks
+}
+
+// Has reports whether the backend plays a role.
+func (b BackendConfig) Has(role string) bool {
+	for _, r := range b.Roles {
+		if r == role {
+			return true
+		}
+	}
+	return false
+}
+
+// Sampling is the canonical form of the sampling settings, part of a
+// generation's cache key.
+func (b BackendConfig) Sampling() string {
+	return fmt.Sprintf("temperature=%g max_tokens=%d", b.Temperature, b.MaxTokens)
+}
+
+// Config is the whole configuration file.
+type Config struct {
+	Path     string // where it was read from; "" when there is none
+	Backends []BackendConfig
+	// HistoryBudget is the most tokens of history the summarizer is given;
+	// the most recent signals are kept.
+	HistoryBudget int
+	// MaxAttempts bounds the tries of one request (retries + 1).
+	MaxAttempts int
+	// Concurrency bounds the requests in flight over all backends.
+	Concurrency int
+}
+
+// ConfigError is a mistake in the configuration file, placed on its line.
+type ConfigError struct {
+	File string
+	Line int // 0 when unknown
+	Key  string
+	Msg  string
+}
+
+func (e *ConfigError) Error() string {
+	var b strings.Builder
+	b.WriteString(e.File)
+	if e.Line > 0 {
+		fmt.Fprintf(&b, ":%d", e.Line)
+	}
+	if e.Key != "" {
+		fmt.Fprintf(&b, ": %s", e.Key)
+	}
+	fmt.Fprintf(&b, ": %s", e.Msg)
+	return b.String()
+}
+
+// fileConfig is the file's layout, for decoding.
+type fileConfig struct {
+	HistoryBudget *int          `toml:"history_budget"`
+	MaxAttempts   *int          `toml:"max_attempts"`
+	Concurrency   *int          `toml:"concurrency"`
+	Backend       []fileBackend `toml:"backend"`
+}
+
+type fileBackend struct {
+	Name        string     `toml:"name"`
+	Kind        string     `toml:"kind"`
+	Role        stringList `toml:"role"`
+	BaseURL     stringList `toml:"base_url"`
+	Model       string     `toml:"model"`
+	APIKeyEnv   string     `toml:"api_key_env"`
+	APIKey      *string    `toml:"api_key"`
+	Temperature *float64   `toml:"temperature"`
+	MaxTokens   *int       `toml:"max_tokens"`
+	Concurrency *int       `toml:"concurrency"`
+	Timeout     *duration  `toml:"timeout"`
+}
+
+// stringList takes a string or a list of strings.
+type stringList []string
+
+func (s *stringList) UnmarshalTOML(v any) error {
+	switch v := v.(type) {
+	case string:
+		*s = []string{v}
+	case []any:
+		for _, x := range v {
+			str, ok := x.(string)
+			if !ok {
+				return fmt.Errorf("want a string or a list of strings")
+			}
+			*s = append(*s, str)
+		}
+	default:
+		return fmt.Errorf("want a string or a list of strings")
+	}
+	return nil
+}
+
+// duration takes "120s", "2m" and the like.
+type duration time.Duration
+
+func (d *duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return fmt.Errorf("want a duration such as \"120s\" or \"2m\"")
+	}
+	if v <= 0 {
+		return fmt.Errorf("must be positive")
+	}
+	*d = duration(v)
+	return nil
+}
+
+// LoadConfig reads the configuration file at path. A missing file is an
+// empty configuration unless required (a path the user named).
+func LoadConfig(path string, required bool) (Config, error) {
+	cfg := Config{Path: path, HistoryBudget: DefaultHistoryBudget, MaxAttempts: DefaultMaxAttempts, Concurrency: DefaultGlobalLimit}
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) && !required {
+		cfg.Path = ""
+		return cfg, nil
+	}
+	if err != nil {
+		return Config{}, fmt.Errorf("configuration: %w", err)
+	}
+	var fc fileConfig
+	md, err := toml.NewDecoder(bytes.NewReader(data)).Decode(&fc)
+	if err != nil {
+		var pe toml.ParseError
+		if errors.As(err, &pe) {
+			return Config{}, &ConfigError{File: path, Line: pe.Position.Line, Key: pe.LastKey, Msg: pe.Message}
+		}
+		return Config{}, &ConfigError{File: path, Msg: err.Error()}
+	}
+	loc := locator{data: data}
+	if undecoded := md.Undecoded(); len(undecoded) > 0 {
+		k := undecoded[0]
+		line := loc.keyLine(k)
+		return Config{}, &ConfigError{File: path, Line: line, Key: k.String(), Msg: "unknown setting"}
+	}
+	bad := func(i int, key, format string, args ...any) error {
+		return &ConfigError{File: path, Line: loc.backendKeyLine(i, key), Key: key, Msg: fmt.Sprintf(format, args...)}
+	}
+	for name, v := range map[string]*int{"history_budget": fc.HistoryBudget, "max_attempts": fc.MaxAttempts, "concurrency": fc.Concurrency} {
+		if v != nil && *v < 1 {
+			return Config{}, &ConfigError{File: path, Line: loc.keyLine(toml.Key{name}), Key: name, Msg: "must be at least 1"}
+		}
+	}
+	if fc.HistoryBudget != nil {
+		cfg.HistoryBudget = *fc.HistoryBudget
+	}
+	if fc.MaxAttempts != nil {
+		cfg.MaxAttempts = *fc.MaxAttempts
+	}
+	if fc.Concurrency != nil {
+		cfg.Concurrency = *fc.Concurrency
+	}
+	seen := map[string]bool{}
+	for i, fb := range fc.Backend {
+		b := BackendConfig{Name: fb.Name, Kind: fb.Kind, Roles: fb.Role, BaseURLs: fb.BaseURL, Model: fb.Model, APIKeyEnv: fb.APIKeyEnv,
+			Temperature: DefaultTemperature, MaxTokens: DefaultMaxTokens, Concurrency: DefaultConcurrency, Timeout: DefaultTimeout}
+		switch {
+		case strings.TrimSpace(b.Name) == "":
+			return Config{}, bad(i, "name", "every [[backend]] needs a name")
+		case seen[b.Name] || builtinBackend(b.Name):
+			return Config{}, bad(i, "name", "%q is already taken", b.Name)
+		case fb.APIKey != nil:
+			return Config{}, bad(i, "api_key", "API keys do not go in files; name an environment variable with api_key_env")
+		}
+		seen[b.Name] = true
+		if b.Kind == "" {
+			b.Kind = KindOpenAI
+		}
+		if b.Kind != KindOpenAI && b.Kind != KindOffline {
+			return Config{}, bad(i, "kind", "unknown kind %q (want openai or offline)", b.Kind)
+		}
+		if len(b.Roles) == 0 {
+			return Config{}, bad(i, "role", "backend %q has no role (summarizer, generator or judge)", b.Name)
+		}
+		for _, r := range b.Roles {
+			if r != RoleSummarizer && r != RoleGenerator && r != RoleJudge {
+				return Config{}, bad(i, "role", "unknown role %q (want summarizer, generator or judge)", r)
+			}
+		}
+		if b.Kind == KindOpenAI {
+			if len(b.BaseURLs) == 0 {
+				return Config{}, bad(i, "base_url", "backend %q needs a base_url", b.Name)
+			}
+			for _, u := range b.BaseURLs {
+				if p, err := url.Parse(u); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+					return Config{}, bad(i, "base_url", "%q is not an http(s) URL", u)
+				}
+			}
+			if strings.TrimSpace(b.Model) == "" {
+				return Config{}, bad(i, "model", "backend %q needs a model", b.Name)
+			}
+		}
+		if fb.Temperature != nil {
+			if *fb.Temperature < 0 || *fb.Temperature > 2 {
+				return Config{}, bad(i, "temperature", "must be between 0 and 2")
+			}
+			b.Temperature = *fb.Temperature
+		}
+		if fb.MaxTokens != nil {
+			if *fb.MaxTokens < 1 {
+				return Config{}, bad(i, "max_tokens", "must be at least 1")
+			}
+			b.MaxTokens = *fb.MaxTokens
+		}
+		if fb.Concurrency != nil {
+			if *fb.Concurrency < 1 {
+				return Config{}, bad(i, "concurrency", "must be at least 1")
+			}
+			b.Concurrency = *fb.Concurrency
+		}
+		if fb.Timeout != nil {
+			b.Timeout = time.Duration(*fb.Timeout)
+		}
+		cfg.Backends = append(cfg.Backends, b)
+	}
+	return cfg, nil
+}
+
+// locator finds the line of a key in a configuration file, for messages
+// about values that parsed but make no sense.
+type locator struct{ data []byte }
+
+func (l locator) lines() []string { return strings.Split(string(l.data), "\n") }
+
+// keyLine finds a key: top-level, or "backend.KEY" in the first backend
+// that sets it.
+func (l locator) keyLine(k toml.Key) int {
+	if len(k) == 2 && k[0] == "backend" {
+		for i := 0; ; i++ {
+			line := l.backendKeyLine(i, k[1])
+			if line == 0 || l.isKey(line, k[1]) {
+				return line
+			}
+		}
+	}
+	for n, line := range l.lines() {
+		if strings.HasPrefix(strings.TrimSpace(line), "[") {
+			return 0
+		}
+		if keyOf(line) == k[len(k)-1] {
+			return n + 1
+		}
+	}
+	return 0
+}
+
+func (l locator) isKey(line int, key string) bool {
+	lines := l.lines()
+	return line > 0 && line <= len(lines) && keyOf(lines[line-1]) == key
+}
+
+// backendKeyLine is the line of key in the i-th [[backend]] table, or of
+// the table's header when the key is not set there; 0 if there is no such
+// table.
+func (l locator) backendKeyLine(i int, key string) int {
+	n := -1
+	header := 0
+	for idx, line := range l.lines() {
+		t := strings.TrimSpace(line)
+		if strings.HasPrefix(t, "[") {
+			if n == i { // the table ended
+				return header
+			}
+			if strings.HasPrefix(t, "[[backend]]") {
+				n++
+				header = idx + 1
+			}
+			continue
+		}
+		if n == i && keyOf(line) == key {
+			return idx + 1
+		}
+	}
+	if n >= i {
+		return header
+	}
+	return 0
+}
+
+func keyOf(line string) string {
+	k, _, ok := strings.Cut(strings.TrimSpace(line), "=")
+	if !ok {
+		return ""
+	}
+	return strings.Trim(strings.TrimSpace(k), `"'`)
+}
+
+// builtinBackend reports whether a name belongs to an offline backend that
+// is always there.
+func builtinBackend(name string) bool { return name == HeuristicName || name == ReplayName }

@@ -1,0 +1,121 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/popi-tui/popi-tui/store"
+)
+
+// Replay variants: which of a held-out pair's responses the replay
+// generator offers.
+const (
+	ReplayChosen   = "chosen"
+	ReplayRejected = "rejected"
+)
+
+// GenerateRequest asks one backend to answer one of a user's prompts
+// under one condition.
+type GenerateRequest struct {
+	User     string
+	PromptID string // a task, or a held-out pair
+	// Condition is store.ConditionSummary, ConditionRaw or ConditionNone.
+	Condition string
+	Backend   string
+	// Replay picks the held-out pair's response the replay generator
+	// offers (ReplayChosen or ReplayRejected); other backends ignore it.
+	Replay string
+	// Force asks again even when an answer is cached.
+	Force bool
+}
+
+// ErrNoSummary is a summary-conditioned request for a user without one.
+var ErrNoSummary = errors.New("no summary yet")
+
+// Generate answers a request, streaming the text to onDelta (which may be
+// nil) as it arrives, and stores the finished answer in the generation
+// cache. A cached answer with the same key is returned as it is (cached
+// is true) unless req.Force. Cancelling ctx stops the request; an answer
+// that was complete is stored all the same.
+func (e *Engine) Generate(ctx context.Context, req GenerateRequest, onDelta func(Delta)) (g store.Generation, cached bool, err error) {
+	b, err := e.backend(req.Backend, RoleGenerator)
+	if err != nil {
+		return store.Generation{}, false, err
+	}
+	if err := b.ready(); err != nil {
+		return store.Generation{}, false, err
+	}
+	signals, err := e.db.Signals(req.User)
+	if err != nil {
+		return store.Generation{}, false, err
+	}
+	if len(signals) == 0 {
+		return store.Generation{}, false, fmt.Errorf("user %q: %w", req.User, store.ErrNotFound)
+	}
+	p, err := lookupPrompt(signals, req.User, req.PromptID)
+	if err != nil {
+		return store.Generation{}, false, err
+	}
+	key := store.GenerationKey{User: req.User, PromptID: req.PromptID, Condition: req.Condition,
+		Backend: b.cfg.Name, Model: b.cfg.Model, Sampling: b.cfg.Sampling(), Template: GeneratorTemplateVersion}
+	var summary store.Summary
+	if b.chat == nil {
+		if req.Replay != ReplayChosen && req.Replay != ReplayRejected {
+			return store.Generation{}, false, fmt.Errorf("backend %s replays a held-out pair's responses: say which (chosen or rejected)", b.cfg.Name)
+		}
+		key.Condition, key.Sampling, key.Template = "replay:"+req.Replay, "", 0
+	} else if req.Condition == store.ConditionSummary {
+		var ok bool
+		if summary, ok, err = e.db.CurrentSummary(req.User); err != nil {
+			return store.Generation{}, false, err
+		} else if !ok {
+			return store.Generation{}, false, fmt.Errorf("user %q has %w (run popi-tui infer first)", req.User, ErrNoSummary)
+		}
+		key.SummaryID = summary.ID
+	}
+	g = store.Generation{Key: key.Hash(), User: req.User, PromptID: req.PromptID, Prompt: p.Prompt, Condition: key.Condition,
+		SummaryID: key.SummaryID, Backend: b.cfg.Name, Model: b.cfg.Model, Sampling: key.Sampling, Template: key.Template}
+	if !req.Force {
+		if old, ok, err := e.db.CachedGeneration(g.Key); err != nil || ok {
+			return old, ok, err
+		}
+	}
+	var c Completion
+	if b.chat == nil {
+		c, err = replay(p, req.Replay, onDelta)
+	} else {
+		var msgs []store.Message
+		if msgs, err = generatorMessages(req.Condition, p.Prompt, summary.Text, selectHistory(signals, e.cfg.HistoryBudget)); err != nil {
+			return store.Generation{}, false, fmt.Errorf("user %q, %s: %w", req.User, req.PromptID, err)
+		}
+		g.Messages = msgs
+		c, err = b.chat.Complete(ctx, msgs, onDelta)
+	}
+	if err != nil {
+		return store.Generation{}, false, err
+	}
+	g.Text, g.FinishReason = c.Text, c.FinishReason
+	g.PromptTokens, g.CompletionTokens = c.PromptTokens, c.CompletionTokens
+	g.Latency, g.TimeToFirstToken = c.Latency, c.TimeToFirstToken
+	g, err = e.db.PutGeneration(g)
+	return g, false, err
+}
+
+// replay offers one of a held-out pair's own responses, as if generated:
+// the labeling flow, and agreement with the dataset's choice, then work
+// without a model. It pretends nothing: the backend and model are "replay".
+func replay(p store.Signal, which string, onDelta func(Delta)) (Completion, error) {
+	if p.Kind != store.KindPair {
+		return Completion{}, fmt.Errorf("the replay generator answers held-out pairs only; %q is a %s", p.ID, p.Kind)
+	}
+	text := p.Chosen
+	if which == ReplayRejected {
+		text = p.Rejected
+	}
+	if onDelta != nil {
+		onDelta(Delta{Text: text})
+	}
+	return Completion{Text: text, FinishReason: "stop", CompletionTokens: estimateTokens(text), TokensEstimated: true, Latency: time.Microsecond}, nil
+}

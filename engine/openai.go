@@ -1,0 +1,388 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	openai "github.com/sashabaranov/go-openai"
+
+	"github.com/popi-tui/popi-tui/store"
+)
+
+// Replicas that fail this many times in a row are set aside for a while.
+const (
+	replicaFailLimit = 3
+	replicaAsideFor  = 30 * time.Second
+)
+
+// openAIBackend talks to one OpenAI-compatible model served by one or
+// more replicas.
+type openAIBackend struct {
+	cfg         BackendConfig
+	apiKey      string // from the environment; never stored
+	maxAttempts int
+	global      chan struct{} // the engine-wide limit on requests in flight
+	notify      func(string)  // notices: a replica set aside, back in use
+
+	mu       sync.Mutex
+	replicas []*replica
+	wake     chan struct{} // closed (and replaced) whenever a slot frees
+
+	// backoff is the wait before attempt n+1 (n ≥ 1); tests shorten it.
+	backoff func(n int, retryAfter time.Duration) time.Duration
+
+	tokenizeOnce sync.Once
+	canTokenize  bool
+}
+
+type replica struct {
+	baseURL    string // ends in /v1
+	client     *openai.Client
+	http       *http.Client
+	inflight   int
+	fails      int // in a row
+	asideUntil time.Time
+}
+
+func newOpenAIBackend(cfg BackendConfig, maxAttempts int, global chan struct{}, apiKey string, notify func(string)) *openAIBackend {
+	b := &openAIBackend{cfg: cfg, apiKey: apiKey, maxAttempts: maxAttempts, global: global, notify: notify, wake: make(chan struct{}), backoff: defaultBackoff}
+	for _, u := range cfg.BaseURLs {
+		hc := &http.Client{Transport: &http.Transport{
+			Proxy:                 http.ProxyFromEnvironment,
+			DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+			MaxIdleConnsPerHost:   cfg.Concurrency,
+			IdleConnTimeout:       90 * time.Second,
+			ResponseHeaderTimeout: cfg.Timeout,
+		}}
+		oc := openai.DefaultConfig(apiKey)
+		oc.BaseURL = strings.TrimSuffix(u, "/")
+		oc.HTTPClient = headerRecorder{hc}
+		b.replicas = append(b.replicas, &replica{baseURL: oc.BaseURL, client: openai.NewClientWithConfig(oc), http: hc})
+	}
+	return b
+}
+
+func (b *openAIBackend) Config() BackendConfig { return b.cfg }
+
+// defaultBackoff waits exponentially longer between attempts, with full
+// jitter so that many clients do not retry in step; a server's
+// Retry-After wins when it asks for longer.
+func defaultBackoff(n int, retryAfter time.Duration) time.Duration {
+	d := min(500*time.Millisecond<<(n-1), 20*time.Second)
+	d = time.Duration(rand.Int64N(int64(d)) + 1)
+	return max(d, min(retryAfter, time.Minute))
+}
+
+// acquire takes a slot on the replica with the fewest requests in flight,
+// waiting while all are full. Replicas set aside are used only when every
+// replica is.
+func (b *openAIBackend) acquire(ctx context.Context) (*replica, error) {
+	for {
+		b.mu.Lock()
+		now := time.Now()
+		var best *replica
+		for _, pass := range []bool{false, true} { // first the replicas in use, then any
+			for _, r := range b.replicas {
+				if r.inflight >= b.cfg.Concurrency || (!pass && now.Before(r.asideUntil)) {
+					continue
+				}
+				if best == nil || r.inflight < best.inflight {
+					best = r
+				}
+			}
+			if best != nil {
+				break
+			}
+		}
+		if best != nil {
+			best.inflight++
+			b.mu.Unlock()
+			return best, nil
+		}
+		wake := b.wake
+		b.mu.Unlock()
+		select {
+		case <-wake:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// release gives the slot back and keeps the replica's record: a replica
+// that fails replicaFailLimit times in a row is set aside.
+func (b *openAIBackend) release(r *replica, err error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	r.inflight--
+	var be *BackendError
+	switch {
+	case err == nil:
+		if r.fails >= replicaFailLimit && b.notify != nil {
+			b.notify(fmt.Sprintf("backend %s: replica %s answers again", b.cfg.Name, r.baseURL))
+		}
+		r.fails, r.asideUntil = 0, time.Time{}
+	case errors.As(err, &be) && be.Temporary && be.Status != http.StatusTooManyRequests:
+		// Busy (429) is not broken; other temporary failures count.
+		r.fails++
+		if r.fails == replicaFailLimit && len(b.replicas) > 1 {
+			r.asideUntil = time.Now().Add(replicaAsideFor)
+			if b.notify != nil {
+				b.notify(fmt.Sprintf("backend %s: replica %s set aside for %s after %d failures in a row (%v)",
+					b.cfg.Name, r.baseURL, replicaAsideFor, r.fails, err))
+			}
+		}
+	}
+	close(b.wake)
+	b.wake = make(chan struct{})
+}
+
+// Complete sends one chat request, retrying temporary failures.
+func (b *openAIBackend) Complete(ctx context.Context, msgs []store.Message, onDelta func(Delta)) (Completion, error) {
+	select {
+	case b.global <- struct{}{}:
+		defer func() { <-b.global }()
+	case <-ctx.Done():
+		return Completion{}, ctx.Err()
+	}
+	start := time.Now()
+	delivered := false
+	for attempt := 1; ; attempt++ {
+		r, err := b.acquire(ctx)
+		if err != nil {
+			return Completion{}, err
+		}
+		c, err := b.once(ctx, r, msgs, func(d Delta) {
+			delivered = true
+			if onDelta != nil {
+				onDelta(d)
+			}
+		})
+		b.release(r, err)
+		if err == nil {
+			c.Attempts, c.Latency = attempt, time.Since(start)
+			return c, nil
+		}
+		var be *BackendError
+		if ctx.Err() != nil || !errors.As(err, &be) || !be.Temporary || attempt >= b.maxAttempts {
+			if attempt > 1 && errors.As(err, &be) {
+				be.Msg = fmt.Sprintf("%s (after %d attempts)", be.Msg, attempt)
+			}
+			return Completion{}, err
+		}
+		wait := b.backoff(attempt, be.RetryAfter)
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return Completion{}, ctx.Err()
+		}
+		if delivered && onDelta != nil {
+			onDelta(Delta{Reset: true})
+		}
+		delivered = false
+	}
+}
+
+// once is one attempt: a streamed chat completion on one replica.
+func (b *openAIBackend) once(ctx context.Context, r *replica, msgs []store.Message, onDelta func(Delta)) (Completion, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var stalled atomic.Bool
+	// The timeout bounds each wait (for the first byte, then between two
+	// chunks), not the whole answer: a long answer streaming steadily is fine.
+	idle := time.AfterFunc(b.cfg.Timeout, func() { stalled.Store(true); cancel() })
+	defer idle.Stop()
+	info := &responseInfo{}
+	ctx = context.WithValue(ctx, responseInfoKey{}, info)
+
+	req := openai.ChatCompletionRequest{
+		Model:         b.cfg.Model,
+		Messages:      toOpenAI(msgs),
+		Temperature:   temperature(b.cfg.Temperature),
+		MaxTokens:     b.cfg.MaxTokens,
+		Stream:        true,
+		StreamOptions: &openai.StreamOptions{IncludeUsage: true},
+	}
+	start := time.Now()
+	stream, err := r.client.CreateChatCompletionStream(ctx, req)
+	if err != nil {
+		return Completion{}, b.classify(err, info, stalled.Load())
+	}
+	defer stream.Close()
+	var (
+		c    Completion
+		text strings.Builder
+	)
+	c.Replica = r.baseURL
+	for {
+		resp, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return Completion{}, b.classify(err, info, stalled.Load())
+		}
+		idle.Reset(b.cfg.Timeout)
+		for _, ch := range resp.Choices {
+			if ch.Delta.Content != "" {
+				if text.Len() == 0 {
+					c.TimeToFirstToken = time.Since(start)
+				}
+				text.WriteString(ch.Delta.Content)
+				onDelta(Delta{Text: ch.Delta.Content})
+			}
+			if ch.FinishReason != "" {
+				c.FinishReason = string(ch.FinishReason)
+			}
+		}
+		if resp.Usage != nil {
+			c.PromptTokens, c.CompletionTokens = resp.Usage.PromptTokens, resp.Usage.CompletionTokens
+		}
+	}
+	if c.FinishReason == "" {
+		// go-openai reports a body that ends without "[DONE]" as a normal
+		// end; a stream is complete only once a choice says why it stopped.
+		return Completion{}, &BackendError{Backend: b.cfg.Name, Msg: "the answer stream ended before the server said it was done (connection closed?)", Temporary: true}
+	}
+	c.Text = text.String()
+	if c.PromptTokens == 0 && c.CompletionTokens == 0 {
+		c.PromptTokens, c.CompletionTokens, c.TokensEstimated = estimateTokens(joinMessages(msgs)), estimateTokens(c.Text), true
+	}
+	return c, nil
+}
+
+// temperature works around go-openai omitting a zero temperature (which
+// servers then read as their default, often 0.8 or 1).
+func temperature(t float64) float32 {
+	if t == 0 {
+		return math.SmallestNonzeroFloat32
+	}
+	return float32(t)
+}
+
+func toOpenAI(msgs []store.Message) []openai.ChatCompletionMessage {
+	out := make([]openai.ChatCompletionMessage, len(msgs))
+	for i, m := range msgs {
+		out[i] = openai.ChatCompletionMessage{Role: m.Role, Content: m.Content}
+	}
+	return out
+}
+
+func joinMessages(msgs []store.Message) string {
+	return store.Generation{Messages: msgs}.PromptText()
+}
+
+// classify turns what went wrong in an attempt into a BackendError saying
+// whether it is worth another try.
+func (b *openAIBackend) classify(err error, info *responseInfo, stalled bool) error {
+	be := &BackendError{Backend: b.cfg.Name, Err: err}
+	var apiErr *openai.APIError
+	var reqErr *openai.RequestError
+	var netErr net.Error
+	switch {
+	case stalled:
+		be.Msg, be.Temporary = fmt.Sprintf("no answer for %s (timeout)", b.cfg.Timeout), true
+	case errors.As(err, &apiErr):
+		be.Status, be.Msg = apiErr.HTTPStatusCode, apiErr.Message
+		if be.Msg == "" {
+			be.Msg = http.StatusText(be.Status)
+		}
+	case errors.As(err, &reqErr):
+		be.Status, be.Msg = reqErr.HTTPStatusCode, describeBody(reqErr.Body)
+	case errors.Is(err, context.Canceled):
+		be.Msg = "cancelled"
+	case errors.As(err, &netErr), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		be.Msg, be.Temporary = fmt.Sprintf("cannot reach the server: %v", rootCause(err)), true
+	default:
+		// Typically a body that is not the JSON it should be.
+		be.Msg, be.Temporary = fmt.Sprintf("malformed response: %v", rootCause(err)), true
+	}
+	if be.Status == 0 && info.status >= 400 {
+		be.Status = info.status
+	}
+	if be.Status == http.StatusTooManyRequests || be.Status >= 500 {
+		be.Temporary = true
+		be.RetryAfter = info.retryAfter
+	}
+	return be
+}
+
+// describeBody says what a non-JSON error body was, briefly.
+func describeBody(body []byte) string {
+	s := strings.TrimSpace(string(body))
+	if strings.HasPrefix(strings.ToLower(s), "<!doctype html") || strings.HasPrefix(strings.ToLower(s), "<html") {
+		title := ""
+		if i := strings.Index(strings.ToLower(s), "<title>"); i >= 0 {
+			if j := strings.Index(strings.ToLower(s[i:]), "</title>"); j >= 0 {
+				title = ": " + strings.TrimSpace(s[i+len("<title>"):i+j])
+			}
+		}
+		return "the server answered with an HTML page, not JSON" + title
+	}
+	if len(s) > 200 {
+		s = s[:200] + "…"
+	}
+	if s == "" {
+		return "empty response"
+	}
+	return s
+}
+
+// rootCause is the innermost error, without the layers of URL and
+// operation the http and net packages add.
+func rootCause(err error) error {
+	for {
+		next := errors.Unwrap(err)
+		if next == nil {
+			return err
+		}
+		err = next
+	}
+}
+
+// responseInfo carries what go-openai's errors leave out (the status of a
+// stream that failed later, the Retry-After header) from the transport to
+// classify.
+type responseInfo struct {
+	status     int
+	retryAfter time.Duration
+}
+
+type responseInfoKey struct{}
+
+type headerRecorder struct{ c *http.Client }
+
+func (h headerRecorder) Do(req *http.Request) (*http.Response, error) {
+	resp, err := h.c.Do(req)
+	if info, ok := req.Context().Value(responseInfoKey{}).(*responseInfo); ok && resp != nil {
+		info.status = resp.StatusCode
+		info.retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+	}
+	return resp, err
+}
+
+// parseRetryAfter reads either form of Retry-After: seconds or an HTTP date.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	var secs int
+	if _, err := fmt.Sscanf(v, "%d", &secs); err == nil && fmt.Sprint(secs) == v && secs >= 0 {
+		return time.Duration(secs) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
+}

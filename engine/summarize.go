@@ -1,0 +1,72 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/popi-tui/popi-tui/store"
+)
+
+// Summarize infers a summary of a user's preferences with a summarizer
+// backend and stores it as the user's newest summary version. onDelta,
+// when not nil, receives the text as it streams (raw, reasoning included).
+// The summary records where it came from, the prompt template, what was
+// sent, and the token counts that show the context it saves.
+func (e *Engine) Summarize(ctx context.Context, user, backendName string, onDelta func(Delta)) (store.Summary, error) {
+	b, err := e.backend(backendName, RoleSummarizer)
+	if err != nil {
+		return store.Summary{}, err
+	}
+	if err := b.ready(); err != nil {
+		return store.Summary{}, err
+	}
+	signals, err := e.db.Signals(user)
+	if err != nil {
+		return store.Summary{}, err
+	}
+	if len(signals) == 0 {
+		return store.Summary{}, fmt.Errorf("user %q: %w", user, store.ErrNotFound)
+	}
+	s := store.Summary{User: user, Source: b.source(), Backend: b.cfg.Name, Model: b.cfg.Model}
+	if b.chat == nil {
+		if s.Text, err = HeuristicSummary(signals); err != nil {
+			return store.Summary{}, fmt.Errorf("user %q: %w", user, err)
+		}
+		h := selectHistory(signals, e.cfg.HistoryBudget)
+		s.HistoryTokens, s.SummaryTokens, s.TokensEstimated = estimateTokens(h.markdown()), estimateTokens(s.Text), true
+		if onDelta != nil {
+			onDelta(Delta{Text: s.Text})
+		}
+		return e.db.AddSummary(s)
+	}
+	input, h, err := e.prompt.build(user, signals)
+	if err != nil {
+		return store.Summary{}, err
+	}
+	c, err := b.chat.Complete(ctx, []store.Message{{Role: "user", Content: input}}, onDelta)
+	if err != nil {
+		return store.Summary{}, err
+	}
+	s.Text = stripReasoning(c.Text)
+	if s.Text == "" {
+		return store.Summary{}, &BackendError{Backend: b.cfg.Name,
+			Msg: fmt.Sprintf("the summary for %q is empty once reasoning is removed (finish reason %q)", user, c.FinishReason)}
+	}
+	s.TemplateVersion, s.Input, s.HistoryCut = SummarizerTemplateVersion, input, h.cut
+	s.PromptTokens, s.CompletionTokens = c.PromptTokens, c.CompletionTokens
+	// The context saving: the raw history the summary stands in for,
+	// against the summary, counted by the same tokenizer. A tokenizer that
+	// fails now costs exactness, not the summary.
+	count := func(text string) (int, bool) {
+		n, exact, err := b.chat.Tokenize(ctx, text)
+		if err != nil {
+			return estimateTokens(text), false
+		}
+		return n, exact
+	}
+	var exact1, exact2 bool
+	s.HistoryTokens, exact1 = count(h.markdown())
+	s.SummaryTokens, exact2 = count(s.Text)
+	s.TokensEstimated = c.TokensEstimated || !exact1 || !exact2
+	return e.db.AddSummary(s)
+}
