@@ -79,6 +79,9 @@ func Open(path string) (*DB, error) {
 	case err != nil:
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
+	// Batched writes (summaries and generations arriving together from a
+	// bulk run) wait at most this long for company before committing.
+	b.MaxBatchDelay = 2 * time.Millisecond
 	db := &DB{bolt: b, path: path}
 	if err := db.migrate(); err != nil {
 		b.Close()

@@ -107,7 +107,7 @@ func (db *DB) PutGeneration(g Generation) (Generation, error) {
 	if err != nil {
 		return Generation{}, fmt.Errorf("put generation: %w", err)
 	}
-	err = db.bolt.Update(func(tx *bolt.Tx) error {
+	err = db.bolt.Batch(func(tx *bolt.Tx) error { // shares commits with concurrent writers, as AddSummary
 		if err := tx.Bucket(bucketGenerations).Put([]byte(g.ID), v); err != nil {
 			return err
 		}

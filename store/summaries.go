@@ -71,7 +71,10 @@ func (db *DB) AddSummary(s Summary) (Summary, error) {
 	if s.Source == "" {
 		return Summary{}, fmt.Errorf("add summary for %q: no source", s.User)
 	}
-	err := db.bolt.Update(func(tx *bolt.Tx) error {
+	// Batch: summaries inferred in bulk share a commit (and its fsyncs)
+	// with the others arriving at the same moment; each is on disk when
+	// AddSummary returns all the same.
+	err := db.bolt.Batch(func(tx *bolt.Tx) error {
 		if tx.Bucket(bucketUsers).Get([]byte(s.User)) == nil {
 			return fmt.Errorf("user %q: %w", s.User, ErrNotFound)
 		}

@@ -80,7 +80,7 @@ func usagef(format string, args ...any) error {
 }
 
 func commands() []*command {
-	cmds := []*command{importCommand(), exportCommand(), statsCommand(), demoCommand()}
+	cmds := []*command{importCommand(), exportCommand(), statsCommand(), demoCommand(), inferCommand(), generateCommand(), backendsCommand()}
 	sort.Slice(cmds, func(i, j int) bool { return cmds[i].name < cmds[j].name })
 	return cmds
 }

@@ -100,8 +100,8 @@ func importFile(ctx context.Context, c *runContext, db *store.DB, name string, f
 		}
 		r = f
 	}
-	p := c.newProgress(display, size)
-	rep, err := db.Import(ctx, display, r, store.ImportOptions{Format: format, Progress: p.update})
+	p := c.newProgress(display)
+	rep, err := db.Import(ctx, display, r, store.ImportOptions{Format: format, Progress: func(n int64) { p.bytes(n, size) }})
 	p.done()
 	return rep, err
 }

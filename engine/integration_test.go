@@ -1,0 +1,197 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/popi-tui/popi-tui/store"
+)
+
+// Integration tests against a real OpenAI-compatible server process:
+// POPI_LLM_URL (a base URL ending in /v1) and POPI_LLM_MODEL name it.
+// .ci/run starts one (Ollama with a tiny model made by
+// engine/internal/tinygguf); the same tests run unchanged against a
+// user's own vLLM or llama.cpp server. They assert on content, finish
+// reasons and the shape of what comes back, never on ids.
+//
+// Without the variables they skip with a message, except under CI, where
+// a missing server is a failure.
+
+func realServer(t *testing.T) (url, model string) {
+	t.Helper()
+	url, model = os.Getenv("POPI_LLM_URL"), os.Getenv("POPI_LLM_MODEL")
+	if url == "" || model == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("CI is set but POPI_LLM_URL and POPI_LLM_MODEL are not: .ci/run must start the model server")
+		}
+		t.Skip("no model server: set POPI_LLM_URL (…/v1) and POPI_LLM_MODEL to run the integration tests")
+	}
+	return url, model
+}
+
+// realEngine is an engine with one backend "real" on the server, over a
+// database of the demo users.
+func realEngine(t *testing.T, model string, maxTokens int) (*Engine, *store.DB) {
+	t.Helper()
+	url, _ := realServer(t)
+	db, err := store.Open(filepath.Join(t.TempDir(), "popi.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if _, err := db.LoadDemo(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	cfg := Config{HistoryBudget: DefaultHistoryBudget, MaxAttempts: 2, Concurrency: 16, Backends: []BackendConfig{{
+		Name: "real", Kind: KindOpenAI, Roles: []string{RoleSummarizer, RoleGenerator}, BaseURLs: []string{url}, Model: model,
+		APIKeyEnv: "POPI_LLM_API_KEY", Temperature: 0, MaxTokens: maxTokens, Concurrency: 8, Timeout: 2 * time.Minute,
+	}}}
+	e := New(db, cfg, Options{Getenv: func(k string) string {
+		if k == "POPI_LLM_API_KEY" {
+			if v := os.Getenv(k); v != "" {
+				return v
+			}
+			return "none" // local servers take any key
+		}
+		return ""
+	}})
+	t.Cleanup(e.Close)
+	return e, db
+}
+
+func TestIntegrationBackendCheck(t *testing.T) {
+	_, model := realServer(t)
+	e, _ := realEngine(t, model, 32)
+	h := e.Check(context.Background(), "real")
+	if !h.OK() || len(h.Replicas) != 1 || !h.Replicas[0].HasModel {
+		t.Fatalf("health = %+v", h)
+	}
+	if h.Replicas[0].Latency <= 0 {
+		t.Errorf("latency %v", h.Replicas[0].Latency)
+	}
+	t.Logf("models %v, tokenize %v, prompt log-probabilities %v", h.Replicas[0].Models, h.Replicas[0].Tokenize, h.Replicas[0].PromptLogprobs)
+}
+
+func TestIntegrationInfer(t *testing.T) {
+	_, model := realServer(t)
+	e, db := realEngine(t, model, 64)
+	s, err := e.Summarize(context.Background(), "terse-tom", "real", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.TrimSpace(s.Text) == "" || s.Source != "real/"+model || s.TemplateVersion != SummarizerTemplateVersion ||
+		s.Version != 1 || s.HistoryTokens <= 0 || s.SummaryTokens <= 0 || !strings.Contains(s.Input, "### Preferred response") {
+		t.Errorf("summary = %+v", s)
+	}
+	if s.PromptTokens <= 0 || s.CompletionTokens <= 0 {
+		t.Errorf("token counts %d/%d", s.PromptTokens, s.CompletionTokens)
+	}
+	if cur, ok, _ := db.CurrentSummary("terse-tom"); !ok || cur.ID != s.ID {
+		t.Errorf("the summary was not stored as current: %+v", cur)
+	}
+	// Bulk: every demo user, then a second run that skips them all.
+	rep, err := e.InferAll(context.Background(), InferOptions{Backend: "real", Concurrency: 8}, nil)
+	if err != nil || rep.Failed != 0 || rep.Done != 7 || rep.Skipped != 1 || rep.Requests != 7 {
+		t.Fatalf("InferAll: %+v, %v", rep, err)
+	}
+	rep, err = e.InferAll(context.Background(), InferOptions{Backend: "real"}, nil)
+	if err != nil || rep.Done != 0 || rep.Skipped != 8 {
+		t.Fatalf("second InferAll: %+v, %v", rep, err)
+	}
+}
+
+func TestIntegrationGenerateStreamingAndNot(t *testing.T) {
+	_, model := realServer(t)
+	e, _ := realEngine(t, model, 48)
+	req := GenerateRequest{User: "terse-tom", PromptID: "t1", Condition: store.ConditionNone, Backend: "real"}
+	var streamed strings.Builder
+	chunks := 0
+	g, cached, err := e.Generate(context.Background(), req, func(d Delta) {
+		if d.Reset {
+			streamed.Reset()
+		}
+		streamed.WriteString(d.Text)
+		chunks++
+	})
+	if err != nil || cached {
+		t.Fatalf("Generate: cached %v, %v", cached, err)
+	}
+	if g.Text == "" || streamed.String() != g.Text || chunks < 2 {
+		t.Errorf("streamed %q in %d chunks; stored %q", streamed.String(), chunks, g.Text)
+	}
+	if g.FinishReason != "stop" && g.FinishReason != "length" {
+		t.Errorf("finish reason %q", g.FinishReason)
+	}
+	if g.TimeToFirstToken <= 0 || g.TimeToFirstToken > g.Latency || g.CompletionTokens <= 0 {
+		t.Errorf("ttft %v, latency %v, completion tokens %d", g.TimeToFirstToken, g.Latency, g.CompletionTokens)
+	}
+	// The same request again is served from the cache; without a delta
+	// callback a forced one still completes.
+	again, cached, err := e.Generate(context.Background(), req, nil)
+	if err != nil || !cached || again.ID != g.ID {
+		t.Errorf("second Generate: cached %v, id %s vs %s, %v", cached, again.ID, g.ID, err)
+	}
+	req.Force = true
+	forced, cached, err := e.Generate(context.Background(), req, nil)
+	if err != nil || cached || forced.ID == g.ID || forced.Text == "" {
+		t.Errorf("forced Generate: cached %v, %+v, %v", cached, forced, err)
+	}
+	// Temperature 0 and the same input: the same answer.
+	if forced.Text != g.Text {
+		t.Logf("note: the server's answers differ at temperature 0: %q vs %q", g.Text, forced.Text)
+	}
+}
+
+func TestIntegrationFinishReasonLength(t *testing.T) {
+	_, model := realServer(t)
+	if loop := os.Getenv("POPI_LLM_MODEL_LOOP"); loop != "" {
+		model = loop
+	}
+	e, _ := realEngine(t, model, 5)
+	g, _, err := e.Generate(context.Background(), GenerateRequest{User: "thorough-theo", PromptID: "t1", Condition: store.ConditionNone, Backend: "real"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.FinishReason != "length" {
+		t.Errorf("finish reason %q with max_tokens 5 (text %q)", g.FinishReason, g.Text)
+	}
+}
+
+func TestIntegrationCancelMidStream(t *testing.T) {
+	_, model := realServer(t)
+	if loop := os.Getenv("POPI_LLM_MODEL_LOOP"); loop != "" {
+		model = loop // never stops on its own
+	}
+	e, db := realEngine(t, model, 2000)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var once sync.Once
+	start := time.Now()
+	_, _, err := e.Generate(ctx, GenerateRequest{User: "thorough-theo", PromptID: "t2", Condition: store.ConditionNone, Backend: "real"},
+		func(d Delta) { once.Do(cancel) })
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled (elapsed %v)", err, time.Since(start))
+	}
+	if st, _ := db.Stats(); st.Generations != 0 {
+		t.Errorf("a cancelled answer was stored")
+	}
+}
+
+func TestIntegrationEightConcurrent(t *testing.T) {
+	_, model := realServer(t)
+	e, _ := realEngine(t, model, 32)
+	rep, err := e.GenerateAll(context.Background(), GenerateOptions{
+		Users: []string{"terse-tom", "playful-pia", "skeptic-sam"}, Backends: []string{"real"},
+		Conditions: []string{store.ConditionNone, store.ConditionRaw}, Concurrency: 8,
+	}, nil)
+	// 3 users × (1 or 2 held-out + 3 tasks) prompts × 2 conditions
+	if err != nil || rep.Failed != 0 || rep.Done != rep.Total || rep.Total != 2*(4+5+5) {
+		t.Fatalf("GenerateAll: %+v, %v", rep, err)
+	}
+}

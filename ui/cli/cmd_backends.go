@@ -1,0 +1,91 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/popi-tui/popi-tui/engine"
+)
+
+func backendsCommand() *command {
+	return &command{
+		name:    "backends",
+		summary: "list the backends and check that each one answers",
+		help: `
+Lists every backend of the configuration file (and the built-in offline ones)
+with its roles, and checks each model server: GET /v1/models (is the
+configured model served?), the round-trip time, and which optional features it
+offers: POST /tokenize (exact token counts) and prompt log-probabilities
+(scoring a given response, which preference accuracy needs). Exit status 1 if
+a configured backend is not usable.`,
+		run: func(ctx context.Context, c *runContext, args []string) error {
+			if len(args) > 0 {
+				return usagef("backends takes no arguments")
+			}
+			db, err := c.openDB()
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			e, err := c.openEngine(db, func(msg string) { c.eprintf("popi-tui: %s\n", msg) })
+			if err != nil {
+				return err
+			}
+			defer e.Close()
+			cfgs := e.Backends()
+			health := make([]engine.Health, len(cfgs))
+			var wg sync.WaitGroup
+			for i, b := range cfgs {
+				wg.Go(func() { health[i] = e.Check(ctx, b.Name) })
+			}
+			wg.Wait()
+			c.printf("configuration: %s\n", configName(e.Config()))
+			bad := 0
+			for _, h := range health {
+				b := h.Backend
+				status := "ok"
+				if !h.OK() {
+					status, bad = "NOT USABLE", bad+1
+				}
+				if b.Kind == engine.KindOffline {
+					status += " (offline engine"
+					if b.Name == engine.HeuristicName || b.Name == engine.ReplayName {
+						status += ", built in"
+					}
+					status += ")"
+				}
+				c.printf("\n%s  [%s]  %s  model %s  — %s\n", b.Name, b.Kind, strings.Join(b.Roles, ", "), b.Model, status)
+				if h.Problem != "" {
+					c.printf("    problem: %s\n", h.Problem)
+				}
+				for _, r := range h.Replicas {
+					c.printf("    %s  %s\n", r.URL, describeReplica(r))
+				}
+			}
+			if bad > 0 {
+				return fmt.Errorf("%d backend(s) not usable", bad)
+			}
+			return nil
+		},
+	}
+}
+
+func describeReplica(r engine.ReplicaHealth) string {
+	if !r.Reachable {
+		return "unreachable: " + r.Problem
+	}
+	yes := func(b bool) string {
+		if b {
+			return "yes"
+		}
+		return "no"
+	}
+	s := fmt.Sprintf("%d ms; model served: %s; /tokenize: %s; prompt log-probabilities: %s",
+		r.Latency.Milliseconds(), yes(r.HasModel), yes(r.Tokenize), yes(r.PromptLogprobs))
+	if r.Problem != "" {
+		s += "\n      problem: " + r.Problem
+	}
+	return s
+}
