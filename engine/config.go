@@ -189,7 +189,7 @@ func LoadConfig(path string, required bool) (Config, error) {
 		return Config{}, &ConfigError{File: path, Line: line, Key: k.String(), Msg: "unknown setting"}
 	}
 	bad := func(i int, key, format string, args ...any) error {
-		return &ConfigError{File: path, Line: loc.backendKeyLine(i, key), Key: key, Msg: fmt.Sprintf(format, args...)}
+		return &ConfigError{File: path, Line: loc.backendKeyLine(i, key), Key: "backend." + key, Msg: fmt.Sprintf(format, args...)}
 	}
 	for name, v := range map[string]*int{"history_budget": fc.HistoryBudget, "max_attempts": fc.MaxAttempts, "concurrency": fc.Concurrency} {
 		if v != nil && *v < 1 {
