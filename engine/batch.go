@@ -352,7 +352,10 @@ func (e *Engine) GenerateAll(ctx context.Context, opt GenerateOptions, progress 
 							case cached:
 								return outcome{skipped: true}, nil
 							}
-							return outcome{requests: b.requests(), tokens: g.PromptTokens + g.CompletionTokens}, nil
+							if b.chat == nil {
+								return outcome{}, nil // nothing was asked of a model
+							}
+							return outcome{requests: 1, tokens: g.PromptTokens + g.CompletionTokens}, nil
 						}})
 						if !ok {
 							return nil

@@ -65,6 +65,15 @@ func realEngine(t *testing.T, model string, maxTokens int) (*Engine, *store.DB) 
 	return e, db
 }
 
+// expectText checks an answer against POPI_LLM_EXPECT when the server's
+// model is known to say one fixed thing (the tiny model of .ci/run).
+func expectText(t *testing.T, got string) {
+	t.Helper()
+	if want := os.Getenv("POPI_LLM_EXPECT"); want != "" && strings.TrimSpace(got) != want {
+		t.Errorf("the model said %q, want %q", got, want)
+	}
+}
+
 func TestIntegrationBackendCheck(t *testing.T) {
 	_, model := realServer(t)
 	e, _ := realEngine(t, model, 32)
@@ -92,6 +101,7 @@ func TestIntegrationInfer(t *testing.T) {
 	if s.PromptTokens <= 0 || s.CompletionTokens <= 0 {
 		t.Errorf("token counts %d/%d", s.PromptTokens, s.CompletionTokens)
 	}
+	expectText(t, s.Text)
 	if cur, ok, _ := db.CurrentSummary("terse-tom"); !ok || cur.ID != s.ID {
 		t.Errorf("the summary was not stored as current: %+v", cur)
 	}
@@ -128,6 +138,7 @@ func TestIntegrationGenerateStreamingAndNot(t *testing.T) {
 	if g.FinishReason != "stop" && g.FinishReason != "length" {
 		t.Errorf("finish reason %q", g.FinishReason)
 	}
+	expectText(t, g.Text)
 	if g.TimeToFirstToken <= 0 || g.TimeToFirstToken > g.Latency || g.CompletionTokens <= 0 {
 		t.Errorf("ttft %v, latency %v, completion tokens %d", g.TimeToFirstToken, g.Latency, g.CompletionTokens)
 	}

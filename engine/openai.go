@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -262,10 +261,13 @@ func (b *openAIBackend) once(ctx context.Context, r *replica, msgs []store.Messa
 }
 
 // temperature works around go-openai omitting a zero temperature (which
-// servers then read as their default, often 0.8 or 1).
+// servers then read as their default, often 0.8 or 1): zero is sent as
+// 1e-4, which samplers treat as greedy in effect. (The smallest float
+// would not do: dividing logits by it overflows, and llama.cpp's sampler
+// aborts on the NaNs.)
 func temperature(t float64) float32 {
 	if t == 0 {
-		return math.SmallestNonzeroFloat32
+		return 1e-4
 	}
 	return float32(t)
 }

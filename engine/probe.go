@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -102,7 +103,8 @@ func (b *openAIBackend) checkReplica(ctx context.Context, r *replica) ReplicaHea
 	for _, m := range models.Data {
 		rh.Models = append(rh.Models, m.ID)
 	}
-	rh.HasModel = slices.Contains(rh.Models, b.cfg.Model)
+	// Ollama lists "name:latest" for a model it also answers to as "name".
+	rh.HasModel = slices.Contains(rh.Models, b.cfg.Model) || (!strings.Contains(b.cfg.Model, ":") && slices.Contains(rh.Models, b.cfg.Model+":latest"))
 	if !rh.HasModel {
 		rh.Problem = fmt.Sprintf("it does not serve model %q (it serves %v)", b.cfg.Model, rh.Models)
 	}
