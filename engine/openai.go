@@ -82,10 +82,23 @@ func defaultBackoff(n int, retryAfter time.Duration) time.Duration {
 	return max(d, min(retryAfter, time.Minute))
 }
 
-// acquire takes a slot on the replica with the fewest requests in flight,
-// waiting while all are full. Replicas set aside are used only when every
-// replica is.
-func (b *openAIBackend) acquire(ctx context.Context) (*replica, error) {
+// acquire takes a slot on the replica with the fewest requests in flight
+// (then the fewest recent failures), waiting while all are full. Replicas
+// set aside are used only when every replica is; avoid (the replica a
+// retry follows) is used only when no other has room.
+func (b *openAIBackend) acquire(ctx context.Context, avoid *replica) (*replica, error) {
+	better := func(r, best *replica) bool {
+		if best == nil {
+			return true
+		}
+		if (r == avoid) != (best == avoid) {
+			return best == avoid
+		}
+		if r.inflight != best.inflight {
+			return r.inflight < best.inflight
+		}
+		return r.fails < best.fails
+	}
 	for {
 		b.mu.Lock()
 		now := time.Now()
@@ -95,7 +108,7 @@ func (b *openAIBackend) acquire(ctx context.Context) (*replica, error) {
 				if r.inflight >= b.cfg.Concurrency || (!pass && now.Before(r.asideUntil)) {
 					continue
 				}
-				if best == nil || r.inflight < best.inflight {
+				if better(r, best) {
 					best = r
 				}
 			}
@@ -156,8 +169,10 @@ func (b *openAIBackend) Complete(ctx context.Context, msgs []store.Message, onDe
 	}
 	start := time.Now()
 	delivered := false
+	var last *replica
 	for attempt := 1; ; attempt++ {
-		r, err := b.acquire(ctx)
+		r, err := b.acquire(ctx, last)
+		last = r
 		if err != nil {
 			return Completion{}, err
 		}
