@@ -190,20 +190,25 @@ func (e *Engine) InferAll(ctx context.Context, opt InferOptions, progress func(P
 	if err != nil {
 		return Report{}, err
 	}
+	// Summaries are stored behind the requests: a worker hands its summary
+	// over and asks the next one at once, while one writer commits what
+	// has arrived, many per transaction.
+	w := newSummaryWriter(e.db)
 	jobs := func(emit func(job) bool) error {
 		for _, u := range users {
-			u := u
-			ok := emit(job{item: "user " + u, run: func(ctx context.Context) (outcome, error) {
+			item := "user " + u
+			ok := emit(job{item: item, run: func(ctx context.Context) (outcome, error) {
 				if !opt.Force {
 					done, err := e.summarizedBy(u, b)
 					if err != nil || done {
 						return outcome{skipped: done}, err
 					}
 				}
-				s, err := e.Summarize(ctx, u, b.cfg.Name, nil)
+				s, err := e.summarize(ctx, u, b, nil)
 				if err != nil {
 					return outcome{requests: b.requests()}, err
 				}
+				w.add(s, item)
 				return outcome{requests: b.requests(), tokens: s.PromptTokens + s.CompletionTokens}, nil
 			}})
 			if !ok {
@@ -212,7 +217,87 @@ func (e *Engine) InferAll(ctx context.Context, opt InferOptions, progress func(P
 		}
 		return nil
 	}
-	return runJobs(ctx, len(users), jobs, opt.Concurrency, progress)
+	rep, err := runJobs(ctx, len(users), jobs, opt.Concurrency, progress)
+	for _, f := range w.close() { // what could not be stored did not get done
+		rep.Done--
+		rep.addFailure(f.item, f.err)
+	}
+	return rep, err
+}
+
+// summaryWriter stores summaries in the background, committing whatever
+// has queued up in one transaction.
+type summaryWriter struct {
+	db       *store.DB
+	in       chan pendingSummary
+	done     chan struct{}
+	failures []pendingSummary
+}
+
+type pendingSummary struct {
+	s    store.Summary
+	item string
+	err  error
+}
+
+const writeBatch = 256
+
+func newSummaryWriter(db *store.DB) *summaryWriter {
+	w := &summaryWriter{db: db, in: make(chan pendingSummary, writeBatch), done: make(chan struct{})}
+	go w.run()
+	return w
+}
+
+func (w *summaryWriter) add(s store.Summary, item string) { w.in <- pendingSummary{s: s, item: item} }
+
+func (w *summaryWriter) run() {
+	defer close(w.done)
+	for first := range w.in {
+		batch := []pendingSummary{first}
+	more:
+		for len(batch) < writeBatch {
+			select {
+			case p, ok := <-w.in:
+				if !ok {
+					break more
+				}
+				batch = append(batch, p)
+			default:
+				break more
+			}
+		}
+		ss := make([]store.Summary, len(batch))
+		for i, p := range batch {
+			ss[i] = p.s
+		}
+		if _, err := w.db.AddSummaries(ss); err != nil {
+			for _, p := range batch {
+				p.err = err
+				w.failures = append(w.failures, p)
+			}
+		}
+	}
+}
+
+// close waits for everything handed over to be stored, and returns what
+// could not be.
+func (w *summaryWriter) close() []pendingSummary {
+	close(w.in)
+	<-w.done
+	return w.failures
+}
+
+// addFailure counts one more failed item, under its reason.
+func (r *Report) addFailure(item string, err error) {
+	r.Failed++
+	why := reason(err)
+	for i := range r.Errors {
+		if r.Errors[i].Reason == why {
+			r.Errors[i].Count++
+			return
+		}
+	}
+	r.Errors = append(r.Errors, ErrorCount{Reason: why, Count: 1, Example: item})
 }
 
 // requests is how many model requests one item of this backend costs.

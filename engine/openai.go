@@ -84,7 +84,7 @@ func defaultBackoff(n int, retryAfter time.Duration) time.Duration {
 
 // acquire takes a slot on the replica with the fewest requests in flight
 // (then the fewest recent failures), waiting while all are full. Replicas
-// set aside are used only when every replica is; avoid (the replica a
+// set aside are not used, unless every replica is; avoid (the replica a
 // retry follows) is used only when no other has room.
 func (b *openAIBackend) acquire(ctx context.Context, avoid *replica) (*replica, error) {
 	better := func(r, best *replica) bool {
@@ -102,18 +102,17 @@ func (b *openAIBackend) acquire(ctx context.Context, avoid *replica) (*replica, 
 	for {
 		b.mu.Lock()
 		now := time.Now()
+		allAside := true
+		for _, r := range b.replicas {
+			allAside = allAside && now.Before(r.asideUntil)
+		}
 		var best *replica
-		for _, pass := range []bool{false, true} { // first the replicas in use, then any
-			for _, r := range b.replicas {
-				if r.inflight >= b.cfg.Concurrency || (!pass && now.Before(r.asideUntil)) {
-					continue
-				}
-				if better(r, best) {
-					best = r
-				}
+		for _, r := range b.replicas {
+			if r.inflight >= b.cfg.Concurrency || (!allAside && now.Before(r.asideUntil)) {
+				continue
 			}
-			if best != nil {
-				break
+			if better(r, best) {
+				best = r
 			}
 		}
 		if best != nil {

@@ -52,10 +52,16 @@ func TestFailingReplicaIsSetAside(t *testing.T) {
 	if err != nil || rep.Done != 8 || rep.Failed != 0 {
 		t.Fatalf("%+v, %v", rep, err)
 	}
-	if n := broken.requests.Load(); n < replicaFailLimit || n > 4 {
-		t.Errorf("the broken replica got %d requests, want %d to 4 (its first slots) before it was set aside", n, replicaFailLimit)
+	n := broken.requests.Load()
+	if n < replicaFailLimit || n > 8 {
+		t.Errorf("the broken replica got %d requests, want %d to 8 before it was set aside", n, replicaFailLimit)
 	}
-	if st, _ := db.Stats(); st.Summaries != 8 {
+	// Set aside, it gets nothing more while the other replica answers.
+	rep, err = e.InferAll(context.Background(), InferOptions{Backend: "fake", Concurrency: 8, Force: true}, nil)
+	if err != nil || rep.Done != 8 || broken.requests.Load() != n {
+		t.Errorf("second run: %+v, %v; the set-aside replica got %d more requests", rep, err, broken.requests.Load()-n)
+	}
+	if st, _ := db.Stats(); st.Summaries != 16 {
 		t.Errorf("%d summaries", st.Summaries)
 	}
 	mu.Lock()

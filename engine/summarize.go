@@ -17,6 +17,15 @@ func (e *Engine) Summarize(ctx context.Context, user, backendName string, onDelt
 	if err != nil {
 		return store.Summary{}, err
 	}
+	s, err := e.summarize(ctx, user, b, onDelta)
+	if err != nil {
+		return store.Summary{}, err
+	}
+	return e.db.AddSummary(s)
+}
+
+// summarize infers a summary without storing it.
+func (e *Engine) summarize(ctx context.Context, user string, b *backend, onDelta func(Delta)) (store.Summary, error) {
 	if err := b.ready(); err != nil {
 		return store.Summary{}, err
 	}
@@ -37,7 +46,7 @@ func (e *Engine) Summarize(ctx context.Context, user, backendName string, onDelt
 		if onDelta != nil {
 			onDelta(Delta{Text: s.Text})
 		}
-		return e.db.AddSummary(s)
+		return s, nil
 	}
 	input, h, err := e.prompt.build(user, signals)
 	if err != nil {
@@ -68,5 +77,5 @@ func (e *Engine) Summarize(ctx context.Context, user, backendName string, onDelt
 	s.HistoryTokens, exact1 = count(h.markdown())
 	s.SummaryTokens, exact2 = count(s.Text)
 	s.TokensEstimated = c.TokensEstimated || !exact1 || !exact2
-	return e.db.AddSummary(s)
+	return s, nil
 }

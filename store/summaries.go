@@ -56,50 +56,83 @@ func summaryKey(user string, version int) []byte {
 // its new ID and Version, and CreatedAt if unset. It is committed to disk
 // on return. s must not carry an ID or a Version: those are the store's.
 func (db *DB) AddSummary(s Summary) (Summary, error) {
-	if s.ID != "" || s.Version != 0 {
-		return Summary{}, fmt.Errorf("add summary for %q: it already has id %q, version %d (a new version gets its own)", s.User, s.ID, s.Version)
+	if err := s.checkNew(); err != nil {
+		return Summary{}, err
 	}
-	if s.Parent < 0 {
-		return Summary{}, fmt.Errorf("add summary for %q: parent version %d", s.User, s.Parent)
-	}
-	if why := validID(s.User); why != "" {
-		return Summary{}, fmt.Errorf("add summary: user %s", why)
-	}
-	if strings.TrimSpace(s.Text) == "" {
-		return Summary{}, fmt.Errorf("add summary for %q: the text is empty", s.User)
-	}
-	if s.Source == "" {
-		return Summary{}, fmt.Errorf("add summary for %q: no source", s.User)
-	}
-	// Batch: summaries inferred in bulk share a commit (and its fsyncs)
-	// with the others arriving at the same moment; each is on disk when
-	// AddSummary returns all the same.
-	err := db.bolt.Batch(func(tx *bolt.Tx) error {
-		if tx.Bucket(bucketUsers).Get([]byte(s.User)) == nil {
-			return fmt.Errorf("user %q: %w", s.User, ErrNotFound)
-		}
-		b := tx.Bucket(bucketSummaries)
-		s.Version = 1
-		if last, ok := lastSummary(b, s.User); ok {
-			s.Version = last.Version + 1
-		}
-		if s.Parent >= s.Version {
-			return fmt.Errorf("parent version %d does not exist yet", s.Parent)
-		}
-		if s.CreatedAt.IsZero() {
-			s.CreatedAt = time.Now().UTC()
-		}
-		s.ID = newID(s.CreatedAt)
-		v, err := json.Marshal(s)
-		if err != nil {
-			return err
-		}
-		return b.Put(summaryKey(s.User, s.Version), v)
-	})
+	// Batch: summaries arriving together share a commit (and its fsyncs);
+	// each is on disk when AddSummary returns all the same.
+	err := db.bolt.Batch(func(tx *bolt.Tx) error { return addSummary(tx, &s) })
 	if err != nil {
 		return Summary{}, fmt.Errorf("add summary for %q: %w", s.User, err)
 	}
 	return s, nil
+}
+
+// AddSummaries stores several new summary versions in one transaction
+// (one commit for a bulk run's finished batch), in order, and returns them
+// as stored. Either all are stored or none.
+func (db *DB) AddSummaries(ss []Summary) ([]Summary, error) {
+	out := make([]Summary, len(ss))
+	for i, s := range ss {
+		if err := s.checkNew(); err != nil {
+			return nil, err
+		}
+		out[i] = s
+	}
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		for i := range out {
+			out[i].ID, out[i].Version = ss[i].ID, ss[i].Version // a retried transaction starts afresh
+			if err := addSummary(tx, &out[i]); err != nil {
+				return fmt.Errorf("add summary for %q: %w", out[i].User, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (s Summary) checkNew() error {
+	switch {
+	case s.ID != "" || s.Version != 0:
+		return fmt.Errorf("add summary for %q: it already has id %q, version %d (a new version gets its own)", s.User, s.ID, s.Version)
+	case s.Parent < 0:
+		return fmt.Errorf("add summary for %q: parent version %d", s.User, s.Parent)
+	case validID(s.User) != "":
+		return fmt.Errorf("add summary: user %s", validID(s.User))
+	case strings.TrimSpace(s.Text) == "":
+		return fmt.Errorf("add summary for %q: the text is empty", s.User)
+	case s.Source == "":
+		return fmt.Errorf("add summary for %q: no source", s.User)
+	}
+	return nil
+}
+
+// addSummary stores s as its user's next version, setting ID, Version and
+// CreatedAt.
+func addSummary(tx *bolt.Tx, s *Summary) error {
+	if tx.Bucket(bucketUsers).Get([]byte(s.User)) == nil {
+		return fmt.Errorf("user %q: %w", s.User, ErrNotFound)
+	}
+	b := tx.Bucket(bucketSummaries)
+	s.Version = 1
+	if last, ok := lastSummary(b, s.User); ok {
+		s.Version = last.Version + 1
+	}
+	if s.Parent >= s.Version {
+		return fmt.Errorf("parent version %d does not exist yet", s.Parent)
+	}
+	if s.CreatedAt.IsZero() {
+		s.CreatedAt = time.Now().UTC()
+	}
+	s.ID = newID(s.CreatedAt)
+	v, err := json.Marshal(s)
+	if err != nil {
+		return err
+	}
+	return b.Put(summaryKey(s.User, s.Version), v)
 }
 
 func lastSummary(b *bolt.Bucket, user string) (Summary, bool) {
