@@ -6,10 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -166,5 +169,56 @@ func TestDemoWithoutServer(t *testing.T) {
 		if !strings.Contains(out, u) {
 			t.Errorf("demo output lacks %s:\n%s", u, out)
 		}
+	}
+}
+
+// Ctrl-C in the middle of a bulk inference: in-flight requests are
+// cancelled, finished summaries are kept, the exit status is 130, and the
+// same command run again does only what is left.
+func TestInterruptedInferResumes(t *testing.T) {
+	var served atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		if r.URL.Path != "/v1/chat/completions" {
+			http.NotFound(w, r)
+			return
+		}
+		if served.Add(1) > 3 { // the first three answer at once; the rest hang until cancelled
+			<-r.Context().Done()
+			return
+		}
+		w.Header().Set("Content-Type", "text/event-stream")
+		fmt.Fprint(w, "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Likes brevity.\"},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n")
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	db, cfg := filepath.Join(dir, "popi.db"), filepath.Join(dir, "config.toml")
+	os.WriteFile(cfg, []byte(fmt.Sprintf("[[backend]]\nname = \"m\"\nrole = \"summarizer\"\nbase_url = %q\nmodel = \"tiny\"\nconcurrency = 1\n", srv.URL+"/v1")), 0o600)
+	if _, errOut, code := run(t, "demo", "--db", db); code != 0 {
+		t.Fatal(errOut)
+	}
+	cmd := exec.Command(binary, "infer", "--db", db, "--config", cfg, "--concurrency", "1")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for served.Load() < 4 { // three done, the fourth hanging
+		time.Sleep(10 * time.Millisecond)
+	}
+	cmd.Process.Signal(os.Interrupt)
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 130 {
+		t.Fatalf("exit %v; stderr %s", err, stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "3 done, 0 skipped (already done), 0 failed of 8") ||
+		!strings.Contains(stderr.String(), "interrupted with 5 left to do; finished work is kept") {
+		t.Errorf("stdout %q\nstderr %q", stdout.String(), stderr.String())
+	}
+	served.Store(-100) // answer everything now
+	out, errOut, code := run(t, "infer", "--db", db, "--config", cfg)
+	if code != 0 || !strings.Contains(out, "5 done, 3 skipped (already done), 0 failed of 8") {
+		t.Errorf("rerun: exit %d, %q %q", code, out, errOut)
 	}
 }
