@@ -47,6 +47,9 @@ func New(db *store.DB, cfg Config, opt Options) *Engine {
 	if cfg.Concurrency < 1 {
 		cfg.Concurrency = DefaultGlobalLimit
 	}
+	if cfg.HistoryBudget < 1 {
+		cfg.HistoryBudget = DefaultHistoryBudget
+	}
 	e := &Engine{db: db, cfg: cfg, prompt: SummarizerPrompt{HistoryBudget: cfg.HistoryBudget}}
 	global := make(chan struct{}, cfg.Concurrency)
 	for _, bc := range cfg.Backends {
