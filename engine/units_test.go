@@ -140,3 +140,21 @@ func TestOfflineSummarizeAndReplay(t *testing.T) {
 		t.Errorf("replaying a task: %v", err)
 	}
 }
+
+// An engine made from an empty configuration uses the default history
+// budget (not a budget of zero, which would keep one signal).
+func TestEmptyConfigurationUsesDefaults(t *testing.T) {
+	_, db := testEngine(t, time.Second, "http://127.0.0.1:9/v1")
+	e := New(db, Config{}, Options{})
+	s, err := e.Summarize(context.Background(), "thorough-theo", HeuristicName, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signals, _ := db.Signals("thorough-theo")
+	if want := estimateTokens(selectHistory(signals, DefaultHistoryBudget).markdown()); s.HistoryTokens != want || want < 1000 {
+		t.Errorf("history tokens %d, want %d", s.HistoryTokens, want)
+	}
+	if c := e.Config(); c.HistoryBudget != DefaultHistoryBudget || c.MaxAttempts != DefaultMaxAttempts || c.Concurrency != DefaultGlobalLimit {
+		t.Errorf("config %+v", c)
+	}
+}
