@@ -86,7 +86,9 @@ func runJobs(ctx context.Context, total int, jobs func(emit func(job) bool) erro
 				mu.Lock()
 				switch {
 				case err != nil && ctx.Err() != nil:
-					// Interrupted, not failed: a second run does it.
+					// Interrupted, not failed: a second run does it. Nor
+					// is a cancelled request one the server answered.
+					o = outcome{}
 				case err != nil:
 					rep.Failed++
 					r := reason(err)
