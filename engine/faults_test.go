@@ -2,7 +2,9 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"strings"
@@ -294,5 +296,43 @@ func TestGenerateCancelledMidStream(t *testing.T) {
 	}
 	if st, _ := db.Stats(); st.Generations != 0 {
 		t.Errorf("%d generations stored", st.Generations)
+	}
+}
+
+// A summary that is nothing but reasoning is no summary: refused, naming
+// the backend, and nothing is stored.
+func TestEmptySummaryIsRefused(t *testing.T) {
+	noLeaks(t)
+	f := newFake(t, func(w http.ResponseWriter, r *http.Request, n int) bool {
+		writeStream(w, "fake-model", []string{"<think>The user likes", " short answers.</think>", "\n"}, "stop")
+		return true
+	})
+	e, db := testEngine(t, 5*time.Second, f.url())
+	_, err := summarize(t, e)
+	wantFailure(t, err, "backend fake", `the summary for "terse-tom" is empty once reasoning is removed`)
+	if _, ok, _ := db.CurrentSummary("terse-tom"); ok {
+		t.Error("an empty summary was stored")
+	}
+}
+
+// With a server that counts tokens (llama.cpp's and vLLM's /tokenize), the
+// context saving is measured, not estimated.
+func TestTokenizeGivesExactCounts(t *testing.T) {
+	noLeaks(t)
+	f := newFake(t, nil)
+	f.srv.Config.Handler.(*http.ServeMux).HandleFunc("POST /tokenize", func(w http.ResponseWriter, r *http.Request) {
+		var req struct{ Prompt string }
+		json.NewDecoder(r.Body).Decode(&req)
+		fmt.Fprintf(w, `{"tokens":[1,2,3],"count":%d,"max_model_len":8192}`, len(strings.Fields(req.Prompt)))
+	})
+	e, db := testEngine(t, 5*time.Second, f.url())
+	s, err := summarize(t, e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signals, _ := db.Signals("terse-tom")
+	history := selectHistory(signals, DefaultHistoryBudget).markdown()
+	if s.TokensEstimated || s.HistoryTokens != len(strings.Fields(history)) || s.SummaryTokens != 3 {
+		t.Errorf("estimated %v, history %d (want %d), summary %d (want 3)", s.TokensEstimated, s.HistoryTokens, len(strings.Fields(history)), s.SummaryTokens)
 	}
 }
