@@ -93,3 +93,47 @@ func TestSummarizerInputNeedsHistory(t *testing.T) {
 		t.Fatalf("messages = %+v", msgs)
 	}
 }
+
+// The raw condition puts the history in place of a summary: the same
+// rule holds, nothing held out, no tasks, no persona.
+func TestGeneratorRawConditionNeverLeaks(t *testing.T) {
+	db, err := store.Open(filepath.Join(t.TempDir(), "popi.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.LoadDemo(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	signals, err := db.Signals("skeptic-sam")
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs, err := generatorMessages(store.ConditionRaw, "What should I ask?", "", selectHistory(signals, DefaultHistoryBudget))
+	if err != nil {
+		t.Fatal(err)
+	}
+	content := msgs[0].Content
+	for _, s := range signals {
+		var secret []string
+		switch {
+		case s.Kind == store.KindPair && s.Split == store.SplitHeldout:
+			secret = []string{s.Chosen, s.Rejected, s.Prompt}
+		case s.Kind == store.KindTask, s.Kind == store.KindPersona:
+			secret = []string{s.Prompt, s.Text}
+		}
+		for _, x := range secret {
+			if x != "" && strings.Contains(content, x) {
+				t.Errorf("%s %s leaks into the raw condition", s.Kind, s.ID)
+			}
+		}
+	}
+	if !strings.HasSuffix(content, "# Prompt\n\nWhat should I ask?") {
+		t.Errorf("the prompt is not last: …%q", content[max(0, len(content)-60):])
+	}
+	none, _ := generatorMessages(store.ConditionNone, "Hi", "", history{})
+	summary, _ := generatorMessages(store.ConditionSummary, "Hi", "Likes brevity.", history{})
+	if none[0].Content != "Hi" || !strings.HasPrefix(summary[0].Content, "# What this user prefers\n\nLikes brevity.\n\n# Your task") {
+		t.Errorf("none %q, summary %q", none[0].Content, summary[0].Content)
+	}
+}
