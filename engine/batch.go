@@ -15,7 +15,7 @@ import (
 // Progress is where a bulk run is.
 type Progress struct {
 	Total, Done, Skipped, Failed int
-	Requests                     int // answers a backend was asked for
+	Requests                     int // answers a model server gave (a failed item counts none)
 	Tokens                       int // prompt and completion tokens of those answers
 	Elapsed                      time.Duration
 }
@@ -142,16 +142,11 @@ func runJobs(ctx context.Context, total int, jobs func(emit func(job) bool) erro
 	if progress != nil {
 		progress(rep.Progress)
 	}
-	rep.Interrupted = ctx.Err() != nil
+	rep.Interrupted = ctx.Err() != nil && rep.Done+rep.Skipped+rep.Failed < rep.Total
 	for _, c := range counts {
 		rep.Errors = append(rep.Errors, *c)
 	}
-	slices.SortFunc(rep.Errors, func(a, b ErrorCount) int {
-		if a.Count != b.Count {
-			return b.Count - a.Count
-		}
-		return cmp.Compare(a.Reason, b.Reason)
-	})
+	sortErrors(rep.Errors)
 	return rep, err
 }
 
@@ -208,7 +203,7 @@ func (e *Engine) InferAll(ctx context.Context, opt InferOptions, progress func(P
 				}
 				s, err := e.summarize(ctx, u, b, nil)
 				if err != nil {
-					return outcome{requests: b.requests()}, err
+					return outcome{}, err
 				}
 				w.add(s, item)
 				return outcome{requests: b.requests(), tokens: s.PromptTokens + s.CompletionTokens}, nil
@@ -296,10 +291,22 @@ func (r *Report) addFailure(item string, err error) {
 	for i := range r.Errors {
 		if r.Errors[i].Reason == why {
 			r.Errors[i].Count++
+			sortErrors(r.Errors)
 			return
 		}
 	}
 	r.Errors = append(r.Errors, ErrorCount{Reason: why, Count: 1, Example: item})
+	sortErrors(r.Errors)
+}
+
+// sortErrors puts the most frequent reasons first.
+func sortErrors(errs []ErrorCount) {
+	slices.SortFunc(errs, func(a, b ErrorCount) int {
+		if a.Count != b.Count {
+			return b.Count - a.Count
+		}
+		return cmp.Compare(a.Reason, b.Reason)
+	})
 }
 
 // requests is how many model requests one item of this backend costs.
@@ -325,9 +332,11 @@ func (e *Engine) summarizedBy(user string, b *backend) (bool, error) {
 	return false, nil
 }
 
-// selectUsers is the given users (checked to exist), or every user.
+// selectUsers is the given users (checked to exist, each once), or every
+// user.
 func (e *Engine) selectUsers(given []string) ([]string, error) {
 	if len(given) > 0 {
+		given = unique(given)
 		for _, u := range given {
 			if _, err := e.db.User(u); err != nil {
 				return nil, err
@@ -358,8 +367,9 @@ type GenerateOptions struct {
 // task, and conditions mean nothing to it). Cached answers are skipped
 // unless opt.Force.
 func (e *Engine) GenerateAll(ctx context.Context, opt GenerateOptions, progress func(Progress)) (Report, error) {
+	opt.Conditions = unique(opt.Conditions)
 	var backends []*backend
-	for _, name := range opt.Backends {
+	for _, name := range unique(opt.Backends) {
 		b, err := e.backend(name, RoleGenerator)
 		if err != nil {
 			return Report{}, err
@@ -435,7 +445,7 @@ func (e *Engine) GenerateAll(ctx context.Context, opt GenerateOptions, progress 
 							g, cached, err := e.Generate(ctx, req, nil)
 							switch {
 							case err != nil:
-								return outcome{requests: b.requests()}, err
+								return outcome{}, err
 							case cached:
 								return outcome{skipped: true}, nil
 							}
@@ -454,4 +464,16 @@ func (e *Engine) GenerateAll(ctx context.Context, opt GenerateOptions, progress 
 		return nil
 	}
 	return runJobs(ctx, total, jobs, opt.Concurrency, progress)
+}
+
+// unique keeps the first of each value, in order: a value given twice
+// (--condition summary,summary) is one piece of work.
+func unique(values []string) []string {
+	var out []string
+	for _, v := range values {
+		if !slices.Contains(out, v) {
+			out = append(out, v)
+		}
+	}
+	return out
 }

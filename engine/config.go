@@ -7,6 +7,8 @@ import (
 	"io/fs"
 	"net/url"
 	"os"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -161,6 +163,14 @@ func (d *duration) UnmarshalText(b []byte) error {
 	return nil
 }
 
+var (
+	typeError = regexp.MustCompile(`^toml: line (\d+) \(last key "([^"]+)"\): (.*)$`)
+	envName   = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+)
+
+// MaxAttemptsLimit bounds max_attempts: past it a server is not coming back.
+const MaxAttemptsLimit = 20
+
 // LoadConfig reads the configuration file at path. A missing file is an
 // empty configuration unless required (a path the user named).
 func LoadConfig(path string, required bool) (Config, error) {
@@ -180,6 +190,11 @@ func LoadConfig(path string, required bool) (Config, error) {
 		if errors.As(err, &pe) {
 			return Config{}, &ConfigError{File: path, Line: pe.Position.Line, Key: pe.LastKey, Msg: pe.Message}
 		}
+		// A value of the wrong type: "toml: line N (last key "K"): incompatible types: …".
+		if m := typeError.FindStringSubmatch(err.Error()); m != nil {
+			line, _ := strconv.Atoi(m[1])
+			return Config{}, &ConfigError{File: path, Line: line, Key: m[2], Msg: m[3]}
+		}
 		return Config{}, &ConfigError{File: path, Msg: err.Error()}
 	}
 	loc := locator{data: data}
@@ -195,6 +210,9 @@ func LoadConfig(path string, required bool) (Config, error) {
 		if v != nil && *v < 1 {
 			return Config{}, &ConfigError{File: path, Line: loc.keyLine(toml.Key{name}), Key: name, Msg: "must be at least 1"}
 		}
+	}
+	if fc.MaxAttempts != nil && *fc.MaxAttempts > MaxAttemptsLimit {
+		return Config{}, &ConfigError{File: path, Line: loc.keyLine(toml.Key{"max_attempts"}), Key: "max_attempts", Msg: fmt.Sprintf("must be at most %d", MaxAttemptsLimit)}
 	}
 	if fc.HistoryBudget != nil {
 		cfg.HistoryBudget = *fc.HistoryBudget
@@ -216,6 +234,9 @@ func LoadConfig(path string, required bool) (Config, error) {
 			return Config{}, bad(i, "name", "%q is already taken", b.Name)
 		case fb.APIKey != nil:
 			return Config{}, bad(i, "api_key", "API keys do not go in files; name an environment variable with api_key_env")
+		case b.APIKeyEnv != "" && !envName.MatchString(b.APIKeyEnv):
+			// Not echoed: it may be the key itself, pasted in the wrong place.
+			return Config{}, bad(i, "api_key_env", "must be the name of an environment variable (letters, digits, _), not the key itself")
 		}
 		seen[b.Name] = true
 		if b.Kind == "" {
@@ -230,6 +251,15 @@ func LoadConfig(path string, required bool) (Config, error) {
 		for _, r := range b.Roles {
 			if r != RoleSummarizer && r != RoleGenerator && r != RoleJudge {
 				return Config{}, bad(i, "role", "unknown role %q (want summarizer, generator or judge)", r)
+			}
+		}
+		if b.Kind == KindOffline { // what it is, under the name the user gave it
+			b.Model = ReplayName
+			if b.Has(RoleSummarizer) {
+				b.Model = HeuristicName
+			}
+			if b.Has(RoleSummarizer) && b.Has(RoleGenerator) || b.Has(RoleJudge) {
+				return Config{}, bad(i, "role", "an offline backend is a summarizer (heuristic) or a generator (replay), not both, and never a judge")
 			}
 		}
 		if b.Kind == KindOpenAI {
@@ -316,7 +346,7 @@ func (l locator) backendKeyLine(i int, key string) int {
 			if n == i { // the table ended
 				return header
 			}
-			if strings.HasPrefix(t, "[[backend]]") {
+			if strings.HasPrefix(strings.Join(strings.Fields(t), ""), "[[backend]]") { // [[ backend ]] is the same table
 				n++
 				header = idx + 1
 			}

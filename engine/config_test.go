@@ -57,7 +57,7 @@ role = "summarizer"
 			APIKeyEnv: "POPI_API_KEY", Temperature: 0.6, MaxTokens: 1024, Concurrency: 16, Timeout: 90 * time.Second},
 		{Name: "vllm", Kind: KindOpenAI, Roles: []string{RoleGenerator, RoleJudge}, BaseURLs: []string{"http://gpu1:8000/v1", "http://gpu2:8000/v1"},
 			Model: "meta-llama/Llama-3.2-3B-Instruct", Temperature: DefaultTemperature, MaxTokens: DefaultMaxTokens, Concurrency: DefaultConcurrency, Timeout: DefaultTimeout},
-		{Name: "baseline", Kind: KindOffline, Roles: []string{RoleSummarizer}, Temperature: DefaultTemperature, MaxTokens: DefaultMaxTokens,
+		{Name: "baseline", Kind: KindOffline, Roles: []string{RoleSummarizer}, Model: HeuristicName, Temperature: DefaultTemperature, MaxTokens: DefaultMaxTokens,
 			Concurrency: DefaultConcurrency, Timeout: DefaultTimeout},
 	}
 	if !reflect.DeepEqual(cfg.Backends, want) {
@@ -89,6 +89,11 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"zero concurrency", ok + "concurrency = 0\n", ":6: backend.concurrency: must be at least 1"},
 		{"an API key in the file", ok + "api_key = \"sk-123\"\n", ":6: backend.api_key: API keys do not go in files"},
 		{"bad budget", "history_budget = 0\n", ":1: history_budget: must be at least 1"},
+		{"too many attempts", "max_attempts = 40\n", ":1: max_attempts: must be at most 20"},
+		{"wrong type in the 2nd backend", ok + "[[backend]]\nname = \"b\"\nrole = \"generator\"\nbase_url = \"http://x/v1\"\nmodel = \"m\"\nmax_tokens = \"many\"\n", ":11: backend.max_tokens: incompatible types"},
+		{"a key pasted as the variable name", ok + "api_key_env = \"sk-123\"\n", ":6: backend.api_key_env: must be the name of an environment variable"},
+		{"offline summarizer and generator", "[[backend]]\nname = \"o\"\nkind = \"offline\"\nrole = [\"summarizer\", \"generator\"]\n", ":4: backend.role: an offline backend is a summarizer (heuristic) or a generator (replay)"},
+		{"spaced table header", "[[ backend ]]\nname = \"a\"\nrole = \"generator\"\nbase_url = \"http://x/v1\"\nmodel = \"m\"\n[[backend]]\nname = \"b\"\nrole = \"generator\"\nbase_url = \"http://x/v1\"\nmodel = \"m\"\ntemperature = 7\n", ":11: backend.temperature: must be between 0 and 2"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -175,12 +175,12 @@ func stripBlocks(text, open, end string) string {
 	for {
 		i, j := indexFold(text, open), indexFold(text, end)
 		switch {
+		case j >= 0 && (i < 0 || j < i): // closed before any opening: the template opened it
+			text = text[j+len(end):]
 		case i >= 0 && j > i:
 			text = text[:i] + text[j+len(end):]
 		case i >= 0:
 			return text[:i]
-		case j >= 0:
-			text = text[j+len(end):]
 		default:
 			return text
 		}

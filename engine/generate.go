@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/popi-tui/popi-tui/store"
@@ -59,24 +60,34 @@ func (e *Engine) Generate(ctx context.Context, req GenerateRequest, onDelta func
 		return store.Generation{}, false, err
 	}
 	key := store.GenerationKey{User: req.User, PromptID: req.PromptID, Condition: req.Condition,
-		Backend: b.cfg.Name, Model: b.cfg.Model, Sampling: b.cfg.Sampling(), Template: GeneratorTemplateVersion}
-	var summary store.Summary
+		Backend: b.cfg.Name, Model: b.cfg.Model, Sampling: b.cfg.Sampling()}
+	var msgs []store.Message
 	if b.chat == nil {
 		if req.Replay != ReplayChosen && req.Replay != ReplayRejected {
 			return store.Generation{}, false, fmt.Errorf("backend %s replays a held-out pair's responses: say which (chosen or rejected)", b.cfg.Name)
 		}
-		key.Condition, key.Sampling, key.Template = "replay:"+req.Replay, "", 0
-	} else if req.Condition == store.ConditionSummary {
-		var ok bool
-		if summary, ok, err = e.db.CurrentSummary(req.User); err != nil {
-			return store.Generation{}, false, err
-		} else if !ok {
-			return store.Generation{}, false, fmt.Errorf("user %q has %w (run popi-tui infer first)", req.User, ErrNoSummary)
+		key.Condition, key.Sampling = "replay:"+req.Replay, ""
+	} else {
+		var summary store.Summary
+		if req.Condition == store.ConditionSummary {
+			var ok bool
+			if summary, ok, err = e.db.CurrentSummary(req.User); err != nil {
+				return store.Generation{}, false, err
+			} else if !ok {
+				return store.Generation{}, false, fmt.Errorf("user %q has %w (run popi-tui infer first)", req.User, ErrNoSummary)
+			}
+			key.SummaryID = summary.ID
 		}
-		key.SummaryID = summary.ID
+		if msgs, err = generatorMessages(req.Condition, p.Prompt, summary.Text, selectHistory(signals, e.cfg.HistoryBudget)); err != nil {
+			return store.Generation{}, false, fmt.Errorf("user %q, %s: %w", req.User, req.PromptID, err)
+		}
+		if req.Condition != store.ConditionNone { // the prompt alone is worded by no template
+			key.Template = GeneratorTemplateVersion
+		}
+		key.Input = store.TextHash(messagesText(msgs))
 	}
 	g = store.Generation{Key: key.Hash(), User: req.User, PromptID: req.PromptID, Prompt: p.Prompt, Condition: key.Condition,
-		SummaryID: key.SummaryID, Backend: b.cfg.Name, Model: b.cfg.Model, Sampling: key.Sampling, Template: key.Template}
+		SummaryID: key.SummaryID, Backend: b.cfg.Name, Model: b.cfg.Model, Sampling: key.Sampling, Template: key.Template, Messages: msgs}
 	if !req.Force {
 		if old, ok, err := e.db.CachedGeneration(g.Key); err != nil || ok {
 			return old, ok, err
@@ -86,21 +97,28 @@ func (e *Engine) Generate(ctx context.Context, req GenerateRequest, onDelta func
 	if b.chat == nil {
 		c, err = replay(p, req.Replay, onDelta)
 	} else {
-		var msgs []store.Message
-		if msgs, err = generatorMessages(req.Condition, p.Prompt, summary.Text, selectHistory(signals, e.cfg.HistoryBudget)); err != nil {
-			return store.Generation{}, false, fmt.Errorf("user %q, %s: %w", req.User, req.PromptID, err)
-		}
-		g.Messages = msgs
 		c, err = b.chat.Complete(ctx, msgs, onDelta)
 	}
 	if err != nil {
 		return store.Generation{}, false, err
 	}
 	g.Text, g.FinishReason = c.Text, c.FinishReason
-	g.PromptTokens, g.CompletionTokens = c.PromptTokens, c.CompletionTokens
+	g.PromptTokens, g.CompletionTokens, g.TokensEstimated = c.PromptTokens, c.CompletionTokens, c.TokensEstimated
 	g.Latency, g.TimeToFirstToken = c.Latency, c.TimeToFirstToken
 	g, err = e.db.PutGeneration(g)
 	return g, false, err
+}
+
+// messagesText is every message, role and content, for hashing.
+func messagesText(msgs []store.Message) string {
+	var b strings.Builder
+	for _, m := range msgs {
+		b.WriteString(m.Role)
+		b.WriteByte(0)
+		b.WriteString(m.Content)
+		b.WriteByte(0)
+	}
+	return b.String()
 }
 
 // replay offers one of a held-out pair's own responses, as if generated:

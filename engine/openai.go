@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -40,8 +41,8 @@ type openAIBackend struct {
 	// backoff is the wait before attempt n+1 (n ≥ 1); tests shorten it.
 	backoff func(n int, retryAfter time.Duration) time.Duration
 
-	tokenizeOnce sync.Once
-	canTokenize  bool
+	tokenizeKnown bool // whether the server counts tokens has been learnt
+	canTokenize   bool
 }
 
 type replica struct {
@@ -49,7 +50,8 @@ type replica struct {
 	client     *openai.Client
 	http       *http.Client
 	inflight   int
-	fails      int // in a row
+	fails      int  // in a row
+	aside      bool // set aside (until asideUntil), and said to be
 	asideUntil time.Time
 }
 
@@ -77,7 +79,10 @@ func (b *openAIBackend) Config() BackendConfig { return b.cfg }
 // jitter so that many clients do not retry in step; a server's
 // Retry-After wins when it asks for longer.
 func defaultBackoff(n int, retryAfter time.Duration) time.Duration {
-	d := min(500*time.Millisecond<<(n-1), 20*time.Second)
+	d := 20 * time.Second
+	if n <= 6 { // 500ms·2⁵ is past the cap already; larger shifts overflow
+		d = min(500*time.Millisecond<<(n-1), d)
+	}
 	d = time.Duration(rand.Int64N(int64(d)) + 1)
 	return max(d, min(retryAfter, time.Minute))
 }
@@ -130,24 +135,28 @@ func (b *openAIBackend) acquire(ctx context.Context, avoid *replica) (*replica, 
 	}
 }
 
-// release gives the slot back and keeps the replica's record: a replica
-// that fails replicaFailLimit times in a row is set aside.
-func (b *openAIBackend) release(r *replica, err error) {
+// release gives the slot back. With a verdict it keeps the replica's
+// record: a replica that fails replicaFailLimit times in a row is set
+// aside (again each time its rest ends and it fails once more); a
+// cancelled request says nothing about the replica.
+func (b *openAIBackend) release(r *replica, verdict bool, err error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	r.inflight--
 	var be *BackendError
 	switch {
+	case !verdict:
 	case err == nil:
-		if r.fails >= replicaFailLimit && b.notify != nil {
+		if r.aside && b.notify != nil {
 			b.notify(fmt.Sprintf("backend %s: replica %s answers again", b.cfg.Name, r.baseURL))
 		}
-		r.fails, r.asideUntil = 0, time.Time{}
+		r.fails, r.aside, r.asideUntil = 0, false, time.Time{}
 	case errors.As(err, &be) && be.Temporary && be.Status != http.StatusTooManyRequests:
 		// Busy (429) is not broken; other temporary failures count.
 		r.fails++
-		if r.fails == replicaFailLimit && len(b.replicas) > 1 {
-			r.asideUntil = time.Now().Add(replicaAsideFor)
+		now := time.Now()
+		if r.fails >= replicaFailLimit && len(b.replicas) > 1 && !now.Before(r.asideUntil) {
+			r.aside, r.asideUntil = true, now.Add(replicaAsideFor)
 			if b.notify != nil {
 				b.notify(fmt.Sprintf("backend %s: replica %s set aside for %s after %d failures in a row (%v)",
 					b.cfg.Name, r.baseURL, replicaAsideFor, r.fails, err))
@@ -158,22 +167,23 @@ func (b *openAIBackend) release(r *replica, err error) {
 	b.wake = make(chan struct{})
 }
 
-// Complete sends one chat request, retrying temporary failures.
+// Complete sends one chat request, retrying temporary failures on another
+// replica when there is one. Only an attempt holds a slot of the engine-
+// wide limit: waiting for a replica, or for a backoff to pass, does not.
 func (b *openAIBackend) Complete(ctx context.Context, msgs []store.Message, onDelta func(Delta)) (Completion, error) {
-	select {
-	case b.global <- struct{}{}:
-		defer func() { <-b.global }()
-	case <-ctx.Done():
-		return Completion{}, ctx.Err()
-	}
-	start := time.Now()
 	delivered := false
 	var last *replica
 	for attempt := 1; ; attempt++ {
 		r, err := b.acquire(ctx, last)
-		last = r
 		if err != nil {
 			return Completion{}, err
+		}
+		last = r
+		select {
+		case b.global <- struct{}{}:
+		case <-ctx.Done():
+			b.release(r, false, nil)
+			return Completion{}, ctx.Err()
 		}
 		c, err := b.once(ctx, r, msgs, func(d Delta) {
 			delivered = true
@@ -181,13 +191,18 @@ func (b *openAIBackend) Complete(ctx context.Context, msgs []store.Message, onDe
 				onDelta(d)
 			}
 		})
-		b.release(r, err)
+		<-b.global
+		if err != nil && ctx.Err() != nil { // the caller gave up: no verdict on the replica
+			b.release(r, false, nil)
+			return Completion{}, ctx.Err()
+		}
+		b.release(r, true, err)
 		if err == nil {
-			c.Attempts, c.Latency = attempt, time.Since(start)
+			c.Attempts = attempt
 			return c, nil
 		}
 		var be *BackendError
-		if ctx.Err() != nil || !errors.As(err, &be) || !be.Temporary || attempt >= b.maxAttempts {
+		if !errors.As(err, &be) || !be.Temporary || attempt >= b.maxAttempts {
 			if attempt > 1 && errors.As(err, &be) {
 				be.Msg = fmt.Sprintf("%s (after %d attempts)", be.Msg, attempt)
 			}
@@ -243,9 +258,12 @@ func (b *openAIBackend) once(ctx context.Context, r *replica, msgs []store.Messa
 			break
 		}
 		if err != nil {
+			if c.FinishReason != "" && ctx.Err() == nil {
+				break // the answer was complete; only the goodbye was lost
+			}
 			return Completion{}, b.classify(err, info, stalled.Load())
 		}
-		idle.Reset(b.cfg.Timeout)
+		idle.Stop() // the caller's time with a delta is not the server's silence
 		for _, ch := range resp.Choices {
 			if ch.Delta.Content != "" {
 				if text.Len() == 0 {
@@ -261,6 +279,7 @@ func (b *openAIBackend) once(ctx context.Context, r *replica, msgs []store.Messa
 		if resp.Usage != nil {
 			c.PromptTokens, c.CompletionTokens = resp.Usage.PromptTokens, resp.Usage.CompletionTokens
 		}
+		idle.Reset(b.cfg.Timeout)
 	}
 	if c.FinishReason == "" {
 		// go-openai reports a body that ends without "[DONE]" as a normal
@@ -268,6 +287,7 @@ func (b *openAIBackend) once(ctx context.Context, r *replica, msgs []store.Messa
 		return Completion{}, &BackendError{Backend: b.cfg.Name, Msg: "the answer stream ended before the server said it was done (connection closed?)", Temporary: true}
 	}
 	c.Text = text.String()
+	c.Latency = time.Since(start) // of this attempt: the server's time, not the queue's
 	if c.PromptTokens == 0 && c.CompletionTokens == 0 {
 		c.PromptTokens, c.CompletionTokens, c.TokensEstimated = estimateTokens(joinMessages(msgs)), estimateTokens(c.Text), true
 	}
@@ -326,15 +346,35 @@ func (b *openAIBackend) classify(err error, info *responseInfo, stalled bool) er
 	if be.Status == 0 && info.status >= 400 {
 		be.Status = info.status
 	}
-	if be.Status == http.StatusTooManyRequests || be.Status >= 500 {
+	if be.Status == http.StatusTooManyRequests || be.Status == http.StatusRequestTimeout || be.Status >= 500 {
 		be.Temporary = true
 		be.RetryAfter = info.retryAfter
 	}
 	return be
 }
 
-// describeBody says what a non-JSON error body was, briefly.
+// describeBody says what an error body said, briefly: the message of the
+// error shapes servers use ({"error":{"message"}}, vLLM's
+// {"object":"error","message"}, {"error":"…"}), else the text itself.
 func describeBody(body []byte) string {
+	var shaped struct {
+		Message string          `json:"message"`
+		Error   json.RawMessage `json:"error"`
+	}
+	if json.Unmarshal(body, &shaped) == nil {
+		var inner struct {
+			Message string `json:"message"`
+		}
+		var str string
+		switch {
+		case shaped.Message != "":
+			return shaped.Message
+		case json.Unmarshal(shaped.Error, &inner) == nil && inner.Message != "":
+			return inner.Message
+		case json.Unmarshal(shaped.Error, &str) == nil && str != "":
+			return str
+		}
+	}
 	s := strings.TrimSpace(string(body))
 	if strings.HasPrefix(strings.ToLower(s), "<!doctype html") || strings.HasPrefix(strings.ToLower(s), "<html") {
 		title := ""

@@ -108,7 +108,7 @@ func (b *openAIBackend) checkReplica(ctx context.Context, r *replica) ReplicaHea
 	if !rh.HasModel {
 		rh.Problem = fmt.Sprintf("it does not serve model %q (it serves %v)", b.cfg.Model, rh.Models)
 	}
-	_, err = b.tokenize(ctx, "probe")
+	_, err = b.tokenizeOn(ctx, r, "probe")
 	rh.Tokenize = err == nil
 	rh.PromptLogprobs = b.scoresPrompts(ctx, r)
 	return rh

@@ -59,7 +59,7 @@ func (e *Engine) summarize(ctx context.Context, user string, b *backend, onDelta
 	s.Text = stripReasoning(c.Text)
 	if s.Text == "" {
 		return store.Summary{}, &BackendError{Backend: b.cfg.Name,
-			Msg: fmt.Sprintf("the summary for %q is empty once reasoning is removed (finish reason %q)", user, c.FinishReason)}
+			Msg: fmt.Sprintf("the summary is empty once reasoning is removed (finish reason %q)", c.FinishReason)}
 	}
 	s.TemplateVersion, s.Input, s.HistoryCut = SummarizerTemplateVersion, input, h.cut
 	s.PromptTokens, s.CompletionTokens = c.PromptTokens, c.CompletionTokens

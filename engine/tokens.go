@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -26,24 +27,43 @@ func serverRoot(baseURL string) string {
 // Tokenize counts the tokens of text with the server's own tokenizer when
 // it offers POST /tokenize (llama.cpp takes "content", vLLM "prompt" and
 // "model"; both answer with "tokens"), and estimates otherwise. Whether it
-// does is found out once per backend.
+// does is learnt from the first clear answer (a count, or a refusal such as
+// 404); a failure that says nothing (no connection, 5xx, cancelled) leaves
+// the question open and this one count estimated.
 func (b *openAIBackend) Tokenize(ctx context.Context, text string) (int, bool, error) {
-	b.tokenizeOnce.Do(func() {
-		_, err := b.tokenize(ctx, "probe")
-		b.canTokenize = err == nil
-	})
-	if !b.canTokenize {
+	b.mu.Lock()
+	known, can := b.tokenizeKnown, b.canTokenize
+	b.mu.Unlock()
+	if known && !can {
 		return estimateTokens(text), false, nil
 	}
-	n, err := b.tokenize(ctx, text)
+	r, err := b.acquire(ctx, nil)
 	if err != nil {
 		return 0, false, err
 	}
-	return n, true, nil
+	n, err := b.tokenizeOn(ctx, r, text)
+	b.release(r, false, nil) // a tokenizer's answer is no verdict on the replica's model
+	var be *BackendError
+	switch {
+	case err == nil:
+		b.learnTokenize(true)
+		return n, true, nil
+	case errors.As(err, &be) && be.Status >= 400 && be.Status < 500 && be.Status != http.StatusTooManyRequests:
+		b.learnTokenize(false)
+	}
+	return estimateTokens(text), false, nil
 }
 
-func (b *openAIBackend) tokenize(ctx context.Context, text string) (int, error) {
-	r := b.replicas[0]
+func (b *openAIBackend) learnTokenize(can bool) {
+	b.mu.Lock()
+	b.tokenizeKnown, b.canTokenize = true, can
+	b.mu.Unlock()
+}
+
+// tokenizeOn asks one replica to count the tokens of text.
+func (b *openAIBackend) tokenizeOn(ctx context.Context, r *replica, text string) (int, error) {
+	ctx, cancel := context.WithTimeout(ctx, b.cfg.Timeout)
+	defer cancel()
 	body, _ := json.Marshal(map[string]any{"content": text, "prompt": text, "model": b.cfg.Model, "add_special": false})
 	status, data, err := b.call(ctx, r, http.MethodPost, serverRoot(r.baseURL)+"/tokenize", body)
 	if err != nil {

@@ -158,3 +158,19 @@ func TestEmptyConfigurationUsesDefaults(t *testing.T) {
 		t.Errorf("config %+v", c)
 	}
 }
+
+func TestDescribeBody(t *testing.T) {
+	tests := []struct{ body, want string }{
+		{`{"error":{"message":"model 'x' not found","type":"api_error"}}`, "model 'x' not found"},
+		{`{"object":"error","message":"This model's maximum context length is 4096 tokens","type":"BadRequestError","code":400}`, "This model's maximum context length is 4096 tokens"},
+		{`{"error":"model \"x\" not found, try pulling it first"}`, `model "x" not found, try pulling it first`},
+		{`<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head></html>`, "the server answered with an HTML page, not JSON: 502 Bad Gateway"},
+		{``, "empty response"},
+		{`upstream connect error`, "upstream connect error"},
+	}
+	for _, tt := range tests {
+		if got := describeBody([]byte(tt.body)); got != tt.want {
+			t.Errorf("describeBody(%q) = %q, want %q", tt.body, got, tt.want)
+		}
+	}
+}

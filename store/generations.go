@@ -38,6 +38,9 @@ type GenerationKey struct {
 	Model     string
 	Sampling  string // canonical form of the sampling settings, e.g. "temperature=0.6 max_tokens=1024"
 	Template  int    // version of the prompt template the request was worded with
+	// Input identifies exactly what was sent (a hash of the messages): it
+	// changes with what the condition puts in, the raw history for one.
+	Input string
 }
 
 // Hash is the cache key.
@@ -46,8 +49,13 @@ func (k GenerationKey) Hash() string {
 	for _, f := range [...]string{k.User, k.PromptID, k.Condition, k.SummaryID, k.Backend, k.Model, k.Sampling} {
 		writeField(h, f)
 	}
-	if k.Template != 0 { // length-prefixed fields decode one way: no clash with keys without it
+	// Length-prefixed fields decode one way: a key with these optional
+	// fields cannot clash with one without them.
+	if k.Template != 0 {
 		writeField(h, strconv.Itoa(k.Template))
+	}
+	if k.Input != "" {
+		writeField(h, "input:"+k.Input)
 	}
 	return hex.EncodeToString(h.Sum(nil)[:16])
 }
@@ -74,6 +82,7 @@ type Generation struct {
 	FinishReason     string        `json:"finish_reason,omitempty"`
 	PromptTokens     int           `json:"prompt_tokens,omitempty"`
 	CompletionTokens int           `json:"completion_tokens,omitempty"`
+	TokensEstimated  bool          `json:"tokens_estimated,omitempty"` // the counts are estimates, not the server's
 	Latency          time.Duration `json:"latency_ns,omitempty"`
 	TimeToFirstToken time.Duration `json:"ttft_ns,omitempty"`
 	CreatedAt        time.Time     `json:"created_at"`

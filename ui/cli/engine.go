@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/popi-tui/popi-tui/engine"
 	"github.com/popi-tui/popi-tui/store"
@@ -58,8 +59,12 @@ func (l *listFlag) Set(v string) error {
 // printReport writes a bulk run's final report, and says whether anything
 // failed.
 func (c *runContext) printReport(what string, r engine.Report) error {
+	took := r.Elapsed.Round(100 * time.Millisecond)
+	if r.Elapsed < time.Second {
+		took = r.Elapsed.Round(time.Millisecond)
+	}
 	c.printf("%s: %d done, %d skipped (already done), %d failed of %d in %s — %.1f requests/s, %.0f tokens/s\n",
-		what, r.Done, r.Skipped, r.Failed, r.Total, r.Elapsed.Round(100_000_000), r.RequestsPerSecond(), r.TokensPerSecond())
+		what, r.Done, r.Skipped, r.Failed, r.Total, took, r.RequestsPerSecond(), r.TokensPerSecond())
 	for _, e := range r.Errors {
 		c.eprintf("  %d × %s (e.g. %s)\n", e.Count, e.Reason, e.Example)
 	}
