@@ -9,6 +9,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/popi-tui/popi-tui/ui/sanitize"
 	"io"
 	"os"
 	"sort"
@@ -140,12 +141,12 @@ func Run(ctx context.Context, args []string, env Env) int {
 	case errors.As(err, &ue):
 		return c.usageFailure("popi-tui "+cmd.name, err)
 	case ctx.Err() != nil:
-		c.eprintf("popi-tui: %v\n", err)
+		c.eprintf("popi-tui: %s\n", sanitize.Text(err.Error()))
 		return ExitInterrupted
 	case errors.Is(err, errAlreadyReported):
 		return ExitFailure
-	default:
-		c.eprintf("popi-tui: %v\n", err)
+	default: // errors can quote servers and data files
+		c.eprintf("popi-tui: %s\n", sanitize.Text(err.Error()))
 		return ExitFailure
 	}
 }

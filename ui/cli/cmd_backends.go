@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/popi-tui/popi-tui/engine"
+	"github.com/popi-tui/popi-tui/ui/sanitize"
 )
 
 func backendsCommand() *command {
@@ -56,9 +57,9 @@ a configured backend is not usable.`,
 					}
 					status += ")"
 				}
-				c.printf("\n%s  [%s]  %s  model %s  — %s\n", b.Name, b.Kind, strings.Join(b.Roles, ", "), b.Model, status)
+				c.printf("\n%s  [%s]  %s  model %s  — %s\n", sanitize.Line(b.Name), b.Kind, strings.Join(b.Roles, ", "), sanitize.Line(b.Model), status)
 				if h.Problem != "" {
-					c.printf("    problem: %s\n", h.Problem)
+					c.printf("    problem: %s\n", sanitize.Line(h.Problem))
 				}
 				for _, r := range h.Replicas {
 					c.printf("    %s  %s\n", r.URL, describeReplica(r))
@@ -74,7 +75,7 @@ a configured backend is not usable.`,
 
 func describeReplica(r engine.ReplicaHealth) string {
 	if !r.Reachable {
-		return "unreachable: " + r.Problem
+		return "unreachable: " + sanitize.Line(r.Problem)
 	}
 	yes := func(b bool) string {
 		if b {
@@ -84,8 +85,8 @@ func describeReplica(r engine.ReplicaHealth) string {
 	}
 	s := fmt.Sprintf("%d ms; model served: %s; /tokenize: %s; prompt log-probabilities: %s",
 		r.Latency.Milliseconds(), yes(r.HasModel), yes(r.Tokenize), yes(r.PromptLogprobs))
-	if r.Problem != "" {
-		s += "\n      problem: " + r.Problem
+	if r.Problem != "" { // it quotes the server
+		s += "\n      problem: " + sanitize.Line(r.Problem)
 	}
 	return s
 }

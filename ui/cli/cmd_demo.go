@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
+	"github.com/popi-tui/popi-tui/engine"
 	"github.com/popi-tui/popi-tui/store"
+	"github.com/popi-tui/popi-tui/ui/sanitize"
 )
 
 func demoCommand() *command {
@@ -63,14 +66,32 @@ func runDemo(ctx context.Context, c *runContext) error {
 	c.printf("%-16s %7s %8s %5s %7s %7s %9s\n", "user", "history", "held-out", "texts", "profile", "persona", "tasks")
 	err = db.EachUser("", func(u store.User) (bool, error) {
 		n := u.Counts
-		c.printf("%-16s %7d %8d %5d %7s %7s %9d\n", u.ID, n.HistoryPairs, n.HeldoutPairs, n.Texts, yesNo(n.Profiles > 0), yesNo(n.Personas > 0), n.Tasks)
+		c.printf("%-16s %7d %8d %5d %7s %7s %9d\n", sanitize.Line(u.ID), n.HistoryPairs, n.HeldoutPairs, n.Texts, yesNo(n.Profiles > 0), yesNo(n.Personas > 0), n.Tasks)
+		return true, nil
+	})
+	if err != nil {
+		return err
+	}
+	// The offline engine at work: what its heuristic summarizer reads in
+	// each user's history, without a model server (nothing is stored).
+	c.printf("\nThe offline heuristic summarizer's reading of each history (popi-tui infer --backend heuristic stores it):\n")
+	err = db.EachUser("", func(u store.User) (bool, error) {
+		signals, err := db.Signals(u.ID)
+		if err != nil {
+			return false, err
+		}
+		headline := "(no history pairs)"
+		if text, err := engine.HeuristicSummary(signals); err == nil {
+			headline, _, _ = strings.Cut(text, "\n")
+		}
+		c.printf("  %-16s %s\n", sanitize.Line(u.ID), sanitize.Line(headline))
 		return true, nil
 	})
 	if err != nil {
 		return err
 	}
 	if c.db != "" {
-		c.printf("\nLook around: popi-tui --db %s stats; popi-tui --db %s export users\n", path, path)
+		c.printf("\nLook around: popi-tui --db %s stats; popi-tui --db %s infer; popi-tui --db %s generate --backend replay\n", path, path, path)
 	}
 	return nil
 }

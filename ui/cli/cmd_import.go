@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/popi-tui/popi-tui/store"
+	"github.com/popi-tui/popi-tui/ui/sanitize"
 )
 
 func importCommand() *command {
@@ -54,7 +55,7 @@ func runImport(ctx context.Context, c *runContext, format store.Format, files []
 				return err // Run reports it, with exit status 130
 			}
 			for _, e := range rep.Errors {
-				c.eprintf("%s\n", e)
+				c.eprintf("%s\n", sanitize.Line(e.Error()))
 			}
 			if more := rep.BadRecords - len(rep.Errors); more > 0 {
 				c.eprintf("%s: … and %d more bad record(s)\n", rep.File, more)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/popi-tui/popi-tui/engine"
 	"github.com/popi-tui/popi-tui/store"
+	"github.com/popi-tui/popi-tui/ui/sanitize"
 )
 
 // configPath is --config, or the default configuration file; required
@@ -65,8 +66,8 @@ func (c *runContext) printReport(what string, r engine.Report) error {
 	}
 	c.printf("%s: %d done, %d skipped (already done), %d failed of %d in %s — %.1f requests/s, %.0f tokens/s\n",
 		what, r.Done, r.Skipped, r.Failed, r.Total, took, r.RequestsPerSecond(), r.TokensPerSecond())
-	for _, e := range r.Errors {
-		c.eprintf("  %d × %s (e.g. %s)\n", e.Count, e.Reason, e.Example)
+	for _, e := range r.Errors { // reasons quote servers; examples name users: both untrusted
+		c.eprintf("  %d × %s (e.g. %s)\n", e.Count, sanitize.Line(e.Reason), sanitize.Line(e.Example))
 	}
 	switch {
 	case r.Interrupted:

@@ -240,3 +240,29 @@ func TestConfigErrorsNameFileAndLine(t *testing.T) {
 		t.Errorf("stderr %q", r.stderr)
 	}
 }
+
+// What a server or a data file says reaches the terminal without escape
+// sequences or control characters.
+func TestUntrustedTextIsSanitized(t *testing.T) {
+	e := newTestEnv(t)
+	evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.WriteHeader(500)
+		fmt.Fprint(w, `{"error":{"message":"\u001b]0;pwned\u0007\u001b[2Jgone\u0085"}}`)
+	}))
+	defer evil.Close()
+	db := e.path("evil.db")
+	in := e.path("in.jsonl")
+	os.WriteFile(in, []byte(`{"user":"\u001b[31mred\u001b[0m","kind":"pair","prompt":"p","chosen":"a","rejected":"b"}`+"\n"), 0o600)
+	e.mustRun(ExitOK, "import", "--db", db, in)
+	r := e.mustRun(ExitFailure, "infer", "--db", db, "--config", e.withConfig(evil.URL+"/v1", ""))
+	r2 := e.mustRun(ExitOK, "demo", "--db", db)
+	for _, out := range []string{r.stdout, r.stderr, r2.stdout} {
+		if strings.ContainsAny(out, "\x1b\x07\u0085") {
+			t.Errorf("control characters reached the terminal: %q", out)
+		}
+	}
+	if !strings.Contains(r.stderr, "HTTP 500: gone") || !strings.Contains(r.stderr, "(e.g. user red)") {
+		t.Errorf("stderr = %q", r.stderr)
+	}
+}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/popi-tui/popi-tui/engine"
 	"github.com/popi-tui/popi-tui/themes"
+	"github.com/popi-tui/popi-tui/ui/sanitize"
 )
 
 // progressReport shows how far a bulk command is: a bar redrawn in place
@@ -102,7 +103,7 @@ func (p *progressReport) notice(msg string) {
 	if p.shown {
 		p.c.eprintf("\r\x1b[2K")
 	}
-	p.c.eprintf("popi-tui: %s\n", msg)
+	p.c.eprintf("popi-tui: %s\n", sanitize.Line(msg))
 	p.last = time.Time{} // redraw the bar at the next update
 }
 

@@ -1,0 +1,71 @@
+package sanitize
+
+import (
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+func TestText(t *testing.T) {
+	tests := []struct{ name, in, want string }{
+		{"plain", "Prefers short answers.", "Prefers short answers."},
+		{"unicode kept", "café naïve 😀 日本語", "café naïve 😀 日本語"},
+		{"newline and tab kept", "a\n\tb", "a\n\tb"},
+		{"colour", "\x1b[31mred\x1b[0m", "red"},
+		{"cursor movement", "ab\x1b[2Acd\x1b[10;20H", "abcd"},
+		{"clear screen", "\x1b[2J\x1b[Hhi", "hi"},
+		{"OSC title with BEL", "\x1b]0;pwned\x07text", "text"},
+		{"OSC hyperlink with ST", "\x1b]8;;http://evil\x1b\\click\x1b]8;;\x1b\\", "click"},
+		{"OSC 52 clipboard", "\x1b]52;c;cm0gLXJmIC8=\x07x", "x"},
+		{"DCS", "\x1bPq#0;2;0;0;0\x1b\\after", "after"},
+		{"two-byte escape", "\x1bcreset", "reset"},
+		{"8-bit CSI", "a\u009b31mb", "ab"},
+		{"8-bit OSC", "a\u009d0;title\u009cb", "ab"},
+		{"C0 controls", "a\x00b\x07c\x08d\re\x7f", "abcde"},
+		{"C1 controls", "a\u0085b\u0080c", "abc"},
+		{"bidi override", "abc\u202edcba\u202c", "abcdcba"},
+		{"invalid UTF-8", "caf\xe9", "caf\ufffd"},
+		{"escape at the end", "text\x1b", "text"},
+		{"unterminated CSI", "text\x1b[31", "text"},
+		{"unterminated OSC", "text\x1b]0;title", "text"},
+	}
+	for _, tt := range tests {
+		if got := Text(tt.in); got != tt.want {
+			t.Errorf("%s: Text(%q) = %q, want %q", tt.name, tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestLine(t *testing.T) {
+	if got := Line("a\nb\tc\x1b[31m"); got != "a b c" {
+		t.Errorf("Line = %q", got)
+	}
+}
+
+// FuzzText: whatever goes in, nothing that a terminal interprets comes out,
+// the output is valid UTF-8, and clean text passes unchanged.
+func FuzzText(f *testing.F) {
+	for _, s := range []string{"plain", "\x1b[31mred", "\x1b]0;t\x07", "\u009b2J", "caf\xe9", "a\u202eb", "\x1bP\x1b\\", "\n\t"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		out := Text(s)
+		if !utf8.ValidString(out) {
+			t.Fatalf("invalid UTF-8 out of %q", s)
+		}
+		for _, r := range out {
+			if (r < 0x20 && r != '\n' && r != '\t') || r == 0x7f || (r >= 0x80 && r < 0xa0) || isBidiControl(r) {
+				t.Fatalf("control %U left in %q (from %q)", r, out, s)
+			}
+		}
+		if Text(out) != out {
+			t.Fatalf("not idempotent: %q", s)
+		}
+		if clean(s) && out != s {
+			t.Fatalf("clean text changed: %q → %q", s, out)
+		}
+		if l := Line(s); strings.ContainsAny(l, "\n\t") {
+			t.Fatalf("Line left a line break: %q", l)
+		}
+	})
+}
