@@ -31,6 +31,8 @@ func main() {
 		Getenv:           os.Getenv,
 		Version:          appVersion(),
 		StderrIsTerminal: term.IsTerminal(os.Stderr.Fd()),
+		StdinIsTerminal:  term.IsTerminal(os.Stdin.Fd()),
+		StdoutIsTerminal: term.IsTerminal(os.Stdout.Fd()),
 	})
 	stop()
 	os.Exit(code)

@@ -172,6 +172,7 @@ type InferOptions struct {
 	Users       []string // all users when empty
 	Backend     string   // a summarizer
 	Force       bool     // infer again users already summarized by this backend
+	Missing     bool     // only users with no summary at all (from any source)
 	Concurrency int      // items at once; the backends' own limits still hold
 }
 
@@ -195,6 +196,11 @@ func (e *Engine) InferAll(ctx context.Context, opt InferOptions, progress func(P
 		for _, u := range users {
 			item := "user " + u
 			ok := emit(job{item: item, run: func(ctx context.Context) (outcome, error) {
+				if opt.Missing {
+					if _, has, err := e.db.CurrentSummary(u); err != nil || has {
+						return outcome{skipped: has}, err
+					}
+				}
 				if !opt.Force {
 					done, err := e.summarizedBy(u, b)
 					if err != nil || done {

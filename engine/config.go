@@ -82,6 +82,16 @@ type Config struct {
 	MaxAttempts int
 	// Concurrency bounds the requests in flight over all backends.
 	Concurrency int
+	// UI holds the interactive program's settings ([ui] in the file).
+	UI UIConfig
+}
+
+// UIConfig is the [ui] table: defaults the command line can override.
+type UIConfig struct {
+	Theme     string // dark, light, high-contrast; "" follows the terminal
+	Annotator string // recorded on every label; "" is the login name
+	Compare   string // what a labeling session compares (--compare)
+	Prefetch  int    // items generated ahead while labeling (default 3)
 }
 
 // ConfigError is a mistake in the configuration file, placed on its line.
@@ -111,6 +121,14 @@ type fileConfig struct {
 	MaxAttempts   *int          `toml:"max_attempts"`
 	Concurrency   *int          `toml:"concurrency"`
 	Backend       []fileBackend `toml:"backend"`
+	UI            fileUI        `toml:"ui"`
+}
+
+type fileUI struct {
+	Theme     string `toml:"theme"`
+	Annotator string `toml:"annotator"`
+	Compare   string `toml:"compare"`
+	Prefetch  *int   `toml:"prefetch"`
 }
 
 type fileBackend struct {
@@ -174,7 +192,8 @@ const MaxAttemptsLimit = 20
 // LoadConfig reads the configuration file at path. A missing file is an
 // empty configuration unless required (a path the user named).
 func LoadConfig(path string, required bool) (Config, error) {
-	cfg := Config{Path: path, HistoryBudget: DefaultHistoryBudget, MaxAttempts: DefaultMaxAttempts, Concurrency: DefaultGlobalLimit}
+	cfg := Config{Path: path, HistoryBudget: DefaultHistoryBudget, MaxAttempts: DefaultMaxAttempts, Concurrency: DefaultGlobalLimit,
+		UI: UIConfig{Prefetch: 3}}
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) && !required {
 		cfg.Path = ""
@@ -222,6 +241,13 @@ func LoadConfig(path string, required bool) (Config, error) {
 	}
 	if fc.Concurrency != nil {
 		cfg.Concurrency = *fc.Concurrency
+	}
+	cfg.UI = UIConfig{Theme: fc.UI.Theme, Annotator: fc.UI.Annotator, Compare: fc.UI.Compare, Prefetch: 3}
+	if fc.UI.Prefetch != nil {
+		if *fc.UI.Prefetch < 0 || *fc.UI.Prefetch > 32 {
+			return Config{}, &ConfigError{File: path, Line: loc.keyLine(toml.Key{"ui", "prefetch"}), Key: "ui.prefetch", Msg: "must be between 0 and 32"}
+		}
+		cfg.UI.Prefetch = *fc.UI.Prefetch
 	}
 	seen := map[string]bool{}
 	for i, fb := range fc.Backend {
@@ -318,11 +344,17 @@ func (l locator) keyLine(k toml.Key) int {
 			}
 		}
 	}
+	table := "" // the table being read: "" at the top
+	want := ""
+	if len(k) == 2 {
+		want = k[0]
+	}
 	for n, line := range l.lines() {
-		if strings.HasPrefix(strings.TrimSpace(line), "[") {
-			return 0
+		if t := strings.TrimSpace(line); strings.HasPrefix(t, "[") {
+			table = strings.Trim(strings.Join(strings.Fields(t), ""), "[]")
+			continue
 		}
-		if keyOf(line) == k[len(k)-1] {
+		if table == want && keyOf(line) == k[len(k)-1] {
 			return n + 1
 		}
 	}

@@ -89,6 +89,8 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"zero concurrency", ok + "concurrency = 0\n", ":6: backend.concurrency: must be at least 1"},
 		{"an API key in the file", ok + "api_key = \"sk-123\"\n", ":6: backend.api_key: API keys do not go in files"},
 		{"bad budget", "history_budget = 0\n", ":1: history_budget: must be at least 1"},
+		{"bad prefetch", "concurrency = 8\n\n[ui]\ntheme = \"light\"\nprefetch = 99\n", ":5: ui.prefetch: must be between 0 and 32"},
+		{"unknown ui key", "[ui]\ncolour = \"red\"\n", ":2: ui.colour: unknown setting"},
 		{"too many attempts", "max_attempts = 40\n", ":1: max_attempts: must be at most 20"},
 		{"wrong type in the 2nd backend", ok + "[[backend]]\nname = \"b\"\nrole = \"generator\"\nbase_url = \"http://x/v1\"\nmodel = \"m\"\nmax_tokens = \"many\"\n", ":11: backend.max_tokens: incompatible types"},
 		{"a key pasted as the variable name", ok + "api_key_env = \"sk-123\"\n", ":6: backend.api_key_env: must be the name of an environment variable"},

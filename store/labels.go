@@ -295,3 +295,16 @@ func (db *DB) Session(annotator string) (s Session, ok bool, err error) {
 	})
 	return s, ok, err
 }
+
+// LabelsByUser counts the current decisions per user, of one annotator
+// ("" for everyone's).
+func (db *DB) LabelsByUser(annotator string) (map[string]int, error) {
+	counts := map[string]int{}
+	err := db.CurrentLabels(func(l Label) error {
+		if annotator == "" || l.Annotator == annotator {
+			counts[l.User]++
+		}
+		return nil
+	})
+	return counts, err
+}

@@ -126,3 +126,54 @@ func (db *DB) EachSignal(fn func(Signal) error) error {
 		})
 	})
 }
+
+// UserIDs lists every user id in order, reading keys alone: the Users
+// screen starts with 100,000 users without decoding them.
+func (db *DB) UserIDs() ([]string, error) {
+	var ids []string
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketUsers)
+		ids = make([]string, 0, b.Stats().KeyN)
+		return b.ForEach(func(k, _ []byte) error {
+			ids = append(ids, string(k))
+			return nil
+		})
+	})
+	return ids, err
+}
+
+// Overview is what a list shows of one user: the user (with counts) and
+// the current summary, when there is one.
+type Overview struct {
+	User    User
+	Summary *Summary
+}
+
+// Overviews reads the overviews of the given users, from one snapshot;
+// unknown ids are left out.
+func (db *DB) Overviews(ids []string) ([]Overview, error) {
+	out := make([]Overview, 0, len(ids))
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		users, sums := tx.Bucket(bucketUsers), tx.Bucket(bucketSummaries)
+		for _, id := range ids {
+			v := users.Get([]byte(id))
+			if v == nil {
+				continue
+			}
+			var o Overview
+			if err := json.Unmarshal(v, &o.User); err != nil {
+				return fmt.Errorf("user %q: %w", id, err)
+			}
+			var err error
+			if o.User.Counts, err = userCounts(tx, id); err != nil {
+				return err
+			}
+			if s, ok := lastSummary(sums, id); ok {
+				o.Summary = &s
+			}
+			out = append(out, o)
+		}
+		return nil
+	})
+	return out, err
+}

@@ -33,11 +33,13 @@ type Env struct {
 	// StderrIsTerminal turns on progress bars (else progress is printed as
 	// plain lines).
 	StderrIsTerminal bool
+	// With both, `popi-tui` and `popi-tui demo` open the interactive UI.
+	StdinIsTerminal, StdoutIsTerminal bool
 }
 
 // globals are the flags every command accepts, before or after its name.
 type globals struct {
-	db, config, theme, annotator string
+	db, config, theme, annotator, compare string
 }
 
 func (g *globals) register(fs *flag.FlagSet) {
@@ -45,6 +47,7 @@ func (g *globals) register(fs *flag.FlagSet) {
 	fs.StringVar(&g.config, "config", g.config, "configuration `file` (default $XDG_CONFIG_HOME/popi-tui/config.toml)")
 	fs.StringVar(&g.theme, "theme", g.theme, "colour theme: dark, light or high-contrast (default: follows the terminal)")
 	fs.StringVar(&g.annotator, "annotator", g.annotator, "`name` recorded on every label (default: your login name)")
+	fs.StringVar(&g.compare, "compare", g.compare, "what labeling compares: backends, conditions, or NAME:CONDITION,… (default: backends with two generators, else conditions; replay in the demo)")
 }
 
 // command is one subcommand.
@@ -106,8 +109,10 @@ func Run(ctx context.Context, args []string, env Env) int {
 	case *version:
 		c.printf("popi-tui %s\n", env.Version)
 		return ExitOK
+	case len(positional) == 0 && c.interactive():
+		return c.finish(ctx, "popi-tui", c.openTUI(ctx))
 	case len(positional) == 0:
-		c.eprintf("%s", mainUsage(root))
+		c.eprintf("%s\nThe interactive UI needs a terminal; give a command to work without one.\n", mainUsage(root))
 		return ExitUsage
 	}
 	name, rest := positional[0], positional[1:]
@@ -133,13 +138,17 @@ func Run(ctx context.Context, args []string, env Env) int {
 	if err != nil {
 		return c.usageFailure("popi-tui "+cmd.name, err)
 	}
-	err = cmd.run(ctx, c, positional)
+	return c.finish(ctx, "popi-tui "+cmd.name, cmd.run(ctx, c, positional))
+}
+
+// finish turns a command's error into the exit status, saying why.
+func (c *runContext) finish(ctx context.Context, prog string, err error) int {
 	var ue *usageError
 	switch {
 	case err == nil:
 		return ExitOK
 	case errors.As(err, &ue):
-		return c.usageFailure("popi-tui "+cmd.name, err)
+		return c.usageFailure(prog, err)
 	case ctx.Err() != nil:
 		c.eprintf("popi-tui: %s\n", sanitize.Text(err.Error()))
 		return ExitInterrupted
@@ -149,6 +158,16 @@ func Run(ctx context.Context, args []string, env Env) int {
 		c.eprintf("popi-tui: %s\n", sanitize.Text(err.Error()))
 		return ExitFailure
 	}
+}
+
+// openTUI opens the interactive program on the database.
+func (c *runContext) openTUI(ctx context.Context) error {
+	db, err := c.openDB()
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return runTUI(ctx, c, db, false)
 }
 
 func (c *runContext) usageFailure(prog string, err error) int {

@@ -63,6 +63,9 @@ func runDemo(ctx context.Context, c *runContext) error {
 	} else {
 		c.printf("Demo database %s: reusing it as it is.\n\n", path)
 	}
+	if c.interactive() { // the whole job, no model server: the offline engine
+		return runTUI(ctx, c, db, true)
+	}
 	c.printf("%-16s %7s %8s %5s %7s %7s %9s\n", "user", "history", "held-out", "texts", "profile", "persona", "tasks")
 	err = db.EachUser("", func(u store.User) (bool, error) {
 		n := u.Counts

@@ -1,0 +1,281 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/popi-tui/popi-tui/engine"
+	"github.com/popi-tui/popi-tui/store"
+	"github.com/popi-tui/popi-tui/themes"
+)
+
+// The smallest terminal the screens are laid out for.
+const (
+	MinWidth  = 60
+	MinHeight = 20
+)
+
+// maxFPS bounds how often the view is drawn, streaming included.
+const maxFPS = 30
+
+// App is the root model: it owns the size, the key map, the styles, the
+// jobs and the stack of screens, and routes messages to them.
+type App struct {
+	ctx     *Context
+	stack   []Screen
+	help    bool    // the help overlay is open
+	confirm *dialog // a question that takes the keys until answered
+	status  string  // the status line's last notice or error
+	isErr   bool
+}
+
+// Options configure the program.
+type Options struct {
+	DB         *store.DB
+	Engine     *engine.Engine
+	Annotator  string
+	AppVersion string
+	Theme      themes.Theme
+	NoColor    bool
+	Compare    CompareSpec
+	Prefetch   int
+	Demo       bool
+	Input      io.Reader
+	Output     io.Writer
+}
+
+// NewApp makes the program's root model, opening on the Users screen.
+func NewApp(opt Options) *App {
+	if opt.Prefetch <= 0 {
+		opt.Prefetch = 3
+	}
+	ctx := &Context{DB: opt.DB, Engine: opt.Engine, Annotator: opt.Annotator, AppVersion: opt.AppVersion,
+		Compare: opt.Compare, Prefetch: opt.Prefetch, Demo: opt.Demo,
+		Keys: DefaultKeyMap(), Styles: NewStyles(opt.Theme, opt.Output, opt.NoColor), Jobs: &Jobs{},
+		Width: 80, Height: 24}
+	return &App{ctx: ctx, stack: []Screen{newUsersScreen(ctx)}}
+}
+
+// Run runs the program until the person quits.
+func Run(ctx context.Context, opt Options) error {
+	app := NewApp(opt)
+	p := tea.NewProgram(app, tea.WithContext(ctx), tea.WithInput(opt.Input), tea.WithOutput(opt.Output),
+		tea.WithAltScreen(), tea.WithMouseCellMotion(), tea.WithFPS(maxFPS))
+	_, err := p.Run()
+	app.shutdown()
+	if err != nil && ctx.Err() == nil {
+		return fmt.Errorf("interactive UI: %w", err)
+	}
+	return nil
+}
+
+// shutdown cancels what is still running: jobs and the screens' requests.
+func (a *App) shutdown() {
+	a.ctx.Jobs.CancelAll()
+	for _, s := range a.stack {
+		s.Close()
+	}
+}
+
+func (a *App) top() Screen { return a.stack[len(a.stack)-1] }
+
+// Init loads the first screen.
+func (a *App) Init() tea.Cmd {
+	if i, ok := a.top().(interface{ Init() tea.Cmd }); ok {
+		return i.Init()
+	}
+	return nil
+}
+
+// Update routes a message: sizes and program keys here, keys to the top
+// screen (or the dialog), everything else to every screen and the jobs.
+func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		a.ctx.Width, a.ctx.Height = msg.Width, msg.Height
+		return a, a.broadcast(msg)
+	case tea.KeyMsg:
+		return a, a.key(msg)
+	case pushMsg:
+		a.stack = append(a.stack, msg.s)
+		if i, ok := msg.s.(interface{ Init() tea.Cmd }); ok {
+			return a, i.Init()
+		}
+		return a, nil
+	case popMsg:
+		return a, a.back()
+	case noticeMsg:
+		a.status, a.isErr = msg.text, false
+		return a, nil
+	case errMsg:
+		a.status, a.isErr = msg.err.Error(), true
+		return a, nil
+	case askMsg:
+		a.confirm = msg.d
+		return a, nil
+	case quitAnswer:
+		if msg.yes {
+			return a, tea.Quit
+		}
+		return a, nil
+	case jobProgressMsg, jobDoneMsg:
+		return a, tea.Batch(a.ctx.Jobs.Update(msg), a.broadcast(msg))
+	}
+	return a, a.broadcast(msg)
+}
+
+// broadcast gives a message to every screen.
+func (a *App) broadcast(msg tea.Msg) tea.Cmd {
+	var cmds []tea.Cmd
+	for _, s := range a.stack {
+		cmds = append(cmds, s.Update(msg))
+	}
+	return tea.Batch(cmds...)
+}
+
+func (a *App) key(msg tea.KeyMsg) tea.Cmd {
+	k := a.ctx.Keys
+	if a.confirm != nil {
+		d := a.confirm
+		switch {
+		case key.Matches(msg, k.Yes):
+			a.confirm = nil
+			return d.answer(true)
+		case key.Matches(msg, k.No), key.Matches(msg, k.Quit):
+			a.confirm = nil
+			return d.answer(false)
+		case key.Matches(msg, k.ForceQuit):
+			return tea.Quit
+		}
+		return nil
+	}
+	if key.Matches(msg, k.ForceQuit) {
+		return tea.Quit
+	}
+	if a.help {
+		if key.Matches(msg, k.Help) || key.Matches(msg, k.Quit) || key.Matches(msg, k.Back) {
+			a.help = false
+		}
+		return nil
+	}
+	if !a.top().Typing() {
+		switch {
+		case key.Matches(msg, k.Help):
+			a.help = true
+			return nil
+		case key.Matches(msg, k.Jobs):
+			if _, on := a.top().(*jobsScreen); !on {
+				return push(newJobsScreen(a.ctx))
+			}
+			return nil
+		case key.Matches(msg, k.Quit):
+			return a.back()
+		}
+	}
+	a.status = ""
+	return a.top().Update(msg)
+}
+
+// back pops the top screen; on the last one it quits, asking first when
+// jobs are running.
+func (a *App) back() tea.Cmd {
+	if len(a.stack) > 1 {
+		a.top().Close()
+		a.stack = a.stack[:len(a.stack)-1]
+		return nil
+	}
+	if n := a.ctx.Jobs.Running(); n > 0 {
+		a.confirm = &dialog{question: fmt.Sprintf("%s still running: quit and cancel them? Finished work is kept. (y/n)", plural(n, "job is", "jobs are")),
+			answer: func(yes bool) tea.Cmd { return func() tea.Msg { return quitAnswer{yes} } }}
+		return nil
+	}
+	return tea.Quit
+}
+
+type quitAnswer struct{ yes bool }
+
+// View draws the top screen, the status and help lines, and any overlay.
+func (a *App) View() string {
+	w, h := a.ctx.Width, a.ctx.Height
+	st := a.ctx.Styles
+	if w < MinWidth || h < MinHeight {
+		return ansi.Truncate(fmt.Sprintf("Terminal too small (%d×%d): popi-tui needs %d×%d.", w, h, MinWidth, MinHeight), w, "…")
+	}
+	body := a.top().View()
+	switch {
+	case a.help:
+		body = a.helpView()
+	case a.confirm != nil:
+		body = lipgloss.Place(w, h-2, lipgloss.Center, lipgloss.Center, st.Dialog.Render(wrap(a.confirm.question, min(60, w-8))))
+	}
+	lines := block(body, w, h-2)
+	for len(lines) < h-2 {
+		lines = append(lines, strings.Repeat(" ", w))
+	}
+	status := a.statusLine()
+	return strings.Join(lines, "\n") + "\n" + fit(status, w) + "\n" + fit(a.helpLine(), w)
+}
+
+func (a *App) statusLine() string {
+	st := a.ctx.Styles
+	parts := []string{st.Title.Render("popi-tui"), a.top().Title()}
+	if n := a.ctx.Jobs.Running(); n > 0 {
+		parts = append(parts, st.Accent.Render(plural(n, "job", "jobs")+" running (J)"))
+	}
+	if a.status != "" {
+		s := line(a.status)
+		if a.isErr {
+			s = st.Error.Render("error: " + s)
+		}
+		parts = append(parts, s)
+	}
+	return strings.Join(parts, st.Muted.Render(" · "))
+}
+
+func (a *App) helpLine() string {
+	st := a.ctx.Styles
+	var parts []string
+	for _, b := range a.top().ShortHelp() {
+		if !b.Enabled() {
+			continue
+		}
+		h := b.Help()
+		parts = append(parts, st.HelpKey.Render(h.Key)+" "+st.HelpDesc.Render(h.Desc))
+	}
+	return strings.Join(parts, st.Muted.Render(" • "))
+}
+
+// helpView is the overlay: every binding of the screen, then the
+// program's own.
+func (a *App) helpView() string {
+	st := a.ctx.Styles
+	k := a.ctx.Keys
+	var b strings.Builder
+	b.WriteString(st.Title.Render("Keys — "+a.top().Title()) + "\n\n")
+	groups := append(a.top().FullHelp(), []key.Binding{k.Help, k.Jobs, k.Quit, k.ForceQuit})
+	for _, g := range groups {
+		for _, bind := range g {
+			if !bind.Enabled() {
+				continue
+			}
+			h := bind.Help()
+			b.WriteString(fmt.Sprintf("  %s  %s\n", st.HelpKey.Render(fit(h.Key, 10)), st.HelpDesc.Render(h.Desc)))
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString(st.Muted.Render("? or esc closes this help."))
+	return b.String()
+}
+
+// dialog is a yes/no question.
+type dialog struct {
+	question string
+	answer   func(yes bool) tea.Cmd
+}

@@ -1,0 +1,362 @@
+package ui
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/textinput"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/popi-tui/popi-tui/engine"
+	"github.com/popi-tui/popi-tui/store"
+)
+
+// usersScreen lists every user. It holds the ids (cheap: keys alone) and
+// reads the details of only the rows on screen, so 100,000 users cost no
+// more than 30 to show.
+type usersScreen struct {
+	ctx     *Context
+	loaded  bool
+	ids     []string        // every user, in order
+	lower   []string        // ids in lower case, for filtering
+	query   string          // the filter that made shown
+	shown   []int           // indexes into ids that pass the filter
+	rows    map[string]row  // details of rows read so far
+	pending map[string]bool // rows being read
+	labels  map[string]int  // this annotator's current decisions per user
+	filter  textinput.Model // "/" focuses it
+	cursor  int             // index into shown
+	offset  int             // first shown row on screen
+	err     error
+}
+
+// row is what a line of the list says about a user.
+type row struct {
+	counts  store.Counts
+	summary *store.Summary
+}
+
+type (
+	usersLoadedMsg struct {
+		ids    []string
+		labels map[string]int
+		err    error
+	}
+	rowsLoadedMsg struct {
+		rows []store.Overview
+		err  error
+	}
+	// dataChangedMsg says the database changed under the lists (a summary
+	// saved, labels made): cached rows are read again.
+	dataChangedMsg struct{}
+)
+
+func newUsersScreen(ctx *Context) *usersScreen {
+	f := textinput.New()
+	f.Prompt = "/"
+	f.Placeholder = "filter users"
+	f.CharLimit = 200
+	return &usersScreen{ctx: ctx, rows: map[string]row{}, pending: map[string]bool{}, filter: f}
+}
+
+func (s *usersScreen) Init() tea.Cmd { return s.load() }
+
+func (s *usersScreen) load() tea.Cmd {
+	db, annotator := s.ctx.DB, s.ctx.Annotator
+	return func() tea.Msg {
+		ids, err := db.UserIDs()
+		if err != nil {
+			return usersLoadedMsg{err: err}
+		}
+		labels, err := db.LabelsByUser(annotator)
+		return usersLoadedMsg{ids: ids, labels: labels, err: err}
+	}
+}
+
+func (s *usersScreen) Title() string { return "Users" }
+func (s *usersScreen) Typing() bool  { return s.filter.Focused() }
+func (s *usersScreen) Close()        {}
+
+func (s *usersScreen) ShortHelp() []key.Binding {
+	k := s.ctx.Keys
+	if s.filter.Focused() {
+		return []key.Binding{k.Open, k.ClearFilter}
+	}
+	return []key.Binding{k.Open, k.Filter, k.Label, k.Infer, k.Generate, k.Jobs, k.Help, k.Quit}
+}
+
+func (s *usersScreen) FullHelp() [][]key.Binding {
+	k := s.ctx.Keys
+	return [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom, k.Open, k.Filter, k.ClearFilter},
+		{k.Label, k.Infer, k.Generate}}
+}
+
+// visible is how many rows fit.
+func (s *usersScreen) visible() int { return max(1, s.ctx.Height-2-4) }
+
+func (s *usersScreen) Update(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case usersLoadedMsg:
+		s.loaded, s.err = true, msg.err
+		s.ids, s.labels = msg.ids, msg.labels
+		s.lower = make([]string, len(s.ids))
+		for i, id := range s.ids {
+			s.lower[i] = strings.ToLower(id)
+		}
+		s.query, s.shown = "", nil
+		s.applyFilter()
+		return s.fetch()
+	case rowsLoadedMsg:
+		if msg.err != nil {
+			return failedCmd(msg.err)
+		}
+		for _, o := range msg.rows {
+			s.rows[o.User.ID] = row{counts: o.User.Counts, summary: o.Summary}
+			delete(s.pending, o.User.ID)
+		}
+		return nil
+	case dataChangedMsg, jobDoneMsg:
+		clear(s.rows)
+		clear(s.pending)
+		return s.load()
+	case tea.WindowSizeMsg:
+		s.scroll()
+		return s.fetch()
+	case tea.KeyMsg:
+		return s.key(msg)
+	}
+	return nil
+}
+
+func (s *usersScreen) key(msg tea.KeyMsg) tea.Cmd {
+	k := s.ctx.Keys
+	if s.filter.Focused() {
+		switch {
+		case key.Matches(msg, k.ClearFilter):
+			s.filter.SetValue("")
+			s.filter.Blur()
+		case key.Matches(msg, k.Open):
+			s.filter.Blur()
+		default:
+			var cmd tea.Cmd
+			s.filter, cmd = s.filter.Update(msg)
+			s.applyFilter()
+			return tea.Batch(cmd, s.fetch())
+		}
+		s.applyFilter()
+		return s.fetch()
+	}
+	switch {
+	case key.Matches(msg, k.Up):
+		s.move(-1)
+	case key.Matches(msg, k.Down):
+		s.move(1)
+	case key.Matches(msg, k.PageUp):
+		s.move(-s.visible())
+	case key.Matches(msg, k.PageDown):
+		s.move(s.visible())
+	case key.Matches(msg, k.Top):
+		s.move(-len(s.shown))
+	case key.Matches(msg, k.Bottom):
+		s.move(len(s.shown))
+	case key.Matches(msg, k.Filter):
+		s.filter.Focus()
+		return textinput.Blink
+	case key.Matches(msg, k.ClearFilter):
+		if s.filter.Value() != "" {
+			s.filter.SetValue("")
+			s.applyFilter()
+		}
+	case key.Matches(msg, k.Open):
+		if id, ok := s.current(); ok {
+			return push(newUserScreen(s.ctx, id))
+		}
+		return nil
+	case key.Matches(msg, k.Label):
+		return push(newCompareScreen(s.ctx))
+	case key.Matches(msg, k.Infer):
+		return s.inferMissing()
+	case key.Matches(msg, k.Generate):
+		return s.generateAll()
+	default:
+		return nil
+	}
+	return s.fetch()
+}
+
+func (s *usersScreen) current() (string, bool) {
+	if s.cursor < 0 || s.cursor >= len(s.shown) {
+		return "", false
+	}
+	return s.ids[s.shown[s.cursor]], true
+}
+
+func (s *usersScreen) move(n int) {
+	s.cursor = max(0, min(len(s.shown)-1, s.cursor+n))
+	s.scroll()
+}
+
+// scroll keeps the cursor on screen.
+func (s *usersScreen) scroll() {
+	v := s.visible()
+	if s.cursor < s.offset {
+		s.offset = s.cursor
+	}
+	if s.cursor >= s.offset+v {
+		s.offset = s.cursor - v + 1
+	}
+	s.offset = max(0, min(s.offset, max(0, len(s.shown)-v)))
+}
+
+// applyFilter keeps the users whose id contains the filter text (any
+// case); the cursor stays on its user when it still passes. A filter that
+// extends the last one narrows the last result instead of scanning all.
+func (s *usersScreen) applyFilter() {
+	keep, _ := s.current()
+	q := strings.ToLower(strings.TrimSpace(s.filter.Value()))
+	if s.shown != nil && q == s.query {
+		return
+	}
+	from := s.shown
+	if s.shown == nil || !strings.Contains(q, s.query) {
+		from = nil // start again from every user
+	}
+	var next []int
+	if from == nil {
+		next = make([]int, 0, len(s.ids))
+		for i, id := range s.lower {
+			if q == "" || strings.Contains(id, q) {
+				next = append(next, i)
+			}
+		}
+	} else {
+		next = from[:0:0]
+		for _, i := range from {
+			if strings.Contains(s.lower[i], q) {
+				next = append(next, i)
+			}
+		}
+	}
+	s.shown, s.query = next, q
+	s.cursor = 0
+	if keep != "" {
+		if i := slices.IndexFunc(s.shown, func(j int) bool { return s.ids[j] == keep }); i >= 0 {
+			s.cursor = i
+		}
+	}
+	s.scroll()
+}
+
+// fetch reads the details of rows on screen that are not read yet.
+func (s *usersScreen) fetch() tea.Cmd {
+	var want []string
+	end := min(len(s.shown), s.offset+s.visible())
+	for _, i := range s.shown[min(s.offset, end):end] {
+		id := s.ids[i]
+		if _, ok := s.rows[id]; !ok && !s.pending[id] {
+			want = append(want, id)
+			s.pending[id] = true
+		}
+	}
+	if len(want) == 0 {
+		return nil
+	}
+	db := s.ctx.DB
+	return func() tea.Msg {
+		rows, err := db.Overviews(want)
+		return rowsLoadedMsg{rows: rows, err: err}
+	}
+}
+
+// inferMissing starts a job summarizing every user without a summary.
+func (s *usersScreen) inferMissing() tea.Cmd {
+	e := s.ctx.Engine
+	backend := e.DefaultBackend(engine.RoleSummarizer)
+	return tea.Batch(s.ctx.Jobs.StartInfer(e, engine.InferOptions{Backend: backend, Missing: true, Concurrency: e.Config().Concurrency}),
+		notice("inferring summaries for users without one, via "+backend+" (J shows the job)"))
+}
+
+// generateAll starts a job answering every task and held-out prompt with
+// what the labeling session compares.
+func (s *usersScreen) generateAll() tea.Cmd {
+	var backends, conditions []string
+	for _, c := range s.ctx.Compare.Candidates {
+		if !slices.Contains(backends, c.Backend) {
+			backends = append(backends, c.Backend)
+		}
+		if c.Replay == "" && !slices.Contains(conditions, c.Condition) {
+			conditions = append(conditions, c.Condition)
+		}
+	}
+	if len(backends) == 0 {
+		return failedCmd(fmt.Errorf("nothing to generate with: no generator is configured"))
+	}
+	e := s.ctx.Engine
+	return tea.Batch(s.ctx.Jobs.StartGenerate(e, engine.GenerateOptions{Backends: backends, Conditions: conditions, Concurrency: e.Config().Concurrency}),
+		notice("generating answers for every task and held-out prompt (J shows the job)"))
+}
+
+func (s *usersScreen) View() string {
+	st := s.ctx.Styles
+	w := s.ctx.Width
+	var b strings.Builder
+	head := st.Title.Render("Users")
+	switch {
+	case !s.loaded:
+		head += st.Muted.Render("  loading…")
+	case s.filter.Value() != "":
+		head += st.Muted.Render(fmt.Sprintf("  %d of %d match", len(s.shown), len(s.ids)))
+	default:
+		head += st.Muted.Render(fmt.Sprintf("  %d", len(s.ids)))
+	}
+	b.WriteString(fit(head, w) + "\n")
+	if s.filter.Focused() || s.filter.Value() != "" {
+		b.WriteString(fit(s.filter.View(), w) + "\n")
+	} else {
+		b.WriteString("\n")
+	}
+	if s.err != nil {
+		b.WriteString(st.Error.Render("error: "+line(s.err.Error())) + "\n")
+		return b.String()
+	}
+	if s.loaded && len(s.ids) == 0 {
+		b.WriteString(st.Muted.Render("No users yet: popi-tui import FILE loads some (or popi-tui demo).") + "\n")
+		return b.String()
+	}
+	idw := max(12, min(32, w-54))
+	b.WriteString(st.Header.Render(fit(fmt.Sprintf("  %-*s %12s %6s  %-10s %7s %8s", idw, "user", "pairs h/ho", "tasks", "summary", "labels", "saving"), w)) + "\n")
+	end := min(len(s.shown), s.offset+s.visible())
+	for n, i := range s.shown[min(s.offset, end):end] {
+		id := s.ids[i]
+		text := fmt.Sprintf("%-*s %12s %6s  %-10s %7d %8s", idw, fit(line(id), idw), "…", "", "", s.labels[id], "")
+		if r, ok := s.rows[id]; ok {
+			state, saving := summaryState(r.summary), "-"
+			if r.summary != nil && r.summary.HistoryTokens > 0 && r.summary.SummaryTokens > 0 {
+				saving = fmt.Sprintf("×%.1f", float64(r.summary.HistoryTokens)/float64(r.summary.SummaryTokens))
+			}
+			text = fmt.Sprintf("%-*s %12s %6d  %-10s %7d %8s", idw, fit(line(id), idw),
+				fmt.Sprintf("%d/%d", r.counts.HistoryPairs, r.counts.HeldoutPairs), r.counts.Tasks, state, s.labels[id], saving)
+		}
+		if s.offset+n == s.cursor {
+			b.WriteString(st.Selected.Render(fit("› "+text, w)) + "\n")
+		} else {
+			b.WriteString(fit("  "+text, w) + "\n")
+		}
+	}
+	return b.String()
+}
+
+// summaryState names where a user's current summary came from.
+func summaryState(s *store.Summary) string {
+	switch {
+	case s == nil:
+		return "none"
+	case s.Source == store.SourceHuman:
+		return "edited"
+	case s.Source == store.SourceHeuristic:
+		return "heuristic"
+	}
+	return "model"
+}
