@@ -103,6 +103,11 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return a, a.broadcast(msg)
 	case tea.KeyMsg:
 		return a, a.key(msg)
+	case tea.MouseMsg: // the wheel scrolls what is on screen, not what lies under it
+		if a.help || a.confirm != nil {
+			return a, nil
+		}
+		return a, a.top().Update(msg)
 	case pushMsg:
 		a.stack = append(a.stack, msg.s)
 		if i, ok := msg.s.(interface{ Init() tea.Cmd }); ok {

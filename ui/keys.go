@@ -13,7 +13,7 @@ type KeyMap struct {
 	// Users and User.
 	Label, Infer, Generate, Edit, Diff, Persona, MakeCurrent, Versions key.Binding
 	// Edit summary.
-	Save, Cancel key.Binding
+	Save, Cancel, Reinfer key.Binding
 	// Compare & label.
 	Best, Tie, AllBad, Skip, Undo, Rationale, NextPane, Regenerate, ToggleSummary key.Binding
 	// PrevPane moves the focus back; SaveRationale saves the rationale
@@ -55,6 +55,8 @@ func DefaultKeyMap() KeyMap {
 
 		Save:   key.NewBinding(key.WithKeys("ctrl+s"), key.WithHelp("ctrl+s", "save")),
 		Cancel: key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel")),
+		// Re-infer is a control key: in the edit screen letters are text.
+		Reinfer: key.NewBinding(key.WithKeys("ctrl+r"), key.WithHelp("ctrl+r", "re-infer")),
 
 		Best:          key.NewBinding(key.WithKeys("1", "2", "3", "4"), key.WithHelp("1-4", "this pane is best")),
 		Tie:           key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "tie")),

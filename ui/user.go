@@ -1,25 +1,888 @@
 package ui
 
 import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
 	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/viewport"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/popi-tui/popi-tui/engine"
+	"github.com/popi-tui/popi-tui/store"
 )
 
-// userScreen shows one user's history beside their summary.
+// userWide is the width from which the history and the summary sit side
+// by side; below it one shows at a time and tab switches.
+const userWide = 100
+
+// versionsShown is how many versions the list shows when not choosing.
+const versionsShown = 5
+
+// userPaneID names the User screen's two scrolling panes.
+type userPaneID int
+
+const (
+	userPaneHistory userPaneID = iota
+	userPaneSummary
+)
+
+// userScreen shows one user: what they told us (history pairs, texts,
+// profile; held-out pairs apart; the persona behind a toggle) beside what
+// the summarizers made of it (the summary's versions).
 type userScreen struct {
 	ctx  *Context
 	user string
+
+	loaded   bool
+	err      error
+	info     store.User
+	signals  []store.Signal
+	versions []store.Summary // oldest first; the last is current
+
+	selVersion int  // the selected version's number; 0 follows the current one
+	choosing   bool // the versions list has the arrows
+	diff       bool // the summary pane shows the diff against the previous version
+	persona    bool // the ground truth is shown
+	focus      userPaneID
+	saving     bool // a make-current is being written
+
+	history, summary viewport.Model
+	versionsTop      int // the summary content's line where the versions list starts
+
+	stream     *summaryStream // a running inference, shown in the summary pane
+	streamText string
+
+	loads, shown int // loads started, and the latest one shown
 }
+
+type (
+	// userLoadedMsg is what the screen shows of its user, read at once.
+	userLoadedMsg struct {
+		user     string
+		seq      int // which load: an older snapshot arriving late is dropped
+		info     store.User
+		signals  []store.Signal
+		versions []store.Summary
+		err      error
+	}
+	// userSavedMsg reports a version made current again.
+	userSavedMsg struct {
+		screen *userScreen
+		from   int
+		sum    store.Summary
+		err    error
+	}
+)
 
 func newUserScreen(ctx *Context, user string) *userScreen {
-	return &userScreen{ctx: ctx, user: user}
+	s := &userScreen{ctx: ctx, user: user, history: viewport.New(1, 1), summary: viewport.New(1, 1)}
+	for _, vp := range []*viewport.Model{&s.history, &s.summary} {
+		// The screen drives the viewports itself: their own key map has
+		// d, u, f, b, h, l, which are this screen's keys.
+		vp.KeyMap = viewport.KeyMap{}
+		vp.MouseWheelEnabled = true
+	}
+	s.layout()
+	return s
 }
 
-func (s *userScreen) Init() tea.Cmd              { return nil }
-func (s *userScreen) Update(msg tea.Msg) tea.Cmd { return nil }
-func (s *userScreen) View() string               { return "" }
-func (s *userScreen) Title() string              { return "User " + line(s.user) }
-func (s *userScreen) ShortHelp() []key.Binding   { return nil }
-func (s *userScreen) FullHelp() [][]key.Binding  { return nil }
-func (s *userScreen) Typing() bool               { return false }
-func (s *userScreen) Close()                     {}
+func (s *userScreen) Init() tea.Cmd { return s.load() }
+
+func (s *userScreen) load() tea.Cmd {
+	s.loads++
+	db, user, seq := s.ctx.DB, s.user, s.loads
+	return func() tea.Msg {
+		m := userLoadedMsg{user: user, seq: seq}
+		if m.info, m.err = db.User(user); m.err != nil {
+			return m
+		}
+		if m.signals, m.err = db.Signals(user); m.err != nil {
+			return m
+		}
+		m.versions, m.err = db.Summaries(user)
+		return m
+	}
+}
+
+func (s *userScreen) Title() string { return "User " + line(s.user) }
+func (s *userScreen) Typing() bool  { return false }
+
+func (s *userScreen) Close() {
+	if s.stream != nil {
+		s.stream.cancel()
+		s.stream = nil
+	}
+}
+
+func (s *userScreen) ShortHelp() []key.Binding {
+	k := s.ctx.Keys
+	if s.choosing {
+		done := k.Versions
+		done.SetHelp("v/enter", "done")
+		return []key.Binding{k.Up, k.Down, k.MakeCurrent, s.diffKey(), k.Edit, done}
+	}
+	return []key.Binding{k.NextPane, k.Versions, s.diffKey(), s.personaKey(), k.Edit, k.Infer, k.Quit}
+}
+
+func (s *userScreen) FullHelp() [][]key.Binding {
+	k := s.ctx.Keys
+	return [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom, k.NextPane},
+		{k.Versions, k.MakeCurrent, s.diffKey(), s.personaKey(), k.Edit, k.Infer, k.Back}}
+}
+
+// diffKey and personaKey say what the toggle does now.
+func (s *userScreen) diffKey() key.Binding {
+	b := s.ctx.Keys.Diff
+	if s.diff {
+		b.SetHelp(b.Help().Key, "hide diff")
+	}
+	return b
+}
+
+func (s *userScreen) personaKey() key.Binding {
+	b := s.ctx.Keys.Persona
+	if s.persona {
+		b.SetHelp(b.Help().Key, "hide persona")
+	}
+	return b
+}
+
+func (s *userScreen) Update(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case userLoadedMsg:
+		if msg.user != s.user || msg.seq < s.shown {
+			return nil
+		}
+		s.shown = msg.seq
+		s.loaded, s.err = true, msg.err
+		if msg.err == nil {
+			s.info, s.signals, s.versions = msg.info, msg.signals, msg.versions
+		}
+		if s.selectedIndex() < 0 {
+			s.selVersion = 0 // the selected version is gone (it cannot be, but keep the view sane)
+		}
+		s.renderHistory()
+		s.renderSummary()
+		return nil
+	case dataChangedMsg, jobDoneMsg:
+		return s.load()
+	case tea.WindowSizeMsg:
+		s.layout()
+		return nil
+	case summaryStreamMsg:
+		return s.streamed(msg)
+	case userSavedMsg:
+		if msg.screen != s {
+			return nil
+		}
+		s.saving = false
+		if msg.err != nil {
+			return failedCmd(msg.err)
+		}
+		s.addVersion(msg.sum)
+		s.selVersion, s.diff = 0, false
+		s.renderSummary()
+		return batch(notice(fmt.Sprintf("v%d is current again, as v%d", msg.from, msg.sum.Version)), dataChanged)
+	case tea.KeyMsg:
+		return s.key(msg)
+	case tea.MouseMsg:
+		s.mouse(msg)
+	}
+	return nil
+}
+
+// addVersion shows a version just stored, before the reload that
+// confirms it (which may have come first).
+func (s *userScreen) addVersion(v store.Summary) {
+	if n := len(s.versions); n == 0 || s.versions[n-1].Version < v.Version {
+		s.versions = append(s.versions, v)
+	}
+}
+
+// dataChanged tells every screen that the database changed (the Users
+// list re-reads its rows; this screen reloads itself).
+func dataChanged() tea.Msg { return dataChangedMsg{} }
+
+func (s *userScreen) key(msg tea.KeyMsg) tea.Cmd {
+	k := s.ctx.Keys
+	if s.choosing {
+		switch {
+		case key.Matches(msg, k.Up):
+			s.moveSelection(-1)
+			return nil
+		case key.Matches(msg, k.Down):
+			s.moveSelection(1)
+			return nil
+		case key.Matches(msg, k.Top):
+			s.moveSelection(-len(s.versions))
+			return nil
+		case key.Matches(msg, k.Bottom):
+			s.moveSelection(len(s.versions))
+			return nil
+		case key.Matches(msg, k.Versions), key.Matches(msg, k.Open), key.Matches(msg, k.Back):
+			s.choosing = false
+			s.renderSummary()
+			return nil
+		}
+	}
+	switch {
+	case key.Matches(msg, k.Back):
+		return pop
+	case key.Matches(msg, k.NextPane):
+		s.focus = 1 - s.focus
+		s.choosing = false
+		s.renderSummary()
+	case key.Matches(msg, k.Up):
+		s.focused().ScrollUp(1)
+	case key.Matches(msg, k.Down):
+		s.focused().ScrollDown(1)
+	case key.Matches(msg, k.PageUp):
+		s.focused().PageUp()
+	case key.Matches(msg, k.PageDown):
+		s.focused().PageDown()
+	case key.Matches(msg, k.Top):
+		s.focused().GotoTop()
+	case key.Matches(msg, k.Bottom):
+		s.focused().GotoBottom()
+	case key.Matches(msg, k.Versions):
+		if len(s.versions) == 0 {
+			return notice("no summary versions yet: i infers one, e writes one")
+		}
+		s.choosing, s.focus = true, userPaneSummary
+		s.renderSummary()
+		s.revealSelection()
+	case key.Matches(msg, k.Diff):
+		s.diff = !s.diff
+		s.focus = userPaneSummary
+		s.renderSummary()
+	case key.Matches(msg, k.Persona):
+		s.persona = !s.persona
+		s.renderHistory()
+		if s.persona {
+			s.focus = userPaneHistory
+			s.history.GotoTop() // the persona is the pane's first section
+		}
+	case key.Matches(msg, k.Edit):
+		if s.stream != nil {
+			return notice("a summary is being inferred: edit it once it is saved")
+		}
+		base := store.Summary{User: s.user}
+		if sel, ok := s.selected(); ok {
+			base = sel
+		}
+		return push(newEditScreen(s.ctx, s.user, base))
+	case key.Matches(msg, k.Infer):
+		return s.infer()
+	case key.Matches(msg, k.MakeCurrent):
+		return s.makeCurrent()
+	}
+	return nil
+}
+
+func (s *userScreen) focused() *viewport.Model {
+	if s.focus == userPaneHistory {
+		return &s.history
+	}
+	return &s.summary
+}
+
+// mouse scrolls the pane under the pointer (the shown one when stacked).
+func (s *userScreen) mouse(msg tea.MouseMsg) {
+	vp := s.focused()
+	if s.wide() {
+		vp = &s.summary
+		if msg.X < s.ctx.Width/2 {
+			vp = &s.history
+		}
+	}
+	*vp, _ = vp.Update(msg)
+}
+
+// selectedIndex is the index in versions of the selected version, -1 when
+// there is none.
+func (s *userScreen) selectedIndex() int {
+	if s.selVersion == 0 {
+		return len(s.versions) - 1
+	}
+	for i, v := range s.versions {
+		if v.Version == s.selVersion {
+			return i
+		}
+	}
+	return -1
+}
+
+func (s *userScreen) selected() (store.Summary, bool) {
+	if i := s.selectedIndex(); i >= 0 {
+		return s.versions[i], true
+	}
+	return store.Summary{}, false
+}
+
+// moveSelection moves the selection n versions; reaching the newest
+// follows the current version again, so a new one selects itself.
+func (s *userScreen) moveSelection(n int) {
+	if len(s.versions) == 0 {
+		return
+	}
+	i := max(0, min(len(s.versions)-1, s.selectedIndex()+n))
+	s.selVersion = s.versions[i].Version
+	if i == len(s.versions)-1 {
+		s.selVersion = 0
+	}
+	s.renderSummary()
+	s.revealSelection()
+}
+
+// revealSelection scrolls the summary pane so the selected version's line
+// of the versions list is in view.
+func (s *userScreen) revealSelection() {
+	ln := s.versionsTop + 1 + s.selectedIndex()
+	if ln < s.summary.YOffset {
+		s.summary.SetYOffset(ln)
+	} else if ln >= s.summary.YOffset+s.summary.Height {
+		s.summary.SetYOffset(ln - s.summary.Height + 1)
+	}
+}
+
+// infer streams a new version from the default summarizer into the
+// summary pane; the engine stores it.
+func (s *userScreen) infer() tea.Cmd {
+	if s.stream != nil {
+		return notice("already inferring a summary for " + s.user)
+	}
+	backend := s.ctx.Engine.DefaultBackend(engine.RoleSummarizer)
+	if backend == "" {
+		return failedCmd(fmt.Errorf("no summarizer is configured"))
+	}
+	var cmd tea.Cmd
+	s.stream, cmd = startSummaryStream(s.ctx.Engine, s.user, backend)
+	s.streamText, s.diff, s.choosing, s.focus = "", false, false, userPaneSummary
+	s.renderSummary()
+	return batch(cmd, notice("inferring a summary of "+s.user+" via "+backend))
+}
+
+func (s *userScreen) streamed(msg summaryStreamMsg) tea.Cmd {
+	if msg.stream != s.stream || s.stream == nil {
+		return nil
+	}
+	if msg.reset {
+		s.streamText = ""
+	}
+	s.streamText += msg.text
+	if !msg.done {
+		s.renderSummary()
+		s.summary.GotoBottom()
+		return s.stream.next()
+	}
+	backend := s.stream.backend
+	s.stream, s.streamText = nil, ""
+	if msg.err != nil {
+		s.renderSummary()
+		return failedCmd(fmt.Errorf("infer a summary of %s via %s: %w", s.user, backend, msg.err))
+	}
+	// The version is stored: show it now, and let the reload that
+	// dataChanged brings confirm it.
+	s.addVersion(msg.sum)
+	s.selVersion = 0
+	s.renderSummary()
+	s.summary.GotoTop()
+	return batch(notice(fmt.Sprintf("saved v%d of %s's summary (%s)", msg.sum.Version, s.user, msg.sum.Source)), dataChanged)
+}
+
+// makeCurrent makes the selected version current again: a new version
+// with its text and source whose parent is the selected one (versions are
+// never changed or removed).
+func (s *userScreen) makeCurrent() tea.Cmd {
+	sel, ok := s.selected()
+	switch {
+	case !ok:
+		return notice("no summary versions yet")
+	case s.selectedIndex() == len(s.versions)-1:
+		return notice(fmt.Sprintf("v%d is already current: v selects another version", sel.Version))
+	case s.saving:
+		return nil
+	}
+	s.saving = true
+	db, screen, from := s.ctx.DB, s, sel.Version
+	again := sel
+	again.ID, again.Version, again.CreatedAt, again.Parent = "", 0, time.Time{}, sel.Version
+	return func() tea.Msg {
+		sum, err := db.AddSummary(again)
+		return userSavedMsg{screen: screen, from: from, sum: sum, err: err}
+	}
+}
+
+// wide reports whether the panes sit side by side.
+func (s *userScreen) wide() bool { return s.ctx.Width >= userWide }
+
+// paneSizes are the outer sizes of the panes: side by side, or one at a
+// time under a tab line.
+func (s *userScreen) paneSizes() (histW, sumW, h int) {
+	body := max(3, s.ctx.Height-2-1) // the status and help lines, the header
+	if s.wide() {
+		return s.ctx.Width / 2, s.ctx.Width - s.ctx.Width/2, body
+	}
+	return s.ctx.Width, s.ctx.Width, max(3, body-1)
+}
+
+// layout sizes the panes for the terminal and renders their content for
+// that width; the scroll positions are kept.
+func (s *userScreen) layout() {
+	hw, sw, h := s.paneSizes()
+	// A pane: border (2) and padding (2) across; border (2) and its title
+	// line down.
+	s.history.Width, s.history.Height = max(1, hw-4), max(1, h-3)
+	s.summary.Width, s.summary.Height = max(1, sw-4), max(1, h-3)
+	s.renderHistory()
+	s.renderSummary()
+}
+
+// renderHistory renders what the user told us, for the pane's width.
+func (s *userScreen) renderHistory() {
+	st := s.ctx.Styles
+	w := s.history.Width
+	var b strings.Builder
+	if !s.loaded {
+		s.history.SetContent(st.Muted.Render("loading…"))
+		return
+	}
+	var profiles, personas, texts, pairs, heldout, tasks []store.Signal
+	for _, sig := range s.signals {
+		switch sig.Kind {
+		case store.KindProfile:
+			profiles = append(profiles, sig)
+		case store.KindPersona:
+			personas = append(personas, sig)
+		case store.KindText:
+			texts = append(texts, sig)
+		case store.KindPair:
+			if sig.Split == store.SplitHeldout {
+				heldout = append(heldout, sig)
+			} else {
+				pairs = append(pairs, sig)
+			}
+		case store.KindTask:
+			tasks = append(tasks, sig)
+		}
+	}
+	heading := func(text string) {
+		if b.Len() > 0 {
+			b.WriteString("\n")
+		}
+		b.WriteString(st.Header.Render(wrap(text, w)) + "\n")
+	}
+
+	// The persona first, so showing it needs no scrolling.
+	switch {
+	case len(personas) == 0:
+	case !s.persona:
+		heading("Persona (ground truth)")
+		b.WriteString(st.Muted.Render(wrap("hidden — p shows it", w)) + "\n")
+	default:
+		heading("Persona (ground truth — never shown to the summarizer)")
+		for _, p := range personas {
+			writeLabelled(&b, "  ", "", p.Text, w)
+		}
+	}
+	if len(profiles) > 0 {
+		heading("Profile")
+		for _, p := range profiles {
+			writeLabelled(&b, "  ", "", p.Text, w)
+		}
+	}
+	if len(texts) > 0 {
+		heading(fmt.Sprintf("Written by the user — %s", plural(len(texts), "text", "texts")))
+		for _, t := range texts {
+			label := "•"
+			if t.Source != "" {
+				label = "• " + line(t.Source) + ":"
+			}
+			writeLabelled(&b, "  ", st.Muted.Render(label), t.Text, w)
+		}
+	}
+	heading(fmt.Sprintf("History — %s the summarizer sees", plural(len(pairs), "pair", "pairs")))
+	if len(pairs) == 0 {
+		b.WriteString(st.Muted.Render("  none") + "\n")
+	}
+	for i, p := range pairs {
+		s.writePair(&b, fmt.Sprintf("%d.", i+1), p, w)
+	}
+	if len(heldout) > 0 {
+		b.WriteString("\n" + st.Warning.Render(strings.Repeat("─", w)) + "\n")
+		heading(fmt.Sprintf("Held out — %s, never shown to the summarizer", plural(len(heldout), "pair", "pairs")))
+		for i, p := range heldout {
+			s.writePair(&b, fmt.Sprintf("H%d.", i+1), p, w)
+		}
+	}
+	if len(tasks) > 0 {
+		heading(fmt.Sprintf("Tasks — %s to answer", plural(len(tasks), "prompt", "prompts")))
+		for i, t := range tasks {
+			writeLabelled(&b, "  ", fmt.Sprintf("%d.", i+1), t.Prompt, w)
+		}
+	}
+	s.history.SetContent(strings.TrimSuffix(b.String(), "\n"))
+}
+
+// writePair writes a preference pair; which answer the user preferred is
+// said in words, colour only repeats it.
+func (s *userScreen) writePair(b *strings.Builder, n string, p store.Signal, w int) {
+	st := s.ctx.Styles
+	writeLabelled(b, " ", st.Tag.Render(n), p.Prompt, w)
+	writeLabelled(b, "    ", st.Success.Render("▲ preferred   "), p.Chosen, w)
+	writeLabelled(b, "    ", st.Error.Render("▽ dispreferred"), p.Rejected, w)
+}
+
+// writeLabelled writes untrusted text wrapped to w cells after indent and
+// label: on the label's line when that leaves room, else under it.
+func writeLabelled(b *strings.Builder, indent, label, text string, w int) {
+	text = detab(clean(text))
+	if strings.TrimSpace(text) == "" {
+		text = "(empty)"
+	}
+	prefix := indent
+	if label != "" {
+		prefix += label + " "
+	}
+	pw := ansi.StringWidth(prefix)
+	if w-pw < 20 && label != "" {
+		// Too narrow to share the line: the label alone, the text below.
+		b.WriteString(ansi.Truncate(indent+label, w, "…") + "\n")
+		prefix = indent + "  "
+		pw = ansi.StringWidth(prefix)
+		label = ""
+	}
+	pad := strings.Repeat(" ", pw)
+	for i, ln := range strings.Split(wrap(text, max(1, w-pw)), "\n") {
+		if i == 0 {
+			b.WriteString(ansi.Truncate(prefix, w, "") + ln + "\n")
+		} else {
+			b.WriteString(ansi.Truncate(pad, w, "") + ln + "\n")
+		}
+	}
+}
+
+// renderSummary renders the selected version (or the running inference),
+// its figures, the versions list and the text or diff.
+func (s *userScreen) renderSummary() {
+	st := s.ctx.Styles
+	w := s.summary.Width
+	var b strings.Builder
+	s.versionsTop = 0
+	switch {
+	case !s.loaded:
+		s.summary.SetContent(st.Muted.Render("loading…"))
+		return
+	case s.err != nil:
+		s.summary.SetContent(st.Error.Render(wrap("error: "+line(s.err.Error()), w)))
+		return
+	case s.stream != nil:
+		b.WriteString(st.Accent.Render(wrap("Inferring with "+line(s.stream.backend)+"… (streaming; it is saved as a new version when done)", w)) + "\n\n")
+		if s.streamText == "" {
+			b.WriteString(st.Muted.Render("waiting for the first words…"))
+		} else {
+			b.WriteString(wrap(detab(clean(s.streamText)), w))
+		}
+		s.summary.SetContent(b.String())
+		return
+	case len(s.versions) == 0:
+		backend := s.ctx.Engine.DefaultBackend(engine.RoleSummarizer)
+		s.summary.SetContent(st.Muted.Render(wrap("No summary yet: i infers one with "+line(backend)+", e writes one.", w)))
+		return
+	}
+	i := s.selectedIndex()
+	sel, n := s.versions[i], len(s.versions)
+	cur := s.versions[n-1].Version
+	head := fmt.Sprintf("v%d of %d · current", sel.Version, cur)
+	if i != n-1 {
+		head = fmt.Sprintf("v%d of %d · selected, not current (current is v%d; m makes it current)", sel.Version, cur, cur)
+	}
+	b.WriteString(st.Title.Render(wrap(head, w)) + "\n")
+	field := func(name, value string) {
+		b.WriteString(wrap(st.Muted.Render(fmt.Sprintf("%-8s", name))+value, w) + "\n")
+	}
+	template := "—"
+	if sel.TemplateVersion > 0 {
+		template = fmt.Sprintf("v%d", sel.TemplateVersion)
+	}
+	field("source", sourceText(sel)+" · template "+template)
+	field("tokens", tokenText(sel))
+	field("saving", savingText(sel))
+	field("created", sel.CreatedAt.Local().Format("2006-01-02 15:04"))
+
+	b.WriteString("\n")
+	s.versionsTop = strings.Count(b.String(), "\n")
+	title := "Versions — v selects"
+	if s.choosing {
+		title = "Versions — ↑/↓ select · m make current · v/enter done"
+	}
+	b.WriteString(st.Header.Render(ansi.Truncate(title, w, "…")) + "\n")
+	// All versions while choosing (the selection's line is then
+	// versionsTop+1+index); otherwise a few around the selected one, so
+	// a long history of versions does not push the text away.
+	from, to := 0, n
+	if !s.choosing && n > versionsShown {
+		from = max(0, min(i-versionsShown/2, n-versionsShown))
+		to = from + versionsShown
+	}
+	if from > 0 {
+		b.WriteString(st.Muted.Render(ansi.Truncate(fmt.Sprintf("  … %s before (v lists all)", plural(from, "version", "versions")), w, "…")) + "\n")
+	}
+	// The source column takes what the rest of a row leaves: marker,
+	// number, date and "(current)".
+	srcW := max(6, min(24, w-2-5-17-10))
+	for j := from; j < to; j++ {
+		v := s.versions[j]
+		text := fmt.Sprintf("v%-3d %s %s", v.Version, fit(line(v.Source), srcW), v.CreatedAt.Local().Format("2006-01-02 15:04"))
+		if v.Parent > 0 && v.Parent != v.Version-1 {
+			text += fmt.Sprintf(" ← v%d", v.Parent)
+		}
+		if j == n-1 {
+			text += " (current)"
+		}
+		switch {
+		case j == i && s.choosing:
+			b.WriteString(st.Selected.Render(fit("› "+text, w)) + "\n")
+		case j == i:
+			b.WriteString(st.Accent.Render(ansi.Truncate("› "+text, w, "…")) + "\n")
+		default:
+			b.WriteString(ansi.Truncate("  "+text, w, "…") + "\n")
+		}
+	}
+	if to < n {
+		b.WriteString(st.Muted.Render(ansi.Truncate(fmt.Sprintf("  … %s after (v lists all)", plural(n-to, "version", "versions")), w, "…")) + "\n")
+	}
+	b.WriteString("\n")
+	if s.diff {
+		if i == 0 {
+			b.WriteString(st.Muted.Render(wrap(fmt.Sprintf("v%d is the first version: there is nothing to diff it against.", sel.Version), w)))
+		} else {
+			prev := s.versions[i-1]
+			d := lineDiff(prev.Text, sel.Text)
+			added, removed := diffStats(d)
+			b.WriteString(st.Header.Render(wrap(fmt.Sprintf("Diff v%d → v%d (+%d −%d lines)", prev.Version, sel.Version, added, removed), w)) + "\n")
+			if added == 0 && removed == 0 {
+				b.WriteString(st.Muted.Render("(the texts are the same)") + "\n")
+			}
+			b.WriteString(renderDiff(d, w, st))
+		}
+	} else {
+		b.WriteString(st.Header.Render("Text") + "\n")
+		b.WriteString(wrap(detab(clean(sel.Text)), w))
+	}
+	s.summary.SetContent(strings.TrimSuffix(b.String(), "\n"))
+}
+
+// sourceText says who wrote a version.
+func sourceText(v store.Summary) string {
+	src := line(v.Source)
+	switch {
+	case v.Source == store.SourceHuman && v.Parent > 0:
+		src += fmt.Sprintf(" (edited from v%d)", v.Parent)
+	case v.Source == store.SourceHuman:
+		src += " (written by hand)"
+	case v.Parent > 0:
+		// Only making a version current again gives a non-human one a parent.
+		src += fmt.Sprintf(" (v%d made current again)", v.Parent)
+	case v.IsModel() && v.Backend != "" && !strings.HasPrefix(v.Source, v.Backend+"/"):
+		src += " (backend " + line(v.Backend) + ")"
+	}
+	return src
+}
+
+// tokenText gives the token counts, "~" marking estimates.
+func tokenText(v store.Summary) string {
+	if v.SummaryTokens == 0 && v.HistoryTokens == 0 {
+		return "not counted"
+	}
+	est := ""
+	if v.TokensEstimated {
+		est = "~"
+	}
+	count := func(n int) string {
+		if n == 0 {
+			return "?"
+		}
+		return fmt.Sprintf("%s%d", est, n)
+	}
+	out := fmt.Sprintf("history %s · summary %s", count(v.HistoryTokens), count(v.SummaryTokens))
+	if v.HistoryCut {
+		out += " (history cut to the budget)"
+	}
+	return out
+}
+
+// savingText is the context saving: the raw history's tokens over the
+// summary's.
+func savingText(v store.Summary) string {
+	if v.HistoryTokens <= 0 || v.SummaryTokens <= 0 {
+		return "–"
+	}
+	return fmt.Sprintf("×%.1f", float64(v.HistoryTokens)/float64(v.SummaryTokens))
+}
+
+func (s *userScreen) View() string {
+	st := s.ctx.Styles
+	w := s.ctx.Width
+	head := st.Title.Render(line(s.user))
+	switch {
+	case !s.loaded:
+		head += st.Muted.Render("  loading…")
+	case s.err == nil:
+		c := s.info.Counts
+		head += st.Muted.Render(fmt.Sprintf("  %s · %d held out · %s · %s · %s",
+			plural(c.HistoryPairs, "pair", "pairs"), c.HeldoutPairs, plural(c.Texts, "text", "texts"),
+			plural(c.Profiles, "profile", "profiles"), plural(c.Tasks, "task", "tasks")))
+	}
+	if s.err != nil {
+		return fit(head, w) + "\n" + st.Error.Render(wrap("error: "+line(s.err.Error()), w))
+	}
+	hw, sw, h := s.paneSizes()
+	hist := s.pane("History", &s.history, s.focus == userPaneHistory, hw, h)
+	sum := s.pane(s.summaryTitle(), &s.summary, s.focus == userPaneSummary, sw, h)
+	if s.wide() {
+		return fit(head, w) + "\n" + lipgloss.JoinHorizontal(lipgloss.Top, hist, sum)
+	}
+	tab := func(name string, on bool) string {
+		if on {
+			return st.Selected.Render("[" + name + "]")
+		}
+		return st.Muted.Render(" " + name + " ")
+	}
+	tabs := tab("History", s.focus == userPaneHistory) + " " + tab("Summary", s.focus == userPaneSummary) + st.Muted.Render("  tab switches")
+	shown := hist
+	if s.focus == userPaneSummary {
+		shown = sum
+	}
+	return fit(head, w) + "\n" + fit(tabs, w) + "\n" + shown
+}
+
+func (s *userScreen) summaryTitle() string {
+	switch {
+	case s.stream != nil:
+		return "Summary — inferring…"
+	case s.diff:
+		return "Summary — diff"
+	}
+	return "Summary"
+}
+
+// pane draws a viewport in a border with its title; the focused pane is
+// marked by "▸" and a heavier border, not by colour alone.
+func (s *userScreen) pane(title string, vp *viewport.Model, focused bool, w, h int) string {
+	st := s.ctx.Styles
+	style, mark := st.Pane, "  "
+	if focused {
+		style, mark = st.PaneFocused, "▸ "
+	}
+	head := mark + title
+	if vp.TotalLineCount() > vp.Height {
+		head += fmt.Sprintf("  %d%%", int(vp.ScrollPercent()*100))
+	}
+	body := st.Header.Render(fit(head, vp.Width)) + "\n" + vp.View()
+	return style.Width(max(1, w-2)).Height(max(1, h-2)).MaxHeight(h).Render(body)
+}
+
+// summaryStream is one running Summarize whose text comes to the screen
+// as messages: a command reads what has arrived and returns it, and the
+// screen issues the command again for the rest (as charmbracelet/mods
+// streams a completion).
+type summaryStream struct {
+	user, backend string
+	events        chan summaryEvent
+	ctx           context.Context
+	cancel        context.CancelFunc
+}
+
+// summaryEvent is a piece of the stream, or its end.
+type summaryEvent struct {
+	text  string
+	reset bool
+	done  bool
+	sum   store.Summary
+	err   error
+}
+
+// summaryStreamMsg is what arrived of a stream since the last message.
+// It names its stream (and user): every screen sees it, only the one
+// that started the stream uses it.
+type summaryStreamMsg struct {
+	stream *summaryStream
+	user   string
+	text   string // to append (after clearing, when reset)
+	reset  bool   // the backend retried: the text starts again
+	done   bool
+	sum    store.Summary // stored, when done without err
+	err    error
+}
+
+// startSummaryStream makes a stream for a user's summary by a backend;
+// the command starts it and returns its first message.
+func startSummaryStream(e *engine.Engine, user, backend string) (*summaryStream, tea.Cmd) {
+	ctx, cancel := context.WithCancel(context.Background())
+	st := &summaryStream{user: user, backend: backend, events: make(chan summaryEvent, 64), ctx: ctx, cancel: cancel}
+	return st, func() tea.Msg {
+		if ctx.Err() != nil {
+			return nil // the screen let go before the stream began: infer nothing
+		}
+		go func() {
+			send := func(ev summaryEvent) {
+				select {
+				case st.events <- ev:
+				case <-ctx.Done():
+				}
+			}
+			sum, err := e.Summarize(ctx, user, backend, func(d engine.Delta) {
+				send(summaryEvent{text: d.Text, reset: d.Reset})
+			})
+			send(summaryEvent{done: true, sum: sum, err: err})
+		}()
+		return st.next()()
+	}
+}
+
+// next reads the stream's next message: it waits for something, then
+// gathers what else arrives within a frame, so a fast stream costs at
+// most one message (and one redraw) per frame.
+func (st *summaryStream) next() tea.Cmd {
+	return func() tea.Msg {
+		msg := summaryStreamMsg{stream: st, user: st.user}
+		add := func(ev summaryEvent) bool {
+			if ev.reset {
+				msg.text, msg.reset = "", true
+			}
+			msg.text += ev.text
+			if ev.done {
+				msg.done, msg.sum, msg.err = true, ev.sum, ev.err
+			}
+			return ev.done
+		}
+		select {
+		case ev := <-st.events:
+			if add(ev) {
+				return msg
+			}
+		case <-st.ctx.Done():
+			return nil // cancelled: the screen has let go of it
+		}
+		frame := time.NewTimer(time.Second / maxFPS)
+		defer frame.Stop()
+		for {
+			select {
+			case ev := <-st.events:
+				if add(ev) {
+					return msg
+				}
+			case <-frame.C:
+				return msg
+			case <-st.ctx.Done():
+				return nil
+			}
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
 
@@ -26,7 +27,7 @@ func demoApp(t *testing.T, w, h int) (*App, *store.DB) {
 	}
 	app := benchApp(t, db)
 	_, cmd := app.Update(tea.WindowSizeMsg{Width: w, Height: h})
-	benchDrive(app, tea.Batch(app.Init(), cmd))
+	testDrive(app, tea.Batch(app.Init(), cmd))
 	t.Cleanup(app.shutdown)
 	return app, db
 }
@@ -53,9 +54,13 @@ func press(app *App, keys ...string) {
 			msg = tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(k)}
 		}
 		_, cmd := app.Update(msg)
-		benchDrive(app, cmd)
+		testDrive(app, cmd)
 	}
 }
+
+// testDrive runs what a command sets off, giving slow commands (a job's
+// next report) up to two seconds.
+func testDrive(app *App, cmd tea.Cmd) { drive(app, cmd, 2*time.Second) }
 
 func TestUsersScreenListsAndFilters(t *testing.T) {
 	app, _ := demoApp(t, 120, 40)
