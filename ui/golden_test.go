@@ -1,0 +1,106 @@
+package ui
+
+import (
+	"bytes"
+	"fmt"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/exp/teatest"
+)
+
+// Golden files of whole screens, drawn by the real program (teatest runs
+// the Bubble Tea loop) at fixed sizes with colour off. Update them with
+//
+//	go test ./ui -run Golden -update
+//
+// and read the diff before committing.
+
+var goldenSizes = []struct{ w, h int }{{120, 40}, {80, 24}}
+
+// goldenRun starts the program on the demo data at w×h, waits for the
+// Users list, sends keys (each waiting for its text to appear), and
+// returns the final frame.
+func goldenRun(t *testing.T, w, h int, steps ...goldenStep) string {
+	t.Helper()
+	app, _ := demoApp(t, w, h)
+	return goldenRunApp(t, app, w, h, steps...)
+}
+
+func goldenRunApp(t *testing.T, app *App, w, h int, steps ...goldenStep) string {
+	t.Helper()
+	tm := teatest.NewTestModel(t, app, teatest.WithInitialTermSize(w, h))
+	waitText(t, tm, "Users")
+	for _, s := range steps {
+		tm.Send(s.key)
+		if s.wait != "" {
+			waitText(t, tm, s.wait)
+		}
+	}
+	time.Sleep(100 * time.Millisecond) // let streams and reads settle
+	if err := tm.Quit(); err != nil {
+		t.Fatal(err)
+	}
+	return tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).View()
+}
+
+type goldenStep struct {
+	key  tea.Msg
+	wait string // text the frame shows once the key took effect
+}
+
+func keyRunes(s string) tea.KeyMsg { return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s)} }
+
+func waitText(t *testing.T, tm *teatest.TestModel, text string) {
+	t.Helper()
+	teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte(text)) },
+		teatest.WithDuration(5*time.Second), teatest.WithCheckInterval(10*time.Millisecond))
+}
+
+func requireGolden(t *testing.T, view string) {
+	t.Helper()
+	teatest.RequireEqualOutput(t, []byte(view))
+}
+
+func TestGoldenUsers(t *testing.T) {
+	for _, sz := range goldenSizes {
+		t.Run(fmt.Sprintf("%dx%d", sz.w, sz.h), func(t *testing.T) {
+			requireGolden(t, goldenRun(t, sz.w, sz.h))
+		})
+	}
+}
+
+func TestGoldenUser(t *testing.T) {
+	for _, sz := range goldenSizes {
+		t.Run(fmt.Sprintf("%dx%d", sz.w, sz.h), func(t *testing.T) {
+			requireGolden(t, goldenRun(t, sz.w, sz.h, goldenStep{tea.KeyMsg{Type: tea.KeyEnter}, "preferred"}))
+		})
+	}
+}
+
+func TestGoldenEdit(t *testing.T) {
+	for _, sz := range goldenSizes {
+		t.Run(fmt.Sprintf("%dx%d", sz.w, sz.h), func(t *testing.T) {
+			requireGolden(t, goldenRun(t, sz.w, sz.h,
+				goldenStep{tea.KeyMsg{Type: tea.KeyEnter}, "preferred"},
+				goldenStep{keyRunes("e"), "ctrl+s"}))
+		})
+	}
+}
+
+func TestGoldenHelp(t *testing.T) {
+	for _, sz := range goldenSizes {
+		t.Run(fmt.Sprintf("%dx%d", sz.w, sz.h), func(t *testing.T) {
+			requireGolden(t, goldenRun(t, sz.w, sz.h, goldenStep{keyRunes("?"), "Keys"}))
+		})
+	}
+}
+
+func TestGoldenTooSmall(t *testing.T) {
+	app, _ := demoApp(t, 50, 15)
+	tm := teatest.NewTestModel(t, app, teatest.WithInitialTermSize(50, 15))
+	waitText(t, tm, "too small")
+	tm.Quit()
+	requireGolden(t, tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).View())
+}
