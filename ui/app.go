@@ -194,7 +194,8 @@ func (a *App) back() tea.Cmd {
 	if len(a.stack) > 1 {
 		a.top().Close()
 		a.stack = a.stack[:len(a.stack)-1]
-		return nil
+		// What the popped screen did (labels, summaries) shows in the lists.
+		return func() tea.Msg { return dataChangedMsg{} }
 	}
 	if n := a.ctx.Jobs.Running(); n > 0 {
 		a.confirm = &dialog{question: fmt.Sprintf("%s still running: quit and cancel them? Finished work is kept. (y/n)", plural(n, "job is", "jobs are")),

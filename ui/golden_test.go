@@ -3,11 +3,18 @@ package ui
 import (
 	"bytes"
 	"fmt"
+	"io"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/exp/teatest"
+
+	"github.com/popi-tui/popi-tui/engine"
+	"github.com/popi-tui/popi-tui/store"
+	"github.com/popi-tui/popi-tui/themes"
 )
 
 // Golden files of whole screens, drawn by the real program (teatest runs
@@ -103,4 +110,55 @@ func TestGoldenTooSmall(t *testing.T) {
 	waitText(t, tm, "too small")
 	tm.Quit()
 	requireGolden(t, tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).View())
+}
+
+// goldenCompareApp is the program over the demo data with a saved session
+// of a fixed seed, so that the pane order is the same on every run.
+func goldenCompareApp(t *testing.T, w, h int, e func(db *store.DB) (*engine.Engine, CompareSpec)) *App {
+	t.Helper()
+	db := compareDemoDB(t)
+	if err := db.PutSession(store.Session{Annotator: "golden", Seed: 42}); err != nil {
+		t.Fatal(err)
+	}
+	eng, spec := e(db)
+	theme, _ := themes.Lookup("dark")
+	app := NewApp(Options{DB: db, Engine: eng, Annotator: "golden", AppVersion: "test", Theme: theme, NoColor: true,
+		Output: io.Discard, Compare: spec, Prefetch: 3})
+	t.Cleanup(app.shutdown)
+	return app
+}
+
+func TestGoldenCompareTwoPanes(t *testing.T) {
+	for _, sz := range goldenSizes {
+		t.Run(fmt.Sprintf("%dx%d", sz.w, sz.h), func(t *testing.T) {
+			app := goldenCompareApp(t, sz.w, sz.h, func(db *store.DB) (*engine.Engine, CompareSpec) {
+				e := engine.New(db, engine.Config{}, engine.Options{})
+				t.Cleanup(e.Close)
+				spec, _ := ParseCompare("", e, true)
+				return e, spec
+			})
+			requireGolden(t, goldenRunApp(t, app, sz.w, sz.h, goldenStep{keyRunes("l"), "Compare"}))
+		})
+	}
+}
+
+func TestGoldenCompareThreePanes(t *testing.T) {
+	for _, sz := range goldenSizes {
+		t.Run(fmt.Sprintf("%dx%d", sz.w, sz.h), func(t *testing.T) {
+			app := goldenCompareApp(t, sz.w, sz.h, func(db *store.DB) (*engine.Engine, CompareSpec) {
+				f := newCompareFakeServer(t, func(w http.ResponseWriter, r *http.Request, model string) {
+					compareSSE(w, model, "## Answer from "+strings.TrimPrefix(model, "model-")+"\n\n", "Some **bold** advice ", "in two parts.\n\n- one\n- two\n")
+				})
+				e := engine.New(db, engine.Config{MaxAttempts: 1, Backends: []engine.BackendConfig{
+					compareGenerator("alpha", f.srv.URL, "model-alpha"), compareGenerator("beta", f.srv.URL, "model-beta")}}, engine.Options{})
+				t.Cleanup(e.Close)
+				spec, err := ParseCompare("alpha:none,beta:none,alpha:raw", e, false)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return e, spec
+			})
+			requireGolden(t, goldenRunApp(t, app, sz.w, sz.h, goldenStep{keyRunes("l"), "two parts"}))
+		})
+	}
 }

@@ -1,0 +1,961 @@
+package ui
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/muesli/termenv"
+
+	"github.com/popi-tui/popi-tui/engine"
+	"github.com/popi-tui/popi-tui/store"
+	"github.com/popi-tui/popi-tui/themes"
+)
+
+// compareHarness drives the real root model the way the program does:
+// each command runs on its own goroutine (a streaming request and the
+// command watching it run side by side), and its message goes back
+// through App.Update on the test's goroutine, one at a time.
+type compareHarness struct {
+	t        testing.TB
+	app      *App
+	results  chan tea.Msg
+	stop     chan struct{}
+	inflight int
+	handled  int
+}
+
+// harnessMessageBound stops a test whose commands would run forever.
+const harnessMessageBound = 20000
+
+func newCompareHarness(t testing.TB, db *store.DB, e *engine.Engine, spec CompareSpec, w, h int) *compareHarness {
+	t.Helper()
+	theme, err := themes.Lookup("dark")
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := NewApp(Options{DB: db, Engine: e, Annotator: "tester", AppVersion: "test-1", Theme: theme, NoColor: true,
+		Output: io.Discard, Compare: spec, Prefetch: 3})
+	hs := &compareHarness{t: t, app: app, results: make(chan tea.Msg, 256), stop: make(chan struct{})}
+	t.Cleanup(func() {
+		app.shutdown()
+		hs.settle()
+		close(hs.stop)
+	})
+	hs.run(app.Init())
+	hs.send(tea.WindowSizeMsg{Width: w, Height: h})
+	hs.settle()
+	return hs
+}
+
+func (hs *compareHarness) run(cmd tea.Cmd) {
+	if cmd == nil {
+		return
+	}
+	hs.inflight++
+	go func() {
+		msg := cmd()
+		select {
+		case hs.results <- msg:
+		case <-hs.stop:
+		}
+	}()
+}
+
+// send gives a message to the root model and starts the commands it
+// returns.
+func (hs *compareHarness) send(msg tea.Msg) {
+	if msg == nil {
+		return
+	}
+	if hs.handled++; hs.handled > harnessMessageBound {
+		hs.t.Fatalf("more than %d messages: a command loops", harnessMessageBound)
+	}
+	switch m := msg.(type) {
+	case tea.BatchMsg:
+		for _, c := range m {
+			hs.run(c)
+		}
+		return
+	case tea.QuitMsg:
+		return
+	}
+	v := reflect.ValueOf(msg)
+	if v.Kind() == reflect.Slice && v.Type().Name() == "sequenceMsg" {
+		cmds := make([]tea.Cmd, v.Len())
+		for i := range cmds {
+			cmds[i] = v.Index(i).Interface().(tea.Cmd)
+		}
+		hs.inflight += len(cmds)
+		go func() { // one after another, as the program runs a sequence
+			for _, c := range cmds {
+				var msg tea.Msg
+				if c != nil {
+					msg = c()
+				}
+				select {
+				case hs.results <- msg:
+				case <-hs.stop:
+					return
+				}
+			}
+		}()
+		return
+	}
+	// Cursor blinks and other ticks: not fed back, so they stop.
+	if p := v.Type().PkgPath(); strings.HasSuffix(p, "bubbles/cursor") || strings.HasSuffix(p, "bubbles/spinner") {
+		return
+	}
+	_, cmd := hs.app.Update(msg)
+	hs.run(cmd)
+}
+
+// settle handles messages until no command is running, or until nothing
+// has come for a while (only timers left, whose messages are dropped).
+func (hs *compareHarness) settle() {
+	hs.t.Helper()
+	for hs.inflight > 0 {
+		select {
+		case msg := <-hs.results:
+			hs.inflight--
+			hs.send(msg)
+		case <-time.After(3 * time.Second):
+			return
+		}
+	}
+}
+
+// drain handles messages for a while, whatever is still running.
+func (hs *compareHarness) drain(d time.Duration) {
+	end := time.After(d)
+	for {
+		select {
+		case msg := <-hs.results:
+			hs.inflight--
+			hs.send(msg)
+		case <-end:
+			return
+		}
+	}
+}
+
+// press sends keys, settling after each.
+func (hs *compareHarness) press(keys ...string) {
+	hs.t.Helper()
+	for _, k := range keys {
+		hs.send(compareKey(k))
+		hs.settle()
+	}
+}
+
+func compareKey(k string) tea.KeyMsg {
+	types := map[string]tea.KeyType{"enter": tea.KeyEnter, "esc": tea.KeyEsc, "tab": tea.KeyTab, "shift+tab": tea.KeyShiftTab,
+		"down": tea.KeyDown, "up": tea.KeyUp, "pgdown": tea.KeyPgDown, "pgup": tea.KeyPgUp, "backspace": tea.KeyBackspace}
+	if t, ok := types[k]; ok {
+		return tea.KeyMsg{Type: t}
+	}
+	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(k)}
+}
+
+// screen is the compare screen on top of the stack.
+func (hs *compareHarness) screen() *compareScreen {
+	hs.t.Helper()
+	s, ok := hs.app.top().(*compareScreen)
+	if !ok {
+		hs.t.Fatalf("the top screen is %T, not Compare", hs.app.top())
+	}
+	return s
+}
+
+func (hs *compareHarness) view() string { return hs.app.View() }
+
+// openCompare presses l on the Users screen.
+func (hs *compareHarness) openCompare() *compareScreen {
+	hs.t.Helper()
+	hs.press("l")
+	s := hs.screen()
+	if !s.loaded || s.loadErr != nil {
+		hs.t.Fatalf("compare screen not loaded: %v", s.loadErr)
+	}
+	return s
+}
+
+func compareDemoDB(t testing.TB) *store.DB {
+	t.Helper()
+	db, err := store.Open(filepath.Join(t.TempDir(), "popi.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if _, err := db.LoadDemo(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+// compareReplayHarness is the demo: the replay generator, offline.
+func compareReplayHarness(t *testing.T, db *store.DB, w, h int) *compareHarness {
+	t.Helper()
+	e := engine.New(db, engine.Config{}, engine.Options{})
+	spec, err := ParseCompare("", e, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if spec.Mode != CompareReplay {
+		t.Fatalf("default spec in the demo = %+v", spec)
+	}
+	return newCompareHarness(t, db, e, spec, w, h)
+}
+
+// compareAllLabels is every label record, oldest first.
+func compareAllLabels(t *testing.T, db *store.DB) []store.Label {
+	t.Helper()
+	var out []store.Label
+	if err := db.EachLabel(func(l store.Label) error { out = append(out, l); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func compareCurrentLabels(t *testing.T, db *store.DB) []store.Label {
+	t.Helper()
+	var out []store.Label
+	if err := db.CurrentLabels(func(l store.Label) error { out = append(out, l); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// compareDemoQueue is the demo's held-out pairs: users in id order, each
+// user's pairs in file order.
+var compareDemoQueue = []string{
+	"beginner-bea/ho1", "bullet-ben/ho1", "bullet-ben/ho2", "code-first-kai/ho1", "formal-fiona/ho1",
+	"playful-pia/ho1", "playful-pia/ho2", "skeptic-sam/ho1", "skeptic-sam/ho2", "terse-tom/ho1", "thorough-theo/ho1",
+}
+
+func compareCurrentItem(s *compareScreen) string {
+	it := s.current()
+	if it == nil {
+		return ""
+	}
+	return it.q.User + "/" + it.q.PromptID
+}
+
+func TestCompareDemoDecisionIsBlindRecordedAndRevealed(t *testing.T) {
+	db := compareDemoDB(t)
+	hs := compareReplayHarness(t, db, 120, 40)
+	s := hs.openCompare()
+
+	if s.q.len() != len(compareDemoQueue) {
+		t.Fatalf("queue has %d items, want the demo's %d held-out pairs", s.q.len(), len(compareDemoQueue))
+	}
+	if got := compareCurrentItem(s); got != compareDemoQueue[0] {
+		t.Fatalf("first item = %s, want %s", got, compareDemoQueue[0])
+	}
+	it := s.current()
+	if len(it.panes) != 2 || !it.complete() {
+		t.Fatalf("want 2 finished panes, got %d (complete %v)", len(it.panes), it.complete())
+	}
+	v := hs.view()
+	for _, want := range []string{"Prompt:", "beginner-bea", "a · done", "b · done", "0/11 done", "Summary: none for this user"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("view lacks %q:\n%s", want, v)
+		}
+	}
+	// Blind: nothing names the backend or which response is which.
+	for _, leak := range []string{"replay", "chosen", "rejected"} {
+		if strings.Contains(strings.ToLower(v), leak) {
+			t.Errorf("view names %q before the decision:\n%s", leak, v)
+		}
+	}
+	order := []int{it.panes[0].slot, it.panes[1].slot}
+
+	before := time.Now().UTC()
+	hs.press("1")
+	ls := compareAllLabels(t, db)
+	if len(ls) != 1 {
+		t.Fatalf("%d labels stored, want 1", len(ls))
+	}
+	l := ls[0]
+	if l.Kind != store.LabelDecision || l.Verdict != "a" || l.Annotator != "tester" || l.AppVersion != "test-1" ||
+		l.User != "beginner-bea" || l.PromptID != "ho1" || l.Prompt == "" || l.ID == "" {
+		t.Errorf("label = %+v", l)
+	}
+	if l.ShownAt.IsZero() || l.DecidedAt.Before(l.ShownAt) || l.DecidedAt.Before(before.Add(-time.Second)) {
+		t.Errorf("shown %v, decided %v", l.ShownAt, l.DecidedAt)
+	}
+	if len(l.Candidates) != 2 {
+		t.Fatalf("candidates = %+v", l.Candidates)
+	}
+	for i, c := range l.Candidates {
+		spec := s.ctx.Compare.Candidates[c.Slot]
+		if c.Pane != store.PaneLetter(i) || c.Slot != order[i] || c.Backend != engine.ReplayName || c.Replay != spec.Replay ||
+			c.Condition != store.ConditionNone || c.GenerationID == "" || c.Model == "" {
+			t.Errorf("candidate %d = %+v (shown order %v)", i, c, order)
+		}
+		g, err := db.Generation(c.GenerationID)
+		if err != nil || g.PromptID != "ho1" {
+			t.Errorf("candidate %d's generation: %+v, %v", i, g, err)
+		}
+	}
+	// The session went with the label.
+	sess, ok, err := db.Session("tester")
+	if err != nil || !ok || sess.Position != 1 || sess.LastItem != itemKey("beginner-bea", "ho1") ||
+		sess.Compare != s.ctx.Compare.String() || sess.Seed == 0 {
+		t.Errorf("session = %+v, %v, %v", sess, ok, err)
+	}
+	// Moved on; the names are revealed in the status line.
+	if got := compareCurrentItem(s); got != compareDemoQueue[1] {
+		t.Errorf("after the decision the item is %s, want %s", got, compareDemoQueue[1])
+	}
+	v = hs.view()
+	want := fmt.Sprintf("a = replay (%s), b = replay (%s)", l.Candidates[0].Replay, l.Candidates[1].Replay)
+	if !strings.Contains(v, want) || !strings.Contains(v, "saved a best") {
+		t.Errorf("status line does not reveal %q:\n%s", want, v)
+	}
+	if !strings.Contains(v, "1/11 done") || !strings.Contains(v, "agreement w/ dataset") {
+		t.Errorf("progress line:\n%s", v)
+	}
+	agreeWant := 0
+	if l.Candidates[0].Replay == engine.ReplayChosen {
+		agreeWant = 1
+	}
+	if s.agree != agreeWant || s.decisive != 1 {
+		t.Errorf("agreement %d/%d, want %d/1", s.agree, s.decisive, agreeWant)
+	}
+}
+
+func TestCompareUndoRetractsAndTheItemComesBack(t *testing.T) {
+	db := compareDemoDB(t)
+	hs := compareReplayHarness(t, db, 120, 40)
+	s := hs.openCompare()
+	hs.press("1", "2")
+	if got := compareCurrentItem(s); got != compareDemoQueue[2] {
+		t.Fatalf("after two decisions the item is %s", got)
+	}
+	hs.press("u")
+	ls := compareAllLabels(t, db)
+	if len(ls) != 3 || ls[2].Kind != store.LabelRetraction || ls[2].Retracts != ls[1].ID || ls[2].Annotator != "tester" {
+		t.Fatalf("labels after undo: %+v", ls)
+	}
+	if got := compareCurrentItem(s); got != compareDemoQueue[1] {
+		t.Errorf("after undo the item is %s, want %s back", got, compareDemoQueue[1])
+	}
+	if cur := compareCurrentLabels(t, db); len(cur) != 1 || cur[0].ID != ls[0].ID {
+		t.Errorf("current decisions after undo: %+v", cur)
+	}
+	if s.q.doneCount() != 1 || !strings.Contains(hs.view(), "1/11 done") || !strings.Contains(hs.view(), "took back") {
+		t.Errorf("progress after undo:\n%s", hs.view())
+	}
+	sess, _, _ := db.Session("tester")
+	if sess.LastItem != itemKey("beginner-bea", "ho1") || sess.Position != 1 {
+		t.Errorf("session after undo: %+v", sess)
+	}
+	// Undo again: the first decision too.
+	hs.press("u")
+	if got := compareCurrentItem(s); got != compareDemoQueue[0] || len(compareCurrentLabels(t, db)) != 0 {
+		t.Errorf("after two undos: item %s, %d current", got, len(compareCurrentLabels(t, db)))
+	}
+	hs.press("u")
+	if !strings.Contains(hs.view(), "nothing to undo") {
+		t.Errorf("a third undo:\n%s", hs.view())
+	}
+}
+
+func TestCompareRationaleAmends(t *testing.T) {
+	db := compareDemoDB(t)
+	hs := compareReplayHarness(t, db, 120, 40)
+	s := hs.openCompare()
+	hs.press("c")
+	if s.Typing() || !strings.Contains(hs.view(), "no decision yet") {
+		t.Fatalf("a rationale before any decision:\n%s", hs.view())
+	}
+	hs.press("2", "c")
+	if !s.Typing() || !hs.app.top().Typing() {
+		t.Fatal("the rationale input does not have the keys")
+	}
+	hs.press("t", "o", "o", " ", "l", "o", "n", "g") // t and o are text now, not verdicts
+	if !strings.Contains(hs.view(), "rationale for beginner-bea · ho1 (b best): too long") {
+		t.Errorf("input not shown:\n%s", hs.view())
+	}
+	hs.press("enter")
+	if s.Typing() {
+		t.Error("still typing after enter")
+	}
+	ls := compareAllLabels(t, db)
+	if len(ls) != 2 {
+		t.Fatalf("%d labels, want the decision and its amendment", len(ls))
+	}
+	first, amend := ls[0], ls[1]
+	if amend.ID == first.ID || amend.Amends != first.ID || amend.Rationale != "too long" || amend.Verdict != "b" ||
+		amend.Kind != store.LabelDecision || !reflect.DeepEqual(amend.Candidates, first.Candidates) || amend.User != first.User {
+		t.Errorf("amendment = %+v\nof %+v", amend, first)
+	}
+	if cur := compareCurrentLabels(t, db); len(cur) != 1 || cur[0].ID != amend.ID {
+		t.Errorf("current: %+v", cur)
+	}
+	// Esc drops a rationale being typed.
+	hs.press("c", "x", "esc")
+	if s.Typing() || len(compareAllLabels(t, db)) != 2 {
+		t.Errorf("esc saved something or kept the focus")
+	}
+	// Undo takes back the decision with its rationale: the item returns.
+	hs.press("u")
+	if len(compareCurrentLabels(t, db)) != 0 || compareCurrentItem(s) != compareDemoQueue[0] {
+		t.Errorf("undo after a rationale: %d current, item %s", len(compareCurrentLabels(t, db)), compareCurrentItem(s))
+	}
+}
+
+func TestCompareTieAllBadSkip(t *testing.T) {
+	db := compareDemoDB(t)
+	hs := compareReplayHarness(t, db, 120, 40)
+	s := hs.openCompare()
+	hs.press("t", "x", "s", "3") // 3: only two panes
+	ls := compareAllLabels(t, db)
+	var got []string
+	for _, l := range ls {
+		got = append(got, l.Verdict)
+	}
+	if !slices.Equal(got, []string{store.VerdictTie, store.VerdictBothBad, store.VerdictSkip}) {
+		t.Errorf("verdicts = %v", got)
+	}
+	if !strings.Contains(hs.view(), "there are 2 panes") || s.q.doneCount() != 3 || compareCurrentItem(s) != compareDemoQueue[3] {
+		t.Errorf("after t x s 3: done %d, item %s\n%s", s.q.doneCount(), compareCurrentItem(s), hs.view())
+	}
+	if s.decisive != 0 {
+		t.Errorf("tie/all bad/skip counted as decisive")
+	}
+}
+
+// The end-to-end flow of issue 4: label 5 items, undo one, quit; reopen
+// the same database: 4 labels are there and the session resumes at the
+// item taken back, with the same pane order; then at the next one.
+func TestCompareSessionResumesAfterReopening(t *testing.T) {
+	db := compareDemoDB(t)
+	hs := compareReplayHarness(t, db, 120, 40)
+	s := hs.openCompare()
+	hs.press("1", "2", "s", "t", "1", "u")
+	seed := s.session.Seed
+	order := append([]int(nil), s.current().panes[0].slot, s.current().panes[1].slot)
+	hs.press("q")
+	if _, ok := hs.app.top().(*usersScreen); !ok {
+		t.Fatalf("q did not go back to Users")
+	}
+	hs.press("q") // quits: nothing is running
+	if cur := compareCurrentLabels(t, db); len(cur) != 4 {
+		t.Fatalf("%d current decisions, want 4", len(cur))
+	}
+
+	hs2 := compareReplayHarness(t, db, 120, 40)
+	s2 := hs2.openCompare()
+	if got := compareCurrentItem(s2); got != compareDemoQueue[4] {
+		t.Fatalf("reopened at %s, want %s (the item taken back)", got, compareDemoQueue[4])
+	}
+	if s2.session.Seed != seed || s2.q.doneCount() != 4 || s2.current().panes[0].slot != order[0] || s2.current().panes[1].slot != order[1] {
+		t.Errorf("seed %d (was %d), done %d, order %d%d (was %v)", s2.session.Seed, seed, s2.q.doneCount(),
+			s2.current().panes[0].slot, s2.current().panes[1].slot, order)
+	}
+	if !strings.Contains(hs2.view(), "4/11 done") {
+		t.Errorf("progress after reopening:\n%s", hs2.view())
+	}
+	// Label it; reopen again: the one after.
+	hs2.press("2")
+	hs3 := compareReplayHarness(t, db, 80, 24)
+	s3 := hs3.openCompare()
+	if got := compareCurrentItem(s3); got != compareDemoQueue[5] {
+		t.Errorf("reopened at %s, want %s (the one after the last labeled)", got, compareDemoQueue[5])
+	}
+	// Undo reaches the previous program's last decision.
+	hs3.press("u")
+	if got := compareCurrentItem(s3); got != compareDemoQueue[4] || len(compareCurrentLabels(t, db)) != 4 {
+		t.Errorf("undo after reopening brought back %s", got)
+	}
+}
+
+func TestCompareLayoutSideBySideAndStacked(t *testing.T) {
+	db := compareDemoDB(t)
+	hs := compareReplayHarness(t, db, 120, 40)
+	hs.openCompare()
+	checkCompareFrame(t, hs.view(), 120, 40)
+	if n := comparePanesPerLine(hs.view(), "╮", "┓"); n != 2 {
+		t.Errorf("120 columns: %d pane tops on a line, want 2 side by side:\n%s", n, hs.view())
+	}
+	if strings.Contains(hs.view(), "[a]") {
+		t.Error("tabs shown side by side")
+	}
+
+	hs.send(tea.WindowSizeMsg{Width: 80, Height: 24})
+	hs.settle()
+	v := hs.view()
+	checkCompareFrame(t, v, 80, 24)
+	if n := comparePanesPerLine(v, "╮", "┓"); n != 1 {
+		t.Errorf("80 columns: %d pane tops on a line, want 1 (stacked):\n%s", n, v)
+	}
+	if !strings.Contains(v, "[a]") || !strings.Contains(v, " b ") || !strings.Contains(v, "a · done") {
+		t.Errorf("80 columns: no tab strip with a focused:\n%s", v)
+	}
+	hs.press("tab")
+	v = hs.view()
+	if !strings.Contains(v, "[b]") || !strings.Contains(v, "b · done") || strings.Contains(v, "a · done") {
+		t.Errorf("tab did not show pane b alone:\n%s", v)
+	}
+	hs.press("f")
+	if !strings.Contains(hs.view(), "Summary") {
+		t.Errorf("summary line gone after f")
+	}
+	// The smallest size still draws every part.
+	hs.send(tea.WindowSizeMsg{Width: 60, Height: 20})
+	hs.settle()
+	v = hs.view()
+	checkCompareFrame(t, v, 60, 20)
+	for _, want := range []string{"Prompt:", "[b]", "done"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("60×20 lacks %q:\n%s", want, v)
+		}
+	}
+	// The panes scroll on their own: keys and the wheel.
+	s := hs.screen()
+	for range 2 {
+		if strings.Contains(hs.view(), " 1–") {
+			break
+		}
+		hs.press("tab")
+	}
+	if !strings.Contains(hs.view(), " 1–") {
+		t.Fatalf("no pane longer than its box at 60×20:\n%s", hs.view())
+	}
+	hs.press("down")
+	if p := s.current().panes[s.focus]; p.offset != 1 || !strings.Contains(hs.view(), " 2–") {
+		t.Errorf("down: offset %d\n%s", p.offset, hs.view())
+	}
+	hs.send(tea.MouseMsg{X: 5, Y: 15, Button: tea.MouseButtonWheelUp, Action: tea.MouseActionPress})
+	hs.settle()
+	if p := s.current().panes[s.focus]; p.offset != 0 {
+		t.Errorf("wheel up: offset %d", p.offset)
+	}
+	hs.press("pgdown")
+	if p := s.current().panes[s.focus]; p.offset == 0 {
+		t.Errorf("pgdown did not scroll")
+	}
+	other := s.current().panes[1-s.focus]
+	if other.offset != 0 {
+		t.Errorf("the other pane scrolled too")
+	}
+}
+
+// checkFrame: the frame is exactly w×h cells.
+func checkCompareFrame(t *testing.T, v string, w, h int) {
+	t.Helper()
+	ls := strings.Split(v, "\n")
+	if len(ls) != h {
+		t.Errorf("%d lines, want %d", len(ls), h)
+	}
+	for i, l := range ls {
+		if ansi.StringWidth(l) != w {
+			t.Errorf("line %d is %d cells, want %d: %q", i, ansi.StringWidth(l), w, l)
+		}
+	}
+}
+
+func comparePanesPerLine(v string, marks ...string) int {
+	most := 0
+	for _, l := range strings.Split(v, "\n") {
+		n := 0
+		for _, m := range marks {
+			n += strings.Count(l, m)
+		}
+		most = max(most, n)
+	}
+	return most
+}
+
+// compareFakeServer is an OpenAI-compatible generator on loopback: answer says
+// what it streams (as pieces) for a request, by model name.
+type compareFakeServer struct {
+	srv      *httptest.Server
+	requests atomic.Int32
+}
+
+func newCompareFakeServer(t testing.TB, handle func(w http.ResponseWriter, r *http.Request, model string)) *compareFakeServer {
+	t.Helper()
+	f := &compareFakeServer{}
+	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/v1/chat/completions" {
+			http.NotFound(w, r)
+			return
+		}
+		f.requests.Add(1)
+		var req struct {
+			Model string `json:"model"`
+		}
+		json.NewDecoder(r.Body).Decode(&req)
+		handle(w, r, req.Model)
+	}))
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+// compareSSE streams pieces as chat completion chunks, then the finish.
+func compareSSE(w http.ResponseWriter, model string, pieces ...string) {
+	w.Header().Set("Content-Type", "text/event-stream")
+	fl := w.(http.Flusher)
+	for _, p := range pieces {
+		content, _ := json.Marshal(p) // JSON, not Go, escapes: \u001b
+		fmt.Fprintf(w, "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":%q,\"choices\":[{\"index\":0,\"delta\":{\"content\":%s},\"finish_reason\":null}]}\n\n", model, content)
+		fl.Flush()
+	}
+	fmt.Fprintf(w, "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":%q,\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n", model)
+	fmt.Fprint(w, "data: [DONE]\n\n")
+	fl.Flush()
+}
+
+func compareGenerator(name, url, model string) engine.BackendConfig {
+	return engine.BackendConfig{Name: name, Kind: engine.KindOpenAI, Roles: []string{engine.RoleGenerator},
+		BaseURLs: []string{url + "/v1"}, Model: model, Temperature: 0.6, MaxTokens: 64, Concurrency: 4, Timeout: 10 * time.Second}
+}
+
+func TestCompareThreePanesFromAServer(t *testing.T) {
+	db := compareDemoDB(t)
+	f := newCompareFakeServer(t, func(w http.ResponseWriter, r *http.Request, model string) {
+		compareSSE(w, model, "## A heading\n\n", "Some **bold** advice ", "in three parts.\n\n- one\n- two\n")
+	})
+	e := engine.New(db, engine.Config{MaxAttempts: 1, Backends: []engine.BackendConfig{
+		compareGenerator("alpha", f.srv.URL, "model-alpha"), compareGenerator("beta", f.srv.URL, "model-beta")}}, engine.Options{})
+	t.Cleanup(e.Close)
+	spec, err := ParseCompare("alpha:none,beta:none,alpha:raw", e, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := newCompareHarness(t, db, e, spec, 120, 40)
+	s := hs.openCompare()
+	// Tasks and held-out pairs: 8 users × 3 tasks + 11 held-out pairs.
+	if s.q.len() != 35 {
+		t.Errorf("queue of %d items, want 35", s.q.len())
+	}
+	it := s.current()
+	if len(it.panes) != 3 || !it.complete() {
+		t.Fatalf("panes %d, complete %v", len(it.panes), it.complete())
+	}
+	v := hs.view()
+	checkCompareFrame(t, v, 120, 40)
+	if n := comparePanesPerLine(v, "╮", "┓"); n != 3 {
+		t.Errorf("%d pane tops on a line, want 3:\n%s", n, v)
+	}
+	// Without colour glamour's notty style keeps the emphasis marks as
+	// text; lists get bullets.
+	if strings.Count(v, "A heading") != 3 || strings.Count(v, "• one") != 3 {
+		t.Errorf("markdown not rendered in the three panes:\n%s", v)
+	}
+	for _, leak := range []string{"alpha", "beta", "model-"} {
+		if strings.Contains(v, leak) {
+			t.Errorf("view names %q before the decision", leak)
+		}
+	}
+	// The next items were generated while this one waited.
+	for _, pos := range s.q.upcoming(s.cur, 3) {
+		if next := s.items[s.q.items[pos].key()]; next == nil || !next.complete() {
+			t.Errorf("item %d not prefetched", pos)
+		}
+	}
+	if n := f.requests.Load(); n != 12 {
+		t.Errorf("%d requests, want 12 (this item and 3 prefetched, 3 panes each)", n)
+	}
+	hs.press("3")
+	ls := compareAllLabels(t, db)
+	if len(ls) != 1 || ls[0].Verdict != "c" || len(ls[0].Candidates) != 3 {
+		t.Fatalf("labels: %+v", ls)
+	}
+	slots := []int{}
+	for i, c := range ls[0].Candidates {
+		slots = append(slots, c.Slot)
+		sp := spec.Candidates[c.Slot]
+		if c.Backend != sp.Backend || c.Condition != sp.Condition || c.Model != "model-"+sp.Backend || c.Replay != "" || c.Pane != store.PaneLetter(i) {
+			t.Errorf("candidate %+v for spec %+v", c, sp)
+		}
+	}
+	if !slices.Equal(slices.Sorted(slices.Values(slots)), []int{0, 1, 2}) {
+		t.Errorf("slots %v", slots)
+	}
+	if !strings.Contains(hs.view(), "= alpha (none)") || !strings.Contains(hs.view(), "= alpha (raw)") || !strings.Contains(hs.view(), "= beta (none)") {
+		t.Errorf("names not revealed:\n%s", hs.view())
+	}
+	// The next item was prefetched: no new request for it.
+	if n := f.requests.Load(); n > 15 {
+		t.Errorf("%d requests after moving on", n)
+	}
+	if it := s.current(); it == nil || !it.complete() {
+		t.Errorf("the next item is not ready at once")
+	}
+}
+
+func TestCompareBackendErrorShowsInItsPane(t *testing.T) {
+	db := compareDemoDB(t)
+	bad := newCompareFakeServer(t, func(w http.ResponseWriter, r *http.Request, model string) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusInternalServerError)
+		fmt.Fprint(w, `{"error":{"message":"the GPU caught fire","type":"server_error","code":500}}`)
+	})
+	good := newCompareFakeServer(t, func(w http.ResponseWriter, r *http.Request, model string) {
+		compareSSE(w, model, "A fine answer.")
+	})
+	e := engine.New(db, engine.Config{MaxAttempts: 1, Backends: []engine.BackendConfig{
+		compareGenerator("broken", bad.srv.URL, "model-broken"), compareGenerator("good", good.srv.URL, "model-good")}}, engine.Options{})
+	t.Cleanup(e.Close)
+	spec, err := ParseCompare("broken:none,good:none", e, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := newCompareHarness(t, db, e, spec, 120, 40)
+	s := hs.openCompare()
+	v := hs.view()
+	if !strings.Contains(v, "error:") || !strings.Contains(v, "500") || !strings.Contains(v, "failed") || !strings.Contains(v, "A fine answer.") {
+		t.Errorf("the error is not in its pane:\n%s", v)
+	}
+	if strings.Contains(v, "broken") || strings.Contains(v, "model-broken") {
+		t.Errorf("the error message names the backend:\n%s", v)
+	}
+	hs.press("1")
+	if len(compareAllLabels(t, db)) != 0 || !strings.Contains(hs.view(), "failed: r regenerates") {
+		t.Errorf("decided with a failed pane:\n%s", hs.view())
+	}
+	// Regenerate the failed pane: asks again.
+	badPane := 0
+	for i, p := range s.current().panes {
+		if p.err != nil {
+			badPane = i
+		}
+	}
+	for s.focus != badPane {
+		hs.press("tab")
+	}
+	n := bad.requests.Load()
+	hs.press("r")
+	if bad.requests.Load() != n+1 || s.current().panes[badPane].err == nil {
+		t.Errorf("r: %d requests (was %d)", bad.requests.Load(), n)
+	}
+	first := compareCurrentItem(s)
+	hs.press("s")
+	ls := compareAllLabels(t, db)
+	if len(ls) != 1 || ls[0].Verdict != store.VerdictSkip || len(ls[0].Candidates) != 2 || compareCurrentItem(s) == first {
+		t.Errorf("skip with a failed pane: %+v", ls)
+	}
+}
+
+func TestCompareEscapeSequencesInAnswersNeverReachTheView(t *testing.T) {
+	db := compareDemoDB(t)
+	evil := []string{"Hello \x1b[2J", "world \x1b]52;c;eA==\x07 and ", "\u009b31mred\u009b0m ", "# Title \x1b[31m\n\n- item\x1bP1$r\x1b\\"}
+	f := newCompareFakeServer(t, func(w http.ResponseWriter, r *http.Request, model string) {
+		compareSSE(w, model, evil...)
+	})
+	e := engine.New(db, engine.Config{MaxAttempts: 1, Backends: []engine.BackendConfig{compareGenerator("evil", f.srv.URL, "m")}}, engine.Options{})
+	t.Cleanup(e.Close)
+	spec, err := ParseCompare("evil:none,evil:raw", e, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, size := range [][2]int{{120, 40}, {80, 24}} {
+		hs := newCompareHarness(t, db, e, spec, size[0], size[1])
+		s := hs.openCompare()
+		if !s.current().complete() {
+			t.Fatal("answers not in")
+		}
+		v := hs.view()
+		if !strings.Contains(v, "Hello") || !strings.Contains(v, "red") {
+			t.Errorf("answer not shown:\n%s", v)
+		}
+		// Colour is off: nothing at all may be an escape or a control.
+		for _, bad := range []string{"\x1b", "\u009b", "\x07", "\u0090", "[2J", "]52;", "31m"} {
+			if strings.Contains(v, bad) {
+				t.Errorf("%dx%d: view contains %q:\n%q", size[0], size[1], bad, v)
+			}
+		}
+		hs.press("q")
+	}
+}
+
+// A stream in progress shows as it comes; leaving the screen cancels it
+// and every command of the screen returns.
+func TestCompareStreamsAndCloseCancels(t *testing.T) {
+	db := compareDemoDB(t)
+	release := make(chan struct{})
+	f := newCompareFakeServer(t, func(w http.ResponseWriter, r *http.Request, model string) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		fmt.Fprintf(w, "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":%q,\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Partial answer so far\"},\"finish_reason\":null}]}\n\n", model)
+		w.(http.Flusher).Flush()
+		select { // stall until the client hangs up
+		case <-r.Context().Done():
+		case <-release:
+		}
+	})
+	t.Cleanup(func() { close(release) })
+	e := engine.New(db, engine.Config{MaxAttempts: 1, Backends: []engine.BackendConfig{compareGenerator("slow", f.srv.URL, "m")}}, engine.Options{})
+	t.Cleanup(e.Close)
+	spec, err := ParseCompare("slow:none,slow:raw", e, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := newCompareHarness(t, db, e, spec, 120, 40)
+	hs.send(compareKey("l"))
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(hs.view(), "Partial answer so far") && time.Now().Before(deadline) {
+		select {
+		case msg := <-hs.results:
+			hs.inflight--
+			hs.send(msg)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	v := hs.view()
+	if !strings.Contains(v, "Partial answer so far") || !strings.Contains(v, "streaming…") {
+		t.Fatalf("partial text not shown:\n%s", v)
+	}
+	hs.send(compareKey("1")) // not press: that would wait for the stalled stream
+	hs.drain(200 * time.Millisecond)
+	if len(compareAllLabels(t, db)) != 0 || !strings.Contains(hs.view(), "still coming in") {
+		t.Errorf("decided while streaming")
+	}
+	if hs.inflight == 0 {
+		t.Fatal("nothing in flight while streaming")
+	}
+	hs.send(compareKey("q")) // pop: Close cancels the requests
+	end := time.Now().Add(5 * time.Second)
+	for hs.inflight > 0 && time.Now().Before(end) {
+		select {
+		case msg := <-hs.results:
+			hs.inflight--
+			hs.send(msg)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	if hs.inflight != 0 {
+		t.Errorf("%d commands still running after the screen closed", hs.inflight)
+	}
+}
+
+func TestCompareStreamResetAndCoalescing(t *testing.T) {
+	st := &stream{notify: make(chan struct{}, 1)}
+	st.write(engine.Delta{Text: "first try"})
+	st.write(engine.Delta{Reset: true})
+	st.write(engine.Delta{Text: "second "})
+	st.write(engine.Delta{Text: "try"}) // never blocks: one wake-up is pending
+	if got := st.snapshot(); got != "second try" {
+		t.Errorf("after a reset: %q", got)
+	}
+	if len(st.notify) != 1 {
+		t.Errorf("%d wake-ups pending, want 1", len(st.notify))
+	}
+}
+
+func TestCompareMarkdownHelper(t *testing.T) {
+	theme, _ := themes.Lookup("dark")
+	st := NewStyles(theme, io.Discard, true)
+	md := newMarkdown(st)
+	text := "# Title\n\nSome *text* with `code`, a well-known Wi-Fi and \x1b[2Jescapes.\n\n```go\nfmt.Println(1)\n```\n"
+	render := func(text string, w int) []string {
+		t.Helper()
+		cmd := md.request(context.Background(), text, w)
+		if cmd == nil {
+			t.Fatal("no render asked for")
+		}
+		if again := md.request(context.Background(), text, w); again != nil {
+			t.Error("a render asked for twice while pending")
+		}
+		md.store(cmd().(markdownMsg))
+		ls, ok := md.cached(text, w)
+		if !ok {
+			t.Fatal("not cached")
+		}
+		return ls
+	}
+	ls := render(text, 40)
+	joined := strings.Join(ls, "\n")
+	if strings.Contains(joined, "\x1b") || !strings.Contains(joined, "Title") || !strings.Contains(joined, "fmt.Println(1)") ||
+		!strings.Contains(joined, "`code`") || !strings.Contains(joined, "well-known") || !strings.Contains(joined, "Wi-Fi") ||
+		strings.ContainsRune(joined, hyphenStandIn) {
+		t.Errorf("rendered:\n%q", joined)
+	}
+	for _, l := range ls {
+		if ansi.StringWidth(l) != 40 {
+			t.Errorf("line %q is %d cells, want 40", l, ansi.StringWidth(l))
+		}
+	}
+	if md.request(context.Background(), text, 40) != nil {
+		t.Error("a cached answer rendered again")
+	}
+	if len(md.renderers) != 1 {
+		t.Errorf("%d renderers for one width", len(md.renderers))
+	}
+	for i := range mdCacheSize + 5 {
+		render(fmt.Sprintf("text %d", i), 30)
+	}
+	if len(md.cache) > mdCacheSize || len(md.order) != len(md.cache) || len(md.pending) != 0 {
+		t.Errorf("cache holds %d (order %d, pending %d), bound %d", len(md.cache), len(md.order), len(md.pending), mdCacheSize)
+	}
+	// A closed screen's render is skipped.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if msg := md.request(ctx, "late", 30)(); msg != nil {
+		t.Errorf("rendered after the screen closed: %v", msg)
+	}
+	// With colour on the theme picks glamour's style; never a margin.
+	colour := newMarkdown(Styles{Theme: theme})
+	if colour.style.Document.Margin == nil || *colour.style.Document.Margin != 0 || colour.profile == termenv.Ascii {
+		t.Error("style for colour")
+	}
+}
+
+func TestCompareMarkdownKeepsWordsTogether(t *testing.T) {
+	// glamour v1 alone leaves "internet" on a line of its own here.
+	theme, _ := themes.Lookup("dark")
+	md := newMarkdown(NewStyles(theme, io.Discard, true))
+	text := "**Wi-Fi** is a way for devices to connect to the internet without cables, using `radio` waves: the same kind of invisible signal a car-radio picks up, `a-b` and well-known."
+	for _, colour := range []bool{false, true} {
+		if colour {
+			st := NewStyles(theme, io.Discard, false)
+			st.Renderer().SetColorProfile(termenv.TrueColor)
+			md = newMarkdown(st)
+		}
+		wordsTogether(t, md, text)
+	}
+}
+
+func wordsTogether(t *testing.T, md *markdown, text string) {
+	t.Helper()
+	for w := 20; w <= 80; w++ {
+		md.mu.Lock()
+		ls := md.render(text, w)
+		md.mu.Unlock()
+		for i := 0; i+1 < len(ls); i++ {
+			cur, next := strings.TrimRight(ansi.Strip(ls[i]), " "), strings.Fields(ansi.Strip(ls[i+1]))
+			if len(next) > 0 && ansi.StringWidth(cur)+1+ansi.StringWidth(next[0]) <= w {
+				t.Errorf("width %d: %q broken before %q, which fits", w, cur, next[0])
+			}
+		}
+	}
+}
+
+func TestMarkdownProtectHyphens(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"Wi-Fi", "WiǂFi"},
+		{"a-b-c", "aǂbǂc"},
+		{"- item\n---\n--soft x - y", "- item\n---\n--soft x - y"},
+		{"already ǂ here a-b", "already ǂ here a-b"},
+	}
+	for _, tt := range tests {
+		if got, _ := protectHyphens(tt.in); got != tt.want {
+			t.Errorf("protectHyphens(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}

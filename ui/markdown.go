@@ -1,0 +1,228 @@
+package ui
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"unicode"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/glamour"
+	gansi "github.com/charmbracelet/glamour/ansi"
+	"github.com/charmbracelet/glamour/styles"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/muesli/termenv"
+)
+
+// markdown renders model answers for the panes with glamour. Rendering
+// an 8 KB answer takes about 10 ms, a frame must take far less: so answers
+// are rendered in commands, off the UI goroutine, as they arrive (the
+// pane shows the plain text meanwhile), and kept as lines already fitted
+// to the width, so that drawing a frame only slices them. A glamour
+// renderer is built once per width (building one parses its style).
+type markdown struct {
+	style   gansi.StyleConfig
+	profile termenv.Profile
+
+	mu        sync.Mutex // renders run in commands; a renderer is not safe for concurrent use
+	renderers map[int]*glamour.TermRenderer
+
+	// The UI goroutine's alone.
+	cache   map[mdKey][]string
+	order   []mdKey // oldest first, for eviction
+	pending map[mdKey]bool
+}
+
+type mdKey struct {
+	width int
+	text  string
+}
+
+// markdownMsg is a rendered answer.
+type markdownMsg struct {
+	key   mdKey
+	lines []string
+}
+
+// mdCacheSize bounds the rendered answers kept: the panes of the current
+// item and of the prefetched ones, at a couple of widths (a resize).
+const mdCacheSize = 64
+
+// newMarkdown picks glamour's style from the theme: dark or light, and
+// "notty" (no colour, no attributes) when colour is off, so NO_COLOR holds
+// inside the panes too.
+func newMarkdown(st Styles) *markdown {
+	m := &markdown{renderers: map[int]*glamour.TermRenderer{}, cache: map[mdKey][]string{}, pending: map[mdKey]bool{}, profile: termenv.TrueColor}
+	if st.Renderer() != nil {
+		m.profile = st.Renderer().ColorProfile()
+	}
+	switch {
+	case m.profile == termenv.Ascii:
+		m.style = styles.NoTTYStyleConfig
+	case st.Theme.Dark:
+		m.style = styles.DarkStyleConfig
+	default:
+		m.style = styles.LightStyleConfig
+	}
+	// The pane has its own border and padding: glamour's document margin
+	// would only waste columns of an already narrow pane.
+	zero := uint(0)
+	m.style.Document.Margin = &zero
+	// glamour v1 wraps a paragraph twice, with two wrappers that disagree
+	// about inline code padded with spaces: lines then break early, leaving
+	// one word alone on a line. Without the padding they agree.
+	m.style.Code.Prefix, m.style.Code.Suffix = "", ""
+	if m.profile == termenv.Ascii {
+		// Without colour, inline code is marked in text, as written.
+		m.style.Code.Prefix, m.style.Code.Suffix = "`", "`"
+	}
+	return m
+}
+
+// cached returns text rendered at width, if it is.
+func (m *markdown) cached(text string, width int) ([]string, bool) {
+	ls, ok := m.cache[mdKey{max(1, width), text}]
+	return ls, ok
+}
+
+// request is the command that renders text (untrusted: it is sanitized
+// first) at width, unless it is rendered or being rendered already. The
+// result comes back as a markdownMsg for store. ctx ending (the screen
+// closed) skips the work.
+func (m *markdown) request(ctx context.Context, text string, width int) tea.Cmd {
+	k := mdKey{max(1, width), text}
+	if _, ok := m.cache[k]; ok || m.pending[k] {
+		return nil
+	}
+	m.pending[k] = true
+	return func() tea.Msg {
+		if ctx.Err() != nil {
+			return nil
+		}
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		return markdownMsg{key: k, lines: m.render(clean(k.text), k.width)}
+	}
+}
+
+// store keeps a rendered answer, letting go of the oldest beyond the
+// bound.
+func (m *markdown) store(msg markdownMsg) {
+	delete(m.pending, msg.key)
+	if _, ok := m.cache[msg.key]; ok {
+		return
+	}
+	if len(m.order) >= mdCacheSize {
+		delete(m.cache, m.order[0])
+		m.order = m.order[1:]
+	}
+	m.cache[msg.key] = msg.lines
+	m.order = append(m.order, msg.key)
+}
+
+// render lays text out as lines exactly width cells wide (callers hold mu).
+func (m *markdown) render(text string, width int) []string {
+	// glamour wraps before it adds some decorations (the notty style's
+	// emphasis marks), so a line can come out wider than asked: then it
+	// is rendered again, narrower by the excess, rather than cut or
+	// broken in two.
+	wrapAt := width
+	var ls []string
+	for range 3 {
+		var ok bool
+		if ls, ok = m.glamour(text, wrapAt); !ok {
+			return plainLines(text, width)
+		}
+		widest := 0
+		for _, l := range ls {
+			widest = max(widest, ansi.StringWidth(l))
+		}
+		if widest <= width || wrapAt <= width/2 {
+			break
+		}
+		wrapAt = max(width/2, wrapAt-(widest-width))
+	}
+	fitted := make([]string, 0, len(ls))
+	for _, l := range ls {
+		if ansi.StringWidth(l) > width { // still: wrap it rather than lose text
+			for _, part := range strings.Split(ansi.Wrap(l, width, " -"), "\n") {
+				fitted = append(fitted, fit(part, width))
+			}
+			continue
+		}
+		fitted = append(fitted, fit(l, width))
+	}
+	return fitted
+}
+
+// glamour renders text wrapped at wrapAt, without the blank lines it
+// frames a document with (the pane is the frame).
+func (m *markdown) glamour(text string, wrapAt int) ([]string, bool) {
+	r, ok := m.renderers[wrapAt]
+	if !ok {
+		var err error
+		r, err = glamour.NewTermRenderer(glamour.WithStyles(m.style), glamour.WithColorProfile(m.profile), glamour.WithWordWrap(wrapAt))
+		if err != nil {
+			return nil, false
+		}
+		m.renderers[wrapAt] = r
+	}
+	in, protected := protectHyphens(text)
+	out, err := r.Render(in)
+	if err != nil {
+		return nil, false
+	}
+	if protected {
+		out = strings.ReplaceAll(out, string(hyphenStandIn), "-")
+	}
+	ls := strings.Split(out, "\n")
+	blank := func(s string) bool { return strings.TrimSpace(ansi.Strip(s)) == "" }
+	for len(ls) > 0 && blank(ls[0]) {
+		ls = ls[1:]
+	}
+	for len(ls) > 0 && blank(ls[len(ls)-1]) {
+		ls = ls[:len(ls)-1]
+	}
+	return ls, true
+}
+
+// plainLines is text (sanitized here) wrapped to width without Markdown:
+// an answer still streaming in, whose Markdown is not whole yet.
+func plainLines(text string, width int) []string {
+	text = strings.ReplaceAll(clean(text), "\t", "    ")
+	ls := strings.Split(wrap(text, width), "\n")
+	for i := range ls {
+		ls[i] = fit(ls[i], width)
+	}
+	return ls
+}
+
+// hyphenStandIn takes the place of a hyphen inside a word while glamour
+// wraps: its two wrappers disagree about breaking after a hyphen, which
+// leaves words alone on a line or lines too wide. The stand-in is one
+// cell wide like the hyphen, breaks nowhere, and is never Markdown syntax.
+const hyphenStandIn = '\u01C2' // ǂ
+
+// protectHyphens puts the stand-in for every hyphen between two letters or
+// digits ("Wi-Fi", "well-known"); list markers, rules and options
+// ("--soft") are left alone. It does nothing to text that holds the
+// stand-in itself.
+func protectHyphens(text string) (string, bool) {
+	if !strings.Contains(text, "-") || strings.ContainsRune(text, hyphenStandIn) {
+		return text, false
+	}
+	rs := []rune(text)
+	changed := false
+	for i := 1; i+1 < len(rs); i++ {
+		if rs[i] == '-' && wordRune(rs[i-1]) && wordRune(rs[i+1]) {
+			rs[i] = hyphenStandIn
+			changed = true
+		}
+	}
+	if !changed {
+		return text, false
+	}
+	return string(rs), true
+}
+
+func wordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }

@@ -1,0 +1,210 @@
+package ui
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/popi-tui/popi-tui/store"
+)
+
+func TestQueueItemOf(t *testing.T) {
+	tests := []struct {
+		name       string
+		sig        store.Signal
+		replayOnly bool
+		want       bool
+		heldout    bool
+	}{
+		{"task", store.Signal{User: "u", ID: "t1", Kind: store.KindTask, Prompt: "p"}, false, true, false},
+		{"task, replay only", store.Signal{User: "u", ID: "t1", Kind: store.KindTask}, true, false, false},
+		{"held-out pair", store.Signal{User: "u", ID: "h", Kind: store.KindPair, Split: store.SplitHeldout}, false, true, true},
+		{"held-out pair, replay only", store.Signal{User: "u", ID: "h", Kind: store.KindPair, Split: store.SplitHeldout}, true, true, true},
+		{"history pair", store.Signal{User: "u", ID: "h", Kind: store.KindPair}, false, false, false},
+		{"text", store.Signal{User: "u", ID: "c", Kind: store.KindText}, false, false, false},
+		{"persona", store.Signal{User: "u", ID: "p", Kind: store.KindPersona}, false, false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			it, ok := queueItemOf(tt.sig, tt.replayOnly)
+			if ok != tt.want {
+				t.Fatalf("queued = %v, want %v", ok, tt.want)
+			}
+			if ok && (it.User != tt.sig.User || it.PromptID != tt.sig.ID || it.Heldout != tt.heldout) {
+				t.Errorf("item = %+v", it)
+			}
+		})
+	}
+}
+
+func testItems(keys ...string) []queueItem {
+	var out []queueItem
+	for _, k := range keys {
+		out = append(out, queueItem{User: k[:1], PromptID: k[1:]})
+	}
+	return out
+}
+
+func TestQueueNextResumeUpcoming(t *testing.T) {
+	items := testItems("a1", "a2", "b1", "b2", "c1")
+	k := func(s string) string { return itemKey(s[:1], s[1:]) }
+	tests := []struct {
+		name     string
+		done     []string
+		last     string
+		resume   int
+		upcoming []int // after resume, 2 of them
+		nDone    int
+	}{
+		{"new session", nil, "", 0, []int{1, 2}, 0},
+		{"resumes after the last item", []string{"a1", "a2"}, "a2", 2, []int{3, 4}, 2},
+		{"skips items done out of order", []string{"a1", "b1"}, "a1", 1, []int{3, 4}, 2},
+		{"wraps to an item taken back earlier", []string{"a2", "b1", "b2", "c1"}, "c1", 0, nil, 4},
+		{"unknown last item starts over", []string{"a1"}, "zz", 1, []int{2, 3}, 1},
+		{"all done", []string{"a1", "a2", "b1", "b2", "c1"}, "c1", -1, nil, 5},
+		{"done keys outside the queue are ignored", []string{"x1"}, "", 0, []int{1, 2}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			done := map[string]bool{}
+			for _, d := range tt.done {
+				done[k(d)] = true
+			}
+			q := newQueue(items, done)
+			last := ""
+			if tt.last != "" {
+				last = k(tt.last)
+			}
+			got := q.resume(last)
+			if got != tt.resume {
+				t.Fatalf("resume = %d, want %d", got, tt.resume)
+			}
+			if up := q.upcoming(got, 2); !slices.Equal(up, tt.upcoming) {
+				t.Errorf("upcoming = %v, want %v", up, tt.upcoming)
+			}
+			if q.doneCount() != tt.nDone {
+				t.Errorf("done = %d, want %d", q.doneCount(), tt.nDone)
+			}
+		})
+	}
+}
+
+func TestQueueSetDoneAndBefore(t *testing.T) {
+	q := newQueue(testItems("a1", "a2", "b1"), nil)
+	q.setDone(itemKey("a", "1"), true)
+	q.setDone(itemKey("a", "1"), true) // twice counts once
+	if q.doneCount() != 1 || q.next(0) != 1 {
+		t.Fatalf("done = %d, next = %d", q.doneCount(), q.next(0))
+	}
+	q.setDone(itemKey("a", "1"), false) // taken back: asked again
+	if q.doneCount() != 0 || q.next(0) != 0 {
+		t.Fatalf("after undo: done = %d, next = %d", q.doneCount(), q.next(0))
+	}
+	q.setDone(itemKey("z", "9"), true)
+	if q.doneCount() != 0 {
+		t.Errorf("an item outside the queue was counted")
+	}
+	for i, want := range []string{"", itemKey("a", "1"), itemKey("a", "2")} {
+		if got := q.before(i); got != want {
+			t.Errorf("before(%d) = %q, want %q", i, got, want)
+		}
+	}
+	// After an undo the session records the item before; reopening then
+	// starts at the item taken back.
+	q.setDone(itemKey("a", "1"), true)
+	if got := q.resume(q.before(1)); got != 1 {
+		t.Errorf("resume after undo of a2 = %d, want 1", got)
+	}
+	if empty := newQueue(nil, nil); empty.next(0) != -1 || empty.resume("") != -1 || empty.upcoming(0, 3) != nil {
+		t.Errorf("empty queue gives items")
+	}
+}
+
+func TestQueuePaneOrder(t *testing.T) {
+	tests := []struct {
+		seed int64
+		key  string
+		n    int
+	}{
+		{1, itemKey("u", "t1"), 2},
+		{1, itemKey("u", "t2"), 3},
+		{42, itemKey("v", "ho1"), 4},
+	}
+	for _, tt := range tests {
+		got := paneOrder(tt.seed, tt.key, tt.n)
+		sorted := slices.Sorted(slices.Values(got))
+		if !slices.Equal(sorted, []int{0, 1, 2, 3}[:tt.n]) {
+			t.Errorf("paneOrder(%d, %q, %d) = %v: not a permutation", tt.seed, tt.key, tt.n, got)
+		}
+		if again := paneOrder(tt.seed, tt.key, tt.n); !slices.Equal(got, again) {
+			t.Errorf("paneOrder is not deterministic: %v then %v", got, again)
+		}
+	}
+	// Over many items each slot lands in pane a about as often: the order
+	// is shuffled, not fixed.
+	first := map[int]int{}
+	for i := range 400 {
+		first[paneOrder(7, itemKey("u", string(rune('a'+i%26))+string(rune('a'+i/26))), 2)[0]]++
+	}
+	if first[0] < 150 || first[1] < 150 {
+		t.Errorf("slot shown first: %v (want roughly even)", first)
+	}
+	// Another seed gives another order for some items.
+	diff := 0
+	for i := range 50 {
+		k := itemKey("u", string(rune('a'+i)))
+		if !slices.Equal(paneOrder(1, k, 3), paneOrder(2, k, 3)) {
+			diff++
+		}
+	}
+	if diff == 0 {
+		t.Errorf("the seed does not change the order")
+	}
+}
+
+func TestQueueAgreement(t *testing.T) {
+	replay := []store.Candidate{{Pane: "a", Replay: "rejected"}, {Pane: "b", Replay: "chosen"}}
+	plain := []store.Candidate{{Pane: "a"}, {Pane: "b"}}
+	dec := func(verdict string, c []store.Candidate) store.Label {
+		return store.Label{Kind: store.LabelDecision, Verdict: verdict, Candidates: c}
+	}
+	tests := []struct {
+		name            string
+		labels          []store.Label
+		agree, decisive int
+	}{
+		{"none", nil, 0, 0},
+		{"picked the chosen one", []store.Label{dec("b", replay)}, 1, 1},
+		{"picked the rejected one", []store.Label{dec("a", replay)}, 0, 1},
+		{"tie, all bad and skip are not decisive", []store.Label{dec(store.VerdictTie, replay), dec(store.VerdictBothBad, replay), dec(store.VerdictSkip, replay)}, 0, 0},
+		{"no replayed pane", []store.Label{dec("a", plain)}, 0, 0},
+		{"retraction", []store.Label{{Kind: store.LabelRetraction}}, 0, 0},
+		{"mixed", []store.Label{dec("b", replay), dec("a", replay), dec("b", replay), dec("a", plain)}, 2, 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a, d := agreement(tt.labels)
+			if a != tt.agree || d != tt.decisive {
+				t.Errorf("agreement = %d/%d, want %d/%d", a, d, tt.agree, tt.decisive)
+			}
+		})
+	}
+}
+
+func TestQueueRevealLine(t *testing.T) {
+	tests := []struct {
+		cands []store.Candidate
+		want  string
+	}{
+		{[]store.Candidate{{Pane: "a", Backend: "vllm", Model: "vllm", Condition: "summary"}, {Pane: "b", Backend: "llama", Condition: "none"}},
+			"a = vllm (summary), b = llama (none)"},
+		{[]store.Candidate{{Pane: "a", Backend: "replay", Model: "replay", Condition: "none", Replay: "rejected"}, {Pane: "b", Backend: "replay", Condition: "none", Replay: "chosen"}},
+			"a = replay (rejected), b = replay (chosen)"},
+		{[]store.Candidate{{Pane: "a", Backend: "srv", Model: "qwen3", Condition: "raw"}},
+			"a = srv (raw)"},
+	}
+	for _, tt := range tests {
+		if got := revealLine(tt.cands); got != tt.want {
+			t.Errorf("revealLine = %q, want %q", got, tt.want)
+		}
+	}
+}
