@@ -1,0 +1,104 @@
+package ui
+
+import (
+	"io"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/charmbracelet/x/exp/teatest"
+
+	"github.com/popi-tui/popi-tui/engine"
+	"github.com/popi-tui/popi-tui/store"
+	"github.com/popi-tui/popi-tui/themes"
+)
+
+// itemLine is the line that names the item on screen.
+var itemLine = regexp.MustCompile(`User [^ ]+ · held-out pair [^ ]+`)
+
+// The labeling flow end to end, through the real program (the Bubble Tea
+// loop of teatest) on the demo data: label 5 items, undo one, quit; open
+// the same database again: the 4 labels are there and the session resumes
+// at the item taken back.
+func TestEndToEndLabelUndoQuitResume(t *testing.T) {
+	db := compareDemoDB(t)
+	open := func() (*teatest.TestModel, *App) {
+		e := engine.New(db, engine.Config{}, engine.Options{})
+		t.Cleanup(e.Close)
+		spec, err := ParseCompare("", e, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		theme, _ := themes.Lookup("dark")
+		app := NewApp(Options{DB: db, Engine: e, Annotator: "e2e", AppVersion: "test", Theme: theme, NoColor: true,
+			Output: io.Discard, Compare: spec, Prefetch: 3})
+		tm := teatest.NewTestModel(t, app, teatest.WithInitialTermSize(120, 40))
+		waitText(t, tm, "Users")
+		return tm, app
+	}
+	// current reads the item on screen, waiting for the frame to show one.
+	current := func(tm *teatest.TestModel, app *App, after string) string {
+		t.Helper()
+		var item string
+		teatest.WaitFor(t, tm.Output(), func(b []byte) bool {
+			m := itemLine.FindAll(b, -1)
+			if len(m) == 0 {
+				return false
+			}
+			item = string(m[len(m)-1])
+			return item != after
+		}, teatest.WithDuration(5*time.Second), teatest.WithCheckInterval(10*time.Millisecond))
+		return item
+	}
+
+	tm, app := open()
+	tm.Send(keyRunes("l"))
+	var seen []string
+	for i := 0; i < 5; i++ {
+		item := current(tm, app, lastOf(seen))
+		seen = append(seen, item)
+		tm.Send(keyRunes("1"))
+	}
+	sixth := current(tm, app, seen[4])
+	if sixth == seen[4] {
+		t.Fatal("no sixth item")
+	}
+	tm.Send(keyRunes("u")) // takes back the 5th decision: its item comes back
+	if back := current(tm, app, sixth); back != seen[4] {
+		t.Fatalf("after undo the screen shows %q, want %q", back, seen[4])
+	}
+	tm.Send(keyRunes("q"))
+	waitText(t, tm, "Users")
+	tm.Send(keyRunes("q"))
+	tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
+
+	var current4 []store.Label
+	if err := db.CurrentLabels(func(l store.Label) error { current4 = append(current4, l); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(current4) != 4 {
+		t.Fatalf("%d current labels after 5 decisions and an undo, want 4", len(current4))
+	}
+	for i, l := range current4 {
+		if l.Annotator != "e2e" || l.Verdict != "a" || itemLine.FindString("User "+l.User+" · held-out pair "+l.PromptID) != seen[i] {
+			t.Errorf("label %d: %s/%s verdict %s by %s; want the item %q", i, l.User, l.PromptID, l.Verdict, l.Annotator, seen[i])
+		}
+	}
+
+	// Reopen: labeling resumes at the item taken back.
+	tm, app = open()
+	tm.Send(keyRunes("l"))
+	if got := current(tm, app, ""); got != seen[4] {
+		t.Errorf("reopened at %q, want %q", got, seen[4])
+	}
+	tm.Send(keyRunes("q"))
+	tm.Send(keyRunes("q"))
+	tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
+}
+
+func lastOf(s []string) string {
+	if len(s) == 0 {
+		return ""
+	}
+	return s[len(s)-1]
+}
