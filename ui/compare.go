@@ -893,7 +893,10 @@ func (s *compareScreen) View() string {
 	it := s.current()
 	if it == nil {
 		top = append(top, "", st.Success.Render(fmt.Sprintf("All %d items are labeled. ", s.q.len()))+
-			st.Muted.Render("u takes back the last decision; q goes back."))
+			st.Muted.Render("u takes back the last decision; c adds a rationale to it; q goes back."))
+		if s.input.Focused() { // a rationale for the last decision
+			top = append(top, "", fit(s.input.View(), w))
+		}
 		return strings.Join(top, "\n")
 	}
 	kind := "task " + it.q.PromptID
