@@ -34,6 +34,15 @@ var (
 	bigDBErr  error
 )
 
+// TestMain removes the benchmarks' database when the run ends.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if bigDBPath != "" {
+		os.RemoveAll(filepath.Dir(bigDBPath))
+	}
+	os.Exit(code)
+}
+
 // bigDB is a database of 100,000 users (two pairs and a task each), made
 // once per test binary run.
 func bigDB(b testing.TB) string {
