@@ -3,6 +3,7 @@ package store
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -68,16 +69,37 @@ type Label struct {
 	AppVersion string      `json:"app_version,omitempty"`
 }
 
-// ItemKey identifies what a label judges, per annotator: the newest label
-// with a given key is that annotator's current decision on the item.
+// ItemKey identifies what a label judges, per annotator: a user's prompt
+// under one comparison. The newest label with a given key is that
+// annotator's current decision on the item. The same prompt judged again
+// between other candidates is another item: that judgement does not
+// replace this one.
 func (l Label) ItemKey() string {
-	return l.Annotator + "\x00" + l.User + "\x00" + l.PromptID
+	return l.Annotator + "\x00" + l.User + "\x00" + l.PromptID + "\x00" + Comparison(l.Candidates)
 }
 
-// Retraction returns the record that takes l back.
+// Comparison names what candidates compare, whatever order they were
+// shown in: "NAME:CONDITION" (or "replay:chosen" for a replayed answer)
+// per candidate, in slot order, joined by commas, as --compare lists them.
+func Comparison(cands []Candidate) string {
+	bySlot := slices.Clone(cands)
+	slices.SortStableFunc(bySlot, func(a, b Candidate) int { return a.Slot - b.Slot })
+	parts := make([]string, len(bySlot))
+	for i, c := range bySlot {
+		if c.Replay != "" {
+			parts[i] = c.Backend + ":" + c.Replay
+		} else {
+			parts[i] = c.Backend + ":" + c.Condition
+		}
+	}
+	return strings.Join(parts, ",")
+}
+
+// Retraction returns the record that takes l back. It carries the
+// candidates of the decision, so that it names the same item.
 func (l Label) Retraction(at time.Time, appVersion string) Label {
 	return Label{Kind: LabelRetraction, Retracts: l.ID, User: l.User, PromptID: l.PromptID, Prompt: l.Prompt,
-		Annotator: l.Annotator, ShownAt: l.ShownAt, DecidedAt: at, AppVersion: appVersion}
+		Candidates: l.Candidates, Annotator: l.Annotator, ShownAt: l.ShownAt, DecidedAt: at, AppVersion: appVersion}
 }
 
 // Pane returns the candidate shown under a letter.
@@ -250,11 +272,12 @@ func currentPerItem(tx *bolt.Tx) (map[string]string, error) {
 	return current, err
 }
 
-// Session is where an annotator is in their labeling queue, so that
-// reopening popi-tui with the same name resumes there.
+// Session is where an annotator is in the labeling queue of one
+// comparison, so that reopening popi-tui with the same name and the same
+// --compare resumes there (another comparison is another queue).
 type Session struct {
 	Annotator string    `json:"annotator"`
-	Compare   string    `json:"compare,omitempty"` // what is being compared (--compare)
+	Compare   string    `json:"compare,omitempty"` // what is compared: Comparison of the candidates
 	Position  int       `json:"position"`          // items done in the queue
 	LastItem  string    `json:"last_item,omitempty"`
 	Seed      int64     `json:"seed,omitempty"` // for the pane order
@@ -272,10 +295,18 @@ func putSession(tx *bolt.Tx, s Session) error {
 	if err != nil {
 		return err
 	}
-	return tx.Bucket(bucketSessions).Put([]byte(s.Annotator), v)
+	return tx.Bucket(bucketSessions).Put(sessionKey(s.Annotator, s.Compare), v)
 }
 
-// PutSession saves an annotator's session state.
+// sessionKey is where a session is kept: per annotator and comparison.
+func sessionKey(annotator, compare string) []byte {
+	if compare == "" {
+		return []byte(annotator)
+	}
+	return []byte(annotator + "\x00" + compare)
+}
+
+// PutSession saves an annotator's session state for s.Compare.
 func (db *DB) PutSession(s Session) error {
 	if err := db.bolt.Update(func(tx *bolt.Tx) error { return putSession(tx, s) }); err != nil {
 		return fmt.Errorf("save session of %q: %w", s.Annotator, err)
@@ -283,10 +314,11 @@ func (db *DB) PutSession(s Session) error {
 	return nil
 }
 
-// Session returns an annotator's saved session; ok is false for a new one.
-func (db *DB) Session(annotator string) (s Session, ok bool, err error) {
+// Session returns an annotator's saved session of a comparison; ok is
+// false for a new one.
+func (db *DB) Session(annotator, compare string) (s Session, ok bool, err error) {
 	err = db.bolt.View(func(tx *bolt.Tx) error {
-		v := tx.Bucket(bucketSessions).Get([]byte(annotator))
+		v := tx.Bucket(bucketSessions).Get(sessionKey(annotator, compare))
 		if v == nil {
 			return nil
 		}

@@ -346,12 +346,49 @@ func TestLabelRetractionCopiesTheItem(t *testing.T) {
 	at := time.Date(2025, 4, 1, 0, 0, 0, 0, time.UTC)
 	r := l.Retraction(at, "v9")
 	want := Label{Kind: LabelRetraction, Retracts: "L1", User: "u1", PromptID: "task-1", Prompt: l.Prompt,
-		Annotator: "ann", ShownAt: l.ShownAt, DecidedAt: at, AppVersion: "v9"}
+		Candidates: l.Candidates, Annotator: "ann", ShownAt: l.ShownAt, DecidedAt: at, AppVersion: "v9"}
 	if fxJSON(t, r) != fxJSON(t, want) {
 		t.Errorf("Retraction = %s\nwant %s", fxJSON(t, r), fxJSON(t, want))
 	}
 	if r.ItemKey() != l.ItemKey() {
 		t.Errorf("retraction item %q, decision item %q", r.ItemKey(), l.ItemKey())
+	}
+}
+
+func TestComparisonIgnoresTheOrderShown(t *testing.T) {
+	replay := []Candidate{{Pane: "a", Slot: 1, Backend: "replay", Replay: "rejected"}, {Pane: "b", Slot: 0, Backend: "replay", Replay: "chosen"}}
+	tests := []struct {
+		name  string
+		cands []Candidate
+		want  string
+	}{
+		{"in slot order", fxCandidates(3), "backend-a:summary,backend-b:summary,backend-c:summary"},
+		{"shuffled replay", replay, "replay:chosen,replay:rejected"},
+		{"conditions", []Candidate{{Slot: 2, Backend: "g", Condition: ConditionNone}, {Slot: 0, Backend: "g", Condition: ConditionSummary},
+			{Slot: 1, Backend: "g", Condition: ConditionRaw}}, "g:summary,g:raw,g:none"},
+		{"none", nil, ""},
+	}
+	for _, tt := range tests {
+		if got := Comparison(tt.cands); got != tt.want {
+			t.Errorf("%s: Comparison = %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}
+
+// The same prompt judged between other candidates is another item: both
+// decisions are current, and taking one back leaves the other.
+func TestLabelsAreKeptPerComparison(t *testing.T) {
+	db := fxOpen(t)
+	first := fxAddLabel(t, db, fxDecision("ann", "u1", "task-1", "a"))
+	other := fxDecision("ann", "u1", "task-1", "b")
+	other.Candidates[0].Condition, other.Candidates[1].Condition = ConditionNone, ConditionNone
+	second := fxAddLabel(t, db, other)
+	if got, want := fxCurrentIDs(t, db), []string{first.ID, second.ID}; !fxEqualStrings(got, want) {
+		t.Fatalf("current %q, want both %q", got, want)
+	}
+	fxAddLabel(t, db, second.Retraction(time.Now().UTC(), "test"))
+	if got, want := fxCurrentIDs(t, db), []string{first.ID}; !fxEqualStrings(got, want) {
+		t.Errorf("after taking the second back: current %q, want %q", got, want)
 	}
 }
 
@@ -431,7 +468,7 @@ func TestAddLabelSavesSessionInTheSameCall(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "popi.db")
 	db := fxOpenAt(t, path)
 
-	if _, ok, err := db.Session("ann"); err != nil || ok {
+	if _, ok, err := db.Session("ann", "summary-vs-none"); err != nil || ok {
 		t.Fatalf("Session of a new annotator: ok %v err %v, want false nil", ok, err)
 	}
 	s1 := Session{Annotator: "ann", Compare: "summary-vs-none", Position: 1, LastItem: "u1/task-1", Seed: 42}
@@ -439,7 +476,7 @@ func TestAddLabelSavesSessionInTheSameCall(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, ok, err := db.Session("ann")
+	got, ok, err := db.Session("ann", "summary-vs-none")
 	if err != nil || !ok {
 		t.Fatalf("Session after AddLabel: ok %v err %v", ok, err)
 	}
@@ -457,7 +494,7 @@ func TestAddLabelSavesSessionInTheSameCall(t *testing.T) {
 	if _, err := db.AddLabel(fxDecision("ann", "u1", "task-2", "b"), &s2); err != nil {
 		t.Fatal(err)
 	}
-	if got, _, _ := db.Session("ann"); fxJSON(t, got) != fxJSON(t, s2) {
+	if got, _, _ := db.Session("ann", "summary-vs-none"); fxJSON(t, got) != fxJSON(t, s2) {
 		t.Errorf("Session after the second label = %s, want %s", fxJSON(t, got), fxJSON(t, s2))
 	}
 
@@ -471,7 +508,7 @@ func TestAddLabelSavesSessionInTheSameCall(t *testing.T) {
 	if _, err := db.AddLabel(bad, &Session{Annotator: "ann", Position: 99}); err == nil {
 		t.Errorf("AddLabel accepted verdict z")
 	}
-	if got, _, _ := db.Session("ann"); got.Position != 2 {
+	if got, _, _ := db.Session("ann", "summary-vs-none"); got.Position != 2 {
 		t.Errorf("session position %d after failed calls, want 2", got.Position)
 	}
 	if all := fxAllLabels(t, db); len(all) != 2 {
@@ -483,7 +520,7 @@ func TestAddLabelSavesSessionInTheSameCall(t *testing.T) {
 		t.Fatal(err)
 	}
 	db2 := fxOpenAt(t, path)
-	if got, ok, err := db2.Session("ann"); err != nil || !ok || fxJSON(t, got) != fxJSON(t, s2) {
+	if got, ok, err := db2.Session("ann", "summary-vs-none"); err != nil || !ok || fxJSON(t, got) != fxJSON(t, s2) {
 		t.Errorf("after reopening: Session = %s ok %v err %v, want %s", fxJSON(t, got), ok, err, fxJSON(t, s2))
 	}
 	if all := fxAllLabels(t, db2); len(all) != 2 || all[0].ID != l1.ID {
@@ -501,7 +538,7 @@ func TestPutSessionRoundTrip(t *testing.T) {
 		{"full", Session{Annotator: "alice", Compare: "raw-vs-summary", Position: 17, LastItem: "u3/t9", Seed: -5, UpdatedAt: at}, ""},
 		{"minimal", Session{Annotator: "bob"}, ""},
 		{"unicode annotator", Session{Annotator: "zoë 🐙", Position: 1, UpdatedAt: at}, ""},
-		{"overwrite", Session{Annotator: "alice", Position: 18, UpdatedAt: at.Add(time.Minute)}, ""},
+		{"overwrite", Session{Annotator: "alice", Compare: "raw-vs-summary", Position: 18, UpdatedAt: at.Add(time.Minute)}, ""},
 		{"no annotator", Session{Position: 1}, "session without an annotator"},
 		{"blank annotator", Session{Annotator: "  ", Position: 1}, "session without an annotator"},
 	}
@@ -514,7 +551,7 @@ func TestPutSessionRoundTrip(t *testing.T) {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("PutSession: err %v, want %q", err, tt.wantErr)
 				}
-				if _, ok, _ := db.Session(tt.put.Annotator); ok {
+				if _, ok, _ := db.Session(tt.put.Annotator, tt.put.Compare); ok {
 					t.Errorf("rejected session was saved")
 				}
 				return
@@ -522,7 +559,7 @@ func TestPutSessionRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatalf("PutSession: %v", err)
 			}
-			got, ok, err := db.Session(tt.put.Annotator)
+			got, ok, err := db.Session(tt.put.Annotator, tt.put.Compare)
 			if err != nil || !ok {
 				t.Fatalf("Session: ok %v err %v", ok, err)
 			}
@@ -538,8 +575,35 @@ func TestPutSessionRoundTrip(t *testing.T) {
 			}
 		})
 	}
-	if _, ok, err := db.Session("carol"); ok || err != nil {
+	if _, ok, err := db.Session("carol", ""); ok || err != nil {
 		t.Errorf("Session of an unknown annotator: ok %v err %v", ok, err)
+	}
+}
+
+// Each comparison is its own queue: an annotator's session of one is not
+// resumed under another.
+func TestSessionsArePerComparison(t *testing.T) {
+	db := fxOpen(t)
+	for i, compare := range []string{"replay:chosen,replay:rejected", "alpha:none,beta:none"} {
+		if err := db.PutSession(Session{Annotator: "ann", Compare: compare, Position: 10 * (i + 1), LastItem: compare}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct {
+		compare string
+		ok      bool
+		pos     int
+	}{
+		{"replay:chosen,replay:rejected", true, 10},
+		{"alpha:none,beta:none", true, 20},
+		{"alpha:summary,beta:summary", false, 0},
+		{"", false, 0},
+	}
+	for _, tt := range tests {
+		got, ok, err := db.Session("ann", tt.compare)
+		if err != nil || ok != tt.ok || got.Position != tt.pos || (ok && got.LastItem != tt.compare) {
+			t.Errorf("Session(ann, %q) = %+v ok %v err %v; want ok %v position %d", tt.compare, got, ok, err, tt.ok, tt.pos)
+		}
 	}
 }
 

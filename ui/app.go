@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
@@ -30,7 +31,7 @@ const maxFPS = 30
 type App struct {
 	ctx     *Context
 	stack   []Screen
-	help    bool    // the help overlay is open
+	help    helpOverlay
 	confirm *dialog // a question that takes the keys until answered
 	status  string  // the status line's last notice or error
 	isErr   bool
@@ -76,9 +77,14 @@ func Run(ctx context.Context, opt Options) error {
 	return nil
 }
 
-// shutdown cancels what is still running: jobs and the screens' requests.
+// jobsStopTimeout bounds the wait, on quit, for cancelled jobs to store
+// what they finished.
+const jobsStopTimeout = 10 * time.Second
+
+// shutdown cancels what is still running, jobs and the screens' requests,
+// and waits for the jobs: the caller closes the database next.
 func (a *App) shutdown() {
-	a.ctx.Jobs.CancelAll()
+	a.ctx.Jobs.CancelAll(jobsStopTimeout)
 	for _, s := range a.stack {
 		s.Close()
 	}
@@ -96,44 +102,78 @@ func (a *App) Init() tea.Cmd {
 
 // Update routes a message: sizes and program keys here, keys to the top
 // screen (or the dialog), everything else to every screen and the jobs.
+// The navigation the screens asked for is applied before it returns.
 func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	cmd := a.route(msg)
+	return a, tea.Batch(cmd, a.navigate())
+}
+
+func (a *App) route(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		a.ctx.Width, a.ctx.Height = msg.Width, msg.Height
-		return a, a.broadcast(msg)
+		return a.broadcast(msg)
 	case tea.KeyMsg:
-		return a, a.key(msg)
+		return a.key(msg)
 	case tea.MouseMsg: // the wheel scrolls what is on screen, not what lies under it
-		if a.help || a.confirm != nil {
-			return a, nil
+		if a.help.open || a.confirm != nil {
+			return nil
 		}
-		return a, a.top().Update(msg)
-	case pushMsg:
-		a.stack = append(a.stack, msg.s)
-		if i, ok := msg.s.(interface{ Init() tea.Cmd }); ok {
-			return a, i.Init()
-		}
-		return a, nil
-	case popMsg:
-		return a, a.back()
+		return a.top().Update(msg)
 	case noticeMsg:
 		a.status, a.isErr = msg.text, false
-		return a, nil
+		return nil
 	case errMsg:
 		a.status, a.isErr = msg.err.Error(), true
-		return a, nil
+		return nil
 	case askMsg:
 		a.confirm = msg.d
-		return a, nil
+		return nil
 	case quitAnswer:
 		if msg.yes {
-			return a, tea.Quit
+			return tea.Quit
 		}
-		return a, nil
+		return nil
 	case jobProgressMsg, jobDoneMsg:
-		return a, tea.Batch(a.ctx.Jobs.Update(msg), a.broadcast(msg))
+		return tea.Batch(a.ctx.Jobs.Update(msg), a.broadcast(msg))
 	}
-	return a, a.broadcast(msg)
+	return a.broadcast(msg)
+}
+
+// navigate applies the pushes and pops asked for, in order.
+func (a *App) navigate() tea.Cmd {
+	var cmds []tea.Cmd
+	for len(a.ctx.nav) > 0 {
+		op := a.ctx.nav[0]
+		a.ctx.nav = a.ctx.nav[1:]
+		switch {
+		case op.push != nil:
+			a.stack = append(a.stack, op.push)
+			a.help.open = false
+			if i, ok := op.push.(interface{ Init() tea.Cmd }); ok {
+				cmds = append(cmds, i.Init())
+			}
+		case op.pop != nil:
+			cmds = append(cmds, a.remove(op.pop))
+		}
+	}
+	return tea.Batch(cmds...)
+}
+
+// remove takes s off the stack wherever it is; the last screen is not
+// removed but quits (asking first when jobs are running).
+func (a *App) remove(s Screen) tea.Cmd {
+	if s == a.top() {
+		return a.back()
+	}
+	for i, t := range a.stack[:len(a.stack)-1] {
+		if t == s && i > 0 {
+			s.Close()
+			a.stack = append(a.stack[:i], a.stack[i+1:]...)
+			return func() tea.Msg { return dataChangedMsg{} }
+		}
+	}
+	return nil
 }
 
 // broadcast gives a message to every screen.
@@ -162,22 +202,36 @@ func (a *App) key(msg tea.KeyMsg) tea.Cmd {
 		return nil
 	}
 	if key.Matches(msg, k.ForceQuit) {
-		return tea.Quit
+		return a.forceQuit()
 	}
-	if a.help {
-		if key.Matches(msg, k.Help) || key.Matches(msg, k.Quit) || key.Matches(msg, k.Back) {
-			a.help = false
+	if a.help.open {
+		_, last := a.helpLines()
+		switch {
+		case key.Matches(msg, k.Help), key.Matches(msg, k.Quit), key.Matches(msg, k.Back):
+			a.help.open = false
+		case key.Matches(msg, k.Up):
+			a.help.offset = max(0, min(last, a.help.offset)-1)
+		case key.Matches(msg, k.Down):
+			a.help.offset = min(last, a.help.offset+1)
+		case key.Matches(msg, k.PageUp):
+			a.help.offset = max(0, min(last, a.help.offset)-(a.ctx.Height-6))
+		case key.Matches(msg, k.PageDown):
+			a.help.offset = min(last, a.help.offset+(a.ctx.Height-6))
+		case key.Matches(msg, k.Top):
+			a.help.offset = 0
+		case key.Matches(msg, k.Bottom):
+			a.help.offset = last
 		}
 		return nil
 	}
 	if !a.top().Typing() {
 		switch {
 		case key.Matches(msg, k.Help):
-			a.help = true
+			a.help = helpOverlay{open: true}
 			return nil
 		case key.Matches(msg, k.Jobs):
 			if _, on := a.top().(*jobsScreen); !on {
-				return push(newJobsScreen(a.ctx))
+				a.ctx.Push(newJobsScreen(a.ctx))
 			}
 			return nil
 		case key.Matches(msg, k.Quit):
@@ -207,6 +261,29 @@ func (a *App) back() tea.Cmd {
 
 type quitAnswer struct{ yes bool }
 
+// forceQuit is ctrl+c: it quits at once, unless that would lose what a
+// person typed or cancel running jobs; then it asks first, and a second
+// ctrl+c quits.
+func (a *App) forceQuit() tea.Cmd {
+	var lost []string
+	for _, s := range a.stack {
+		if u, ok := s.(interface{ Unsaved() string }); ok {
+			if what := u.Unsaved(); what != "" {
+				lost = append(lost, what+" would be lost")
+			}
+		}
+	}
+	if n := a.ctx.Jobs.Running(); n > 0 {
+		lost = append(lost, plural(n, "running job", "running jobs")+" would be cancelled (finished work is kept)")
+	}
+	if len(lost) == 0 {
+		return tea.Quit
+	}
+	a.confirm = &dialog{question: "Quit now? " + strings.Join(lost, "; ") + ". (y/n; ctrl+c again quits)",
+		answer: func(yes bool) tea.Cmd { return func() tea.Msg { return quitAnswer{yes} } }}
+	return nil
+}
+
 // View draws the top screen, the status and help lines, and any overlay.
 func (a *App) View() string {
 	w, h := a.ctx.Width, a.ctx.Height
@@ -216,8 +293,9 @@ func (a *App) View() string {
 	}
 	body := a.top().View()
 	switch {
-	case a.help:
-		body = a.helpView()
+	case a.help.open:
+		ls, _ := a.helpLines()
+		body = strings.Join(ls, "\n")
 	case a.confirm != nil:
 		body = lipgloss.Place(w, h-2, lipgloss.Center, lipgloss.Center, st.Dialog.Render(wrap(a.confirm.question, min(60, w-8))))
 	}
@@ -258,26 +336,18 @@ func (a *App) helpLine() string {
 	return strings.Join(parts, st.Muted.Render(" • "))
 }
 
-// helpView is the overlay: every binding of the screen, then the
-// program's own.
-func (a *App) helpView() string {
-	st := a.ctx.Styles
+// globalBindings are the keys every screen has.
+func (a *App) globalBindings() []key.Binding {
 	k := a.ctx.Keys
-	var b strings.Builder
-	b.WriteString(st.Title.Render("Keys — "+a.top().Title()) + "\n\n")
-	groups := append(a.top().FullHelp(), []key.Binding{k.Help, k.Jobs, k.Quit, k.ForceQuit})
-	for _, g := range groups {
-		for _, bind := range g {
-			if !bind.Enabled() {
-				continue
-			}
-			h := bind.Help()
-			b.WriteString(fmt.Sprintf("  %s  %s\n", st.HelpKey.Render(fit(h.Key, 10)), st.HelpDesc.Render(h.Desc)))
-		}
-		b.WriteString("\n")
-	}
-	b.WriteString(st.Muted.Render("? or esc closes this help."))
-	return b.String()
+	return []key.Binding{k.Help, k.Jobs, k.Quit, k.ForceQuit}
+}
+
+// helpLines is the overlay: every binding of the top screen, then the
+// program's own, laid out for the screen (the status and help lines
+// stay).
+func (a *App) helpLines() ([]string, int) {
+	groups := append(a.top().FullHelp(), a.globalBindings())
+	return a.help.lines(a.ctx.Styles, a.top().Title(), groups, a.ctx.Width, a.ctx.Height-2)
 }
 
 // dialog is a yes/no question.

@@ -38,11 +38,12 @@ type compareScreen struct {
 	session store.Session // saved with every label
 	cur     int           // queue position of the current item; -1 when all are done
 
-	items     map[string]*compareItem  // current, prefetched and recently decided items
-	summaries map[string]*summaryEntry // by user
-	undo      []store.Label            // the decisions u takes back, newest last
-	redact    map[string][]string      // per backend: names an error message must not show
-	prefetchd int                      // the item whose successors were prefetched (-1: none)
+	items       map[string]*compareItem  // current, prefetched and recently decided items
+	summaries   map[string]*summaryEntry // by user
+	undo        []store.Label            // the decisions u takes back, newest last
+	redactor    redactor                 // takes backend names out of the errors shown in panes
+	inputPrompt string                   // what the rationale is for, before it is fitted
+	prefetchd   int                      // the item whose successors were prefetched (-1: none)
 
 	saving   bool // a label is being committed: decision keys wait for it
 	focus    int  // the focused pane (display index)
@@ -164,20 +165,21 @@ func newCompareScreen(ctx *Context) *compareScreen {
 	in.PlaceholderStyle = ctx.Styles.Muted
 	s := &compareScreen{ctx: ctx, base: base, cancel: cancel, md: newMarkdown(ctx.Styles), cur: -1, prefetchd: -1,
 		items: map[string]*compareItem{}, summaries: map[string]*summaryEntry{},
-		redact: map[string][]string{}, input: in}
+		input: in}
 	if ctx.Engine != nil {
-		for _, b := range ctx.Engine.Backends() {
-			s.redact[b.Name] = []string{b.Name, b.Model}
-		}
+		s.redactor = newRedactor(ctx.Engine.Backends())
 	}
 	return s
 }
 
 func (s *compareScreen) Init() tea.Cmd { return s.load() }
 
-// load reads the queue, this annotator's decisions and session.
+// load reads the queue, and this annotator's decisions and session of
+// this comparison (a decision between other candidates is another
+// judgement: it neither marks an item done nor counts for agreement here).
 func (s *compareScreen) load() tea.Cmd {
 	db, annotator, replayOnly := s.ctx.DB, s.ctx.Annotator, s.ctx.Compare.replayOnly()
+	comparison := s.ctx.Compare.Comparison()
 	return func() tea.Msg {
 		var m compareLoadedMsg
 		m.err = db.EachSignal(func(sig store.Signal) error {
@@ -190,7 +192,7 @@ func (s *compareScreen) load() tea.Cmd {
 			return m
 		}
 		if m.err = db.CurrentLabels(func(l store.Label) error {
-			if l.Annotator == annotator {
+			if l.Annotator == annotator && store.Comparison(l.Candidates) == comparison {
 				m.labels = append(m.labels, l)
 			}
 			return nil
@@ -198,9 +200,9 @@ func (s *compareScreen) load() tea.Cmd {
 			return m
 		}
 		var ok bool
-		m.session, ok, m.err = db.Session(annotator)
+		m.session, ok, m.err = db.Session(annotator, comparison)
 		if !ok || m.session.Seed == 0 {
-			m.session = store.Session{Annotator: annotator, Seed: rand.Int64N(1<<62) + 1}
+			m.session = store.Session{Annotator: annotator, Compare: comparison, Seed: rand.Int64N(1<<62) + 1}
 		}
 		return m
 	}
@@ -210,6 +212,14 @@ func (s *compareScreen) load() tea.Cmd {
 // a decision.
 func (s *compareScreen) Title() string { return "Compare" }
 func (s *compareScreen) Typing() bool  { return s.input.Focused() }
+
+// Unsaved names what quitting now would lose.
+func (s *compareScreen) Unsaved() string {
+	if s.input.Focused() && strings.TrimSpace(s.input.Value()) != "" {
+		return "the rationale being typed"
+	}
+	return ""
+}
 
 // Close cancels every request of the screen: their commands return, and
 // no goroutine of the screen is left running.
@@ -228,7 +238,7 @@ func (s *compareScreen) ShortHelp() []key.Binding {
 func (s *compareScreen) FullHelp() [][]key.Binding {
 	k := s.ctx.Keys
 	return [][]key.Binding{
-		{k.Best, k.Tie, k.AllBad, k.Skip, k.Undo, k.Rationale, k.SaveRationale},
+		{k.Best, k.Tie, k.AllBad, k.Skip, k.Undo, k.Rationale, k.SaveRationale, k.Back},
 		{k.NextPane, k.PrevPane, k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom, k.Regenerate, k.ToggleSummary},
 	}
 }
@@ -250,6 +260,9 @@ func (s *compareScreen) Update(msg tea.Msg) tea.Cmd {
 		s.md.store(msg)
 		return nil
 	case tea.WindowSizeMsg:
+		if s.input.Focused() {
+			s.sizeInput()
+		}
 		return s.renderAround()
 	case dataChangedMsg:
 		// A summary may have been edited: read the shown ones again.
@@ -276,7 +289,6 @@ func (s *compareScreen) loadedMsg(m compareLoadedMsg) tea.Cmd {
 		return nil
 	}
 	s.session = m.session
-	s.session.Compare = s.ctx.Compare.String()
 	done := map[string]bool{}
 	for _, l := range m.labels {
 		done[itemKey(l.User, l.PromptID)] = true
@@ -576,6 +588,9 @@ func (s *compareScreen) key(msg tea.KeyMsg) tea.Cmd {
 	}
 	it := s.current()
 	switch {
+	case key.Matches(msg, k.Back):
+		s.ctx.Pop(s)
+		return nil
 	case key.Matches(msg, k.Best):
 		n, _ := strconv.Atoi(msg.String())
 		if it != nil && (n < 1 || n > len(it.panes)) {
@@ -730,10 +745,21 @@ func (s *compareScreen) openRationale() tea.Cmd {
 	}
 	last := s.undo[len(s.undo)-1]
 	// Say which decision it goes with: the screen has moved on from it.
-	s.input.Prompt = fmt.Sprintf("rationale for %s · %s (%s): ", line(last.User), line(last.PromptID), verdictText(last.Verdict))
+	s.inputPrompt = fmt.Sprintf("rationale for %s · %s (%s)", line(last.User), line(last.PromptID), verdictText(last.Verdict))
+	s.sizeInput()
 	s.input.SetValue(last.Rationale)
 	s.input.CursorEnd()
 	return s.input.Focus()
+}
+
+// sizeInput fits the rationale field to the width: the prompt gets at
+// most half of it, and the text scrolls sideways in the rest, cursor in
+// view.
+func (s *compareScreen) sizeInput() {
+	w := s.ctx.Width
+	s.input.Prompt = ansi.Truncate(s.inputPrompt, w/2-2, "…") + ": "
+	s.input.Width = max(8, w-ansi.StringWidth(s.input.Prompt)-2)
+	s.input.SetCursor(s.input.Position()) // scrolls again for the new width
 }
 
 // saveRationale records the rationale as a new decision that copies the
@@ -841,12 +867,7 @@ func (s *compareScreen) paneLines(p *pane, content int) []string {
 	st := s.ctx.Styles
 	switch {
 	case p.err != nil:
-		msg := p.err.Error()
-		for _, name := range s.redact[p.cand.Backend] {
-			if len(name) >= 3 { // keep the pane blind: the reason, not the name
-				msg = strings.ReplaceAll(msg, name, "[backend]")
-			}
-		}
+		msg := s.redactor.redact(p.err.Error()) // the reason, not the name
 		hint := "r regenerates this pane · s skips the item"
 		if errors.Is(p.err, engine.ErrNoSummary) {
 			hint = "this user has no summary yet: infer one (i on the Users screen) · s skips the item"

@@ -131,3 +131,14 @@ func (c CompareSpec) replayOnly() bool {
 	}
 	return true
 }
+
+// Comparison is what the spec compares, as labels and sessions name it
+// (store.Comparison): the same candidates compare the same whichever mode
+// picked them.
+func (c CompareSpec) Comparison() string {
+	cands := make([]store.Candidate, len(c.Candidates))
+	for i, cand := range c.Candidates {
+		cands[i] = store.Candidate{Slot: i, Backend: cand.Backend, Condition: cand.Condition, Replay: cand.Replay}
+	}
+	return store.Comparison(cands)
+}

@@ -22,6 +22,7 @@ import (
 	"github.com/popi-tui/popi-tui/engine"
 	"github.com/popi-tui/popi-tui/store"
 	"github.com/popi-tui/popi-tui/themes"
+	"github.com/popi-tui/popi-tui/ui/sanitize"
 )
 
 // compareHarness drives the real root model the way the program does:
@@ -311,9 +312,9 @@ func TestCompareDemoDecisionIsBlindRecordedAndRevealed(t *testing.T) {
 		}
 	}
 	// The session went with the label.
-	sess, ok, err := db.Session("tester")
+	sess, ok, err := db.Session("tester", "replay:chosen,replay:rejected")
 	if err != nil || !ok || sess.Position != 1 || sess.LastItem != itemKey("beginner-bea", "ho1") ||
-		sess.Compare != s.ctx.Compare.String() || sess.Seed == 0 {
+		sess.Compare != s.ctx.Compare.Comparison() || sess.Seed == 0 {
 		t.Errorf("session = %+v, %v, %v", sess, ok, err)
 	}
 	// Moved on; the names are revealed in the status line.
@@ -359,7 +360,7 @@ func TestCompareUndoRetractsAndTheItemComesBack(t *testing.T) {
 	if s.q.doneCount() != 1 || !strings.Contains(hs.view(), "1/11 done") || !strings.Contains(hs.view(), "took back") {
 		t.Errorf("progress after undo:\n%s", hs.view())
 	}
-	sess, _, _ := db.Session("tester")
+	sess, _, _ := db.Session("tester", s.ctx.Compare.Comparison())
 	if sess.LastItem != itemKey("beginner-bea", "ho1") || sess.Position != 1 {
 		t.Errorf("session after undo: %+v", sess)
 	}
@@ -415,6 +416,25 @@ func TestCompareRationaleAmends(t *testing.T) {
 	hs.press("u")
 	if len(compareCurrentLabels(t, db)) != 0 || compareCurrentItem(s) != compareDemoQueue[0] {
 		t.Errorf("undo after a rationale: %d current, item %s", len(compareCurrentLabels(t, db)), compareCurrentItem(s))
+	}
+}
+
+// At 60 columns a long rationale scrolls in its field: its end and the
+// cursor stay in view, and the frame stays 60 wide.
+func TestCompareRationaleScrollsWhenNarrow(t *testing.T) {
+	db := compareDemoDB(t)
+	hs := compareReplayHarness(t, db, 60, 20)
+	hs.openCompare()
+	hs.press("1", "c")
+	hs.press(strings.Split("because the second one rambles on END", "")...)
+	v := hs.view()
+	checkCompareFrame(t, v, 60, 20)
+	if !strings.Contains(v, "rambles on END") || !strings.Contains(v, "rationale for") {
+		t.Errorf("the end of the rationale is out of view:\n%s", v)
+	}
+	hs.send(tea.WindowSizeMsg{Width: 120, Height: 40})
+	if v := hs.view(); !strings.Contains(v, "rationale for beginner-bea · ho1 (a best): because the second one rambles on END") {
+		t.Errorf("wider again, the prompt and text are not whole:\n%s", v)
 	}
 }
 
@@ -481,6 +501,43 @@ func TestCompareSessionResumesAfterReopening(t *testing.T) {
 	hs3.press("u")
 	if got := compareCurrentItem(s3); got != compareDemoQueue[4] || len(compareCurrentLabels(t, db)) != 4 {
 		t.Errorf("undo after reopening brought back %s", got)
+	}
+}
+
+// Another --compare is another queue: the decisions and session of the
+// first neither mark its items done nor move where it starts, and the
+// first resumes where it stopped afterwards.
+func TestCompareSessionsArePerComparison(t *testing.T) {
+	db := compareDemoDB(t)
+	hs := compareReplayHarness(t, db, 120, 40)
+	hs.openCompare()
+	hs.press("1", "2", "1")
+	f := newCompareFakeServer(t, func(w http.ResponseWriter, r *http.Request, model string) {
+		compareSSE(w, model, "An answer.")
+	})
+	e := engine.New(db, engine.Config{MaxAttempts: 1, Backends: []engine.BackendConfig{
+		compareGenerator("alpha", f.srv.URL, "model-alpha"), compareGenerator("beta", f.srv.URL, "model-beta")}}, engine.Options{})
+	t.Cleanup(e.Close)
+	spec, err := ParseCompare("alpha:none,beta:none", e, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs2 := newCompareHarness(t, db, e, spec, 120, 40)
+	s2 := hs2.openCompare()
+	if s2.q.doneCount() != 0 || s2.cur != 0 || s2.agree+s2.decisive != 0 || len(s2.undo) != 0 {
+		t.Errorf("another comparison: %d done, at %d, agreement %d/%d, %d to undo; want a fresh queue",
+			s2.q.doneCount(), s2.cur, s2.agree, s2.decisive, len(s2.undo))
+	}
+	// The same first prompt judged between the new candidates: both
+	// decisions stand.
+	hs2.press("1")
+	if n := len(compareCurrentLabels(t, db)); n != 4 {
+		t.Errorf("%d current decisions, want the 3 replayed and the new one", n)
+	}
+	hs3 := compareReplayHarness(t, db, 120, 40)
+	s3 := hs3.openCompare()
+	if s3.q.doneCount() != 3 || compareCurrentItem(s3) != compareDemoQueue[3] {
+		t.Errorf("back to replay: %d done, at %s; want 3 done, at %s", s3.q.doneCount(), compareCurrentItem(s3), compareDemoQueue[3])
 	}
 }
 
@@ -957,5 +1014,58 @@ func TestMarkdownProtectHyphens(t *testing.T) {
 		if got, _ := protectHyphens(tt.in); got != tt.want {
 			t.Errorf("protectHyphens(%q) = %q, want %q", tt.in, got, tt.want)
 		}
+	}
+}
+
+// glamour turns character references back into controls, and lays tabs
+// out as they come: what it renders is sanitized again (its own colours
+// kept) and tabs become spaces, so answers cannot set the terminal's
+// title or tear the frame.
+func TestCompareMarkdownOutputIsSanitized(t *testing.T) {
+	theme, _ := themes.Lookup("dark")
+	tests := []struct {
+		name    string
+		noColor bool
+		text    string
+		want    []string // in the output, escapes stripped
+	}{
+		{"title by character reference", true, "Look &#27;]2;PWNED-TITLE&#7; here &#x1b;[2J and &#x9b;31m done.", []string{"Look", "here", "done."}},
+		{"title, in colour", false, "# Head\n\nLook &#27;]0;pwned&#7; **bold** &#x1b;[?1049h end.", []string{"Head", "Look", "bold", "end."}},
+		{"tabs in code", true, "```go\nfunc main() {\n\tselect {\n\t\tcase <-done:\n\t}\n}\n```", []string{"select {", "case <-done:"}},
+		{"tabs in code, in colour", false, "```\na\tb\n```\n\nend\ttext", []string{"a    b", "end"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := NewStyles(theme, io.Discard, tt.noColor)
+			if !tt.noColor {
+				st.Renderer().SetColorProfile(termenv.TrueColor)
+			}
+			md := newMarkdown(st)
+			ls := md.render(tt.text, 40)
+			joined := strings.Join(ls, "\n")
+			for _, l := range ls {
+				if w := ansi.StringWidth(l); w != 40 {
+					t.Errorf("line %q is %d cells, want 40", l, w)
+				}
+			}
+			if strings.ContainsAny(joined, "\t\a") || strings.Contains(joined, "PWNED") || strings.Contains(joined, "pwned") {
+				t.Errorf("a control or its payload reached the output:\n%q", joined)
+			}
+			if got := sanitize.Styled(joined); got != joined {
+				t.Errorf("more than colour in the output:\n%q", joined)
+			}
+			if tt.noColor && strings.Contains(joined, "\x1b") {
+				t.Errorf("an escape without colour:\n%q", joined)
+			}
+			if !tt.noColor && !strings.Contains(joined, "\x1b[") {
+				t.Errorf("no colour at all: the test does not test keeping it:\n%q", joined)
+			}
+			plain := ansi.Strip(joined)
+			for _, w := range tt.want {
+				if !strings.Contains(plain, w) {
+					t.Errorf("output lacks %q:\n%s", w, plain)
+				}
+			}
+		})
 	}
 }

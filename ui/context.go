@@ -28,7 +28,24 @@ type Context struct {
 	Jobs   *Jobs
 
 	Width, Height int
+
+	// nav holds the navigation the screens asked for while the current
+	// message was handled; the root applies it before Update returns.
+	nav []navOp
 }
+
+// navOp is one step of navigation: open push, or close the screen pop.
+type navOp struct{ push, pop Screen }
+
+// Push opens s on top of the stack. Navigation happens within Update, not
+// in a command: a key typed right after enter must reach the screen enter
+// opened, not the one under it.
+func (c *Context) Push(s Screen) { c.nav = append(c.nav, navOp{push: s}) }
+
+// Pop closes s (normally the top screen; a screen that finishes while
+// another covers it, such as Edit saving under the Jobs screen, is taken
+// out from under it).
+func (c *Context) Pop(s Screen) { c.nav = append(c.nav, navOp{pop: s}) }
 
 // Screen is one screen of the stack. The root routes key messages to the
 // top screen and every other message to all screens (each ignores what is
@@ -48,10 +65,8 @@ type Screen interface {
 	Close()
 }
 
-// Navigation messages, returned by screens' commands.
+// Messages the root handles for every screen.
 type (
-	pushMsg struct{ s Screen }
-	popMsg  struct{}
 	// errMsg reports a failure to show in the status line.
 	errMsg struct{ err error }
 	// noticeMsg is a line for the status line.
@@ -67,8 +82,6 @@ func ask(question string, answer func(yes bool) tea.Cmd) tea.Cmd {
 	return func() tea.Msg { return askMsg{&dialog{question: question, answer: answer}} }
 }
 
-func push(s Screen) tea.Cmd         { return func() tea.Msg { return pushMsg{s} } }
-func pop() tea.Msg                  { return popMsg{} }
 func notice(format string) tea.Cmd  { return func() tea.Msg { return noticeMsg{format} } }
 func failed(err error) tea.Msg      { return errMsg{err} }
 func failedCmd(err error) tea.Cmd   { return func() tea.Msg { return errMsg{err} } }

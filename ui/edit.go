@@ -110,6 +110,14 @@ func (s *editScreen) FullHelp() [][]key.Binding {
 // changed reports unsaved edits.
 func (s *editScreen) changed() bool { return s.ta.Value() != s.original }
 
+// Unsaved names what quitting now would lose.
+func (s *editScreen) Unsaved() string {
+	if s.changed() {
+		return "your edits to " + line(s.user) + "'s summary"
+	}
+	return ""
+}
+
 // layout sizes the text area to the screen: a header line above, a
 // status line below.
 func (s *editScreen) layout() {
@@ -130,13 +138,14 @@ func (s *editScreen) Update(msg tea.Msg) tea.Cmd {
 		if msg.err != nil {
 			return failedCmd(msg.err)
 		}
-		// On disk: only now does the screen move on. (The order of the
-		// three does not matter: the reload is the User screen's.)
+		// On disk: only now does the screen move on. (The reload the
+		// change brings is the User screen's.)
 		how := "written by hand"
 		if msg.sum.Parent > 0 {
 			how = fmt.Sprintf("edited from v%d", msg.sum.Parent)
 		}
-		return batch(dataChanged, notice(fmt.Sprintf("saved v%d of %s's summary (%s)", msg.sum.Version, s.user, how)), pop)
+		s.ctx.Pop(s)
+		return batch(dataChanged, notice(fmt.Sprintf("saved v%d of %s's summary (%s)", msg.sum.Version, s.user, how)))
 	case editPickMsg:
 		if msg.screen == s {
 			return s.openPicker()
@@ -200,12 +209,13 @@ func (s *editScreen) key(msg tea.KeyMsg) tea.Cmd {
 		if s.changed() {
 			return ask("Throw away your edits to this summary? (y/n)", func(yes bool) tea.Cmd {
 				if yes {
-					return pop
+					s.ctx.Pop(s)
 				}
 				return nil
 			})
 		}
-		return pop
+		s.ctx.Pop(s)
+		return nil
 	}
 	var cmd tea.Cmd
 	s.ta, cmd = s.ta.Update(msg)

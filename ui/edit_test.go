@@ -113,12 +113,36 @@ func TestEditEscUnchangedGoesBack(t *testing.T) {
 	}
 }
 
+// ctrl+c with unsaved edits asks before they are lost; n keeps them, and
+// a second ctrl+c quits.
+func TestEditCtrlCAsksBeforeLosingEdits(t *testing.T) {
+	st := newScreenTest(t, 100, 30)
+	_, es := st.editOf("terse-tom")
+	st.keys("Likes short answers.")
+	_, cmd := st.app.Update(tea.KeyMsg{Type: tea.KeyCtrlC})
+	if cmd != nil || st.app.confirm == nil || !strings.Contains(st.app.View(), "your edits to terse-tom's summary would be lost") {
+		t.Fatalf("ctrl+c with edits did not ask:\n%s", st.app.View())
+	}
+	st.keys("n")
+	if st.app.confirm != nil || st.app.top() != Screen(es) || es.ta.Value() != "Likes short answers." {
+		t.Fatalf("n: confirm %v, top %T, text %q", st.app.confirm, st.app.top(), es.ta.Value())
+	}
+	st.app.Update(tea.KeyMsg{Type: tea.KeyCtrlC})
+	_, cmd = st.app.Update(tea.KeyMsg{Type: tea.KeyCtrlC})
+	if cmd == nil {
+		t.Fatal("a second ctrl+c did not quit")
+	}
+	if _, quit := cmd().(tea.QuitMsg); !quit {
+		t.Error("a second ctrl+c did not quit")
+	}
+}
+
 func TestEditTypingTakesProgramKeys(t *testing.T) {
 	st := newScreenTest(t, 100, 30)
 	_, es := st.editOf("terse-tom")
 	st.keys("q?J")
-	if st.app.top() != Screen(es) || st.app.help {
-		t.Fatalf("q?J: top %T, help %v; want them typed", st.app.top(), st.app.help)
+	if st.app.top() != Screen(es) || st.app.help.open {
+		t.Fatalf("q?J: top %T, help %v; want them typed", st.app.top(), st.app.help.open)
 	}
 	if es.ta.Value() != "q?J" {
 		t.Errorf("text %q, want q?J", es.ta.Value())

@@ -117,10 +117,10 @@ func TestGoldenTooSmall(t *testing.T) {
 func goldenCompareApp(t *testing.T, w, h int, e func(db *store.DB) (*engine.Engine, CompareSpec)) *App {
 	t.Helper()
 	db := compareDemoDB(t)
-	if err := db.PutSession(store.Session{Annotator: "golden", Seed: 42}); err != nil {
+	eng, spec := e(db)
+	if err := db.PutSession(store.Session{Annotator: "golden", Compare: spec.Comparison(), Seed: 42}); err != nil {
 		t.Fatal(err)
 	}
-	eng, spec := e(db)
 	theme, _ := themes.Lookup("dark")
 	app := NewApp(Options{DB: db, Engine: eng, Annotator: "golden", AppVersion: "test", Theme: theme, NoColor: true,
 		Output: io.Discard, Compare: spec, Prefetch: 3})

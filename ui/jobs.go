@@ -3,7 +3,9 @@ package ui
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -13,9 +15,9 @@ import (
 	"github.com/popi-tui/popi-tui/engine"
 )
 
-// Jobs are bulk inference and generation runs started from the UI. They
-// run in the background (the engine's batch runner) and report progress
-// as messages.
+// Jobs are bulk inference and generation runs started from the UI. Each
+// runs in a command of its own (the engine's batch runner) and reports
+// progress as messages.
 type Jobs struct {
 	list []*Job
 	next int
@@ -25,18 +27,16 @@ type Jobs struct {
 type Job struct {
 	ID       int
 	Title    string
+	what     string               // what it does, exactly: the same job is not run twice at once
+	infer    *engine.InferOptions // an inference job's options (nil for others)
 	Started  time.Time
 	Progress engine.Progress
 	Report   *engine.Report // when finished
 	Err      error
 	cancel   context.CancelFunc
 	updates  chan engine.Progress // the latest progress (capacity 1)
-	done     chan jobDone
-}
-
-type jobDone struct {
-	rep engine.Report
-	err error
+	finished chan struct{}        // closed when its run returns
+	begun    atomic.Bool          // its command runs (a program quitting may never run it)
 }
 
 type (
@@ -55,21 +55,36 @@ type (
 func (j *Jobs) Running() int {
 	n := 0
 	for _, job := range j.list {
-		if job.Report == nil && job.Err == nil {
+		if job.running() {
 			n++
 		}
 	}
 	return n
 }
 
-// start runs a bulk run in the background.
-func (j *Jobs) start(title string, run func(ctx context.Context, progress func(engine.Progress)) (engine.Report, error)) tea.Cmd {
+func (job *Job) running() bool { return job.Report == nil && job.Err == nil }
+
+// start adds a job and returns the commands that run it and watch its
+// progress. A job doing what a running one does is not started (pressing
+// i twice must not summarize every user twice): the running one is
+// returned with started false.
+func (j *Jobs) start(what, title string, run func(ctx context.Context, progress func(engine.Progress)) (engine.Report, error)) (job *Job, cmd tea.Cmd, started bool) {
+	for _, job := range j.list {
+		if job.what == what && job.running() {
+			return job, nil, false
+		}
+	}
 	j.next++
 	ctx, cancel := context.WithCancel(context.Background())
-	job := &Job{ID: j.next, Title: title, Started: time.Now(), cancel: cancel,
-		updates: make(chan engine.Progress, 1), done: make(chan jobDone, 1)}
+	job = &Job{ID: j.next, Title: title, what: what, Started: time.Now(), cancel: cancel,
+		updates: make(chan engine.Progress, 1), finished: make(chan struct{})}
 	j.list = append(j.list, job)
-	go func() {
+	runCmd := func() tea.Msg {
+		job.begun.Store(true)
+		defer close(job.finished)
+		if ctx.Err() != nil { // cancelled before it began
+			return jobDoneMsg{job.ID, engine.Report{Interrupted: true}, nil}
+		}
 		rep, err := run(ctx, func(p engine.Progress) {
 			select { // keep only the latest
 			case <-job.updates:
@@ -77,48 +92,81 @@ func (j *Jobs) start(title string, run func(ctx context.Context, progress func(e
 			}
 			job.updates <- p
 		})
-		job.done <- jobDone{rep, err}
-	}()
-	return job.wait()
+		return jobDoneMsg{job.ID, rep, err}
+	}
+	return job, tea.Batch(runCmd, job.wait()), true
 }
 
-// wait is the command that reads the job's next report; the message
-// handler issues it again until the job is done.
+// wait is the command that reads the job's next progress report; the
+// message handler issues it again until the job is finished.
 func (job *Job) wait() tea.Cmd {
 	return func() tea.Msg {
 		select {
 		case p := <-job.updates:
 			return jobProgressMsg{job.ID, p}
-		case d := <-job.done:
-			return jobDoneMsg{job.ID, d.rep, d.err}
+		case <-job.finished:
+			return nil
 		}
 	}
 }
 
 // StartInfer infers summaries in the background.
 func (j *Jobs) StartInfer(e *engine.Engine, opt engine.InferOptions) tea.Cmd {
+	what := fmt.Sprintf("infer %q missing=%v force=%v %q", opt.Backend, opt.Missing, opt.Force, opt.Users)
 	title := "infer summaries via " + opt.Backend
 	if len(opt.Users) == 1 {
 		title = "infer " + opt.Users[0] + " via " + opt.Backend
 	}
-	return j.start(title, func(ctx context.Context, p func(engine.Progress)) (engine.Report, error) {
+	job, cmd, ok := j.start(what, title, func(ctx context.Context, p func(engine.Progress)) (engine.Report, error) {
 		return e.InferAll(ctx, opt, p)
 	})
+	job.infer = &opt
+	return j.started(job, cmd, ok)
+}
+
+// Inferring returns the running inference job that will summarize user
+// (hasSummary: the user has a summary now, which a job inferring missing
+// summaries passes over), or nil.
+func (j *Jobs) Inferring(user string, hasSummary bool) *Job {
+	for _, job := range j.list {
+		if job.infer == nil || !job.running() || (job.infer.Missing && hasSummary) {
+			continue
+		}
+		if len(job.infer.Users) == 0 || slices.Contains(job.infer.Users, user) {
+			return job
+		}
+	}
+	return nil
 }
 
 // StartGenerate generates answers in the background.
 func (j *Jobs) StartGenerate(e *engine.Engine, opt engine.GenerateOptions) tea.Cmd {
-	return j.start(fmt.Sprintf("generate via %s (%s)", strings.Join(opt.Backends, ", "), strings.Join(opt.Conditions, ", ")),
-		func(ctx context.Context, p func(engine.Progress)) (engine.Report, error) {
-			return e.GenerateAll(ctx, opt, p)
-		})
+	what := fmt.Sprintf("generate %q %q %q", opt.Backends, opt.Conditions, opt.Users)
+	title := "generate via " + strings.Join(opt.Backends, ", ")
+	if len(opt.Conditions) > 0 {
+		title += " (" + strings.Join(opt.Conditions, ", ") + ")"
+	}
+	return j.started(j.start(what, title, func(ctx context.Context, p func(engine.Progress)) (engine.Report, error) {
+		return e.GenerateAll(ctx, opt, p)
+	}))
+}
+
+// started is the commands of a job just started, and a notice saying so;
+// or, for a job that was already running, a notice saying that.
+func (j *Jobs) started(job *Job, cmd tea.Cmd, ok bool) tea.Cmd {
+	if !ok {
+		return notice(job.Title + " is already running (J shows it)")
+	}
+	return tea.Batch(cmd, notice(job.Title+" started (J shows it)"))
 }
 
 // Update takes the jobs' messages.
 func (j *Jobs) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case jobProgressMsg:
-		if job := j.find(msg.id); job != nil {
+		// A report read just before the job finished is older than the
+		// finished job's own.
+		if job := j.find(msg.id); job != nil && job.running() {
 			job.Progress = msg.p
 			return job.wait()
 		}
@@ -149,11 +197,25 @@ func (j *Jobs) Cancel(id int) {
 	}
 }
 
-// CancelAll stops every job (on quit).
-func (j *Jobs) CancelAll() {
+// CancelAll stops every job (on quit) and waits up to timeout for them to
+// return: what they finished is stored by then, before the database is
+// closed. It reports whether they all returned.
+func (j *Jobs) CancelAll(timeout time.Duration) bool {
 	for _, job := range j.list {
 		job.cancel()
 	}
+	deadline := time.After(timeout)
+	for _, job := range j.list {
+		if !job.begun.Load() {
+			continue
+		}
+		select {
+		case <-job.finished:
+		case <-deadline:
+			return false
+		}
+	}
+	return true
 }
 
 func (job *Job) summary() string {
@@ -190,7 +252,8 @@ func (s *jobsScreen) ShortHelp() []key.Binding {
 }
 
 func (s *jobsScreen) FullHelp() [][]key.Binding {
-	return [][]key.Binding{s.ShortHelp()}
+	k := s.ctx.Keys
+	return [][]key.Binding{{k.Up, k.Down, k.CancelJob, k.Back}}
 }
 
 func (s *jobsScreen) Update(msg tea.Msg) tea.Cmd {
@@ -201,62 +264,101 @@ func (s *jobsScreen) Update(msg tea.Msg) tea.Cmd {
 	k := s.ctx.Keys
 	jobs := s.ctx.Jobs.list
 	switch {
+	case key.Matches(km, k.Back):
+		s.ctx.Pop(s)
 	case key.Matches(km, k.Up):
 		s.cursor = max(0, s.cursor-1)
 	case key.Matches(km, k.Down):
 		s.cursor = min(max(0, len(jobs)-1), s.cursor+1)
 	case key.Matches(km, k.CancelJob):
-		if s.cursor < len(jobs) {
-			job := jobs[s.cursor]
-			if job.Report == nil && job.Err == nil {
-				s.ctx.Jobs.Cancel(job.ID)
-				return notice("cancelling " + job.Title + " (finished work is kept)")
-			}
+		if s.cursor >= len(jobs) {
+			return nil
 		}
+		job := jobs[s.cursor]
+		if !job.running() {
+			return notice(job.Title + " has finished already: nothing to cancel")
+		}
+		s.ctx.Jobs.Cancel(job.ID)
+		return notice("cancelling " + job.Title + " (finished work is kept)")
 	}
 	return nil
 }
 
+// jobErrorsShown is how many reasons for failures a job lists.
+const jobErrorsShown = 3
+
 func (s *jobsScreen) View() string {
 	st := s.ctx.Styles
 	w := s.ctx.Width
-	var b strings.Builder
-	b.WriteString(st.Title.Render("Jobs") + "\n\n")
-	if len(s.ctx.Jobs.list) == 0 {
-		b.WriteString(st.Muted.Render("No jobs yet. On the Users screen, i infers summaries and g generates answers in bulk.") + "\n")
-		return b.String()
+	jobs := s.ctx.Jobs.list
+	head := st.Title.Render("Jobs")
+	if len(jobs) == 0 {
+		return head + "\n\n" + st.Muted.Render("No jobs yet. On the Users screen, i infers summaries and g generates answers in bulk.") + "\n"
 	}
 	s.bar.Width = max(10, min(40, w/3))
-	for i, job := range s.ctx.Jobs.list {
-		p := job.Progress
-		finished := p.Done + p.Skipped + p.Failed
-		frac := 0.0
-		if p.Total > 0 {
-			frac = float64(finished) / float64(p.Total)
+	blocks := make([][]string, len(jobs))
+	for i, job := range jobs {
+		blocks[i] = s.jobLines(job, i == s.cursor, w)
+	}
+	// The list scrolls only as far as it must to show the cursor's job
+	// whole: from the first job while that fits.
+	room := max(1, s.ctx.Height-2-2)
+	first, used := 0, 0
+	for i := 0; i <= s.cursor && i < len(blocks); i++ {
+		used += len(blocks[i])
+	}
+	for used > room && first < s.cursor {
+		used -= len(blocks[first])
+		first++
+	}
+	var out []string
+	last := first
+	for ; last < len(blocks) && len(out)+len(blocks[last]) <= room; last++ {
+		out = append(out, blocks[last]...)
+	}
+	if first > 0 || last < len(blocks) {
+		head += st.Muted.Render(fmt.Sprintf("  %d–%d of %d", first+1, last, len(blocks)))
+	}
+	return head + "\n\n" + strings.Join(out, "\n") + "\n"
+}
+
+// jobLines is how a job shows: its title and state, its progress bar,
+// and the reasons it failed.
+func (s *jobsScreen) jobLines(job *Job, selected bool, w int) []string {
+	st := s.ctx.Styles
+	p := job.Progress
+	finished := p.Done + p.Skipped + p.Failed
+	frac := 0.0
+	if p.Total > 0 {
+		frac = float64(finished) / float64(p.Total)
+	}
+	state := "running"
+	switch {
+	case job.Err != nil:
+		state = "FAILED: " + line(job.Err.Error())
+	case job.Report != nil && job.Report.Interrupted:
+		state = "cancelled"
+	case job.Report != nil:
+		state = "finished"
+	}
+	cursor := "  "
+	if selected {
+		cursor = "› "
+	}
+	rate := float64(p.Requests) / max(p.Elapsed.Seconds(), 1e-9)
+	ls := []string{
+		fit(fmt.Sprintf("%s%s — %s", cursor, line(job.Title), state), w),
+		fit(fmt.Sprintf("    %s %d/%d · %d done · %d skipped · %d failed · %.1f req/s · %s",
+			s.bar.ViewAs(frac), finished, p.Total, p.Done, p.Skipped, p.Failed, rate, p.Elapsed.Round(time.Second)), w),
+	}
+	if job.Report != nil {
+		errs := job.Report.Errors
+		for _, e := range errs[:min(len(errs), jobErrorsShown)] {
+			ls = append(ls, fit(st.Error.Render(fmt.Sprintf("    %d × %s (e.g. %s)", e.Count, line(e.Reason), line(e.Example))), w))
 		}
-		state := "running"
-		switch {
-		case job.Err != nil:
-			state = "FAILED: " + line(job.Err.Error())
-		case job.Report != nil && job.Report.Interrupted:
-			state = "cancelled"
-		case job.Report != nil:
-			state = "finished"
-		}
-		cursor := "  "
-		if i == s.cursor {
-			cursor = "› "
-		}
-		head := fmt.Sprintf("%s%s — %s", cursor, line(job.Title), state)
-		b.WriteString(fit(head, w) + "\n")
-		rate := float64(p.Requests) / max(p.Elapsed.Seconds(), 1e-9)
-		b.WriteString(fit(fmt.Sprintf("    %s %d/%d · %d done · %d skipped · %d failed · %.1f req/s · %s",
-			s.bar.ViewAs(frac), finished, p.Total, p.Done, p.Skipped, p.Failed, rate, p.Elapsed.Round(time.Second)), w) + "\n")
-		if job.Report != nil {
-			for _, e := range job.Report.Errors {
-				b.WriteString(fit(st.Error.Render(fmt.Sprintf("    %d × %s (e.g. %s)", e.Count, line(e.Reason), line(e.Example))), w) + "\n")
-			}
+		if n := len(errs) - jobErrorsShown; n > 0 {
+			ls = append(ls, fit(st.Muted.Render("    and "+plural(n, "other reason", "other reasons")), w))
 		}
 	}
-	return b.String()
+	return ls
 }

@@ -12,6 +12,8 @@ import (
 	"github.com/charmbracelet/glamour/styles"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/muesli/termenv"
+
+	"github.com/popi-tui/popi-tui/ui/sanitize"
 )
 
 // markdown renders model answers for the panes with glamour. Rendering
@@ -101,7 +103,7 @@ func (m *markdown) request(ctx context.Context, text string, width int) tea.Cmd 
 		}
 		m.mu.Lock()
 		defer m.mu.Unlock()
-		return markdownMsg{key: k, lines: m.render(clean(k.text), k.width)}
+		return markdownMsg{key: k, lines: m.render(k.text, k.width)}
 	}
 }
 
@@ -120,8 +122,14 @@ func (m *markdown) store(msg markdownMsg) {
 	m.order = append(m.order, msg.key)
 }
 
-// render lays text out as lines exactly width cells wide (callers hold mu).
+// render lays text (untrusted) out as lines exactly width cells wide
+// (callers hold mu). It is sanitized on the way in, and glamour's output
+// again on the way out: glamour turns character references such as
+// "&#27;" into the very controls taken out, and only its own styling may
+// reach the terminal. Tabs become spaces before wrapping, so that widths
+// are counted right.
 func (m *markdown) render(text string, width int) []string {
+	text = strings.ReplaceAll(clean(text), "\t", "    ")
 	// glamour wraps before it adds some decorations (the notty style's
 	// emphasis marks), so a line can come out wider than asked: then it
 	// is rendered again, narrower by the excess, rather than cut or
@@ -174,6 +182,13 @@ func (m *markdown) glamour(text string, wrapAt int) ([]string, bool) {
 	}
 	if protected {
 		out = strings.ReplaceAll(out, string(hyphenStandIn), "-")
+	}
+	// Only glamour's own styling may pass, and none without colour (its
+	// wrapper adds resets around what it took for styling).
+	if m.profile == termenv.Ascii {
+		out = strings.ReplaceAll(sanitize.Text(out), "\t", "    ")
+	} else {
+		out = sanitize.Styled(out)
 	}
 	ls := strings.Split(out, "\n")
 	blank := func(s string) bool { return strings.TrimSpace(ansi.Strip(s)) == "" }

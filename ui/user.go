@@ -232,7 +232,8 @@ func (s *userScreen) key(msg tea.KeyMsg) tea.Cmd {
 	}
 	switch {
 	case key.Matches(msg, k.Back):
-		return pop
+		s.ctx.Pop(s)
+		return nil
 	case key.Matches(msg, k.NextPane):
 		s.focus = 1 - s.focus
 		s.choosing = false
@@ -275,7 +276,8 @@ func (s *userScreen) key(msg tea.KeyMsg) tea.Cmd {
 		if sel, ok := s.selected(); ok {
 			base = sel
 		}
-		return push(newEditScreen(s.ctx, s.user, base))
+		s.ctx.Push(newEditScreen(s.ctx, s.user, base))
+		return nil
 	case key.Matches(msg, k.Infer):
 		return s.infer()
 	case key.Matches(msg, k.MakeCurrent):
@@ -355,6 +357,10 @@ func (s *userScreen) revealSelection() {
 func (s *userScreen) infer() tea.Cmd {
 	if s.stream != nil {
 		return notice("already inferring a summary for " + s.user)
+	}
+	// Two summaries at once would both be stored, as two versions.
+	if job := s.ctx.Jobs.Inferring(s.user, len(s.versions) > 0); job != nil {
+		return notice("the running job " + job.Title + " summarizes " + s.user + " (J shows it)")
 	}
 	backend := s.ctx.Engine.DefaultBackend(engine.RoleSummarizer)
 	if backend == "" {

@@ -158,7 +158,8 @@ func (st *screenTest) keys(keys ...string) {
 func (st *screenTest) open(id string) *userScreen {
 	st.t.Helper()
 	s := newUserScreen(st.app.ctx, id)
-	st.send(pushMsg{s})
+	st.app.ctx.Push(s)
+	st.run(st.app.navigate())
 	if st.app.top() != Screen(s) {
 		st.t.Fatalf("top screen is %T, want the User screen", st.app.top())
 	}

@@ -26,10 +26,13 @@ type usersScreen struct {
 	rows    map[string]row  // details of rows read so far
 	pending map[string]bool // rows being read
 	labels  map[string]int  // this annotator's current decisions per user
-	filter  textinput.Model // "/" focuses it
-	cursor  int             // index into shown
-	offset  int             // first shown row on screen
-	err     error
+	// gen counts the changes to the database seen: rows read before the
+	// latest are stale when they arrive, and dropped.
+	gen    int
+	filter textinput.Model // "/" focuses it
+	cursor int             // index into shown
+	offset int             // first shown row on screen
+	err    error
 }
 
 // row is what a line of the list says about a user.
@@ -45,6 +48,7 @@ type (
 		err    error
 	}
 	rowsLoadedMsg struct {
+		gen  int
 		rows []store.Overview
 		err  error
 	}
@@ -84,7 +88,9 @@ func (s *usersScreen) ShortHelp() []key.Binding {
 	if s.filter.Focused() {
 		return []key.Binding{k.Open, k.ClearFilter}
 	}
-	return []key.Binding{k.Open, k.Filter, k.Label, k.Infer, k.Generate, k.Jobs, k.Help, k.Quit}
+	// The line is cut to the terminal's width: ? and q come early, so
+	// that what is cut can be found.
+	return []key.Binding{k.Open, k.Filter, k.Label, k.Help, k.Quit, k.Infer, k.Generate, k.Jobs}
 }
 
 func (s *usersScreen) FullHelp() [][]key.Binding {
@@ -99,6 +105,10 @@ func (s *usersScreen) visible() int { return max(1, s.ctx.Height-2-4) }
 func (s *usersScreen) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case usersLoadedMsg:
+		// A reload (after every saved summary, closed screen, finished
+		// job) keeps the cursor on its user: with 100,000 users, losing
+		// one's place is losing work.
+		keep, _ := s.current()
 		s.loaded, s.err = true, msg.err
 		s.ids, s.labels = msg.ids, msg.labels
 		s.lower = make([]string, len(s.ids))
@@ -106,9 +116,12 @@ func (s *usersScreen) Update(msg tea.Msg) tea.Cmd {
 			s.lower[i] = strings.ToLower(id)
 		}
 		s.query, s.shown = "", nil
-		s.applyFilter()
+		s.filterKeeping(keep)
 		return s.fetch()
 	case rowsLoadedMsg:
+		if msg.gen != s.gen {
+			return nil // read before the last change: fetch reads them again
+		}
 		if msg.err != nil {
 			return failedCmd(msg.err)
 		}
@@ -118,6 +131,7 @@ func (s *usersScreen) Update(msg tea.Msg) tea.Cmd {
 		}
 		return nil
 	case dataChangedMsg, jobDoneMsg:
+		s.gen++
 		clear(s.rows)
 		clear(s.pending)
 		return s.load()
@@ -171,11 +185,12 @@ func (s *usersScreen) key(msg tea.KeyMsg) tea.Cmd {
 		}
 	case key.Matches(msg, k.Open):
 		if id, ok := s.current(); ok {
-			return push(newUserScreen(s.ctx, id))
+			s.ctx.Push(newUserScreen(s.ctx, id))
 		}
 		return nil
 	case key.Matches(msg, k.Label):
-		return push(newCompareScreen(s.ctx))
+		s.ctx.Push(newCompareScreen(s.ctx))
+		return nil
 	case key.Matches(msg, k.Infer):
 		return s.inferMissing()
 	case key.Matches(msg, k.Generate):
@@ -215,6 +230,11 @@ func (s *usersScreen) scroll() {
 // extends the last one narrows the last result instead of scanning all.
 func (s *usersScreen) applyFilter() {
 	keep, _ := s.current()
+	s.filterKeeping(keep)
+}
+
+// filterKeeping is applyFilter with the cursor kept on the user keep.
+func (s *usersScreen) filterKeeping(keep string) {
 	q := strings.ToLower(strings.TrimSpace(s.filter.Value()))
 	if s.shown != nil && q == s.query {
 		return
@@ -263,10 +283,10 @@ func (s *usersScreen) fetch() tea.Cmd {
 	if len(want) == 0 {
 		return nil
 	}
-	db := s.ctx.DB
+	db, gen := s.ctx.DB, s.gen
 	return func() tea.Msg {
 		rows, err := db.Overviews(want)
-		return rowsLoadedMsg{rows: rows, err: err}
+		return rowsLoadedMsg{gen: gen, rows: rows, err: err}
 	}
 }
 
@@ -274,8 +294,10 @@ func (s *usersScreen) fetch() tea.Cmd {
 func (s *usersScreen) inferMissing() tea.Cmd {
 	e := s.ctx.Engine
 	backend := e.DefaultBackend(engine.RoleSummarizer)
-	return tea.Batch(s.ctx.Jobs.StartInfer(e, engine.InferOptions{Backend: backend, Missing: true, Concurrency: e.Config().Concurrency}),
-		notice("inferring summaries for users without one, via "+backend+" (J shows the job)"))
+	if backend == "" {
+		return failedCmd(fmt.Errorf("no summarizer is configured"))
+	}
+	return s.ctx.Jobs.StartInfer(e, engine.InferOptions{Backend: backend, Missing: true, Concurrency: e.Config().Concurrency})
 }
 
 // generateAll starts a job answering every task and held-out prompt with
@@ -283,19 +305,21 @@ func (s *usersScreen) inferMissing() tea.Cmd {
 func (s *usersScreen) generateAll() tea.Cmd {
 	var backends, conditions []string
 	for _, c := range s.ctx.Compare.Candidates {
+		if c.Replay != "" {
+			continue // a replayed answer is in the data already
+		}
 		if !slices.Contains(backends, c.Backend) {
 			backends = append(backends, c.Backend)
 		}
-		if c.Replay == "" && !slices.Contains(conditions, c.Condition) {
+		if !slices.Contains(conditions, c.Condition) {
 			conditions = append(conditions, c.Condition)
 		}
 	}
 	if len(backends) == 0 {
-		return failedCmd(fmt.Errorf("nothing to generate with: no generator is configured"))
+		return notice("nothing to generate: the comparison (" + s.ctx.Compare.Comparison() + ") replays answers from the data")
 	}
 	e := s.ctx.Engine
-	return tea.Batch(s.ctx.Jobs.StartGenerate(e, engine.GenerateOptions{Backends: backends, Conditions: conditions, Concurrency: e.Config().Concurrency}),
-		notice("generating answers for every task and held-out prompt (J shows the job)"))
+	return s.ctx.Jobs.StartGenerate(e, engine.GenerateOptions{Backends: backends, Conditions: conditions, Concurrency: e.Config().Concurrency})
 }
 
 func (s *usersScreen) View() string {
@@ -325,18 +349,24 @@ func (s *usersScreen) View() string {
 		b.WriteString(st.Muted.Render("No users yet: popi-tui import FILE loads some (or popi-tui demo).") + "\n")
 		return b.String()
 	}
-	idw := max(12, min(32, w-54))
-	b.WriteString(st.Header.Render(fit(fmt.Sprintf("  %-*s %12s %6s  %-10s %7s %8s", idw, "user", "pairs h/ho", "tasks", "summary", "labels", "saving"), w)) + "\n")
+	// The columns after the id take usersFixedWidth cells; the id gets
+	// the rest, up to 32.
+	idw := max(8, min(32, w-usersFixedWidth))
+	b.WriteString(st.Header.Render(fit(fmt.Sprintf("  %-*s %10s %6s  %-10s %6s %6s", idw, "user", "pairs h/ho", "tasks", "summary", "labels", "saving"), w)) + "\n")
 	end := min(len(s.shown), s.offset+s.visible())
 	for n, i := range s.shown[min(s.offset, end):end] {
 		id := s.ids[i]
-		text := fmt.Sprintf("%-*s %12s %6s  %-10s %7d %8s", idw, fit(line(id), idw), "…", "", "", s.labels[id], "")
+		text := fmt.Sprintf("%-*s %10s %6s  %-10s %6d %6s", idw, fit(line(id), idw), "…", "", "", s.labels[id], "")
 		if r, ok := s.rows[id]; ok {
 			state, saving := summaryState(r.summary), "-"
 			if r.summary != nil && r.summary.HistoryTokens > 0 && r.summary.SummaryTokens > 0 {
-				saving = fmt.Sprintf("×%.1f", float64(r.summary.HistoryTokens)/float64(r.summary.SummaryTokens))
+				ratio := float64(r.summary.HistoryTokens) / float64(r.summary.SummaryTokens)
+				saving = fmt.Sprintf("×%.1f", ratio)
+				if ratio >= 100 { // the column is 6 cells
+					saving = fmt.Sprintf("×%.0f", ratio)
+				}
 			}
-			text = fmt.Sprintf("%-*s %12s %6d  %-10s %7d %8s", idw, fit(line(id), idw),
+			text = fmt.Sprintf("%-*s %10s %6d  %-10s %6d %6s", idw, fit(line(id), idw),
 				fmt.Sprintf("%d/%d", r.counts.HistoryPairs, r.counts.HeldoutPairs), r.counts.Tasks, state, s.labels[id], saving)
 		}
 		if s.offset+n == s.cursor {
@@ -347,6 +377,10 @@ func (s *usersScreen) View() string {
 	}
 	return b.String()
 }
+
+// usersFixedWidth is the width of a row but its id: the cursor mark and
+// the columns after the id with the spaces between them.
+const usersFixedWidth = 2 + 1 + 10 + 1 + 6 + 2 + 10 + 1 + 6 + 1 + 6
 
 // summaryState names where a user's current summary came from.
 func summaryState(s *store.Summary) string {

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -148,11 +149,12 @@ func TestQuitAsksWhileJobsRun(t *testing.T) {
 	app, _ := demoApp(t, 100, 30)
 	// A job that stays running until cancelled.
 	started := make(chan struct{})
-	app.ctx.Jobs.start("a long job", func(ctx context.Context, p func(engine.Progress)) (engine.Report, error) {
+	_, run, _ := app.ctx.Jobs.start("long", "a long job", func(ctx context.Context, p func(engine.Progress)) (engine.Report, error) {
 		close(started)
 		<-ctx.Done()
 		return engine.Report{Interrupted: true}, nil
 	})
+	goCmds(run)
 	<-started
 	_, cmd := app.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("q")})
 	if cmd != nil {
@@ -182,6 +184,50 @@ func TestQuitAsksWhileJobsRun(t *testing.T) {
 	}
 }
 
+// goCmds runs a batch's commands on goroutines of their own, dropping
+// their messages: a job, outside a program.
+func goCmds(cmd tea.Cmd) {
+	for _, c := range cmd().(tea.BatchMsg) {
+		go c()
+	}
+}
+
+// The same job is not started twice while it runs (i pressed twice must
+// not summarize every user twice); once it has finished it can be.
+func TestJobsAreNotStartedTwice(t *testing.T) {
+	jobs := &Jobs{}
+	release := make(chan struct{})
+	run := func(ctx context.Context, p func(engine.Progress)) (engine.Report, error) {
+		<-release
+		return engine.Report{Progress: engine.Progress{Total: 1, Done: 1}}, nil
+	}
+	first, cmd, ok := jobs.start("infer all", "infer summaries via popi", run)
+	if !ok || cmd == nil {
+		t.Fatal("the first job did not start")
+	}
+	goCmds(cmd)
+	if again, cmd, ok := jobs.start("infer all", "infer summaries via popi", run); ok || cmd != nil || again != first {
+		t.Fatalf("the same job started twice (ok %v)", ok)
+	}
+	other, cmd, ok := jobs.start("generate all", "generate via alpha", run)
+	if !ok || other == first {
+		t.Fatal("another job did not start")
+	}
+	goCmds(cmd)
+	if msg := jobs.started(first, nil, false)(); msg.(noticeMsg).text != "infer summaries via popi is already running (J shows it)" {
+		t.Errorf("notice: %+v", msg)
+	}
+	close(release)
+	<-first.finished
+	jobs.Update(jobDoneMsg{id: first.ID, rep: engine.Report{}})
+	if _, _, ok := jobs.start("infer all", "infer summaries via popi", run); !ok {
+		t.Error("a finished job cannot be run again")
+	}
+	if !jobs.CancelAll(5 * time.Second) {
+		t.Error("CancelAll did not see the jobs return")
+	}
+}
+
 func TestUsersEscapeSequencesInIDsAreCleaned(t *testing.T) {
 	db, err := store.Open(filepath.Join(t.TempDir(), "popi.db"))
 	if err != nil {
@@ -198,5 +244,167 @@ func TestUsersEscapeSequencesInIDsAreCleaned(t *testing.T) {
 	view := app.View()
 	if strings.ContainsAny(view, "\x1b\x07") || !strings.Contains(view, "› red") {
 		t.Errorf("view: %q", view)
+	}
+}
+
+// Keys typed right after enter (a burst from tmux, a fast typist) reach
+// the screen enter opened: navigation happens within Update, so q closes
+// the User screen rather than quitting from the Users screen under it.
+func TestKeysRightAfterEnterReachTheOpenedScreen(t *testing.T) {
+	app, _ := demoApp(t, 120, 40)
+	_, enter := app.Update(tea.KeyMsg{Type: tea.KeyEnter})
+	if _, ok := app.top().(*userScreen); !ok {
+		t.Fatalf("after enter the top screen is %T, before any command ran", app.top())
+	}
+	_, q := app.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("q")})
+	if q != nil {
+		if _, quit := q().(tea.QuitMsg); quit {
+			t.Fatal("q right after enter quit the program")
+		}
+	}
+	if _, ok := app.top().(*usersScreen); !ok || len(app.stack) != 1 {
+		t.Errorf("after enter, q: top %T, %d screens; want the Users screen alone", app.top(), len(app.stack))
+	}
+	testDrive(app, tea.Batch(enter, q))
+	press(app, "l")
+	if _, ok := app.top().(*compareScreen); !ok {
+		t.Errorf("l: top %T, want Compare", app.top())
+	}
+	press(app, "esc")
+	if _, ok := app.top().(*usersScreen); !ok {
+		t.Errorf("esc on Compare: top %T, want Users", app.top())
+	}
+}
+
+// The list reloads after every saved summary, closed screen and finished
+// job: the cursor stays on its user.
+func TestUsersReloadKeepsTheCursorOnItsUser(t *testing.T) {
+	app, _ := demoApp(t, 120, 40)
+	press(app, "down", "down", "down")
+	if !strings.Contains(app.View(), "› formal-fiona") {
+		t.Fatalf("cursor not on formal-fiona:\n%s", app.View())
+	}
+	tests := []struct {
+		name string
+		keys []string
+	}{
+		{"open and close a user", []string{"enter", "q"}},
+		{"open and close the jobs", []string{"J", "q"}},
+		{"a filter that keeps it", []string{"/", "f", "enter"}},
+	}
+	for _, tt := range tests {
+		press(app, tt.keys...)
+		if _, ok := app.top().(*usersScreen); !ok {
+			t.Fatalf("%s: top %T", tt.name, app.top())
+		}
+		if v := app.View(); !strings.Contains(v, "› formal-fiona") {
+			t.Errorf("%s: the cursor moved:\n%s", tt.name, v)
+		}
+	}
+}
+
+// Rows read before a change to the database but delivered after it are
+// stale: they are dropped, not kept in place of the fresh ones.
+func TestUsersDropRowsReadBeforeAChange(t *testing.T) {
+	app, db := demoApp(t, 120, 40)
+	s := app.stack[0].(*usersScreen)
+	clear(s.rows)
+	clear(s.pending)
+	stale := s.fetch() // reads the rows now: no user has a summary
+	if stale == nil {
+		t.Fatal("nothing to fetch")
+	}
+	old := stale()
+	ids, err := db.UserIDs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range ids {
+		if _, err := db.AddSummary(store.Summary{User: id, Text: "likes tests", Source: store.SourceHuman}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, cmd := app.Update(dataChangedMsg{})
+	testDrive(app, cmd)
+	_, cmd = app.Update(old)
+	testDrive(app, cmd)
+	if r, ok := s.rows["beginner-bea"]; !ok || r.summary == nil {
+		t.Errorf("beginner-bea's row after the stale read: %+v (ok %v), want its new summary", r, ok)
+	}
+	if v := app.View(); strings.Contains(v, " none ") {
+		t.Errorf("a row still says none:\n%s", v)
+	}
+}
+
+// The Jobs list scrolls to keep the cursor's job in view; x on a finished
+// job says so; esc goes back.
+func TestJobsScreenScrollsAndSays(t *testing.T) {
+	app, _ := demoApp(t, 60, 20)
+	for i := range 12 {
+		job, cmd, _ := app.ctx.Jobs.start(fmt.Sprint(i), fmt.Sprintf("job number %d", i), func(ctx context.Context, p func(engine.Progress)) (engine.Report, error) {
+			return engine.Report{Progress: engine.Progress{Total: 1, Done: 1}}, nil
+		})
+		for _, c := range cmd().(tea.BatchMsg) {
+			if msg, ok := c().(jobDoneMsg); ok {
+				app.Update(msg)
+			}
+		}
+		if job.running() {
+			t.Fatalf("job %d did not finish", i)
+		}
+	}
+	press(app, "J")
+	for range 11 {
+		press(app, "down")
+	}
+	v := app.View()
+	checkCompareFrame(t, v, 60, 20)
+	if !strings.Contains(v, "› job number 11 — finished") || strings.Contains(v, "job number 0 ") {
+		t.Errorf("the last job is not in view:\n%s", v)
+	}
+	press(app, "x")
+	if !strings.Contains(app.View(), "job number 11 has finished already") {
+		t.Errorf("x on a finished job says nothing:\n%s", app.View())
+	}
+	press(app, "esc")
+	if _, ok := app.top().(*usersScreen); !ok {
+		t.Errorf("esc: top %T", app.top())
+	}
+}
+
+// i on a user whom a running inference job will summarize does not start
+// a second summary of them.
+func TestJobsInferringCoversItsUsers(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	run := func(ctx context.Context, p func(engine.Progress)) (engine.Report, error) {
+		<-release
+		return engine.Report{}, nil
+	}
+	tests := []struct {
+		name       string
+		opt        engine.InferOptions
+		user       string
+		hasSummary bool
+		covered    bool
+	}{
+		{"missing, user without", engine.InferOptions{Missing: true}, "ann", false, true},
+		{"missing, user with", engine.InferOptions{Missing: true}, "ann", true, false},
+		{"all users", engine.InferOptions{Force: true}, "ann", true, true},
+		{"listed", engine.InferOptions{Users: []string{"ann"}}, "ann", true, true},
+		{"not listed", engine.InferOptions{Users: []string{"bob"}}, "ann", false, false},
+	}
+	for _, tt := range tests {
+		jobs := &Jobs{}
+		job, cmd, _ := jobs.start("infer", "infer", run)
+		job.infer = &tt.opt
+		if got := jobs.Inferring(tt.user, tt.hasSummary); (got != nil) != tt.covered {
+			t.Errorf("%s: Inferring = %v, want covered %v", tt.name, got, tt.covered)
+		}
+		job.Report = &engine.Report{} // finished
+		if jobs.Inferring(tt.user, tt.hasSummary) != nil {
+			t.Errorf("%s: a finished job still covers %s", tt.name, tt.user)
+		}
+		_ = cmd // never run: nothing to wait for
 	}
 }

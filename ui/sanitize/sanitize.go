@@ -62,6 +62,48 @@ func Line(s string) string {
 	return s
 }
 
+// Styled is Text for text our own renderer styled (glamour's output): its
+// colours and attributes, SGR sequences such as ESC[1;38;5;203m, are kept
+// and nothing else is. The renderer's input was untrusted, and it turns
+// character references ("&#27;") back into the controls Text took out, so
+// its output is checked again; tabs, which have no width a layout can
+// count, become four spaces.
+func Styled(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(s); {
+		if s[i] == 0x1b && i+1 < len(s) && s[i+1] == '[' {
+			end := skipCSI(s, i+2)
+			if isSGR(s[i+2 : end]) {
+				b.WriteString(s[i:end])
+			}
+			i = end
+			continue
+		}
+		j := i + 1
+		for j < len(s) && s[j] != 0x1b {
+			j++
+		}
+		b.WriteString(strings.ReplaceAll(Text(s[i:j]), "\t", "    "))
+		i = j
+	}
+	return b.String()
+}
+
+// isSGR reports whether a CSI's body (parameters and final byte) selects
+// graphic rendition: digits, ";" and ":" ending in "m".
+func isSGR(body string) bool {
+	if body == "" || body[len(body)-1] != 'm' {
+		return false
+	}
+	for i := 0; i < len(body)-1; i++ {
+		if c := body[i]; (c < '0' || c > '9') && c != ';' && c != ':' {
+			return false
+		}
+	}
+	return true
+}
+
 // clean reports whether s needs no change (the common case, checked fast).
 func clean(s string) bool {
 	for i := 0; i < len(s); i++ {

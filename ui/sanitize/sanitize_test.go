@@ -69,3 +69,61 @@ func FuzzText(f *testing.F) {
 		}
 	})
 }
+
+func TestStyled(t *testing.T) {
+	tests := []struct{ name, in, want string }{
+		{"plain", "plain text", "plain text"},
+		{"colours kept", "\x1b[1;38;5;203mbold\x1b[0m \x1b[38:2::1:2:3mtrue\x1b[m", "\x1b[1;38;5;203mbold\x1b[0m \x1b[38:2::1:2:3mtrue\x1b[m"},
+		{"title dropped", "Look \x1b]2;PWNED\x07here", "Look here"},
+		{"title with ST dropped", "a\x1b]0;x\x1b\\b", "ab"},
+		{"clear screen dropped", "\x1b[2J\x1b[Hhi", "hi"},
+		{"private mode dropped", "\x1b[?1049hx\x1b[?25l", "x"},
+		{"8-bit CSI dropped", "a\u009b2Jb", "ab"},
+		{"C0 dropped", "a\x07b\x08c\rd", "abcd"},
+		{"tab to spaces", "\x1b[32mfunc\tmain\x1b[0m", "\x1b[32mfunc    main\x1b[0m"},
+		{"unterminated CSI", "x\x1b[31", "x"},
+		{"escape at the end", "x\x1b", "x"},
+	}
+	for _, tt := range tests {
+		if got := Styled(tt.in); got != tt.want {
+			t.Errorf("%s: Styled(%q) = %q, want %q", tt.name, tt.in, got, tt.want)
+		}
+	}
+}
+
+// FuzzStyled: every escape left opens an SGR sequence, and with those
+// taken out no control is left.
+func FuzzStyled(f *testing.F) {
+	for _, s := range []string{"plain", "\x1b[31mred\x1b[0m", "\x1b]0;t\x07", "\u009b2J", "a\tb", "\x1b[1;2m\x1b[?25h", "\x1b\x1b[m"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		out := Styled(s)
+		if !utf8.ValidString(out) {
+			t.Fatalf("invalid UTF-8 out of %q", s)
+		}
+		rest := out
+		for {
+			i := strings.IndexByte(rest, 0x1b)
+			if i < 0 {
+				break
+			}
+			if i+1 >= len(rest) || rest[i+1] != '[' {
+				t.Fatalf("a bare escape left in %q (from %q)", out, s)
+			}
+			end := skipCSI(rest, i+2)
+			if !isSGR(rest[i+2 : end]) {
+				t.Fatalf("a non-SGR sequence %q left in %q (from %q)", rest[i:end], out, s)
+			}
+			rest = rest[:i] + rest[end:]
+		}
+		for _, r := range rest {
+			if (r < 0x20 && r != '\n') || r == 0x7f || (r >= 0x80 && r < 0xa0) || isBidiControl(r) {
+				t.Fatalf("control %U left in %q (from %q)", r, out, s)
+			}
+		}
+		if Styled(out) != out {
+			t.Fatalf("not idempotent: %q → %q → %q", s, out, Styled(out))
+		}
+	})
+}
