@@ -28,10 +28,11 @@ var (
 	bucketGenerations = []byte("generations")   // generation id → Generation (JSON)
 	bucketGenCache    = []byte("gen_cache")     // generation key hash → generation id
 	bucketLabels      = []byte("labels")        // seq → Label (JSON), append-only
-	bucketSessions    = []byte("sessions")      // annotator → Session (JSON)
+	bucketSessions    = []byte("sessions")      // annotator NUL comparison → Session (JSON)
+	bucketEvals       = []byte("evals")         // seq → EvalRun (JSON), append-only
 
 	allBuckets = [][]byte{bucketMeta, bucketUsers, bucketSignals, bucketBodies, bucketSummaries,
-		bucketGenerations, bucketGenCache, bucketLabels, bucketSessions}
+		bucketGenerations, bucketGenCache, bucketLabels, bucketSessions, bucketEvals}
 
 	keySchema        = []byte("schema_version")
 	keyImportPending = []byte("import_pending")

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -41,8 +42,8 @@ func TestOpenCreatesDirectoriesAndSchema(t *testing.T) {
 		}
 		return nil
 	})
-	if version != "1" {
-		t.Errorf("schema version = %q, want 1", version)
+	if want := strconv.Itoa(SchemaVersion()); version != want {
+		t.Errorf("schema version = %q, want %s", version, want)
 	}
 }
 
@@ -113,6 +114,9 @@ func TestOpenRefusesNewerSchema(t *testing.T) {
 // The migration hook runs pending migrations in order, once.
 func TestMigrationsRunOnceInOrder(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "popi.db")
+	saved := migrations
+	t.Cleanup(func() { migrations = saved })
+	migrations = nil
 	db, err := Open(path) // schema 1
 	if err != nil {
 		t.Fatal(err)
@@ -120,8 +124,6 @@ func TestMigrationsRunOnceInOrder(t *testing.T) {
 	db.Close()
 
 	var ran []int
-	saved := migrations
-	t.Cleanup(func() { migrations = saved })
 	migrations = []func(tx *bolt.Tx) error{
 		func(tx *bolt.Tx) error {
 			ran = append(ran, 1)
@@ -153,13 +155,14 @@ func TestMigrationsRunOnceInOrder(t *testing.T) {
 // A failing migration leaves the database at its old schema.
 func TestFailedMigrationChangesNothing(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "popi.db")
-	db, err := Open(path)
+	saved := migrations
+	t.Cleanup(func() { migrations = saved })
+	migrations = nil
+	db, err := Open(path) // schema 1
 	if err != nil {
 		t.Fatal(err)
 	}
 	db.Close()
-	saved := migrations
-	t.Cleanup(func() { migrations = saved })
 	migrations = []func(tx *bolt.Tx) error{func(tx *bolt.Tx) error {
 		tx.Bucket(bucketMeta).Put([]byte("half"), []byte("done"))
 		return errors.New("disk says no")
@@ -167,7 +170,7 @@ func TestFailedMigrationChangesNothing(t *testing.T) {
 	if _, err := Open(path); err == nil || !strings.Contains(err.Error(), "upgrade schema 1 to 2: disk says no") {
 		t.Fatalf("error = %v", err)
 	}
-	migrations = saved
+	migrations = nil
 	db, err = Open(path)
 	if err != nil {
 		t.Fatal(err)
@@ -179,6 +182,42 @@ func TestFailedMigrationChangesNothing(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// Schema 1 kept one session per annotator, its --compare spec written
+// "mode=…"; schema 2 keeps them per comparison, and has a bucket for
+// evaluation runs.
+func TestMigrationSessionsPerComparison(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "popi.db")
+	saved := migrations
+	t.Cleanup(func() { migrations = saved })
+	migrations = nil
+	db, err := Open(path) // schema 1
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := `{"annotator":"ann","compare":"replay=replay:chosen,replay:rejected","position":4,"last_item":"u\u0000ho1","seed":42,"updated_at":"2026-01-02T03:04:05Z"}`
+	db.bolt.Update(func(tx *bolt.Tx) error {
+		tx.DeleteBucket(bucketEvals)
+		return tx.Bucket(bucketSessions).Put([]byte("ann"), []byte(old))
+	})
+	db.Close()
+	migrations = saved
+	db, err = Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	s, ok, err := db.Session("ann", "replay:chosen,replay:rejected")
+	if err != nil || !ok || s.Position != 4 || s.Seed != 42 || s.LastItem != "u\x00ho1" || s.Compare != "replay:chosen,replay:rejected" {
+		t.Errorf("migrated session: %+v ok %v err %v", s, ok, err)
+	}
+	if _, ok, _ := db.Session("ann", ""); ok {
+		t.Error("the old key is still there")
+	}
+	if _, err := db.AddEvalRun("accuracy", "accuracy vllm", []byte(`{}`)); err != nil {
+		t.Errorf("no evaluation bucket after migrating: %v", err)
+	}
 }
 
 func TestOpenRejectsTooSmallFile(t *testing.T) {

@@ -1,8 +1,11 @@
 package store
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -10,7 +13,54 @@ import (
 // migrations[i] upgrades a database from schema i+1 to i+2, inside the same
 // transaction that records the new version, so an upgrade is all or nothing.
 // Append to it when the layout changes; never edit one that has shipped.
-var migrations []func(tx *bolt.Tx) error
+var migrations = []func(tx *bolt.Tx) error{
+	migrateSessionsPerComparison,
+}
+
+// migrateSessionsPerComparison (schema 1 → 2): sessions were kept per
+// annotator with the --compare spec written as "mode=NAME:CONDITION,…";
+// they are kept per annotator and comparison (the part after "="), and
+// evaluation runs get a bucket.
+func migrateSessionsPerComparison(tx *bolt.Tx) error {
+	if _, err := tx.CreateBucketIfNotExists(bucketEvals); err != nil {
+		return err
+	}
+	b := tx.Bucket(bucketSessions)
+	if b == nil {
+		return nil
+	}
+	type old struct {
+		key []byte
+		s   Session
+	}
+	var moves []old
+	err := b.ForEach(func(k, v []byte) error {
+		if bytes.IndexByte(k, 0) >= 0 {
+			return nil // kept per comparison already
+		}
+		var s Session
+		if err := json.Unmarshal(v, &s); err != nil {
+			return fmt.Errorf("session of %q: %w", k, err)
+		}
+		if _, after, ok := strings.Cut(s.Compare, "="); ok {
+			s.Compare = after
+		}
+		moves = append(moves, old{bytes.Clone(k), s})
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, m := range moves {
+		if err := b.Delete(m.key); err != nil {
+			return err
+		}
+		if err := putSession(tx, m.s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 // SchemaVersion is the layout this build reads and writes: schema 1 plus one
 // per migration.
