@@ -1,0 +1,107 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/popi-tui/popi-tui/store"
+	"github.com/popi-tui/popi-tui/ui/sanitize"
+)
+
+// maxPrintedConflicts is how many conflicts merge lists per file; the rest
+// are counted.
+const maxPrintedConflicts = 20
+
+func mergeCommand() *command {
+	return &command{
+		name:    "merge",
+		args:    "OTHER.db...",
+		summary: "bring labels, summaries and generations from other annotators' databases into this one",
+		help: `
+Each OTHER.db (another popi-tui database, say a colleague's copied over) is
+only read, and merged whole or not at all. Labels, summary versions and
+generations keep their ids, so merging the same file again adds nothing. A
+record whose id is already here with different content is a conflict: it is
+listed (FILE: KIND ID: what differs) and the record here is kept. Summary
+versions that come in are numbered after this database's own (their ids stay
+the same). A user whose records come in but who is not in this database comes
+across with their signals; other users stay behind (import their data).
+Annotator sessions are not merged. Exit status 1 if any file had conflicts or
+could not be merged; the other files are merged all the same.`,
+		run: func(ctx context.Context, c *runContext, args []string) error {
+			if len(args) == 0 {
+				return usagef("no databases to merge (give one or more OTHER.db)")
+			}
+			return runMerge(ctx, c, args)
+		},
+	}
+}
+
+func runMerge(ctx context.Context, c *runContext, files []string) error {
+	db, err := c.openDB()
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	var failed, conflicted []string
+	for _, path := range files {
+		rep, err := db.Merge(ctx, path)
+		if err != nil {
+			if errors.Is(err, store.ErrInterrupted) {
+				return err // Run reports it, with exit status 130
+			}
+			c.eprintf("popi-tui: %s\n", sanitize.Line(err.Error()))
+			failed = append(failed, path)
+			continue
+		}
+		name := sanitize.Line(path)
+		c.printf("%s: %s\n", name, describeMerge(rep))
+		if n := rep.ConflictCount(); n > 0 {
+			conflicted = append(conflicted, path)
+			shown := rep.Conflicts[:min(len(rep.Conflicts), maxPrintedConflicts)]
+			for _, cf := range shown {
+				// Ids come from the other database: untrusted.
+				c.eprintf("%s: %s\n", name, sanitize.Line(cf.String()))
+			}
+			if more := n - len(shown); more > 0 {
+				c.eprintf("%s: … and %d more conflict(s)\n", name, more)
+			}
+		}
+	}
+	var problems []string
+	if len(conflicted) > 0 {
+		problems = append(problems, fmt.Sprintf("conflicts in %s (the records here were kept)", strings.Join(conflicted, ", ")))
+	}
+	if len(failed) > 0 {
+		if len(failed) == 1 && len(files) == 1 {
+			return errAlreadyReported
+		}
+		problems = append(problems, fmt.Sprintf("%d of %d files not merged: %s", len(failed), len(files), strings.Join(failed, ", ")))
+	}
+	if len(problems) > 0 {
+		return errors.New(strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+// describeMerge says in one line what merging one file did.
+func describeMerge(r store.MergeReport) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "added %d label(s), %d summary version(s)", r.Labels.Added, r.Summaries.Added)
+	if r.Renumbered > 0 {
+		fmt.Fprintf(&b, " (%d renumbered)", r.Renumbered)
+	}
+	fmt.Fprintf(&b, ", %d generation(s)", r.Generations.Added)
+	if r.Users > 0 {
+		fmt.Fprintf(&b, ", %d user(s) with %d signal(s)", r.Users, r.Signals.Total())
+	}
+	fmt.Fprintf(&b, "; already here: %d label(s), %d summary version(s), %d generation(s)",
+		r.Labels.Already, r.Summaries.Already, r.Generations.Already)
+	if n := r.Summaries.Skipped; n > 0 {
+		fmt.Fprintf(&b, "; %d summary version(s) skipped (their user is in neither database)", n)
+	}
+	fmt.Fprintf(&b, "; %d conflict(s)", r.ConflictCount())
+	return b.String()
+}
