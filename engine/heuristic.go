@@ -9,6 +9,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/popi-tui/popi-tui/engine/stats"
 	"github.com/popi-tui/popi-tui/store"
 )
 
@@ -378,7 +379,7 @@ func heurTally(f *heurFeature, chosen, rejected []heurStats) heurPref {
 	}
 	p.meanDirection = sumD / float64(p.n)
 	p.strength = float64(p.k-p.opp) / float64(p.n) * math.Abs(p.meanDirection)
-	p.medC, p.medR = heurMedian(cv), heurMedian(rv)
+	p.medC, p.medR = stats.Median(cv), stats.Median(rv)
 	return p
 }
 
@@ -443,20 +444,6 @@ func heurPlural(n int, one, many string) string {
 		return one
 	}
 	return many
-}
-
-// heurMedian is the median of xs (the mean of the middle two when even).
-func heurMedian(xs []float64) float64 {
-	if len(xs) == 0 {
-		return 0
-	}
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	m := len(s) / 2
-	if len(s)%2 == 1 {
-		return s[m]
-	}
-	return (s[m-1] + s[m]) / 2
 }
 
 // heurNum prints a median: with decimals < 0 as a whole number, or with

@@ -206,3 +206,57 @@ func TestIntegrationEightConcurrent(t *testing.T) {
 		t.Fatalf("GenerateAll: %+v, %v", rep, err)
 	}
 }
+
+// The judge against the real server: the tiny model's verdicts are
+// gibberish, so every item must be counted, read or malformed, never
+// failed or guessed; with the fixed-sentence model, every one malformed.
+func TestIntegrationJudgeCountsWhatItCannotRead(t *testing.T) {
+	url, model := realServer(t)
+	e, _ := realEngine(t, model, 24)
+	cfg := e.Config()
+	judge := cfg.Backends[0]
+	judge.Name, judge.Roles = "judge", []string{RoleJudge}
+	cfg.Backends = append(cfg.Backends, judge)
+	e2 := New(e.db, cfg, Options{Getenv: func(string) string { return "none" }})
+	t.Cleanup(e2.Close)
+	ctx := context.Background()
+	if _, err := e2.InferAll(ctx, InferOptions{Backend: HeuristicName, Users: []string{"terse-tom"}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := e2.JudgeWinRate(ctx, JudgeOptions{Judge: "judge", Generator: "real", Users: []string{"terse-tom"}, Concurrency: 4}, nil)
+	if err != nil {
+		t.Fatalf("judge on %s: %v", url, err)
+	}
+	if rep.Items != 4 || rep.Run.Failed != 0 {
+		t.Fatalf("%d items (want terse-tom's 3 tasks and 1 held-out prompt), run %+v", rep.Items, rep.Run)
+	}
+	if n := rep.Wins + rep.Ties + rep.Losses + rep.MalformedItems + rep.Skipped; n != rep.Items {
+		t.Errorf("%d wins, %d ties, %d losses, %d malformed, %d skipped: %d counted of %d items", rep.Wins, rep.Ties, rep.Losses, rep.MalformedItems, rep.Skipped, n, rep.Items)
+	}
+	if os.Getenv("POPI_LLM_EXPECT") != "" && (rep.MalformedItems != rep.Items || len(rep.Malformed) != 2*rep.Items) {
+		t.Errorf("the fixed-sentence model gave readable verdicts: %+v", rep)
+	}
+	for _, m := range rep.Malformed {
+		if m.Answer == "" {
+			t.Errorf("a malformed verdict without the judge's words: %+v", m)
+		}
+	}
+}
+
+// Preference accuracy needs a server that scores given responses; the CI
+// server (Ollama) cannot, and eval must say so rather than guess. Against
+// a user's vLLM the same call succeeds.
+func TestIntegrationAccuracyNeedsAScoringServer(t *testing.T) {
+	_, model := realServer(t)
+	e, _ := realEngine(t, model, 16)
+	err := e.CheckScoring(context.Background(), "real")
+	if os.Getenv("POPI_LLM_CAN_SCORE") != "" {
+		if err != nil {
+			t.Fatalf("a scoring server refused: %v", err)
+		}
+		return
+	}
+	if !errors.Is(err, ErrCannotScore) || !strings.Contains(err.Error(), "backend real") || !strings.Contains(err.Error(), "vLLM") {
+		t.Errorf("err = %v, want ErrCannotScore naming the backend and what is needed", err)
+	}
+}

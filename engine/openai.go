@@ -43,6 +43,7 @@ type openAIBackend struct {
 
 	tokenizeKnown bool // whether the server counts tokens has been learnt
 	canTokenize   bool
+	scoreSingly   bool // the server scores one sequence per request, not batches
 }
 
 type replica struct {

@@ -139,9 +139,15 @@ func (b *openAIBackend) scoresPrompts(ctx context.Context, r *replica) bool {
 
 // call is a plain JSON request to a replica, with the backend's API key.
 func (b *openAIBackend) call(ctx context.Context, r *replica, method, url string, body []byte) (int, []byte, error) {
+	status, _, data, err := b.send(ctx, r, method, url, body)
+	return status, data, err
+}
+
+// send is call with the answer's headers (Retry-After, for one).
+func (b *openAIBackend) send(ctx context.Context, r *replica, method, url string, body []byte) (int, http.Header, []byte, error) {
 	req, err := http.NewRequestWithContext(ctx, method, url, bytes.NewReader(body))
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, nil, err
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
@@ -151,9 +157,9 @@ func (b *openAIBackend) call(ctx context.Context, r *replica, method, url string
 	}
 	resp, err := r.http.Do(req)
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, nil, err
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
-	return resp.StatusCode, data, err
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	return resp.StatusCode, resp.Header, data, err
 }

@@ -181,3 +181,33 @@ func generatorMessages(condition, prompt, summary string, h history) ([]store.Me
 	}
 	return []store.Message{{Role: openai.ChatMessageRoleUser, Content: content}}, nil
 }
+
+// JudgeTemplateVersion identifies the judge's wording (judgeMessages).
+const JudgeTemplateVersion = 1
+
+// The judge is shown who the user is (their persona, or failing that how
+// they chose between responses), the prompt and two answers, and asked
+// for a verdict on a last line of its own, which is all that is read.
+const (
+	judgePersonaHeading = "# The user"
+	judgeTask           = `# Your task
+
+Judge which of the two answers above this particular user would prefer, given who they are. Judge by the user's tastes — style, length, tone, format, level of detail — not by your own. The order of the answers means nothing. Think briefly if you need to, then end with one line of exactly one of these forms:
+
+Verdict: A
+Verdict: B
+Verdict: tie`
+)
+
+// judgeMessages is what the judge is sent for one order of two answers:
+// the user's persona, or when there is none their history (the
+// summarizer's Markdown of it, headed already) as evidence of taste.
+func judgeMessages(persona string, h history, prompt, answerA, answerB string) []store.Message {
+	about := judgePersonaHeading + "\n\n" + strings.TrimSpace(persona) + "\n\n"
+	if strings.TrimSpace(persona) == "" {
+		about = h.markdown()
+	}
+	content := about + "# The prompt\n\n" + prompt +
+		"\n\n# Answer A\n\n" + answerA + "\n\n# Answer B\n\n" + answerB + "\n\n" + judgeTask
+	return []store.Message{{Role: openai.ChatMessageRoleUser, Content: content}}
+}

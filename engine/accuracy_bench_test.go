@@ -1,0 +1,66 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/popi-tui/popi-tui/store"
+)
+
+// BenchmarkAccuracyThroughput: preference accuracy over 1,000 held-out
+// pairs against a scoring server whose /v1/completions answers after a
+// fixed latency L, at most C at once (tokenizing is quick, as vLLM's is:
+// it runs on the CPU beside the model), at concurrency C, against the
+// ideal (2·1000/C)·L — two scoring requests a pair (goal: ≤ 1.1 × ideal).
+func BenchmarkAccuracyThroughput(b *testing.B) {
+	const pairs = 1000
+	db := accuracyBenchDB(b, pairs)
+	scores := map[string]map[string]float64{}
+	f := newScoringFake(b, scores)
+	f.capacity = make(chan struct{}, benchCapacity)
+	f.latency = benchLatency
+	ideal := 2 * float64(pairs) / benchCapacity * benchLatency.Seconds()
+	var total float64
+	for i := 0; i < b.N; i++ {
+		e := scoringEngine(db, f.srv.URL, benchCapacity)
+		start := time.Now()
+		rep, err := e.Accuracy(context.Background(), AccuracyOptions{Backend: "vllm", Concurrency: benchCapacity}, nil)
+		elapsed := time.Since(start).Seconds()
+		e.Close()
+		if err != nil || rep.Run.Done != pairs || rep.Rows[0].Pairs != pairs {
+			b.Fatalf("accuracy: %+v, %v", rep.Run, err)
+		}
+		total += elapsed
+	}
+	mean := total / float64(b.N)
+	b.ReportMetric(mean, "s/1000-pairs")
+	b.ReportMetric(ideal, "ideal-s")
+	b.ReportMetric(mean/ideal, "x-ideal")
+	b.ReportMetric(0, "ns/op")
+}
+
+// accuracyBenchDB holds n users, each with a history pair, a held-out
+// pair and a summary.
+func accuracyBenchDB(b *testing.B, n int) *store.DB {
+	b.Helper()
+	db := benchDB(b, 0)
+	var in strings.Builder
+	for i := range n {
+		fmt.Fprintf(&in, `{"user":"u%05d","kind":"pair","prompt":"question","chosen":"short answer","rejected":"a much longer answer"}`+"\n", i)
+		fmt.Fprintf(&in, `{"user":"u%05d","kind":"pair","split":"heldout","prompt":"held question %d","chosen":"yes %d","rejected":"no %d"}`+"\n", i, i, i, i)
+	}
+	if _, err := db.Import(context.Background(), "pairs.jsonl", strings.NewReader(in.String()), store.ImportOptions{}); err != nil {
+		b.Fatal(err)
+	}
+	ss := make([]store.Summary, n)
+	for i := range ss {
+		ss[i] = store.Summary{User: fmt.Sprintf("u%05d", i), Text: "Likes brevity.", Source: "bench/model"}
+	}
+	if _, err := db.AddSummaries(ss); err != nil {
+		b.Fatal(err)
+	}
+	return db
+}

@@ -1,0 +1,282 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/popi-tui/popi-tui/store"
+)
+
+// Scoring a given response: the log-probability a model gives to a
+// response it did not write, which preference accuracy needs. Only vLLM
+// can (DESIGN §2), through two endpoints:
+//
+//   - POST /tokenize (no /v1) renders chat messages with the model's own
+//     chat template and returns their token ids. The prompt P is the
+//     messages with the generation prompt; the response's ids Y are what
+//     follows P when the response is added as the final assistant message
+//     (continue_final_message, no generation prompt).
+//   - POST /v1/completions with the ids P+Y as the prompt, echo, no new
+//     tokens and logprobs 0 returns the log-probability of every prompt
+//     token (the first is null); the response's are those from len(P) on.
+//
+// Spans are found by token ids, never by text offsets (they drift).
+
+// ErrCannotScore says a server cannot score given responses.
+var ErrCannotScore = errors.New("cannot score given responses")
+
+// negInfLogprob is how vLLM writes a log-probability of -inf in JSON.
+const negInfLogprob = -9999.0
+
+// tokenizeChat returns the token ids of msgs as the server's chat template
+// renders them: ready for the model's answer (continueFinal false), or
+// continuing the last message, an assistant's (continueFinal true).
+func (b *openAIBackend) tokenizeChat(ctx context.Context, msgs []store.Message, continueFinal bool) ([]int, error) {
+	req := map[string]any{"model": b.cfg.Model, "messages": msgs,
+		"add_generation_prompt": !continueFinal, "continue_final_message": continueFinal}
+	body, err := b.request(ctx, "tokenize", true, "/tokenize", req)
+	if err != nil {
+		return nil, err
+	}
+	var out struct {
+		Tokens []int `json:"tokens"`
+	}
+	if err := json.Unmarshal(body, &out); err != nil || out.Tokens == nil {
+		return nil, &BackendError{Backend: b.cfg.Name, Status: http.StatusOK, Msg: "tokenize: the answer has no list of token ids: " + describeBody(body)}
+	}
+	if len(out.Tokens) == 0 {
+		// llama.cpp's /tokenize reads text ("content") and ignores messages.
+		return nil, &BackendError{Backend: b.cfg.Name, Status: http.StatusOK, Msg: "tokenize: no tokens for chat messages (the server does not apply the chat template in /tokenize)"}
+	}
+	return out.Tokens, nil
+}
+
+// scoreSeq is a sequence of token ids to score from index From on.
+type scoreSeq struct {
+	IDs  []int
+	From int
+}
+
+// scoreSequences returns, for each sequence, the sum of the log-
+// probabilities of its tokens from From on, given the tokens before them.
+// The sequences go in one request (vLLM takes a list of token-id lists);
+// a server that refuses or garbles a batch is asked one sequence at a
+// time, concurrently, from then on.
+func (b *openAIBackend) scoreSequences(ctx context.Context, seqs []scoreSeq) ([]float64, error) {
+	b.mu.Lock()
+	single := b.scoreSingly
+	b.mu.Unlock()
+	if len(seqs) > 1 && !single {
+		sums, err := b.scoreBatch(ctx, seqs)
+		var be *BackendError
+		switch {
+		case err == nil:
+			return sums, nil
+		case errors.Is(err, errBatchShape), errors.As(err, &be) && be.Status == http.StatusBadRequest:
+			// Try one at a time; if that works, batches are what it minds.
+			sums, err1 := b.scoreEach(ctx, seqs)
+			if err1 == nil {
+				b.mu.Lock()
+				b.scoreSingly = true
+				b.mu.Unlock()
+			}
+			return sums, err1
+		default:
+			return nil, err
+		}
+	}
+	return b.scoreEach(ctx, seqs)
+}
+
+func (b *openAIBackend) scoreEach(ctx context.Context, seqs []scoreSeq) ([]float64, error) {
+	sums := make([]float64, len(seqs))
+	errs := make([]error, len(seqs))
+	var wg sync.WaitGroup
+	for i, s := range seqs {
+		wg.Go(func() {
+			var got []float64
+			if got, errs[i] = b.scoreBatch(ctx, []scoreSeq{s}); errs[i] == nil {
+				sums[i] = got[0]
+			}
+		})
+	}
+	wg.Wait()
+	return sums, errors.Join(errs...)
+}
+
+// errBatchShape is an answer to a batch that does not match it.
+var errBatchShape = errors.New("the answer does not have one choice per sequence")
+
+// completionScores is the part of a completions answer scoring reads:
+// per choice, the echoed prompt's token log-probabilities, in the OpenAI
+// shape (logprobs.token_logprobs) or vLLM's prompt_logprobs extension (a
+// list of null, then per token an object keyed by the token id).
+type completionScores struct {
+	Choices []struct {
+		Index    int `json:"index"`
+		Logprobs *struct {
+			TokenLogprobs []*float64 `json:"token_logprobs"`
+		} `json:"logprobs"`
+		PromptLogprobs []map[string]struct {
+			Logprob *float64 `json:"logprob"`
+		} `json:"prompt_logprobs"`
+	} `json:"choices"`
+}
+
+func (b *openAIBackend) scoreBatch(ctx context.Context, seqs []scoreSeq) ([]float64, error) {
+	var prompt any
+	if len(seqs) == 1 {
+		prompt = seqs[0].IDs
+	} else {
+		ids := make([][]int, len(seqs))
+		for i, s := range seqs {
+			ids[i] = s.IDs
+		}
+		prompt = ids
+	}
+	req := map[string]any{"model": b.cfg.Model, "prompt": prompt, "echo": true, "max_tokens": 0, "logprobs": 0, "temperature": 0}
+	body, err := b.request(ctx, "score", false, "/completions", req)
+	if err != nil {
+		return nil, err
+	}
+	var out completionScores
+	if err := json.Unmarshal(body, &out); err != nil {
+		return nil, &BackendError{Backend: b.cfg.Name, Status: http.StatusOK, Msg: "score: malformed answer: " + describeBody(body)}
+	}
+	if len(out.Choices) != len(seqs) {
+		if len(seqs) > 1 {
+			return nil, errBatchShape
+		}
+		return nil, &BackendError{Backend: b.cfg.Name, Status: http.StatusOK, Msg: fmt.Sprintf("score: %d choices in the answer, want 1", len(out.Choices))}
+	}
+	sort.SliceStable(out.Choices, func(i, j int) bool { return out.Choices[i].Index < out.Choices[j].Index })
+	sums := make([]float64, len(seqs))
+	for i, s := range seqs {
+		c := out.Choices[i]
+		if c.Index != i && len(seqs) > 1 {
+			return nil, errBatchShape
+		}
+		lps := make([]*float64, 0, len(s.IDs))
+		switch {
+		case c.Logprobs != nil && len(c.Logprobs.TokenLogprobs) > 0:
+			lps = c.Logprobs.TokenLogprobs
+		case len(c.PromptLogprobs) > 0:
+			for k, entry := range c.PromptLogprobs {
+				if k >= len(s.IDs) {
+					break
+				}
+				if e, ok := entry[strconv.Itoa(s.IDs[k])]; ok {
+					lps = append(lps, e.Logprob)
+				} else {
+					lps = append(lps, nil)
+				}
+			}
+		default:
+			return nil, &BackendError{Backend: b.cfg.Name, Status: http.StatusOK,
+				Msg: "score: the answer has no log-probabilities of the prompt's tokens (the server does not echo them)"}
+		}
+		sum, err := sumFrom(lps, s)
+		if err != nil {
+			return nil, &BackendError{Backend: b.cfg.Name, Status: http.StatusOK, Msg: "score: " + err.Error()}
+		}
+		sums[i] = sum
+	}
+	return sums, nil
+}
+
+// sumFrom adds the log-probabilities of s's tokens from s.From on. The
+// list covers the prompt's tokens first (a server that generated one token
+// anyway adds it at the end, and it is not counted).
+func sumFrom(lps []*float64, s scoreSeq) (float64, error) {
+	if len(lps) < len(s.IDs) {
+		return 0, fmt.Errorf("log-probabilities of %d tokens for a prompt of %d", len(lps), len(s.IDs))
+	}
+	sum := 0.0
+	for k := s.From; k < len(s.IDs); k++ {
+		if lps[k] == nil {
+			return 0, fmt.Errorf("no log-probability for token %d of %d", k, len(s.IDs))
+		}
+		sum += *lps[k]
+	}
+	return sum, nil
+}
+
+// request posts a JSON request to path on a replica (under /v1, or at the
+// server's root when root), retrying temporary failures on another
+// replica like Complete does, and returns the body of a 200 answer.
+func (b *openAIBackend) request(ctx context.Context, what string, root bool, path string, req any) ([]byte, error) {
+	payload, err := json.Marshal(req)
+	if err != nil {
+		return nil, err
+	}
+	var last *replica
+	for attempt := 1; ; attempt++ {
+		r, err := b.acquire(ctx, last)
+		if err != nil {
+			return nil, err
+		}
+		last = r
+		select {
+		case b.global <- struct{}{}:
+		case <-ctx.Done():
+			b.release(r, false, nil)
+			return nil, ctx.Err()
+		}
+		body, err := b.postOnce(ctx, r, what, root, path, payload)
+		<-b.global
+		if err != nil && ctx.Err() != nil {
+			b.release(r, false, nil)
+			return nil, ctx.Err()
+		}
+		b.release(r, true, err)
+		if err == nil {
+			return body, nil
+		}
+		var be *BackendError
+		if !errors.As(err, &be) || !be.Temporary || attempt >= b.maxAttempts {
+			if attempt > 1 && errors.As(err, &be) {
+				be.Msg = fmt.Sprintf("%s (after %d attempts)", be.Msg, attempt)
+			}
+			return nil, err
+		}
+		select {
+		case <-time.After(b.backoff(attempt, be.RetryAfter)):
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// postOnce is one attempt, bounded by the backend's timeout.
+func (b *openAIBackend) postOnce(ctx context.Context, r *replica, what string, root bool, path string, payload []byte) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, b.cfg.Timeout)
+	defer cancel()
+	url := r.baseURL + path
+	if root {
+		url = serverRoot(r.baseURL) + path
+	}
+	status, header, body, err := b.send(ctx, r, http.MethodPost, url, payload)
+	if err != nil {
+		be := &BackendError{Backend: b.cfg.Name, Msg: fmt.Sprintf("%s: cannot reach the server: %v", what, rootCause(err)), Temporary: true, Err: err}
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
+			be.Msg = fmt.Sprintf("%s: no answer for %s (timeout)", what, b.cfg.Timeout)
+		}
+		return nil, be
+	}
+	if status != http.StatusOK {
+		be := &BackendError{Backend: b.cfg.Name, Status: status, Msg: what + ": " + describeBody(body)}
+		if status == http.StatusTooManyRequests || status == http.StatusRequestTimeout || status >= 500 {
+			be.Temporary = true
+			be.RetryAfter = parseRetryAfter(header.Get("Retry-After"), time.Now())
+		}
+		return nil, be
+	}
+	return body, nil
+}

@@ -1,0 +1,308 @@
+package engine
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/popi-tui/popi-tui/store"
+)
+
+// scoringFake is a hand-written vLLM, for preference accuracy: POST
+// /tokenize renders chat messages with a toy chat template into word
+// tokens, and POST /v1/completions echoes a token-id prompt with log-
+// probabilities chosen by the test, in vLLM's documented shapes. No real
+// server here can score (Ollama cannot), so the shapes are written from
+// vLLM's protocol (CompletionRequest, CompletionLogProbs, prompt_logprobs,
+// TokenizeChatRequest).
+type scoringFake struct {
+	t   testing.TB
+	srv *httptest.Server
+
+	// scores[response text][condition] is the total log-probability the
+	// model gives the response after a prompt under that condition.
+	scores map[string]map[string]float64
+	// shape is "token_logprobs" (OpenAI's echo shape) or "prompt_logprobs"
+	// (vLLM's extension).
+	shape string
+	// singleOnly refuses a batch of prompts, as older vLLM did.
+	singleOnly bool
+	// latency and capacity shape /v1/completions (tokenizing is quick).
+	latency  time.Duration
+	capacity chan struct{}
+	// override answers a path in place of the fake (a server that cannot
+	// score).
+	override map[string]http.HandlerFunc
+
+	mu    sync.Mutex
+	vocab map[string]int
+	words []string
+
+	tokenizeCalls, scoreCalls atomic.Int32
+	inflight, maxInflight     atomic.Int32
+}
+
+// Special token ids of the toy chat template.
+const (
+	fakeBOS = iota + 1
+	fakeUser
+	fakeAssistant
+	fakeEnd
+	fakeFirstWord = 100
+)
+
+// fakePromptLogprob is what every token before the response scores: the
+// tests fail if those are counted.
+const fakePromptLogprob = -0.25
+
+func newScoringFake(t testing.TB, scores map[string]map[string]float64) *scoringFake {
+	f := &scoringFake{t: t, scores: scores, shape: "token_logprobs", vocab: map[string]int{}}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /tokenize", f.overridable(f.tokenize))
+	mux.HandleFunc("POST /v1/completions", f.overridable(f.complete))
+	mux.HandleFunc("GET /v1/models", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `{"object":"list","data":[{"id":"fake-vllm","object":"model"}]}`)
+	})
+	f.srv = httptest.NewServer(mux)
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+func (f *scoringFake) overridable(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if o, ok := f.override[r.URL.Path]; ok {
+			o(w, r)
+			return
+		}
+		h(w, r)
+	}
+}
+
+func (f *scoringFake) id(word string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if id, ok := f.vocab[word]; ok {
+		return id
+	}
+	f.vocab[word] = fakeFirstWord + len(f.words)
+	f.words = append(f.words, word)
+	return f.vocab[word]
+}
+
+func (f *scoringFake) word(id int) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if id < fakeFirstWord || id-fakeFirstWord >= len(f.words) {
+		return fmt.Sprintf("<%d>", id)
+	}
+	return f.words[id-fakeFirstWord]
+}
+
+// render is the toy chat template: BOS, then per message its role token,
+// its words and an end token; the generation prompt is the assistant's
+// role token; a continued final message has no end token.
+func (f *scoringFake) render(msgs []store.Message, addGenerationPrompt, continueFinal bool) []int {
+	ids := []int{fakeBOS}
+	for i, m := range msgs {
+		role := fakeUser
+		if m.Role == "assistant" {
+			role = fakeAssistant
+		}
+		ids = append(ids, role)
+		for _, w := range strings.Fields(m.Content) {
+			ids = append(ids, f.id(w))
+		}
+		if !(continueFinal && i == len(msgs)-1) {
+			ids = append(ids, fakeEnd)
+		}
+	}
+	if addGenerationPrompt {
+		ids = append(ids, fakeAssistant)
+	}
+	return ids
+}
+
+func (f *scoringFake) tokenize(w http.ResponseWriter, r *http.Request) {
+	f.tokenizeCalls.Add(1)
+	var req struct {
+		Model                string          `json:"model"`
+		Messages             []store.Message `json:"messages"`
+		Prompt               *string         `json:"prompt"`
+		AddGenerationPrompt  *bool           `json:"add_generation_prompt"`
+		ContinueFinalMessage bool            `json:"continue_final_message"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		http.Error(w, `{"object":"error","message":"bad json"}`, http.StatusBadRequest)
+		return
+	}
+	var ids []int
+	switch {
+	case req.Messages != nil:
+		gen := req.AddGenerationPrompt == nil || *req.AddGenerationPrompt // vLLM's default: true
+		if gen && req.ContinueFinalMessage {
+			w.WriteHeader(http.StatusBadRequest)
+			fmt.Fprint(w, `{"object":"error","message":"Cannot set both continue_final_message and add_generation_prompt to True."}`)
+			return
+		}
+		ids = f.render(req.Messages, gen, req.ContinueFinalMessage)
+	case req.Prompt != nil:
+		for _, word := range strings.Fields(*req.Prompt) {
+			ids = append(ids, f.id(word))
+		}
+	}
+	json.NewEncoder(w).Encode(map[string]any{"count": len(ids), "max_model_len": 4096, "tokens": ids})
+}
+
+// condition tells which condition a prompt was worded under, by its
+// headings.
+func (f *scoringFake) condition(ids []int) string {
+	text := make([]string, len(ids))
+	for i, id := range ids {
+		text[i] = f.word(id)
+	}
+	joined := " " + strings.Join(text, " ") + " "
+	switch {
+	case strings.Contains(joined, " prefers "): // "# What this user prefers"
+		return store.ConditionSummary
+	case strings.Contains(joined, " chose "): // "# How this user chose between two responses"
+		return store.ConditionRaw
+	}
+	return store.ConditionNone
+}
+
+// logprobs is the per-token log-probabilities of a prompt: null for the
+// first, fakePromptLogprob up to the response (after the last assistant
+// token), then the response's total split over its tokens (the first two
+// carry it, so that a sum that skips or adds a token is wrong).
+func (f *scoringFake) logprobs(ids []int) ([]*float64, error) {
+	start := 0
+	for i := len(ids) - 1; i >= 0 && start == 0; i-- {
+		if ids[i] == fakeAssistant {
+			start = i + 1
+		}
+	}
+	if start == 0 || start >= len(ids) {
+		return nil, fmt.Errorf("no response after an assistant token")
+	}
+	words := make([]string, 0, len(ids)-start)
+	for _, id := range ids[start:] {
+		words = append(words, f.word(id))
+	}
+	byCondition, known := f.scores[strings.Join(words, " ")]
+	if !known { // a response the test did not choose for (a probe): -1 a token
+		byCondition = map[string]float64{f.condition(ids[:start]): -float64(len(words))}
+	}
+	total, ok := byCondition[f.condition(ids[:start])]
+	if !ok {
+		return nil, fmt.Errorf("no score for response %q under %s", strings.Join(words, " "), f.condition(ids[:start]))
+	}
+	out := make([]*float64, len(ids))
+	for i := 1; i < len(ids); i++ {
+		v := fakePromptLogprob
+		switch {
+		case i == start && len(ids)-start == 1:
+			v = total
+		case i == start:
+			v = total + 1.5
+		case i == start+1:
+			v = -1.5
+		case i > start:
+			v = 0
+		}
+		out[i] = &v
+	}
+	return out, nil
+}
+
+func (f *scoringFake) complete(w http.ResponseWriter, r *http.Request) {
+	f.scoreCalls.Add(1)
+	if f.capacity != nil {
+		f.capacity <- struct{}{}
+		defer func() { <-f.capacity }()
+	}
+	n := f.inflight.Add(1)
+	defer f.inflight.Add(-1)
+	for {
+		m := f.maxInflight.Load()
+		if n <= m || f.maxInflight.CompareAndSwap(m, n) {
+			break
+		}
+	}
+	if f.latency > 0 {
+		time.Sleep(f.latency)
+	}
+	var req struct {
+		Prompt    json.RawMessage `json:"prompt"`
+		Echo      bool            `json:"echo"`
+		MaxTokens *int            `json:"max_tokens"`
+		Logprobs  *int            `json:"logprobs"`
+	}
+	fail := func(msg string) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		json.NewEncoder(w).Encode(map[string]any{"object": "error", "message": msg, "type": "BadRequestError", "code": 400})
+	}
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		fail("bad json")
+		return
+	}
+	if !req.Echo || req.MaxTokens == nil || *req.MaxTokens != 0 || req.Logprobs == nil {
+		fail("this fake scores prompts only: echo, max_tokens 0 and logprobs are required")
+		return
+	}
+	var prompts [][]int
+	if err := json.Unmarshal(req.Prompt, &prompts); err != nil {
+		var one []int
+		if err := json.Unmarshal(req.Prompt, &one); err != nil {
+			fail("prompt must be token ids")
+			return
+		}
+		prompts = [][]int{one}
+	} else if f.singleOnly && len(prompts) > 1 {
+		fail("multiple prompts in a batch is not currently supported")
+		return
+	}
+	var choices []map[string]any
+	for i, ids := range prompts {
+		lps, err := f.logprobs(ids)
+		if err != nil {
+			fail(err.Error())
+			return
+		}
+		choice := map[string]any{"index": i, "text": "", "finish_reason": "length", "stop_reason": nil}
+		tokens := make([]string, len(ids))
+		for k, id := range ids {
+			tokens[k] = f.word(id)
+		}
+		switch f.shape {
+		case "prompt_logprobs":
+			entries := make([]any, len(ids))
+			for k, id := range ids {
+				if lps[k] != nil {
+					entries[k] = map[string]any{strconv.Itoa(id): map[string]any{"logprob": *lps[k], "rank": 1, "decoded_token": tokens[k]}}
+				}
+			}
+			choice["logprobs"], choice["prompt_logprobs"] = nil, entries
+		default:
+			offsets := make([]int, len(ids))
+			top := make([]any, len(ids))
+			for k := 1; k < len(ids); k++ {
+				top[k] = map[string]float64{tokens[k]: *lps[k]}
+			}
+			choice["logprobs"] = map[string]any{"text_offset": offsets, "token_logprobs": lps, "tokens": tokens, "top_logprobs": top}
+		}
+		choices = append(choices, choice)
+	}
+	// vLLM does not promise the order of choices: reversed, index tells.
+	slices.Reverse(choices)
+	json.NewEncoder(w).Encode(map[string]any{"id": "cmpl-1", "object": "text_completion", "created": 1, "model": "fake-vllm",
+		"choices": choices, "usage": map[string]int{"prompt_tokens": 1, "total_tokens": 1, "completion_tokens": 0}})
+}
