@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/popi-tui/popi-tui/engine/vllmtest"
 	"github.com/popi-tui/popi-tui/store"
 )
 
@@ -18,14 +19,13 @@ import (
 func BenchmarkAccuracyThroughput(b *testing.B) {
 	const pairs = 1000
 	db := accuracyBenchDB(b, pairs)
-	scores := map[string]map[string]float64{}
-	f := newScoringFake(b, scores)
-	f.capacity = make(chan struct{}, benchCapacity)
-	f.latency = benchLatency
+	f := vllmtest.New(b, nil)
+	f.Capacity = make(chan struct{}, benchCapacity)
+	f.Latency = benchLatency
 	ideal := 2 * float64(pairs) / benchCapacity * benchLatency.Seconds()
 	var total float64
 	for i := 0; i < b.N; i++ {
-		e := scoringEngine(db, f.srv.URL, benchCapacity)
+		e := scoringEngine(db, f.URL(), benchCapacity)
 		start := time.Now()
 		rep, err := e.Accuracy(context.Background(), AccuracyOptions{Backend: "vllm", Concurrency: benchCapacity}, nil)
 		elapsed := time.Since(start).Seconds()

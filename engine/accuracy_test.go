@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/popi-tui/popi-tui/engine/stats"
+	"github.com/popi-tui/popi-tui/engine/vllmtest"
 	"github.com/popi-tui/popi-tui/store"
 )
 
@@ -68,6 +69,22 @@ func accuracyDB(t testing.TB) *store.DB {
 	return db
 }
 
+// newScoringFake is a fake vLLM giving accuracyScores, that tells the
+// conditions by the generator's own headings.
+func newScoringFake(t testing.TB) *vllmtest.Server {
+	f := vllmtest.New(t, accuracyScores)
+	f.Condition = func(prompt string) string {
+		switch {
+		case strings.Contains(prompt, generatorSummaryHeading):
+			return store.ConditionSummary
+		case strings.Contains(prompt, summarizerExamplesHeading):
+			return store.ConditionRaw
+		}
+		return store.ConditionNone
+	}
+	return f
+}
+
 func scoringEngine(db *store.DB, url string, concurrency int) *Engine {
 	return New(db, Config{MaxAttempts: 1, Concurrency: 4 * concurrency, Backends: []BackendConfig{{Name: "vllm", Kind: KindOpenAI,
 		Roles: []string{RoleGenerator}, BaseURLs: []string{url + "/v1"}, Model: "fake-vllm", Concurrency: concurrency, Timeout: 10 * time.Second}}}, Options{})
@@ -97,9 +114,9 @@ func TestAccuracyIsExact(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			db := accuracyDB(t)
-			f := newScoringFake(t, accuracyScores)
-			f.shape, f.singleOnly = tt.shape, tt.singleOnly
-			e := scoringEngine(db, f.srv.URL, 4)
+			f := newScoringFake(t)
+			f.Shape, f.SingleOnly = tt.shape, tt.singleOnly
+			e := scoringEngine(db, f.URL(), 4)
 			defer e.Close()
 			rep, err := e.Accuracy(context.Background(), AccuracyOptions{Backend: "vllm", Conditions: []string{"summary", "raw", "none"}, Concurrency: 3}, nil)
 			if err != nil {
@@ -134,7 +151,7 @@ func TestAccuracyIsExact(t *testing.T) {
 
 // expectedContext is the mean token length of the prompts the condition's
 // pairs were scored after, rendered by the fake's template.
-func expectedContext(t *testing.T, db *store.DB, f *scoringFake, condition string) float64 {
+func expectedContext(t *testing.T, db *store.DB, f *vllmtest.Server, condition string) float64 {
 	t.Helper()
 	total, n := 0, 0
 	for _, u := range []string{"u1", "u2", "u3", "u4", "u5"} {
@@ -154,7 +171,7 @@ func expectedContext(t *testing.T, db *store.DB, f *scoringFake, condition strin
 			if err != nil {
 				t.Fatal(err)
 			}
-			total += len(f.render(msgs, true, false))
+			total += len(f.Render(msgs, true, false))
 			n++
 		}
 	}
@@ -165,19 +182,19 @@ func expectedContext(t *testing.T, db *store.DB, f *scoringFake, condition strin
 // batch runner.
 func TestAccuracyScoresAPairsResponsesConcurrently(t *testing.T) {
 	db := accuracyDB(t)
-	f := newScoringFake(t, accuracyScores)
-	f.latency = 50 * time.Millisecond
-	e := scoringEngine(db, f.srv.URL, 8)
+	f := newScoringFake(t)
+	f.Latency = 50 * time.Millisecond
+	e := scoringEngine(db, f.URL(), 8)
 	defer e.Close()
-	before := f.scoreCalls.Load()
+	before := f.ScoreCalls.Load()
 	rep, err := e.Accuracy(context.Background(), AccuracyOptions{Backend: "vllm", Concurrency: 1, Users: []string{"u1", "u2"}}, nil)
 	if err != nil || rep.Run.Done != 2 {
 		t.Fatalf("%+v, %v", rep.Run, err)
 	}
-	if n := f.scoreCalls.Load() - before; n != 5 {
+	if n := f.ScoreCalls.Load() - before; n != 5 {
 		t.Errorf("%d scoring requests for 2 pairs, want 5 (a probe, then two a pair)", n)
 	}
-	if m := f.maxInflight.Load(); m != 2 {
+	if m := f.MaxInflight.Load(); m != 2 {
 		t.Errorf("at most %d scoring requests at once with one pair at a time, want 2", m)
 	}
 }
@@ -205,10 +222,10 @@ func TestAccuracyRefusesAServerThatCannotScore(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newScoringFake(t, accuracyScores)
-			f.override = tt.override
+			f := newScoringFake(t)
+			f.Override = tt.override
 			db := accuracyDB(t)
-			e := scoringEngine(db, f.srv.URL, 2)
+			e := scoringEngine(db, f.URL(), 2)
 			defer e.Close()
 			_, err := e.Accuracy(context.Background(), AccuracyOptions{Backend: "vllm"}, nil)
 			if !errors.Is(err, ErrCannotScore) {
@@ -230,8 +247,8 @@ func TestAccuracyRefusesAServerThatCannotScore(t *testing.T) {
 
 func TestAccuracyOptionsAreChecked(t *testing.T) {
 	db := accuracyDB(t)
-	f := newScoringFake(t, accuracyScores)
-	e := scoringEngine(db, f.srv.URL, 2)
+	f := newScoringFake(t)
+	e := scoringEngine(db, f.URL(), 2)
 	defer e.Close()
 	tests := []struct {
 		opt  AccuracyOptions
@@ -331,9 +348,9 @@ func TestSumFrom(t *testing.T) {
 // log-probability and nothing of the prompt's (whose tokens the fake
 // scores too, at −0.25 each).
 func TestScoreSequencesSumsTheResponseOnly(t *testing.T) {
-	f := newScoringFake(t, accuracyScores)
+	f := newScoringFake(t)
 	db := accuracyDB(t)
-	e := scoringEngine(db, f.srv.URL, 2)
+	e := scoringEngine(db, f.URL(), 2)
 	defer e.Close()
 	ob := e.backends[0].chat.(*openAIBackend)
 	ctx := context.Background()
@@ -374,8 +391,8 @@ func TestScoreSequencesSumsTheResponseOnly(t *testing.T) {
 		if math.Abs(sums[0]-tt.want) > 1e-9 {
 			t.Errorf("%s after %s: %v, want %v", tt.response, tt.condition, sums[0], tt.want)
 		}
-		if math.Abs(sums[1]-(tt.want+2*fakePromptLogprob)) > 1e-9 {
-			t.Errorf("%s after %s from two tokens earlier: %v, want %v", tt.response, tt.condition, sums[1], tt.want+2*fakePromptLogprob)
+		if math.Abs(sums[1]-(tt.want+2*vllmtest.PromptLogprob)) > 1e-9 {
+			t.Errorf("%s after %s from two tokens earlier: %v, want %v", tt.response, tt.condition, sums[1], tt.want+2*vllmtest.PromptLogprob)
 		}
 	}
 }

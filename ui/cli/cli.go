@@ -84,7 +84,7 @@ func usagef(format string, args ...any) error {
 }
 
 func commands() []*command {
-	cmds := []*command{importCommand(), exportCommand(), statsCommand(), demoCommand(), inferCommand(), generateCommand(), backendsCommand(), mergeCommand()}
+	cmds := []*command{importCommand(), exportCommand(), statsCommand(), demoCommand(), inferCommand(), generateCommand(), backendsCommand(), mergeCommand(), evalCommand()}
 	sort.Slice(cmds, func(i, j int) bool { return cmds[i].name < cmds[j].name })
 	return cmds
 }

@@ -1,4 +1,10 @@
-package engine
+// Package vllmtest is a hand-written vLLM for tests of preference
+// accuracy: POST /tokenize renders chat messages with a toy chat template
+// into word tokens, and POST /v1/completions echoes a token-id prompt
+// with log-probabilities chosen by the test, in vLLM's documented shapes
+// (CompletionRequest, CompletionLogProbs, prompt_logprobs,
+// TokenizeChatRequest). No real server at hand can score (Ollama cannot).
+package vllmtest
 
 import (
 	"encoding/json"
@@ -16,38 +22,40 @@ import (
 	"github.com/popi-tui/popi-tui/store"
 )
 
-// scoringFake is a hand-written vLLM, for preference accuracy: POST
-// /tokenize renders chat messages with a toy chat template into word
-// tokens, and POST /v1/completions echoes a token-id prompt with log-
-// probabilities chosen by the test, in vLLM's documented shapes. No real
-// server here can score (Ollama cannot), so the shapes are written from
-// vLLM's protocol (CompletionRequest, CompletionLogProbs, prompt_logprobs,
-// TokenizeChatRequest).
-type scoringFake struct {
-	t   testing.TB
+// Server is the fake vLLM. Set its fields before the first request.
+type Server struct {
 	srv *httptest.Server
 
-	// scores[response text][condition] is the total log-probability the
-	// model gives the response after a prompt under that condition.
-	scores map[string]map[string]float64
-	// shape is "token_logprobs" (OpenAI's echo shape) or "prompt_logprobs"
-	// (vLLM's extension).
-	shape string
-	// singleOnly refuses a batch of prompts, as older vLLM did.
-	singleOnly bool
-	// latency and capacity shape /v1/completions (tokenizing is quick).
-	latency  time.Duration
-	capacity chan struct{}
-	// override answers a path in place of the fake (a server that cannot
+	// Scores[response text][condition] is the total log-probability the
+	// model gives the response after a prompt under that condition; a
+	// response not listed scores −1 a token.
+	Scores map[string]map[string]float64
+	// Condition names the condition a prompt (its words, joined by
+	// spaces) was worded under; by default "summary" when it holds the
+	// word "prefers", "raw" when it holds "chose", else "none".
+	Condition func(prompt string) string
+	// Shape is "token_logprobs" (OpenAI's echo shape, the default) or
+	// "prompt_logprobs" (vLLM's extension).
+	Shape string
+	// SingleOnly refuses a batch of prompts, as older vLLM did.
+	SingleOnly bool
+	// Latency and Capacity shape /v1/completions (tokenizing is quick,
+	// as vLLM's is: it runs on the CPU beside the model).
+	Latency  time.Duration
+	Capacity chan struct{}
+	// Override answers a path in place of the fake (a server that cannot
 	// score).
-	override map[string]http.HandlerFunc
+	Override map[string]http.HandlerFunc
 
 	mu    sync.Mutex
 	vocab map[string]int
 	words []string
 
-	tokenizeCalls, scoreCalls atomic.Int32
-	inflight, maxInflight     atomic.Int32
+	// TokenizeCalls and ScoreCalls count requests; MaxInflight is the
+	// most /v1/completions requests served at once.
+	TokenizeCalls, ScoreCalls atomic.Int32
+	MaxInflight               atomic.Int32
+	inflight                  atomic.Int32
 }
 
 // Special token ids of the toy chat template.
@@ -59,12 +67,14 @@ const (
 	fakeFirstWord = 100
 )
 
-// fakePromptLogprob is what every token before the response scores: the
-// tests fail if those are counted.
-const fakePromptLogprob = -0.25
+// PromptLogprob is what every token before the response scores: a sum
+// that counts any of them is off by a multiple of it.
+const PromptLogprob = -0.25
 
-func newScoringFake(t testing.TB, scores map[string]map[string]float64) *scoringFake {
-	f := &scoringFake{t: t, scores: scores, shape: "token_logprobs", vocab: map[string]int{}}
+// New starts a fake vLLM serving model "fake-vllm", closed when the test
+// ends.
+func New(t testing.TB, scores map[string]map[string]float64) *Server {
+	f := &Server{Scores: scores, Shape: "token_logprobs", vocab: map[string]int{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /tokenize", f.overridable(f.tokenize))
 	mux.HandleFunc("POST /v1/completions", f.overridable(f.complete))
@@ -76,9 +86,12 @@ func newScoringFake(t testing.TB, scores map[string]map[string]float64) *scoring
 	return f
 }
 
-func (f *scoringFake) overridable(h http.HandlerFunc) http.HandlerFunc {
+// URL is the server's base URL, without /v1.
+func (f *Server) URL() string { return f.srv.URL }
+
+func (f *Server) overridable(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if o, ok := f.override[r.URL.Path]; ok {
+		if o, ok := f.Override[r.URL.Path]; ok {
 			o(w, r)
 			return
 		}
@@ -86,7 +99,7 @@ func (f *scoringFake) overridable(h http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
-func (f *scoringFake) id(word string) int {
+func (f *Server) id(word string) int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if id, ok := f.vocab[word]; ok {
@@ -97,7 +110,7 @@ func (f *scoringFake) id(word string) int {
 	return f.vocab[word]
 }
 
-func (f *scoringFake) word(id int) string {
+func (f *Server) word(id int) string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if id < fakeFirstWord || id-fakeFirstWord >= len(f.words) {
@@ -106,10 +119,10 @@ func (f *scoringFake) word(id int) string {
 	return f.words[id-fakeFirstWord]
 }
 
-// render is the toy chat template: BOS, then per message its role token,
+// Render is the toy chat template: BOS, then per message its role token,
 // its words and an end token; the generation prompt is the assistant's
 // role token; a continued final message has no end token.
-func (f *scoringFake) render(msgs []store.Message, addGenerationPrompt, continueFinal bool) []int {
+func (f *Server) Render(msgs []store.Message, addGenerationPrompt, continueFinal bool) []int {
 	ids := []int{fakeBOS}
 	for i, m := range msgs {
 		role := fakeUser
@@ -130,8 +143,8 @@ func (f *scoringFake) render(msgs []store.Message, addGenerationPrompt, continue
 	return ids
 }
 
-func (f *scoringFake) tokenize(w http.ResponseWriter, r *http.Request) {
-	f.tokenizeCalls.Add(1)
+func (f *Server) tokenize(w http.ResponseWriter, r *http.Request) {
+	f.TokenizeCalls.Add(1)
 	var req struct {
 		Model                string          `json:"model"`
 		Messages             []store.Message `json:"messages"`
@@ -152,7 +165,7 @@ func (f *scoringFake) tokenize(w http.ResponseWriter, r *http.Request) {
 			fmt.Fprint(w, `{"object":"error","message":"Cannot set both continue_final_message and add_generation_prompt to True."}`)
 			return
 		}
-		ids = f.render(req.Messages, gen, req.ContinueFinalMessage)
+		ids = f.Render(req.Messages, gen, req.ContinueFinalMessage)
 	case req.Prompt != nil:
 		for _, word := range strings.Fields(*req.Prompt) {
 			ids = append(ids, f.id(word))
@@ -161,18 +174,21 @@ func (f *scoringFake) tokenize(w http.ResponseWriter, r *http.Request) {
 	json.NewEncoder(w).Encode(map[string]any{"count": len(ids), "max_model_len": 4096, "tokens": ids})
 }
 
-// condition tells which condition a prompt was worded under, by its
-// headings.
-func (f *scoringFake) condition(ids []int) string {
+// condition tells which condition a prompt was worded under.
+func (f *Server) condition(ids []int) string {
 	text := make([]string, len(ids))
 	for i, id := range ids {
 		text[i] = f.word(id)
 	}
-	joined := " " + strings.Join(text, " ") + " "
+	joined := strings.Join(text, " ")
+	if f.Condition != nil {
+		return f.Condition(joined)
+	}
+	joined = " " + joined + " "
 	switch {
-	case strings.Contains(joined, " prefers "): // "# What this user prefers"
+	case strings.Contains(joined, " prefers "):
 		return store.ConditionSummary
-	case strings.Contains(joined, " chose "): // "# How this user chose between two responses"
+	case strings.Contains(joined, " chose "):
 		return store.ConditionRaw
 	}
 	return store.ConditionNone
@@ -182,7 +198,7 @@ func (f *scoringFake) condition(ids []int) string {
 // first, fakePromptLogprob up to the response (after the last assistant
 // token), then the response's total split over its tokens (the first two
 // carry it, so that a sum that skips or adds a token is wrong).
-func (f *scoringFake) logprobs(ids []int) ([]*float64, error) {
+func (f *Server) logprobs(ids []int) ([]*float64, error) {
 	start := 0
 	for i := len(ids) - 1; i >= 0 && start == 0; i-- {
 		if ids[i] == fakeAssistant {
@@ -196,7 +212,7 @@ func (f *scoringFake) logprobs(ids []int) ([]*float64, error) {
 	for _, id := range ids[start:] {
 		words = append(words, f.word(id))
 	}
-	byCondition, known := f.scores[strings.Join(words, " ")]
+	byCondition, known := f.Scores[strings.Join(words, " ")]
 	if !known { // a response the test did not choose for (a probe): -1 a token
 		byCondition = map[string]float64{f.condition(ids[:start]): -float64(len(words))}
 	}
@@ -206,7 +222,7 @@ func (f *scoringFake) logprobs(ids []int) ([]*float64, error) {
 	}
 	out := make([]*float64, len(ids))
 	for i := 1; i < len(ids); i++ {
-		v := fakePromptLogprob
+		v := PromptLogprob
 		switch {
 		case i == start && len(ids)-start == 1:
 			v = total
@@ -222,22 +238,22 @@ func (f *scoringFake) logprobs(ids []int) ([]*float64, error) {
 	return out, nil
 }
 
-func (f *scoringFake) complete(w http.ResponseWriter, r *http.Request) {
-	f.scoreCalls.Add(1)
-	if f.capacity != nil {
-		f.capacity <- struct{}{}
-		defer func() { <-f.capacity }()
+func (f *Server) complete(w http.ResponseWriter, r *http.Request) {
+	f.ScoreCalls.Add(1)
+	if f.Capacity != nil {
+		f.Capacity <- struct{}{}
+		defer func() { <-f.Capacity }()
 	}
 	n := f.inflight.Add(1)
 	defer f.inflight.Add(-1)
 	for {
-		m := f.maxInflight.Load()
-		if n <= m || f.maxInflight.CompareAndSwap(m, n) {
+		m := f.MaxInflight.Load()
+		if n <= m || f.MaxInflight.CompareAndSwap(m, n) {
 			break
 		}
 	}
-	if f.latency > 0 {
-		time.Sleep(f.latency)
+	if f.Latency > 0 {
+		time.Sleep(f.Latency)
 	}
 	var req struct {
 		Prompt    json.RawMessage `json:"prompt"`
@@ -266,7 +282,7 @@ func (f *scoringFake) complete(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		prompts = [][]int{one}
-	} else if f.singleOnly && len(prompts) > 1 {
+	} else if f.SingleOnly && len(prompts) > 1 {
 		fail("multiple prompts in a batch is not currently supported")
 		return
 	}
@@ -282,7 +298,7 @@ func (f *scoringFake) complete(w http.ResponseWriter, r *http.Request) {
 		for k, id := range ids {
 			tokens[k] = f.word(id)
 		}
-		switch f.shape {
+		switch f.Shape {
 		case "prompt_logprobs":
 			entries := make([]any, len(ids))
 			for k, id := range ids {

@@ -1,0 +1,162 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/popi-tui/popi-tui/engine"
+	"github.com/popi-tui/popi-tui/ui/sanitize"
+)
+
+// printEval writes the metrics as readable tables. Names (backends,
+// annotators, users) come from files and databases: they are sanitized.
+func printEval(w io.Writer, res evalResult) {
+	var sections []func(io.Writer)
+	if res.Accuracy != nil {
+		sections = append(sections, func(w io.Writer) { printAccuracy(w, res.Accuracy) })
+	}
+	if res.Judge != nil {
+		sections = append(sections, func(w io.Writer) { printJudge(w, res.Judge) })
+	}
+	if res.Context != nil {
+		sections = append(sections, func(w io.Writer) { printContext(w, *res.Context) })
+	}
+	if res.Labels != nil {
+		sections = append(sections, func(w io.Writer) { printLabels(w, *res.Labels) })
+	}
+	for i, s := range sections {
+		if i > 0 {
+			fmt.Fprintln(w)
+		}
+		s(w)
+	}
+}
+
+func pct(x float64) string { return fmt.Sprintf("%.1f%%", 100*x) }
+
+// interval is a Wilson interval as percentages.
+func interval(lo, hi float64) string { return fmt.Sprintf("[%.1f%%, %.1f%%]", 100*lo, 100*hi) }
+
+func table(w io.Writer) *tabwriter.Writer { return tabwriter.NewWriter(w, 0, 0, 2, ' ', 0) }
+
+func printAccuracy(w io.Writer, a *accuracyJSON) {
+	fmt.Fprintf(w, "Preference accuracy — backend %s (%s), summaries: %s, %d held-out pairs\n",
+		sanitize.Line(a.Backend), sanitize.Line(a.Model), a.Summary, a.HeldoutPairs)
+	tw := table(w)
+	fmt.Fprintln(tw, "  condition\tpairs\tcorrect\tties\twrong\taccuracy\t95% CI\tcontext tokens\tskipped")
+	for _, r := range a.Rows {
+		acc, ci := "–", "–"
+		if r.Pairs > 0 {
+			acc, ci = pct(r.Accuracy), interval(r.Low, r.High)
+		}
+		fmt.Fprintf(tw, "  %s\t%d\t%d\t%d\t%d\t%s\t%s\t%.1f\t%d\n", r.Condition, r.Pairs, r.Correct, r.Ties, r.Wrong, acc, ci, r.MeanContextTokens, r.Skipped)
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "  %s\n", runLine(a.Run))
+	printRunErrors(w, a.Run)
+}
+
+func runLine(r runJSON) string {
+	took := time.Duration(r.ElapsedSeconds * float64(time.Second)).Round(100 * time.Millisecond)
+	s := fmt.Sprintf("%d done, %d failed in %s — %.1f requests/s", r.Done, r.Failed, took, r.RequestsPerSecond)
+	if r.Interrupted {
+		s += " (interrupted: the numbers cover what was done)"
+	}
+	return s
+}
+
+func printRunErrors(w io.Writer, r runJSON) {
+	for _, e := range r.Errors {
+		fmt.Fprintf(w, "  failed: %d × %s (e.g. %s)\n", e.Count, sanitize.Line(e.Reason), sanitize.Line(e.Example))
+	}
+}
+
+func printJudge(w io.Writer, j *judgeJSON) {
+	fmt.Fprintf(w, "Judge win rate — judge %s (%s) on generator %s: the answer with the summary against the answer with nothing\n",
+		sanitize.Line(j.Judge), sanitize.Line(j.JudgeModel), sanitize.Line(j.Generator))
+	fmt.Fprintf(w, "  %d prompts: %d wins, %d ties, %d losses; %d with an unreadable verdict, %d skipped (no summary)\n",
+		j.Items, j.Wins, j.Ties, j.Losses, j.MalformedItems, j.Skipped)
+	if n := j.Wins + j.Ties + j.Losses; n > 0 {
+		fmt.Fprintf(w, "  win rate %s %s · the same verdict in both orders %d/%d · answer A picked in %d of %d verdicts read\n",
+			pct(j.WinRate), interval(j.Low, j.High), j.Consistent, n, j.FirstPicked, j.Verdicts)
+	}
+	for i, m := range j.Malformed {
+		if i == 5 {
+			fmt.Fprintf(w, "  … and %d more unreadable verdicts (--json lists them all)\n", len(j.Malformed)-i)
+			break
+		}
+		fmt.Fprintf(w, "  unreadable: %s (%s): %q\n", sanitize.Line(m.Item), m.Order, sanitize.Line(m.Answer))
+	}
+	fmt.Fprintf(w, "  %s\n", runLine(j.Run))
+	printRunErrors(w, j.Run)
+}
+
+func printContext(w io.Writer, c engine.ContextReport) {
+	fmt.Fprintln(w, "Context saving — each user's newest summary of each kind with token counts")
+	tw := table(w)
+	fmt.Fprintln(tw, "  summaries\tusers\thistory tokens mean\tmedian\tsummary tokens mean\tmedian\tratio of means\tmedian ratio\testimated")
+	for _, k := range c.Kinds {
+		if k.Users == 0 {
+			fmt.Fprintf(tw, "  %s\t0\t–\t–\t–\t–\t–\t–\t0\n", k.Kind)
+			continue
+		}
+		fmt.Fprintf(tw, "  %s\t%d\t%.0f\t%.0f\t%.0f\t%.0f\t×%.1f\t×%.1f\t%d\n", k.Kind, k.Users, k.MeanHistoryTokens, k.MedianHistoryTokens,
+			k.MeanSummaryTokens, k.MedianSummaryTokens, k.RatioOfMeans, k.MedianRatio, k.Estimated)
+	}
+	tw.Flush()
+}
+
+func printLabels(w io.Writer, l engine.LabelReport) {
+	fmt.Fprintf(w, "Human labels — %s (and %s)\n", plural(l.Decisions, "decision", "decisions"), plural(l.Skips, "skip", "skips"))
+	if l.Decisions == 0 {
+		return
+	}
+	tw := table(w)
+	fmt.Fprintln(tw, "  candidate\tshown\twins\tlosses\tties\tboth bad\twin rate\t95% CI\tBradley–Terry θ\t95% CI")
+	for _, c := range l.Candidates {
+		bt, btCI := "–", strings.TrimSpace(c.Strength.Reason)
+		if c.Strength.Estimable {
+			bt, btCI = fmt.Sprintf("%+.2f", c.Strength.Theta), fmt.Sprintf("[%+.2f, %+.2f]", c.Strength.Low, c.Strength.High)
+		}
+		rate, ci := "–", "–"
+		if c.Wins+c.Losses+c.Ties > 0 {
+			rate, ci = pct(c.WinRate), interval(c.Low, c.High)
+		}
+		fmt.Fprintf(tw, "  %s\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t%s\t%s\n", sanitize.Line(c.Name), c.Decisions, c.Wins, c.Losses, c.Ties, c.BothBad, rate, ci, bt, btCI)
+	}
+	tw.Flush()
+	tw = table(w)
+	fmt.Fprintln(tw, "  annotator\tdecisions\tskips\tmedian time to decide\tagreement with the dataset")
+	for _, a := range l.Annotators {
+		fmt.Fprintf(tw, "  %s\t%d\t%d\t%s\t%s\n", sanitize.Line(a.Annotator), a.Decisions, a.Skips, a.MedianDecisionTime.Round(100*time.Millisecond), agreement(a.Replay))
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "  agreement with the dataset's choice on replayed held-out pairs: %s\n", agreement(l.Replay))
+	ia := l.InterAnnotator
+	switch {
+	case ia.Kappa != nil:
+		name := map[string]string{engine.AgreementCohen: "Cohen's κ", engine.AgreementFleiss: "Fleiss' κ"}[ia.Method]
+		fmt.Fprintf(w, "  inter-annotator agreement: %s = %.3f over %d items labeled by several (observed agreement %s)\n", name, *ia.Kappa, ia.Items, pct(ia.ObservedAgreement))
+	case ia.Note != "":
+		fmt.Fprintf(w, "  inter-annotator agreement: %s\n", sanitize.Line(ia.Note))
+	default:
+		fmt.Fprintf(w, "  inter-annotator agreement: no item labeled by two annotators yet\n")
+	}
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+func agreement(r engine.ReplayAgreement) string {
+	if r.Decisive == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%d/%d = %s %s", r.Agree, r.Decisive, pct(r.Rate), interval(r.Low, r.High))
+}
