@@ -234,6 +234,11 @@ func (a *App) key(msg tea.KeyMsg) tea.Cmd {
 				a.ctx.Push(newJobsScreen(a.ctx))
 			}
 			return nil
+		case key.Matches(msg, k.Stats):
+			if _, on := a.top().(*statsScreen); !on {
+				a.ctx.Push(newStatsScreen(a.ctx))
+			}
+			return nil
 		case key.Matches(msg, k.Quit):
 			return a.back()
 		}
@@ -339,7 +344,7 @@ func (a *App) helpLine() string {
 // globalBindings are the keys every screen has.
 func (a *App) globalBindings() []key.Binding {
 	k := a.ctx.Keys
-	return []key.Binding{k.Help, k.Jobs, k.Quit, k.ForceQuit}
+	return []key.Binding{k.Help, k.Jobs, k.Stats, k.Quit, k.ForceQuit}
 }
 
 // helpLines is the overlay: every binding of the top screen, then the

@@ -7,7 +7,7 @@ import "github.com/charmbracelet/bubbles/key"
 // (DESIGN §4.3).
 type KeyMap struct {
 	// Everywhere.
-	Help, Quit, Back, ForceQuit, Jobs key.Binding
+	Help, Quit, Back, ForceQuit, Jobs, Stats key.Binding
 	// Lists and panes.
 	Up, Down, PageUp, PageDown, Top, Bottom, Open, Filter, ClearFilter key.Binding
 	// Users and User.
@@ -33,6 +33,7 @@ func DefaultKeyMap() KeyMap {
 		Back:      key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
 		ForceQuit: key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit")),
 		Jobs:      key.NewBinding(key.WithKeys("J"), key.WithHelp("J", "jobs")),
+		Stats:     key.NewBinding(key.WithKeys("S"), key.WithHelp("S", "stats")),
 
 		Up:          key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
 		Down:        key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
