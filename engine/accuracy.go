@@ -61,6 +61,7 @@ type AccuracyReport struct {
 	Backend      string        `json:"backend"`
 	Model        string        `json:"model"`
 	Summary      string        `json:"summary"`
+	Template     int           `json:"template_version"` // the generator prompt's (GeneratorTemplateVersion)
 	HeldoutPairs int           `json:"heldout_pairs"`
 	Rows         []AccuracyRow `json:"conditions"`
 	Run          Report        `json:"-"` // the batch run: failures, throughput
@@ -185,7 +186,8 @@ func (e *Engine) Accuracy(ctx context.Context, opt AccuracyOptions, progress fun
 		return nil
 	}
 	run, err := runJobs(ctx, total, jobs, opt.Concurrency, progress)
-	rep := AccuracyReport{Backend: b.cfg.Name, Model: b.cfg.Model, Summary: opt.Summary, HeldoutPairs: total, Rows: tally.result(), Run: run}
+	rep := AccuracyReport{Backend: b.cfg.Name, Model: b.cfg.Model, Summary: opt.Summary, Template: GeneratorTemplateVersion,
+		HeldoutPairs: total, Rows: tally.result(), Run: run}
 	return rep, err
 }
 

@@ -30,16 +30,18 @@ type JudgeOptions struct {
 // JudgeReport is what a judge run found. Wins, ties and losses are the
 // summary answer's, over items whose two verdicts were both read.
 type JudgeReport struct {
-	Judge      string  `json:"judge"`
-	JudgeModel string  `json:"judge_model"`
-	Generator  string  `json:"generator"`
-	Items      int     `json:"items"` // prompts judged (verdicts read or not)
-	Wins       int     `json:"wins"`
-	Ties       int     `json:"ties"`
-	Losses     int     `json:"losses"`
-	WinRate    float64 `json:"win_rate"` // (wins + ties/2) / (wins + ties + losses)
-	Low        float64 `json:"ci95_low"` // Wilson 95% interval
-	High       float64 `json:"ci95_high"`
+	Judge      string `json:"judge"`
+	JudgeModel string `json:"judge_model"`
+	Generator  string `json:"generator"`
+	// Template is the judge prompt's version (JudgeTemplateVersion).
+	Template int     `json:"template_version"`
+	Items    int     `json:"items"` // prompts judged (verdicts read or not)
+	Wins     int     `json:"wins"`
+	Ties     int     `json:"ties"`
+	Losses   int     `json:"losses"`
+	WinRate  float64 `json:"win_rate"` // (wins + ties/2) / (wins + ties + losses)
+	Low      float64 `json:"ci95_low"` // Wilson 95% interval
+	High     float64 `json:"ci95_high"`
 	// Consistent items got the same verdict in both orders; FirstPicked
 	// counts the verdicts (of 2 per item) that chose answer A, whichever
 	// it was: a judge that picks A far more than half the time has a
@@ -155,6 +157,7 @@ func (e *Engine) JudgeWinRate(ctx context.Context, opt JudgeOptions, progress fu
 	run, err := runJobs(ctx, total, jobs, opt.Concurrency, progress)
 	rep := t.report()
 	rep.Judge, rep.JudgeModel, rep.Generator, rep.Run = judge.cfg.Name, judge.cfg.Model, opt.Generator, run
+	rep.Template = JudgeTemplateVersion
 	return rep, err
 }
 
