@@ -30,9 +30,13 @@ var (
 	bucketLabels      = []byte("labels")        // seq → Label (JSON), append-only
 	bucketSessions    = []byte("sessions")      // annotator NUL comparison → Session (JSON)
 	bucketEvals       = []byte("evals")         // seq → EvalRun (JSON), append-only
+	// bucketCurrent pins a user's current summary version where it is not
+	// the newest: a merge adds other databases' versions after this one's
+	// without changing which one is current here.
+	bucketCurrent = []byte("current_summary") // user → version (uint32)
 
 	allBuckets = [][]byte{bucketMeta, bucketUsers, bucketSignals, bucketBodies, bucketSummaries,
-		bucketGenerations, bucketGenCache, bucketLabels, bucketSessions, bucketEvals}
+		bucketGenerations, bucketGenCache, bucketLabels, bucketSessions, bucketEvals, bucketCurrent}
 
 	keySchema        = []byte("schema_version")
 	keyImportPending = []byte("import_pending")

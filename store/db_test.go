@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -217,6 +218,39 @@ func TestMigrationSessionsPerComparison(t *testing.T) {
 	}
 	if _, err := db.AddEvalRun("accuracy", "accuracy vllm", []byte(`{}`)); err != nil {
 		t.Errorf("no evaluation bucket after migrating: %v", err)
+	}
+}
+
+// Schema 3 adds the bucket that pins a user's current summary after a
+// merge; a schema 2 database keeps its newest versions current.
+func TestMigrationCurrentSummaryPins(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "popi.db")
+	saved := migrations
+	t.Cleanup(func() { migrations = saved })
+	migrations = saved[:1]
+	db, err := Open(path) // schema 2
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Import(context.Background(), "u.jsonl", strings.NewReader(`{"user":"u","kind":"text","text":"hello"}`+"\n"), ImportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.AddSummary(Summary{User: "u", Text: "first", Source: SourceHuman}); err != nil {
+		t.Fatal(err)
+	}
+	db.bolt.Update(func(tx *bolt.Tx) error { return tx.DeleteBucket(bucketCurrent) })
+	db.Close()
+	migrations = saved
+	if db, err = Open(path); err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	second, err := db.AddSummary(Summary{User: "u", Text: "second", Source: SourceHuman, Parent: 1})
+	if err != nil {
+		t.Fatalf("AddSummary after migrating: %v", err)
+	}
+	if cur, ok, err := db.CurrentSummary("u"); err != nil || !ok || cur.ID != second.ID {
+		t.Errorf("CurrentSummary = %+v ok %v err %v; want version 2", cur, ok, err)
 	}
 }
 

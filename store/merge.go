@@ -61,6 +61,9 @@ type MergeReport struct {
 	// Renumbered counts the summaries added under another version number
 	// than they had in File (this database's own versions came first).
 	Renumbered int
+	// KeptCurrent counts the users whose current summary here stayed
+	// current while newer versions came in after it.
+	KeptCurrent int
 	// CacheEntries counts generation-cache entries added: keys this
 	// database had no cached answer for.
 	CacheEntries int
@@ -91,7 +94,10 @@ func (r MergeReport) ConflictCount() int {
 //     stored as its user's next version here, so its Version may differ
 //     from the one it had (while its ID is kept); its Parent is renumbered
 //     to match, or 0 when the parent did not come across. Labels and
-//     generations name summaries by id, which does not change.
+//     generations name summaries by id, which does not change. A user's
+//     current summary here stays current (it is pinned) until a new
+//     version is made here; a user with none here gets the newest that
+//     came in.
 //   - A generation-cache entry is added only for keys without one here: the
 //     answer this database already uses for a key stays its answer.
 //   - A merged record whose user this database lacks brings that user
@@ -366,6 +372,7 @@ func (m *mergeTx) summaries() error {
 	// user's versions come in order, so a parent is always mapped before
 	// its children.
 	versions := map[string]int{}
+	pinned := map[string]bool{} // users whose current version here is kept current
 	ignoreVersions := func(s *Summary) { s.Version, s.Parent = 0, 0 }
 	return m.src.Bucket(bucketSummaries).ForEach(func(k, v []byte) error {
 		if err := m.tick(); err != nil {
@@ -403,6 +410,18 @@ func (m *mergeTx) summaries() error {
 		if !ok {
 			m.rep.Summaries.Skipped++
 			return nil
+		}
+		if !pinned[s.User] {
+			// Before the first version comes in: what is current here
+			// stays current.
+			kept, err := pinCurrentSummary(m.dst, s.User)
+			if err != nil {
+				return err
+			}
+			if kept {
+				m.rep.KeptCurrent++
+			}
+			pinned[s.User] = true
 		}
 		version := 1
 		if last, ok := lastSummary(dst, s.User); ok {

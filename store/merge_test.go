@@ -219,6 +219,7 @@ func TestMergeTwoAnnotators(t *testing.T) {
 		Summaries:    MergeCounts{Added: 3},
 		Generations:  MergeCounts{Added: 2},
 		Renumbered:   2, // bob's u1 versions 1 and 2 follow ann's version 1
+		KeptCurrent:  1, // ann's u1 summary stays current
 		CacheEntries: 2,
 	}
 	if fmt.Sprint(rep) != fmt.Sprint(want) {
@@ -270,6 +271,10 @@ func TestMergeTwoAnnotators(t *testing.T) {
 	if u2 := mgVersions(t, a, "u2"); len(u2) != 1 || u2[0].ID != b3.ID || u2[0].Version != 1 || u2[0].Text != b3.Text {
 		t.Errorf("u2's summaries = %+v, want bob's as version 1", u2)
 	}
+	// What conditions ann's generations does not change under her: u1's
+	// current summary is still hers; u2, who had none, gets bob's.
+	mgWantCurrent(t, a, "u1", aSum.ID, 1)
+	mgWantCurrent(t, a, "u2", b3.ID, 1)
 
 	// Generations and their cache entries.
 	for _, g := range []Generation{aGen, bGen1, bGen2} {
@@ -312,7 +317,7 @@ func TestMergeTwoAnnotators(t *testing.T) {
 	b = mgOpen(t, dir, "bob.db")
 	rep = mgMerge(t, b, a.Path())
 	want = MergeReport{File: a.Path(), Labels: MergeCounts{Added: 2, Already: 5}, Summaries: MergeCounts{Added: 1, Already: 3},
-		Generations: MergeCounts{Added: 1, Already: 2}, Renumbered: 1, CacheEntries: 1}
+		Generations: MergeCounts{Added: 1, Already: 2}, Renumbered: 1, KeptCurrent: 1, CacheEntries: 1}
 	if fmt.Sprint(rep) != fmt.Sprint(want) {
 		t.Errorf("reverse merge report = %+v\nwant %+v", rep, want)
 	}
@@ -321,6 +326,27 @@ func TestMergeTwoAnnotators(t *testing.T) {
 	}
 	if got, want := mgCurrent(t, b), map[string]int{"ann": 2, "bob": 2}; fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("current decisions in bob's database = %v, want %v", got, want)
+	}
+	mgWantCurrent(t, b, "u1", b2.ID, 2)
+
+	// A version made here is current again, whatever the merge kept.
+	b4 := mgSummary(t, b, "u1", "bob: brevity above all", 2)
+	mgWantCurrent(t, b, "u1", b4.ID, 4)
+	if ov, err := b.Overviews([]string{"u1"}); err != nil || len(ov) != 1 || ov[0].Summary == nil || ov[0].Summary.ID != b4.ID {
+		t.Errorf("Overviews(u1) = %+v, %v; want the summary %s", ov, err, b4.ID)
+	}
+}
+
+// mgWantCurrent checks the user's current summary, as CurrentSummary and
+// SummaryVersions see it.
+func mgWantCurrent(t *testing.T, db *DB, user, id string, version int) {
+	t.Helper()
+	cur, ok, err := db.CurrentSummary(user)
+	if err != nil || !ok || cur.ID != id || cur.Version != version {
+		t.Errorf("CurrentSummary(%s) = %s v%d (ok %v, %v); want %s v%d", user, cur.ID, cur.Version, ok, err, id, version)
+	}
+	if _, n, err := db.SummaryVersions(user); err != nil || n != version {
+		t.Errorf("SummaryVersions(%s) current = %d (%v); want %d", user, n, err, version)
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 // Append to it when the layout changes; never edit one that has shipped.
 var migrations = []func(tx *bolt.Tx) error{
 	migrateSessionsPerComparison,
+	migrateCurrentSummaryPins,
 }
 
 // migrateSessionsPerComparison (schema 1 → 2): sessions were kept per
@@ -60,6 +61,14 @@ func migrateSessionsPerComparison(tx *bolt.Tx) error {
 		}
 	}
 	return nil
+}
+
+// migrateCurrentSummaryPins (schema 2 → 3): a bucket pins a user's current
+// summary version when it is not the newest (after a merge). Nothing is
+// pinned yet, so every user's newest version stays current.
+func migrateCurrentSummaryPins(tx *bolt.Tx) error {
+	_, err := tx.CreateBucketIfNotExists(bucketCurrent)
+	return err
 }
 
 // SchemaVersion is the layout this build reads and writes: schema 1 plus one

@@ -19,7 +19,10 @@ const (
 
 // Summary is one version of a user's preference summary. Versions are
 // never changed or removed; the latest is the current one, and making an
-// older one current again adds a new version with its text.
+// older one current again adds a new version with its text. The one
+// exception is a merge: it adds other databases' versions after this
+// one's but leaves this database's current version current (pinned) until
+// a new version is added here.
 type Summary struct {
 	ID      string `json:"id"` // unique across databases (kept by merges)
 	User    string `json:"user"`
@@ -132,7 +135,39 @@ func addSummary(tx *bolt.Tx, s *Summary) error {
 	if err != nil {
 		return err
 	}
-	return b.Put(summaryKey(s.User, s.Version), v)
+	if err := b.Put(summaryKey(s.User, s.Version), v); err != nil {
+		return err
+	}
+	// A new version here is current, whatever a merge pinned.
+	return tx.Bucket(bucketCurrent).Delete([]byte(s.User))
+}
+
+// currentSummary is the user's current version: the one a merge pinned,
+// else the newest.
+func currentSummary(tx *bolt.Tx, user string) (Summary, bool) {
+	b := tx.Bucket(bucketSummaries)
+	if pin := tx.Bucket(bucketCurrent).Get([]byte(user)); len(pin) == 4 {
+		var s Summary
+		if v := b.Get(summaryKey(user, int(binary.BigEndian.Uint32(pin)))); v != nil && json.Unmarshal(v, &s) == nil {
+			return s, true
+		}
+	}
+	return lastSummary(b, user)
+}
+
+// pinCurrentSummary keeps the user's current version current while a
+// merge adds versions after it, and reports whether the user has one. A
+// pin already there stays: it names the version current before any merge.
+func pinCurrentSummary(tx *bolt.Tx, user string) (bool, error) {
+	pins := tx.Bucket(bucketCurrent)
+	if pins.Get([]byte(user)) != nil {
+		return true, nil
+	}
+	last, ok := lastSummary(tx.Bucket(bucketSummaries), user)
+	if !ok {
+		return false, nil // no version here: the newest that comes in is current
+	}
+	return true, pins.Put([]byte(user), binary.BigEndian.AppendUint32(nil, uint32(last.Version)))
 }
 
 func lastSummary(b *bolt.Bucket, user string) (Summary, bool) {
@@ -152,11 +187,12 @@ func lastSummary(b *bolt.Bucket, user string) (Summary, bool) {
 	return s, true
 }
 
-// CurrentSummary returns the user's newest summary version; ok is false
-// when the user has none.
+// CurrentSummary returns the user's current summary version (the newest,
+// unless a merge added versions after it); ok is false when the user has
+// none.
 func (db *DB) CurrentSummary(user string) (s Summary, ok bool, err error) {
 	err = db.bolt.View(func(tx *bolt.Tx) error {
-		s, ok = lastSummary(tx.Bucket(bucketSummaries), user)
+		s, ok = currentSummary(tx, user)
 		return nil
 	})
 	return s, ok, err
@@ -164,8 +200,14 @@ func (db *DB) CurrentSummary(user string) (s Summary, ok bool, err error) {
 
 // Summaries returns every version of a user's summary, oldest first.
 func (db *DB) Summaries(user string) ([]Summary, error) {
-	var out []Summary
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	out, _, err := db.SummaryVersions(user)
+	return out, err
+}
+
+// SummaryVersions returns every version of a user's summary, oldest first,
+// and the number of the current one (0 when there is none), read together.
+func (db *DB) SummaryVersions(user string) (versions []Summary, current int, err error) {
+	err = db.bolt.View(func(tx *bolt.Tx) error {
 		prefix := userPrefix(user)
 		c := tx.Bucket(bucketSummaries).Cursor()
 		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
@@ -173,11 +215,14 @@ func (db *DB) Summaries(user string) ([]Summary, error) {
 			if err := json.Unmarshal(v, &s); err != nil {
 				return fmt.Errorf("summary %q: %w", k, err)
 			}
-			out = append(out, s)
+			versions = append(versions, s)
+		}
+		if cur, ok := currentSummary(tx, user); ok {
+			current = cur.Version
 		}
 		return nil
 	})
-	return out, err
+	return versions, current, err
 }
 
 // EachSummary calls fn for every summary version of every user, user by

@@ -154,7 +154,7 @@ type Overview struct {
 func (db *DB) Overviews(ids []string) ([]Overview, error) {
 	out := make([]Overview, 0, len(ids))
 	err := db.bolt.View(func(tx *bolt.Tx) error {
-		users, sums := tx.Bucket(bucketUsers), tx.Bucket(bucketSummaries)
+		users := tx.Bucket(bucketUsers)
 		for _, id := range ids {
 			v := users.Get([]byte(id))
 			if v == nil {
@@ -168,7 +168,7 @@ func (db *DB) Overviews(ids []string) ([]Overview, error) {
 			if o.User.Counts, err = userCounts(tx, id); err != nil {
 				return err
 			}
-			if s, ok := lastSummary(sums, id); ok {
+			if s, ok := currentSummary(tx, id); ok {
 				o.Summary = &s
 			}
 			out = append(out, o)

@@ -42,7 +42,8 @@ type userScreen struct {
 	err      error
 	info     store.User
 	signals  []store.Signal
-	versions []store.Summary // oldest first; the last is current
+	versions []store.Summary // oldest first
+	current  int             // the current version's number: the newest, unless a merge added versions after it
 
 	selVersion int  // the selected version's number; 0 follows the current one
 	choosing   bool // the versions list has the arrows
@@ -68,6 +69,7 @@ type (
 		info     store.User
 		signals  []store.Signal
 		versions []store.Summary
+		current  int
 		err      error
 	}
 	// userSavedMsg reports a version made current again.
@@ -104,7 +106,7 @@ func (s *userScreen) load() tea.Cmd {
 		if m.signals, m.err = db.Signals(user); m.err != nil {
 			return m
 		}
-		m.versions, m.err = db.Summaries(user)
+		m.versions, m.current, m.err = db.SummaryVersions(user)
 		return m
 	}
 }
@@ -161,7 +163,7 @@ func (s *userScreen) Update(msg tea.Msg) tea.Cmd {
 		s.shown = msg.seq
 		s.loaded, s.err = true, msg.err
 		if msg.err == nil {
-			s.info, s.signals, s.versions = msg.info, msg.signals, msg.versions
+			s.info, s.signals, s.versions, s.current = msg.info, msg.signals, msg.versions, msg.current
 		}
 		if s.selectedIndex() < 0 {
 			s.selVersion = 0 // the selected version is gone (it cannot be, but keep the view sane)
@@ -196,11 +198,12 @@ func (s *userScreen) Update(msg tea.Msg) tea.Cmd {
 	return nil
 }
 
-// addVersion shows a version just stored, before the reload that
-// confirms it (which may have come first).
+// addVersion shows a version just stored, and current, before the reload
+// that confirms it (which may have come first).
 func (s *userScreen) addVersion(v store.Summary) {
 	if n := len(s.versions); n == 0 || s.versions[n-1].Version < v.Version {
 		s.versions = append(s.versions, v)
+		s.current = v.Version
 	}
 }
 
@@ -309,10 +312,23 @@ func (s *userScreen) mouse(msg tea.MouseMsg) {
 // there is none.
 func (s *userScreen) selectedIndex() int {
 	if s.selVersion == 0 {
-		return len(s.versions) - 1
+		return s.currentIndex()
 	}
+	return s.versionIndex(s.selVersion)
+}
+
+// currentIndex is the index in versions of the current version (the
+// newest if the store named none of them), -1 when there are none.
+func (s *userScreen) currentIndex() int {
+	if i := s.versionIndex(s.current); i >= 0 {
+		return i
+	}
+	return len(s.versions) - 1
+}
+
+func (s *userScreen) versionIndex(version int) int {
 	for i, v := range s.versions {
-		if v.Version == s.selVersion {
+		if v.Version == version {
 			return i
 		}
 	}
@@ -326,7 +342,7 @@ func (s *userScreen) selected() (store.Summary, bool) {
 	return store.Summary{}, false
 }
 
-// moveSelection moves the selection n versions; reaching the newest
+// moveSelection moves the selection n versions; reaching the current one
 // follows the current version again, so a new one selects itself.
 func (s *userScreen) moveSelection(n int) {
 	if len(s.versions) == 0 {
@@ -334,7 +350,7 @@ func (s *userScreen) moveSelection(n int) {
 	}
 	i := max(0, min(len(s.versions)-1, s.selectedIndex()+n))
 	s.selVersion = s.versions[i].Version
-	if i == len(s.versions)-1 {
+	if i == s.currentIndex() {
 		s.selVersion = 0
 	}
 	s.renderSummary()
@@ -409,7 +425,7 @@ func (s *userScreen) makeCurrent() tea.Cmd {
 	switch {
 	case !ok:
 		return notice("no summary versions yet")
-	case s.selectedIndex() == len(s.versions)-1:
+	case s.selectedIndex() == s.currentIndex():
 		return notice(fmt.Sprintf("v%d is already current: v selects another version", sel.Version))
 	case s.saving:
 		return nil
@@ -603,10 +619,10 @@ func (s *userScreen) renderSummary() {
 	}
 	i := s.selectedIndex()
 	sel, n := s.versions[i], len(s.versions)
-	cur := s.versions[n-1].Version
-	head := fmt.Sprintf("v%d of %d · current", sel.Version, cur)
-	if i != n-1 {
-		head = fmt.Sprintf("v%d of %d · selected, not current (current is v%d; m makes it current)", sel.Version, cur, cur)
+	last, cur := s.versions[n-1].Version, s.current
+	head := fmt.Sprintf("v%d of %d · current", sel.Version, last)
+	if i != s.currentIndex() {
+		head = fmt.Sprintf("v%d of %d · selected, not current (current is v%d; m makes it current)", sel.Version, last, cur)
 	}
 	b.WriteString(st.Title.Render(wrap(head, w)) + "\n")
 	field := func(name, value string) {
@@ -648,7 +664,7 @@ func (s *userScreen) renderSummary() {
 		if v.Parent > 0 && v.Parent != v.Version-1 {
 			text += fmt.Sprintf(" ← v%d", v.Parent)
 		}
-		if j == n-1 {
+		if v.Version == cur {
 			text += " (current)"
 		}
 		switch {

@@ -375,6 +375,46 @@ func TestUserScreenMakeCurrentAddsVersion(t *testing.T) {
 	wantIn(t, st.view(), "v3 of 3 · current", "v1 is current again, as v3")
 }
 
+// After a merge brought another annotator's versions in after this
+// database's, the current version is not the newest: the screen says
+// which is current, and m makes the newest current as a new version.
+func TestUserScreenCurrentIsNotTheNewestAfterAMerge(t *testing.T) {
+	other := filepath.Join(t.TempDir(), "bob.db")
+	bob, err := store.Open(other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bob.LoadDemo(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bob.AddSummary(store.Summary{User: "terse-tom", Source: store.SourceHuman, Text: "bob's summary"}); err != nil {
+		t.Fatal(err)
+	}
+	bob.Close()
+
+	st := newScreenTest(t, 120, 40)
+	st.addSummary(store.Summary{User: "terse-tom", Source: store.SourceHuman, Text: "mine"})
+	if _, err := st.db.Merge(context.Background(), other); err != nil {
+		t.Fatal(err)
+	}
+	s := st.open("terse-tom")
+	v := st.view()
+	wantIn(t, v, "v1 of 2 · current", "mine", "(current)")
+	if strings.Contains(v, "bob's summary") {
+		t.Errorf("the merged, not current, version is shown:\n%s", v)
+	}
+	st.keys("v", "down")
+	if s.selVersion != 2 {
+		t.Fatalf("v, down: selected v%d; want v2", s.selVersion)
+	}
+	wantIn(t, st.view(), "v2 of 2 · selected, not current (current is v1", "bob's summary")
+	st.keys("m")
+	if cur, _, err := st.db.CurrentSummary("terse-tom"); err != nil || cur.Version != 3 || cur.Text != "bob's summary" {
+		t.Fatalf("after m: current = v%d %q (%v); want v3 with bob's text", cur.Version, cur.Text, err)
+	}
+	wantIn(t, st.view(), "v3 of 3 · current", "v2 is current again, as v3")
+}
+
 func TestUserScreenLayout(t *testing.T) {
 	t.Run("120x40 side by side", func(t *testing.T) {
 		st := newScreenTest(t, 120, 40)

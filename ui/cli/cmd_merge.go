@@ -90,8 +90,15 @@ func runMerge(ctx context.Context, c *runContext, files []string) error {
 func describeMerge(r store.MergeReport) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "added %d label(s), %d summary version(s)", r.Labels.Added, r.Summaries.Added)
+	var notes []string
 	if r.Renumbered > 0 {
-		fmt.Fprintf(&b, " (%d renumbered)", r.Renumbered)
+		notes = append(notes, fmt.Sprintf("%d renumbered", r.Renumbered))
+	}
+	if r.KeptCurrent > 0 {
+		notes = append(notes, fmt.Sprintf("%d user(s) keep their current summary", r.KeptCurrent))
+	}
+	if len(notes) > 0 {
+		fmt.Fprintf(&b, " (%s)", strings.Join(notes, "; "))
 	}
 	fmt.Fprintf(&b, ", %d generation(s)", r.Generations.Added)
 	if r.Users > 0 {

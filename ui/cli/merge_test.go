@@ -104,7 +104,7 @@ func TestMergeCommand(t *testing.T) {
 	})
 
 	r := e.mustRun(ExitOK, "merge", "--db", main, bob, carol)
-	want := bob + ": added 2 label(s), 2 summary version(s) (2 renumbered), 1 generation(s); already here: 0 label(s), 0 summary version(s), 0 generation(s); 0 conflict(s)\n" +
+	want := bob + ": added 2 label(s), 2 summary version(s) (2 renumbered; 1 user(s) keep their current summary), 1 generation(s); already here: 0 label(s), 0 summary version(s), 0 generation(s); 0 conflict(s)\n" +
 		carol + ": added 1 label(s), 0 summary version(s), 0 generation(s); already here: 0 label(s), 0 summary version(s), 0 generation(s); 0 conflict(s)\n"
 	if r.stdout != want || r.stderr != "" {
 		t.Errorf("merge: stdout %q\nwant %q\nstderr %q", r.stdout, want, r.stderr)
