@@ -105,17 +105,23 @@ func TestAccuracyIsExact(t *testing.T) {
 		name       string
 		shape      string
 		singleOnly bool
+		generates  bool // refuses max_tokens 0
+		onRequest  bool // prompt log-probabilities only when prompt_logprobs is asked for
+		recipe     int  // the index in scoreRecipes the engine should settle on
 	}{
-		{"token_logprobs, batched", "token_logprobs", false},
-		{"prompt_logprobs, batched", "prompt_logprobs", false},
-		{"token_logprobs, one prompt per request", "token_logprobs", true},
-		{"prompt_logprobs, one prompt per request", "prompt_logprobs", true},
+		{"token_logprobs, batched", "token_logprobs", false, false, false, 0},
+		{"prompt_logprobs, batched", "prompt_logprobs", false, false, false, 0},
+		{"token_logprobs, one prompt per request", "token_logprobs", true, false, false, 0},
+		{"prompt_logprobs, one prompt per request", "prompt_logprobs", true, false, false, 0},
+		{"token_logprobs, max_tokens 0 refused", "token_logprobs", false, true, false, 1},
+		{"prompt_logprobs on request only", "prompt_logprobs", false, false, true, 2},
+		{"prompt_logprobs on request only, max_tokens 0 refused, one prompt per request", "prompt_logprobs", true, true, true, 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			db := accuracyDB(t)
 			f := newScoringFake(t)
-			f.Shape, f.SingleOnly = tt.shape, tt.singleOnly
+			f.Shape, f.SingleOnly, f.Generates, f.PromptLogprobsOnRequest = tt.shape, tt.singleOnly, tt.generates, tt.onRequest
 			e := scoringEngine(db, f.URL(), 4)
 			defer e.Close()
 			rep, err := e.Accuracy(context.Background(), AccuracyOptions{Backend: "vllm", Conditions: []string{"summary", "raw", "none"}, Concurrency: 3}, nil)
@@ -142,8 +148,8 @@ func TestAccuracyIsExact(t *testing.T) {
 					t.Errorf("%s: mean context %v tokens, want %v", got.Condition, got.MeanContextTokens, ctx)
 				}
 			}
-			if ob := e.backends[0].chat.(*openAIBackend); ob.scoreSingly != tt.singleOnly {
-				t.Errorf("learnt scoreSingly = %v on a server that takes batches: %v", ob.scoreSingly, !tt.singleOnly)
+			if ob := e.backends[0].chat.(*openAIBackend); ob.scoreSingly != tt.singleOnly || ob.scoreRecipe != tt.recipe {
+				t.Errorf("learnt scoreSingly = %v, recipe %d on a server that takes batches: %v and recipe %d", ob.scoreSingly, ob.scoreRecipe, !tt.singleOnly, tt.recipe)
 			}
 		})
 	}
@@ -242,6 +248,46 @@ func TestAccuracyRefusesAServerThatCannotScore(t *testing.T) {
 	e := New(db, Config{}, Options{})
 	if _, err := e.Accuracy(context.Background(), AccuracyOptions{Backend: ReplayName}, nil); !errors.Is(err, ErrCannotScore) {
 		t.Errorf("the offline replay generator: %v", err)
+	}
+}
+
+// popi-tui backends says a server can score when eval can use it, in any
+// of the ways scoring asks, and not otherwise.
+func TestCheckReportsPromptLogprobs(t *testing.T) {
+	noLogprobs := func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `{"choices":[{"index":0,"text":" It","logprobs":{"token_logprobs":[-0.3],"tokens":[" It"]}}]}`)
+	}
+	noEcho := func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusBadRequest)
+		fmt.Fprint(w, `{"error":{"code":400,"message":"'echo' is not supported","type":"invalid_request_error"}}`)
+	}
+	tests := []struct {
+		name      string
+		shape     string
+		onRequest bool
+		override  http.HandlerFunc
+		want      bool
+	}{
+		{"echo", "token_logprobs", false, nil, true},
+		{"prompt_logprobs", "prompt_logprobs", false, nil, true},
+		{"prompt_logprobs on request only", "prompt_logprobs", true, nil, true},
+		{"generated tokens only (Ollama)", "token_logprobs", false, noLogprobs, false},
+		{"no echo (llama.cpp)", "token_logprobs", false, noEcho, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newScoringFake(t)
+			f.Shape, f.PromptLogprobsOnRequest = tt.shape, tt.onRequest
+			if tt.override != nil {
+				f.Override = map[string]http.HandlerFunc{"/v1/completions": tt.override}
+			}
+			e := scoringEngine(accuracyDB(t), f.URL(), 2)
+			defer e.Close()
+			h := e.Check(context.Background(), "vllm")
+			if len(h.Replicas) != 1 || h.Replicas[0].PromptLogprobs != tt.want || !h.Replicas[0].Tokenize {
+				t.Errorf("Check = %+v; want prompt log-probabilities %v", h, tt.want)
+			}
+		})
 	}
 }
 
@@ -348,7 +394,29 @@ func TestSumFrom(t *testing.T) {
 // log-probability and nothing of the prompt's (whose tokens the fake
 // scores too, at −0.25 each).
 func TestScoreSequencesSumsTheResponseOnly(t *testing.T) {
-	f := newScoringFake(t)
+	// Whatever recipe the server needs, only the response's tokens count:
+	// not the prompt's, nor a token a server generates anyway.
+	servers := []struct {
+		name      string
+		shape     string
+		generates bool
+		onRequest bool
+	}{
+		{"echo", "token_logprobs", false, false},
+		{"echo, max_tokens 0 refused", "token_logprobs", true, false},
+		{"prompt_logprobs", "prompt_logprobs", false, false},
+		{"prompt_logprobs on request, max_tokens 0 refused", "prompt_logprobs", true, true},
+	}
+	for _, srv := range servers {
+		t.Run(srv.name, func(t *testing.T) {
+			f := newScoringFake(t)
+			f.Shape, f.Generates, f.PromptLogprobsOnRequest = srv.shape, srv.generates, srv.onRequest
+			checkResponseSums(t, f)
+		})
+	}
+}
+
+func checkResponseSums(t *testing.T, f *vllmtest.Server) {
 	db := accuracyDB(t)
 	e := scoringEngine(db, f.URL(), 2)
 	defer e.Close()

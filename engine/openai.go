@@ -44,6 +44,7 @@ type openAIBackend struct {
 	tokenizeKnown bool // whether the server counts tokens has been learnt
 	canTokenize   bool
 	scoreSingly   bool // the server scores one sequence per request, not batches
+	scoreRecipe   int  // the first of scoreRecipes the server has answered
 }
 
 type replica struct {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -114,27 +115,47 @@ func (b *openAIBackend) checkReplica(ctx context.Context, r *replica) ReplicaHea
 	return rh
 }
 
-// scoresPrompts asks for the log-probabilities of a prompt's own tokens:
-// a server that can answers with a log-probability list whose first entry
-// is null (nothing precedes the first token).
+// scoresPrompts asks for the log-probabilities of a prompt's own tokens,
+// echoed (OpenAI's shape) or as vLLM's prompt_logprobs, the second asked
+// for explicitly if the first answer has neither: a server that can score
+// answers with a list whose first entry is null (nothing precedes the
+// first token). Scoring itself (score.go) tries the same ways.
 func (b *openAIBackend) scoresPrompts(ctx context.Context, r *replica) bool {
-	req, _ := json.Marshal(map[string]any{"model": b.cfg.Model, "prompt": "The sky is blue.", "max_tokens": 1, "echo": true, "logprobs": 0, "temperature": 0})
-	status, body, err := b.call(ctx, r, http.MethodPost, r.baseURL+"/completions", req)
-	if err != nil || status != http.StatusOK {
-		return false
+	for _, extra := range []map[string]any{nil, {"prompt_logprobs": 0}} {
+		req := map[string]any{"model": b.cfg.Model, "prompt": "The sky is blue.", "max_tokens": 1, "echo": true, "logprobs": 0, "temperature": 0}
+		maps.Copy(req, extra)
+		payload, _ := json.Marshal(req)
+		status, body, err := b.call(ctx, r, http.MethodPost, r.baseURL+"/completions", payload)
+		if err != nil {
+			return false
+		}
+		if status == http.StatusOK && echoesPromptLogprobs(body) {
+			return true
+		}
 	}
+	return false
+}
+
+// echoesPromptLogprobs reports whether a completions answer holds the
+// prompt's log-probabilities: null for the first token, a number for the
+// second.
+func echoesPromptLogprobs(body []byte) bool {
 	var out struct {
 		Choices []struct {
 			Logprobs *struct {
 				TokenLogprobs []*float64 `json:"token_logprobs"`
 			} `json:"logprobs"`
+			PromptLogprobs []map[string]any `json:"prompt_logprobs"`
 		} `json:"choices"`
 	}
-	if json.Unmarshal(body, &out) != nil || len(out.Choices) == 0 || out.Choices[0].Logprobs == nil {
+	if json.Unmarshal(body, &out) != nil || len(out.Choices) == 0 {
 		return false
 	}
-	lp := out.Choices[0].Logprobs.TokenLogprobs
-	return len(lp) >= 2 && lp[0] == nil && lp[1] != nil
+	c := out.Choices[0]
+	if c.Logprobs != nil && len(c.Logprobs.TokenLogprobs) >= 2 && c.Logprobs.TokenLogprobs[0] == nil && c.Logprobs.TokenLogprobs[1] != nil {
+		return true
+	}
+	return len(c.PromptLogprobs) >= 2 && c.PromptLogprobs[0] == nil && len(c.PromptLogprobs[1]) > 0
 }
 
 // call is a plain JSON request to a replica, with the backend's API key.

@@ -28,6 +28,10 @@ import (
 //     token (the first is null); the response's are those from len(P) on.
 //
 // Spans are found by token ids, never by text offsets (they drift).
+//
+// vLLM's versions differ in what they accept, so a request that is
+// refused is asked again in the next of scoreRecipes, and what worked is
+// remembered per backend.
 
 // ErrCannotScore says a server cannot score given responses.
 var ErrCannotScore = errors.New("cannot score given responses")
@@ -130,7 +134,55 @@ type completionScores struct {
 	} `json:"choices"`
 }
 
+// scoreRecipe is one way of asking for a prompt's log-probabilities.
+type scoreRecipe struct {
+	// maxTokens is 0 where the server echoes without generating; 1 where
+	// it must generate a token (some vLLM builds refuse max_tokens 0): the
+	// generated token's log-probability comes after the prompt's and is not
+	// counted.
+	maxTokens int
+	// promptLogprobs also asks for vLLM's prompt_logprobs, for a server
+	// that fills them only on request.
+	promptLogprobs bool
+}
+
+var scoreRecipes = []scoreRecipe{{maxTokens: 0}, {maxTokens: 1}, {maxTokens: 1, promptLogprobs: true}}
+
+// errNoPromptLogprobs is an answer without the prompt's log-probabilities.
+var errNoPromptLogprobs = errors.New("the answer has no log-probabilities of the prompt's tokens (the server does not echo them)")
+
+// scoreBatch scores seqs in one request, in the recipe the server took
+// last, trying the next ones when it is refused (HTTP 400) or answered
+// without the prompt's log-probabilities. When every recipe fails the
+// first one's error says why.
 func (b *openAIBackend) scoreBatch(ctx context.Context, seqs []scoreSeq) ([]float64, error) {
+	b.mu.Lock()
+	first := b.scoreRecipe
+	b.mu.Unlock()
+	var firstErr error
+	for r := first; r < len(scoreRecipes); r++ {
+		sums, err := b.scoreWith(ctx, seqs, scoreRecipes[r])
+		if err == nil {
+			if r != first {
+				b.mu.Lock()
+				b.scoreRecipe = max(b.scoreRecipe, r)
+				b.mu.Unlock()
+			}
+			return sums, nil
+		}
+		if firstErr == nil {
+			firstErr = err
+		}
+		var be *BackendError
+		refused := errors.As(err, &be) && be.Status == http.StatusBadRequest
+		if !refused && !errors.Is(err, errNoPromptLogprobs) {
+			return nil, err
+		}
+	}
+	return nil, firstErr
+}
+
+func (b *openAIBackend) scoreWith(ctx context.Context, seqs []scoreSeq, recipe scoreRecipe) ([]float64, error) {
 	var prompt any
 	if len(seqs) == 1 {
 		prompt = seqs[0].IDs
@@ -141,7 +193,10 @@ func (b *openAIBackend) scoreBatch(ctx context.Context, seqs []scoreSeq) ([]floa
 		}
 		prompt = ids
 	}
-	req := map[string]any{"model": b.cfg.Model, "prompt": prompt, "echo": true, "max_tokens": 0, "logprobs": 0, "temperature": 0}
+	req := map[string]any{"model": b.cfg.Model, "prompt": prompt, "echo": true, "max_tokens": recipe.maxTokens, "logprobs": 0, "temperature": 0}
+	if recipe.promptLogprobs {
+		req["prompt_logprobs"] = 0
+	}
 	body, err := b.request(ctx, "score", false, "/completions", req)
 	if err != nil {
 		return nil, err
@@ -165,7 +220,7 @@ func (b *openAIBackend) scoreBatch(ctx context.Context, seqs []scoreSeq) ([]floa
 		}
 		lps := make([]*float64, 0, len(s.IDs))
 		switch {
-		case c.Logprobs != nil && len(c.Logprobs.TokenLogprobs) > 0:
+		case c.Logprobs != nil && len(c.Logprobs.TokenLogprobs) >= len(s.IDs):
 			lps = c.Logprobs.TokenLogprobs
 		case len(c.PromptLogprobs) > 0:
 			for k, entry := range c.PromptLogprobs {
@@ -179,8 +234,7 @@ func (b *openAIBackend) scoreBatch(ctx context.Context, seqs []scoreSeq) ([]floa
 				}
 			}
 		default:
-			return nil, &BackendError{Backend: b.cfg.Name, Status: http.StatusOK,
-				Msg: "score: the answer has no log-probabilities of the prompt's tokens (the server does not echo them)"}
+			return nil, &BackendError{Backend: b.cfg.Name, Status: http.StatusOK, Msg: "score: " + errNoPromptLogprobs.Error(), Err: errNoPromptLogprobs}
 		}
 		sum, err := sumFrom(lps, s)
 		if err != nil {

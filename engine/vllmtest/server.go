@@ -39,6 +39,14 @@ type Server struct {
 	Shape string
 	// SingleOnly refuses a batch of prompts, as older vLLM did.
 	SingleOnly bool
+	// Generates refuses max_tokens 0, as vLLM builds whose sampling
+	// parameters insist on one new token do. With max_tokens 1 any fake
+	// generates a token, whose log-probability (GeneratedLogprob) follows
+	// the prompt's.
+	Generates bool
+	// PromptLogprobsOnRequest leaves the prompt's log-probabilities out
+	// of an echo unless the request asks for prompt_logprobs.
+	PromptLogprobsOnRequest bool
 	// Latency and Capacity shape /v1/completions (tokenizing is quick,
 	// as vLLM's is: it runs on the CPU beside the model).
 	Latency  time.Duration
@@ -70,6 +78,10 @@ const (
 // PromptLogprob is what every token before the response scores: a sum
 // that counts any of them is off by a multiple of it.
 const PromptLogprob = -0.25
+
+// GeneratedLogprob is what the token a Generates server adds scores: a
+// sum that counts it is off by it.
+const GeneratedLogprob = -3.5
 
 // New starts a fake vLLM serving model "fake-vllm", closed when the test
 // ends.
@@ -260,6 +272,9 @@ func (f *Server) complete(w http.ResponseWriter, r *http.Request) {
 		Echo      bool            `json:"echo"`
 		MaxTokens *int            `json:"max_tokens"`
 		Logprobs  *int            `json:"logprobs"`
+		// PromptLogprobs is vLLM's extension: top log-probabilities per
+		// prompt token (the prompt's own token always among them).
+		PromptLogprobs *int `json:"prompt_logprobs"`
 	}
 	fail := func(msg string) {
 		w.Header().Set("Content-Type", "application/json")
@@ -270,15 +285,30 @@ func (f *Server) complete(w http.ResponseWriter, r *http.Request) {
 		fail("bad json")
 		return
 	}
-	if !req.Echo || req.MaxTokens == nil || *req.MaxTokens != 0 || req.Logprobs == nil {
-		fail("this fake scores prompts only: echo, max_tokens 0 and logprobs are required")
+	switch {
+	case f.Generates && (req.MaxTokens == nil || *req.MaxTokens < 1):
+		fail("max_tokens must be at least 1, got 0.")
+		return
+	case !req.Echo || req.MaxTokens == nil || *req.MaxTokens > 1 || req.Logprobs == nil:
+		fail("this fake scores prompts: echo, max_tokens 0 or 1, and logprobs are required")
 		return
 	}
+	generates := *req.MaxTokens == 1
+	withPrompt := !f.PromptLogprobsOnRequest || req.PromptLogprobs != nil
 	var prompts [][]int
+	text := false // a text prompt (a capability probe) scores PromptLogprob a token
 	if err := json.Unmarshal(req.Prompt, &prompts); err != nil {
 		var one []int
-		if err := json.Unmarshal(req.Prompt, &one); err != nil {
-			fail("prompt must be token ids")
+		var words string
+		switch {
+		case json.Unmarshal(req.Prompt, &one) == nil:
+		case json.Unmarshal(req.Prompt, &words) == nil && words != "":
+			for _, w := range strings.Fields(words) {
+				one = append(one, f.id(w))
+			}
+			text = true
+		default:
+			fail("prompt must be text or token ids")
 			return
 		}
 		prompts = [][]int{one}
@@ -289,6 +319,13 @@ func (f *Server) complete(w http.ResponseWriter, r *http.Request) {
 	var choices []map[string]any
 	for i, ids := range prompts {
 		lps, err := f.logprobs(ids)
+		if text {
+			lps, err = make([]*float64, len(ids)), nil
+			for k := 1; k < len(ids); k++ {
+				v := PromptLogprob
+				lps[k] = &v
+			}
+		}
 		if err != nil {
 			fail(err.Error())
 			return
@@ -298,8 +335,19 @@ func (f *Server) complete(w http.ResponseWriter, r *http.Request) {
 		for k, id := range ids {
 			tokens[k] = f.word(id)
 		}
-		switch f.Shape {
-		case "prompt_logprobs":
+		if generates {
+			generated := GeneratedLogprob
+			ids, tokens, lps = append(ids, fakeEnd), append(tokens, "</s>"), append(lps, &generated)
+			choice["text"] = "</s>"
+		}
+		switch {
+		case !withPrompt:
+			// Only what was generated, if anything: an echo without the
+			// prompt's log-probabilities.
+			n := len(ids) - len(prompts[i])
+			choice["logprobs"] = map[string]any{"text_offset": make([]int, n), "token_logprobs": lps[len(lps)-n:], "tokens": tokens[len(tokens)-n:], "top_logprobs": make([]any, n)}
+		case f.Shape == "prompt_logprobs":
+			ids, tokens, lps := ids[:len(prompts[i])], tokens[:len(prompts[i])], lps[:len(prompts[i])] // the prompt's only
 			entries := make([]any, len(ids))
 			for k, id := range ids {
 				if lps[k] != nil {
