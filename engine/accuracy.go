@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net/http"
 	"slices"
 	"sync"
 
@@ -54,6 +55,11 @@ type AccuracyRow struct {
 	// Skipped pairs cannot be asked under the condition: the user has no
 	// summary of the kind asked for, or no history for raw.
 	Skipped int `json:"skipped"`
+	// Failed pairs were scored under other conditions but the server
+	// refused this one's (a prompt longer than the model's context, say);
+	// Errors says why, one entry per distinct reason.
+	Failed int          `json:"failed"`
+	Errors []ErrorCount `json:"errors"`
 }
 
 // AccuracyReport is what an accuracy run measured.
@@ -61,6 +67,7 @@ type AccuracyReport struct {
 	Backend      string        `json:"backend"`
 	Model        string        `json:"model"`
 	Summary      string        `json:"summary"`
+	Users        []string      `json:"users,omitempty"`  // the users asked for; all when empty
 	Template     int           `json:"template_version"` // the generator prompt's (GeneratorTemplateVersion)
 	HeldoutPairs int           `json:"heldout_pairs"`
 	Rows         []AccuracyRow `json:"conditions"`
@@ -90,12 +97,36 @@ func (e *Engine) CheckScoring(ctx context.Context, name string) error {
 		y, err = responseTokens(p, full)
 	}
 	if err == nil {
-		_, err = ob.scoreSequences(ctx, []scoreSeq{{IDs: append(p, y...), From: len(p)}})
+		// Two sequences, as a pair's requests carry: a server that scores
+		// one but refuses a batch is asked one at a time from the start.
+		seq := scoreSeq{IDs: append(p, y...), From: len(p)}
+		_, errs := ob.scoreSequences(ctx, []scoreSeq{seq, seq})
+		err = errors.Join(errs...)
 	}
-	if err != nil && ctx.Err() == nil {
-		return fmt.Errorf("backend %s %w: %v; preference accuracy needs vLLM (POST /tokenize, and /v1/completions with echo and prompt log-probabilities): llama.cpp's server and Ollama cannot", name, ErrCannotScore, err)
+	switch {
+	case err == nil || ctx.Err() != nil:
+		return err
+	case !refusesScoring(err):
+		return fmt.Errorf("backend %s: checking that it can score given responses: %w", name, err)
 	}
-	return err
+	return fmt.Errorf("backend %s %w: %v; preference accuracy needs vLLM (POST /tokenize, and /v1/completions with echo and prompt log-probabilities): llama.cpp's server and Ollama cannot", name, ErrCannotScore, err)
+}
+
+// refusesScoring tells a server that cannot score (it refused or did not
+// understand the requests, or answered without what scoring needs) from
+// one that is down, overloaded or refusing the API key: those are worth
+// fixing and trying again, not a verdict on the server.
+func refusesScoring(err error) bool {
+	var be *BackendError
+	if !errors.As(err, &be) {
+		return true // the tokenizations do not line up
+	}
+	switch be.Status {
+	case http.StatusOK, http.StatusBadRequest, http.StatusNotFound, http.StatusMethodNotAllowed,
+		http.StatusUnprocessableEntity, http.StatusNotImplemented:
+		return true
+	}
+	return false
 }
 
 // scorer is the named backend as a server that may score.
@@ -173,10 +204,10 @@ func (e *Engine) Accuracy(ctx context.Context, opt AccuracyOptions, progress fun
 				ok := emit(job{item: u + "/" + s.ID, run: func(ctx context.Context) (outcome, error) {
 					res, err := ob.scorePair(ctx, pair, opt.Conditions)
 					if err != nil {
-						return outcome{}, err
+						return outcome{requests: res.requests}, err
 					}
-					tally.add(res)
-					return outcome{requests: 2}, nil
+					tally.add(res, u+"/"+s.ID)
+					return outcome{requests: res.requests}, nil
 				}})
 				if !ok {
 					return nil
@@ -188,6 +219,9 @@ func (e *Engine) Accuracy(ctx context.Context, opt AccuracyOptions, progress fun
 	run, err := runJobs(ctx, total, jobs, opt.Concurrency, progress)
 	rep := AccuracyReport{Backend: b.cfg.Name, Model: b.cfg.Model, Summary: opt.Summary, Template: GeneratorTemplateVersion,
 		HeldoutPairs: total, Rows: tally.result(), Run: run}
+	if len(opt.Users) > 0 {
+		rep.Users = users
+	}
 	return rep, err
 }
 
@@ -223,9 +257,11 @@ type pairInputs struct {
 // pairResult is one pair's outcome under each condition it could be
 // asked under.
 type pairResult struct {
-	margin  map[string]float64 // condition → r(y_w) − r(y_l)
-	context map[string]int     // condition → tokens before the response
-	skipped []string           // conditions it could not be asked under
+	margin   map[string]float64 // condition → r(y_w) − r(y_l)
+	context  map[string]int     // condition → tokens before the response
+	skipped  []string           // conditions it could not be asked under
+	failed   map[string]error   // conditions the server would not score
+	requests int                // tokenizations and scoring requests sent
 }
 
 // scorePair scores both responses of a pair under the reference and every
@@ -233,7 +269,7 @@ type pairResult struct {
 // the reference prompt) and are used under every prefix, so that r(y)
 // compares the same tokens.
 func (b *openAIBackend) scorePair(ctx context.Context, in pairInputs, conditions []string) (pairResult, error) {
-	res := pairResult{margin: map[string]float64{}, context: map[string]int{}}
+	res := pairResult{margin: map[string]float64{}, context: map[string]int{}, failed: map[string]error{}}
 	prompt := in.pair.Prompt
 	ref, _ := generatorMessages(store.ConditionNone, prompt, "", in.history)
 	type prefix struct {
@@ -276,8 +312,9 @@ func (b *openAIBackend) scorePair(ctx context.Context, in pairInputs, conditions
 		wg.Go(func() { full[k], errs[len(prefixes)+k] = b.tokenizeChat(ctx, withResponse(text), true) })
 	}
 	wg.Wait()
+	res.requests = len(prefixes) + 2
 	if err := errors.Join(errs...); err != nil {
-		return pairResult{}, err
+		return res, err
 	}
 	var resp [2][]int
 	for k := range full {
@@ -290,28 +327,43 @@ func (b *openAIBackend) scorePair(ctx context.Context, in pairInputs, conditions
 
 	// The two scoring requests: one per response, under every prefix.
 	var scores [2][]float64
-	errs = errs[:2]
+	var seqErrs [2][]error
 	for k := range resp {
 		seqs := make([]scoreSeq, len(prefixes))
 		for i, p := range prefixes {
 			ids := make([]int, 0, len(p.ids)+len(resp[k]))
 			seqs[i] = scoreSeq{IDs: append(append(ids, p.ids...), resp[k]...), From: len(p.ids)}
 		}
-		wg.Go(func() { scores[k], errs[k] = b.scoreSequences(ctx, seqs) })
+		wg.Go(func() { scores[k], seqErrs[k] = b.scoreSequences(ctx, seqs) })
 	}
 	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return pairResult{}, err
+	res.requests += 2
+	// Without the reference, no condition can be scored; without a
+	// condition's own scores, only that condition fails.
+	if err := errors.Join(errAt(seqErrs[0], 0), errAt(seqErrs[1], 0)); err != nil {
+		return res, err
 	}
 	res.context[store.ConditionNone] = len(prefixes[0].ids)
 	res.margin[store.ConditionNone] = 0 // r(y) = 0 for both: the reference against itself
 	for i, p := range prefixes[1:] {
+		if err := errors.Join(errAt(seqErrs[0], i+1), errAt(seqErrs[1], i+1)); err != nil {
+			res.failed[p.condition] = err
+			continue
+		}
 		rw := scores[0][i+1] - scores[0][0]
 		rl := scores[1][i+1] - scores[1][0]
 		res.margin[p.condition] = rw - rl
 		res.context[p.condition] = len(p.ids)
 	}
 	return res, nil
+}
+
+// errAt is errs[i], or nil when errs is nil (nothing failed).
+func errAt(errs []error, i int) error {
+	if errs == nil {
+		return nil
+	}
+	return errs[i]
 }
 
 // responseTokens is what the conversation continued by the response adds
@@ -341,12 +393,25 @@ func newAccuracyTally(conditions []string) *accuracyTally {
 	return t
 }
 
-func (t *accuracyTally) add(res pairResult) {
+func (t *accuracyTally) add(res pairResult, item string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for _, c := range res.skipped {
 		if r, ok := t.rows[c]; ok {
 			r.Skipped++
+		}
+	}
+	for c, err := range res.failed {
+		r, ok := t.rows[c]
+		if !ok {
+			continue
+		}
+		r.Failed++
+		why := reason(err)
+		if i := slices.IndexFunc(r.Errors, func(e ErrorCount) bool { return e.Reason == why }); i >= 0 {
+			r.Errors[i].Count++
+		} else {
+			r.Errors = append(r.Errors, ErrorCount{Reason: why, Count: 1, Example: item})
 		}
 	}
 	for c, m := range res.margin {
@@ -373,6 +438,12 @@ func (t *accuracyTally) result() []AccuracyRow {
 	out := make([]AccuracyRow, 0, len(t.conditions))
 	for _, c := range t.conditions {
 		r := *t.rows[c]
+		r.Errors = slices.Clone(r.Errors)
+		if r.Errors == nil {
+			r.Errors = []ErrorCount{}
+		}
+		sortErrors(r.Errors)
+		r.Low, r.High = stats.Wilson(0, 0) // no pairs: nothing is known
 		if r.Pairs > 0 {
 			wins := float64(r.Correct) + float64(r.Ties)/2
 			r.Accuracy = wins / float64(r.Pairs)

@@ -108,20 +108,25 @@ func TestAccuracyIsExact(t *testing.T) {
 		generates  bool // refuses max_tokens 0
 		onRequest  bool // prompt log-probabilities only when prompt_logprobs is asked for
 		recipe     int  // the index in scoreRecipes the engine should settle on
+		// batchStatus is how a one-prompt-per-request server refuses a
+		// batch (400 when 0).
+		batchStatus int
 	}{
-		{"token_logprobs, batched", "token_logprobs", false, false, false, 0},
-		{"prompt_logprobs, batched", "prompt_logprobs", false, false, false, 0},
-		{"token_logprobs, one prompt per request", "token_logprobs", true, false, false, 0},
-		{"prompt_logprobs, one prompt per request", "prompt_logprobs", true, false, false, 0},
-		{"token_logprobs, max_tokens 0 refused", "token_logprobs", false, true, false, 1},
-		{"prompt_logprobs on request only", "prompt_logprobs", false, false, true, 2},
-		{"prompt_logprobs on request only, max_tokens 0 refused, one prompt per request", "prompt_logprobs", true, true, true, 2},
+		{"token_logprobs, batched", "token_logprobs", false, false, false, 0, 0},
+		{"prompt_logprobs, batched", "prompt_logprobs", false, false, false, 0, 0},
+		{"token_logprobs, one prompt per request", "token_logprobs", true, false, false, 0, 0},
+		{"prompt_logprobs, one prompt per request", "prompt_logprobs", true, false, false, 0, 0},
+		{"one prompt per request, batches refused with 422", "token_logprobs", true, false, false, 0, http.StatusUnprocessableEntity},
+		{"one prompt per request, batches refused with 501", "token_logprobs", true, false, false, 0, http.StatusNotImplemented},
+		{"token_logprobs, max_tokens 0 refused", "token_logprobs", false, true, false, 1, 0},
+		{"prompt_logprobs on request only", "prompt_logprobs", false, false, true, 2, 0},
+		{"prompt_logprobs on request only, max_tokens 0 refused, one prompt per request", "prompt_logprobs", true, true, true, 2, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			db := accuracyDB(t)
 			f := newScoringFake(t)
-			f.Shape, f.SingleOnly, f.Generates, f.PromptLogprobsOnRequest = tt.shape, tt.singleOnly, tt.generates, tt.onRequest
+			f.Shape, f.SingleOnly, f.Generates, f.PromptLogprobsOnRequest, f.BatchStatus = tt.shape, tt.singleOnly, tt.generates, tt.onRequest, tt.batchStatus
 			e := scoringEngine(db, f.URL(), 4)
 			defer e.Close()
 			rep, err := e.Accuracy(context.Background(), AccuracyOptions{Backend: "vllm", Conditions: []string{"summary", "raw", "none"}, Concurrency: 3}, nil)
@@ -150,6 +155,91 @@ func TestAccuracyIsExact(t *testing.T) {
 			}
 			if ob := e.backends[0].chat.(*openAIBackend); ob.scoreSingly != tt.singleOnly || ob.scoreRecipe != tt.recipe {
 				t.Errorf("learnt scoreSingly = %v, recipe %d on a server that takes batches: %v and recipe %d", ob.scoreSingly, ob.scoreRecipe, !tt.singleOnly, tt.recipe)
+			}
+		})
+	}
+}
+
+// A condition the server refuses (its prompts are longer than the model's
+// context) fails alone: the other conditions' numbers are what they are
+// without it, and the reason is reported on its row.
+func TestAccuracyConditionFailsAlone(t *testing.T) {
+	db := accuracyDB(t)
+	f := newScoringFake(t)
+	// Longer than every summary sequence, shorter than every raw one.
+	summaryMax, rawMin := 0, math.MaxInt
+	for _, u := range []string{"u1", "u2", "u3", "u4", "u5"} {
+		signals, _ := db.Signals(u)
+		sum, hasSummary, _ := db.CurrentSummary(u)
+		for _, s := range signals {
+			if s.Split != store.SplitHeldout {
+				continue
+			}
+			for _, c := range []string{store.ConditionSummary, store.ConditionRaw} {
+				if c == store.ConditionSummary && !hasSummary {
+					continue
+				}
+				msgs, _ := generatorMessages(c, s.Prompt, sum.Text, selectHistory(signals, DefaultHistoryBudget))
+				for _, y := range []string{s.Chosen, s.Rejected} {
+					n := len(f.Render(msgs, true, false)) + len(strings.Fields(y))
+					if c == store.ConditionSummary {
+						summaryMax = max(summaryMax, n)
+					} else {
+						rawMin = min(rawMin, n)
+					}
+				}
+			}
+		}
+	}
+	if summaryMax >= rawMin {
+		t.Fatalf("no context length splits the conditions: summary up to %d tokens, raw from %d", summaryMax, rawMin)
+	}
+	f.MaxModelLen = summaryMax
+	e := scoringEngine(db, f.URL(), 4)
+	defer e.Close()
+	rep, err := e.Accuracy(context.Background(), AccuracyOptions{Backend: "vllm", Conditions: []string{"summary", "raw"}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Run.Done != 5 || rep.Run.Failed != 0 || len(rep.Rows) != 2 {
+		t.Fatalf("run %+v, rows %+v", rep.Run, rep.Rows)
+	}
+	sum, raw := rep.Rows[0], rep.Rows[1]
+	if sum.Pairs != 4 || sum.Correct != 2 || sum.Ties != 1 || sum.Wrong != 1 || sum.Accuracy != 0.625 || sum.Failed != 0 {
+		t.Errorf("summary: %+v; want what it is without raw (4 pairs, 0.625)", sum)
+	}
+	if raw.Pairs != 0 || raw.Failed != 5 || len(raw.Errors) != 1 || raw.Errors[0].Count != 5 ||
+		!strings.Contains(raw.Errors[0].Reason, "maximum context length") || !strings.Contains(raw.Errors[0].Reason, "HTTP 400") {
+		t.Errorf("raw: %+v; want 5 failed for the context length", raw)
+	}
+	if lo, hi := raw.Low, raw.High; lo != 0 || hi != 1 {
+		t.Errorf("raw with no pairs: interval [%v, %v], want [0, 1]", lo, hi)
+	}
+}
+
+// A server that is down or refuses the key is not called one that cannot
+// score: the error says what is wrong, and trying again may work.
+func TestCheckScoringTellsDownFromCannot(t *testing.T) {
+	tests := []struct {
+		name   string
+		status int
+		want   string
+	}{
+		{"overloaded", http.StatusServiceUnavailable, "HTTP 503"},
+		{"wrong key", http.StatusUnauthorized, "HTTP 401"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newScoringFake(t)
+			f.Override = map[string]http.HandlerFunc{"/v1/completions": func(w http.ResponseWriter, r *http.Request) {
+				w.WriteHeader(tt.status)
+				fmt.Fprint(w, `{"object":"error","message":"not now"}`)
+			}}
+			e := scoringEngine(accuracyDB(t), f.URL(), 2)
+			defer e.Close()
+			err := e.CheckScoring(context.Background(), "vllm")
+			if err == nil || errors.Is(err, ErrCannotScore) || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "backend vllm") {
+				t.Errorf("CheckScoring = %v; want the %s, not ErrCannotScore", err, tt.want)
 			}
 		})
 	}
@@ -452,8 +542,8 @@ func checkResponseSums(t *testing.T, f *vllmtest.Server) {
 		if err != nil || len(y) != len(strings.Fields(tt.response)) {
 			t.Fatalf("%s: response tokens %v, %v", tt.response, y, err)
 		}
-		sums, err := ob.scoreSequences(ctx, []scoreSeq{{IDs: append(p, y...), From: len(p)}, {IDs: append(p, y...), From: len(p) - 2}})
-		if err != nil {
+		sums, errs := ob.scoreSequences(ctx, []scoreSeq{{IDs: append(p, y...), From: len(p)}, {IDs: append(p, y...), From: len(p) - 2}})
+		if err := errors.Join(errs...); err != nil {
 			t.Fatal(err)
 		}
 		if math.Abs(sums[0]-tt.want) > 1e-9 {

@@ -29,9 +29,9 @@ type Report struct {
 
 // ErrorCount is one reason items failed, how often, and one item it hit.
 type ErrorCount struct {
-	Reason  string
-	Count   int
-	Example string
+	Reason  string `json:"reason"`
+	Count   int    `json:"count"`
+	Example string `json:"example"`
 }
 
 // RequestsPerSecond and TokensPerSecond are the run's throughput.

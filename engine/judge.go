@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 
@@ -33,6 +34,8 @@ type JudgeReport struct {
 	Judge      string `json:"judge"`
 	JudgeModel string `json:"judge_model"`
 	Generator  string `json:"generator"`
+	// Users are the users asked for; all when empty.
+	Users []string `json:"users,omitempty"`
 	// Template is the judge prompt's version (JudgeTemplateVersion).
 	Template int     `json:"template_version"`
 	Items    int     `json:"items"` // prompts judged (verdicts read or not)
@@ -115,8 +118,15 @@ func (e *Engine) JudgeWinRate(ctx context.Context, opt JudgeOptions, progress fu
 	if judge.chat == nil {
 		return JudgeReport{}, fmt.Errorf("backend %s cannot judge: it is the offline engine", opt.Judge)
 	}
-	if _, err := e.backend(opt.Generator, RoleGenerator); err != nil {
+	gen, err := e.backend(opt.Generator, RoleGenerator)
+	if err != nil {
 		return JudgeReport{}, err
+	}
+	if gen.chat == nil {
+		// The replay generator answers a held-out prompt with the pair's
+		// own responses, under no condition: there is no summary answer to
+		// set against the plain one.
+		return JudgeReport{}, fmt.Errorf("backend %s cannot be judged: it is the offline engine, which answers no condition (give --backend a model server)", opt.Generator)
 	}
 	users, err := e.selectUsers(opt.Users)
 	if err != nil {
@@ -158,6 +168,9 @@ func (e *Engine) JudgeWinRate(ctx context.Context, opt JudgeOptions, progress fu
 	rep := t.report()
 	rep.Judge, rep.JudgeModel, rep.Generator, rep.Run = judge.cfg.Name, judge.cfg.Model, opt.Generator, run
 	rep.Template = JudgeTemplateVersion
+	if len(opt.Users) > 0 {
+		rep.Users = users
+	}
 	return rep, err
 }
 
@@ -294,6 +307,11 @@ func (t *judgeTally) report() JudgeReport {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	r := t.rep
+	r.Malformed = slices.Clone(r.Malformed)
+	if r.Malformed == nil {
+		r.Malformed = []MalformedVerdict{} // a list in JSON, even empty
+	}
+	r.Low, r.High = stats.Wilson(0, 0) // no verdicts: nothing is known
 	if n := r.Wins + r.Ties + r.Losses; n > 0 {
 		wins := float64(r.Wins) + float64(r.Ties)/2
 		r.WinRate = wins / float64(n)

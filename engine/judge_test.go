@@ -192,6 +192,25 @@ func TestJudgeWinRate(t *testing.T) {
 	}
 }
 
+// The offline engine answers no condition: it is refused as the generator
+// up front, not failed item by item. A run with no verdict reports an
+// interval that says nothing is known, and lists (empty) in JSON.
+func TestJudgeRefusesTheOfflineGenerator(t *testing.T) {
+	db := judgeDB(t, []string{"q"})
+	f := newJudgeFake(t, map[string]func(string) string{"q": func(string) string { return "Verdict: A" }})
+	e := New(db, Config{MaxAttempts: 1, Backends: []BackendConfig{
+		{Name: "judge", Kind: KindOpenAI, Roles: []string{RoleJudge}, BaseURLs: []string{f.srv.URL + "/v1"}, Model: "j", Concurrency: 1, Timeout: 5 * time.Second},
+	}}, Options{})
+	defer e.Close()
+	if _, err := e.JudgeWinRate(context.Background(), JudgeOptions{Judge: "judge", Generator: ReplayName}, nil); err == nil || !strings.Contains(err.Error(), "offline engine") {
+		t.Errorf("the replay generator: err = %v, want a refusal naming the offline engine", err)
+	}
+	rep := (&judgeTally{}).report()
+	if rep.Low != 0 || rep.High != 1 || rep.Malformed == nil {
+		t.Errorf("empty report: interval [%v, %v], malformed %#v; want [0, 1] and an empty list", rep.Low, rep.High, rep.Malformed)
+	}
+}
+
 func TestParseVerdict(t *testing.T) {
 	tests := []struct {
 		in   string

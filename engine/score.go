@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -69,37 +70,40 @@ type scoreSeq struct {
 }
 
 // scoreSequences returns, for each sequence, the sum of the log-
-// probabilities of its tokens from From on, given the tokens before them.
-// The sequences go in one request (vLLM takes a list of token-id lists);
-// a server that refuses or garbles a batch is asked one sequence at a
-// time, concurrently, from then on.
-func (b *openAIBackend) scoreSequences(ctx context.Context, seqs []scoreSeq) ([]float64, error) {
+// probabilities of its tokens from From on, given the tokens before them,
+// or why it could not be scored (errs[i]; errs is nil when all were). The
+// sequences go in one request (vLLM takes a list of token-id lists). When
+// that fails for any reason but an unreachable server or a cancelled run,
+// each sequence is asked on its own, concurrently: a server that refuses
+// batches (with whatever status) is then asked one at a time from then on,
+// and one sequence the server refuses (longer than the model's context,
+// say) does not take the others down with it.
+func (b *openAIBackend) scoreSequences(ctx context.Context, seqs []scoreSeq) (sums []float64, errs []error) {
 	b.mu.Lock()
 	single := b.scoreSingly
 	b.mu.Unlock()
-	if len(seqs) > 1 && !single {
-		sums, err := b.scoreBatch(ctx, seqs)
-		var be *BackendError
-		switch {
-		case err == nil:
-			return sums, nil
-		case errors.Is(err, errBatchShape), errors.As(err, &be) && be.Status == http.StatusBadRequest:
-			// Try one at a time; if that works, batches are what it minds.
-			sums, err1 := b.scoreEach(ctx, seqs)
-			if err1 == nil {
-				b.mu.Lock()
-				b.scoreSingly = true
-				b.mu.Unlock()
-			}
-			return sums, err1
-		default:
-			return nil, err
-		}
+	if len(seqs) == 1 || single {
+		return b.scoreEach(ctx, seqs)
 	}
-	return b.scoreEach(ctx, seqs)
+	sums, err := b.scoreBatch(ctx, seqs)
+	if err == nil {
+		return sums, nil
+	}
+	var be *BackendError
+	if ctx.Err() != nil || (errors.As(err, &be) && be.Status == 0) {
+		return nil, repeatErr(err, len(seqs))
+	}
+	sums, errs = b.scoreEach(ctx, seqs)
+	if errs == nil {
+		b.mu.Lock()
+		b.scoreSingly = true // the sequences were fine: the batch was not
+		b.mu.Unlock()
+	}
+	return sums, errs
 }
 
-func (b *openAIBackend) scoreEach(ctx context.Context, seqs []scoreSeq) ([]float64, error) {
+// scoreEach asks for each sequence in a request of its own, all at once.
+func (b *openAIBackend) scoreEach(ctx context.Context, seqs []scoreSeq) ([]float64, []error) {
 	sums := make([]float64, len(seqs))
 	errs := make([]error, len(seqs))
 	var wg sync.WaitGroup
@@ -112,7 +116,19 @@ func (b *openAIBackend) scoreEach(ctx context.Context, seqs []scoreSeq) ([]float
 		})
 	}
 	wg.Wait()
-	return sums, errors.Join(errs...)
+	if errors.Join(errs...) == nil {
+		return sums, nil
+	}
+	return sums, errs
+}
+
+// repeatErr is err for each of n sequences.
+func repeatErr(err error, n int) []error {
+	errs := make([]error, n)
+	for i := range errs {
+		errs[i] = err
+	}
+	return errs
 }
 
 // errBatchShape is an answer to a batch that does not match it.
@@ -174,7 +190,8 @@ func (b *openAIBackend) scoreBatch(ctx context.Context, seqs []scoreSeq) ([]floa
 			firstErr = err
 		}
 		var be *BackendError
-		refused := errors.As(err, &be) && be.Status == http.StatusBadRequest
+		refused := errors.As(err, &be) && be.Status == http.StatusBadRequest &&
+			!strings.Contains(be.Msg, "context length") // too long in any recipe
 		if !refused && !errors.Is(err, errNoPromptLogprobs) {
 			return nil, err
 		}

@@ -7,6 +7,7 @@
 package vllmtest
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -37,8 +38,13 @@ type Server struct {
 	// Shape is "token_logprobs" (OpenAI's echo shape, the default) or
 	// "prompt_logprobs" (vLLM's extension).
 	Shape string
-	// SingleOnly refuses a batch of prompts, as older vLLM did.
-	SingleOnly bool
+	// SingleOnly refuses a batch of prompts, as older vLLM did, with
+	// BatchStatus (400 when unset).
+	SingleOnly  bool
+	BatchStatus int
+	// MaxModelLen, when set, refuses a prompt of more tokens as vLLM does
+	// (HTTP 400).
+	MaxModelLen int
 	// Generates refuses max_tokens 0, as vLLM builds whose sampling
 	// parameters insist on one new token do. With max_tokens 1 any fake
 	// generates a token, whose log-probability (GeneratedLogprob) follows
@@ -276,11 +282,12 @@ func (f *Server) complete(w http.ResponseWriter, r *http.Request) {
 		// prompt token (the prompt's own token always among them).
 		PromptLogprobs *int `json:"prompt_logprobs"`
 	}
-	fail := func(msg string) {
+	failWith := func(status int, msg string) {
 		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusBadRequest)
-		json.NewEncoder(w).Encode(map[string]any{"object": "error", "message": msg, "type": "BadRequestError", "code": 400})
+		w.WriteHeader(status)
+		json.NewEncoder(w).Encode(map[string]any{"object": "error", "message": msg, "type": "BadRequestError", "code": status})
 	}
+	fail := func(msg string) { failWith(http.StatusBadRequest, msg) }
 	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
 		fail("bad json")
 		return
@@ -313,8 +320,15 @@ func (f *Server) complete(w http.ResponseWriter, r *http.Request) {
 		}
 		prompts = [][]int{one}
 	} else if f.SingleOnly && len(prompts) > 1 {
-		fail("multiple prompts in a batch is not currently supported")
+		failWith(cmp.Or(f.BatchStatus, http.StatusBadRequest), "multiple prompts in a batch is not currently supported")
 		return
+	}
+	for _, ids := range prompts {
+		if f.MaxModelLen > 0 && len(ids)+*req.MaxTokens > f.MaxModelLen {
+			fail(fmt.Sprintf("This model's maximum context length is %d tokens. However, you requested %d tokens (%d in the messages, %d in the completion). Please reduce the length of the messages or completion.",
+				f.MaxModelLen, len(ids)+*req.MaxTokens, len(ids), *req.MaxTokens))
+			return
+		}
 	}
 	var choices []map[string]any
 	for i, ids := range prompts {
