@@ -97,7 +97,9 @@ func TestLabelStatsTwoAnnotators(t *testing.T) {
 	s := time.Second
 	// Taken back or replaced, so not counted: ann's first word on u1/t1 X
 	// (vllm (none) best), and bob's decision on u2/t2 X.
-	lsAdd(t, db, lsDecision{"ann", "u1", "t1", []store.Candidate{lsNone, lsSum}, "a", nil, 99 * s})
+	// (Decided before the decision that replaces it: the newest by
+	// DecidedAt counts.)
+	lsAdd(t, db, lsDecision{"ann", "u1", "t1", []store.Candidate{lsNone, lsSum}, "a", nil, 5 * s})
 	retracted := lsAdd(t, db, lsDecision{"bob", "u2", "t2", []store.Candidate{lsSum, lsNone}, "a", nil, 99 * s})[0]
 	if _, err := db.AddLabel(retracted.Retraction(time.Now(), "test"), nil); err != nil {
 		t.Fatal(err)

@@ -237,10 +237,12 @@ func currentLabels(tx *bolt.Tx, fn func(Label) error) error {
 }
 
 // currentPerItem maps each item (per annotator) that has a current
-// decision to that decision's id: the newest decision not taken back. A
-// retraction takes back the decision it names and the ones that decision
-// amended (undoing a decision to which a rationale was added undoes the
-// decision, not just the rationale).
+// decision to that decision's id: the newest decision neither taken back
+// nor amended. A retraction takes back the decision it names and the ones
+// that decision amended (undoing a decision to which a rationale was added
+// undoes the decision, not just the rationale). Newest is by DecidedAt,
+// then by storage order: after a merge, storage order is merge order, and
+// which decision counts must not depend on who merged whom.
 func currentPerItem(tx *bolt.Tx) (map[string]string, error) {
 	amends := map[string]string{}
 	var retracted []string
@@ -262,13 +264,28 @@ func currentPerItem(tx *bolt.Tx) (map[string]string, error) {
 			withdrawn[id] = true
 		}
 	}
-	current := map[string]string{}
+	for _, amended := range amends {
+		withdrawn[amended] = true // replaced by the decision that amends it
+	}
+	type newest struct {
+		id string
+		at time.Time
+	}
+	latest := map[string]newest{}
 	err = eachLabel(tx, func(l Label) error {
-		if l.Kind == LabelDecision && !withdrawn[l.ID] {
-			current[l.ItemKey()] = l.ID
+		if l.Kind != LabelDecision || withdrawn[l.ID] {
+			return nil
+		}
+		k := l.ItemKey()
+		if cur, ok := latest[k]; !ok || !l.DecidedAt.Before(cur.at) {
+			latest[k] = newest{l.ID, l.DecidedAt}
 		}
 		return nil
 	})
+	current := make(map[string]string, len(latest))
+	for k, n := range latest {
+		current[k] = n.id
+	}
 	return current, err
 }
 

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -74,6 +75,18 @@ type MergeReport struct {
 	// Conflicts lists the first MaxReportedConflicts conflicts, labels
 	// first in File's order, then summaries, then generations.
 	Conflicts []MergeConflict
+	// SharedNames are annotator names that decided the same items in both
+	// databases, each on its own: likely two people under one name (the
+	// default is the login name). The newest decision counts, so one
+	// person's work drops out of the statistics.
+	SharedNames []SharedName
+}
+
+// SharedName is an annotator name both databases decided the same items
+// under, independently.
+type SharedName struct {
+	Annotator string
+	Items     int
 }
 
 // ConflictCount is the number of conflicts of every kind.
@@ -308,6 +321,32 @@ func (m *mergeTx) labels() error {
 	if err != nil {
 		return err
 	}
+	// An incoming decision on an item this database already has a current
+	// decision for, from the same name, where the other database has never
+	// seen that decision: two lines of work under one name.
+	before, err := currentPerItem(m.dst)
+	if err != nil {
+		return err
+	}
+	theirs := map[string]bool{}
+	err = m.src.Bucket(bucketLabels).ForEach(func(k, v []byte) error {
+		var l struct {
+			ID string `json:"id"`
+		}
+		if json.Unmarshal(v, &l) == nil {
+			theirs[l.ID] = true
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	shared := map[string]map[string]bool{} // annotator → items
+	defer func() {
+		for _, name := range slices.Sorted(maps.Keys(shared)) {
+			m.rep.SharedNames = append(m.rep.SharedNames, SharedName{Annotator: name, Items: len(shared[name])})
+		}
+	}()
 	return m.src.Bucket(bucketLabels).ForEach(func(k, v []byte) error {
 		if err := m.tick(); err != nil {
 			return err
@@ -330,6 +369,12 @@ func (m *mergeTx) labels() error {
 				m.rep.Labels.Already++
 			}
 			return nil
+		}
+		if id, ok := before[l.ItemKey()]; ok && l.Kind == LabelDecision && !theirs[id] {
+			if shared[l.Annotator] == nil {
+				shared[l.Annotator] = map[string]bool{}
+			}
+			shared[l.Annotator][l.ItemKey()] = true
 		}
 		if l.User != "" {
 			if _, err := m.ensureUser(l.User); err != nil {

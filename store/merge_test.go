@@ -809,3 +809,46 @@ func TestMergeReadsAnOlderSchema(t *testing.T) {
 		t.Errorf("merged from schema 1: %+v", rep)
 	}
 }
+
+// Two people labeling under one name (the login name, say) on two
+// machines: the merge says so, and which decision counts (the newest) does
+// not depend on who merged whom.
+func TestMergeReportsOneNameOnTwoMachines(t *testing.T) {
+	for _, direction := range []string{"first into second", "second into first"} {
+		t.Run(direction, func(t *testing.T) {
+			dir := t.TempDir()
+			first, second := mgOpen(t, dir, "first.db"), mgOpen(t, dir, "second.db")
+			mgImport(t, first, mgUsers)
+			mgImport(t, second, mgUsers)
+			mgDecide(t, first, "root", "u1", "t1", "a")
+			mgDecide(t, first, "root", "u1", "t2", "a") // only here
+			time.Sleep(2 * time.Millisecond)
+			newest := mgDecide(t, second, "root", "u1", "t1", "b")
+			into, from := first, second
+			if direction == "second into first" {
+				into, from = second, first
+			}
+			from.Close()
+			rep := mgMerge(t, into, from.Path())
+			if want := []SharedName{{Annotator: "root", Items: 1}}; !slices.Equal(rep.SharedNames, want) {
+				t.Errorf("shared names = %+v, want %+v", rep.SharedNames, want)
+			}
+			var current []string
+			if err := into.CurrentLabels(func(l Label) error {
+				if l.PromptID == "t1" {
+					current = append(current, l.ID)
+				}
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(current, []string{newest.ID}) {
+				t.Errorf("current decisions on u1/t1 = %v, want the newest, %s", current, newest.ID)
+			}
+			// Merging again: nothing new, nothing to say.
+			if rep := mgMerge(t, into, from.Path()); len(rep.SharedNames) != 0 {
+				t.Errorf("second merge: shared names %+v", rep.SharedNames)
+			}
+		})
+	}
+}

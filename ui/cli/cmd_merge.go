@@ -58,6 +58,10 @@ func runMerge(ctx context.Context, c *runContext, files []string) error {
 		}
 		name := sanitize.Line(path)
 		c.printf("%s: %s\n", name, describeMerge(rep))
+		for _, sn := range rep.SharedNames {
+			c.eprintf("%s: warning: annotator %q decided %d item(s) in both databases, each on its own: two people under one name? The newest decision counts; give each person their own --annotator NAME\n",
+				name, sanitize.Line(sn.Annotator), sn.Items)
+		}
 		if n := rep.ConflictCount(); n > 0 {
 			conflicted = append(conflicted, path)
 			shown := rep.Conflicts[:min(len(rep.Conflicts), maxPrintedConflicts)]

@@ -201,6 +201,25 @@ func TestMergeCommandConflicts(t *testing.T) {
 
 // TestMergeCommandFailures: a file that cannot be merged is reported and
 // the others are merged; exit 1. No files is a usage error.
+// One annotator name that decided the same item in both databases is
+// warned about on stderr (sanitized), and the merge still succeeds.
+func TestMergeCommandWarnsOfOneNameOnTwoMachines(t *testing.T) {
+	e := newTestEnv(t)
+	main, other := e.path("main.db"), e.path("other.db")
+	name := "root\x1b[2J"
+	annotate(t, e, main, func(db *store.DB) {
+		noErr(t)(db.AddLabel(mergeDecision(name, "p", "a"), nil))
+	})
+	annotate(t, e, other, func(db *store.DB) {
+		noErr(t)(db.AddLabel(mergeDecision(name, "p", "b"), nil))
+	})
+	r := e.mustRun(ExitOK, "merge", "--db", main, other)
+	want := other + `: warning: annotator "root" decided 1 item(s) in both databases, each on its own: two people under one name? The newest decision counts; give each person their own --annotator NAME` + "\n"
+	if r.stderr != want {
+		t.Errorf("stderr %q\nwant %q", r.stderr, want)
+	}
+}
+
 func TestMergeCommandFailures(t *testing.T) {
 	e := newTestEnv(t)
 	main, bob := e.path("main.db"), e.path("bob.db")
