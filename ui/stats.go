@@ -12,6 +12,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/popi-tui/popi-tui/engine"
+	"github.com/popi-tui/popi-tui/ui/sanitize"
 )
 
 // statsScreen shows what `popi-tui eval` reports, with bar charts: the
@@ -256,14 +257,14 @@ func (s *statsScreen) content(w int) string {
 	}
 	for _, k := range d.context.Kinds {
 		if k.Users == 0 {
-			add(fmt.Sprintf("%-9s %s", k.Kind, st.Muted.Render("no summaries with token counts")))
+			add(fmt.Sprintf("%-9s %s", line(k.Kind), st.Muted.Render("no summaries with token counts")))
 			continue
 		}
 		est := ""
 		if k.Estimated > 0 {
 			est = fmt.Sprintf(" · %d estimated", k.Estimated)
 		}
-		add(fmt.Sprintf("%-9s %s ×%-5.1f %s: %.0f → %.0f tokens (median ×%.1f)%s", k.Kind, s.bar(k.RatioOfMeans/widest, 24), k.RatioOfMeans,
+		add(fmt.Sprintf("%-9s %s ×%-5.1f %s: %.0f → %.0f tokens (median ×%.1f)%s", line(k.Kind), s.bar(k.RatioOfMeans/widest, 24), k.RatioOfMeans,
 			plural(k.Users, "user", "users"), k.MeanHistoryTokens, k.MeanSummaryTokens, k.MedianRatio, est))
 	}
 
@@ -273,14 +274,20 @@ func (s *statsScreen) content(w int) string {
 	}
 	for _, run := range d.accuracy {
 		a := run.rep
-		add(fmt.Sprintf("%s (%s), summaries: %s · %s", line(a.Backend), line(a.Model), a.Summary, run.at.Local().Format("2006-01-02 15:04")))
+		// Everything read from a kept run came from the database (any
+		// --db), and is sanitized.
+		add(fmt.Sprintf("%s (%s), summaries: %s%s · %s", line(a.Backend), line(a.Model), line(a.Summary), usersNote(a.Users), run.at.Local().Format("2006-01-02 15:04")))
 		for _, r := range a.Rows {
+			failed := ""
+			if r.Failed > 0 {
+				failed = fmt.Sprintf(" · %d failed", r.Failed)
+			}
 			if r.Pairs == 0 {
-				add(fmt.Sprintf("  %-8s no pairs (%d skipped)", r.Condition, r.Skipped))
+				add(fmt.Sprintf("  %-8s no pairs (%d skipped)%s", line(r.Condition), r.Skipped, failed))
 				continue
 			}
-			add(fmt.Sprintf("  %-8s %s %5.1f%% [%.1f, %.1f]  %d pairs · %.0f context tokens", r.Condition, s.bar(r.Accuracy, 24), 100*r.Accuracy,
-				100*r.Low, 100*r.High, r.Pairs, r.MeanContextTokens))
+			add(fmt.Sprintf("  %-8s %s %5.1f%% [%.1f, %.1f]  %d pairs · %.0f context tokens%s", line(r.Condition), s.bar(r.Accuracy, 24), 100*r.Accuracy,
+				100*r.Low, 100*r.High, r.Pairs, r.MeanContextTokens, failed))
 		}
 	}
 
@@ -290,13 +297,18 @@ func (s *statsScreen) content(w int) string {
 	}
 	for _, run := range d.judges {
 		j := run.rep
-		add(fmt.Sprintf("judge %s (%s) on %s: summary vs none · %s", line(j.Judge), line(j.JudgeModel), line(j.Generator), run.at.Local().Format("2006-01-02 15:04")))
+		add(fmt.Sprintf("judge %s (%s) on %s: summary vs none%s · %s", line(j.Judge), line(j.JudgeModel), line(j.Generator), usersNote(j.Users),
+			run.at.Local().Format("2006-01-02 15:04")))
 		if j.Wins+j.Ties+j.Losses == 0 {
-			add(fmt.Sprintf("  no verdict could be read (%d of %d prompts unreadable)", j.MalformedItems, j.Items))
+			add("  " + noVerdict(j))
 			continue
 		}
-		add(fmt.Sprintf("  %s %5.1f%% [%.1f, %.1f]  %d/%d/%d W/T/L · %d unreadable", s.bar(j.WinRate, 24), 100*j.WinRate, 100*j.Low, 100*j.High,
-			j.Wins, j.Ties, j.Losses, j.MalformedItems))
+		skipped := ""
+		if j.Skipped > 0 {
+			skipped = fmt.Sprintf(" · %d skipped (no summary)", j.Skipped)
+		}
+		add(fmt.Sprintf("  %s %5.1f%% [%.1f, %.1f]  %d/%d/%d W/T/L · %d unreadable%s", s.bar(j.WinRate, 24), 100*j.WinRate, 100*j.Low, 100*j.High,
+			j.Wins, j.Ties, j.Losses, j.MalformedItems, skipped))
 	}
 	// Nothing is cut: a line too long for the width goes on, indented,
 	// on the next (the viewport scrolls).
@@ -305,6 +317,32 @@ func (s *statsScreen) content(w int) string {
 		wrapped = append(wrapped, wrapIndented(l, w, 4)...)
 	}
 	return strings.Join(wrapped, "\n")
+}
+
+// usersNote names the users a kept run was limited to (--user), so that
+// it is never taken for a run over all of them; the first few are named.
+func usersNote(users []string) string {
+	if len(users) == 0 {
+		return ""
+	}
+	return " · users: " + sanitize.Names(users, 3)
+}
+
+// noVerdict says why a judge run counted no verdict: its prompts were
+// skipped for want of a summary, or the judge's verdicts could not be
+// read (or some of each), or there was no prompt to judge.
+func noVerdict(j engine.JudgeReport) string {
+	var why []string
+	if j.Skipped > 0 {
+		why = append(why, fmt.Sprintf("%d skipped (no summary)", j.Skipped))
+	}
+	if j.MalformedItems > 0 {
+		why = append(why, fmt.Sprintf("%d with an unreadable verdict", j.MalformedItems))
+	}
+	if len(why) == 0 {
+		return "no verdict: no prompt was judged"
+	}
+	return fmt.Sprintf("no verdict to count: of %s, %s", plural(j.Items, "prompt", "prompts"), strings.Join(why, ", "))
 }
 
 // bar is a horizontal bar for a fraction in [0, 1], width cells wide: the

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -58,4 +59,82 @@ func TestStatsScreenFollowsTheLabels(t *testing.T) {
 	if _, ok := app.top().(*usersScreen); !ok {
 		t.Errorf("esc: top %T", app.top())
 	}
+}
+
+// Kept runs on the Stats screen: a run limited to some users says so, a
+// judge run without verdicts says why, and what the database holds (any
+// --db) reaches the terminal sanitized.
+func TestStatsScreenKeptRuns(t *testing.T) {
+	const evil = "\x1b]52;c;eA==\x07\x1b[2J"
+	tests := []struct {
+		name       string
+		metric     string
+		result     string
+		want, lack []string
+	}{
+		{"accuracy over all users", "accuracy",
+			`{"backend":"vllm","model":"m","summary":"current","conditions":[{"condition":"summary","pairs":4,"correct":3,"accuracy":0.75}]}`,
+			[]string{"vllm (m), summaries: current · ", "summary  ", "75.0%", "4 pairs"}, []string{"users:"}},
+		{"accuracy with a condition that failed for some pairs", "accuracy",
+			`{"backend":"vllm","model":"m","summary":"current","conditions":[{"condition":"summary","pairs":4,"correct":3,"accuracy":0.75},{"condition":"raw","pairs":0,"failed":4}]}`,
+			[]string{"4 pairs · 0 context tokens", "raw      no pairs (0 skipped) · 4 failed"}, []string{"4 pairs · 0 context tokens · "}},
+		{"accuracy over two users", "accuracy",
+			`{"backend":"vllm","model":"m","summary":"current","users":["u1","u2"],"conditions":[{"condition":"summary","pairs":2,"correct":2,"accuracy":1}]}`,
+			[]string{"vllm (m), summaries: current · users: u1, u2 · "}, nil},
+		{"judge over many users", "judge",
+			`{"judge":"j","judge_model":"jm","generator":"g","users":["a","b","c","d","e"],"items":5,"wins":5,"win_rate":1}`,
+			[]string{"judge j (jm) on g: summary vs none · users: a, b, c and 2 more · "}, nil},
+		{"judge: every prompt skipped", "judge",
+			`{"judge":"j","judge_model":"jm","generator":"g","items":4,"skipped":4}`,
+			[]string{"no verdict to count: of 4 prompts, 4 skipped (no summary)"}, []string{"unreadable"}},
+		{"judge: every verdict unreadable", "judge",
+			`{"judge":"j","judge_model":"jm","generator":"g","items":3,"malformed_items":3}`,
+			[]string{"no verdict to count: of 3 prompts, 3 with an unreadable verdict"}, []string{"skipped"}},
+		{"judge: some of each", "judge",
+			`{"judge":"j","judge_model":"jm","generator":"g","items":3,"skipped":1,"malformed_items":2}`,
+			[]string{"no verdict to count: of 3 prompts, 1 skipped (no summary), 2 with an unreadable verdict"}, nil},
+		{"judge: skipped beside verdicts", "judge",
+			`{"judge":"j","judge_model":"jm","generator":"g","items":3,"wins":2,"skipped":1,"win_rate":1}`,
+			[]string{"2/0/0 W/T/L · 0 unreadable · 1 skipped (no summary)"}, nil},
+		{"escapes in an accuracy run", "accuracy",
+			`{"backend":"b` + jsonEscape(evil) + `","model":"m","summary":"current` + jsonEscape(evil) + `","users":["u` + jsonEscape(evil) + `"],` +
+				`"conditions":[{"condition":"summary` + jsonEscape(evil) + `","pairs":1,"correct":1,"accuracy":1},{"condition":"raw` + jsonEscape(evil) + `","skipped":1}]}`,
+			[]string{"summaries: current · users: u · ", "  summary  ", "  raw      no pairs (1 skipped)"}, []string{"\x1b", "\x07", "]52;", "[2J"}},
+		{"escapes in a judge run", "judge",
+			`{"judge":"j` + jsonEscape(evil) + `","judge_model":"jm","generator":"g","users":["u` + jsonEscape(evil) + `"],"items":1,"skipped":1}`,
+			[]string{"judge j (jm) on g: summary vs none · users: u · "}, []string{"\x1b", "\x07", "]52;", "[2J"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			app, db := demoApp(t, 80, 24)
+			if _, err := db.AddEvalRun(tt.metric, "run", []byte(tt.result)); err != nil {
+				t.Fatal(err)
+			}
+			press(app, "S")
+			s, ok := app.top().(*statsScreen)
+			if !ok {
+				t.Fatalf("S: top %T", app.top())
+			}
+			if s.err != nil {
+				t.Fatal(s.err)
+			}
+			c := s.content(200)
+			for _, want := range tt.want {
+				if !strings.Contains(c, want) {
+					t.Errorf("lacks %q:\n%s", want, c)
+				}
+			}
+			for _, bad := range tt.lack {
+				if strings.Contains(c, bad) {
+					t.Errorf("has %q:\n%q", bad, c)
+				}
+			}
+		})
+	}
+}
+
+// jsonEscape is s as the inside of a JSON string.
+func jsonEscape(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b[1 : len(b)-1])
 }

@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 
 	"github.com/popi-tui/popi-tui/engine"
 	"github.com/popi-tui/popi-tui/store"
+	"github.com/popi-tui/popi-tui/ui/sanitize"
 )
 
 // Metrics of popi-tui eval.
@@ -31,26 +33,26 @@ type evalResult struct {
 
 // runJSON is how a bulk run shows in JSON.
 type runJSON struct {
-	Done              int     `json:"done"`
-	Failed            int     `json:"failed"`
-	Interrupted       bool    `json:"interrupted"`
-	ElapsedSeconds    float64 `json:"elapsed_seconds"`
-	RequestsPerSecond float64 `json:"requests_per_second"`
-	Errors            []struct {
-		Reason  string `json:"reason"`
-		Count   int    `json:"count"`
-		Example string `json:"example"`
-	} `json:"errors"`
+	Done              int            `json:"done"`
+	Failed            int            `json:"failed"`
+	Interrupted       bool           `json:"interrupted"`
+	ElapsedSeconds    float64        `json:"elapsed_seconds"`
+	RequestsPerSecond float64        `json:"requests_per_second"`
+	Errors            []runErrorJSON `json:"errors"`
+}
+
+// runErrorJSON is one reason items failed.
+type runErrorJSON struct {
+	Reason  string `json:"reason"`
+	Count   int    `json:"count"`
+	Example string `json:"example"`
 }
 
 func newRunJSON(r engine.Report) runJSON {
-	out := runJSON{Done: r.Done, Failed: r.Failed, Interrupted: r.Interrupted, ElapsedSeconds: r.Elapsed.Seconds(), RequestsPerSecond: r.RequestsPerSecond()}
+	out := runJSON{Done: r.Done, Failed: r.Failed, Interrupted: r.Interrupted, ElapsedSeconds: r.Elapsed.Seconds(), RequestsPerSecond: r.RequestsPerSecond(),
+		Errors: make([]runErrorJSON, 0, len(r.Errors))} // [] rather than null: scripts iterate over it
 	for _, e := range r.Errors {
-		out.Errors = append(out.Errors, struct {
-			Reason  string `json:"reason"`
-			Count   int    `json:"count"`
-			Example string `json:"example"`
-		}{e.Reason, e.Count, e.Example})
+		out.Errors = append(out.Errors, runErrorJSON{e.Reason, e.Count, e.Example})
 	}
 	return out
 }
@@ -97,7 +99,9 @@ server):
             (or their history); unreadable verdicts are counted, not guessed.
 
 Intervals are Wilson 95% intervals. Accuracy and judge runs are kept in the
-database; the Stats screen (S) shows the latest of each.`,
+database; the Stats screen (S) shows the latest of each backend, setting
+and set of users (--user). A run stopped by Ctrl-C prints what it measured
+but is not kept, nor is one that ended in an error.`,
 		flags: func(fs *flag.FlagSet) {
 			fs.Var(&metrics, "metric", "`M`: context, labels, accuracy or judge (repeatable)")
 			fs.StringVar(&backend, "backend", "", "the generator `NAME` to score (accuracy) or whose answers are judged (judge)")
@@ -123,6 +127,11 @@ database; the Stats screen (S) shows the latest of each.`,
 					return usagef("unknown metric %q (want context, labels, accuracy or judge)", m)
 				}
 			}
+			// Usage is checked before any metric runs: a mistake in the
+			// last metric must not cost a long run of the first.
+			if slices.Contains(metrics, metricAccuracy) && backend == "" {
+				return usagef("--metric accuracy needs --backend NAME: the generator on a server that scores given responses (vLLM)")
+			}
 			db, err := c.openDB()
 			if err != nil {
 				return err
@@ -130,9 +139,23 @@ database; the Stats screen (S) shows the latest of each.`,
 			defer db.Close()
 			ev := evaluation{c: c, db: db, asJSON: asJSON}
 			defer ev.close()
+			if slices.Contains(metrics, metricJudge) && judge == "" {
+				e, err := ev.engine(nil)
+				if err != nil {
+					return err
+				}
+				if judge = e.DefaultBackend(engine.RoleJudge); judge == "" {
+					return usagef("--metric judge needs a judge: give --judge NAME, or a backend with role \"judge\" in the configuration")
+				}
+			}
 			var res evalResult
 			var failures []error
+			var notRun []string // metrics not started: Ctrl-C came first
 			for _, m := range unique(metrics) {
+				if ctx.Err() != nil {
+					notRun = append(notRun, m)
+					continue
+				}
 				var err error
 				switch m {
 				case metricContext:
@@ -150,27 +173,49 @@ database; the Stats screen (S) shows the latest of each.`,
 				case metricJudge:
 					res.Judge, err = ev.judge(ctx, engine.JudgeOptions{Judge: judge, Generator: backend, Users: users, Concurrency: concurrency})
 				}
-				if ctx.Err() != nil {
-					return ctx.Err()
-				}
 				if err != nil {
 					var ue *usageError
 					if errors.As(err, &ue) {
 						return err
 					}
-					failures = append(failures, err)
+					// The interruption is reported once, below; other
+					// failures stand.
+					if ctx.Err() == nil || !isCancellation(err) {
+						failures = append(failures, err)
+					}
 				}
 			}
+			// Interrupted or not, what was measured is printed: a long run's
+			// partial numbers are worth having (they are marked as such).
 			if asJSON {
 				if err := json.NewEncoder(c.Stdout).Encode(res); err != nil {
-					return err
+					return fmt.Errorf("eval: writing the JSON: %w", err)
 				}
 			} else {
 				printEval(c.Stdout, res)
 			}
+			if ctx.Err() != nil {
+				// Run reports it with exit status 130, as other commands.
+				return errors.Join(append([]error{interruption(ctx, notRun)}, failures...)...)
+			}
 			return errors.Join(failures...)
 		},
 	}
+}
+
+// interruption is the error of an eval stopped by Ctrl-C: it wraps the
+// context's error, so that it reads as the cancellation it is.
+func interruption(ctx context.Context, notRun []string) error {
+	what := "eval interrupted"
+	if len(notRun) > 0 {
+		what += fmt.Sprintf(" (not run: %s)", strings.Join(notRun, ", "))
+	}
+	return fmt.Errorf("%s: the numbers printed cover what was done, and an interrupted run is not kept: %w", what, ctx.Err())
+}
+
+// isCancellation says whether err is only the context's cancellation.
+func isCancellation(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
 
 // unique keeps the first of each value, in order.
@@ -190,17 +235,34 @@ type evaluation struct {
 	db     *store.DB
 	asJSON bool
 	e      *engine.Engine
+	// progress is the running metric's reporter. The engine is opened
+	// once for all metrics, with notice as its notice callback, so that a
+	// notice goes above the bar of the metric running when it comes (the
+	// judge's, not the accuracy run's before it).
+	progress atomic.Pointer[progressReport]
 }
 
+// engine is the engine, opened at the first metric that asks servers;
+// p becomes the reporter its notices go to.
 func (ev *evaluation) engine(p *progressReport) (*engine.Engine, error) {
+	ev.progress.Store(p)
 	if ev.e == nil {
-		e, err := ev.c.openEngine(ev.db, p.notice)
+		e, err := ev.c.openEngine(ev.db, ev.notice)
 		if err != nil {
 			return nil, err
 		}
 		ev.e = e
 	}
 	return ev.e, nil
+}
+
+// notice prints an engine's notice above the running metric's bar.
+func (ev *evaluation) notice(msg string) {
+	if p := ev.progress.Load(); p != nil {
+		p.notice(msg)
+		return
+	}
+	ev.c.eprintf("popi-tui: %s\n", sanitize.Line(msg))
 }
 
 func (ev *evaluation) close() {
@@ -215,9 +277,6 @@ func (ev *evaluation) accuracy(ctx context.Context, opt engine.AccuracyOptions) 
 	if err != nil {
 		return nil, err
 	}
-	if opt.Backend == "" {
-		return nil, usagef("--metric accuracy needs --backend NAME: the generator on a server that scores given responses (vLLM)")
-	}
 	if opt.Concurrency == 0 {
 		opt.Concurrency = e.Config().Concurrency
 	}
@@ -227,9 +286,17 @@ func (ev *evaluation) accuracy(ctx context.Context, opt engine.AccuracyOptions) 
 		return nil, err
 	}
 	out := &accuracyJSON{AccuracyReport: rep, Run: newRunJSON(rep.Run)}
-	key := fmt.Sprintf("accuracy %s/%s summary=%s conditions=%s", rep.Backend, rep.Model, rep.Summary, strings.Join(opt.Conditions, ","))
-	if err := ev.keep(metricAccuracy, key, out, rep.Run); err != nil {
-		return out, err
+	// The conditions as the engine reports them (defaulted, deduplicated,
+	// in order): `--condition summary` and no --condition are one setting.
+	conditions := make([]string, len(rep.Rows))
+	for i, r := range rep.Rows {
+		conditions[i] = r.Condition
+	}
+	key := fmt.Sprintf("accuracy %s/%s summary=%s conditions=%s users=%s", rep.Backend, rep.Model, rep.Summary, strings.Join(conditions, ","), usersKey(rep.Users))
+	if kept(rep.Run, err) {
+		if kerr := ev.keep(metricAccuracy, key, out); kerr != nil {
+			return out, errors.Join(kerr, runFailure("accuracy", rep.Run))
+		}
 	}
 	return out, errors.Join(err, runFailure("accuracy", rep.Run))
 }
@@ -239,11 +306,6 @@ func (ev *evaluation) judge(ctx context.Context, opt engine.JudgeOptions) (*judg
 	e, err := ev.engine(p)
 	if err != nil {
 		return nil, err
-	}
-	if opt.Judge == "" {
-		if opt.Judge = e.DefaultBackend(engine.RoleJudge); opt.Judge == "" {
-			return nil, usagef("--metric judge needs a judge: give --judge NAME, or a backend with role \"judge\" in the configuration")
-		}
 	}
 	if opt.Generator == "" {
 		opt.Generator = e.DefaultBackend(engine.RoleGenerator)
@@ -257,25 +319,45 @@ func (ev *evaluation) judge(ctx context.Context, opt engine.JudgeOptions) (*judg
 		return nil, err
 	}
 	out := &judgeJSON{JudgeReport: rep, Run: newRunJSON(rep.Run)}
-	key := fmt.Sprintf("judge %s/%s generator=%s", rep.Judge, rep.JudgeModel, rep.Generator)
-	if err := ev.keep(metricJudge, key, out, rep.Run); err != nil {
-		return out, err
+	key := fmt.Sprintf("judge %s/%s generator=%s users=%s", rep.Judge, rep.JudgeModel, rep.Generator, usersKey(rep.Users))
+	if kept(rep.Run, err) {
+		if kerr := ev.keep(metricJudge, key, out); kerr != nil {
+			return out, errors.Join(kerr, runFailure("judge", rep.Run))
+		}
 	}
 	return out, errors.Join(err, runFailure("judge", rep.Run))
 }
 
-// keep stores a finished run for the Stats screen; an interrupted one is
-// not kept (its numbers cover part of the data).
-func (ev *evaluation) keep(metric, key string, result any, run engine.Report) error {
-	if run.Interrupted {
-		return nil
+// usersKey is a report's user filter (--user; none: all users) in a kept
+// run's key: runs over different users are different runs, and a run over
+// some users is never the latest over all. The filter is a set (sorted,
+// each once: the order of --user means nothing), and names are quoted so
+// that no list of names reads as another.
+func usersKey(users []string) string {
+	if len(users) == 0 {
+		return "all"
 	}
+	return fmt.Sprintf("%q", slices.Compact(slices.Sorted(slices.Values(users))))
+}
+
+// kept says whether a run is kept for the Stats screen: only one that
+// went to the end. An interrupted run covers part of the data, and so
+// does one the engine ended with an error beside its numbers (a database
+// read failing midway); kept, either would show as the latest full run.
+func kept(run engine.Report, err error) bool {
+	return err == nil && !run.Interrupted
+}
+
+// keep stores a finished run for the Stats screen.
+func (ev *evaluation) keep(metric, key string, result any) error {
 	data, err := json.Marshal(result)
 	if err != nil {
-		return err
+		return fmt.Errorf("keeping the %s run: %w", metric, err)
 	}
-	_, err = ev.db.AddEvalRun(metric, key, data)
-	return err
+	if _, err = ev.db.AddEvalRun(metric, key, data); err != nil {
+		return fmt.Errorf("keeping the %s run: %w", metric, err)
+	}
+	return nil
 }
 
 // runFailure is the error of a run with failed items (they are listed in

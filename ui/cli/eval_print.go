@@ -43,20 +43,36 @@ func interval(lo, hi float64) string { return fmt.Sprintf("[%.1f%%, %.1f%%]", 10
 func table(w io.Writer) *tabwriter.Writer { return tabwriter.NewWriter(w, 0, 0, 2, ' ', 0) }
 
 func printAccuracy(w io.Writer, a *accuracyJSON) {
-	fmt.Fprintf(w, "Preference accuracy — backend %s (%s), summaries: %s, %d held-out pairs\n",
-		sanitize.Line(a.Backend), sanitize.Line(a.Model), a.Summary, a.HeldoutPairs)
+	fmt.Fprintf(w, "Preference accuracy — backend %s (%s), summaries: %s, %d held-out pairs%s\n",
+		sanitize.Line(a.Backend), sanitize.Line(a.Model), sanitize.Line(a.Summary), a.HeldoutPairs, usersNote(a.Users))
 	tw := table(w)
-	fmt.Fprintln(tw, "  condition\tpairs\tcorrect\tties\twrong\taccuracy\t95% CI\tcontext tokens\tskipped")
+	fmt.Fprintln(tw, "  condition\tpairs\tcorrect\tties\twrong\taccuracy\t95% CI\tcontext tokens\tskipped\tfailed")
 	for _, r := range a.Rows {
 		acc, ci := "–", "–"
 		if r.Pairs > 0 {
 			acc, ci = pct(r.Accuracy), interval(r.Low, r.High)
 		}
-		fmt.Fprintf(tw, "  %s\t%d\t%d\t%d\t%d\t%s\t%s\t%.1f\t%d\n", r.Condition, r.Pairs, r.Correct, r.Ties, r.Wrong, acc, ci, r.MeanContextTokens, r.Skipped)
+		fmt.Fprintf(tw, "  %s\t%d\t%d\t%d\t%d\t%s\t%s\t%.1f\t%d\t%d\n", sanitize.Line(r.Condition), r.Pairs, r.Correct, r.Ties, r.Wrong, acc, ci, r.MeanContextTokens, r.Skipped, r.Failed)
 	}
 	tw.Flush()
+	// A condition the server refused for some pairs (the rest of each pair
+	// was scored): why, per condition.
+	for _, r := range a.Rows {
+		for _, e := range r.Errors {
+			fmt.Fprintf(w, "  %s failed %d× (e.g. %s): %s\n", sanitize.Line(r.Condition), e.Count, sanitize.Line(e.Example), sanitize.Line(e.Reason))
+		}
+	}
 	fmt.Fprintf(w, "  %s\n", runLine(a.Run))
 	printRunErrors(w, a.Run)
+}
+
+// usersNote names the users a run was limited to (--user), so that it is
+// not read as a run over all of them; the first few are named.
+func usersNote(users []string) string {
+	if len(users) == 0 {
+		return ""
+	}
+	return ", users: " + sanitize.Names(users, 3)
 }
 
 func runLine(r runJSON) string {
@@ -75,8 +91,8 @@ func printRunErrors(w io.Writer, r runJSON) {
 }
 
 func printJudge(w io.Writer, j *judgeJSON) {
-	fmt.Fprintf(w, "Judge win rate — judge %s (%s) on generator %s: the answer with the summary against the answer with nothing\n",
-		sanitize.Line(j.Judge), sanitize.Line(j.JudgeModel), sanitize.Line(j.Generator))
+	fmt.Fprintf(w, "Judge win rate — judge %s (%s) on generator %s: the answer with the summary against the answer with nothing%s\n",
+		sanitize.Line(j.Judge), sanitize.Line(j.JudgeModel), sanitize.Line(j.Generator), usersNote(j.Users))
 	fmt.Fprintf(w, "  %d prompts: %d wins, %d ties, %d losses; %d with an unreadable verdict, %d skipped (no summary)\n",
 		j.Items, j.Wins, j.Ties, j.Losses, j.MalformedItems, j.Skipped)
 	if n := j.Wins + j.Ties + j.Losses; n > 0 {
@@ -88,7 +104,7 @@ func printJudge(w io.Writer, j *judgeJSON) {
 			fmt.Fprintf(w, "  … and %d more unreadable verdicts (--json lists them all)\n", len(j.Malformed)-i)
 			break
 		}
-		fmt.Fprintf(w, "  unreadable: %s (%s): %q\n", sanitize.Line(m.Item), m.Order, sanitize.Line(m.Answer))
+		fmt.Fprintf(w, "  unreadable: %s (%s): %q\n", sanitize.Line(m.Item), sanitize.Line(m.Order), sanitize.Line(m.Answer))
 	}
 	fmt.Fprintf(w, "  %s\n", runLine(j.Run))
 	printRunErrors(w, j.Run)
@@ -100,10 +116,10 @@ func printContext(w io.Writer, c engine.ContextReport) {
 	fmt.Fprintln(tw, "  summaries\tusers\thistory tokens mean\tmedian\tsummary tokens mean\tmedian\tratio of means\tmedian ratio\testimated")
 	for _, k := range c.Kinds {
 		if k.Users == 0 {
-			fmt.Fprintf(tw, "  %s\t0\t–\t–\t–\t–\t–\t–\t0\n", k.Kind)
+			fmt.Fprintf(tw, "  %s\t0\t–\t–\t–\t–\t–\t–\t0\n", sanitize.Line(k.Kind))
 			continue
 		}
-		fmt.Fprintf(tw, "  %s\t%d\t%.0f\t%.0f\t%.0f\t%.0f\t×%.1f\t×%.1f\t%d\n", k.Kind, k.Users, k.MeanHistoryTokens, k.MedianHistoryTokens,
+		fmt.Fprintf(tw, "  %s\t%d\t%.0f\t%.0f\t%.0f\t%.0f\t×%.1f\t×%.1f\t%d\n", sanitize.Line(k.Kind), k.Users, k.MeanHistoryTokens, k.MedianHistoryTokens,
 			k.MeanSummaryTokens, k.MedianSummaryTokens, k.RatioOfMeans, k.MedianRatio, k.Estimated)
 	}
 	tw.Flush()

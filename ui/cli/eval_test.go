@@ -1,12 +1,17 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -66,14 +71,18 @@ func TestEvalAccuracyAgainstAScoringServer(t *testing.T) {
 	if a.Backend != "fake" || len(a.Conditions) != 1 || a.Conditions[0].Accuracy != 0.5 || a.Conditions[0].Correct != 1 || a.Run.Done != 2 || out.Labels != nil {
 		t.Errorf("json: %+v", out)
 	}
-	s, err := store.Open(db)
-	if err != nil {
-		t.Fatal(err)
+	// --condition summary is the default: the same setting, kept as one.
+	e.mustRun(ExitOK, "eval", "--db", db, "--config", cfg, "--metric", "accuracy", "--backend", "fake", "--condition", "summary")
+	runs := keptRuns(t, db)
+	var keys []string
+	for _, run := range runs {
+		keys = append(keys, run.Key)
 	}
-	defer s.Close()
-	runs, err := s.LatestEvalRuns()
-	if err != nil || len(runs) != 2 || runs[1].Metric != "accuracy" || !strings.Contains(string(runs[1].Result), `"accuracy":0.5`) {
-		t.Errorf("kept runs: %+v, %v", runs, err)
+	if want := []string{"accuracy fake/tiny summary=current conditions=summary,none users=all", "accuracy fake/tiny summary=current conditions=summary users=all"}; !slices.Equal(keys, want) {
+		t.Errorf("kept keys %q, want %q", keys, want)
+	}
+	if len(runs) == 0 || runs[len(runs)-1].Metric != "accuracy" || !strings.Contains(string(runs[len(runs)-1].Result), `"accuracy":0.5`) {
+		t.Errorf("the latest kept run: %+v", runs)
 	}
 }
 
@@ -95,12 +104,15 @@ func TestEvalRefusals(t *testing.T) {
 		{[]string{"--metric", "accuracy"}, "--metric accuracy needs --backend"},
 		{[]string{"--metric", "speed"}, `unknown metric "speed"`},
 		{[]string{"--metric", "judge"}, "--metric judge needs a judge"},
+		// Checked before the first metric runs: nothing is printed.
+		{[]string{"--metric", "context", "--metric", "judge"}, "--metric judge needs a judge"},
+		{[]string{"--metric", "labels", "--metric", "accuracy"}, "--metric accuracy needs --backend"},
 		{[]string{"extra"}, "eval takes no arguments"},
 	}
 	for _, tt := range tests {
 		r := e.mustRun(ExitUsage, append([]string{"eval", "--db", db, "--config", cfg}, tt.args...)...)
-		if !strings.Contains(r.stderr, tt.want) {
-			t.Errorf("%v: stderr %q, want %q", tt.args, r.stderr, tt.want)
+		if !strings.Contains(r.stderr, tt.want) || r.stdout != "" {
+			t.Errorf("%v: stdout %q, stderr %q, want only %q", tt.args, r.stdout, r.stderr, tt.want)
 		}
 	}
 }
@@ -156,31 +168,274 @@ func TestEvalDefaultMetrics(t *testing.T) {
 	}
 }
 
-// The judge through the command line: a judge that always says A splits
-// every pair of verdicts, so every prompt is a tie.
-func TestEvalJudge(t *testing.T) {
-	e := newTestEnv(t)
-	db := e.demoDB()
-	e.mustRun(ExitOK, "infer", "--db", db, "--backend", "heuristic")
+// alwaysAJudge is a server for both the generator and the judge: the
+// generator answers "An answer.", the judge always says A. Each judge
+// request is passed to onJudge (when not nil) with its number, from 1,
+// before it is answered.
+func alwaysAJudge(t *testing.T, onJudge func(n int64, r *http.Request)) *httptest.Server {
+	t.Helper()
+	var judged atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var req struct {
 			Messages []struct{ Content string }
 		}
 		json.NewDecoder(r.Body).Decode(&req)
 		text := "An answer."
-		if strings.Contains(req.Messages[0].Content, "Verdict: tie") {
+		if len(req.Messages) > 0 && strings.Contains(req.Messages[0].Content, "Verdict: tie") {
+			if n := judged.Add(1); onJudge != nil {
+				onJudge(n, r)
+			}
 			text = "Both are good.\nVerdict: A"
 		}
 		w.Header().Set("Content-Type", "text/event-stream")
 		fmt.Fprintf(w, "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{\"content\":%q},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n", text)
 	}))
-	defer srv.Close()
-	cfg := e.withConfig(srv.URL+"/v1", fmt.Sprintf("\n[[backend]]\nname = \"judge\"\nrole = \"judge\"\nbase_url = %q\nmodel = \"j\"\n", srv.URL+"/v1"))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// judgeConfig is a configuration with srv as the generator fake and the
+// judge judge.
+func (e *testEnv) judgeConfig(srv *httptest.Server) string {
+	return e.withConfig(srv.URL+"/v1", fmt.Sprintf("\n[[backend]]\nname = \"judge\"\nrole = \"judge\"\nbase_url = %q\nmodel = \"j\"\n", srv.URL+"/v1"))
+}
+
+// keptRuns is the latest kept run of each key in db.
+func keptRuns(t *testing.T, db string) []store.EvalRun {
+	t.Helper()
+	s, err := store.Open(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	runs, err := s.LatestEvalRuns()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return runs
+}
+
+// The judge through the command line: a judge that always says A splits
+// every pair of verdicts, so every prompt is a tie.
+func TestEvalJudge(t *testing.T) {
+	e := newTestEnv(t)
+	db := e.demoDB()
+	e.mustRun(ExitOK, "infer", "--db", db, "--backend", "heuristic")
+	cfg := e.judgeConfig(alwaysAJudge(t, nil))
 	r := e.mustRun(ExitOK, "eval", "--db", db, "--config", cfg, "--metric", "judge", "--backend", "fake", "--user", "terse-tom")
 	for _, want := range []string{"Judge win rate — judge judge (j) on generator fake", "4 prompts: 0 wins, 4 ties, 0 losses; 0 with an unreadable verdict",
 		"win rate 50.0%", "the same verdict in both orders 0/4", "answer A picked in 8 of 8 verdicts read"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+}
+
+// Ctrl-C in the middle of a judge run: what was judged is printed, marked
+// as interrupted, the metrics after it are not started, nothing is kept,
+// and the exit status is 130.
+func TestEvalInterruptedPrintsWhatWasMeasured(t *testing.T) {
+	e := newTestEnv(t)
+	db := e.demoDB()
+	e.mustRun(ExitOK, "infer", "--db", db, "--backend", "heuristic")
+	tests := []struct {
+		name  string
+		json  bool
+		check func(t *testing.T, stdout string)
+	}{
+		{"text", false, func(t *testing.T, stdout string) {
+			for _, want := range []string{"1 prompts: 0 wins, 1 ties, 0 losses", "1 done, 0 failed", "(interrupted: the numbers cover what was done)"} {
+				if !strings.Contains(stdout, want) {
+					t.Errorf("output lacks %q:\n%s", want, stdout)
+				}
+			}
+			if strings.Contains(stdout, "Context saving") {
+				t.Errorf("a metric after the interruption ran:\n%s", stdout)
+			}
+		}},
+		{"json", true, func(t *testing.T, stdout string) {
+			var out struct {
+				Judge *struct {
+					Items int `json:"items"`
+					Ties  int `json:"ties"`
+					Run   struct {
+						Done        int             `json:"done"`
+						Interrupted bool            `json:"interrupted"`
+						Errors      json.RawMessage `json:"errors"`
+					} `json:"run"`
+				} `json:"judge"`
+				Context *json.RawMessage `json:"context"`
+			}
+			if err := json.Unmarshal([]byte(stdout), &out); err != nil {
+				t.Fatalf("%v:\n%s", err, stdout)
+			}
+			if j := out.Judge; j == nil || j.Items != 1 || j.Ties != 1 || j.Run.Done != 1 || !j.Run.Interrupted || string(j.Run.Errors) != "[]" || out.Context != nil {
+				t.Errorf("json:\n%s", stdout)
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			// The second prompt's first verdict is Ctrl-C: the first
+			// prompt is judged, the second is cut short.
+			srv := alwaysAJudge(t, func(n int64, r *http.Request) {
+				if n >= 3 {
+					cancel()
+					select {
+					case <-r.Context().Done():
+					case <-time.After(5 * time.Second):
+					}
+				}
+			})
+			args := []string{"eval", "--db", db, "--config", e.judgeConfig(srv), "--metric", "judge,context", "--backend", "fake",
+				"--user", "terse-tom", "--concurrency", "1"}
+			if tt.json {
+				args = append(args, "--json")
+			}
+			r := e.runCtx(ctx, "", args...)
+			if r.code != ExitInterrupted {
+				t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", r.code, ExitInterrupted, r.stdout, r.stderr)
+			}
+			if !strings.Contains(r.stderr, "eval interrupted (not run: context)") || !strings.Contains(r.stderr, "not kept") {
+				t.Errorf("stderr = %q", r.stderr)
+			}
+			tt.check(t, r.stdout)
+			if runs := keptRuns(t, db); len(runs) != 0 {
+				t.Errorf("an interrupted run was kept: %+v", runs)
+			}
+		})
+	}
+}
+
+// Kept runs are filed by the users asked for (in any order, each once):
+// a run over some users is never the latest over all of them, and it says
+// whom it covered.
+func TestEvalKeepsRunsPerUserFilter(t *testing.T) {
+	e := newTestEnv(t)
+	db := e.demoDB()
+	e.mustRun(ExitOK, "infer", "--db", db, "--backend", "heuristic")
+	cfg := e.judgeConfig(alwaysAJudge(t, nil))
+	judge := func(extra ...string) result {
+		return e.mustRun(ExitOK, append([]string{"eval", "--db", db, "--config", cfg, "--metric", "judge", "--backend", "fake"}, extra...)...)
+	}
+	if r := judge("--user", "terse-tom"); !strings.Contains(r.stdout, "on generator fake: the answer with the summary against the answer with nothing, users: terse-tom") {
+		t.Errorf("the filtered run does not say so:\n%s", r.stdout)
+	}
+	judge("--user", "terse-tom,bullet-ben")
+	r := judge("--user", "bullet-ben", "--user", "terse-tom", "--user", "bullet-ben", "--json")
+	if !strings.Contains(r.stdout, `"users":["bullet-ben","terse-tom"]`) {
+		t.Errorf("json lacks the user filter:\n%s", r.stdout)
+	}
+	if r := judge("--json"); strings.Contains(r.stdout, `"users"`) {
+		t.Errorf("a run over all users names users:\n%s", r.stdout)
+	}
+	var keys []string
+	for _, run := range keptRuns(t, db) {
+		keys = append(keys, run.Key)
+	}
+	want := []string{`judge judge/j generator=fake users=["terse-tom"]`, `judge judge/j generator=fake users=["bullet-ben" "terse-tom"]`, `judge judge/j generator=fake users=all`}
+	if !slices.Equal(keys, want) {
+		t.Errorf("kept keys %q, want %q", keys, want)
+	}
+}
+
+// Only a run that went to the end is kept.
+func TestEvalKeptRuns(t *testing.T) {
+	tests := []struct {
+		name string
+		run  engine.Report
+		err  error
+		want bool
+	}{
+		{"finished", engine.Report{Progress: engine.Progress{Total: 2, Done: 2}}, nil, true},
+		{"finished with failed items", engine.Report{Progress: engine.Progress{Total: 2, Done: 1, Failed: 1}}, nil, true},
+		{"interrupted", engine.Report{Progress: engine.Progress{Total: 2, Done: 1}, Interrupted: true}, nil, false},
+		{"ended in an error", engine.Report{Progress: engine.Progress{Total: 2, Done: 1}}, errors.New("reading the signals: disk gone"), false},
+	}
+	for _, tt := range tests {
+		if got := kept(tt.run, tt.err); got != tt.want {
+			t.Errorf("%s: kept = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
+// Lists in the JSON are [] when empty, never null.
+func TestEvalRunJSONHasNoNullLists(t *testing.T) {
+	tests := []struct {
+		name string
+		run  engine.Report
+		want string
+	}{
+		{"no failures", engine.Report{}, `"errors":[]`},
+		{"a failure", engine.Report{Errors: []engine.ErrorCount{{Reason: "HTTP 500", Count: 2, Example: "u1/p1"}}},
+			`"errors":[{"reason":"HTTP 500","count":2,"example":"u1/p1"}]`},
+	}
+	for _, tt := range tests {
+		data, err := json.Marshal(newRunJSON(tt.run))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(data), tt.want) {
+			t.Errorf("%s: %s lacks %s", tt.name, data, tt.want)
+		}
+	}
+}
+
+// The engine is opened once for every metric: its notices go above the
+// bar of the metric running when they come.
+func TestEvalNoticesGoToTheRunningMetric(t *testing.T) {
+	e := newTestEnv(t)
+	db, err := store.Open(e.path("notices.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var stderr strings.Builder
+	c := &runContext{Env: Env{Stdout: io.Discard, Stderr: &stderr, Getenv: e.getenv, StderrIsTerminal: true}}
+	ev := &evaluation{c: c, db: db}
+	defer ev.close()
+	accuracy, judge := c.newProgress("eval accuracy"), c.newProgress("eval judge")
+	for _, p := range []*progressReport{accuracy, judge} {
+		if _, err := ev.engine(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	judge.shown = true // the judge's bar is on the screen, the accuracy's is gone
+	ev.notice("backend judge: replica set aside")
+	if want := "\r\x1b[2Kpopi-tui: backend judge: replica set aside\n"; stderr.String() != want {
+		t.Errorf("stderr %q, want %q (the judge's bar cleared first)", stderr.String(), want)
+	}
+	if !judge.last.IsZero() || accuracy.last.IsZero() {
+		t.Errorf("the notice went to the wrong bar: judge's redrawn at %v, accuracy's at %v", judge.last, accuracy.last)
+	}
+}
+
+// Names read from the database reach the terminal sanitized, wherever
+// they are printed.
+func TestEvalPrintSanitizes(t *testing.T) {
+	const evil = "\x1b]52;c;eA==\x07\x1b[2J"
+	res := evalResult{
+		Accuracy: &accuracyJSON{AccuracyReport: engine.AccuracyReport{Backend: "b" + evil, Model: "m" + evil, Summary: "current" + evil, Users: []string{"u1" + evil, "u2"},
+			Rows: []engine.AccuracyRow{{Condition: "summary" + evil, Pairs: 1, Correct: 1, Accuracy: 1}, {Condition: "raw" + evil, Failed: 2,
+				Errors: []engine.ErrorCount{{Reason: "backend b: HTTP 400: maximum context length" + evil, Count: 2, Example: "u1/p" + evil}}}}},
+			Run: newRunJSON(engine.Report{Errors: []engine.ErrorCount{{Reason: "r" + evil, Count: 1, Example: "e" + evil}}})},
+		Judge: &judgeJSON{JudgeReport: engine.JudgeReport{Judge: "j" + evil, Items: 1, MalformedItems: 1, Users: []string{"u1" + evil},
+			Malformed: []engine.MalformedVerdict{{Item: "u1/p" + evil, Order: "summary first" + evil, Answer: "a" + evil}}}},
+		Context: &engine.ContextReport{Kinds: []engine.ContextKind{{Kind: "model" + evil}, {Kind: "human" + evil, Users: 1, RatioOfMeans: 2}}},
+	}
+	var out strings.Builder
+	printEval(&out, res)
+	for _, bad := range []string{"\x1b", "\x07", "]52;", "[2J"} {
+		if strings.Contains(out.String(), bad) {
+			t.Errorf("output has %q:\n%q", bad, out.String())
+		}
+	}
+	for _, want := range []string{"summaries: current,", "users: u1, u2", "  summary ", "  raw ", "  model ", "  human ", "(summary first)",
+		"raw failed 2× (e.g. u1/p): backend b: HTTP 400: maximum context length"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}
 	}
 }

@@ -5,6 +5,7 @@
 package sanitize
 
 import (
+	"fmt"
 	"strings"
 	"unicode/utf8"
 )
@@ -58,6 +59,24 @@ func Line(s string) string {
 			}
 			return r
 		}, s)
+	}
+	return s
+}
+
+// Names is a list of untrusted names as one line: the first shown of
+// them, each through Line, joined by commas, then how many more there are
+// ("u1, u2, u3 and 2 more").
+func Names(names []string, shown int) string {
+	out := make([]string, 0, min(len(names), shown))
+	for _, n := range names[:min(len(names), max(shown, 0))] {
+		out = append(out, Line(n))
+	}
+	s := strings.Join(out, ", ")
+	switch more := len(names) - len(out); {
+	case more > 0 && s == "":
+		s = fmt.Sprintf("%d more", more)
+	case more > 0:
+		s += fmt.Sprintf(" and %d more", more)
 	}
 	return s
 }

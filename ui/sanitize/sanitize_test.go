@@ -127,3 +127,22 @@ func FuzzStyled(f *testing.F) {
 		}
 	})
 }
+
+func TestNames(t *testing.T) {
+	tests := []struct {
+		names []string
+		shown int
+		want  string
+	}{
+		{nil, 3, ""},
+		{[]string{"u1"}, 3, "u1"},
+		{[]string{"u1", "u2\x1b[2J", "u3"}, 3, "u1, u2, u3"},
+		{[]string{"a", "b", "c", "d", "e"}, 3, "a, b, c and 2 more"},
+		{[]string{"a\nb", "c"}, 0, "2 more"},
+	}
+	for _, tt := range tests {
+		if got := Names(tt.names, tt.shown); got != tt.want {
+			t.Errorf("Names(%q, %d) = %q, want %q", tt.names, tt.shown, got, tt.want)
+		}
+	}
+}
