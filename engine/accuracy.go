@@ -101,7 +101,7 @@ func (e *Engine) CheckScoring(ctx context.Context, name string) error {
 		// one but refuses a batch is asked one at a time from the start.
 		seq := scoreSeq{IDs: append(p, y...), From: len(p)}
 		_, errs := ob.scoreSequences(ctx, []scoreSeq{seq, seq})
-		err = errors.Join(errs...)
+		err = joinDistinct(errs)
 	}
 	switch {
 	case err == nil || ctx.Err() != nil:
@@ -110,6 +110,20 @@ func (e *Engine) CheckScoring(ctx context.Context, name string) error {
 		return fmt.Errorf("backend %s: checking that it can score given responses: %w", name, err)
 	}
 	return fmt.Errorf("backend %s %w: %v; preference accuracy needs vLLM (POST /tokenize, and /v1/completions with echo and prompt log-probabilities): llama.cpp's server and Ollama cannot", name, ErrCannotScore, err)
+}
+
+// joinDistinct joins errors, each message once: the same sequence
+// scored twice fails twice for one reason.
+func joinDistinct(errs []error) error {
+	var out []error
+	seen := map[string]bool{}
+	for _, err := range errs {
+		if err != nil && !seen[err.Error()] {
+			seen[err.Error()] = true
+			out = append(out, err)
+		}
+	}
+	return errors.Join(out...)
 }
 
 // refusesScoring tells a server that cannot score (it refused or did not
@@ -145,16 +159,21 @@ func (e *Engine) scorer(name string) (*backend, *openAIBackend, error) {
 	return b, ob, nil
 }
 
-// Accuracy measures preference accuracy over every held-out pair, through
-// the batch runner: the pairs run concurrency at a time, and each pair's
-// two scoring requests (one per response, each scoring it under the
-// reference and every condition) go at once.
-func (e *Engine) Accuracy(ctx context.Context, opt AccuracyOptions, progress func(Progress)) (AccuracyReport, error) {
+// Check reports what is wrong with the options' --summary and
+// --condition values, before anything runs.
+func (opt AccuracyOptions) Check() error {
+	_, err := opt.normalized()
+	return err
+}
+
+// normalized fills in the defaults (the current summary; the summary
+// condition) and keeps each condition once.
+func (opt AccuracyOptions) normalized() (AccuracyOptions, error) {
 	if opt.Summary == "" {
 		opt.Summary = SummaryCurrent
 	}
 	if !slices.Contains([]string{SummaryCurrent, SummaryModel, SummaryHuman, SummaryHeuristic}, opt.Summary) {
-		return AccuracyReport{}, fmt.Errorf("unknown summary %q (want current, model, human or heuristic)", opt.Summary)
+		return opt, fmt.Errorf("unknown summary %q (want current, model, human or heuristic)", opt.Summary)
 	}
 	opt.Conditions = unique(opt.Conditions)
 	if len(opt.Conditions) == 0 {
@@ -162,8 +181,20 @@ func (e *Engine) Accuracy(ctx context.Context, opt AccuracyOptions, progress fun
 	}
 	for _, c := range opt.Conditions {
 		if c != store.ConditionSummary && c != store.ConditionRaw && c != store.ConditionNone {
-			return AccuracyReport{}, fmt.Errorf("unknown condition %q (want summary, raw or none)", c)
+			return opt, fmt.Errorf("unknown condition %q (want summary, raw or none)", c)
 		}
+	}
+	return opt, nil
+}
+
+// Accuracy measures preference accuracy over every held-out pair, through
+// the batch runner: the pairs run concurrency at a time, and each pair's
+// two scoring requests (one per response, each scoring it under the
+// reference and every condition) go at once.
+func (e *Engine) Accuracy(ctx context.Context, opt AccuracyOptions, progress func(Progress)) (AccuracyReport, error) {
+	opt, err := opt.normalized()
+	if err != nil {
+		return AccuracyReport{}, err
 	}
 	b, ob, err := e.scorer(opt.Backend)
 	if err != nil {

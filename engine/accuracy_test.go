@@ -217,6 +217,29 @@ func TestAccuracyConditionFailsAlone(t *testing.T) {
 	}
 }
 
+// A moment's overload of a batch fails that request like any other, and
+// does not make the backend ask one sequence at a time from then on.
+func TestAccuracyTransientErrorKeepsBatches(t *testing.T) {
+	db := accuracyDB(t)
+	f := newScoringFake(t)
+	f.FailCalls = map[int]int{3: http.StatusServiceUnavailable} // a pair's request: the probe is the first
+	e := scoringEngine(db, f.URL(), 1)
+	defer e.Close()
+	rep, err := e.Accuracy(context.Background(), AccuracyOptions{Backend: "vllm", Conditions: []string{"summary", "raw"}, Concurrency: 1}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Run.Done != 4 || rep.Run.Failed != 1 || len(rep.Run.Errors) != 1 || !strings.Contains(rep.Run.Errors[0].Reason, "HTTP 503") {
+		t.Errorf("run %+v; want the pair hit by the 503 failed with it, the rest done", rep.Run)
+	}
+	if ob := e.backends[0].chat.(*openAIBackend); ob.scoreSingly {
+		t.Error("one 503 made the backend score one sequence per request")
+	}
+	if n := f.ScoreCalls.Load(); n != 11 {
+		t.Errorf("%d scoring requests, want 11 (the probe, then two a pair)", n)
+	}
+}
+
 // A server that is down or refuses the key is not called one that cannot
 // score: the error says what is wrong, and trying again may work.
 func TestCheckScoringTellsDownFromCannot(t *testing.T) {
@@ -238,7 +261,8 @@ func TestCheckScoringTellsDownFromCannot(t *testing.T) {
 			e := scoringEngine(accuracyDB(t), f.URL(), 2)
 			defer e.Close()
 			err := e.CheckScoring(context.Background(), "vllm")
-			if err == nil || errors.Is(err, ErrCannotScore) || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "backend vllm") {
+			if err == nil || errors.Is(err, ErrCannotScore) || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "backend vllm") ||
+				strings.Count(err.Error(), tt.want) != 1 {
 				t.Errorf("CheckScoring = %v; want the %s, not ErrCannotScore", err, tt.want)
 			}
 		})

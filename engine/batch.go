@@ -324,13 +324,17 @@ func (b *backend) requests() int {
 }
 
 // summarizedBy reports whether the user has a summary version made by this
-// backend's model with the current prompt template.
+// backend's model with the current prompt template, up to the current
+// version: one a merge brought in after it is not this database's work.
 func (e *Engine) summarizedBy(user string, b *backend) (bool, error) {
-	versions, err := e.db.Summaries(user)
+	versions, current, err := e.db.SummaryVersions(user)
 	if err != nil {
 		return false, err
 	}
 	for _, s := range versions {
+		if s.Version > current {
+			break
+		}
 		if s.Backend == b.cfg.Name && s.Model == b.cfg.Model && (b.chat == nil || s.TemplateVersion == SummarizerTemplateVersion) {
 			return true, nil
 		}

@@ -73,11 +73,12 @@ type scoreSeq struct {
 // probabilities of its tokens from From on, given the tokens before them,
 // or why it could not be scored (errs[i]; errs is nil when all were). The
 // sequences go in one request (vLLM takes a list of token-id lists). When
-// that fails for any reason but an unreachable server or a cancelled run,
-// each sequence is asked on its own, concurrently: a server that refuses
-// batches (with whatever status) is then asked one at a time from then on,
-// and one sequence the server refuses (longer than the model's context,
-// say) does not take the others down with it.
+// the server refuses that request (see refusesBatch), each sequence is
+// asked on its own, concurrently: a server that refuses batches is then
+// asked one at a time from then on, and one sequence the server refuses
+// (longer than the model's context, say) does not take the others down
+// with it. A server that is down, overloaded or refusing the key is not
+// asked more often: that error is every sequence's.
 func (b *openAIBackend) scoreSequences(ctx context.Context, seqs []scoreSeq) (sums []float64, errs []error) {
 	b.mu.Lock()
 	single := b.scoreSingly
@@ -89,8 +90,7 @@ func (b *openAIBackend) scoreSequences(ctx context.Context, seqs []scoreSeq) (su
 	if err == nil {
 		return sums, nil
 	}
-	var be *BackendError
-	if ctx.Err() != nil || (errors.As(err, &be) && be.Status == 0) {
+	if ctx.Err() != nil || !refusesBatch(err) {
 		return nil, repeatErr(err, len(seqs))
 	}
 	sums, errs = b.scoreEach(ctx, seqs)
@@ -120,6 +120,27 @@ func (b *openAIBackend) scoreEach(ctx context.Context, seqs []scoreSeq) ([]float
 		return sums, nil
 	}
 	return sums, errs
+}
+
+// refusesBatch tells an answer that may be about the batch itself (or
+// one of its sequences) from a server that is down, overloaded, rate-
+// limiting or refusing the key, which asking more often cannot help.
+// FastAPI answers a request body it cannot validate with 422, and a
+// server without batch support may say 501.
+func refusesBatch(err error) bool {
+	if errors.Is(err, errBatchShape) {
+		return true
+	}
+	var be *BackendError
+	if !errors.As(err, &be) {
+		return false
+	}
+	switch be.Status {
+	case http.StatusOK, http.StatusBadRequest, http.StatusNotFound, http.StatusMethodNotAllowed,
+		http.StatusRequestEntityTooLarge, http.StatusUnprocessableEntity, http.StatusNotImplemented:
+		return true
+	}
+	return false
 }
 
 // repeatErr is err for each of n sequences.
@@ -191,12 +212,19 @@ func (b *openAIBackend) scoreBatch(ctx context.Context, seqs []scoreSeq) ([]floa
 		}
 		var be *BackendError
 		refused := errors.As(err, &be) && be.Status == http.StatusBadRequest &&
-			!strings.Contains(be.Msg, "context length") // too long in any recipe
+			!tooLong(be.Msg) // too long in any recipe
 		if !refused && !errors.Is(err, errNoPromptLogprobs) {
 			return nil, err
 		}
 	}
 	return nil, firstErr
+}
+
+// tooLong says whether a refusal is about the prompt's length, which no
+// other recipe changes: vLLM's "maximum context length" (v0) or "maximum
+// model length" (v1).
+func tooLong(msg string) bool {
+	return strings.Contains(msg, "context length") || strings.Contains(msg, "maximum model length")
 }
 
 func (b *openAIBackend) scoreWith(ctx context.Context, seqs []scoreSeq, recipe scoreRecipe) ([]float64, error) {

@@ -46,7 +46,8 @@ type summaryPairRow struct {
 }
 
 // ExportSummaries writes, for every user with a human-written summary
-// version and a history, one JSONL row built from the latest such version: for sft the
+// version and a history, one JSONL row built from the latest such version
+// (up to the current one; see summaryRow): for sft the
 // summarizer input and that summary; for pairs that summary (chosen) over
 // the machine-written version it descends from through its parents
 // (rejected), when there is one. It returns the number of rows written.
@@ -95,25 +96,36 @@ func (db *DB) ExportSummaries(w io.Writer, format string, input SummarizerInput)
 }
 
 // summaryRow builds the row of one user, whose versions are given oldest
-// first; ok is false when the user has nothing to export.
+// first; ok is false when the user has nothing to export. The row comes
+// from the newest human version up to the current one (versions a merge
+// added after it are not this database's choice); for pairs, from the
+// newest such version that replaced a machine-written one.
 func summaryRow(tx *bolt.Tx, versions []Summary, format string, input SummarizerInput) (row any, ok bool, err error) {
-	byVersion := make(map[int]Summary, len(versions))
-	var human *Summary
-	for i := range versions {
-		byVersion[versions[i].Version] = versions[i]
-		if versions[i].Source == SourceHuman {
-			human = &versions[i]
-		}
-	}
-	if human == nil {
+	if len(versions) == 0 {
 		return nil, false, nil
 	}
-	var replaced Summary
-	if format == SummariesPairs {
-		var found bool
-		if replaced, found = machineAncestor(*human, byVersion); !found || replaced.Text == human.Text {
-			return nil, false, nil
+	current, _ := currentSummary(tx, versions[0].User)
+	byVersion := make(map[int]Summary, len(versions))
+	for _, v := range versions {
+		byVersion[v.Version] = v
+	}
+	var human, replaced Summary
+	found := false
+	for i := len(versions) - 1; i >= 0 && !found; i-- {
+		v := versions[i]
+		if v.Version > current.Version || v.Source != SourceHuman {
+			continue
 		}
+		human = v
+		found = format == SummariesSFT
+		if format == SummariesPairs {
+			var ok bool
+			replaced, ok = machineAncestor(v, byVersion)
+			found = ok && replaced.Text != v.Text
+		}
+	}
+	if !found {
+		return nil, false, nil
 	}
 	signals, err := userSignals(tx, human.User)
 	if err != nil {

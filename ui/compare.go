@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -294,8 +295,11 @@ func (s *compareScreen) loadedMsg(m compareLoadedMsg) tea.Cmd {
 		done[itemKey(l.User, l.PromptID)] = true
 	}
 	s.agree, s.decisive = agreement(m.labels)
-	// Undo reaches back into earlier sessions too: the newest decisions.
-	s.undo = append(s.undo, m.labels[max(0, len(m.labels)-undoDepth):]...)
+	// Undo reaches back into earlier sessions too: the newest decisions,
+	// by when they were made (after a merge, storage order is merge order).
+	byTime := slices.Clone(m.labels)
+	slices.SortStableFunc(byTime, func(a, b store.Label) int { return a.DecidedAt.Compare(b.DecidedAt) })
+	s.undo = append(s.undo, byTime[max(0, len(byTime)-undoDepth):]...)
 	s.q = newQueue(m.items, done)
 	s.cur = s.q.resume(s.session.LastItem)
 	s.started = time.Now()

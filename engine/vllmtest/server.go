@@ -42,6 +42,9 @@ type Server struct {
 	// BatchStatus (400 when unset).
 	SingleOnly  bool
 	BatchStatus int
+	// FailCalls answers the n-th /v1/completions request (from 1) with
+	// the status FailCalls[n] (a server overloaded for a moment).
+	FailCalls map[int]int
 	// MaxModelLen, when set, refuses a prompt of more tokens as vLLM does
 	// (HTTP 400).
 	MaxModelLen int
@@ -257,7 +260,11 @@ func (f *Server) logprobs(ids []int) ([]*float64, error) {
 }
 
 func (f *Server) complete(w http.ResponseWriter, r *http.Request) {
-	f.ScoreCalls.Add(1)
+	if status, ok := f.FailCalls[int(f.ScoreCalls.Add(1))]; ok {
+		w.WriteHeader(status)
+		fmt.Fprint(w, `{"object":"error","message":"the engine is overloaded"}`)
+		return
+	}
 	if f.Capacity != nil {
 		f.Capacity <- struct{}{}
 		defer func() { <-f.Capacity }()

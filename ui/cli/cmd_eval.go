@@ -129,8 +129,13 @@ but is not kept, nor is one that ended in an error.`,
 			}
 			// Usage is checked before any metric runs: a mistake in the
 			// last metric must not cost a long run of the first.
-			if slices.Contains(metrics, metricAccuracy) && backend == "" {
-				return usagef("--metric accuracy needs --backend NAME: the generator on a server that scores given responses (vLLM)")
+			if slices.Contains(metrics, metricAccuracy) {
+				if backend == "" {
+					return usagef("--metric accuracy needs --backend NAME: the generator on a server that scores given responses (vLLM)")
+				}
+				if err := (engine.AccuracyOptions{Summary: summary, Conditions: conditions}).Check(); err != nil {
+					return usagef("%v", err)
+				}
 			}
 			db, err := c.openDB()
 			if err != nil {
@@ -139,13 +144,18 @@ but is not kept, nor is one that ended in an error.`,
 			defer db.Close()
 			ev := evaluation{c: c, db: db, asJSON: asJSON}
 			defer ev.close()
-			if slices.Contains(metrics, metricJudge) && judge == "" {
+			if slices.Contains(metrics, metricAccuracy) || slices.Contains(metrics, metricJudge) {
 				e, err := ev.engine(nil)
 				if err != nil {
 					return err
 				}
-				if judge = e.DefaultBackend(engine.RoleJudge); judge == "" {
-					return usagef("--metric judge needs a judge: give --judge NAME, or a backend with role \"judge\" in the configuration")
+				if slices.Contains(metrics, metricJudge) && judge == "" {
+					if judge = e.DefaultBackend(engine.RoleJudge); judge == "" {
+						return usagef("--metric judge needs a judge: give --judge NAME, or a backend with role \"judge\" in the configuration")
+					}
+				}
+				if err := checkEvalBackends(e, metrics, backend, judge); err != nil {
+					return err
 				}
 			}
 			var res evalResult
@@ -218,6 +228,27 @@ func isCancellation(err error) bool {
 	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
 
+// checkEvalBackends checks the backend names the metrics will use against
+// the configuration, so that a misspelt name fails at once rather than
+// after the metrics before it have run.
+func checkEvalBackends(e *engine.Engine, metrics []string, backend, judge string) error {
+	check := func(flag, name, role string) error {
+		if name == "" || slices.Contains(e.BackendsWith(role), name) {
+			return nil
+		}
+		return usagef("%s %q: no backend of that name with role %q (configured: %s)", flag, name, role, strings.Join(e.BackendsWith(role), ", "))
+	}
+	if slices.Contains(metrics, metricAccuracy) || slices.Contains(metrics, metricJudge) {
+		if err := check("--backend", backend, engine.RoleGenerator); err != nil {
+			return err
+		}
+	}
+	if slices.Contains(metrics, metricJudge) {
+		return check("--judge", judge, engine.RoleJudge)
+	}
+	return nil
+}
+
 // unique keeps the first of each value, in order.
 func unique(values []string) []string {
 	var out []string
@@ -286,12 +317,14 @@ func (ev *evaluation) accuracy(ctx context.Context, opt engine.AccuracyOptions) 
 		return nil, err
 	}
 	out := &accuracyJSON{AccuracyReport: rep, Run: newRunJSON(rep.Run)}
-	// The conditions as the engine reports them (defaulted, deduplicated,
-	// in order): `--condition summary` and no --condition are one setting.
+	// The conditions as the engine reports them (defaulted, deduplicated),
+	// as a set: `--condition summary` and no --condition are one setting,
+	// and so are the same conditions in another order.
 	conditions := make([]string, len(rep.Rows))
 	for i, r := range rep.Rows {
 		conditions[i] = r.Condition
 	}
+	slices.Sort(conditions)
 	key := fmt.Sprintf("accuracy %s/%s summary=%s conditions=%s users=%s", rep.Backend, rep.Model, rep.Summary, strings.Join(conditions, ","), usersKey(rep.Users))
 	if kept(rep.Run, err) {
 		if kerr := ev.keep(metricAccuracy, key, out); kerr != nil {

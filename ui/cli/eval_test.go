@@ -71,14 +71,16 @@ func TestEvalAccuracyAgainstAScoringServer(t *testing.T) {
 	if a.Backend != "fake" || len(a.Conditions) != 1 || a.Conditions[0].Accuracy != 0.5 || a.Conditions[0].Correct != 1 || a.Run.Done != 2 || out.Labels != nil {
 		t.Errorf("json: %+v", out)
 	}
-	// --condition summary is the default: the same setting, kept as one.
+	// --condition summary is the default: the same setting, kept as one;
+	// so are the same conditions in another order.
 	e.mustRun(ExitOK, "eval", "--db", db, "--config", cfg, "--metric", "accuracy", "--backend", "fake", "--condition", "summary")
+	e.mustRun(ExitOK, "eval", "--db", db, "--config", cfg, "--metric", "accuracy", "--backend", "fake", "--condition", "none", "--condition", "summary")
 	runs := keptRuns(t, db)
 	var keys []string
 	for _, run := range runs {
 		keys = append(keys, run.Key)
 	}
-	if want := []string{"accuracy fake/tiny summary=current conditions=summary,none users=all", "accuracy fake/tiny summary=current conditions=summary users=all"}; !slices.Equal(keys, want) {
+	if want := []string{"accuracy fake/tiny summary=current conditions=none,summary users=all", "accuracy fake/tiny summary=current conditions=summary users=all"}; !slices.Equal(keys, want) {
 		t.Errorf("kept keys %q, want %q", keys, want)
 	}
 	if len(runs) == 0 || runs[len(runs)-1].Metric != "accuracy" || !strings.Contains(string(runs[len(runs)-1].Result), `"accuracy":0.5`) {
@@ -107,6 +109,10 @@ func TestEvalRefusals(t *testing.T) {
 		// Checked before the first metric runs: nothing is printed.
 		{[]string{"--metric", "context", "--metric", "judge"}, "--metric judge needs a judge"},
 		{[]string{"--metric", "labels", "--metric", "accuracy"}, "--metric accuracy needs --backend"},
+		{[]string{"--metric", "context", "--metric", "accuracy", "--backend", "fake", "--summary", "bogus"}, `unknown summary "bogus"`},
+		{[]string{"--metric", "context", "--metric", "accuracy", "--backend", "fake", "--condition", "bogus"}, `unknown condition "bogus"`},
+		{[]string{"--metric", "context", "--metric", "accuracy", "--backend", "nosuch"}, `--backend "nosuch": no backend of that name with role "generator"`},
+		{[]string{"--metric", "context", "--metric", "judge", "--backend", "fake", "--judge", "nosuch"}, `--judge "nosuch": no backend of that name with role "judge"`},
 		{[]string{"extra"}, "eval takes no arguments"},
 	}
 	for _, tt := range tests {
