@@ -121,12 +121,14 @@ func TestAccuracyIsExact(t *testing.T) {
 		{"token_logprobs, max_tokens 0 refused", "token_logprobs", false, true, false, 1, 0},
 		{"prompt_logprobs on request only", "prompt_logprobs", false, false, true, 2, 0},
 		{"prompt_logprobs on request only, max_tokens 0 refused, one prompt per request", "prompt_logprobs", true, true, true, 2, 0},
+		{"logprobs 0 refused", "token_logprobs", false, false, false, 3, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			db := accuracyDB(t)
 			f := newScoringFake(t)
 			f.Shape, f.SingleOnly, f.Generates, f.PromptLogprobsOnRequest, f.BatchStatus = tt.shape, tt.singleOnly, tt.generates, tt.onRequest, tt.batchStatus
+			f.TopAtLeastOne = tt.recipe == 3
 			e := scoringEngine(db, f.URL(), 4)
 			defer e.Close()
 			rep, err := e.Accuracy(context.Background(), AccuracyOptions{Backend: "vllm", Conditions: []string{"summary", "raw", "none"}, Concurrency: 3}, nil)
@@ -515,16 +517,18 @@ func TestScoreSequencesSumsTheResponseOnly(t *testing.T) {
 		shape     string
 		generates bool
 		onRequest bool
+		top1      bool // refuses logprobs 0
 	}{
-		{"echo", "token_logprobs", false, false},
-		{"echo, max_tokens 0 refused", "token_logprobs", true, false},
-		{"prompt_logprobs", "prompt_logprobs", false, false},
-		{"prompt_logprobs on request, max_tokens 0 refused", "prompt_logprobs", true, true},
+		{"echo", "token_logprobs", false, false, false},
+		{"echo, max_tokens 0 refused", "token_logprobs", true, false, false},
+		{"prompt_logprobs", "prompt_logprobs", false, false, false},
+		{"prompt_logprobs on request, max_tokens 0 refused", "prompt_logprobs", true, true, false},
+		{"prompt_logprobs on request, logprobs 0 refused", "prompt_logprobs", false, true, true},
 	}
 	for _, srv := range servers {
 		t.Run(srv.name, func(t *testing.T) {
 			f := newScoringFake(t)
-			f.Shape, f.Generates, f.PromptLogprobsOnRequest = srv.shape, srv.generates, srv.onRequest
+			f.Shape, f.Generates, f.PromptLogprobsOnRequest, f.TopAtLeastOne = srv.shape, srv.generates, srv.onRequest, srv.top1
 			checkResponseSums(t, f)
 		})
 	}

@@ -181,9 +181,18 @@ type scoreRecipe struct {
 	// promptLogprobs also asks for vLLM's prompt_logprobs, for a server
 	// that fills them only on request.
 	promptLogprobs bool
+	// top is how many alternatives per token are asked for (logprobs,
+	// prompt_logprobs): 0 is all scoring needs (the token's own log-
+	// probability comes anyway), 1 for a server that refuses 0.
+	top int
 }
 
-var scoreRecipes = []scoreRecipe{{maxTokens: 0}, {maxTokens: 1}, {maxTokens: 1, promptLogprobs: true}}
+var scoreRecipes = []scoreRecipe{
+	{maxTokens: 0},
+	{maxTokens: 1},
+	{maxTokens: 1, promptLogprobs: true},
+	{maxTokens: 1, promptLogprobs: true, top: 1},
+}
 
 // errNoPromptLogprobs is an answer without the prompt's log-probabilities.
 var errNoPromptLogprobs = errors.New("the answer has no log-probabilities of the prompt's tokens (the server does not echo them)")
@@ -238,9 +247,9 @@ func (b *openAIBackend) scoreWith(ctx context.Context, seqs []scoreSeq, recipe s
 		}
 		prompt = ids
 	}
-	req := map[string]any{"model": b.cfg.Model, "prompt": prompt, "echo": true, "max_tokens": recipe.maxTokens, "logprobs": 0, "temperature": 0}
+	req := map[string]any{"model": b.cfg.Model, "prompt": prompt, "echo": true, "max_tokens": recipe.maxTokens, "logprobs": recipe.top, "temperature": 0}
 	if recipe.promptLogprobs {
-		req["prompt_logprobs"] = 0
+		req["prompt_logprobs"] = recipe.top
 	}
 	body, err := b.request(ctx, "score", false, "/completions", req)
 	if err != nil {

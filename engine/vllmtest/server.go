@@ -53,6 +53,9 @@ type Server struct {
 	// generates a token, whose log-probability (GeneratedLogprob) follows
 	// the prompt's.
 	Generates bool
+	// TopAtLeastOne refuses logprobs (and prompt_logprobs) of 0, as a
+	// server that wants at least one alternative per token might.
+	TopAtLeastOne bool
 	// PromptLogprobsOnRequest leaves the prompt's log-probabilities out
 	// of an echo unless the request asks for prompt_logprobs.
 	PromptLogprobsOnRequest bool
@@ -81,7 +84,8 @@ const (
 	fakeUser
 	fakeAssistant
 	fakeEnd
-	fakeFirstWord = 100
+	fakeAlternative = 99 // a token the prompt_logprobs top lists, never in a prompt
+	fakeFirstWord   = 100
 )
 
 // PromptLogprob is what every token before the response scores: a sum
@@ -303,6 +307,9 @@ func (f *Server) complete(w http.ResponseWriter, r *http.Request) {
 	case f.Generates && (req.MaxTokens == nil || *req.MaxTokens < 1):
 		fail("max_tokens must be at least 1, got 0.")
 		return
+	case f.TopAtLeastOne && (req.Logprobs == nil || *req.Logprobs < 1 || req.PromptLogprobs == nil || *req.PromptLogprobs < 1):
+		fail("logprobs and prompt_logprobs must be at least 1")
+		return
 	case !req.Echo || req.MaxTokens == nil || *req.MaxTokens > 1 || req.Logprobs == nil:
 		fail("this fake scores prompts: echo, max_tokens 0 or 1, and logprobs are required")
 		return
@@ -372,7 +379,13 @@ func (f *Server) complete(w http.ResponseWriter, r *http.Request) {
 			entries := make([]any, len(ids))
 			for k, id := range ids {
 				if lps[k] != nil {
-					entries[k] = map[string]any{strconv.Itoa(id): map[string]any{"logprob": *lps[k], "rank": 1, "decoded_token": tokens[k]}}
+					entry := map[string]any{strconv.Itoa(id): map[string]any{"logprob": *lps[k], "rank": 2, "decoded_token": tokens[k]}}
+					if req.PromptLogprobs != nil && *req.PromptLogprobs >= 1 {
+						// The top alternative, another token: only the
+						// prompt's own token's entry counts.
+						entry[strconv.Itoa(fakeAlternative)] = map[string]any{"logprob": -0.001, "rank": 1, "decoded_token": "<alt>"}
+					}
+					entries[k] = entry
 				}
 			}
 			choice["logprobs"], choice["prompt_logprobs"] = nil, entries
