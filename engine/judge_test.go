@@ -211,6 +211,28 @@ func TestJudgeRefusesTheOfflineGenerator(t *testing.T) {
 	}
 }
 
+// A judge that answers nothing has given no verdict: counted as
+// unreadable (in both orders), not as a failure, and never guessed.
+func TestJudgeEmptyAnswerIsUnreadable(t *testing.T) {
+	db := judgeDB(t, []string{"q-empty", "q-ok"})
+	f := newJudgeFake(t, map[string]func(string) string{
+		"q-empty": func(string) string { return "" },
+		"q-ok":    func(string) string { return "Verdict: tie" },
+	})
+	e := New(db, Config{MaxAttempts: 1, Concurrency: 4, Backends: []BackendConfig{
+		{Name: "gen", Kind: KindOpenAI, Roles: []string{RoleGenerator}, BaseURLs: []string{f.srv.URL + "/v1"}, Model: "g", Concurrency: 4, Timeout: 5 * time.Second},
+		{Name: "judge", Kind: KindOpenAI, Roles: []string{RoleJudge}, BaseURLs: []string{f.srv.URL + "/v1"}, Model: "j", Concurrency: 4, Timeout: 5 * time.Second},
+	}}, Options{})
+	defer e.Close()
+	rep, err := e.JudgeWinRate(context.Background(), JudgeOptions{Judge: "judge", Generator: "gen"}, nil)
+	if err != nil || rep.Run.Failed != 0 {
+		t.Fatalf("run %+v, %v", rep.Run, err)
+	}
+	if rep.MalformedItems != 1 || len(rep.Malformed) != 2 || rep.Ties != 1 || rep.Wins+rep.Losses != 0 || rep.Verdicts != 2 {
+		t.Errorf("report %+v; want q-empty unreadable in both orders, q-ok a tie", rep)
+	}
+}
+
 func TestParseVerdict(t *testing.T) {
 	tests := []struct {
 		in   string
