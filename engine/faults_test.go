@@ -200,6 +200,35 @@ func TestFaultStreamCutEveryTimeFailsClearly(t *testing.T) {
 	wantFailure(t, err, "backend fake", "stream ended before the server said it was done", "after 3 attempts")
 }
 
+// A server that ignores max_tokens and streams on forever is stopped, with
+// the reason, once the answer is far past any honest length; not retried
+// (it would do the same again), and no goroutine is left reading it.
+func TestFaultEndlessStreamIsStopped(t *testing.T) {
+	noLeaks(t)
+	chunk := "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"" +
+		strings.Repeat("la ", 1000) + "\"}}]}\n\n"
+	f := newFake(t, func(w http.ResponseWriter, r *http.Request, n int) bool {
+		w.Header().Set("Content-Type", "text/event-stream")
+		for r.Context().Err() == nil {
+			if _, err := w.Write([]byte(chunk)); err != nil {
+				break
+			}
+			w.(http.Flusher).Flush()
+		}
+		return true
+	})
+	e, _ := testEngine(t, 5*time.Second, f.url())
+	start := time.Now()
+	_, err := summarize(t, e)
+	wantFailure(t, err, "backend fake", "went on past 1048576 bytes", "does not honour max_tokens")
+	if f.requests.Load() != 1 {
+		t.Errorf("%d requests, want 1 (not retried)", f.requests.Load())
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("stopped after %v", d)
+	}
+}
+
 func TestFaultMalformedJSON(t *testing.T) {
 	noLeaks(t)
 	f := newFake(t, func(w http.ResponseWriter, r *http.Request, n int) bool {

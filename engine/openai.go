@@ -271,6 +271,10 @@ func (b *openAIBackend) once(ctx context.Context, r *replica, msgs []store.Messa
 				if text.Len() == 0 {
 					c.TimeToFirstToken = time.Since(start)
 				}
+				if text.Len()+len(ch.Delta.Content) > b.maxAnswerBytes() {
+					return Completion{}, &BackendError{Backend: b.cfg.Name, Msg: fmt.Sprintf(
+						"the answer went on past %d bytes, far beyond max_tokens = %d: the server does not honour max_tokens", b.maxAnswerBytes(), b.cfg.MaxTokens)}
+				}
 				text.WriteString(ch.Delta.Content)
 				onDelta(Delta{Text: ch.Delta.Content})
 			}
@@ -294,6 +298,14 @@ func (b *openAIBackend) once(ctx context.Context, r *replica, msgs []store.Messa
 		c.PromptTokens, c.CompletionTokens, c.TokensEstimated = estimateTokens(joinMessages(msgs)), estimateTokens(c.Text), true
 	}
 	return c, nil
+}
+
+// maxAnswerBytes bounds a streamed answer: a server that ignores
+// max_tokens and streams on forever is stopped rather than followed until
+// memory runs out. A token is rarely more than a few bytes; 64 a token,
+// and never under 1 MiB, leaves room for any honest answer.
+func (b *openAIBackend) maxAnswerBytes() int {
+	return max(1<<20, 64*b.cfg.MaxTokens)
 }
 
 // temperature works around go-openai omitting a zero temperature (which
