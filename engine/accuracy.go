@@ -180,8 +180,8 @@ func (opt AccuracyOptions) normalized() (AccuracyOptions, error) {
 		opt.Conditions = []string{store.ConditionSummary}
 	}
 	for _, c := range opt.Conditions {
-		if c != store.ConditionSummary && c != store.ConditionRaw && c != store.ConditionNone {
-			return opt, fmt.Errorf("unknown condition %q (want summary, raw or none)", c)
+		if err := store.CheckCondition(c); err != nil {
+			return opt, err
 		}
 	}
 	return opt, nil

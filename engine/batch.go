@@ -390,8 +390,8 @@ func (e *Engine) GenerateAll(ctx context.Context, opt GenerateOptions, progress 
 		return Report{}, fmt.Errorf("no generator backend given")
 	}
 	for _, c := range opt.Conditions {
-		if c != store.ConditionSummary && c != store.ConditionRaw && c != store.ConditionNone {
-			return Report{}, fmt.Errorf("unknown condition %q (want summary, raw or none)", c)
+		if err := store.CheckCondition(c); err != nil {
+			return Report{}, err
 		}
 	}
 	if len(opt.Conditions) == 0 {

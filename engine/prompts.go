@@ -177,7 +177,7 @@ func generatorMessages(condition, prompt, summary string, h history) ([]store.Me
 	case store.ConditionNone:
 		content = prompt
 	default:
-		return nil, fmt.Errorf("unknown condition %q (want summary, raw or none)", condition)
+		return nil, store.CheckCondition(condition)
 	}
 	return []store.Message{{Role: openai.ChatMessageRoleUser, Content: content}}, nil
 }

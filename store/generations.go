@@ -19,6 +19,14 @@ const (
 	ConditionNone    = "none"    // nothing: the unpersonalized baseline
 )
 
+// CheckCondition says what is wrong with a condition name, if anything.
+func CheckCondition(c string) error {
+	if c != ConditionSummary && c != ConditionRaw && c != ConditionNone {
+		return fmt.Errorf("unknown condition %q (want summary, raw or none)", c)
+	}
+	return nil
+}
+
 // Message is one chat message, as sent to a model.
 type Message struct {
 	Role    string `json:"role"`

@@ -105,8 +105,8 @@ func ParseCompare(spec string, e *engine.Engine, demo bool) (CompareSpec, error)
 				if !slices.Contains(generators, name) {
 					return CompareSpec{}, fmt.Errorf("--compare %s: no generator backend named %q (generators: %s)", part, name, strings.Join(generators, ", "))
 				}
-				if cond != store.ConditionSummary && cond != store.ConditionRaw && cond != store.ConditionNone {
-					return CompareSpec{}, fmt.Errorf("--compare %s: unknown condition %q (want summary, raw or none)", part, cond)
+				if err := store.CheckCondition(cond); err != nil {
+					return CompareSpec{}, fmt.Errorf("--compare %s: %w", part, err)
 				}
 			}
 			if slices.Contains(c.Candidates, cand) {

@@ -23,6 +23,9 @@ const (
 	metricJudge    = "judge"
 )
 
+// allMetrics are the metrics eval knows.
+var allMetrics = []string{metricContext, metricLabels, metricAccuracy, metricJudge}
+
 // evalResult is what eval --json prints: the metrics asked for.
 type evalResult struct {
 	Accuracy *accuracyJSON         `json:"accuracy,omitempty"`
@@ -123,7 +126,7 @@ but is not kept, nor is one that ended in an error.`,
 				metrics = listFlag{metricContext, metricLabels}
 			}
 			for _, m := range metrics {
-				if !slices.Contains([]string{metricContext, metricLabels, metricAccuracy, metricJudge}, m) {
+				if !slices.Contains(allMetrics, m) {
 					return usagef("unknown metric %q (want context, labels, accuracy or judge)", m)
 				}
 			}
@@ -161,7 +164,10 @@ but is not kept, nor is one that ended in an error.`,
 			var res evalResult
 			var failures []error
 			var notRun []string // metrics not started: Ctrl-C came first
-			for _, m := range unique(metrics) {
+			for i, m := range metrics {
+				if slices.Index(metrics, m) < i {
+					continue // given twice: run once, in its first place
+				}
 				if ctx.Err() != nil {
 					notRun = append(notRun, m)
 					continue
@@ -247,17 +253,6 @@ func checkEvalBackends(e *engine.Engine, metrics []string, backend, judge string
 		return check("--judge", judge, engine.RoleJudge)
 	}
 	return nil
-}
-
-// unique keeps the first of each value, in order.
-func unique(values []string) []string {
-	var out []string
-	for _, v := range values {
-		if !slices.Contains(out, v) {
-			out = append(out, v)
-		}
-	}
-	return out
 }
 
 // evaluation runs the metrics that ask model servers.

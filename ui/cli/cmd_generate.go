@@ -39,8 +39,8 @@ built-in backend "replay" offers both responses of each held-out pair.`,
 				return usagef("generate takes no arguments (name users with --user)")
 			}
 			for _, cond := range conditions {
-				if cond != store.ConditionSummary && cond != store.ConditionRaw && cond != store.ConditionNone {
-					return usagef("unknown condition %q (want summary, raw or none)", cond)
+				if err := store.CheckCondition(cond); err != nil {
+					return usagef("%v", err)
 				}
 			}
 			if concurrency < 0 {
