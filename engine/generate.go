@@ -67,6 +67,12 @@ func (e *Engine) Generate(ctx context.Context, req GenerateRequest, onDelta func
 			return store.Generation{}, false, fmt.Errorf("backend %s replays a held-out pair's responses: say which (chosen or rejected)", b.cfg.Name)
 		}
 		key.Condition, key.Sampling = "replay:"+req.Replay, ""
+		// A replayed answer was written for the bare prompt: it records the
+		// messages an unpersonalized generator is sent, so that its labels
+		// export with the prompt it answers.
+		if msgs, err = generatorMessages(store.ConditionNone, p.Prompt, "", history{}); err != nil {
+			return store.Generation{}, false, err
+		}
 	} else {
 		var summary store.Summary
 		if req.Condition == store.ConditionSummary {

@@ -1,227 +1,288 @@
 package store
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"slices"
 
 	bolt "go.etcd.io/bbolt"
 )
 
-// Label export formats (DESIGN §4.4).
+// Label export formats.
 const (
 	LabelsRaw = "raw" // the current label records as stored
 	LabelsDPO = "dpo" // TRL preference rows: prompt, chosen, rejected
 	LabelsKTO = "kto" // TRL unpaired rows: prompt, completion, label
 )
 
+// What to do with an item several annotators decided differently.
+const (
+	ResolveAll      = "all"      // export every annotator's decision (flagged in the report)
+	ResolveMajority = "majority" // the decision more than half the annotators made; none without one
+	ResolveNewest   = "newest"   // the newest decision
+	ResolveDrop     = "drop"     // leave the item out
+)
+
+// DefaultExportSeed orders KTO rows when no seed is given.
+const DefaultExportSeed = 1
+
+// Why a decision gives no rows (ExportReport.LeftOut keys).
+const (
+	LeftOutTie      = "tie"
+	LeftOutAllBad   = "all_bad"
+	LeftOutSkipped  = "skipped"
+	LeftOutNoPrompt = "no_prompt"      // an answer without the messages its generator was sent
+	LeftOutNoAnswer = "missing_answer" // an answer the label names is not in the database
+	LeftOutConflict = "conflicting_annotators"
+)
+
+// leftOutReasons lists every reason, so that a report always has them all.
+var leftOutReasons = []string{LeftOutTie, LeftOutAllBad, LeftOutSkipped, LeftOutNoPrompt, LeftOutNoAnswer, LeftOutConflict}
+
 // LabelExport configures ExportLabels.
 type LabelExport struct {
 	Format string
-	// Conversational writes prompts as lists of {role, content} messages and
-	// answers as one-message assistant lists (TRL's conversational format).
-	Conversational bool
+	// Plain writes prompts and answers as strings, with the system turn
+	// in a column of its own, for tools that apply their own chat template.
+	// By default they are {role, content} message lists, exactly as sent.
+	Plain bool
+	// Annotators chooses whose decisions are exported; empty for everyone's.
+	Annotators []string
+	// Resolve says what to do with an item several annotators decided
+	// differently; "" is ResolveAll.
+	Resolve string
+	// Seed orders KTO rows; 0 is DefaultExportSeed.
+	Seed uint64
 }
 
-// dpoRow is one row of TRL's preference format. prompt, chosen and
-// rejected are what TRL reads; the rest ride along for analysis.
-type dpoRow struct {
-	Prompt            any    `json:"prompt"`
-	Chosen            any    `json:"chosen"`
-	Rejected          any    `json:"rejected"`
-	User              string `json:"user"`
-	PromptID          string `json:"prompt_id"`
-	SummaryID         string `json:"summary_id,omitempty"`
-	SummaryVersion    int    `json:"summary_version,omitempty"`
-	ChosenBackend     string `json:"chosen_backend"`
-	ChosenModel       string `json:"chosen_model"`
-	ChosenCondition   string `json:"chosen_condition"`
-	RejectedBackend   string `json:"rejected_backend"`
-	RejectedModel     string `json:"rejected_model"`
-	RejectedCondition string `json:"rejected_condition"`
-	PromptCondition   string `json:"prompt_condition"` // whose input "prompt" is, when the two were sent different inputs
-	Annotator         string `json:"annotator"`
-	LabelID           string `json:"label_id"`
+// ExportReport says what an export wrote and what it left out.
+type ExportReport struct {
+	Rows int `json:"rows"`
+	// Decisions counts the current decisions considered (of the annotators
+	// asked for), Annotators the same per annotator.
+	Decisions  int            `json:"decisions"`
+	Annotators map[string]int `json:"annotators"`
+	// LeftOut counts decisions that gave no rows, by reason; a conflict
+	// counts each item left out once.
+	LeftOut map[string]int `json:"left_out"`
+	// ConflictingItems counts items that several annotators decided
+	// differently (skips aside), however they were resolved.
+	ConflictingItems int    `json:"conflicting_items"`
+	Resolve          string `json:"resolve"`
+	Seed             uint64 `json:"seed,omitempty"` // KTO only
 }
 
-// ktoRow is one row of TRL's unpaired preference format.
-type ktoRow struct {
-	Prompt         any    `json:"prompt"`
-	Completion     any    `json:"completion"`
-	Label          bool   `json:"label"`
-	User           string `json:"user"`
-	PromptID       string `json:"prompt_id"`
-	SummaryID      string `json:"summary_id,omitempty"`
-	SummaryVersion int    `json:"summary_version,omitempty"`
-	Backend        string `json:"backend"`
-	Model          string `json:"model"`
-	Condition      string `json:"condition"`
-	Annotator      string `json:"annotator"`
-	LabelID        string `json:"label_id"`
+func (o LabelExport) check() error {
+	switch o.Format {
+	case LabelsRaw, LabelsDPO, LabelsKTO:
+	default:
+		return fmt.Errorf("unknown label format %q (want raw, dpo or kto)", o.Format)
+	}
+	switch o.Resolve {
+	case "", ResolveAll, ResolveMajority, ResolveNewest, ResolveDrop:
+	default:
+		return fmt.Errorf("unknown way to resolve annotators %q (want all, majority, newest or drop)", o.Resolve)
+	}
+	return nil
 }
 
 // ExportLabels writes the current decisions (retractions applied, the
-// newest decision per annotator and item) as JSONL, streaming, and returns
-// the number of rows written.
+// newest decision per annotator and item) as JSONL, streaming, and reports
+// what it wrote and left out.
 //
 // dpo writes one row per decisive pair: a best-of-N verdict gives the
 // winner over each other pane, a ranking of N its N(N-1)/2 ordered pairs;
-// ties, all-bad and skips give none. The prompt is exactly what the
-// generator was sent; when the two answers were sent different inputs
-// (comparing conditions), it is the summary-conditioned input if either
-// had it, else the chosen one's, and prompt_condition says which.
+// ties, all-bad and skips give none. kto writes one row per judged answer:
+// the winner true and the others false; for a ranking, the first true and
+// the last false; for all-bad, every answer false; ties and skips give
+// none. Its rows are shuffled (see shuffleRows): TRL's KTO trainer pairs
+// each row with its neighbour's completion to estimate its KL term.
 //
-// kto writes one row per judged answer: the winner true and the others
-// false; for a ranking, the first true and the last false; for all-bad,
-// every answer false. Ties and skips give none.
-func (db *DB) ExportLabels(w io.Writer, opt LabelExport) (int, error) {
-	switch opt.Format {
-	case LabelsRaw, LabelsDPO, LabelsKTO:
-	default:
-		return 0, fmt.Errorf("unknown label format %q (want raw, dpo or kto)", opt.Format)
+// A decision whose rows cannot be completed (an answer missing, or one
+// stored without the messages its generator was sent) gives none and is
+// counted: no row has an empty prompt. Every row of a file has the same
+// keys with the same JSON types.
+func (db *DB) ExportLabels(w io.Writer, opt LabelExport) (ExportReport, error) {
+	rep := ExportReport{Annotators: map[string]int{}, LeftOut: map[string]int{}, Resolve: opt.Resolve}
+	for _, r := range leftOutReasons {
+		rep.LeftOut[r] = 0
 	}
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	n := 0
+	if rep.Resolve == "" {
+		rep.Resolve = ResolveAll
+	}
+	if err := opt.check(); err != nil {
+		return rep, err
+	}
+	safe := newPrintSafeWriter(w)
 	// One read transaction for the whole export: a consistent snapshot, and
 	// no second transaction opened while the first is (bbolt can deadlock).
 	err := db.bolt.View(func(tx *bolt.Tx) error {
-		return currentLabels(tx, func(l Label) error {
-			var rows []any
-			var err error
-			switch opt.Format {
-			case LabelsRaw:
-				rows = []any{l}
-			case LabelsDPO:
-				rows, err = dpoRows(tx, l, opt.Conversational)
-			case LabelsKTO:
-				rows, err = ktoRows(tx, l, opt.Conversational)
-			}
-			if err != nil {
-				return fmt.Errorf("label %s: %w", l.ID, err)
-			}
+		seqs, err := selectDecisions(tx, opt, &rep)
+		if err != nil {
+			return err
+		}
+		labels := tx.Bucket(bucketLabels)
+		var line bytes.Buffer
+		enc := json.NewEncoder(&line)
+		enc.SetEscapeHTML(false)
+		emit := func(rows []any) error {
 			for _, r := range rows {
+				line.Reset()
 				if err := enc.Encode(r); err != nil {
 					return err
 				}
-				n++
+				if _, err := safe.Write(line.Bytes()); err != nil {
+					return err
+				}
+				rep.Rows++
 			}
 			return nil
-		})
+		}
+		var shuffle *rowShuffler
+		if opt.Format == LabelsKTO {
+			rep.Seed = opt.Seed
+			if rep.Seed == 0 {
+				rep.Seed = DefaultExportSeed
+			}
+			rng := rand.New(rand.NewPCG(rep.Seed, 0x706f7069)) // "popi"
+			rng.Shuffle(len(seqs), func(i, j int) { seqs[i], seqs[j] = seqs[j], seqs[i] })
+			shuffle = newRowShuffler(rng, safe, shuffleBuffer)
+		}
+		for _, seq := range seqs {
+			var l Label
+			if err := json.Unmarshal(labels.Get(seqKey(seq)), &l); err != nil {
+				return fmt.Errorf("label %d: %w", seq, err)
+			}
+			rows, reason, err := labelRows(tx, l, opt)
+			if err != nil {
+				return fmt.Errorf("label %s: %w", l.ID, err)
+			}
+			if reason != "" {
+				rep.LeftOut[reason]++
+				continue
+			}
+			if shuffle == nil {
+				if err := emit(rows); err != nil {
+					return err
+				}
+				continue
+			}
+			for _, r := range rows {
+				line.Reset()
+				if err := enc.Encode(r); err != nil {
+					return err
+				}
+				if err := shuffle.add(line.Bytes()); err != nil {
+					return err
+				}
+				rep.Rows++
+			}
+		}
+		if shuffle != nil {
+			return shuffle.flush()
+		}
+		return nil
 	})
-	return n, err
-}
-
-// orderedPairs lists the (better, worse) panes a decision states.
-func orderedPairs(l Label) [][2]string {
-	var out [][2]string
-	switch {
-	case len(l.Ranking) > 0:
-		for i := range l.Ranking {
-			for j := i + 1; j < len(l.Ranking); j++ {
-				out = append(out, [2]string{l.Ranking[i], l.Ranking[j]})
-			}
-		}
-	case l.Verdict == VerdictTie || l.Verdict == VerdictBothBad || l.Verdict == VerdictSkip:
-	default:
-		for _, c := range l.Candidates {
-			if c.Pane != l.Verdict {
-				out = append(out, [2]string{l.Verdict, c.Pane})
-			}
-		}
+	if err == nil {
+		err = safe.Close()
 	}
-	return out
+	return rep, err
 }
 
-// judged is a candidate with the answer it stands for.
-type judged struct {
-	Candidate
-	gen Generation
+// labelRows builds one decision's rows in the chosen format, or says why
+// it gives none.
+func labelRows(tx *bolt.Tx, l Label, opt LabelExport) (rows []any, leftOut string, err error) {
+	if opt.Format == LabelsRaw {
+		return []any{l}, "", nil
+	}
+	switch {
+	case l.Verdict == VerdictTie:
+		return nil, LeftOutTie, nil
+	case l.Verdict == VerdictSkip:
+		return nil, LeftOutSkipped, nil
+	case l.Verdict == VerdictBothBad && opt.Format == LabelsDPO:
+		return nil, LeftOutAllBad, nil
+	}
+	cands, reason, err := judgedAnswers(tx, l)
+	if err != nil || reason != "" {
+		return nil, reason, err
+	}
+	if opt.Format == LabelsDPO {
+		return dpoRows(l, cands, opt.Plain), "", nil
+	}
+	return ktoRows(l, cands, opt.Plain), "", nil
 }
 
-func candidates(tx *bolt.Tx, l Label) (map[string]judged, error) {
+// judgedAnswers reads the answers a decision judged, by pane, or says why
+// its rows cannot be completed.
+func judgedAnswers(tx *bolt.Tx, l Label) (map[string]judged, string, error) {
 	out := make(map[string]judged, len(l.Candidates))
 	for _, c := range l.Candidates {
+		v := tx.Bucket(bucketGenerations).Get([]byte(c.GenerationID))
+		if v == nil {
+			return nil, LeftOutNoAnswer, nil
+		}
 		var g Generation
-		if err := getGeneration(tx, c.GenerationID, &g); err != nil {
-			return nil, fmt.Errorf("pane %s: %w", c.Pane, err)
+		if err := json.Unmarshal(v, &g); err != nil {
+			return nil, "", fmt.Errorf("pane %s: generation %q: %w", c.Pane, c.GenerationID, err)
+		}
+		if !hasPrompt(g.Messages) {
+			return nil, LeftOutNoPrompt, nil
 		}
 		out[c.Pane] = judged{c, g}
 	}
-	return out, nil
+	return out, "", nil
 }
 
-func promptOf(g Generation, conversational bool) any {
-	if conversational {
-		return g.Messages
-	}
-	return g.PromptText()
+// hasPrompt reports whether msgs hold something a generator answered: a
+// non-empty turn that is not the system's.
+func hasPrompt(msgs []Message) bool {
+	return slices.ContainsFunc(msgs, func(m Message) bool { return m.Role != "system" && m.Content != "" })
 }
 
-func answerOf(g Generation, conversational bool) any {
-	if conversational {
-		return []Message{{Role: "assistant", Content: g.Text}}
-	}
-	return g.Text
+// rowShuffler writes rows in a random order through a buffer of
+// shuffleBuffer rows: once the buffer is full each new row takes the place
+// of a random one, which is written. With the decisions themselves visited
+// in a random order, a row's neighbours are rows of random other
+// decisions, and memory holds the buffer, not the export.
+type rowShuffler struct {
+	rng  *rand.Rand
+	w    io.Writer
+	size int
+	rows [][]byte
 }
 
-func dpoRows(tx *bolt.Tx, l Label, conversational bool) ([]any, error) {
-	pairs := orderedPairs(l)
-	if len(pairs) == 0 {
-		return nil, nil
-	}
-	cands, err := candidates(tx, l)
-	if err != nil {
-		return nil, err
-	}
-	rows := make([]any, 0, len(pairs))
-	for _, p := range pairs {
-		ch, rj := cands[p[0]], cands[p[1]]
-		from := ch
-		if !slices.Equal(ch.gen.Messages, rj.gen.Messages) && rj.Condition == ConditionSummary && ch.Condition != ConditionSummary {
-			from = rj
-		}
-		rows = append(rows, dpoRow{
-			Prompt: promptOf(from.gen, conversational), Chosen: answerOf(ch.gen, conversational), Rejected: answerOf(rj.gen, conversational),
-			User: l.User, PromptID: l.PromptID, SummaryID: l.SummaryID, SummaryVersion: l.SummaryVersion,
-			ChosenBackend: ch.Backend, ChosenModel: ch.Model, ChosenCondition: ch.Condition,
-			RejectedBackend: rj.Backend, RejectedModel: rj.Model, RejectedCondition: rj.Condition,
-			PromptCondition: from.Condition, Annotator: l.Annotator, LabelID: l.ID,
-		})
-	}
-	return rows, nil
+// shuffleBuffer is how many rows the KTO export shuffles at once: with a
+// few kilobytes a row, tens of megabytes.
+const shuffleBuffer = 8192
+
+func newRowShuffler(rng *rand.Rand, w io.Writer, size int) *rowShuffler {
+	return &rowShuffler{rng: rng, w: w, size: size}
 }
 
-func ktoRows(tx *bolt.Tx, l Label, conversational bool) ([]any, error) {
-	verdicts := map[string]bool{} // pane → desirable
-	switch {
-	case len(l.Ranking) > 0:
-		verdicts[l.Ranking[0]] = true
-		verdicts[l.Ranking[len(l.Ranking)-1]] = false
-	case l.Verdict == VerdictTie || l.Verdict == VerdictSkip:
-		return nil, nil
-	default:
-		for _, c := range l.Candidates {
-			verdicts[c.Pane] = c.Pane == l.Verdict // all false for both_bad
+func (s *rowShuffler) add(row []byte) error {
+	row = bytes.Clone(row)
+	if len(s.rows) < s.size {
+		s.rows = append(s.rows, row)
+		return nil
+	}
+	i := s.rng.IntN(len(s.rows))
+	out := s.rows[i]
+	s.rows[i] = row
+	_, err := s.w.Write(out)
+	return err
+}
+
+func (s *rowShuffler) flush() error {
+	s.rng.Shuffle(len(s.rows), func(i, j int) { s.rows[i], s.rows[j] = s.rows[j], s.rows[i] })
+	for _, r := range s.rows {
+		if _, err := s.w.Write(r); err != nil {
+			return err
 		}
 	}
-	cands, err := candidates(tx, l)
-	if err != nil {
-		return nil, err
-	}
-	var rows []any
-	for _, c := range l.Candidates { // in pane order, for stable output
-		good, ok := verdicts[c.Pane]
-		if !ok {
-			continue
-		}
-		g := cands[c.Pane].gen
-		rows = append(rows, ktoRow{
-			Prompt: promptOf(g, conversational), Completion: answerOf(g, conversational), Label: good,
-			User: l.User, PromptID: l.PromptID, SummaryID: l.SummaryID, SummaryVersion: l.SummaryVersion,
-			Backend: c.Backend, Model: c.Model, Condition: c.Condition, Annotator: l.Annotator, LabelID: l.ID,
-		})
-	}
-	return rows, nil
+	s.rows = nil
+	return nil
 }

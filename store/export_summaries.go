@@ -25,50 +25,104 @@ type SummarizerInput func(user string, signals []Signal) (string, error)
 // pairs, texts or profile. Summary exports leave such users out.
 var ErrNoHistory = errors.New("no history to summarize")
 
+// SummaryExport configures ExportSummaries.
+type SummaryExport struct {
+	Format string
+	// Conversational writes the prompt as the {role, content} messages the
+	// summarizer was sent and the summaries as one-message assistant lists
+	// (TRL's conversational format); by default they are strings, with the
+	// system turn in a column of its own.
+	Conversational bool
+	// Input rebuilds the summarizer's input for a human summary that no
+	// model summary it descends from stored one (written from scratch, or
+	// edited from the heuristic baseline's).
+	Input SummarizerInput
+}
+
+// SummaryReport says what a summary export wrote and left out.
+type SummaryReport struct {
+	Rows int `json:"rows"`
+	// Users counts the users with a human-written version (up to their
+	// current one).
+	Users int `json:"users"`
+	// RebuiltPrompts counts rows whose prompt was rebuilt (Input), not
+	// the input stored with a model summary.
+	RebuiltPrompts int `json:"rebuilt_prompts"`
+	// LeftOut counts users by reason: no history to build an input from,
+	// or (pairs) no machine-written version the human one replaced.
+	LeftOut map[string]int `json:"left_out"`
+}
+
+// Why a user's human summary gives no row.
+const (
+	LeftOutNoHistory       = "no_history"
+	LeftOutNothingReplaced = "no_machine_summary_replaced"
+)
+
+// Where a summary row's prompt comes from (its prompt_source column).
+const (
+	PromptStored  = "stored"  // the input stored with the model summary the human one descends from
+	PromptRebuilt = "rebuilt" // built now from the user's history: no model input was stored
+)
+
 type sftRow struct {
-	Prompt         string `json:"prompt"`
-	Completion     string `json:"completion"`
-	User           string `json:"user"`
-	SummaryID      string `json:"summary_id"`
-	SummaryVersion int    `json:"summary_version"`
+	Prompt         any     `json:"prompt"`
+	Completion     any     `json:"completion"`
+	System         *string `json:"system,omitempty"` // plain rows only
+	User           string  `json:"user"`
+	SummaryID      string  `json:"summary_id"`
+	SummaryVersion int     `json:"summary_version"`
+	PromptSource   string  `json:"prompt_source"`
+	PromptSummary  string  `json:"prompt_summary_id"` // whose stored input the prompt is; "" when rebuilt
 }
 
 type summaryPairRow struct {
-	Prompt            string `json:"prompt"`
-	Chosen            string `json:"chosen"`
-	Rejected          string `json:"rejected"`
-	User              string `json:"user"`
-	ChosenSummaryID   string `json:"chosen_summary_id"`
-	ChosenVersion     int    `json:"chosen_version"`
-	RejectedSummaryID string `json:"rejected_summary_id"`
-	RejectedVersion   int    `json:"rejected_version"`
-	RejectedSource    string `json:"rejected_source"`
+	Prompt            any     `json:"prompt"`
+	Chosen            any     `json:"chosen"`
+	Rejected          any     `json:"rejected"`
+	System            *string `json:"system,omitempty"` // plain rows only
+	User              string  `json:"user"`
+	ChosenSummaryID   string  `json:"chosen_summary_id"`
+	ChosenVersion     int     `json:"chosen_version"`
+	RejectedSummaryID string  `json:"rejected_summary_id"`
+	RejectedVersion   int     `json:"rejected_version"`
+	RejectedSource    string  `json:"rejected_source"`
+	PromptSource      string  `json:"prompt_source"`
+	PromptSummary     string  `json:"prompt_summary_id"`
 }
 
 // ExportSummaries writes, for every user with a human-written summary
-// version and a history, one JSONL row built from the latest such version
-// (up to the current one; see summaryRow): for sft the
-// summarizer input and that summary; for pairs that summary (chosen) over
-// the machine-written version it descends from through its parents
-// (rejected), when there is one. It returns the number of rows written.
-func (db *DB) ExportSummaries(w io.Writer, format string, input SummarizerInput) (int, error) {
-	if format != SummariesSFT && format != SummariesPairs {
-		return 0, fmt.Errorf("unknown summary format %q (want sft or pairs)", format)
+// version, one JSONL row built from the latest such version (up to the
+// current one; see summaryRow): for sft the summarizer's input and that
+// summary; for pairs that summary (chosen) over the machine-written version
+// it descends from through its parents (rejected), when there is one.
+//
+// The prompt is what the summarizer was sent: the input stored with the
+// nearest model summary the human version descends from. Only when none
+// stored one is it rebuilt with opt.Input, and the row says so.
+func (db *DB) ExportSummaries(w io.Writer, opt SummaryExport) (SummaryReport, error) {
+	rep := SummaryReport{LeftOut: map[string]int{LeftOutNoHistory: 0}}
+	switch opt.Format {
+	case SummariesSFT:
+	case SummariesPairs:
+		rep.LeftOut[LeftOutNothingReplaced] = 0
+	default:
+		return rep, fmt.Errorf("unknown summary format %q (want sft or pairs)", opt.Format)
 	}
-	enc := json.NewEncoder(w)
+	safe := newPrintSafeWriter(w)
+	enc := json.NewEncoder(safe)
 	enc.SetEscapeHTML(false)
-	n := 0
 	err := db.bolt.View(func(tx *bolt.Tx) error {
 		// Summaries are keyed user by user, so one user's versions are read
 		// together and memory holds one user's versions at a time.
 		var versions []Summary
 		flush := func() error {
-			row, ok, err := summaryRow(tx, versions, format, input)
+			row, err := summaryRow(tx, versions, opt, &rep)
 			versions = versions[:0]
-			if err != nil || !ok {
+			if err != nil || row == nil {
 				return err
 			}
-			n++
+			rep.Rows++
 			return enc.Encode(row)
 		}
 		err := tx.Bucket(bucketSummaries).ForEach(func(k, v []byte) error {
@@ -92,17 +146,20 @@ func (db *DB) ExportSummaries(w io.Writer, format string, input SummarizerInput)
 		}
 		return nil
 	})
-	return n, err
+	if err == nil {
+		err = safe.Close()
+	}
+	return rep, err
 }
 
 // summaryRow builds the row of one user, whose versions are given oldest
-// first; ok is false when the user has nothing to export. The row comes
-// from the newest human version up to the current one (versions a merge
-// added after it are not this database's choice); for pairs, from the
-// newest such version that replaced a machine-written one.
-func summaryRow(tx *bolt.Tx, versions []Summary, format string, input SummarizerInput) (row any, ok bool, err error) {
+// first, or nil when the user has nothing to export. The row comes from
+// the newest human version up to the current one (versions a merge added
+// after it are not this database's choice); for pairs, from the newest
+// such version that replaced a machine-written one.
+func summaryRow(tx *bolt.Tx, versions []Summary, opt SummaryExport, rep *SummaryReport) (any, error) {
 	if len(versions) == 0 {
-		return nil, false, nil
+		return nil, nil
 	}
 	current, _ := currentSummary(tx, versions[0].User)
 	byVersion := make(map[int]Summary, len(versions))
@@ -110,40 +167,87 @@ func summaryRow(tx *bolt.Tx, versions []Summary, format string, input Summarizer
 		byVersion[v.Version] = v
 	}
 	var human, replaced Summary
-	found := false
+	hasHuman, found := false, false
 	for i := len(versions) - 1; i >= 0 && !found; i-- {
 		v := versions[i]
 		if v.Version > current.Version || v.Source != SourceHuman {
 			continue
 		}
+		hasHuman = true
 		human = v
-		found = format == SummariesSFT
-		if format == SummariesPairs {
+		found = opt.Format == SummariesSFT
+		if opt.Format == SummariesPairs {
 			var ok bool
 			replaced, ok = machineAncestor(v, byVersion)
 			found = ok && replaced.Text != v.Text
 		}
 	}
+	if !hasHuman {
+		return nil, nil
+	}
+	rep.Users++
 	if !found {
-		return nil, false, nil
+		rep.LeftOut[LeftOutNothingReplaced]++
+		return nil, nil
 	}
-	signals, err := userSignals(tx, human.User)
-	if err != nil {
-		return nil, false, err
-	}
-	prompt, err := input(human.User, signals)
+	msgs, from, err := summarizerPrompt(tx, human, byVersion, opt.Input)
 	if errors.Is(err, ErrNoHistory) {
-		return nil, false, nil // no input to pair the summary with
+		rep.LeftOut[LeftOutNoHistory]++
+		return nil, nil
 	}
 	if err != nil {
-		return nil, false, fmt.Errorf("summarizer input for %q: %w", human.User, err)
+		return nil, err
 	}
-	if format == SummariesSFT {
-		return sftRow{Prompt: prompt, Completion: human.Text, User: human.User, SummaryID: human.ID, SummaryVersion: human.Version}, true, nil
+	source := PromptStored
+	if from.ID == "" {
+		source = PromptRebuilt
+		rep.RebuiltPrompts++
 	}
-	return summaryPairRow{Prompt: prompt, Chosen: human.Text, Rejected: replaced.Text, User: human.User,
-		ChosenSummaryID: human.ID, ChosenVersion: human.Version,
-		RejectedSummaryID: replaced.ID, RejectedVersion: replaced.Version, RejectedSource: replaced.Source}, true, nil
+	plain := !opt.Conversational
+	prompt, system := promptColumns(msgs, plain)
+	answer := func(text string) any {
+		if plain {
+			return text
+		}
+		return []Message{{Role: "assistant", Content: text}}
+	}
+	if opt.Format == SummariesSFT {
+		return sftRow{Prompt: prompt, Completion: answer(human.Text), System: system, User: human.User,
+			SummaryID: human.ID, SummaryVersion: human.Version, PromptSource: source, PromptSummary: from.ID}, nil
+	}
+	return summaryPairRow{Prompt: prompt, Chosen: answer(human.Text), Rejected: answer(replaced.Text), System: system,
+		User: human.User, ChosenSummaryID: human.ID, ChosenVersion: human.Version,
+		RejectedSummaryID: replaced.ID, RejectedVersion: replaced.Version, RejectedSource: replaced.Source,
+		PromptSource: source, PromptSummary: from.ID}, nil
+}
+
+// summarizerPrompt is the input a human summary answers: the messages
+// stored with the nearest version it descends from that stored any (a
+// model summary), and that version; or, when none did, the input rebuilt
+// from the user's history, and a zero Summary.
+func summarizerPrompt(tx *bolt.Tx, v Summary, byVersion map[int]Summary, rebuild SummarizerInput) ([]Message, Summary, error) {
+	for steps := 0; steps <= len(byVersion); steps++ { // parents are older: no cycles, but be sure
+		if msgs := v.InputMessages(); msgs != nil {
+			return msgs, v, nil
+		}
+		p, ok := byVersion[v.Parent]
+		if v.Parent == 0 || !ok {
+			break
+		}
+		v = p
+	}
+	signals, err := userSignals(tx, v.User)
+	if err != nil {
+		return nil, Summary{}, err
+	}
+	in, err := rebuild(v.User, signals)
+	if err != nil {
+		if errors.Is(err, ErrNoHistory) {
+			return nil, Summary{}, err
+		}
+		return nil, Summary{}, fmt.Errorf("summarizer input for %q: %w", v.User, err)
+	}
+	return []Message{{Role: "user", Content: in}}, Summary{}, nil
 }
 
 // machineAncestor follows a version's parents to the nearest one a person

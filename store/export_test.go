@@ -94,23 +94,23 @@ func fxMessages(msgs []Message) []any {
 	return out
 }
 
-// fxJoined is a message list as a non-conversational export writes it.
-func fxJoined(msgs []Message) string {
-	var b strings.Builder
-	for i, m := range msgs {
-		if i > 0 {
-			b.WriteString("\n\n")
+// fxJoined is a message list as a plain export writes it: the contents
+// of the turns with role (system) or without it (the prompt).
+func fxJoined(msgs []Message, system bool) string {
+	var parts []string
+	for _, m := range msgs {
+		if (m.Role == "system") == system {
+			parts = append(parts, m.Content)
 		}
-		b.WriteString(m.Content)
 	}
-	return b.String()
+	return strings.Join(parts, "\n\n")
 }
 
 func fxPromptValue(msgs []Message, conversational bool) any {
 	if conversational {
 		return fxMessages(msgs)
 	}
-	return fxJoined(msgs)
+	return fxJoined(msgs, false)
 }
 
 func fxAnswerValue(text string, conversational bool) any {
@@ -173,10 +173,11 @@ func fxPutPanes(t *testing.T, db *DB, user, promptID string, panes []fxPane) ([]
 func fxExport(t *testing.T, db *DB, opt LabelExport) []map[string]any {
 	t.Helper()
 	var buf bytes.Buffer
-	n, err := db.ExportLabels(&buf, opt)
+	rep, err := db.ExportLabels(&buf, opt)
 	if err != nil {
 		t.Fatalf("ExportLabels(%+v): %v", opt, err)
 	}
+	n := rep.Rows
 	if bytes.Contains(buf.Bytes(), []byte(`\u003c`)) || bytes.Contains(buf.Bytes(), []byte(`\u0026`)) {
 		t.Errorf("ExportLabels(%+v) escaped HTML characters:\n%s", opt, buf.Bytes())
 	}
@@ -212,12 +213,11 @@ func fxWantDPO(l Label, gens map[string]Generation, w fxDPO, conv bool) map[stri
 		"prompt_condition":   from.Condition,
 		"annotator":          l.Annotator,
 		"label_id":           l.ID,
+		"summary_id":         l.SummaryID,
+		"summary_version":    float64(l.SummaryVersion),
 	}
-	if l.SummaryID != "" {
-		m["summary_id"] = l.SummaryID
-	}
-	if l.SummaryVersion != 0 {
-		m["summary_version"] = float64(l.SummaryVersion)
+	if !conv {
+		m["system"] = fxJoined(gens[w.promptFrom].Messages, true)
 	}
 	return m
 }
@@ -233,14 +233,13 @@ func fxWantKTO(l Label, gens map[string]Generation, w fxKTO, conv bool) map[stri
 		"backend":    c.Backend,
 		"model":      c.Model,
 		"condition":  c.Condition,
-		"annotator":  l.Annotator,
-		"label_id":   l.ID,
+		"annotator":       l.Annotator,
+		"label_id":        l.ID,
+		"summary_id":      l.SummaryID,
+		"summary_version": float64(l.SummaryVersion),
 	}
-	if l.SummaryID != "" {
-		m["summary_id"] = l.SummaryID
-	}
-	if l.SummaryVersion != 0 {
-		m["summary_version"] = float64(l.SummaryVersion)
+	if !conv {
+		m["system"] = fxJoined(gens[w.pane].Messages, true)
 	}
 	return m
 }
@@ -250,7 +249,7 @@ func fxWantKTO(l Label, gens map[string]Generation, w fxKTO, conv bool) map[stri
 func fxCheckLabelExports(t *testing.T, db *DB, l Label, gens map[string]Generation, dpo []fxDPO, kto []fxKTO) {
 	t.Helper()
 	for _, conv := range []bool{false, true} {
-		rows := fxExport(t, db, LabelExport{Format: LabelsDPO, Conversational: conv})
+		rows := fxExport(t, db, LabelExport{Format: LabelsDPO, Plain: !conv})
 		if len(rows) != len(dpo) {
 			t.Errorf("dpo (conversational %v): %d rows, want %d", conv, len(rows), len(dpo))
 		} else {
@@ -258,14 +257,32 @@ func fxCheckLabelExports(t *testing.T, db *DB, l Label, gens map[string]Generati
 				fxCheckRow(t, fmt.Sprintf("dpo row %d (conversational %v)", i, conv), rows[i], fxWantDPO(l, gens, w, conv))
 			}
 		}
-		rows = fxExport(t, db, LabelExport{Format: LabelsKTO, Conversational: conv})
-		if len(rows) != len(kto) {
-			t.Errorf("kto (conversational %v): %d rows, want %d", conv, len(rows), len(kto))
-		} else {
-			for i, w := range kto {
-				fxCheckRow(t, fmt.Sprintf("kto row %d (conversational %v)", i, conv), rows[i], fxWantKTO(l, gens, w, conv))
-			}
+		rows = fxExport(t, db, LabelExport{Format: LabelsKTO, Plain: !conv})
+		var want []map[string]any
+		for _, w := range kto {
+			want = append(want, fxWantKTO(l, gens, w, conv))
 		}
+		fxSameRows(t, fmt.Sprintf("kto (conversational %v)", conv), rows, want)
+	}
+}
+
+// fxSameRows compares rows written in a shuffled order with the expected
+// ones, as multisets.
+func fxSameRows(t *testing.T, what string, got, want []map[string]any) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Errorf("%s: %d rows, want %d", what, len(got), len(want))
+		return
+	}
+	key := func(m map[string]any) string { return fmt.Sprint(m["label_id"], m["backend"], m["label"]) }
+	byKey := func(rows []map[string]any) []map[string]any {
+		out := slices.Clone(rows)
+		slices.SortFunc(out, func(a, b map[string]any) int { return strings.Compare(key(a), key(b)) })
+		return out
+	}
+	g, w := byKey(got), byKey(want)
+	for i := range w {
+		fxCheckRow(t, fmt.Sprintf("%s: row %s", what, key(w[i])), g[i], w[i])
 	}
 }
 
@@ -356,8 +373,8 @@ func TestExportLabelsVerdictsAndRankings(t *testing.T) {
 				fxCheckRow(t, fmt.Sprintf("raw candidate %d", i), c.(map[string]any), want)
 			}
 			// The raw format has no conversational variant.
-			if rawConv := fxExport(t, db, LabelExport{Format: LabelsRaw, Conversational: true}); !reflect.DeepEqual(rawConv, raw) {
-				t.Errorf("raw conversational differs from raw")
+			if rawPlain := fxExport(t, db, LabelExport{Format: LabelsRaw, Plain: true}); !reflect.DeepEqual(rawPlain, raw) {
+				t.Errorf("raw plain differs from raw")
 			}
 
 			fxCheckLabelExports(t, db, l, gens, tt.dpo, tt.kto)
@@ -376,16 +393,16 @@ func TestExportLabelsWithoutSummary(t *testing.T) {
 	l := fxDecision("bob", "u2", "task-1", "a")
 	l.Candidates = cands
 	l = fxAddLabel(t, db, l)
-	// No summary: summary_id and summary_version are left out.
+	// No summary: summary_id and summary_version are there, empty, so
+	// that every row has the same columns of the same types.
 	fxCheckLabelExports(t, db, l, gens, []fxDPO{{"a", "b", "a"}}, []fxKTO{{"a", true}, {"b", false}})
-	rows := fxExport(t, db, LabelExport{Format: LabelsDPO})
+	rows := fxExport(t, db, LabelExport{Format: LabelsDPO, Plain: true})
 	if len(rows) != 1 || rows[0]["prompt"] != fxTaskPrompt || rows[0]["prompt_condition"] != ConditionNone {
 		t.Errorf("dpo rows %v, want one with prompt %q and prompt_condition none", rows, fxTaskPrompt)
 	}
-	for _, k := range []string{"summary_id", "summary_version"} {
-		if _, ok := rows[0][k]; ok {
-			t.Errorf("dpo row has %s without a summary", k)
-		}
+	if rows[0]["summary_id"] != "" || rows[0]["summary_version"] != 0.0 || rows[0]["system"] != "" {
+		t.Errorf("dpo row without a summary: summary_id %#v, summary_version %#v, system %#v; want \"\", 0, \"\"",
+			rows[0]["summary_id"], rows[0]["summary_version"], rows[0]["system"])
 	}
 }
 
@@ -455,20 +472,21 @@ func TestExportLabelsConditionComparison(t *testing.T) {
 		l := fxDecision("ann", "u1", "task-1", "a")
 		l.Candidates = cands
 		l = fxAddLabel(t, db, l)
-		rows := fxExport(t, db, LabelExport{Format: LabelsDPO})
+		rows := fxExport(t, db, LabelExport{Format: LabelsDPO, Plain: true})
 		if len(rows) != 1 {
 			t.Fatalf("%d rows", len(rows))
 		}
 		fxCheckRow(t, "dpo", rows[0], map[string]any{
-			"prompt":   "What you know about this user:\n" + fxSummaryText + "\n\n" + fxTaskPrompt,
+			"prompt":   fxTaskPrompt,
+			"system":   "What you know about this user:\n" + fxSummaryText,
 			"chosen":   "long answer",
 			"rejected": "short",
-			"user":     "u1", "prompt_id": "task-1",
+			"user":     "u1", "prompt_id": "task-1", "summary_id": "", "summary_version": 0.0,
 			"chosen_backend": "backend-a", "chosen_model": "model-a", "chosen_condition": "none",
 			"rejected_backend": "backend-b", "rejected_model": "model-b", "rejected_condition": "summary",
 			"prompt_condition": "summary", "annotator": "ann", "label_id": l.ID,
 		})
-		rows = fxExport(t, db, LabelExport{Format: LabelsDPO, Conversational: true})
+		rows = fxExport(t, db, LabelExport{Format: LabelsDPO})
 		if len(rows) != 1 {
 			t.Fatalf("%d rows", len(rows))
 		}
@@ -522,21 +540,20 @@ func TestExportLabelsAppliesRetractionsAndAmendments(t *testing.T) {
 	}
 
 	for _, conv := range []bool{false, true} {
-		dpo := fxExport(t, db, LabelExport{Format: LabelsDPO, Conversational: conv})
+		dpo := fxExport(t, db, LabelExport{Format: LabelsDPO, Plain: !conv})
 		if len(dpo) != 2 {
 			t.Fatalf("dpo: %d rows, want 2", len(dpo))
 		}
 		fxCheckRow(t, "dpo ann2", dpo[0], fxWantDPO(l3, gens1, fxDPO{"b", "a", "b"}, conv))
 		fxCheckRow(t, "dpo amended", dpo[1], fxWantDPO(l4, gens2, fxDPO{"b", "a", "b"}, conv))
 
-		kto := fxExport(t, db, LabelExport{Format: LabelsKTO, Conversational: conv})
-		if len(kto) != 4 {
-			t.Fatalf("kto: %d rows, want 4", len(kto))
-		}
-		fxCheckRow(t, "kto 0", kto[0], fxWantKTO(l3, gens1, fxKTO{"a", false}, conv))
-		fxCheckRow(t, "kto 1", kto[1], fxWantKTO(l3, gens1, fxKTO{"b", true}, conv))
-		fxCheckRow(t, "kto 2", kto[2], fxWantKTO(l4, gens2, fxKTO{"a", false}, conv))
-		fxCheckRow(t, "kto 3", kto[3], fxWantKTO(l4, gens2, fxKTO{"b", true}, conv))
+		kto := fxExport(t, db, LabelExport{Format: LabelsKTO, Plain: !conv})
+		fxSameRows(t, "kto", kto, []map[string]any{
+			fxWantKTO(l3, gens1, fxKTO{"a", false}, conv),
+			fxWantKTO(l3, gens1, fxKTO{"b", true}, conv),
+			fxWantKTO(l4, gens2, fxKTO{"a", false}, conv),
+			fxWantKTO(l4, gens2, fxKTO{"b", true}, conv),
+		})
 	}
 
 	// Retracting the amendment leaves nothing of task-2.
@@ -550,33 +567,34 @@ func TestExportLabelsMissingGeneration(t *testing.T) {
 	db := fxOpen(t)
 	fxImport(t, db, fxExportUsers)
 	msgs := fxSummaryMessages(fxSummaryText)
-	cands, _ := fxPutPanes(t, db, "u1", "task-1", []fxPane{{ConditionSummary, msgs, "a"}, {ConditionSummary, msgs, "b"}})
+	cands, gens := fxPutPanes(t, db, "u1", "task-1", []fxPane{{ConditionSummary, msgs, "a"}, {ConditionSummary, msgs, "b"}})
 	cands[1].GenerationID = "vanished-generation"
 	l := fxDecision("ann", "u1", "task-1", "a")
 	l.Candidates = cands
 	l = fxAddLabel(t, db, l)
+	cands2, _ := fxPutPanes(t, db, "u1", "task-2", []fxPane{{ConditionSummary, msgs, "c"}, {ConditionSummary, msgs, "d"}})
+	ok := fxDecision("ann", "u1", "task-2", "b")
+	ok.Candidates = cands2
+	fxAddLabel(t, db, ok)
+	_ = gens
 
-	for _, opt := range []LabelExport{{Format: LabelsDPO}, {Format: LabelsDPO, Conversational: true}, {Format: LabelsKTO}} {
+	// The label that cannot be completed is left out and counted; the
+	// other is written.
+	for _, opt := range []LabelExport{{Format: LabelsDPO}, {Format: LabelsDPO, Plain: true}, {Format: LabelsKTO}} {
 		var buf bytes.Buffer
-		n, err := db.ExportLabels(&buf, opt)
-		if err == nil {
-			t.Errorf("%+v: no error for a label whose generation is missing (%d rows)", opt, n)
-			continue
+		rep, err := db.ExportLabels(&buf, opt)
+		if err != nil {
+			t.Fatalf("%+v: %v", opt, err)
 		}
-		for _, want := range []string{"label " + l.ID, "pane b", `"vanished-generation"`} {
-			if !strings.Contains(err.Error(), want) {
-				t.Errorf("%+v: error %q does not mention %s", opt, err, want)
-			}
+		if rep.LeftOut[LeftOutNoAnswer] != 1 || rep.Decisions != 2 {
+			t.Errorf("%+v: left out %v of %d decisions, want 1 missing_answer of 2", opt, rep.LeftOut, rep.Decisions)
 		}
-		if !errors.Is(err, ErrNotFound) {
-			t.Errorf("%+v: error %v is not ErrNotFound", opt, err)
-		}
-		if n != 0 || buf.Len() != 0 {
-			t.Errorf("%+v: %d rows (%q) written before the failing label", opt, n, buf.String())
+		if strings.Contains(buf.String(), l.ID) || rep.Rows == 0 {
+			t.Errorf("%+v: %d rows: %s", opt, rep.Rows, buf.String())
 		}
 	}
 	// raw does not need the generations.
-	if rows := fxExport(t, db, LabelExport{Format: LabelsRaw}); len(rows) != 1 || rows[0]["id"] != l.ID {
+	if rows := fxExport(t, db, LabelExport{Format: LabelsRaw}); len(rows) != 2 || rows[0]["id"] != l.ID {
 		t.Errorf("raw: %v", rows)
 	}
 }
@@ -585,9 +603,9 @@ func TestExportLabelsUnknownFormat(t *testing.T) {
 	db := fxOpen(t)
 	for _, f := range []string{"", "DPO", "sft", "jsonl"} {
 		var buf bytes.Buffer
-		n, err := db.ExportLabels(&buf, LabelExport{Format: f})
-		if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("unknown label format %q", f)) || n != 0 || buf.Len() != 0 {
-			t.Errorf("format %q: n %d err %v output %q", f, n, err, buf.String())
+		rep, err := db.ExportLabels(&buf, LabelExport{Format: f})
+		if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("unknown label format %q", f)) || rep.Rows != 0 || buf.Len() != 0 {
+			t.Errorf("format %q: n %d err %v output %q", f, rep.Rows, err, buf.String())
 		}
 	}
 	// An empty database exports nothing, without error.
@@ -631,8 +649,13 @@ func TestExportSummaries(t *testing.T) {
 	add := func(user, text, source string, parent int) Summary {
 		return fxAddSummary(t, db, Summary{User: user, Text: text, Source: source, Parent: parent})
 	}
+	// A model summary stores what the summarizer was sent: the prompt of
+	// the rows made from the human edits of it.
+	addSent := func(user, text, source, input string) Summary {
+		return fxAddSummary(t, db, Summary{User: user, Text: text, Source: source, Input: input})
+	}
 	// u1: human → human → model chain, past a newer model version.
-	u1m1 := add("u1", "Prefers short answers.", "ollama/llama3", 0)
+	u1m1 := addSent("u1", "Prefers short answers.", "ollama/llama3", "sent for u1 (budget 2000)")
 	add("u1", "Prefers terse answers.", "openai/gpt-4o", 0)
 	add("u1", "Prefers short, exact answers.", SourceHuman, 1)
 	u1h4 := add("u1", "Prefers one-line answers.", SourceHuman, 3)
@@ -646,7 +669,7 @@ func TestExportSummaries(t *testing.T) {
 	add("u4", "Likes brevity.", "ollama/llama3", 0)
 	u4h3 := add("u4", "Likes brevity above all.", SourceHuman, 1)
 	// u5: a model version after the human one: the human one is exported.
-	u5m1 := add("u5", "An engineer.", "ollama/llama3", 0)
+	u5m1 := addSent("u5", "An engineer.", "ollama/llama3", "sent for u5")
 	u5h2 := add("u5", "An engineer who likes examples.", SourceHuman, 1)
 	add("u5", "Regenerated.", "ollama/llama3", 2)
 	// u6: the human "edit" kept the text: no pair.
@@ -659,23 +682,32 @@ func TestExportSummaries(t *testing.T) {
 	export := func(format string) []map[string]any {
 		t.Helper()
 		var buf bytes.Buffer
-		n, err := db.ExportSummaries(&buf, format, fxSummarizerInput)
+		rep, err := db.ExportSummaries(&buf, SummaryExport{Format: format, Input: fxSummarizerInput})
 		if err != nil {
 			t.Fatalf("ExportSummaries(%s): %v", format, err)
 		}
-		return fxRows(t, buf.Bytes(), n)
+		return fxRows(t, buf.Bytes(), rep.Rows)
 	}
-	sft := func(s Summary, prompt string) map[string]any {
-		return map[string]any{"prompt": prompt, "completion": s.Text, "user": s.User,
-			"summary_id": s.ID, "summary_version": float64(s.Version)}
+	// The prompt comes from the stored input of the model summary the
+	// human one descends from (stored), or is built now (rebuilt).
+	promptOf := func(from Summary, rebuilt string) (prompt, source, id string) {
+		if from.Input != "" {
+			return from.Input, PromptStored, from.ID
+		}
+		return rebuilt, PromptRebuilt, ""
+	}
+	sft := func(s, from Summary, rebuilt string) map[string]any {
+		prompt, source, id := promptOf(from, rebuilt)
+		return map[string]any{"prompt": prompt, "completion": s.Text, "system": "", "user": s.User,
+			"summary_id": s.ID, "summary_version": float64(s.Version), "prompt_source": source, "prompt_summary_id": id}
 	}
 	wantSFT := []map[string]any{
-		sft(u1h4, "summarize u1: pair/h1 persona/persona task/t1"),
-		sft(u3h1, "summarize u3: text/c1"),
-		sft(u4h3, "summarize u4: pair/h1"),
-		sft(u5h2, "summarize u5: profile/profile"),
-		sft(u6h2, "summarize u6: pair/h1"),
-		sft(u7h2, "summarize u7: pair/h1"),
+		sft(u1h4, u1m1, ""),
+		sft(u3h1, Summary{}, "summarize u3: text/c1"),
+		sft(u4h3, u4b1, "summarize u4: pair/h1"),
+		sft(u5h2, u5m1, ""),
+		sft(u6h2, Summary{}, "summarize u6: pair/h1"),
+		sft(u7h2, Summary{}, "summarize u7: pair/h1"),
 	}
 	if rows := export(SummariesSFT); len(rows) != len(wantSFT) {
 		t.Errorf("sft: %d rows, want %d: %v", len(rows), len(wantSFT), rows)
@@ -685,16 +717,17 @@ func TestExportSummaries(t *testing.T) {
 		}
 	}
 
-	pair := func(chosen, rejected Summary, prompt string) map[string]any {
-		return map[string]any{"prompt": prompt, "chosen": chosen.Text, "rejected": rejected.Text, "user": chosen.User,
+	pair := func(chosen, rejected Summary, rebuilt string) map[string]any {
+		prompt, source, id := promptOf(rejected, rebuilt)
+		return map[string]any{"prompt": prompt, "chosen": chosen.Text, "rejected": rejected.Text, "system": "", "user": chosen.User,
 			"chosen_summary_id": chosen.ID, "chosen_version": float64(chosen.Version),
 			"rejected_summary_id": rejected.ID, "rejected_version": float64(rejected.Version),
-			"rejected_source": rejected.Source}
+			"rejected_source": rejected.Source, "prompt_source": source, "prompt_summary_id": id}
 	}
 	wantPairs := []map[string]any{
-		pair(u1h4, u1m1, "summarize u1: pair/h1 persona/persona task/t1"),
+		pair(u1h4, u1m1, ""),
 		pair(u4h3, u4b1, "summarize u4: pair/h1"),
-		pair(u5h2, u5m1, "summarize u5: profile/profile"),
+		pair(u5h2, u5m1, ""),
 	}
 	if rows := export(SummariesPairs); len(rows) != len(wantPairs) {
 		t.Errorf("pairs: %d rows, want %d: %v", len(rows), len(wantPairs), rows)
@@ -710,16 +743,16 @@ func TestExportSummariesErrors(t *testing.T) {
 	fxImport(t, db, fxSummaryExportUsers)
 	var buf bytes.Buffer
 	for _, f := range []string{"", "dpo", "SFT"} {
-		if n, err := db.ExportSummaries(&buf, f, fxSummarizerInput); err == nil || n != 0 ||
+		if rep, err := db.ExportSummaries(&buf, SummaryExport{Format: f, Input: fxSummarizerInput}); err == nil || rep.Rows != 0 ||
 			!strings.Contains(err.Error(), fmt.Sprintf("unknown summary format %q", f)) {
-			t.Errorf("format %q: n %d err %v", f, n, err)
+			t.Errorf("format %q: n %d err %v", f, rep.Rows, err)
 		}
 	}
 	// Nothing to export.
 	for _, f := range []string{SummariesSFT, SummariesPairs} {
 		buf.Reset()
-		if n, err := db.ExportSummaries(&buf, f, fxSummarizerInput); n != 0 || err != nil || buf.Len() != 0 {
-			t.Errorf("%s of a database without summaries: n %d err %v output %q", f, n, err, buf.String())
+		if rep, err := db.ExportSummaries(&buf, SummaryExport{Format: f, Input: fxSummarizerInput}); rep.Rows != 0 || err != nil || buf.Len() != 0 {
+			t.Errorf("%s of a database without summaries: n %d err %v output %q", f, rep.Rows, err, buf.String())
 		}
 	}
 	// The summarizer input failing fails the export, naming the user.
@@ -728,7 +761,7 @@ func TestExportSummariesErrors(t *testing.T) {
 	boom := errors.New("template broken")
 	for _, f := range []string{SummariesSFT, SummariesPairs} {
 		buf.Reset()
-		_, err := db.ExportSummaries(&buf, f, func(string, []Signal) (string, error) { return "", boom })
+		_, err := db.ExportSummaries(&buf, SummaryExport{Format: f, Input: func(string, []Signal) (string, error) { return "", boom }})
 		if !errors.Is(err, boom) || !strings.Contains(err.Error(), `"u3"`) {
 			t.Errorf("%s with a failing summarizer input: err %v", f, err)
 		}
@@ -796,11 +829,12 @@ func TestExportUsersRoundTrip(t *testing.T) {
 	st := fxStats(t, db)
 
 	var out bytes.Buffer
-	n, err := db.ExportUsers(&out)
+	urep, err := db.ExportUsers(&out)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n != fxSignalTotal(st) || n < 100 {
+	n := urep.Rows
+	if n != fxSignalTotal(st) || n < 100 || urep.Users != st.Users {
 		t.Fatalf("ExportUsers wrote %d records; the database holds %d signals", n, fxSignalTotal(st))
 	}
 	rows := fxRows(t, out.Bytes(), n)
@@ -928,7 +962,8 @@ func TestExportUsersRoundTrip(t *testing.T) {
 
 	// And exported again, byte for byte the same.
 	var again bytes.Buffer
-	if n2, err := fresh.ExportUsers(&again); err != nil || n2 != n || !bytes.Equal(again.Bytes(), out.Bytes()) {
+	if rep2, err := fresh.ExportUsers(&again); err != nil || rep2.Rows != n || !bytes.Equal(again.Bytes(), out.Bytes()) {
+		n2 := rep2.Rows
 		t.Errorf("export of the fresh database differs (%d records, err %v)", n2, err)
 	}
 }
@@ -936,8 +971,8 @@ func TestExportUsersRoundTrip(t *testing.T) {
 func TestExportUsersEmptyDatabase(t *testing.T) {
 	db := fxOpen(t)
 	var out bytes.Buffer
-	if n, err := db.ExportUsers(&out); n != 0 || err != nil || out.Len() != 0 {
-		t.Errorf("ExportUsers of an empty database: n %d err %v output %q", n, err, out.String())
+	if rep, err := db.ExportUsers(&out); rep.Rows != 0 || rep.Users != 0 || err != nil || out.Len() != 0 {
+		t.Errorf("ExportUsers of an empty database: %+v err %v output %q", rep, err, out.String())
 	}
 }
 
@@ -1070,7 +1105,7 @@ func TestWriteFileAtomicOfAnExport(t *testing.T) {
 	}
 	path := filepath.Join(t.TempDir(), "users.jsonl")
 	var n int
-	err := WriteFileAtomic(path, func(w io.Writer) (err error) { n, err = db.ExportUsers(w); return err })
+	err := WriteFileAtomic(path, func(w io.Writer) error { rep, err := db.ExportUsers(w); n = rep.Rows; return err })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1106,7 +1141,8 @@ func TestExportUsersRoundTripAlignXSample(t *testing.T) {
 		t.Fatalf("AlignX sample imported as %+v, want 600 users, 600 held-out and 2400 history pairs", st)
 	}
 	var out bytes.Buffer
-	n, err := db.ExportUsers(&out)
+	urep, err := db.ExportUsers(&out)
+	n := urep.Rows
 	if err != nil || n != fxSignalTotal(st) {
 		t.Fatalf("ExportUsers: %d records, err %v; want %d", n, err, fxSignalTotal(st))
 	}
@@ -1148,9 +1184,9 @@ func TestExportSummariesSkipsUsersWithoutHistory(t *testing.T) {
 		return "", fmt.Errorf("user %q has %w", user, ErrNoHistory)
 	}
 	var buf bytes.Buffer
-	n, err := db.ExportSummaries(&buf, SummariesSFT, input)
-	if err != nil || n != 1 {
-		t.Fatalf("n = %d, err = %v", n, err)
+	rep, err := db.ExportSummaries(&buf, SummaryExport{Format: SummariesSFT, Input: input})
+	if err != nil || rep.Rows != 1 || rep.Users != 2 || rep.LeftOut[LeftOutNoHistory] != 1 {
+		t.Fatalf("report %+v, err = %v; want 1 row of 2 users, 1 without history", rep, err)
 	}
 	if !strings.Contains(buf.String(), `"user":"ann"`) || strings.Contains(buf.String(), "zed") {
 		t.Errorf("output = %s", buf.String())

@@ -8,26 +8,41 @@ import (
 // Users export formats.
 const UsersPopi = "popi" // popi JSONL (DESIGN §3.1), whatever format the users came in
 
+// UsersReport says what a users export wrote.
+type UsersReport struct {
+	Rows  int `json:"rows"`  // records
+	Users int `json:"users"` // users they belong to
+}
+
 // ExportUsers writes every signal of every user as popi JSONL records, so a
 // database (or an AlignX file imported into one) can be moved, diffed or
 // re-imported: each record carries its id, so importing the output into a
-// database that already holds it adds nothing. It returns the number of
-// records written. popi JSONL has records for signals only, so user-level
-// metadata (AlignX's per-user "Preference Direction", say) stays behind.
-func (db *DB) ExportUsers(w io.Writer) (int, error) {
-	bw := bufio.NewWriterSize(w, 64<<10)
-	n := 0
+// database that already holds it adds nothing. popi JSONL has records for
+// signals only, so user-level metadata (AlignX's per-user "Preference
+// Direction", say) stays behind.
+func (db *DB) ExportUsers(w io.Writer) (UsersReport, error) {
+	var rep UsersReport
+	safe := newPrintSafeWriter(w)
+	bw := bufio.NewWriterSize(safe, 64<<10)
 	var line []byte
+	last := ""
 	err := db.EachSignal(func(s Signal) error {
 		line = appendPopiRecord(line[:0], &s)
-		n++
+		rep.Rows++
+		if s.User != last || rep.Users == 0 {
+			rep.Users++
+			last = s.User
+		}
 		_, err := bw.Write(line)
 		return err
 	})
 	if err != nil {
-		return n, err
+		return rep, err
 	}
-	return n, bw.Flush()
+	if err := bw.Flush(); err != nil {
+		return rep, err
+	}
+	return rep, safe.Close()
 }
 
 // appendPopiRecord writes one signal as one popi JSONL line. Strings are

@@ -168,8 +168,8 @@ func TestPutGenerationAndCache(t *testing.T) {
 	l.Candidates[0].GenerationID, l.Candidates[1].GenerationID = g1.ID, g3.ID
 	fxAddLabel(t, db, l)
 	var buf bytes.Buffer
-	if n, err := db.ExportLabels(&buf, LabelExport{Format: LabelsDPO}); err != nil || n != 1 {
-		t.Fatalf("ExportLabels: %d rows, err %v", n, err)
+	if rep, err := db.ExportLabels(&buf, LabelExport{Format: LabelsDPO, Plain: true}); err != nil || rep.Rows != 1 {
+		t.Fatalf("ExportLabels: %d rows, err %v", rep.Rows, err)
 	}
 	var row map[string]any
 	if err := json.Unmarshal(buf.Bytes(), &row); err != nil {

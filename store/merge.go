@@ -521,6 +521,12 @@ func (m *mergeTx) generations() error {
 		if len(k) == 0 || g.ID != string(k) {
 			return fmt.Errorf("generation %q is stored under another id (%q)", k, g.ID)
 		}
+		if fillReplayMessages(&g) { // as the migration to schema 4 did here
+			var err error
+			if v, err = json.Marshal(g); err != nil {
+				return fmt.Errorf("generation %s: %w", g.ID, err)
+			}
+		}
 		if hv := dst.Get(k); hv != nil {
 			differ, err := mergeDiff[Generation](hv, v, nil)
 			if err != nil {

@@ -877,11 +877,11 @@ func TestMergeExportsFollowTheCurrentSummary(t *testing.T) {
 		{SummariesPairs, map[string]any{"chosen": annEdit.Text, "rejected": annBase.Text, "chosen_version": float64(2)}},
 	} {
 		var buf bytes.Buffer
-		n, err := ann.ExportSummaries(&buf, tt.format, fxSummarizerInput)
+		rep, err := ann.ExportSummaries(&buf, SummaryExport{Format: tt.format, Input: fxSummarizerInput})
 		if err != nil {
 			t.Fatal(err)
 		}
-		rows := fxRows(t, buf.Bytes(), n)
+		rows := fxRows(t, buf.Bytes(), rep.Rows)
 		if len(rows) != 1 {
 			t.Fatalf("%s: %d rows, want 1: %v", tt.format, len(rows), rows)
 		}

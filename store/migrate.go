@@ -16,6 +16,7 @@ import (
 var migrations = []func(tx *bolt.Tx) error{
 	migrateSessionsPerComparison,
 	migrateCurrentSummaryPins,
+	migrateReplayMessages,
 }
 
 // migrateSessionsPerComparison (schema 1 → 2): sessions were kept per

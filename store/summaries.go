@@ -48,6 +48,16 @@ type Summary struct {
 	CreatedAt       time.Time `json:"created_at"`
 }
 
+// InputMessages is what the summarizer was sent for a model summary, as
+// chat messages; nil when nothing was stored (human and heuristic
+// versions).
+func (s Summary) InputMessages() []Message {
+	if s.Input == "" {
+		return nil
+	}
+	return []Message{{Role: "user", Content: s.Input}}
+}
+
 // IsModel reports whether a language model wrote the summary.
 func (s Summary) IsModel() bool { return s.Source != SourceHuman && s.Source != SourceHeuristic }
 

@@ -2,64 +2,69 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"slices"
-	"strings"
 
 	"github.com/popi-tui/popi-tui/engine"
 	"github.com/popi-tui/popi-tui/store"
+	"github.com/popi-tui/popi-tui/ui/sanitize"
 )
 
-// exportKinds lists what can be exported, its formats (the first is the
-// default) and how to write it.
-var exportKinds = map[string]struct {
+// exportOptions are the export command's flags.
+type exportOptions struct {
+	format, out         string
+	plain, conversation bool
+	seed                uint64
+	annotators          listFlag
+	resolve             string
+	json                bool
+}
+
+// exportKind is one thing that can be exported: its formats (the first is
+// the default) and how to write it, returning the report to print.
+type exportKind struct {
 	formats []string
-	write   func(c *runContext, db *store.DB, w io.Writer, format string, conversational bool) (int, error)
-}{
+	write   func(c *runContext, db *store.DB, w io.Writer, o *exportOptions) (exportReport, error)
+}
+
+var exportKinds = map[string]exportKind{
 	"labels": {
 		formats: []string{store.LabelsRaw, store.LabelsDPO, store.LabelsKTO},
-		write: func(_ *runContext, db *store.DB, w io.Writer, format string, conversational bool) (int, error) {
-			return db.ExportLabels(w, store.LabelExport{Format: format, Conversational: conversational})
+		write: func(_ *runContext, db *store.DB, w io.Writer, o *exportOptions) (exportReport, error) {
+			opt := store.LabelExport{Format: o.format, Plain: o.plain, Resolve: o.resolve, Seed: o.seed}
+			if !slices.Equal(o.annotators, []string{"all"}) {
+				opt.Annotators = o.annotators
+			}
+			rep, err := db.ExportLabels(w, opt)
+			return labelsReport{rep, opt.Annotators}, err
 		},
 	},
 	"summaries": {
 		formats: []string{store.SummariesSFT, store.SummariesPairs},
-		write: func(c *runContext, db *store.DB, w io.Writer, format string, _ bool) (int, error) {
-			var noHistory []string
-			input := func(user string, signals []store.Signal) (string, error) {
-				in, err := engine.SummarizerInput(user, signals)
-				if errors.Is(err, store.ErrNoHistory) {
-					noHistory = append(noHistory, user)
-				}
-				return in, err
+		write: func(c *runContext, db *store.DB, w io.Writer, o *exportOptions) (exportReport, error) {
+			// A prompt that must be rebuilt is built as infer would build it now.
+			cfg, err := c.loadConfig()
+			if err != nil {
+				return nil, err
 			}
-			n, err := db.ExportSummaries(w, format, input)
-			if len(noHistory) > 0 {
-				names := strings.Join(noHistory[:min(len(noHistory), 5)], ", ")
-				if len(noHistory) > 5 {
-					names += ", …"
-				}
-				c.eprintf("left out %d user(s) with a human summary but no history to pair it with: %s\n", len(noHistory), names)
-			}
-			return n, err
+			input := engine.SummarizerPrompt{HistoryBudget: cfg.HistoryBudget}.Input
+			rep, err := db.ExportSummaries(w, store.SummaryExport{Format: o.format, Conversational: o.conversation, Input: input})
+			return summariesReport(rep), err
 		},
 	},
 	"users": {
 		formats: []string{store.UsersPopi},
-		write: func(_ *runContext, db *store.DB, w io.Writer, _ string, _ bool) (int, error) {
-			return db.ExportUsers(w)
+		write: func(_ *runContext, db *store.DB, w io.Writer, _ *exportOptions) (exportReport, error) {
+			rep, err := db.ExportUsers(w)
+			return usersReport(rep), err
 		},
 	},
 }
 
 func exportCommand() *command {
-	var (
-		format, out    string
-		conversational bool
-	)
+	o := &exportOptions{}
 	return &command{
 		name:    "export",
 		args:    "labels|summaries|users",
@@ -69,58 +74,99 @@ labels     --format raw (default): the current label records (newest decision
            per annotator and item, retractions applied);
            dpo: TRL preference rows {"prompt","chosen","rejected",…}, one per
            decisive pair (ties, all-bad and skips are left out);
-           kto: TRL rows {"prompt","completion","label"}.
-           --conversational writes prompts and answers as message lists.
-summaries  --format sft (default): {"prompt": summarizer input,
+           kto: TRL rows {"prompt","completion","label"}, shuffled (--seed).
+           Prompts are the {role, content} messages the generator was sent
+           and answers one-message assistant lists; --plain writes strings
+           (the system turn in a "system" column) for tools that apply their
+           own chat template.
+           --annotators NAME,… exports those annotators' decisions only;
+           --resolve majority|newest|drop gives each item that several
+           annotators decided differently one decision, or none.
+summaries  --format sft (default): {"prompt": the summarizer's input,
            "completion": the latest human-edited summary};
            pairs: {"prompt","chosen": human summary,"rejected": the model
-           summary it replaced}.
+           summary it replaced}. --conversational writes message lists.
 users      --format popi (default): every user's records as popi JSONL.
 
 Without -o (or with -o -) rows go to standard output. A file given with -o
-is replaced only once the export is complete.`,
+is replaced only once the export is complete. What was written and left out
+is reported on standard error (--json: as one JSON object).`,
 		flags: func(fs *flag.FlagSet) {
-			fs.StringVar(&format, "format", "", "output format (see above)")
-			fs.StringVar(&out, "o", "-", "output `file`, - for standard output")
-			fs.BoolVar(&conversational, "conversational", false, "labels dpo/kto: prompts and answers as {role, content} message lists")
+			fs.StringVar(&o.format, "format", "", "output format (see above)")
+			fs.StringVar(&o.out, "o", "-", "output `file`, - for standard output")
+			fs.BoolVar(&o.plain, "plain", false, "labels dpo/kto: prompts and answers as strings, the system turn apart")
+			fs.BoolVar(&o.conversation, "conversational", false, "prompts and answers as {role, content} message lists (the default for labels)")
+			fs.Uint64Var(&o.seed, "seed", store.DefaultExportSeed, "labels kto: the `seed` of the row order")
+			fs.Var(&o.annotators, "annotators", "labels: `all` or NAME,… whose decisions to export")
+			fs.StringVar(&o.resolve, "resolve", store.ResolveAll, "labels: an item several annotators decided differently: all, majority, newest or drop")
+			fs.BoolVar(&o.json, "json", false, "report on standard error as one JSON object")
 		},
 		run: func(ctx context.Context, c *runContext, args []string) error {
 			if len(args) != 1 {
 				return usagef("say what to export: labels, summaries or users")
 			}
-			kind, ok := exportKinds[args[0]]
+			what := args[0]
+			kind, ok := exportKinds[what]
 			if !ok {
-				return usagef("cannot export %q (want labels, summaries or users)", args[0])
+				return usagef("cannot export %q (want labels, summaries or users)", sanitize.Line(what))
 			}
-			if format == "" {
-				format = kind.formats[0]
-			}
-			if !slices.Contains(kind.formats, format) {
-				return usagef("%s cannot be exported as %q (formats: %v)", args[0], format, kind.formats)
-			}
-			if conversational && (args[0] != "labels" || format == store.LabelsRaw) {
-				return usagef("--conversational applies to labels in dpo or kto format only")
+			if err := o.check(what, kind); err != nil {
+				return err
 			}
 			db, err := c.openDB()
 			if err != nil {
 				return err
 			}
 			defer db.Close()
-			var n int
+			var rep exportReport
 			write := func(w io.Writer) (err error) {
-				n, err = kind.write(c, db, ctxWriter{ctx, w}, format, conversational)
+				rep, err = kind.write(c, db, ctxWriter{ctx, w}, o)
 				return err
 			}
-			if out == "-" {
-				return write(c.Stdout)
+			if o.out == "-" {
+				err = write(c.Stdout)
+			} else {
+				err = store.WriteFileAtomic(o.out, write)
 			}
-			if err := store.WriteFileAtomic(out, write); err != nil {
+			if err != nil {
 				return err
 			}
-			c.eprintf("wrote %d row(s) of %s (%s) to %s\n", n, args[0], format, out)
+			c.printExportReport(what, o, rep)
 			return nil
 		},
 	}
+}
+
+// check refuses flags that do not apply to what is exported, and fills in
+// the defaults.
+func (o *exportOptions) check(what string, kind exportKind) error {
+	if o.format == "" {
+		o.format = kind.formats[0]
+	}
+	if !slices.Contains(kind.formats, o.format) {
+		return usagef("%s cannot be exported as %q (formats: %v)", what, sanitize.Line(o.format), kind.formats)
+	}
+	labelRows := what == "labels" && o.format != store.LabelsRaw
+	switch {
+	case o.plain && o.conversation:
+		return usagef("--plain and --conversational are opposites: give one")
+	case o.plain && !labelRows:
+		return usagef("--plain applies to labels in dpo or kto format (summaries are plain unless --conversational)")
+	case o.conversation && !labelRows && what != "summaries":
+		return usagef("--conversational applies to labels in dpo or kto format and to summaries")
+	case o.seed != store.DefaultExportSeed && (what != "labels" || o.format != store.LabelsKTO):
+		return usagef("--seed orders the rows of labels in kto format only")
+	case what != "labels" && (len(o.annotators) > 0 || o.resolve != store.ResolveAll):
+		return usagef("--annotators and --resolve apply to labels only")
+	case slices.Contains(o.annotators, "all") && len(o.annotators) > 1:
+		return usagef("--annotators is all, or a list of names")
+	}
+	switch o.resolve {
+	case store.ResolveAll, store.ResolveMajority, store.ResolveNewest, store.ResolveDrop:
+	default:
+		return usagef("--resolve %q: want all, majority, newest or drop", sanitize.Line(o.resolve))
+	}
+	return nil
 }
 
 // ctxWriter stops a streaming export when ctx is cancelled (Ctrl-C), so

@@ -1,0 +1,132 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/popi-tui/popi-tui/store"
+	"github.com/popi-tui/popi-tui/ui/sanitize"
+)
+
+// exportReport is what an export says it wrote and left out: lines for a
+// person, and the same as JSON fields.
+type exportReport interface {
+	text(format string) []string
+	fields() any
+}
+
+// printExportReport writes the report on standard error: the rows stay
+// alone on standard output.
+func (c *runContext) printExportReport(what string, o *exportOptions, rep exportReport) {
+	if o.json {
+		obj := map[string]any{}
+		raw, _ := json.Marshal(rep.fields())
+		json.Unmarshal(raw, &obj)
+		obj["export"], obj["format"], obj["output"] = what, o.format, o.out
+		line, _ := json.Marshal(obj)
+		c.eprintf("%s\n", store.PrintSafeJSON(line)) // names from the data are printed exactly, and safely
+		return
+	}
+	for _, l := range rep.text(o.format) {
+		c.eprintf("%s\n", l)
+	}
+	if o.out != "-" {
+		c.eprintf("wrote %s to %s\n", what, sanitize.Line(o.out))
+	}
+}
+
+// labelsReport is a label export's report, with the annotators asked for.
+type labelsReport struct {
+	store.ExportReport
+	asked []string
+}
+
+func (r labelsReport) fields() any { return r.ExportReport }
+
+// labelsLeftOut are the reasons a decision can give no rows in each format,
+// in the order they are listed.
+var labelsLeftOut = map[string][]string{
+	store.LabelsRaw: {store.LeftOutConflict},
+	store.LabelsDPO: {store.LeftOutTie, store.LeftOutAllBad, store.LeftOutSkipped, store.LeftOutNoPrompt, store.LeftOutNoAnswer, store.LeftOutConflict},
+	store.LabelsKTO: {store.LeftOutTie, store.LeftOutSkipped, store.LeftOutNoPrompt, store.LeftOutNoAnswer, store.LeftOutConflict},
+}
+
+// leftOutWords say each reason in a sentence.
+var leftOutWords = map[string]string{
+	store.LeftOutTie:             "tie",
+	store.LeftOutAllBad:          "all bad",
+	store.LeftOutSkipped:         "skipped",
+	store.LeftOutNoPrompt:        "without the prompt sent",
+	store.LeftOutNoAnswer:        "with an answer missing",
+	store.LeftOutConflict:        "conflicting annotators",
+	store.LeftOutNoHistory:       "no history to build the prompt from",
+	store.LeftOutNothingReplaced: "no model summary replaced",
+}
+
+func (r labelsReport) text(format string) []string {
+	names := slices.Sorted(maps.Keys(r.Annotators))
+	per := make([]string, len(names))
+	for i, n := range names {
+		per[i] = fmt.Sprintf("%s %d", sanitize.Line(n), r.Annotators[n])
+	}
+	head := fmt.Sprintf("labels (%s): %d row(s) from %d decision(s) of %d annotator(s)", format, r.Rows, r.Decisions, len(names))
+	if len(per) > 0 {
+		head += ": " + strings.Join(per, ", ")
+	}
+	lines := []string{head, "  left out: " + countList(r.LeftOut, labelsLeftOut[format])}
+	if r.ConflictingItems > 0 {
+		how := "every decision is exported (--resolve majority, newest or drop gives one per item)"
+		if r.Resolve != store.ResolveAll {
+			how = "resolved by " + r.Resolve
+		}
+		lines = append(lines, fmt.Sprintf("  %d item(s) decided differently by several annotators: %s", r.ConflictingItems, how))
+	}
+	for _, n := range r.asked {
+		if r.Annotators[n] == 0 {
+			lines = append(lines, fmt.Sprintf("  no current decisions by %q", sanitize.Line(n)))
+		}
+	}
+	if format == store.LabelsKTO {
+		lines = append(lines, fmt.Sprintf("  rows shuffled with seed %d (--seed)", r.Seed))
+	}
+	return lines
+}
+
+// countList says counts in a fixed order: "1 tie, 0 skipped".
+func countList(counts map[string]int, order []string) string {
+	parts := make([]string, len(order))
+	for i, k := range order {
+		parts[i] = fmt.Sprintf("%d %s", counts[k], leftOutWords[k])
+	}
+	return strings.Join(parts, ", ")
+}
+
+type summariesReport store.SummaryReport
+
+func (r summariesReport) fields() any { return store.SummaryReport(r) }
+
+func (r summariesReport) text(format string) []string {
+	order := []string{store.LeftOutNoHistory}
+	if format == store.SummariesPairs {
+		order = append(order, store.LeftOutNothingReplaced)
+	}
+	lines := []string{
+		fmt.Sprintf("summaries (%s): %d row(s) from %d user(s) with a human-written summary", format, r.Rows, r.Users),
+		"  left out: " + countList(r.LeftOut, order),
+	}
+	if r.RebuiltPrompts > 0 {
+		lines = append(lines, fmt.Sprintf("  %d prompt(s) rebuilt from the history (no model summary input stored; prompt_source \"rebuilt\")", r.RebuiltPrompts))
+	}
+	return lines
+}
+
+type usersReport store.UsersReport
+
+func (r usersReport) fields() any { return store.UsersReport(r) }
+
+func (r usersReport) text(string) []string {
+	return []string{fmt.Sprintf("users (popi): %d record(s) of %d user(s)", r.Rows, r.Users)}
+}
