@@ -24,7 +24,7 @@ type Completion struct {
 	Latency          time.Duration
 	TimeToFirstToken time.Duration
 	Attempts         int
-	Replica          string // base URL that answered
+	Replica          string // base URL that answered, without its user:pass@
 }
 
 // Delta is a piece of streamed text. Reset says that the text received so
@@ -57,11 +57,14 @@ type BackendError struct {
 	Err        error
 }
 
+// Error says what went wrong. The message was redacted when the error was
+// made (redactor.seal, which knows the keys); credentials of any value are
+// taken out again here, in case a message was made without it.
 func (e *BackendError) Error() string {
 	if e.Status != 0 {
-		return fmt.Sprintf("backend %s: HTTP %d: %s", e.Backend, e.Status, e.Msg)
+		return redactCredentials(fmt.Sprintf("backend %s: HTTP %d: %s", e.Backend, e.Status, e.Msg))
 	}
-	return fmt.Sprintf("backend %s: %s", e.Backend, e.Msg)
+	return redactCredentials(fmt.Sprintf("backend %s: %s", e.Backend, e.Msg))
 }
 
 func (e *BackendError) Unwrap() error { return e.Err }

@@ -34,6 +34,7 @@ const (
 	DefaultMaxTokens     = 1024
 	DefaultConcurrency   = 4 // per replica
 	DefaultTimeout       = 120 * time.Second
+	DefaultDeadline      = 10 * time.Minute
 	DefaultHistoryBudget = 6000 // tokens of history given to the summarizer
 	DefaultMaxAttempts   = 4
 	DefaultGlobalLimit   = 64 // requests in flight over all backends
@@ -53,6 +54,7 @@ type BackendConfig struct {
 	MaxTokens   int
 	Concurrency int           // requests in flight to each replica
 	Timeout     time.Duration // longest wait for the first byte, and between two streamed chunks
+	Deadline    time.Duration // longest any one request (one attempt) may take, however steadily it streams
 }
 
 // Has reports whether the backend plays a role.
@@ -82,6 +84,8 @@ type Config struct {
 	MaxAttempts int
 	// Concurrency bounds the requests in flight over all backends.
 	Concurrency int
+	// Deadline is the deadline of backends that do not set their own.
+	Deadline time.Duration
 	// UI holds the interactive program's settings ([ui] in the file).
 	UI UIConfig
 }
@@ -120,6 +124,7 @@ type fileConfig struct {
 	HistoryBudget *int          `toml:"history_budget"`
 	MaxAttempts   *int          `toml:"max_attempts"`
 	Concurrency   *int          `toml:"concurrency"`
+	Deadline      *duration     `toml:"deadline"`
 	Backend       []fileBackend `toml:"backend"`
 	UI            fileUI        `toml:"ui"`
 }
@@ -143,6 +148,7 @@ type fileBackend struct {
 	MaxTokens   *int       `toml:"max_tokens"`
 	Concurrency *int       `toml:"concurrency"`
 	Timeout     *duration  `toml:"timeout"`
+	Deadline    *duration  `toml:"deadline"`
 }
 
 // stringList takes a string or a list of strings.
@@ -193,7 +199,7 @@ const MaxAttemptsLimit = 20
 // empty configuration unless required (a path the user named).
 func LoadConfig(path string, required bool) (Config, error) {
 	cfg := Config{Path: path, HistoryBudget: DefaultHistoryBudget, MaxAttempts: DefaultMaxAttempts, Concurrency: DefaultGlobalLimit,
-		UI: UIConfig{Prefetch: 3}}
+		Deadline: DefaultDeadline, UI: UIConfig{Prefetch: 3}}
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) && !required {
 		cfg.Path = ""
@@ -242,6 +248,9 @@ func LoadConfig(path string, required bool) (Config, error) {
 	if fc.Concurrency != nil {
 		cfg.Concurrency = *fc.Concurrency
 	}
+	if fc.Deadline != nil {
+		cfg.Deadline = time.Duration(*fc.Deadline)
+	}
 	cfg.UI = UIConfig{Theme: fc.UI.Theme, Annotator: fc.UI.Annotator, Compare: fc.UI.Compare, Prefetch: 3}
 	if fc.UI.Prefetch != nil {
 		if *fc.UI.Prefetch < 0 || *fc.UI.Prefetch > 32 {
@@ -252,7 +261,7 @@ func LoadConfig(path string, required bool) (Config, error) {
 	seen := map[string]bool{}
 	for i, fb := range fc.Backend {
 		b := BackendConfig{Name: fb.Name, Kind: fb.Kind, Roles: fb.Role, BaseURLs: fb.BaseURL, Model: fb.Model, APIKeyEnv: fb.APIKeyEnv,
-			Temperature: DefaultTemperature, MaxTokens: DefaultMaxTokens, Concurrency: DefaultConcurrency, Timeout: DefaultTimeout}
+			Temperature: DefaultTemperature, MaxTokens: DefaultMaxTokens, Concurrency: DefaultConcurrency, Timeout: DefaultTimeout, Deadline: cfg.Deadline}
 		switch {
 		case strings.TrimSpace(b.Name) == "":
 			return Config{}, bad(i, "name", "every [[backend]] needs a name")
@@ -321,6 +330,23 @@ func LoadConfig(path string, required bool) (Config, error) {
 		}
 		if fb.Timeout != nil {
 			b.Timeout = time.Duration(*fb.Timeout)
+		}
+		if fb.Deadline != nil {
+			b.Deadline = time.Duration(*fb.Deadline)
+		}
+		if b.Kind == KindOpenAI && b.Deadline < b.Timeout {
+			// The deadline would cut every wait the timeout allows short:
+			// someone who raised the timeout for a slow server has to raise
+			// the deadline too, and is told so rather than surprised.
+			key := "deadline"
+			switch {
+			case fb.Deadline == nil && fb.Timeout != nil:
+				key = "timeout"
+			case fb.Deadline == nil:
+				return Config{}, &ConfigError{File: path, Line: loc.keyLine(toml.Key{"deadline"}), Key: "deadline",
+					Msg: fmt.Sprintf("%s is shorter than backend %q's timeout %s", b.Deadline, b.Name, b.Timeout)}
+			}
+			return Config{}, bad(i, key, "the deadline %s is shorter than the timeout %s: a request's deadline must be at least its timeout", b.Deadline, b.Timeout)
 		}
 		cfg.Backends = append(cfg.Backends, b)
 	}

@@ -22,6 +22,7 @@ func TestLoadConfig(t *testing.T) {
 	path := writeConfig(t, `
 history_budget = 4000
 concurrency = 32
+deadline = "20m"
 
 [[backend]]
 name        = "popi"
@@ -39,6 +40,7 @@ name     = "vllm"
 role     = ["generator", "judge"]
 base_url = ["http://gpu1:8000/v1", "http://gpu2:8000/v1"]
 model    = "meta-llama/Llama-3.2-3B-Instruct"
+deadline = "1h"
 
 [[backend]]
 name = "baseline"
@@ -54,11 +56,11 @@ role = "summarizer"
 	}
 	want := []BackendConfig{
 		{Name: "popi", Kind: KindOpenAI, Roles: []string{RoleSummarizer}, BaseURLs: []string{"http://127.0.0.1:8080/v1"}, Model: "popi-llama-3.2-3b",
-			APIKeyEnv: "POPI_API_KEY", Temperature: 0.6, MaxTokens: 1024, Concurrency: 16, Timeout: 90 * time.Second},
+			APIKeyEnv: "POPI_API_KEY", Temperature: 0.6, MaxTokens: 1024, Concurrency: 16, Timeout: 90 * time.Second, Deadline: 20 * time.Minute},
 		{Name: "vllm", Kind: KindOpenAI, Roles: []string{RoleGenerator, RoleJudge}, BaseURLs: []string{"http://gpu1:8000/v1", "http://gpu2:8000/v1"},
-			Model: "meta-llama/Llama-3.2-3B-Instruct", Temperature: DefaultTemperature, MaxTokens: DefaultMaxTokens, Concurrency: DefaultConcurrency, Timeout: DefaultTimeout},
+			Model: "meta-llama/Llama-3.2-3B-Instruct", Temperature: DefaultTemperature, MaxTokens: DefaultMaxTokens, Concurrency: DefaultConcurrency, Timeout: DefaultTimeout, Deadline: time.Hour},
 		{Name: "baseline", Kind: KindOffline, Roles: []string{RoleSummarizer}, Model: HeuristicName, Temperature: DefaultTemperature, MaxTokens: DefaultMaxTokens,
-			Concurrency: DefaultConcurrency, Timeout: DefaultTimeout},
+			Concurrency: DefaultConcurrency, Timeout: DefaultTimeout, Deadline: 20 * time.Minute},
 	}
 	if !reflect.DeepEqual(cfg.Backends, want) {
 		t.Errorf("backends\n got %+v\nwant %+v", cfg.Backends, want)
@@ -85,6 +87,11 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"no model", "[[backend]]\nname = \"a\"\nrole = \"generator\"\nbase_url = \"http://x/v1\"\n", ":1: backend.model: backend \"a\" needs a model"},
 		{"bad kind", ok + "kind = \"grpc\"\n", ":6: backend.kind: unknown kind \"grpc\""},
 		{"bad timeout", ok + "timeout = \"soon\"\n", ":6: backend.timeout: want a duration"},
+		{"bad deadline", ok + "deadline = \"0s\"\n", ":6: backend.deadline: must be positive"},
+		{"bad default deadline", "deadline = 10\n", ":1: deadline: want a duration"},
+		{"deadline shorter than the timeout", ok + "timeout = \"5m\"\ndeadline = \"1m\"\n", ":7: backend.deadline: the deadline 1m0s is shorter than the timeout 5m0s"},
+		{"timeout past the default deadline", ok + "timeout = \"15m\"\n", ":6: backend.timeout: the deadline 10m0s is shorter than the timeout 15m0s"},
+		{"default deadline shorter than a timeout", "deadline = \"1m\"\n\n" + ok, ":1: deadline: 1m0s is shorter than backend \"a\"'s timeout 2m0s"},
 		{"temperature out of range", ok + "temperature = 3.5\n", ":6: backend.temperature: must be between 0 and 2"},
 		{"zero concurrency", ok + "concurrency = 0\n", ":6: backend.concurrency: must be at least 1"},
 		{"an API key in the file", ok + "api_key = \"sk-123\"\n", ":6: backend.api_key: API keys do not go in files"},

@@ -52,16 +52,22 @@ func New(db *store.DB, cfg Config, opt Options) *Engine {
 	}
 	e := &Engine{db: db, cfg: cfg, prompt: SummarizerPrompt{HistoryBudget: cfg.HistoryBudget}}
 	global := make(chan struct{}, cfg.Concurrency)
-	for _, bc := range cfg.Backends {
+	keys := make([]string, len(cfg.Backends))
+	var urls []string
+	for i, bc := range cfg.Backends {
+		if bc.Kind == KindOpenAI && bc.APIKeyEnv != "" {
+			keys[i] = opt.Getenv(bc.APIKeyEnv)
+		}
+		urls = append(urls, bc.BaseURLs...)
+	}
+	redact := newRedactor(keys, urls) // every backend's secrets, for every backend's errors
+	for i, bc := range cfg.Backends {
 		b := &backend{cfg: bc}
 		if bc.Kind == KindOpenAI {
-			key := ""
-			if bc.APIKeyEnv != "" {
-				if key = opt.Getenv(bc.APIKeyEnv); key == "" {
-					b.missingKey = bc.APIKeyEnv
-				}
+			if bc.APIKeyEnv != "" && keys[i] == "" {
+				b.missingKey = bc.APIKeyEnv
 			}
-			b.chat = newOpenAIBackend(bc, cfg.MaxAttempts, global, key, opt.Notify)
+			b.chat = newOpenAIBackend(bc, cfg.MaxAttempts, global, keys[i], redact, opt.Notify)
 		}
 		e.backends = append(e.backends, b)
 	}

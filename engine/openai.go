@@ -29,7 +29,8 @@ const (
 // more replicas.
 type openAIBackend struct {
 	cfg         BackendConfig
-	apiKey      string // from the environment; never stored
+	apiKey      string    // from the environment; never stored
+	redact      *redactor // takes the secrets out of what servers say
 	maxAttempts int
 	global      chan struct{} // the engine-wide limit on requests in flight
 	notify      func(string)  // notices: a replica set aside, back in use
@@ -49,6 +50,7 @@ type openAIBackend struct {
 
 type replica struct {
 	baseURL    string // ends in /v1
+	shown      string // baseURL fit to print: without user:pass@
 	client     *openai.Client
 	http       *http.Client
 	inflight   int
@@ -57,8 +59,11 @@ type replica struct {
 	asideUntil time.Time
 }
 
-func newOpenAIBackend(cfg BackendConfig, maxAttempts int, global chan struct{}, apiKey string, notify func(string)) *openAIBackend {
-	b := &openAIBackend{cfg: cfg, apiKey: apiKey, maxAttempts: maxAttempts, global: global, notify: notify, wake: make(chan struct{}), backoff: defaultBackoff}
+func newOpenAIBackend(cfg BackendConfig, maxAttempts int, global chan struct{}, apiKey string, redact *redactor, notify func(string)) *openAIBackend {
+	if cfg.Deadline <= 0 {
+		cfg.Deadline = DefaultDeadline
+	}
+	b := &openAIBackend{cfg: cfg, apiKey: apiKey, redact: redact, maxAttempts: maxAttempts, global: global, notify: notify, wake: make(chan struct{}), backoff: defaultBackoff}
 	for _, u := range cfg.BaseURLs {
 		hc := &http.Client{Transport: &http.Transport{
 			Proxy:                 http.ProxyFromEnvironment,
@@ -70,7 +75,7 @@ func newOpenAIBackend(cfg BackendConfig, maxAttempts int, global chan struct{}, 
 		oc := openai.DefaultConfig(apiKey)
 		oc.BaseURL = strings.TrimSuffix(u, "/")
 		oc.HTTPClient = headerRecorder{hc}
-		b.replicas = append(b.replicas, &replica{baseURL: oc.BaseURL, client: openai.NewClientWithConfig(oc), http: hc})
+		b.replicas = append(b.replicas, &replica{baseURL: oc.BaseURL, shown: RedactURL(oc.BaseURL), client: openai.NewClientWithConfig(oc), http: hc})
 	}
 	return b
 }
@@ -150,7 +155,7 @@ func (b *openAIBackend) release(r *replica, verdict bool, err error) {
 	case !verdict:
 	case err == nil:
 		if r.aside && b.notify != nil {
-			b.notify(fmt.Sprintf("backend %s: replica %s answers again", b.cfg.Name, r.baseURL))
+			b.notify(fmt.Sprintf("backend %s: replica %s answers again", b.cfg.Name, r.shown))
 		}
 		r.fails, r.aside, r.asideUntil = 0, false, time.Time{}
 	case errors.As(err, &be) && be.Temporary && be.Status != http.StatusTooManyRequests:
@@ -161,7 +166,7 @@ func (b *openAIBackend) release(r *replica, verdict bool, err error) {
 			r.aside, r.asideUntil = true, now.Add(replicaAsideFor)
 			if b.notify != nil {
 				b.notify(fmt.Sprintf("backend %s: replica %s set aside for %s after %d failures in a row (%v)",
-					b.cfg.Name, r.baseURL, replicaAsideFor, r.fails, err))
+					b.cfg.Name, r.shown, replicaAsideFor, r.fails, err))
 			}
 		}
 	}
@@ -225,6 +230,8 @@ func (b *openAIBackend) Complete(ctx context.Context, msgs []store.Message, onDe
 
 // once is one attempt: a streamed chat completion on one replica.
 func (b *openAIBackend) once(ctx context.Context, r *replica, msgs []store.Message, onDelta func(Delta)) (Completion, error) {
+	ctx, stop := b.withDeadline(ctx)
+	defer stop()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var stalled atomic.Bool
@@ -246,14 +253,14 @@ func (b *openAIBackend) once(ctx context.Context, r *replica, msgs []store.Messa
 	start := time.Now()
 	stream, err := r.client.CreateChatCompletionStream(ctx, req)
 	if err != nil {
-		return Completion{}, b.classify(err, info, stalled.Load())
+		return Completion{}, b.classify(err, info, stalled.Load(), pastDeadline(ctx))
 	}
 	defer stream.Close()
 	var (
 		c    Completion
 		text strings.Builder
 	)
-	c.Replica = r.baseURL
+	c.Replica = r.shown
 	for {
 		resp, err := stream.Recv()
 		if errors.Is(err, io.EOF) {
@@ -263,7 +270,7 @@ func (b *openAIBackend) once(ctx context.Context, r *replica, msgs []store.Messa
 			if c.FinishReason != "" && ctx.Err() == nil {
 				break // the answer was complete; only the goodbye was lost
 			}
-			return Completion{}, b.classify(err, info, stalled.Load())
+			return Completion{}, b.classify(err, info, stalled.Load(), pastDeadline(ctx))
 		}
 		idle.Stop() // the caller's time with a delta is not the server's silence
 		for _, ch := range resp.Choices {
@@ -333,13 +340,16 @@ func joinMessages(msgs []store.Message) string {
 }
 
 // classify turns what went wrong in an attempt into a BackendError saying
-// whether it is worth another try.
-func (b *openAIBackend) classify(err error, info *responseInfo, stalled bool) error {
+// whether it is worth another try: stalled when the idle timeout cut it,
+// late when the deadline did.
+func (b *openAIBackend) classify(err error, info *responseInfo, stalled, late bool) error {
 	be := &BackendError{Backend: b.cfg.Name, Err: err}
 	var apiErr *openai.APIError
 	var reqErr *openai.RequestError
 	var netErr net.Error
 	switch {
+	case late:
+		be.Msg = b.deadlineMsg()
 	case stalled:
 		be.Msg, be.Temporary = fmt.Sprintf("no answer for %s (timeout)", b.cfg.Timeout), true
 	case errors.As(err, &apiErr):
@@ -364,7 +374,30 @@ func (b *openAIBackend) classify(err error, info *responseInfo, stalled bool) er
 		be.Temporary = true
 		be.RetryAfter = info.retryAfter
 	}
-	return be
+	return b.redact.seal(be)
+}
+
+// errDeadline is the cause of an attempt the backend's deadline cut off.
+var errDeadline = errors.New("the backend's deadline passed")
+
+// withDeadline bounds one attempt however steadily the server answers, so
+// that one trickling a byte at a time, each within the idle timeout,
+// cannot hold a request open for days.
+func (b *openAIBackend) withDeadline(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeoutCause(ctx, b.cfg.Deadline, errDeadline)
+}
+
+// pastDeadline says whether ctx (or what it was made from) was ended by
+// the backend's deadline.
+func pastDeadline(ctx context.Context) bool { return errors.Is(context.Cause(ctx), errDeadline) }
+
+// deadlineMsg says an attempt ran out of time. Such an attempt is not
+// tried again (the error is not Temporary): a server that took the whole
+// deadline without finishing would most likely do it again, and
+// max_attempts tries of it would keep the caller waiting max_attempts
+// times as long.
+func (b *openAIBackend) deadlineMsg() string {
+	return fmt.Sprintf("no complete answer within %s (deadline)", b.cfg.Deadline)
 }
 
 // describeBody says what an error body said, briefly: the message of the

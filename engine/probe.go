@@ -75,14 +75,19 @@ func (e *Engine) Check(ctx context.Context, name string) Health {
 	return h
 }
 
-func (b *openAIBackend) checkReplica(ctx context.Context, r *replica) ReplicaHealth {
-	rh := ReplicaHealth{URL: r.baseURL}
-	ctx, cancel := context.WithTimeout(ctx, b.cfg.Timeout)
+func (b *openAIBackend) checkReplica(ctx context.Context, r *replica) (rh ReplicaHealth) {
+	rh.URL = r.shown
+	// The problem quotes the server, which may quote the credentials.
+	defer func() { rh.Problem = b.redact.redact(rh.Problem) }()
+	ctx, cancel := b.bounded(ctx)
 	defer cancel()
 	start := time.Now()
 	status, body, err := b.call(ctx, r, http.MethodGet, r.baseURL+"/models", nil)
 	rh.Latency = time.Since(start)
 	switch {
+	case err != nil && pastDeadline(ctx):
+		rh.Problem = "GET /models: " + b.deadlineMsg()
+		return rh
 	case err != nil:
 		rh.Problem = fmt.Sprintf("cannot reach it: %v", rootCause(err))
 		return rh

@@ -54,7 +54,7 @@ func (b *openAIBackend) tokenizeChat(ctx context.Context, msgs []store.Message, 
 		Tokens []int `json:"tokens"`
 	}
 	if err := json.Unmarshal(body, &out); err != nil || out.Tokens == nil {
-		return nil, &BackendError{Backend: b.cfg.Name, Status: http.StatusOK, Msg: "tokenize: the answer has no list of token ids: " + describeBody(body)}
+		return nil, b.redact.seal(&BackendError{Backend: b.cfg.Name, Status: http.StatusOK, Msg: "tokenize: the answer has no list of token ids: " + describeBody(body)})
 	}
 	if len(out.Tokens) == 0 {
 		// llama.cpp's /tokenize reads text ("content") and ignores messages.
@@ -257,7 +257,7 @@ func (b *openAIBackend) scoreWith(ctx context.Context, seqs []scoreSeq, recipe s
 	}
 	var out completionScores
 	if err := json.Unmarshal(body, &out); err != nil {
-		return nil, &BackendError{Backend: b.cfg.Name, Status: http.StatusOK, Msg: "score: malformed answer: " + describeBody(body)}
+		return nil, b.redact.seal(&BackendError{Backend: b.cfg.Name, Status: http.StatusOK, Msg: "score: malformed answer: " + describeBody(body)})
 	}
 	if len(out.Choices) != len(seqs) {
 		if len(seqs) > 1 {
@@ -362,21 +362,39 @@ func (b *openAIBackend) request(ctx context.Context, what string, root bool, pat
 	}
 }
 
-// postOnce is one attempt, bounded by the backend's timeout.
+// postOnce is one attempt, bounded by the backend's timeout (the answer
+// is not streamed: the timeout is the wait for all of it) and deadline.
 func (b *openAIBackend) postOnce(ctx context.Context, r *replica, what string, root bool, path string, payload []byte) ([]byte, error) {
-	ctx, cancel := context.WithTimeout(ctx, b.cfg.Timeout)
+	ctx, cancel := b.bounded(ctx)
 	defer cancel()
 	url := r.baseURL + path
 	if root {
 		url = serverRoot(r.baseURL) + path
 	}
+	return b.post(ctx, r, what, url, payload)
+}
+
+// bounded is ctx bounded by the backend's deadline and timeout: the bound
+// of a request whose answer is not streamed, or of a check.
+func (b *openAIBackend) bounded(ctx context.Context) (context.Context, context.CancelFunc) {
+	ctx, stop := b.withDeadline(ctx)
+	ctx, cancel := context.WithTimeout(ctx, b.cfg.Timeout)
+	return ctx, func() { cancel(); stop() }
+}
+
+// post sends a JSON request and returns the body of a 200 answer, or a
+// BackendError saying what went wrong and whether it is worth another try.
+func (b *openAIBackend) post(ctx context.Context, r *replica, what, url string, payload []byte) ([]byte, error) {
 	status, header, body, err := b.send(ctx, r, http.MethodPost, url, payload)
 	if err != nil {
 		be := &BackendError{Backend: b.cfg.Name, Msg: fmt.Sprintf("%s: cannot reach the server: %v", what, rootCause(err)), Temporary: true, Err: err}
-		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
+		switch {
+		case pastDeadline(ctx):
+			be.Msg, be.Temporary = what+": "+b.deadlineMsg(), false
+		case errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil:
 			be.Msg = fmt.Sprintf("%s: no answer for %s (timeout)", what, b.cfg.Timeout)
 		}
-		return nil, be
+		return nil, b.redact.seal(be)
 	}
 	if status != http.StatusOK {
 		be := &BackendError{Backend: b.cfg.Name, Status: status, Msg: what + ": " + describeBody(body)}
@@ -384,7 +402,7 @@ func (b *openAIBackend) postOnce(ctx context.Context, r *replica, what string, r
 			be.Temporary = true
 			be.RetryAfter = parseRetryAfter(header.Get("Retry-After"), time.Now())
 		}
-		return nil, be
+		return nil, b.redact.seal(be)
 	}
 	return body, nil
 }

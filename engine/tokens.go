@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"strings"
 )
@@ -62,22 +61,19 @@ func (b *openAIBackend) learnTokenize(can bool) {
 
 // tokenizeOn asks one replica to count the tokens of text.
 func (b *openAIBackend) tokenizeOn(ctx context.Context, r *replica, text string) (int, error) {
-	ctx, cancel := context.WithTimeout(ctx, b.cfg.Timeout)
+	ctx, cancel := b.bounded(ctx)
 	defer cancel()
 	body, _ := json.Marshal(map[string]any{"content": text, "prompt": text, "model": b.cfg.Model, "add_special": false})
-	status, data, err := b.call(ctx, r, http.MethodPost, serverRoot(r.baseURL)+"/tokenize", body)
+	data, err := b.post(ctx, r, "tokenize", serverRoot(r.baseURL)+"/tokenize", body)
 	if err != nil {
-		return 0, &BackendError{Backend: b.cfg.Name, Msg: fmt.Sprintf("tokenize: %v", rootCause(err)), Temporary: true, Err: err}
-	}
-	if status != http.StatusOK {
-		return 0, &BackendError{Backend: b.cfg.Name, Status: status, Msg: "tokenize: " + describeBody(data)}
+		return 0, err
 	}
 	var out struct {
 		Tokens []json.RawMessage `json:"tokens"`
 		Count  *int              `json:"count"`
 	}
 	if err := json.Unmarshal(data, &out); err != nil || out.Tokens == nil {
-		return 0, &BackendError{Backend: b.cfg.Name, Status: status, Msg: "tokenize: no token list in the answer"}
+		return 0, &BackendError{Backend: b.cfg.Name, Status: http.StatusOK, Msg: "tokenize: no token list in the answer"}
 	}
 	if out.Count != nil {
 		return *out.Count, nil

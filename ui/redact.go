@@ -23,7 +23,11 @@ const minRedacted = 3
 func newRedactor(backends []engine.BackendConfig) redactor {
 	var names []string
 	for _, b := range backends {
-		for _, n := range append([]string{b.Name, b.Model}, b.BaseURLs...) {
+		own := []string{b.Name, b.Model}
+		for _, u := range b.BaseURLs { // and as the engine prints it, without user:pass@
+			own = append(own, u, engine.RedactURL(u))
+		}
+		for _, n := range own {
 			n = strings.TrimSpace(n)
 			if len(n) >= minRedacted && !slices.Contains(names, n) {
 				names = append(names, n)
