@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
@@ -16,7 +15,6 @@ import (
 	"strings"
 
 	bolt "go.etcd.io/bbolt"
-	berrors "go.etcd.io/bbolt/errors"
 )
 
 // Merging brings what other annotators did on other machines (labels,
@@ -123,8 +121,12 @@ func (r MergeReport) ConflictCount() int {
 func (db *DB) Merge(ctx context.Context, otherPath string) (MergeReport, error) {
 	rep, err := db.merge(ctx, otherPath)
 	if err != nil {
-		if errors.Is(err, ErrInterrupted) {
+		var damaged *DamagedError
+		switch {
+		case errors.Is(err, ErrInterrupted):
 			return MergeReport{File: otherPath}, fmt.Errorf("merge %s: %w; nothing from it was merged", otherPath, err)
+		case errors.As(err, &damaged) && damaged.Path == otherPath: // names the file already
+			return MergeReport{File: otherPath}, fmt.Errorf("merge: %w; nothing from it was merged", err)
 		}
 		return MergeReport{File: otherPath}, fmt.Errorf("merge %s: %w", otherPath, err)
 	}
@@ -199,27 +201,15 @@ func (db *DB) checkNotSelf(otherPath string) error {
 
 // openMergeSource opens a database to merge from, read-only: it is never
 // changed, not even upgraded or recovered.
-func openMergeSource(path string) (*bolt.DB, error) {
+func openMergeSource(path string) (boltDB, error) {
 	st, err := os.Stat(path)
 	switch {
 	case err != nil:
-		return nil, err
+		return boltDB{}, err
 	case st.IsDir():
-		return nil, errors.New("is a directory")
-	case st.Size() == 0:
-		// bbolt would try to initialise it, and fail on the read-only file.
-		return nil, errors.New("not a popi-tui database (an empty file)")
+		return boltDB{}, errors.New("is a directory")
 	}
-	b, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: LockTimeout})
-	switch {
-	case errors.Is(err, berrors.ErrTimeout):
-		return nil, ErrInUse
-	case err != nil && !errors.As(err, new(*fs.PathError)):
-		return nil, fmt.Errorf("not a popi-tui database (%v)", err)
-	case err != nil:
-		return nil, err
-	}
-	return b, nil
+	return openBolt(path, &bolt.Options{ReadOnly: true})
 }
 
 // oldestMergeSchema is the oldest layout a merge reads as it is: the
@@ -231,17 +221,12 @@ const oldestMergeSchema = 1
 // this build reads, and whole.
 func checkMergeSource(tx *bolt.Tx) error {
 	meta := tx.Bucket(bucketMeta)
-	if meta == nil || meta.Get(keySchema) == nil {
-		return errors.New("not a popi-tui database (no schema version)")
-	}
-	v := meta.Get(keySchema)
-	version, err := strconv.Atoi(string(v))
-	if err != nil {
-		return fmt.Errorf("not a popi-tui database (schema version %q is not a number)", v)
-	}
+	version, err := schemaVersion(meta)
 	switch target := SchemaVersion(); {
-	case version > target:
-		return fmt.Errorf("written by a newer popi-tui (schema %d; this build knows %d)", version, target)
+	case err != nil:
+		return err
+	case version == 0:
+		return errors.New("not a popi-tui database (no schema version)")
 	case version < oldestMergeSchema:
 		// Reading it as it is would misread it, and upgrading it means
 		// writing to it: that is for popi-tui opening it, not for a merge.

@@ -76,24 +76,50 @@ func migrateCurrentSummaryPins(tx *bolt.Tx) error {
 // per migration.
 func SchemaVersion() int { return len(migrations) + 1 }
 
+// schemaVersion reads the layout version in a database's meta bucket: 0
+// for a database without one yet (a new file), else a version this build
+// knows, 1 to SchemaVersion. Anything else is an error: not a number, not
+// a version there ever was, or a newer one this build would misread.
+func schemaVersion(meta *bolt.Bucket) (int, error) {
+	if meta == nil || meta.Get(keySchema) == nil {
+		return 0, nil
+	}
+	v := meta.Get(keySchema)
+	version, err := strconv.Atoi(string(v))
+	switch target := SchemaVersion(); {
+	case err != nil:
+		return 0, fmt.Errorf("unknown schema version %q (this popi-tui knows 1–%d)", v, target)
+	case version < 1:
+		return 0, fmt.Errorf("unknown schema version %d (this popi-tui knows 1–%d)", version, target)
+	case version > target:
+		return 0, fmt.Errorf("written by a newer popi-tui (schema %d; this build knows 1–%d)", version, target)
+	}
+	return version, nil
+}
+
 // migrate creates the buckets of a new database and brings an old one up to
-// SchemaVersion.
+// SchemaVersion. A database already in this layout is only read: opening
+// it does not write to it.
 func (db *DB) migrate() error {
+	var version int
+	err := db.bolt.View(func(tx *bolt.Tx) (err error) {
+		version, err = schemaVersion(tx.Bucket(bucketMeta))
+		return err
+	})
+	if err != nil || version == SchemaVersion() {
+		return err
+	}
 	return db.bolt.Update(func(tx *bolt.Tx) error {
 		meta, err := tx.CreateBucketIfNotExists(bucketMeta)
 		if err != nil {
 			return err
 		}
-		version := 0
-		if v := meta.Get(keySchema); v != nil {
-			if version, err = strconv.Atoi(string(v)); err != nil {
-				return fmt.Errorf("schema version %q is not a number", v)
-			}
+		version, err := schemaVersion(meta)
+		if err != nil {
+			return err
 		}
 		target := SchemaVersion()
 		switch {
-		case version > target:
-			return fmt.Errorf("written by a newer popi-tui (schema %d; this build knows %d)", version, target)
 		case version == target:
 			return nil
 		case version == 0: // new file

@@ -142,6 +142,7 @@ func (rr *recordReader) next() (rawRecord, error) {
 			}
 		}
 		if tooLong {
+			rr.done = true // the rest of the line is not read: see readLine
 			return rawRecord{line: start, bad: "line is longer than 8 MiB"}, nil
 		}
 		if isBlank(line) {
@@ -155,21 +156,23 @@ func (rr *recordReader) next() (rawRecord, error) {
 }
 
 // readLine reads the rest of a line without its line ending. A line longer
-// than MaxRecordBytes is consumed but not kept.
+// than MaxRecordBytes is read only that far and reported as too long: the
+// reading ends there, since the end of the line may never come (an endless
+// stream without a newline, /dev/zero).
 func (rr *recordReader) readLine() (line []byte, tooLong bool, err error) {
 	rr.buf = rr.buf[:0]
 	for {
 		chunk, err := rr.r.ReadSlice('\n')
 		rr.n += int64(len(chunk))
-		if !tooLong {
-			if len(rr.buf)+len(chunk) > MaxRecordBytes+2 { // +2: the line ending
-				tooLong, rr.buf = true, rr.buf[:0]
-			} else if err == nil && len(rr.buf) == 0 {
-				line = chunk // the common case: no copy
-			} else {
-				rr.buf = append(rr.buf, chunk...)
-				line = rr.buf
-			}
+		if len(rr.buf)+len(chunk) > MaxRecordBytes+2 { // +2: the line ending
+			rr.buf = rr.buf[:0]
+			return nil, true, nil
+		}
+		if err == nil && len(rr.buf) == 0 {
+			line = chunk // the common case: no copy
+		} else {
+			rr.buf = append(rr.buf, chunk...)
+			line = rr.buf
 		}
 		if errors.Is(err, bufio.ErrBufferFull) {
 			rr.col += len(chunk)
@@ -180,9 +183,6 @@ func (rr *recordReader) readLine() (line []byte, tooLong bool, err error) {
 			rr.col = 0
 		} else {
 			rr.col += len(chunk)
-		}
-		if tooLong {
-			return nil, true, err
 		}
 		line = bytes.TrimSuffix(line, []byte("\n"))
 		line = bytes.TrimSuffix(line, []byte("\r"))
@@ -256,6 +256,7 @@ func (rr *recordReader) nextElement() (rawRecord, error) {
 		return rawRecord{}, err
 	}
 	if tooLong {
+		rr.done = true // the rest of the record is not read: see readValue
 		return rawRecord{line: start, bad: "record is longer than 8 MiB"}, nil
 	}
 	return checkUTF8(rawRecord{line: start, col: col, data: data}), nil
@@ -270,7 +271,9 @@ func (rr *recordReader) arrayEOF(err error) error {
 
 // readValue reads one JSON value, tracking strings and nesting only far
 // enough to find where it ends; the record parser checks the rest. It
-// scans what the reader has buffered a chunk at a time.
+// scans what the reader has buffered a chunk at a time. A value longer than
+// MaxRecordBytes is read only that far and reported as too long (its end
+// may never come).
 func (rr *recordReader) readValue() (data []byte, tooLong bool, err error) {
 	rr.buf = rr.buf[:0]
 	depth, inString, escaped, started := 0, false, false, false
@@ -319,13 +322,11 @@ func (rr *recordReader) readValue() (data []byte, tooLong bool, err error) {
 			}
 			started = true
 		}
-		if !tooLong {
-			if len(rr.buf)+i > MaxRecordBytes {
-				tooLong, rr.buf = true, rr.buf[:0]
-			} else {
-				rr.buf = append(rr.buf, chunk[:i]...)
-			}
+		if len(rr.buf)+i > MaxRecordBytes {
+			rr.buf = rr.buf[:0]
+			return nil, true, nil
 		}
+		rr.buf = append(rr.buf, chunk[:i]...)
 		rr.consume(chunk[:i])
 		if end {
 			return rr.buf, tooLong, nil
