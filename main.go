@@ -23,7 +23,7 @@ import (
 var version = ""
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(context.Background(), stopSignals()...)
 	code := cli.Run(ctx, os.Args[1:], cli.Env{
 		Stdin:            os.Stdin,
 		Stdout:           os.Stdout,
@@ -36,6 +36,21 @@ func main() {
 	})
 	stop()
 	os.Exit(code)
+}
+
+// stopSignals are the signals that stop a command the way Ctrl-C does:
+// work is rolled back or kept as each command says, temporary files are
+// removed, and the exit status is 130. SIGHUP is one: a lost SSH
+// connection must not kill an export half-way, leaving its temporary file,
+// or an import, leaving its journal to the next open. Unless the process
+// was started ignoring it (nohup): catching it would undo what the user
+// asked for.
+func stopSignals() []os.Signal {
+	sigs := []os.Signal{os.Interrupt, syscall.SIGTERM}
+	if !signal.Ignored(syscall.SIGHUP) {
+		sigs = append(sigs, syscall.SIGHUP)
+	}
+	return sigs
 }
 
 func appVersion() string {

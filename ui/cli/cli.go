@@ -171,7 +171,7 @@ func (c *runContext) openTUI(ctx context.Context) error {
 }
 
 func (c *runContext) usageFailure(prog string, err error) int {
-	c.eprintf("%s: %v\nRun '%s --help' for usage.\n", prog, err, prog)
+	c.eprintf("%s: %s\nRun '%s --help' for usage.\n", prog, sanitize.Text(err.Error()), prog) // quotes the command line
 	return ExitUsage
 }
 

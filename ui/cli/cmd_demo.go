@@ -55,13 +55,13 @@ func runDemo(ctx context.Context, c *runContext) error {
 		if err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}
-		where := "Demo database " + path
+		where := "Demo database " + sanitize.Line(path)
 		if c.db == "" {
 			where = "A temporary demo database (give --db PATH to keep one)"
 		}
 		c.printf("%s: loaded %s.\n\n", where, describeAdded(rep))
 	} else {
-		c.printf("Demo database %s: reusing it as it is.\n\n", path)
+		c.printf("Demo database %s: reusing it as it is.\n\n", sanitize.Line(path))
 	}
 	if c.interactive() { // the whole job, no model server: the offline engine
 		return runTUI(ctx, c, db, true)
@@ -94,7 +94,8 @@ func runDemo(ctx context.Context, c *runContext) error {
 		return err
 	}
 	if c.db != "" {
-		c.printf("\nLook around: popi-tui --db %s stats; popi-tui --db %s infer; popi-tui --db %s generate --backend replay\n", path, path, path)
+		p := sanitize.Line(path)
+		c.printf("\nLook around: popi-tui --db %s stats; popi-tui --db %s infer; popi-tui --db %s generate --backend replay\n", p, p, p)
 	}
 	return nil
 }

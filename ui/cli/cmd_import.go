@@ -58,13 +58,13 @@ func runImport(ctx context.Context, c *runContext, format store.Format, files []
 				c.eprintf("%s\n", sanitize.Line(e.Error()))
 			}
 			if more := rep.BadRecords - len(rep.Errors); more > 0 {
-				c.eprintf("%s: … and %d more bad record(s)\n", rep.File, more)
+				c.eprintf("%s: … and %d more bad record(s)\n", sanitize.Line(rep.File), more)
 			}
-			c.eprintf("popi-tui: %v\n", err)
+			c.eprintf("popi-tui: %s\n", sanitize.Line(err.Error())) // names the file
 			failed = append(failed, name)
 			continue
 		}
-		c.printf("%s (%s): added %s; %d duplicate(s) skipped\n", rep.File, rep.Format, describeAdded(rep), rep.Duplicates)
+		c.printf("%s (%s): added %s; %d duplicate(s) skipped\n", sanitize.Line(rep.File), rep.Format, describeAdded(rep), rep.Duplicates)
 		total.Users += rep.Users
 		total.Added = total.Added.Plus(rep.Added)
 		total.Duplicates += rep.Duplicates

@@ -8,6 +8,7 @@ import (
 	"io"
 
 	"github.com/popi-tui/popi-tui/store"
+	"github.com/popi-tui/popi-tui/ui/sanitize"
 )
 
 func statsCommand() *command {
@@ -63,7 +64,7 @@ func printStats(w io.Writer, path string, st store.Stats) error {
 	for _, r := range rows {
 		width = max(width, len(fmt.Sprint(r.n)))
 	}
-	if _, err := fmt.Fprintf(w, "%s\n", path); err != nil {
+	if _, err := fmt.Fprintf(w, "%s\n", sanitize.Line(path)); err != nil {
 		return err
 	}
 	for _, r := range rows {

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 
 	"github.com/popi-tui/popi-tui/store"
+	"github.com/popi-tui/popi-tui/ui/sanitize"
 )
 
 // xdgDir is an XDG base directory: $env, or fallback under the home directory.
@@ -51,7 +52,7 @@ func (c *runContext) openDBAt(path string) (*store.DB, error) {
 		return nil, err
 	}
 	for _, note := range db.Recovered {
-		c.eprintf("popi-tui: %s: %s\n", path, note)
+		c.eprintf("popi-tui: %s: %s\n", sanitize.Line(path), sanitize.Line(note)) // the note names the imported file
 	}
 	return db, nil
 }

@@ -31,7 +31,7 @@ const (
 )
 
 func (c *runContext) newProgress(name string) *progressReport {
-	p := &progressReport{c: c, name: name, start: time.Now()}
+	p := &progressReport{c: c, name: sanitize.Line(name), start: time.Now()} // a file name, say
 	p.last = p.start
 	if c.StderrIsTerminal {
 		opts := []progress.Option{progress.WithWidth(30)}
