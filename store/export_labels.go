@@ -1,12 +1,9 @@
 package store
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"slices"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -120,26 +117,9 @@ func (db *DB) ExportLabels(w io.Writer, opt LabelExport) (ExportReport, error) {
 	// One read transaction for the whole export: a consistent snapshot, and
 	// no second transaction opened while the first is (bbolt can deadlock).
 	err := db.bolt.View(func(tx *bolt.Tx) error {
-		seqs, err := selectDecisions(tx, opt, &rep)
+		heads, err := selectDecisions(tx, opt, &rep)
 		if err != nil {
 			return err
-		}
-		labels := tx.Bucket(bucketLabels)
-		var line bytes.Buffer
-		enc := json.NewEncoder(&line)
-		enc.SetEscapeHTML(false)
-		emit := func(rows []any) error {
-			for _, r := range rows {
-				line.Reset()
-				if err := enc.Encode(r); err != nil {
-					return err
-				}
-				if _, err := safe.Write(line.Bytes()); err != nil {
-					return err
-				}
-				rep.Rows++
-			}
-			return nil
 		}
 		var shuffle *rowShuffler
 		if opt.Format == LabelsKTO {
@@ -148,99 +128,37 @@ func (db *DB) ExportLabels(w io.Writer, opt LabelExport) (ExportReport, error) {
 				rep.Seed = DefaultExportSeed
 			}
 			rng := rand.New(rand.NewPCG(rep.Seed, 0x706f7069)) // "popi"
-			rng.Shuffle(len(seqs), func(i, j int) { seqs[i], seqs[j] = seqs[j], seqs[i] })
+			rng.Shuffle(len(heads), func(i, j int) { heads[i], heads[j] = heads[j], heads[i] })
 			shuffle = newRowShuffler(rng, safe, shuffleBuffer)
 		}
-		for _, seq := range seqs {
-			var l Label
-			if err := json.Unmarshal(labels.Get(seqKey(seq)), &l); err != nil {
-				return fmt.Errorf("label %d: %w", seq, err)
+		err = buildRowsInParallel(tx, heads, opt, func(r builtRows) error {
+			if r.leftOut != "" {
+				rep.LeftOut[r.leftOut]++
+				return nil
 			}
-			rows, reason, err := labelRows(tx, l, opt)
-			if err != nil {
-				return fmt.Errorf("label %s: %w", l.ID, err)
-			}
-			if reason != "" {
-				rep.LeftOut[reason]++
-				continue
-			}
+			rep.Rows += len(r.ends)
 			if shuffle == nil {
-				if err := emit(rows); err != nil {
-					return err
-				}
-				continue
+				_, err := safe.Write(r.text)
+				return err
 			}
-			for _, r := range rows {
-				line.Reset()
-				if err := enc.Encode(r); err != nil {
+			start := 0
+			for _, end := range r.ends {
+				if err := shuffle.add(r.text[start:end]); err != nil {
 					return err
 				}
-				if err := shuffle.add(line.Bytes()); err != nil {
-					return err
-				}
-				rep.Rows++
+				start = end
 			}
+			return nil
+		})
+		if err == nil && shuffle != nil {
+			err = shuffle.flush()
 		}
-		if shuffle != nil {
-			return shuffle.flush()
-		}
-		return nil
+		return err
 	})
 	if err == nil {
 		err = safe.Close()
 	}
 	return rep, err
-}
-
-// labelRows builds one decision's rows in the chosen format, or says why
-// it gives none.
-func labelRows(tx *bolt.Tx, l Label, opt LabelExport) (rows []any, leftOut string, err error) {
-	if opt.Format == LabelsRaw {
-		return []any{l}, "", nil
-	}
-	switch {
-	case l.Verdict == VerdictTie:
-		return nil, LeftOutTie, nil
-	case l.Verdict == VerdictSkip:
-		return nil, LeftOutSkipped, nil
-	case l.Verdict == VerdictBothBad && opt.Format == LabelsDPO:
-		return nil, LeftOutAllBad, nil
-	}
-	cands, reason, err := judgedAnswers(tx, l)
-	if err != nil || reason != "" {
-		return nil, reason, err
-	}
-	if opt.Format == LabelsDPO {
-		return dpoRows(l, cands, opt.Plain), "", nil
-	}
-	return ktoRows(l, cands, opt.Plain), "", nil
-}
-
-// judgedAnswers reads the answers a decision judged, by pane, or says why
-// its rows cannot be completed.
-func judgedAnswers(tx *bolt.Tx, l Label) (map[string]judged, string, error) {
-	out := make(map[string]judged, len(l.Candidates))
-	for _, c := range l.Candidates {
-		v := tx.Bucket(bucketGenerations).Get([]byte(c.GenerationID))
-		if v == nil {
-			return nil, LeftOutNoAnswer, nil
-		}
-		var g Generation
-		if err := json.Unmarshal(v, &g); err != nil {
-			return nil, "", fmt.Errorf("pane %s: generation %q: %w", c.Pane, c.GenerationID, err)
-		}
-		if !hasPrompt(g.Messages) {
-			return nil, LeftOutNoPrompt, nil
-		}
-		out[c.Pane] = judged{c, g}
-	}
-	return out, "", nil
-}
-
-// hasPrompt reports whether msgs hold something a generator answered: a
-// non-empty turn that is not the system's.
-func hasPrompt(msgs []Message) bool {
-	return slices.ContainsFunc(msgs, func(m Message) bool { return m.Role != "system" && m.Content != "" })
 }
 
 // rowShuffler writes rows in a random order through a buffer of
@@ -263,8 +181,8 @@ func newRowShuffler(rng *rand.Rand, w io.Writer, size int) *rowShuffler {
 	return &rowShuffler{rng: rng, w: w, size: size}
 }
 
+// add takes a row, which must not change afterwards.
 func (s *rowShuffler) add(row []byte) error {
-	row = bytes.Clone(row)
 	if len(s.rows) < s.size {
 		s.rows = append(s.rows, row)
 		return nil

@@ -1,24 +1,13 @@
 package store
 
 import (
-	"encoding/json"
-	"fmt"
+	"cmp"
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
-
-// decisionRef is what choosing the decisions to export needs to know of
-// one: memory holds these, not the labels.
-type decisionRef struct {
-	seq     uint64 // where the label is stored
-	item    string // the item, whoever judged it
-	verdict string // the decision, by slot: comparable between annotators
-	at      time.Time
-}
 
 // selectDecisions lists, in storage order, the current decisions an
 // export writes: those of the annotators asked for, with items that
@@ -29,47 +18,37 @@ type decisionRef struct {
 // a decision. Under majority, newest or drop each item gives one decision:
 // the newest of those that count (the majority's, the newest non-skip, the
 // agreed one), or the newest skip when every annotator skipped.
-func selectDecisions(tx *bolt.Tx, opt LabelExport, rep *ExportReport) ([]uint64, error) {
-	current, err := currentPerItem(tx)
+func selectDecisions(tx *bolt.Tx, opt LabelExport, rep *ExportReport) ([]*labelHead, error) {
+	heads, err := labelHeads(tx)
 	if err != nil {
 		return nil, err
 	}
-	var refs []decisionRef
-	err = tx.Bucket(bucketLabels).ForEach(func(k, v []byte) error {
-		var l Label
-		if err := json.Unmarshal(v, &l); err != nil {
-			return fmt.Errorf("label %d: %w", decodeSeqKey(k), err)
-		}
-		if l.Kind != LabelDecision || current[l.ItemKey()] != l.ID {
-			return nil
-		}
-		if len(opt.Annotators) > 0 && !slices.Contains(opt.Annotators, l.Annotator) {
-			return nil
-		}
-		rep.Decisions++
-		rep.Annotators[l.Annotator]++
-		item := l.User + "\x00" + l.PromptID + "\x00" + Comparison(l.Candidates)
-		refs = append(refs, decisionRef{seq: decodeSeqKey(k), item: item, verdict: slotVerdict(l), at: l.DecidedAt})
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
+	var refs []*labelHead
+	verdicts := map[uint64]string{}
 	byItem := map[string][]int{}
 	var items []string // in the order first seen, for a stable result
-	for i, r := range refs {
-		if _, ok := byItem[r.item]; !ok {
-			items = append(items, r.item)
+	for _, i := range currentDecisions(heads) {
+		h := &heads[i]
+		if len(opt.Annotators) > 0 && !slices.Contains(opt.Annotators, h.Annotator) {
+			continue
 		}
-		byItem[r.item] = append(byItem[r.item], i)
+		rep.Decisions++
+		rep.Annotators[h.Annotator]++
+		item := h.User + "\x00" + h.PromptID + "\x00" + Comparison(h.Candidates)
+		if _, ok := byItem[item]; !ok {
+			items = append(items, item)
+		}
+		byItem[item] = append(byItem[item], len(refs))
+		verdicts[h.seq] = slotVerdict(h.Candidates, h.Verdict, h.Ranking)
+		refs = append(refs, h)
 	}
-	var seqs []uint64
+	var out []*labelHead
 	for _, item := range items {
 		group := byItem[item]
 		votes := map[string]int{}
 		for _, i := range group {
-			if refs[i].verdict != VerdictSkip {
-				votes[refs[i].verdict]++
+			if v := verdicts[refs[i].seq]; v != VerdictSkip {
+				votes[v]++
 			}
 		}
 		if len(votes) > 1 {
@@ -77,14 +56,14 @@ func selectDecisions(tx *bolt.Tx, opt LabelExport, rep *ExportReport) ([]uint64,
 		}
 		if opt.Resolve == "" || opt.Resolve == ResolveAll {
 			for _, i := range group {
-				seqs = append(seqs, refs[i].seq)
+				out = append(out, refs[i])
 			}
 			continue
 		}
-		counts := func(r decisionRef) bool { return r.verdict != VerdictSkip }
+		counts := func(h *labelHead) bool { return verdicts[h.seq] != VerdictSkip }
 		switch {
 		case len(votes) == 0:
-			counts = func(decisionRef) bool { return true } // every annotator skipped
+			counts = func(*labelHead) bool { return true } // every annotator skipped
 		case len(votes) > 1 && opt.Resolve == ResolveDrop:
 			rep.LeftOut[LeftOutConflict]++
 			continue
@@ -94,18 +73,18 @@ func selectDecisions(tx *bolt.Tx, opt LabelExport, rep *ExportReport) ([]uint64,
 				rep.LeftOut[LeftOutConflict]++
 				continue
 			}
-			counts = func(r decisionRef) bool { return r.verdict == winner }
+			counts = func(h *labelHead) bool { return verdicts[h.seq] == winner }
 		}
 		newest := -1
 		for _, i := range group {
-			if counts(refs[i]) && (newest < 0 || !refs[i].at.Before(refs[newest].at)) {
+			if counts(refs[i]) && (newest < 0 || !refs[i].DecidedAt.Before(refs[newest].DecidedAt)) {
 				newest = i
 			}
 		}
-		seqs = append(seqs, refs[newest].seq)
+		out = append(out, refs[newest])
 	}
-	slices.Sort(seqs)
-	return seqs, nil
+	slices.SortFunc(out, func(a, b *labelHead) int { return cmp.Compare(a.seq, b.seq) })
+	return out, nil
 }
 
 // majority returns the verdict more than half the votes went to, and its
@@ -126,21 +105,25 @@ func majority(votes map[string]int) (string, int) {
 // slotVerdict writes a decision in terms of the candidates' slots in the
 // comparison, not the shuffled panes, so that two annotators' decisions on
 // one item compare: "best:1", "rank:2,0,1", or tie, both_bad, skip.
-func slotVerdict(l Label) string {
+func slotVerdict(cands []Candidate, verdict string, ranking []string) string {
 	slot := func(pane string) string {
-		c, _ := l.Pane(pane)
-		return strconv.Itoa(c.Slot)
+		for _, c := range cands {
+			if c.Pane == pane {
+				return strconv.Itoa(c.Slot)
+			}
+		}
+		return "?" + pane
 	}
 	switch {
-	case len(l.Ranking) > 0:
-		slots := make([]string, len(l.Ranking))
-		for i, p := range l.Ranking {
+	case len(ranking) > 0:
+		slots := make([]string, len(ranking))
+		for i, p := range ranking {
 			slots[i] = slot(p)
 		}
 		return "rank:" + strings.Join(slots, ",")
-	case l.Verdict == VerdictTie, l.Verdict == VerdictBothBad, l.Verdict == VerdictSkip:
-		return l.Verdict
+	case verdict == VerdictTie, verdict == VerdictBothBad, verdict == VerdictSkip:
+		return verdict
 	default:
-		return "best:" + slot(l.Verdict)
+		return "best:" + slot(verdict)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -219,6 +220,25 @@ func summaryRow(tx *bolt.Tx, versions []Summary, opt SummaryExport, rep *Summary
 		User: human.User, ChosenSummaryID: human.ID, ChosenVersion: human.Version,
 		RejectedSummaryID: replaced.ID, RejectedVersion: replaced.Version, RejectedSource: replaced.Source,
 		PromptSource: source, PromptSummary: from.ID}, nil
+}
+
+// promptColumns is what a row's prompt columns hold for the messages a
+// model was sent: the message list itself, or with plain the non-system
+// turns as one string and the system turn apart ("" when none was sent).
+func promptColumns(msgs []Message, plain bool) (prompt any, system *string) {
+	if !plain {
+		return msgs, nil
+	}
+	var sys, rest []string
+	for _, m := range msgs {
+		if m.Role == "system" {
+			sys = append(sys, m.Content)
+		} else {
+			rest = append(rest, m.Content)
+		}
+	}
+	s := strings.Join(sys, "\n\n")
+	return strings.Join(rest, "\n\n"), &s
 }
 
 // summarizerPrompt is the input a human summary answers: the messages

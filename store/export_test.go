@@ -225,14 +225,14 @@ func fxWantDPO(l Label, gens map[string]Generation, w fxDPO, conv bool) map[stri
 func fxWantKTO(l Label, gens map[string]Generation, w fxKTO, conv bool) map[string]any {
 	c, _ := l.Pane(w.pane)
 	m := map[string]any{
-		"prompt":     fxPromptValue(gens[w.pane].Messages, conv),
-		"completion": fxAnswerValue(gens[w.pane].Text, conv),
-		"label":      w.label,
-		"user":       l.User,
-		"prompt_id":  l.PromptID,
-		"backend":    c.Backend,
-		"model":      c.Model,
-		"condition":  c.Condition,
+		"prompt":          fxPromptValue(gens[w.pane].Messages, conv),
+		"completion":      fxAnswerValue(gens[w.pane].Text, conv),
+		"label":           w.label,
+		"user":            l.User,
+		"prompt_id":       l.PromptID,
+		"backend":         c.Backend,
+		"model":           c.Model,
+		"condition":       c.Condition,
 		"annotator":       l.Annotator,
 		"label_id":        l.ID,
 		"summary_id":      l.SummaryID,

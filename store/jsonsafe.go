@@ -1,6 +1,7 @@
 package store
 
 import (
+	"encoding/binary"
 	"io"
 	"unicode/utf8"
 )
@@ -62,18 +63,37 @@ func (s *printSafeWriter) Write(p []byte) (int, error) {
 	s.npend = copy(s.pending[:], p[cut:])
 	p = p[:cut]
 	out := p
-	for _, c := range p {
-		if mayStartEscaped(c) {
-			s.buf = appendPrintSafe(s.buf[:0], p)
-			out = s.buf
-			break
-		}
+	if !plainASCII(p) {
+		s.buf = appendPrintSafe(s.buf[:0], p)
+		out = s.buf
 	}
 	if _, err := s.w.Write(out); err != nil {
 		return 0, err
 	}
 	return n, nil
 }
+
+// plainASCII reports whether p is all below DEL: nothing to escape. It
+// reads eight bytes at a time: exports are hundreds of megabytes.
+func plainASCII(p []byte) bool {
+	i := 0
+	for ; i+8 <= len(p); i += 8 {
+		if hasByteAbove7E(binary.LittleEndian.Uint64(p[i:])) {
+			return false
+		}
+	}
+	for ; i < len(p); i++ {
+		if p[i] >= 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// hasByteAbove7E reports whether a byte of w is DEL or above: adding 1
+// to each byte sets its high bit exactly then (a byte of 0xff already
+// has it, so the carry it makes changes nothing).
+func hasByteAbove7E(w uint64) bool { return (w|(w+ones))&highs != 0 }
 
 // Close writes out a character held back (an incomplete one, as it is).
 func (s *printSafeWriter) Close() error {

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"encoding/binary"
 	"fmt"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -37,6 +38,9 @@ type jsonScanner struct {
 	data []byte
 	pos  int
 	buf  []byte // scratch for strings with escapes
+	// rawStrings leaves the strings of member values undecoded (keys are
+	// decoded): for callers that copy JSON text as it is.
+	rawStrings bool
 }
 
 // fail reports malformed JSON at the current position.
@@ -72,7 +76,18 @@ func (s *jsonScanner) skipSpace() {
 // scanObjectMembers reads data, which must be exactly one JSON object
 // (surrounding whitespace allowed), calling fn for each member in order.
 func scanObjectMembers(data []byte, fn func(key string, v jsonValue) error) error {
-	s := jsonScanner{data: data}
+	return (&jsonScanner{data: data}).wholeObject(fn)
+}
+
+// scanObjectMembersRaw is scanObjectMembers leaving string values as they
+// are written: v.str is empty and v.raw holds the quoted JSON text.
+func scanObjectMembersRaw(data []byte, fn func(key string, v jsonValue) error) error {
+	return (&jsonScanner{data: data, rawStrings: true}).wholeObject(fn)
+}
+
+// wholeObject reads s.data, which must be exactly one JSON object.
+func (s *jsonScanner) wholeObject(fn func(key string, v jsonValue) error) error {
+	data := s.data
 	s.skipSpace()
 	if s.pos >= len(data) || data[s.pos] != '{' {
 		if s.pos >= len(data) {
@@ -91,6 +106,32 @@ func scanObjectMembers(data []byte, fn func(key string, v jsonValue) error) erro
 		return s.fail("unexpected data after the record")
 	}
 	return nil
+}
+
+// scanArrayOfObjectsRaw reads raw, which must be a JSON array of objects,
+// calling fn for each member of each element, string values left as
+// written (as scanObjectMembersRaw): one pass over the array.
+func scanArrayOfObjectsRaw(raw []byte, fn func(i int, key string, v jsonValue) error) error {
+	s := jsonScanner{data: raw, rawStrings: true}
+	s.skipSpace()
+	if s.pos >= len(raw) || raw[s.pos] != '[' {
+		return s.fail("not an array")
+	}
+	return s.elements(1, func(i int) error {
+		if s.pos >= len(raw) || raw[s.pos] != '{' {
+			return s.fail("not an object")
+		}
+		return s.object(2, func(key string, v jsonValue) error { return fn(i, key, v) })
+	})
+}
+
+// unquoteJSON decodes a JSON string written as raw (quotes included).
+func unquoteJSON(raw []byte) (string, error) {
+	s := jsonScanner{data: raw}
+	if len(raw) == 0 || raw[0] != '"' {
+		return "", s.fail("not a string")
+	}
+	return s.stringValue(true)
 }
 
 // scanArrayElements reads raw, which must be one JSON array, calling fn
@@ -135,7 +176,7 @@ func (s *jsonScanner) object(depth int, fn func(key string, v jsonValue) error) 
 		}
 		s.pos++
 		s.skipSpace()
-		v, err := s.value(depth+1, fn != nil)
+		v, err := s.value(depth+1, fn != nil && !s.rawStrings)
 		if err != nil {
 			return err
 		}
@@ -168,6 +209,18 @@ func (s *jsonScanner) object(depth int, fn func(key string, v jsonValue) error) 
 }
 
 func (s *jsonScanner) array(depth int, fn func(i int, v jsonValue) error) error {
+	return s.elements(depth, func(i int) error {
+		v, err := s.value(depth+1, fn != nil)
+		if err != nil || fn == nil {
+			return err
+		}
+		return fn(i, v)
+	})
+}
+
+// elements reads an array starting at '[', calling read to read each
+// element at s.pos.
+func (s *jsonScanner) elements(depth int, read func(i int) error) error {
 	if depth > maxJSONDepth {
 		return s.fail("nested too deeply")
 	}
@@ -179,14 +232,8 @@ func (s *jsonScanner) array(depth int, fn func(i int, v jsonValue) error) error 
 	}
 	for i := 0; ; i++ {
 		s.skipSpace()
-		v, err := s.value(depth+1, fn != nil)
-		if err != nil {
+		if err := read(i); err != nil {
 			return err
-		}
-		if fn != nil {
-			if err := fn(i, v); err != nil {
-				return err
-			}
 		}
 		s.skipSpace()
 		if s.pos >= len(s.data) {
@@ -298,6 +345,9 @@ func (s *jsonScanner) number() error {
 // stringValue reads a string starting at '"'. Without decode it only
 // validates, and returns "".
 func (s *jsonScanner) stringValue(decode bool) (string, error) {
+	if !decode {
+		return "", s.skipString()
+	}
 	start := s.pos + 1
 	i := start
 	// Fast path: no escapes.
@@ -381,6 +431,67 @@ func (s *jsonScanner) stringValue(decode bool) (string, error) {
 	s.pos = len(s.data)
 	s.buf = buf
 	return "", s.fail("unterminated string")
+}
+
+// skipString checks a string starting at '"' without decoding it: the
+// same checks as stringValue, with no copy (a lone surrogate half is
+// valid JSON; decoding turns it into U+FFFD).
+func (s *jsonScanner) skipString() error {
+	i := s.pos + 1
+	for i+8 <= len(s.data) && !stringSpecial(binary.LittleEndian.Uint64(s.data[i:])) {
+		i += 8 // eight bytes of plain text at a time
+	}
+	for i < len(s.data) {
+		switch c := s.data[i]; {
+		case c == '"':
+			s.pos = i + 1
+			return nil
+		case c < 0x20:
+			s.pos = i
+			return s.fail("control character %U in string (escape it)", rune(c))
+		case c != '\\':
+			i++
+			continue
+		}
+		if i+1 >= len(s.data) {
+			s.pos = len(s.data)
+			return s.unexpected()
+		}
+		switch e := s.data[i+1]; e {
+		case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+			i += 2
+		case 'u':
+			if _, ok := hex4(s.data[i+2:]); !ok {
+				s.pos = i
+				return s.fail("invalid \\u escape")
+			}
+			i += 6
+		default:
+			s.pos = i
+			return s.fail("invalid escape \\%c", e)
+		}
+	}
+	s.pos = len(s.data)
+	return s.fail("unterminated string")
+}
+
+// Word-at-a-time tests on eight bytes (the classic bit tricks: each is
+// exact about whether such a byte is there).
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+// hasZeroByte reports whether a byte of w is 0.
+func hasZeroByte(w uint64) bool { return (w-ones)&^w&highs != 0 }
+
+// hasByteBelow reports whether a byte of w is below n (n ≤ 128).
+func hasByteBelow(w uint64, n uint64) bool { return (w-ones*n)&^w&highs != 0 }
+
+// stringSpecial reports whether any of eight bytes ends or escapes a
+// string, or is a control character: '"', '\\' or below 0x20.
+func stringSpecial(w uint64) bool {
+	return hasZeroByte(w^(ones*'"')) || hasZeroByte(w^(ones*'\\')) || hasByteBelow(w, 0x20)
 }
 
 func hex4(b []byte) (rune, bool) {

@@ -74,25 +74,39 @@ type Label struct {
 // annotator's current decision on the item. The same prompt judged again
 // between other candidates is another item: that judgement does not
 // replace this one.
-func (l Label) ItemKey() string {
-	return l.Annotator + "\x00" + l.User + "\x00" + l.PromptID + "\x00" + Comparison(l.Candidates)
+func (l Label) ItemKey() string { return itemKey(l.Annotator, l.User, l.PromptID, l.Candidates) }
+
+func itemKey(annotator, user, promptID string, cands []Candidate) string {
+	return annotator + "\x00" + user + "\x00" + promptID + "\x00" + Comparison(cands)
 }
 
 // Comparison names what candidates compare, whatever order they were
 // shown in: "NAME:CONDITION" (or "replay:chosen" for a replayed answer)
 // per candidate, in slot order, joined by commas, as --compare lists them.
 func Comparison(cands []Candidate) string {
-	bySlot := slices.Clone(cands)
-	slices.SortStableFunc(bySlot, func(a, b Candidate) int { return a.Slot - b.Slot })
-	parts := make([]string, len(bySlot))
+	bySlot := cands
+	if !inSlotOrder(cands) {
+		bySlot = slices.Clone(cands)
+		slices.SortStableFunc(bySlot, func(a, b Candidate) int { return a.Slot - b.Slot })
+	}
+	var b strings.Builder
 	for i, c := range bySlot {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(c.Backend)
+		b.WriteByte(':')
 		if c.Replay != "" {
-			parts[i] = c.Backend + ":" + c.Replay
+			b.WriteString(c.Replay)
 		} else {
-			parts[i] = c.Backend + ":" + c.Condition
+			b.WriteString(c.Condition)
 		}
 	}
-	return strings.Join(parts, ",")
+	return b.String()
+}
+
+func inSlotOrder(cands []Candidate) bool {
+	return slices.IsSortedFunc(cands, func(a, b Candidate) int { return a.Slot - b.Slot })
 }
 
 // Retraction returns the record that takes l back. It carries the
@@ -234,59 +248,6 @@ func currentLabels(tx *bolt.Tx, fn func(Label) error) error {
 		}
 		return nil
 	})
-}
-
-// currentPerItem maps each item (per annotator) that has a current
-// decision to that decision's id: the newest decision neither taken back
-// nor amended. A retraction takes back the decision it names and the ones
-// that decision amended (undoing a decision to which a rationale was added
-// undoes the decision, not just the rationale). Newest is by DecidedAt,
-// then by storage order: after a merge, storage order is merge order, and
-// which decision counts must not depend on who merged whom.
-func currentPerItem(tx *bolt.Tx) (map[string]string, error) {
-	amends := map[string]string{}
-	var retracted []string
-	err := eachLabel(tx, func(l Label) error {
-		switch {
-		case l.Kind == LabelRetraction:
-			retracted = append(retracted, l.Retracts)
-		case l.Amends != "":
-			amends[l.ID] = l.Amends
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	withdrawn := map[string]bool{}
-	for _, id := range retracted {
-		for ; id != "" && !withdrawn[id]; id = amends[id] {
-			withdrawn[id] = true
-		}
-	}
-	for _, amended := range amends {
-		withdrawn[amended] = true // replaced by the decision that amends it
-	}
-	type newest struct {
-		id string
-		at time.Time
-	}
-	latest := map[string]newest{}
-	err = eachLabel(tx, func(l Label) error {
-		if l.Kind != LabelDecision || withdrawn[l.ID] {
-			return nil
-		}
-		k := l.ItemKey()
-		if cur, ok := latest[k]; !ok || !l.DecidedAt.Before(cur.at) {
-			latest[k] = newest{l.ID, l.DecidedAt}
-		}
-		return nil
-	})
-	current := make(map[string]string, len(latest))
-	for k, n := range latest {
-		current[k] = n.id
-	}
-	return current, err
 }
 
 // Session is where an annotator is in the labeling queue of one

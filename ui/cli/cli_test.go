@@ -248,10 +248,10 @@ func TestUsageErrors(t *testing.T) {
 		{"export users as dpo", []string{"export", "users", "--format", "dpo"}, []string{`users cannot be exported as "dpo"`}},
 		{"export labels as sft", []string{"export", "labels", "--format", "sft"}, []string{`labels cannot be exported as "sft"`}},
 		{"export summaries as kto", []string{"export", "summaries", "--format", "kto"}, []string{`summaries cannot be exported as "kto"`}},
-		{"conversational raw default", []string{"export", "labels", "--conversational"}, []string{"--conversational applies to labels in dpo or kto format only"}},
+		{"conversational raw default", []string{"export", "labels", "--conversational"}, []string{"--conversational applies to labels in dpo or kto format and to summaries"}},
 		{"conversational raw", []string{"export", "labels", "--format", "raw", "--conversational"}, []string{"--conversational applies to labels"}},
-		{"conversational summaries", []string{"export", "summaries", "--conversational"}, []string{"--conversational applies to labels"}},
-		{"conversational summary pairs", []string{"export", "summaries", "--format", "pairs", "--conversational"}, []string{"--conversational applies to labels"}},
+		{"plain summaries", []string{"export", "summaries", "--plain"}, []string{"--plain applies to labels in dpo or kto format"}},
+		{"plain raw", []string{"export", "labels", "--format", "raw", "--plain"}, []string{"--plain applies to labels in dpo or kto format"}},
 		{"conversational users", []string{"export", "users", "--conversational"}, []string{"--conversational applies to labels"}},
 	}
 	for _, tt := range tests {

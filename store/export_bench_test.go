@@ -1,0 +1,110 @@
+package store
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// benchLabels is how many decisions the export benchmarks write out.
+const benchLabels = 100_000
+
+// fillBenchLabels writes n best-of-2 decisions on n users' prompts, with
+// their two summary-conditioned answers, straight into the buckets in one
+// transaction (AddLabel's fsync per label would take minutes). The texts
+// are the size of real ones: a 1.5 KB generator input and 1–2 KB answers.
+func fillBenchLabels(b *testing.B, db *DB, n int) {
+	b.Helper()
+	summary := strings.Repeat("Prefers short, exact answers with a code example first; dislikes greetings. ", 12)
+	answer := strings.Repeat("Use `git reset --soft HEAD~1` to undo the last commit and keep its changes staged. ", 18)
+	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		gens, labels := tx.Bucket(bucketGenerations), tx.Bucket(bucketLabels)
+		for i := range n {
+			user, prompt := fmt.Sprintf("user-%06d", i), fmt.Sprintf("How do I undo commit number %d?", i)
+			var cands []Candidate
+			for slot, model := range []string{"model-a", "model-b"} {
+				g := Generation{ID: fmt.Sprintf("gen-%06d-%d", i, slot), Key: fmt.Sprintf("key-%06d-%d", i, slot), User: user,
+					PromptID: "t1", Prompt: prompt, Condition: ConditionSummary, SummaryID: "S" + user, Backend: "b-" + model, Model: model,
+					Messages: []Message{{Role: "user", Content: "# What this user prefers\n\n" + summary + "\n\n# Prompt\n\n" + prompt}},
+					Text:     answer[:len(answer)-slot*500], FinishReason: "stop", CreatedAt: at}
+				v, err := json.Marshal(g)
+				if err != nil {
+					return err
+				}
+				if err := gens.Put([]byte(g.ID), v); err != nil {
+					return err
+				}
+				cands = append(cands, Candidate{Pane: PaneLetter(slot), Slot: slot, Backend: g.Backend, Model: model,
+					Condition: ConditionSummary, GenerationID: g.ID})
+			}
+			l := Label{ID: fmt.Sprintf("label-%06d", i), Kind: LabelDecision, User: user, PromptID: "t1", Prompt: prompt,
+				SummaryID: "S" + user, SummaryVersion: 1, Candidates: cands, Verdict: PaneLetter(i % 2), Annotator: "kim",
+				ShownAt: at, DecidedAt: at.Add(time.Duration(i) * time.Second), AppVersion: "bench"}
+			v, err := json.Marshal(l)
+			if err != nil {
+				return err
+			}
+			seq, err := labels.NextSequence()
+			if err != nil {
+				return err
+			}
+			if err := labels.Put(seqKey(seq), v); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+}
+
+// BenchmarkExportLabels100k exports 100,000 decisions in each format (the
+// README's goal: under 2 s).
+//
+//	go test ./store -run '^$' -bench ExportLabels -benchtime 3x
+func BenchmarkExportLabels100k(b *testing.B) {
+	db, err := Open(filepath.Join(b.TempDir(), "labels.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	fillBenchLabels(b, db, benchLabels)
+	for _, opt := range []LabelExport{{Format: LabelsRaw}, {Format: LabelsDPO}, {Format: LabelsDPO, Plain: true}, {Format: LabelsKTO}} {
+		name := opt.Format
+		if opt.Plain {
+			name += "-plain"
+		}
+		b.Run(name, func(b *testing.B) {
+			var w countingWriter
+			for b.Loop() {
+				w = 0
+				rep, err := db.ExportLabels(&w, opt)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if rep.Decisions != benchLabels || rep.Rows == 0 {
+					b.Fatalf("report %+v", rep)
+				}
+			}
+			b.SetBytes(int64(w))
+		})
+	}
+}
+
+// countingWriter counts what is written to it.
+type countingWriter int64
+
+func (w *countingWriter) Write(p []byte) (int, error) {
+	*w += countingWriter(len(p))
+	return len(p), nil
+}
+
+var _ io.Writer = (*countingWriter)(nil)

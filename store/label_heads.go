@@ -1,0 +1,222 @@
+package store
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// labelHead is what working out the current decisions needs of a label
+// record: decoding only these fields skips the texts (prompt, rationale).
+type labelHead struct {
+	seq            uint64      // storage order
+	ID             string      `json:"id"`
+	Kind           string      `json:"kind"`
+	Retracts       string      `json:"retracts"`
+	Amends         string      `json:"amends"`
+	User           string      `json:"user"`
+	PromptID       string      `json:"prompt_id"`
+	SummaryID      string      `json:"summary_id"`
+	SummaryVersion int         `json:"summary_version"`
+	Candidates     []Candidate `json:"candidates"`
+	Verdict        string      `json:"verdict"`
+	Ranking        []string    `json:"ranking"`
+	Annotator      string      `json:"annotator"`
+	DecidedAt      time.Time   `json:"decided_at"`
+}
+
+func (h *labelHead) itemKey() string { return itemKey(h.Annotator, h.User, h.PromptID, h.Candidates) }
+
+// labelHeads reads the head of every label record, oldest first.
+func labelHeads(tx *bolt.Tx) ([]labelHead, error) {
+	b := tx.Bucket(bucketLabels)
+	heads := make([]labelHead, 0, b.Stats().KeyN)
+	err := b.ForEach(func(k, v []byte) error {
+		h := labelHead{seq: decodeSeqKey(k)}
+		if err := h.decode(v); err != nil {
+			return fmt.Errorf("label %d: %w", h.seq, err)
+		}
+		heads = append(heads, h)
+		return nil
+	})
+	return heads, err
+}
+
+// decode reads a head from a stored label record. Every screen and export
+// starts by reading every label's head, so it reads the members it needs
+// with the importer's scanner rather than decoding the record with
+// encoding/json (a test holds the two to the same result).
+func (h *labelHead) decode(v []byte) error {
+	return scanObjectMembers(v, func(key string, m jsonValue) error {
+		var err error
+		switch key {
+		case "id":
+			h.ID, err = m.text(key)
+		case "kind":
+			h.Kind, err = m.text(key)
+		case "retracts":
+			h.Retracts, err = m.text(key)
+		case "amends":
+			h.Amends, err = m.text(key)
+		case "user":
+			h.User, err = m.text(key)
+		case "prompt_id":
+			h.PromptID, err = m.text(key)
+		case "summary_id":
+			h.SummaryID, err = m.text(key)
+		case "summary_version":
+			h.SummaryVersion, err = m.integer(key)
+		case "verdict":
+			h.Verdict, err = m.text(key)
+		case "annotator":
+			h.Annotator, err = m.text(key)
+		case "decided_at":
+			var t string
+			if t, err = m.text(key); err == nil {
+				h.DecidedAt, err = time.Parse(time.RFC3339Nano, t)
+			}
+		case "ranking":
+			h.Ranking = nil
+			err = m.elements(key, func(e jsonValue) error {
+				p, err := e.text(key)
+				h.Ranking = append(h.Ranking, p)
+				return err
+			})
+		case "candidates":
+			h.Candidates = nil
+			err = m.elements(key, func(e jsonValue) error {
+				var c Candidate
+				err := c.decode(e)
+				h.Candidates = append(h.Candidates, c)
+				return err
+			})
+		}
+		return err
+	})
+}
+
+// decode reads a candidate of a stored label record.
+func (c *Candidate) decode(v jsonValue) error {
+	if v.kind != '{' {
+		return fmt.Errorf("candidate: not an object")
+	}
+	return scanObjectMembers(v.raw, func(key string, m jsonValue) error {
+		var err error
+		switch key {
+		case "pane":
+			c.Pane, err = m.text(key)
+		case "slot":
+			c.Slot, err = m.integer(key)
+		case "backend":
+			c.Backend, err = m.text(key)
+		case "model":
+			c.Model, err = m.text(key)
+		case "condition":
+			c.Condition, err = m.text(key)
+		case "generation_id":
+			c.GenerationID, err = m.text(key)
+		case "replay":
+			c.Replay, err = m.text(key)
+		}
+		return err
+	})
+}
+
+// text is a string member's value ("" for null, as encoding/json leaves it).
+func (v jsonValue) text(key string) (string, error) {
+	switch v.kind {
+	case '"':
+		return v.str, nil
+	case 'n':
+		return "", nil
+	}
+	return "", fmt.Errorf("%s: not a string", key)
+}
+
+// integer is a number member's value as an int.
+func (v jsonValue) integer(key string) (int, error) {
+	switch v.kind {
+	case '0':
+		n, err := strconv.Atoi(string(v.raw))
+		if err != nil {
+			return 0, fmt.Errorf("%s: %w", key, err)
+		}
+		return n, nil
+	case 'n':
+		return 0, nil
+	}
+	return 0, fmt.Errorf("%s: not a number", key)
+}
+
+// elements calls fn for each element of an array member (none for null).
+func (v jsonValue) elements(key string, fn func(jsonValue) error) error {
+	switch v.kind {
+	case '[':
+		return scanArrayElements(v.raw, func(_ int, e jsonValue) error { return fn(e) })
+	case 'n':
+		return nil
+	}
+	return fmt.Errorf("%s: not an array", key)
+}
+
+// currentPerItem maps each item (per annotator) that has a current
+// decision to that decision's id.
+func currentPerItem(tx *bolt.Tx) (map[string]string, error) {
+	heads, err := labelHeads(tx)
+	if err != nil {
+		return nil, err
+	}
+	current := map[string]string{}
+	for _, i := range currentDecisions(heads) {
+		current[heads[i].itemKey()] = heads[i].ID
+	}
+	return current, nil
+}
+
+// currentDecisions lists, oldest first, the indexes in heads of the current
+// decisions: for each annotator and item, the newest decision neither taken
+// back nor amended. A retraction takes back the decision it names and the
+// ones that decision amended (undoing a decision to which a rationale was
+// added undoes the decision, not just the rationale). Newest is by
+// DecidedAt, then by storage order: after a merge, storage order is merge
+// order, and which decision counts must not depend on who merged whom.
+func currentDecisions(heads []labelHead) []int {
+	amends := map[string]string{}
+	var retracted []string
+	for _, h := range heads {
+		switch {
+		case h.Kind == LabelRetraction:
+			retracted = append(retracted, h.Retracts)
+		case h.Amends != "":
+			amends[h.ID] = h.Amends
+		}
+	}
+	withdrawn := map[string]bool{}
+	for _, id := range retracted {
+		for ; id != "" && !withdrawn[id]; id = amends[id] {
+			withdrawn[id] = true
+		}
+	}
+	for _, amended := range amends {
+		withdrawn[amended] = true // replaced by the decision that amends it
+	}
+	latest := map[string]int{}
+	for i, h := range heads {
+		if h.Kind != LabelDecision || withdrawn[h.ID] {
+			continue
+		}
+		k := h.itemKey()
+		if cur, ok := latest[k]; !ok || !h.DecidedAt.Before(heads[cur].DecidedAt) {
+			latest[k] = i
+		}
+	}
+	out := make([]int, 0, len(latest))
+	for _, i := range latest {
+		out = append(out, i)
+	}
+	slices.Sort(out)
+	return out
+}
