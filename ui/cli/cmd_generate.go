@@ -7,6 +7,7 @@ import (
 
 	"github.com/popi-tui/popi-tui/engine"
 	"github.com/popi-tui/popi-tui/store"
+	"github.com/popi-tui/popi-tui/ui/sanitize"
 )
 
 func generateCommand() *command {
@@ -84,5 +85,5 @@ func configName(cfg engine.Config) string {
 	if cfg.Path == "" {
 		return "no configuration file"
 	}
-	return cfg.Path
+	return sanitize.Line(cfg.Path) // a file name is printed like any untrusted text
 }

@@ -230,6 +230,8 @@ func TestHostileFileNamesAreSanitized(t *testing.T) {
 	out, outShown := name("rows.jsonl")
 	other, otherShown := name("other.db")
 	e.mustRun(ExitOK, "import", "--db", other, good)
+	config, configShown := name("config.toml")
+	writeFile(t, config, "max_attempts = 2\n")
 
 	for _, tt := range []struct {
 		args []string
@@ -246,6 +248,8 @@ func TestHostileFileNamesAreSanitized(t *testing.T) {
 		{[]string{"merge", "--db", db, missing}, ExitFailure, []string{"popi-tui: merge " + missingShown + ": "}},
 		{[]string{"demo", "--db", db}, ExitOK, []string{"Demo database " + dbShown, "popi-tui --db " + dbShown + " stats"}},
 		{[]string{"stats", "--" + clear + "=1"}, ExitUsage, []string{"flag provided but not defined"}},
+		{[]string{"backends", "--db", db, "--config", config}, ExitOK, []string{"configuration: " + configShown}},
+		{[]string{"generate", "--db", db, "--config", config}, ExitFailure, []string{"no generator backend is configured (" + configShown + ")"}},
 	} {
 		r := e.run(tt.args...)
 		all := r.stdout + r.stderr
