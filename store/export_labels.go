@@ -95,7 +95,7 @@ func (o LabelExport) check() error {
 // ties, all-bad and skips give none. kto writes one row per judged answer:
 // the winner true and the others false; for a ranking, the first true and
 // the last false; for all-bad, every answer false; ties and skips give
-// none. Its rows are shuffled (see shuffleRows): TRL's KTO trainer pairs
+// none. Its rows are shuffled (see rowShuffler): TRL's KTO trainer pairs
 // each row with its neighbour's completion to estimate its KL term.
 //
 // A decision whose rows cannot be completed (an answer missing, or one
@@ -139,6 +139,7 @@ func (db *DB) ExportLabels(w io.Writer, opt LabelExport) (ExportReport, error) {
 			rep.Rows += len(r.ends)
 			if shuffle == nil {
 				_, err := safe.Write(r.text)
+				recycleRows(r.text)
 				return err
 			}
 			start := 0
@@ -148,6 +149,7 @@ func (db *DB) ExportLabels(w io.Writer, opt LabelExport) (ExportReport, error) {
 				}
 				start = end
 			}
+			recycleRows(r.text)
 			return nil
 		})
 		if err == nil && shuffle != nil {
@@ -181,17 +183,19 @@ func newRowShuffler(rng *rand.Rand, w io.Writer, size int) *rowShuffler {
 	return &rowShuffler{rng: rng, w: w, size: size}
 }
 
-// add takes a row, which must not change afterwards.
+// add takes a row (a copy: the caller's buffer is free again). Each of
+// the buffer's slots keeps its memory from row to row.
 func (s *rowShuffler) add(row []byte) error {
 	if len(s.rows) < s.size {
-		s.rows = append(s.rows, row)
+		s.rows = append(s.rows, append([]byte(nil), row...))
 		return nil
 	}
 	i := s.rng.IntN(len(s.rows))
-	out := s.rows[i]
-	s.rows[i] = row
-	_, err := s.w.Write(out)
-	return err
+	if _, err := s.w.Write(s.rows[i]); err != nil {
+		return err
+	}
+	s.rows[i] = append(s.rows[i][:0], row...)
+	return nil
 }
 
 func (s *rowShuffler) flush() error {

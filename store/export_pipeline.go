@@ -47,7 +47,14 @@ func buildRowsInParallel(tx *bolt.Tx, heads []*labelHead, opt LabelExport, emit 
 	for range workers {
 		wg.Go(func() {
 			for job := range jobs {
-				r := buildRows(job, opt)
+				var r builtRows
+				// The job's bytes are pages of the database file: a damaged
+				// one is an error naming it, as in the transaction's goroutine.
+				func() {
+					defer guard(tx.DB().Path(), &r.err)()
+					r = buildRows(job, opt)
+				}()
+				r.index = job.index
 				select {
 				case results <- r:
 				case <-stop:
@@ -109,13 +116,30 @@ produce:
 	return <-collected
 }
 
+// rowBuffers recycles the buffers of rows once written (or copied into the
+// shuffle buffer), so that an export of hundreds of megabytes does not
+// make as much garbage.
+var rowBuffers sync.Pool
+
+// rowBuffer is an empty buffer with room for size bytes.
+func rowBuffer(size int) []byte {
+	if b, ok := rowBuffers.Get().(*[]byte); ok && cap(*b) >= size {
+		return (*b)[:0]
+	}
+	return make([]byte, 0, size)
+}
+
+// recycleRows gives a written buffer back.
+func recycleRows(b []byte) { rowBuffers.Put(&b) }
+
 // buildRows writes one decision's rows in the chosen format, or says why
 // it gives none.
 func buildRows(job rowJob, opt LabelExport) builtRows {
 	out := builtRows{index: job.index}
 	h := job.head
 	if opt.Format == LabelsRaw { // the record as stored
-		out.text = append(unescapeHTML(job.label), '\n')
+		// job.label is the memory map's: copied, never appended to.
+		out.text = append(append(rowBuffer(len(job.label)+1), unescapeHTML(job.label)...), '\n')
 		out.ends = []int{len(out.text)}
 		return out
 	}
@@ -153,7 +177,7 @@ func buildRows(job rowJob, opt LabelExport) builtRows {
 	for _, g := range job.gens {
 		size += len(g)
 	}
-	w := rowWriter{buf: make([]byte, 0, size*max(1, len(h.Candidates)-1))}
+	w := rowWriter{buf: rowBuffer(size * max(1, len(h.Candidates)-1))}
 	if opt.Format == LabelsDPO {
 		out.ends = w.dpoRows(h, cands, opt.Plain, nil)
 	} else {

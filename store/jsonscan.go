@@ -438,10 +438,14 @@ func (s *jsonScanner) stringValue(decode bool) (string, error) {
 // valid JSON; decoding turns it into U+FFFD).
 func (s *jsonScanner) skipString() error {
 	i := s.pos + 1
-	for i+8 <= len(s.data) && !stringSpecial(binary.LittleEndian.Uint64(s.data[i:])) {
-		i += 8 // eight bytes of plain text at a time
-	}
-	for i < len(s.data) {
+	for {
+		for i+8 <= len(s.data) && !stringSpecial(binary.LittleEndian.Uint64(s.data[i:])) {
+			i += 8 // eight bytes of plain text at a time
+		}
+		if i >= len(s.data) {
+			s.pos = len(s.data)
+			return s.fail("unterminated string")
+		}
 		switch c := s.data[i]; {
 		case c == '"':
 			s.pos = i + 1
@@ -471,8 +475,6 @@ func (s *jsonScanner) skipString() error {
 			return s.fail("invalid escape \\%c", e)
 		}
 	}
-	s.pos = len(s.data)
-	return s.fail("unterminated string")
 }
 
 // Word-at-a-time tests on eight bytes (the classic bit tricks: each is

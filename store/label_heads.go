@@ -30,16 +30,23 @@ type labelHead struct {
 
 func (h *labelHead) itemKey() string { return itemKey(h.Annotator, h.User, h.PromptID, h.Candidates) }
 
-// labelHeads reads the head of every label record, oldest first.
+// labelHeads reads the head of every label record, oldest first. The
+// records are decoded on every core: screens and exports start here.
 func labelHeads(tx *bolt.Tx) ([]labelHead, error) {
-	b := tx.Bucket(bucketLabels)
-	heads := make([]labelHead, 0, b.Stats().KeyN)
-	err := b.ForEach(func(k, v []byte) error {
-		h := labelHead{seq: decodeSeqKey(k)}
-		if err := h.decode(v); err != nil {
-			return fmt.Errorf("label %d: %w", h.seq, err)
+	var raws [][]byte // in the memory map: valid while tx is open
+	var heads []labelHead
+	err := tx.Bucket(bucketLabels).ForEach(func(k, v []byte) error {
+		raws = append(raws, v)
+		heads = append(heads, labelHead{seq: decodeSeqKey(k)})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = parallelFor(tx.DB().Path(), len(heads), func(i int) error {
+		if err := heads[i].decode(raws[i]); err != nil {
+			return fmt.Errorf("label %d: %w", heads[i].seq, err)
 		}
-		heads = append(heads, h)
 		return nil
 	})
 	return heads, err
@@ -186,7 +193,8 @@ func currentPerItem(tx *bolt.Tx) (map[string]string, error) {
 func currentDecisions(heads []labelHead) []int {
 	amends := map[string]string{}
 	var retracted []string
-	for _, h := range heads {
+	for i := range heads {
+		h := &heads[i]
 		switch {
 		case h.Kind == LabelRetraction:
 			retracted = append(retracted, h.Retracts)
@@ -204,7 +212,8 @@ func currentDecisions(heads []labelHead) []int {
 		withdrawn[amended] = true // replaced by the decision that amends it
 	}
 	latest := map[string]int{}
-	for i, h := range heads {
+	for i := range heads {
+		h := &heads[i]
 		if h.Kind != LabelDecision || withdrawn[h.ID] {
 			continue
 		}
