@@ -11,10 +11,10 @@ import (
 )
 
 // Replay variants: which of a held-out pair's responses the replay
-// generator offers.
+// generator offers (as store.Candidate.Replay records it).
 const (
-	ReplayChosen   = "chosen"
-	ReplayRejected = "rejected"
+	ReplayChosen   = store.ReplayChosen
+	ReplayRejected = store.ReplayRejected
 )
 
 // GenerateRequest asks one backend to answer one of a user's prompts

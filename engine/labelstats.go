@@ -206,7 +206,7 @@ func (t *labelTally) add(l store.Label) {
 	}
 
 	rating := t.outcomes(l, names)
-	if agree, decisive := agreesWithDataset(l); decisive {
+	if agree, decisive := l.AgreesWithDataset(); decisive {
 		t.rep.Replay.Decisive++
 		a.Replay.Decisive++
 		if agree {
@@ -273,22 +273,6 @@ func (t *labelTally) outcomes(l store.Label, names []string) string {
 		return strconv.Itoa(l.Candidates[best].Slot)
 	}
 	return ""
-}
-
-// agreesWithDataset is ui's rule for counting agreement on a replayed
-// held-out pair: decisive when the verdict names a pane and a candidate
-// replays the chosen response; agreeing when that pane is the one.
-func agreesWithDataset(l store.Label) (agree, decisive bool) {
-	best, ok := l.Pane(l.Verdict)
-	if !ok {
-		return false, false
-	}
-	for _, c := range l.Candidates {
-		if c.Replay == ReplayChosen {
-			return best.Replay == ReplayChosen, true
-		}
-	}
-	return false, false
 }
 
 // pair returns the tally between two names, and whether a is its A.

@@ -834,7 +834,7 @@ func (s *compareScreen) pushUndo(l store.Label) {
 
 // count adds (n = 1) or removes (n = -1) a decision from the agreement.
 func (s *compareScreen) count(l store.Label, n int) {
-	if a, d := agrees(l); d {
+	if a, d := l.AgreesWithDataset(); d {
 		s.decisive += n
 		if a {
 			s.agree += n

@@ -6,7 +6,6 @@ import (
 	"math/rand/v2"
 	"strings"
 
-	"github.com/popi-tui/popi-tui/engine"
 	"github.com/popi-tui/popi-tui/store"
 )
 
@@ -152,7 +151,7 @@ func paneOrder(seed int64, key string, n int) []int {
 // response the dataset chose.
 func agreement(labels []store.Label) (agree, decisive int) {
 	for _, l := range labels {
-		a, d := agrees(l)
+		a, d := l.AgreesWithDataset()
 		if d {
 			decisive++
 			if a {
@@ -161,25 +160,6 @@ func agreement(labels []store.Label) (agree, decisive int) {
 		}
 	}
 	return agree, decisive
-}
-
-// agrees says whether l counts for agreement (decisive: it names a best
-// pane, and a pane replays the dataset's chosen response) and whether it
-// picked that pane.
-func agrees(l store.Label) (agree, decisive bool) {
-	if l.Kind != store.LabelDecision {
-		return false, false
-	}
-	best, ok := l.Pane(l.Verdict)
-	if !ok {
-		return false, false
-	}
-	for _, c := range l.Candidates {
-		if c.Replay == engine.ReplayChosen {
-			return best.Replay == engine.ReplayChosen, true
-		}
-	}
-	return false, false
 }
 
 // revealLine names what each pane showed, for after the decision:
