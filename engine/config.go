@@ -28,7 +28,7 @@ const (
 	KindOffline = "offline" // the embedded engine: heuristic summarizer, replay generator
 )
 
-// Defaults (DESIGN §4.1).
+// Defaults, as the README's Configuration section documents them.
 const (
 	DefaultTemperature   = 0.6
 	DefaultMaxTokens     = 1024

@@ -13,7 +13,7 @@ import (
 	"github.com/popi-tui/popi-tui/store"
 )
 
-// The heuristic summarizer (DESIGN §4.2) is the offline engine's
+// The heuristic summarizer (README, Configuration) is the offline engine's
 // summarizer: a real baseline that needs no model. It measures the same
 // features on the preferred (chosen) and the dispreferred (rejected)
 // response of each of a user's history pairs — length, sentence length,

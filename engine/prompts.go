@@ -23,8 +23,9 @@ const (
 	GeneratorTemplateVersion  = 1
 )
 
-// The summarizer's input follows the structure of DESIGN §2, in our own
-// words: the user's preference pairs as numbered Markdown examples, then
+// The summarizer's input follows the structure of POPI's summarizer
+// input, in our own words (README, Configuration: Prompts): the user's
+// preference pairs as numbered Markdown examples, then
 // what else the user has shown (texts they wrote, their profile), then the
 // instruction. Held-out pairs, tasks and the persona are never included.
 const (

@@ -17,7 +17,7 @@ import (
 
 // Scoring a given response: the log-probability a model gives to a
 // response it did not write, which preference accuracy needs. Only vLLM
-// can (DESIGN §2), through two endpoints:
+// can (README, eval: accuracy), through two endpoints:
 //
 //   - POST /tokenize (no /v1) renders chat messages with the model's own
 //     chat template and returns their token ids. The prompt P is the
