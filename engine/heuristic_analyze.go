@@ -1,0 +1,294 @@
+package engine
+
+import (
+	"regexp"
+	"strings"
+	"unicode"
+)
+
+// Measuring one response for the heuristic summarizer: its line
+// structure, markup, punctuation, sentences, syllables and words.
+
+var (
+	heurNumberedRe = regexp.MustCompile(`^\s*\d{1,3}[.)]\s+\S`)
+	heurBulletRe   = regexp.MustCompile(`^\s*[-*+•]\s+\S`)
+	heurHeadingRe  = regexp.MustCompile(`^ {0,3}#{1,6}\s+\S`)
+	heurInlineCode = regexp.MustCompile("`[^`\n]+`")
+	heurURLRe      = regexp.MustCompile(`https?://\S+`)
+	heurBoldRe     = regexp.MustCompile(`\*\*[^*\n]+\*\*`)
+	heurStepRe     = regexp.MustCompile(`(?i)\bstep \d+\b`)
+	heurDefinedRe  = regexp.MustCompile(`(?i)\*\*[^*\n]+\*\*\s+(?:is|are|means|refers to)\b|\*\*[^*\n]+\*\*\s*\(|\bcalled\b|\bknown as\b|\bmeans\b|\brefers to\b|\bstands for\b|\bthink of (?:it|them|this|that) as\b|\bimagine\b|\bin other words\b|\bi\.e\.|\bthat is,`)
+	heurParenYear  = regexp.MustCompile(`\([^()\n]*\b(?:1[5-9]\d\d|20\d\d)[a-z]?\b[^()\n]*\)`)
+	heurCiteRe     = regexp.MustCompile(`(?i)\bet al\b\.?|https?://[^\s)>\]]+|\bwww\.[^\s)>\]]+|\bsources?:|\[\d{1,3}\]|\bdoi:|\bcited in\b`)
+	heurPhraseRe   = regexp.MustCompile(`(?i)\bheads up\b|\bno worries\b|\bsure thing\b|\bno biggie\b|\bcheck it out\b`)
+	heurFormalRe   = regexp.MustCompile(`(?i)\bkind regards\b|\byours sincerely\b|\bplease note\b|\bshould note\b|\bwith respect to\b|\bin accordance with\b`)
+	// Abbreviations whose full stop does not end a sentence.
+	heurAbbrev = strings.NewReplacer("e.g.", "eg", "i.e.", "ie", "et al.", "et al", "etc.", "etc", "vs.", "vs",
+		"Dr.", "Dr", "Mr.", "Mr", "Mrs.", "Mrs", "Ms.", "Ms", "approx.", "approx", "cf.", "cf", "No.", "No")
+)
+
+var heurHedgeWords = heurSet("likely unlikely probably possibly perhaps may might suggest suggests suggested " +
+	"suggesting evidence uncertain uncertainty approximately roughly apparently seems seem appears appear " +
+	"arguably estimate estimated estimates caveat caveats unclear plausibly presumably")
+
+var heurCasualWords = heurSet("hey hi ok okay yeah yep yup nope nah gonna wanna gotta kinda sorta cool awesome " +
+	"super basically totally stuff lol haha hehe ooh oh wow yay oops whoa folks guys loads dude btw omg " +
+	"cheers literally ya y'all ain't lemme gimme heck")
+
+var heurFormalWords = heurSet("therefore however furthermore moreover consequently thus hence regarding " +
+	"accordingly whereas nevertheless nonetheless additionally subsequently certainly shall herein " +
+	"respectively sincerely kindly appreciate assist individuals utilise utilize obtain prior regard " +
+	"typically notably particularly")
+
+var heurFirstWords = heurSet("i i'm i've i'd i'll me my mine myself we we're we've we'll we'd us our ours ourselves")
+
+var heurSecondWords = heurSet("you your yours yourself yourselves you're you've you'll you'd y'all")
+
+// Contractions ending in 's that are not possessives.
+var heurSBases = heurSet("it that what there here let he she who where how when why")
+
+func heurSet(words string) map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields(words) {
+		m[w] = true
+	}
+	return m
+}
+
+// heurAnalyze measures one response.
+func heurAnalyze(text string) heurStats {
+	var s heurStats
+	text = strings.ReplaceAll(text, "\r\n", "\n")
+	text = strings.NewReplacer("’", "'", "‘", "'").Replace(text)
+	s.words = heurWordCount(text)
+	p := s.readLines(text)
+	s.readMarkup(p)
+	// Everything below reads prose without inline code or URLs.
+	p = heurInlineCode.ReplaceAllString(p, " ")
+	p = heurURLRe.ReplaceAllString(p, " ")
+	s.readPunctuation(p)
+	s.readProse(p)
+	s.readWords(p)
+	return s
+}
+
+// readLines separates fenced code from prose and reads the line
+// structure: code blocks, headings, numbered steps and bullets. It
+// returns the prose, every line outside the fences.
+func (s *heurStats) readLines(text string) string {
+	var prose strings.Builder
+	inFence, seenLine := false, false
+	for _, line := range strings.Split(text, "\n") {
+		t := strings.TrimSpace(line)
+		if strings.HasPrefix(t, "```") || strings.HasPrefix(t, "~~~") {
+			if !inFence {
+				s.codeBlocks++
+				if !seenLine {
+					s.codeFirst = true
+				}
+			}
+			inFence = !inFence
+			seenLine = true
+			continue
+		}
+		if t != "" {
+			seenLine = true
+		}
+		if inFence {
+			continue
+		}
+		switch {
+		case heurHeadingRe.MatchString(line):
+			s.headings++
+		case heurNumberedRe.MatchString(line):
+			s.steps++
+		case heurBulletRe.MatchString(line) && !strings.HasPrefix(t, "**"):
+			s.bullets++
+		}
+		prose.WriteString(line)
+		prose.WriteByte('\n')
+	}
+	return prose.String()
+}
+
+// readMarkup counts what the prose marks up: bold, term definitions,
+// "step N" and citations.
+func (s *heurStats) readMarkup(p string) {
+	s.bold = len(heurBoldRe.FindAllStringIndex(p, -1))
+	s.defined = len(heurDefinedRe.FindAllStringIndex(p, -1))
+	s.steps += len(heurStepRe.FindAllStringIndex(p, -1))
+	// Citations: author–year parentheses first, then the other markers in
+	// what is left, so that "(Smith et al., 2011)" counts once.
+	s.citations = len(heurParenYear.FindAllStringIndex(p, -1))
+	s.citations += len(heurCiteRe.FindAllStringIndex(heurParenYear.ReplaceAllString(p, " "), -1))
+}
+
+// readPunctuation counts questions, exclamations and emoji.
+func (s *heurStats) readPunctuation(p string) {
+	for _, r := range p {
+		switch {
+		case r == '?':
+			s.questions++
+		case r == '!':
+			s.exclaims++
+		case heurIsEmoji(r):
+			s.emoji++
+		}
+	}
+}
+
+// readProse counts the sentences, prose words and their syllables.
+func (s *heurStats) readProse(p string) {
+	for _, line := range strings.Split(heurAbbrev.Replace(p), "\n") {
+		s.sentences += heurSentences(line)
+	}
+	if s.sentences == 0 && s.words > 0 {
+		s.sentences = 1 // a bare command or code block is one statement
+	}
+	for _, tok := range strings.Fields(p) {
+		if strings.IndexFunc(tok, heurIsWordRune) < 0 {
+			continue
+		}
+		s.proseWords++
+		s.syllables += heurSyllables(tok)
+	}
+}
+
+// readWords reads the register and person of the words: hedges, formal
+// and casual words and phrases, contractions, first and second person.
+func (s *heurStats) readWords(p string) {
+	s.casual = len(heurPhraseRe.FindAllStringIndex(p, -1))
+	s.formal = len(heurFormalRe.FindAllStringIndex(p, -1))
+	for _, w := range strings.FieldsFunc(p, func(r rune) bool { return !heurIsWordRune(r) && r != '\'' }) {
+		w = strings.Trim(w, "'")
+		if w == "" {
+			continue
+		}
+		if w == "US" { // the country, not the pronoun
+			continue
+		}
+		lw := strings.ToLower(w)
+		switch {
+		case heurHedgeWords[lw]:
+			s.hedges++
+		case heurFormalWords[lw]:
+			s.formal++
+		case heurCasualWords[lw]:
+			s.casual++
+		}
+		if heurFirstWords[lw] {
+			s.first++
+		}
+		if heurSecondWords[lw] {
+			s.second++
+		}
+		if !heurCasualWords[lw] && heurIsContraction(lw) {
+			s.casual++
+		}
+	}
+}
+
+func heurIsWordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
+
+// heurWordCount counts whitespace-separated tokens holding a letter or digit.
+func heurWordCount(text string) int {
+	n := 0
+	for _, tok := range strings.Fields(text) {
+		if strings.IndexFunc(tok, heurIsWordRune) >= 0 {
+			n++
+		}
+	}
+	return n
+}
+
+func heurIsContraction(w string) bool {
+	i := strings.IndexByte(w, '\'')
+	if i <= 0 || i == len(w)-1 {
+		return false
+	}
+	switch w[i:] {
+	case "'re", "'ve", "'ll", "'d", "'m", "'t":
+		return true
+	case "'s":
+		return heurSBases[w[:i]]
+	}
+	return strings.HasSuffix(w, "n't")
+}
+
+// heurSentences counts the sentences of one line: the pieces between
+// runs of . ! ? followed by a space or the line's end that hold a word.
+func heurSentences(line string) int {
+	n, hasWord := 0, false
+	rs := []rune(line)
+	for i := 0; i < len(rs); i++ {
+		r := rs[i]
+		if heurIsWordRune(r) {
+			hasWord = true
+			continue
+		}
+		if r != '.' && r != '!' && r != '?' {
+			continue
+		}
+		j := i
+		for j+1 < len(rs) && (rs[j+1] == '.' || rs[j+1] == '!' || rs[j+1] == '?') {
+			j++
+		}
+		// Closing quotes and brackets may follow the terminator.
+		k := j + 1
+		for k < len(rs) && strings.ContainsRune(`"')]*_`, rs[k]) {
+			k++
+		}
+		if k == len(rs) || unicode.IsSpace(rs[k]) {
+			if hasWord {
+				n++
+			}
+			hasWord = false
+		}
+		i = j
+	}
+	if hasWord {
+		n++
+	}
+	return n
+}
+
+// heurSyllables estimates the syllables of a word: groups of vowels, less a
+// silent final e, at least one.
+func heurSyllables(tok string) int {
+	w := strings.ToLower(strings.TrimFunc(tok, func(r rune) bool { return !unicode.IsLetter(r) }))
+	n, prevVowel, letters := 0, false, 0
+	for _, r := range w {
+		if !unicode.IsLetter(r) {
+			prevVowel = false
+			continue
+		}
+		letters++
+		v := strings.ContainsRune("aeiouyàáâäèéêëìíîïòóôöùúûü", r)
+		if v && !prevVowel {
+			n++
+		}
+		prevVowel = v
+	}
+	if letters == 0 {
+		return 1
+	}
+	if n > 1 && strings.HasSuffix(w, "e") && !strings.HasSuffix(w, "le") && !strings.HasSuffix(w, "ee") {
+		n--
+	}
+	return max(n, 1)
+}
+
+func heurIsEmoji(r rune) bool {
+	switch {
+	case r >= 0x1F000 && r <= 0x1FAFF,
+		r >= 0x2600 && r <= 0x27BF,
+		r >= 0x2B05 && r <= 0x2B07,
+		r == 0x2B1B, r == 0x2B1C, r == 0x2B50, r == 0x2B55,
+		r == 0x231A, r == 0x231B,
+		r >= 0x23E9 && r <= 0x23F3,
+		r >= 0x23F8 && r <= 0x23FA,
+		r == 0x3030, r == 0x303D:
+		return true
+	}
+	return false
+}
