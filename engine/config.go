@@ -208,36 +208,60 @@ func LoadConfig(path string, required bool) (Config, error) {
 	if err != nil {
 		return Config{}, fmt.Errorf("configuration: %w", err)
 	}
+	fc, loc, err := decodeConfig(path, data)
+	if err != nil {
+		return Config{}, err
+	}
+	if err := fc.settings(&cfg, path, loc); err != nil {
+		return Config{}, err
+	}
+	r := backendReader{path: path, loc: loc, deadline: cfg.Deadline, seen: map[string]bool{}}
+	for i, fb := range fc.Backend {
+		b, err := r.read(i, fb)
+		if err != nil {
+			return Config{}, err
+		}
+		cfg.Backends = append(cfg.Backends, b)
+	}
+	return cfg, nil
+}
+
+// decodeConfig parses the file, placing a syntax error, a value of the
+// wrong type or an unknown setting on its line.
+func decodeConfig(path string, data []byte) (fileConfig, locator, error) {
 	var fc fileConfig
+	loc := locator{data: data}
 	md, err := toml.NewDecoder(bytes.NewReader(data)).Decode(&fc)
 	if err != nil {
 		var pe toml.ParseError
 		if errors.As(err, &pe) {
-			return Config{}, &ConfigError{File: path, Line: pe.Position.Line, Key: pe.LastKey, Msg: pe.Message}
+			return fc, loc, &ConfigError{File: path, Line: pe.Position.Line, Key: pe.LastKey, Msg: pe.Message}
 		}
 		// A value of the wrong type: "toml: line N (last key "K"): incompatible types: …".
 		if m := typeError.FindStringSubmatch(err.Error()); m != nil {
 			line, _ := strconv.Atoi(m[1])
-			return Config{}, &ConfigError{File: path, Line: line, Key: m[2], Msg: m[3]}
+			return fc, loc, &ConfigError{File: path, Line: line, Key: m[2], Msg: m[3]}
 		}
-		return Config{}, &ConfigError{File: path, Msg: err.Error()}
+		return fc, loc, &ConfigError{File: path, Msg: err.Error()}
 	}
-	loc := locator{data: data}
 	if undecoded := md.Undecoded(); len(undecoded) > 0 {
 		k := undecoded[0]
 		line := loc.keyLine(k)
-		return Config{}, &ConfigError{File: path, Line: line, Key: k.String(), Msg: "unknown setting"}
+		return fc, loc, &ConfigError{File: path, Line: line, Key: k.String(), Msg: "unknown setting"}
 	}
-	bad := func(i int, key, format string, args ...any) error {
-		return &ConfigError{File: path, Line: loc.backendKeyLine(i, key), Key: "backend." + key, Msg: fmt.Sprintf(format, args...)}
-	}
+	return fc, loc, nil
+}
+
+// settings checks the top-level settings and the [ui] table and sets
+// them in cfg.
+func (fc fileConfig) settings(cfg *Config, path string, loc locator) error {
 	for name, v := range map[string]*int{"history_budget": fc.HistoryBudget, "max_attempts": fc.MaxAttempts, "concurrency": fc.Concurrency} {
 		if v != nil && *v < 1 {
-			return Config{}, &ConfigError{File: path, Line: loc.keyLine(toml.Key{name}), Key: name, Msg: "must be at least 1"}
+			return &ConfigError{File: path, Line: loc.keyLine(toml.Key{name}), Key: name, Msg: "must be at least 1"}
 		}
 	}
 	if fc.MaxAttempts != nil && *fc.MaxAttempts > MaxAttemptsLimit {
-		return Config{}, &ConfigError{File: path, Line: loc.keyLine(toml.Key{"max_attempts"}), Key: "max_attempts", Msg: fmt.Sprintf("must be at most %d", MaxAttemptsLimit)}
+		return &ConfigError{File: path, Line: loc.keyLine(toml.Key{"max_attempts"}), Key: "max_attempts", Msg: fmt.Sprintf("must be at most %d", MaxAttemptsLimit)}
 	}
 	if fc.HistoryBudget != nil {
 		cfg.HistoryBudget = *fc.HistoryBudget
@@ -254,103 +278,150 @@ func LoadConfig(path string, required bool) (Config, error) {
 	cfg.UI = UIConfig{Theme: fc.UI.Theme, Annotator: fc.UI.Annotator, Compare: fc.UI.Compare, Prefetch: 3}
 	if fc.UI.Prefetch != nil {
 		if *fc.UI.Prefetch < 0 || *fc.UI.Prefetch > 32 {
-			return Config{}, &ConfigError{File: path, Line: loc.keyLine(toml.Key{"ui", "prefetch"}), Key: "ui.prefetch", Msg: "must be between 0 and 32"}
+			return &ConfigError{File: path, Line: loc.keyLine(toml.Key{"ui", "prefetch"}), Key: "ui.prefetch", Msg: "must be between 0 and 32"}
 		}
 		cfg.UI.Prefetch = *fc.UI.Prefetch
 	}
-	seen := map[string]bool{}
-	for i, fb := range fc.Backend {
-		b := BackendConfig{Name: fb.Name, Kind: fb.Kind, Roles: fb.Role, BaseURLs: fb.BaseURL, Model: fb.Model, APIKeyEnv: fb.APIKeyEnv,
-			Temperature: DefaultTemperature, MaxTokens: DefaultMaxTokens, Concurrency: DefaultConcurrency, Timeout: DefaultTimeout, Deadline: cfg.Deadline}
-		switch {
-		case strings.TrimSpace(b.Name) == "":
-			return Config{}, bad(i, "name", "every [[backend]] needs a name")
-		case seen[b.Name] || builtinBackend(b.Name):
-			return Config{}, bad(i, "name", "%q is already taken", b.Name)
-		case fb.APIKey != nil:
-			return Config{}, bad(i, "api_key", "API keys do not go in files; name an environment variable with api_key_env")
-		case b.APIKeyEnv != "" && !envName.MatchString(b.APIKeyEnv):
-			// Not echoed: it may be the key itself, pasted in the wrong place.
-			return Config{}, bad(i, "api_key_env", "must be the name of an environment variable (letters, digits, _), not the key itself")
-		}
-		seen[b.Name] = true
-		if b.Kind == "" {
-			b.Kind = KindOpenAI
-		}
-		if b.Kind != KindOpenAI && b.Kind != KindOffline {
-			return Config{}, bad(i, "kind", "unknown kind %q (want openai or offline)", b.Kind)
-		}
-		if len(b.Roles) == 0 {
-			return Config{}, bad(i, "role", "backend %q has no role (summarizer, generator or judge)", b.Name)
-		}
-		for _, r := range b.Roles {
-			if r != RoleSummarizer && r != RoleGenerator && r != RoleJudge {
-				return Config{}, bad(i, "role", "unknown role %q (want summarizer, generator or judge)", r)
-			}
-		}
-		if b.Kind == KindOffline { // what it is, under the name the user gave it
-			b.Model = ReplayName
-			if b.Has(RoleSummarizer) {
-				b.Model = HeuristicName
-			}
-			if b.Has(RoleSummarizer) && b.Has(RoleGenerator) || b.Has(RoleJudge) {
-				return Config{}, bad(i, "role", "an offline backend is a summarizer (heuristic) or a generator (replay), not both, and never a judge")
-			}
-		}
-		if b.Kind == KindOpenAI {
-			if len(b.BaseURLs) == 0 {
-				return Config{}, bad(i, "base_url", "backend %q needs a base_url", b.Name)
-			}
-			for _, u := range b.BaseURLs {
-				if p, err := url.Parse(u); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
-					return Config{}, bad(i, "base_url", "%q is not an http(s) URL", u)
-				}
-			}
-			if strings.TrimSpace(b.Model) == "" {
-				return Config{}, bad(i, "model", "backend %q needs a model", b.Name)
-			}
-		}
-		if fb.Temperature != nil {
-			if *fb.Temperature < 0 || *fb.Temperature > 2 {
-				return Config{}, bad(i, "temperature", "must be between 0 and 2")
-			}
-			b.Temperature = *fb.Temperature
-		}
-		if fb.MaxTokens != nil {
-			if *fb.MaxTokens < 1 {
-				return Config{}, bad(i, "max_tokens", "must be at least 1")
-			}
-			b.MaxTokens = *fb.MaxTokens
-		}
-		if fb.Concurrency != nil {
-			if *fb.Concurrency < 1 {
-				return Config{}, bad(i, "concurrency", "must be at least 1")
-			}
-			b.Concurrency = *fb.Concurrency
-		}
-		if fb.Timeout != nil {
-			b.Timeout = time.Duration(*fb.Timeout)
-		}
-		if fb.Deadline != nil {
-			b.Deadline = time.Duration(*fb.Deadline)
-		}
-		if b.Kind == KindOpenAI && b.Deadline < b.Timeout {
-			// The deadline would cut every wait the timeout allows short:
-			// someone who raised the timeout for a slow server has to raise
-			// the deadline too, and is told so rather than surprised.
-			key := "deadline"
-			switch {
-			case fb.Deadline == nil && fb.Timeout != nil:
-				key = "timeout"
-			case fb.Deadline == nil:
-				return Config{}, &ConfigError{File: path, Line: loc.keyLine(toml.Key{"deadline"}), Key: "deadline",
-					Msg: fmt.Sprintf("%s is shorter than backend %q's timeout %s", b.Deadline, b.Name, b.Timeout)}
-			}
-			return Config{}, bad(i, key, "the deadline %s is shorter than the timeout %s: a request's deadline must be at least its timeout", b.Deadline, b.Timeout)
-		}
-		cfg.Backends = append(cfg.Backends, b)
+	return nil
+}
+
+// backendReader turns the file's [[backend]] tables into backends, one
+// at a time, each checked: what it is, where it is, its limits.
+type backendReader struct {
+	path     string
+	loc      locator
+	deadline time.Duration // the top-level deadline, for backends that set none
+	seen     map[string]bool
+}
+
+// bad is a mistake in the i-th [[backend]], placed on key's line.
+func (r *backendReader) bad(i int, key, format string, args ...any) error {
+	return &ConfigError{File: r.path, Line: r.loc.backendKeyLine(i, key), Key: "backend." + key, Msg: fmt.Sprintf(format, args...)}
+}
+
+func (r *backendReader) read(i int, fb fileBackend) (BackendConfig, error) {
+	b := BackendConfig{Name: fb.Name, Kind: fb.Kind, Roles: fb.Role, BaseURLs: fb.BaseURL, Model: fb.Model, APIKeyEnv: fb.APIKeyEnv,
+		Temperature: DefaultTemperature, MaxTokens: DefaultMaxTokens, Concurrency: DefaultConcurrency, Timeout: DefaultTimeout, Deadline: r.deadline}
+	if err := r.identity(i, fb, &b); err != nil {
+		return BackendConfig{}, err
 	}
-	return cfg, nil
+	if err := r.endpoint(i, &b); err != nil {
+		return BackendConfig{}, err
+	}
+	if err := r.limits(i, fb, &b); err != nil {
+		return BackendConfig{}, err
+	}
+	return b, r.deadlineCoversTimeout(i, fb, b)
+}
+
+// identity checks what the backend is: its name (and that no key is in
+// the file), its kind and roles. An offline backend's model is what it
+// is, under the name the user gave it.
+func (r *backendReader) identity(i int, fb fileBackend, b *BackendConfig) error {
+	switch {
+	case strings.TrimSpace(b.Name) == "":
+		return r.bad(i, "name", "every [[backend]] needs a name")
+	case r.seen[b.Name] || builtinBackend(b.Name):
+		return r.bad(i, "name", "%q is already taken", b.Name)
+	case fb.APIKey != nil:
+		return r.bad(i, "api_key", "API keys do not go in files; name an environment variable with api_key_env")
+	case b.APIKeyEnv != "" && !envName.MatchString(b.APIKeyEnv):
+		// Not echoed: it may be the key itself, pasted in the wrong place.
+		return r.bad(i, "api_key_env", "must be the name of an environment variable (letters, digits, _), not the key itself")
+	}
+	r.seen[b.Name] = true
+	if b.Kind == "" {
+		b.Kind = KindOpenAI
+	}
+	if b.Kind != KindOpenAI && b.Kind != KindOffline {
+		return r.bad(i, "kind", "unknown kind %q (want openai or offline)", b.Kind)
+	}
+	if len(b.Roles) == 0 {
+		return r.bad(i, "role", "backend %q has no role (summarizer, generator or judge)", b.Name)
+	}
+	for _, role := range b.Roles {
+		if role != RoleSummarizer && role != RoleGenerator && role != RoleJudge {
+			return r.bad(i, "role", "unknown role %q (want summarizer, generator or judge)", role)
+		}
+	}
+	if b.Kind == KindOffline {
+		b.Model = ReplayName
+		if b.Has(RoleSummarizer) {
+			b.Model = HeuristicName
+		}
+		if b.Has(RoleSummarizer) && b.Has(RoleGenerator) || b.Has(RoleJudge) {
+			return r.bad(i, "role", "an offline backend is a summarizer (heuristic) or a generator (replay), not both, and never a judge")
+		}
+	}
+	return nil
+}
+
+// endpoint checks where a model server is: its URLs and model.
+func (r *backendReader) endpoint(i int, b *BackendConfig) error {
+	if b.Kind != KindOpenAI {
+		return nil
+	}
+	if len(b.BaseURLs) == 0 {
+		return r.bad(i, "base_url", "backend %q needs a base_url", b.Name)
+	}
+	for _, u := range b.BaseURLs {
+		if p, err := url.Parse(u); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+			return r.bad(i, "base_url", "%q is not an http(s) URL", u)
+		}
+	}
+	if strings.TrimSpace(b.Model) == "" {
+		return r.bad(i, "model", "backend %q needs a model", b.Name)
+	}
+	return nil
+}
+
+// limits checks and sets the sampling settings, concurrency, timeout and
+// deadline the file gives.
+func (r *backendReader) limits(i int, fb fileBackend, b *BackendConfig) error {
+	if fb.Temperature != nil {
+		if *fb.Temperature < 0 || *fb.Temperature > 2 {
+			return r.bad(i, "temperature", "must be between 0 and 2")
+		}
+		b.Temperature = *fb.Temperature
+	}
+	if fb.MaxTokens != nil {
+		if *fb.MaxTokens < 1 {
+			return r.bad(i, "max_tokens", "must be at least 1")
+		}
+		b.MaxTokens = *fb.MaxTokens
+	}
+	if fb.Concurrency != nil {
+		if *fb.Concurrency < 1 {
+			return r.bad(i, "concurrency", "must be at least 1")
+		}
+		b.Concurrency = *fb.Concurrency
+	}
+	if fb.Timeout != nil {
+		b.Timeout = time.Duration(*fb.Timeout)
+	}
+	if fb.Deadline != nil {
+		b.Deadline = time.Duration(*fb.Deadline)
+	}
+	return nil
+}
+
+// deadlineCoversTimeout refuses a model server whose deadline would cut
+// every wait the timeout allows short: someone who raised the timeout for
+// a slow server has to raise the deadline too, and is told so rather than
+// surprised.
+func (r *backendReader) deadlineCoversTimeout(i int, fb fileBackend, b BackendConfig) error {
+	if b.Kind != KindOpenAI || b.Deadline >= b.Timeout {
+		return nil
+	}
+	key := "deadline"
+	switch {
+	case fb.Deadline == nil && fb.Timeout != nil:
+		key = "timeout"
+	case fb.Deadline == nil:
+		return &ConfigError{File: r.path, Line: r.loc.keyLine(toml.Key{"deadline"}), Key: "deadline",
+			Msg: fmt.Sprintf("%s is shorter than backend %q's timeout %s", b.Deadline, b.Name, b.Timeout)}
+	}
+	return r.bad(i, key, "the deadline %s is shorter than the timeout %s: a request's deadline must be at least its timeout", b.Deadline, b.Timeout)
 }
 
 // locator finds the line of a key in a configuration file, for messages
