@@ -15,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/popi-tui/popi-tui/store/format"
 )
 
 // The figures of the README's Performance section come from these
@@ -121,7 +123,7 @@ func decodeWithEncodingJSON(path string) (int, error) {
 	}
 	defer f.Close()
 	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), MaxRecordBytes+2)
+	sc.Buffer(make([]byte, 1<<20), format.MaxRecordBytes+2)
 	n := 0
 	for sc.Scan() {
 		var r popiRecordJSON
@@ -181,14 +183,7 @@ func BenchmarkImport100k(b *testing.B) {
 // transaction with the annotator's session, and reports the p50 and p99
 // latency of a commit (goal: p99 ≤ 10 ms).
 func BenchmarkLabelCommit(b *testing.B) {
-	db, err := Open(filepath.Join(b.TempDir(), "labels.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
-	if _, err := db.LoadDemo(context.Background()); err != nil {
-		b.Fatal(err)
-	}
+	db := demoTestDB(b)
 	const commits = 1000
 	var all []time.Duration
 	for i := 0; i < b.N; i++ {

@@ -13,13 +13,25 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-func openTestDB(t *testing.T) *DB {
+func openTestDB(t testing.TB) *DB {
 	t.Helper()
 	db, err := Open(filepath.Join(t.TempDir(), "popi.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// demoTestDB is openTestDB holding the demo users: storetest.DemoDB for
+// the package's own tests, which cannot import storetest (it imports
+// store).
+func demoTestDB(t testing.TB) *DB {
+	t.Helper()
+	db := openTestDB(t)
+	if _, err := db.LoadDemo(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	return db
 }
 

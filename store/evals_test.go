@@ -1,12 +1,14 @@
-package store
+package store_test
 
 import (
 	"strings"
 	"testing"
+
+	"github.com/popi-tui/popi-tui/store/storetest"
 )
 
 func TestEvalRunsKeepTheLatestOfEachKey(t *testing.T) {
-	db := fxOpen(t)
+	db := storetest.Open(t)
 	runs := []struct{ metric, key, result string }{
 		{"accuracy", "accuracy vllm current", `{"accuracy":0.5}`},
 		{"judge", "judge gpt vllm", `{"win_rate":0.7}`},

@@ -1,12 +1,13 @@
-package store
+package store_test
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
 	"time"
+
+	. "github.com/popi-tui/popi-tui/store"
+	"github.com/popi-tui/popi-tui/store/storetest"
 )
 
 func fxKey() GenerationKey {
@@ -104,7 +105,7 @@ func fxGeneration(k GenerationKey, text string) Generation {
 }
 
 func TestPutGenerationAndCache(t *testing.T) {
-	db := fxOpen(t)
+	db := storetest.Open(t)
 	k := fxKey()
 	if _, ok, err := db.CachedGeneration(k.Hash()); ok || err != nil {
 		t.Fatalf("CachedGeneration before any: ok %v err %v", ok, err)
@@ -120,12 +121,12 @@ func TestPutGenerationAndCache(t *testing.T) {
 	}
 	want1 := fxGeneration(k, "`git reset --soft HEAD~1`")
 	want1.ID, want1.CreatedAt = g1.ID, g1.CreatedAt
-	if fxJSON(t, g1) != fxJSON(t, want1) {
-		t.Errorf("PutGeneration returned %s\nwant %s", fxJSON(t, g1), fxJSON(t, want1))
+	if storetest.JSON(t, g1) != storetest.JSON(t, want1) {
+		t.Errorf("PutGeneration returned %s\nwant %s", storetest.JSON(t, g1), storetest.JSON(t, want1))
 	}
 	cached, ok, err := db.CachedGeneration(k.Hash())
-	if err != nil || !ok || fxJSON(t, cached) != fxJSON(t, g1) {
-		t.Fatalf("CachedGeneration = %s ok %v err %v, want %s", fxJSON(t, cached), ok, err, fxJSON(t, g1))
+	if err != nil || !ok || storetest.JSON(t, cached) != storetest.JSON(t, g1) {
+		t.Fatalf("CachedGeneration = %s ok %v err %v, want %s", storetest.JSON(t, cached), ok, err, storetest.JSON(t, g1))
 	}
 
 	// Regenerating: the new answer becomes the cached one, the old one stays.
@@ -141,11 +142,11 @@ func TestPutGenerationAndCache(t *testing.T) {
 	}
 	for _, g := range []Generation{g1, g2} {
 		got, err := db.Generation(g.ID)
-		if err != nil || fxJSON(t, got) != fxJSON(t, g) {
-			t.Errorf("Generation(%q) = %s err %v, want %s", g.ID, fxJSON(t, got), err, fxJSON(t, g))
+		if err != nil || storetest.JSON(t, got) != storetest.JSON(t, g) {
+			t.Errorf("Generation(%q) = %s err %v, want %s", g.ID, storetest.JSON(t, got), err, storetest.JSON(t, g))
 		}
 	}
-	if st := fxStats(t, db); st.Generations != 2 {
+	if st := storetest.Stats(t, db); st.Generations != 2 {
 		t.Errorf("Stats().Generations = %d, want 2", st.Generations)
 	}
 
@@ -164,24 +165,21 @@ func TestPutGenerationAndCache(t *testing.T) {
 	}
 
 	// A label made against the first answer keeps pointing at it.
-	l := fxDecision("ann", "u1", "task-1", "a")
+	l := storetest.Decision("ann", "u1", "task-1", "a")
 	l.Candidates[0].GenerationID, l.Candidates[1].GenerationID = g1.ID, g3.ID
-	fxAddLabel(t, db, l)
-	var buf bytes.Buffer
-	if rep, err := db.ExportLabels(&buf, LabelExport{Format: LabelsDPO, Plain: true}); err != nil || rep.Rows != 1 {
-		t.Fatalf("ExportLabels: %d rows, err %v", rep.Rows, err)
-	}
-	var row map[string]any
-	if err := json.Unmarshal(buf.Bytes(), &row); err != nil {
+	storetest.AddLabel(t, db, l)
+	var stored Label
+	if err := db.CurrentLabels(func(x Label) error { stored = x; return nil }); err != nil {
 		t.Fatal(err)
 	}
-	if row["chosen"] != g1.Text || row["rejected"] != g3.Text {
-		t.Errorf("dpo row chosen %q rejected %q, want %q %q", row["chosen"], row["rejected"], g1.Text, g3.Text)
+	cur, err := db.Generation(stored.Candidates[0].GenerationID)
+	if err != nil || cur.Text != g1.Text {
+		t.Errorf("the label's first answer reads %q (%v), want %q", cur.Text, err, g1.Text)
 	}
 }
 
 func TestGenerationNotFound(t *testing.T) {
-	db := fxOpen(t)
+	db := storetest.Open(t)
 	if _, err := db.PutGeneration(fxGeneration(fxKey(), "x")); err != nil {
 		t.Fatal(err)
 	}
@@ -205,7 +203,7 @@ func TestPutGenerationRequiresKeyUserAndBackend(t *testing.T) {
 		{"no user", func(g *Generation) { g.User = "" }},
 		{"no backend", func(g *Generation) { g.Backend = "" }},
 	}
-	db := fxOpen(t)
+	db := storetest.Open(t)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			g := fxGeneration(fxKey(), "x")
@@ -215,7 +213,7 @@ func TestPutGenerationRequiresKeyUserAndBackend(t *testing.T) {
 			}
 		})
 	}
-	if st := fxStats(t, db); st.Generations != 0 {
+	if st := storetest.Stats(t, db); st.Generations != 0 {
 		t.Errorf("Stats().Generations = %d after rejected puts", st.Generations)
 	}
 	if _, ok, _ := db.CachedGeneration(""); ok {

@@ -13,25 +13,16 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/popi-tui/popi-tui/store/format"
 )
 
-// Format is an input layout the importer reads.
-type Format string
-
+// The formats ImportOptions.Format names (package format reads them).
 const (
-	FormatAuto   Format = "auto"   // decided by the first record
-	FormatPopi   Format = "popi"   // DESIGN §3.1
-	FormatAlignX Format = "alignx" // DESIGN §3.2
+	FormatAuto   = format.Auto   // decided by the first record
+	FormatPopi   = format.Popi   // popi JSONL
+	FormatAlignX = format.AlignX // AlignX
 )
-
-// ParseFormat checks a --format value.
-func ParseFormat(s string) (Format, error) {
-	switch f := Format(s); f {
-	case FormatAuto, FormatPopi, FormatAlignX:
-		return f, nil
-	}
-	return "", fmt.Errorf("unknown format %q (want auto, popi or alignx)", s)
-}
 
 // MaxReportedErrors is how many bad records an import lists; the rest are
 // only counted.
@@ -59,7 +50,7 @@ func (e *RejectedError) Is(target error) bool { return target == ErrRejected }
 
 // ImportOptions tune one import.
 type ImportOptions struct {
-	Format Format
+	Format format.Format
 	// Progress, when set, is called now and then with the number of bytes
 	// of input consumed so far.
 	Progress func(bytesRead int64)
@@ -77,7 +68,7 @@ func (e *ImportError) Error() string { return fmt.Sprintf("%s:%d: %s", e.File, e
 // ImportReport says what an import did.
 type ImportReport struct {
 	File       string
-	Format     Format
+	Format     format.Format
 	Records    int    // records read, good and bad
 	Users      int    // users added
 	Added      Counts // signals added
@@ -121,14 +112,14 @@ func (b *importBatch) bad(e *ImportError) {
 }
 
 // add encodes a parsed record's signals into the batch.
-func (b *importBatch) add(line int, u *parsedUser) (size int) {
-	for i := range u.signals {
-		s := &u.signals[i]
+func (b *importBatch) add(rec *format.Record) (size int) {
+	for i := range rec.Signals {
+		s := &rec.Signals[i]
 		key := b.arena.alloc(len(s.User) + 1 + len(s.ID))
 		key = append(append(append(key, s.User...), 0), s.ID...)
 		body := encodeSignal(b.arena.alloc(encodedSignalSize(s)), s)
-		b.items = append(b.items, importItem{line: line, key: key, user: s.User, id: s.ID,
-			kind: s.Kind, split: s.Split, body: body, userMeta: u.meta})
+		b.items = append(b.items, importItem{line: rec.Line, key: key, user: s.User, id: s.ID,
+			kind: s.Kind, split: s.Split, body: body, userMeta: rec.UserMeta})
 		size += len(body) + len(key)
 	}
 	return size
@@ -158,7 +149,9 @@ type pendingImport struct {
 // file with any bad record is rejected whole, and an import interrupted by
 // a crash is rolled back the next time the database is opened. Records
 // already in the database are skipped, so importing a file twice adds
-// nothing. name is used in messages only.
+// nothing. name is used in messages only. The records are read and parsed
+// by package format, in a goroutine of their own, while this one writes
+// them.
 func (db *DB) Import(ctx context.Context, name string, r io.Reader, opt ImportOptions) (ImportReport, error) {
 	rep := ImportReport{File: name, Format: opt.Format}
 	if rep.Format == "" {
@@ -173,65 +166,9 @@ func (db *DB) Import(ctx context.Context, name string, r io.Reader, opt ImportOp
 	if err := db.recoverImport(); err != nil {
 		return rep, fmt.Errorf("import %s: %w", name, err)
 	}
-	parent := ctx
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	batches := make(chan importBatch)
-	parsed := make(chan parseResult, 1) // sent just before batches closes
-	format := rep.Format
-	go func() {
-		defer close(batches)
-		res := parseResult{format: format}
-		rr, err := newRecordReader(r)
-		if err == nil {
-			err = parseRecords(ctx, name, rr, &res.format, &res.records, batches)
-		}
-		res.err = err
-		parsed <- res
-	}()
-
-	// Cancelling ctx returns at once, even while the parser waits for
-	// input that may never come (an idle pipe): nothing here waits for it.
 	w := importWriter{db: db, file: name}
-	var writeErr, readErr error
-loop:
-	for {
-		select {
-		case b, ok := <-batches:
-			if !ok {
-				res := <-parsed
-				rep.Format, rep.Records, readErr = res.format, res.records, res.err
-				break loop
-			}
-			for _, e := range b.errs {
-				w.bad(e)
-			}
-			w.badCount += b.dropped
-			if writeErr == nil && ctx.Err() == nil {
-				if writeErr = w.write(b.items); writeErr != nil {
-					cancel() // stop the parser; the batches in flight are drained
-				}
-			}
-			rep.Bytes = b.bytes
-			if opt.Progress != nil {
-				opt.Progress(b.bytes)
-			}
-		case <-parent.Done():
-			break loop
-		}
-	}
+	failure := w.run(ctx, r, opt.Progress, &rep)
 	rep.Errors, rep.BadRecords = w.errs, w.badCount
-	var failure error
-	switch {
-	case writeErr != nil:
-		failure = writeErr
-	case parent.Err() != nil:
-		failure = ErrInterrupted
-	case readErr != nil:
-		failure = readErr
-	case w.badCount > 0:
-		failure = ErrRejected
-	}
 	if failure != nil {
 		if w.pending != nil {
 			if err := db.rollbackImport(*w.pending); err != nil {
@@ -252,22 +189,82 @@ loop:
 	return rep, nil
 }
 
+// run parses r in a goroutine and writes its batches as they come, and
+// says why the import fails, if it does. Cancelling ctx returns at once,
+// even while the parser waits for input that may never come (an idle
+// pipe): nothing here waits for it.
+func (w *importWriter) run(parent context.Context, r io.Reader, progress func(int64), rep *ImportReport) error {
+	ctx, cancel := context.WithCancel(parent)
+	defer cancel()
+	batches := make(chan importBatch)
+	parsed := make(chan parseResult, 1) // sent just before batches closes
+	go func() {
+		defer close(batches)
+		res := parseResult{format: rep.Format}
+		src, err := format.NewReader(r, rep.Format)
+		if err == nil {
+			err = parseRecords(ctx, w.file, src, &res.records, batches)
+			res.format = src.Format()
+		}
+		res.err = err
+		parsed <- res
+	}()
+	var writeErr, readErr error
+loop:
+	for {
+		select {
+		case b, ok := <-batches:
+			if !ok {
+				res := <-parsed
+				rep.Format, rep.Records, readErr = res.format, res.records, res.err
+				break loop
+			}
+			for _, e := range b.errs {
+				w.bad(e)
+			}
+			w.badCount += b.dropped
+			if writeErr == nil && ctx.Err() == nil {
+				if writeErr = w.write(b.items); writeErr != nil {
+					cancel() // stop the parser; the batches in flight are drained
+				}
+			}
+			rep.Bytes = b.bytes
+			if progress != nil {
+				progress(b.bytes)
+			}
+		case <-parent.Done():
+			break loop
+		}
+	}
+	switch {
+	case writeErr != nil:
+		return writeErr
+	case parent.Err() != nil:
+		return ErrInterrupted
+	case readErr != nil:
+		return readErr
+	case w.badCount > 0:
+		return ErrRejected
+	}
+	return nil
+}
+
 // parseResult is what the parser knows once it is done.
 type parseResult struct {
-	format  Format
+	format  format.Format
 	records int
 	err     error
 }
 
-// parseRecords reads and parses every record, sending them in batches. It
-// runs beside the writer so that parsing one batch overlaps committing the
-// one before. Bad records travel in the batches too, so that the writer
-// sees every problem in line order.
-func parseRecords(ctx context.Context, name string, rr *recordReader, format *Format, count *int, out chan<- importBatch) error {
+// parseRecords reads every record, sending them in batches, encoded as
+// stored. It runs beside the writer so that parsing one batch overlaps
+// committing the one before. Bad records travel in the batches too, so
+// that the writer sees every problem in line order.
+func parseRecords(ctx context.Context, name string, src *format.Reader, count *int, out chan<- importBatch) error {
 	var b importBatch
 	var size int
 	flush := func() bool {
-		b.bytes = rr.n
+		b.bytes = src.BytesRead()
 		select {
 		case out <- b:
 		case <-ctx.Done():
@@ -277,113 +274,27 @@ func parseRecords(ctx context.Context, name string, rr *recordReader, format *Fo
 		return true
 	}
 	for {
-		rec, err := rr.next()
+		rec, err := src.Next()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
-			var ae *ArrayError
-			if errors.As(err, &ae) { // the rest of the file cannot be split into records
-				*count++
-				b.bad(&ImportError{File: name, Line: ae.Line, Reason: ae.Reason})
-				break
-			}
 			return err
 		}
 		*count++
-		if rec.bad != "" {
-			b.bad(&ImportError{File: name, Line: rec.line, Reason: rec.bad})
+		if rec.Bad != "" {
+			b.bad(&ImportError{File: name, Line: rec.Line, Reason: rec.Bad})
 			continue
 		}
-		f := *format
-		if f == FormatAuto {
-			if sniffed, ok := sniffFormat(rec.data); ok {
-				*format, f = sniffed, sniffed
-			} else {
-				f = FormatPopi // not even an object: the same error in any format
-			}
-		}
-		u, err := parseRecord(f, rec.data)
-		if err != nil {
-			b.bad(recordErrorAt(name, rec, err))
-			continue
-		}
-		size += b.add(rec.line, &u)
+		size += b.add(&rec)
 		if len(b.items) >= batchRecords || size >= batchBytes {
 			if ctx.Err() != nil || !flush() {
 				return ctx.Err()
 			}
 		}
 	}
-	if *format == FormatAuto {
-		*format = FormatPopi // an empty file
-	}
 	flush()
 	return ctx.Err()
-}
-
-func parseRecord(f Format, data []byte) (parsedUser, error) {
-	if f == FormatAlignX {
-		return parseAlignXRecord(data)
-	}
-	s, err := parsePopiRecord(data)
-	if err != nil {
-		return parsedUser{}, err
-	}
-	return parsedUser{id: s.User, signals: []Signal{s}}, nil
-}
-
-// sniffFormat decides --format auto from the first record that is a JSON
-// object (ok is false for one that is not: it is bad in either format,
-// and the next one decides). popi records say their kind and user; AlignX
-// records have neither, but a pair's fields or AlignX's own. Anything else
-// is read as popi, whose messages then say what is missing.
-func sniffFormat(data []byte) (f Format, ok bool) {
-	var kind, user, pair, alignx bool
-	err := scanObjectMembers(data, func(key string, _ jsonValue) error {
-		switch key {
-		case "kind":
-			kind = true
-		case "user":
-			user = true
-		case "prompt", "chosen", "rejected":
-			pair = true
-		case axHistory, axUGC, axDemographic, axPersona:
-			alignx = true
-		}
-		return nil
-	})
-	switch {
-	case err != nil:
-		return FormatAuto, false
-	case kind:
-		return FormatPopi, true
-	case alignx || (pair && !user):
-		return FormatAlignX, true
-	}
-	return FormatPopi, true
-}
-
-// recordErrorAt places a parse error on the line (and column) it is on.
-func recordErrorAt(file string, rec rawRecord, err error) *ImportError {
-	off, reason := -1, err.Error()
-	var se *jsonSyntaxError
-	var re *recordError
-	switch {
-	case errors.As(err, &se):
-		off = se.off
-	case errors.As(err, &re):
-		off = re.off
-	}
-	line := rec.line
-	if off >= 0 && off <= len(rec.data) {
-		var col int
-		line, col = rec.position(off)
-		if se != nil {
-			reason = fmt.Sprintf("%s (column %d)", reason, col)
-		}
-	}
-	return &ImportError{File: file, Line: line, Reason: reason}
 }
 
 // importWriter adds parsed records to the database. Bodies are appended

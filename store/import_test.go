@@ -16,10 +16,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/popi-tui/popi-tui/store/format"
+	"github.com/popi-tui/popi-tui/store/format/formattest"
+	"github.com/popi-tui/popi-tui/store/format/popi"
 	bolt "go.etcd.io/bbolt"
 )
 
-func importString(t *testing.T, db *DB, name, content string, f Format) (ImportReport, error) {
+func importString(t *testing.T, db *DB, name, content string, f format.Format) (ImportReport, error) {
 	t.Helper()
 	return db.Import(context.Background(), name, strings.NewReader(content), ImportOptions{Format: f})
 }
@@ -42,27 +45,6 @@ func snapshot(t *testing.T, db *DB) string {
 		t.Fatal(err)
 	}
 	return hex.EncodeToString(h.Sum(nil))
-}
-
-// alignxSample is the real AlignX sample the project is tested with. It
-// lives outside the repository; without it the test is skipped with a
-// message, except under CI, where its absence is a failure.
-func alignxSample(t testing.TB) string {
-	t.Helper()
-	candidates := []string{os.Getenv("POPI_ALIGNX_SAMPLE"), "../../shared/data/alignx-psoups-friendly-unfriendly.json"}
-	for _, p := range candidates {
-		if p == "" {
-			continue
-		}
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatalf("the AlignX sample is missing (looked in %q); under CI it must be present (set POPI_ALIGNX_SAMPLE)", candidates)
-	}
-	t.Skipf("the AlignX sample is not here (looked in %q); set POPI_ALIGNX_SAMPLE to run this test", candidates)
-	return ""
 }
 
 const goodPopi = `{"user":"ann","kind":"pair","prompt":"Capital of France?","chosen":"Paris.","rejected":"The capital of France is Paris, a city of about two million people."}
@@ -153,11 +135,11 @@ func TestImportBOMBlankLinesAndNoFinalNewline(t *testing.T) {
 // leaves the database exactly as it was.
 func TestImportRejectsBadRecords(t *testing.T) {
 	good := `{"user":"x","kind":"task","prompt":"fine"}`
-	long := `{"user":"x","kind":"text","text":"` + strings.Repeat("a", MaxRecordBytes) + `"}`
+	long := `{"user":"x","kind":"text","text":"` + strings.Repeat("a", format.MaxRecordBytes) + `"}`
 	alignxGood := `{"prompt":"p","chosen":"c","rejected":"r"}`
 	tests := []struct {
 		name, bad string
-		format    Format
+		format    format.Format
 		line      int // of the bad record, which follows two good lines
 		reason    string
 	}{
@@ -195,10 +177,7 @@ func TestImportRejectsBadRecords(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			db := openTestDB(t)
-			if _, err := db.LoadDemo(context.Background()); err != nil {
-				t.Fatal(err)
-			}
+			db := demoTestDB(t)
 			first := good
 			if tt.format == FormatAlignX {
 				first = alignxGood
@@ -262,7 +241,7 @@ func TestImportListsFirstTwentyBadRecords(t *testing.T) {
 // the reader's buffer.
 func TestImportLongRecordUnderLimit(t *testing.T) {
 	db := openTestDB(t)
-	text := strings.Repeat("b", MaxRecordBytes-100)
+	text := strings.Repeat("b", format.MaxRecordBytes-100)
 	in := `{"user":"u","kind":"text","text":"` + text + `"}` + "\n"
 	if _, err := importString(t, db, "big.jsonl", in, FormatPopi); err != nil {
 		t.Fatal(err)
@@ -274,7 +253,7 @@ func TestImportLongRecordUnderLimit(t *testing.T) {
 }
 
 func TestImportAlignXSample(t *testing.T) {
-	path := alignxSample(t)
+	path := formattest.AlignXSample(t)
 	db := openTestDB(t)
 	f, err := os.Open(path)
 	if err != nil {
@@ -309,7 +288,7 @@ func TestImportAlignXSample(t *testing.T) {
 
 	// Round trip: AlignX → popi JSONL → a fresh database holds the same.
 	var out bytes.Buffer
-	if _, err := db.ExportUsers(&out); err != nil {
+	if _, err := popi.WriteUsers(&out, db.EachSignal); err != nil {
 		t.Fatal(err)
 	}
 	db2 := openTestDB(t)
@@ -435,11 +414,28 @@ func manyRecords(n int) string {
 	return b.String()
 }
 
-func TestImportCancelledRollsBack(t *testing.T) {
-	db := openTestDB(t)
-	if _, err := db.LoadDemo(context.Background()); err != nil {
+// parsedRecords parses popi JSONL as an import does.
+func parsedRecords(t *testing.T, jsonl string) []format.Record {
+	t.Helper()
+	src, err := format.NewReader(strings.NewReader(jsonl), FormatPopi)
+	if err != nil {
 		t.Fatal(err)
 	}
+	var out []format.Record
+	for {
+		rec, err := src.Next()
+		if errors.Is(err, io.EOF) {
+			return out
+		}
+		if err != nil || rec.Bad != "" {
+			t.Fatalf("line %d: %v %s", rec.Line, err, rec.Bad)
+		}
+		out = append(out, rec)
+	}
+}
+
+func TestImportCancelledRollsBack(t *testing.T) {
+	db := demoTestDB(t)
 	before := snapshot(t, db)
 	ctx, cancel := context.WithCancel(context.Background())
 	batches := 0
@@ -519,18 +515,9 @@ func TestOpenRollsBackInterruptedImport(t *testing.T) {
 	before := snapshot(t, db)
 	// Write batches the way an import does, then stop without committing.
 	w := importWriter{db: db, file: "crashed.jsonl"}
-	rr, _ := newRecordReader(strings.NewReader(manyRecords(2 * batchRecords)))
 	var b importBatch
-	for {
-		rec, err := rr.next()
-		if err != nil {
-			break
-		}
-		u, err := parseRecord(FormatPopi, rec.data)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b.add(rec.line, &u)
+	for _, rec := range parsedRecords(t, manyRecords(2*batchRecords)) {
+		b.add(&rec)
 		if len(b.items) == batchRecords {
 			if err := w.write(b.items); err != nil {
 				t.Fatal(err)
@@ -629,28 +616,6 @@ func TestImportErrorPositions(t *testing.T) {
 	}
 }
 
-func TestSniffFormat(t *testing.T) {
-	tests := []struct {
-		name, first string
-		want        Format
-	}{
-		{"popi pair", `{"user":"u","kind":"pair","prompt":"p","chosen":"a","rejected":"b"}`, FormatPopi},
-		{"popi record missing its kind", `{"user":"u1","prompt":"p","chosen":"a","rejected":"b"}`, FormatPopi},
-		{"AlignX record", `{"prompt":"p","chosen":"a","rejected":"b"}`, FormatAlignX},
-		{"AlignX record without its pair", `{"ground_truth_persona":"g"}`, FormatAlignX},
-		{"AlignX record with a user id", `{"user_id":"7","prompt":"p","chosen":"a","rejected":"b","Pair-wise Comparative Feedback":[]}`, FormatAlignX},
-		{"neither", `{"x":1}`, FormatPopi},
-	}
-	for _, tt := range tests {
-		if got, ok := sniffFormat([]byte(tt.first)); !ok || got != tt.want {
-			t.Errorf("%s: sniffed %s (%v), want %s", tt.name, got, ok, tt.want)
-		}
-	}
-	if _, ok := sniffFormat([]byte(`{"prompt":p}`)); ok {
-		t.Error("decided from a record that is not JSON")
-	}
-}
-
 // A first record that is not JSON does not decide the format: the next
 // one does.
 func TestImportAutoSkipsUnparsableFirstRecord(t *testing.T) {
@@ -714,12 +679,8 @@ func TestImportFinishesAnEarlierFailedImport(t *testing.T) {
 	db := openTestDB(t)
 	w := importWriter{db: db, file: "stuck.jsonl"}
 	var b importBatch
-	for i, line := range strings.Split(strings.TrimSpace(manyRecords(100)), "\n") {
-		u, err := parseRecord(FormatPopi, []byte(line))
-		if err != nil {
-			t.Fatal(err)
-		}
-		b.add(i+1, &u)
+	for _, rec := range parsedRecords(t, manyRecords(100)) {
+		b.add(&rec)
 	}
 	if err := w.write(b.items); err != nil {
 		t.Fatal(err)

@@ -3,29 +3,36 @@ package store
 import (
 	"fmt"
 	"slices"
-	"strconv"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/popi-tui/popi-tui/store/format/jsonscan"
 )
 
-// labelHead is what working out the current decisions needs of a label
-// record: decoding only these fields skips the texts (prompt, rationale).
-type labelHead struct {
-	seq            uint64      // storage order
+// Decision is what a decision says, without its texts (prompt,
+// rationale): what an export reads of a label.
+type Decision struct {
 	ID             string      `json:"id"`
-	Kind           string      `json:"kind"`
-	Retracts       string      `json:"retracts"`
-	Amends         string      `json:"amends"`
 	User           string      `json:"user"`
 	PromptID       string      `json:"prompt_id"`
 	SummaryID      string      `json:"summary_id"`
 	SummaryVersion int         `json:"summary_version"`
-	Candidates     []Candidate `json:"candidates"`
+	Candidates     []Candidate `json:"candidates"` // in pane order
 	Verdict        string      `json:"verdict"`
 	Ranking        []string    `json:"ranking"`
 	Annotator      string      `json:"annotator"`
 	DecidedAt      time.Time   `json:"decided_at"`
+}
+
+// labelHead is what working out the current decisions needs of a label
+// record: decoding only these fields skips the texts (prompt, rationale).
+type labelHead struct {
+	seq      uint64 // storage order
+	Kind     string `json:"kind"`
+	Retracts string `json:"retracts"`
+	Amends   string `json:"amends"`
+	Decision
 }
 
 func (h *labelHead) itemKey() string { return itemKey(h.Annotator, h.User, h.PromptID, h.Candidates) }
@@ -57,44 +64,44 @@ func labelHeads(tx *bolt.Tx) ([]labelHead, error) {
 // with the importer's scanner rather than decoding the record with
 // encoding/json (a test holds the two to the same result).
 func (h *labelHead) decode(v []byte) error {
-	return scanObjectMembers(v, func(key string, m jsonValue) error {
+	return jsonscan.Object(v, func(key string, m jsonscan.Value) error {
 		var err error
 		switch key {
 		case "id":
-			h.ID, err = m.text(key)
+			h.ID, err = m.Text(key)
 		case "kind":
-			h.Kind, err = m.text(key)
+			h.Kind, err = m.Text(key)
 		case "retracts":
-			h.Retracts, err = m.text(key)
+			h.Retracts, err = m.Text(key)
 		case "amends":
-			h.Amends, err = m.text(key)
+			h.Amends, err = m.Text(key)
 		case "user":
-			h.User, err = m.text(key)
+			h.User, err = m.Text(key)
 		case "prompt_id":
-			h.PromptID, err = m.text(key)
+			h.PromptID, err = m.Text(key)
 		case "summary_id":
-			h.SummaryID, err = m.text(key)
+			h.SummaryID, err = m.Text(key)
 		case "summary_version":
-			h.SummaryVersion, err = m.integer(key)
+			h.SummaryVersion, err = m.Int(key)
 		case "verdict":
-			h.Verdict, err = m.text(key)
+			h.Verdict, err = m.Text(key)
 		case "annotator":
-			h.Annotator, err = m.text(key)
+			h.Annotator, err = m.Text(key)
 		case "decided_at":
 			var t string
-			if t, err = m.text(key); err == nil {
+			if t, err = m.Text(key); err == nil {
 				h.DecidedAt, err = time.Parse(time.RFC3339Nano, t)
 			}
 		case "ranking":
 			h.Ranking = nil
-			err = m.elements(key, func(e jsonValue) error {
-				p, err := e.text(key)
+			err = m.Elements(key, func(e jsonscan.Value) error {
+				p, err := e.Text(key)
 				h.Ranking = append(h.Ranking, p)
 				return err
 			})
 		case "candidates":
 			h.Candidates = nil
-			err = m.elements(key, func(e jsonValue) error {
+			err = m.Elements(key, func(e jsonscan.Value) error {
 				var c Candidate
 				err := c.decode(e)
 				h.Candidates = append(h.Candidates, c)
@@ -106,67 +113,30 @@ func (h *labelHead) decode(v []byte) error {
 }
 
 // decode reads a candidate of a stored label record.
-func (c *Candidate) decode(v jsonValue) error {
-	if v.kind != '{' {
+func (c *Candidate) decode(v jsonscan.Value) error {
+	if v.Kind != '{' {
 		return fmt.Errorf("candidate: not an object")
 	}
-	return scanObjectMembers(v.raw, func(key string, m jsonValue) error {
+	return jsonscan.Object(v.Raw, func(key string, m jsonscan.Value) error {
 		var err error
 		switch key {
 		case "pane":
-			c.Pane, err = m.text(key)
+			c.Pane, err = m.Text(key)
 		case "slot":
-			c.Slot, err = m.integer(key)
+			c.Slot, err = m.Int(key)
 		case "backend":
-			c.Backend, err = m.text(key)
+			c.Backend, err = m.Text(key)
 		case "model":
-			c.Model, err = m.text(key)
+			c.Model, err = m.Text(key)
 		case "condition":
-			c.Condition, err = m.text(key)
+			c.Condition, err = m.Text(key)
 		case "generation_id":
-			c.GenerationID, err = m.text(key)
+			c.GenerationID, err = m.Text(key)
 		case "replay":
-			c.Replay, err = m.text(key)
+			c.Replay, err = m.Text(key)
 		}
 		return err
 	})
-}
-
-// text is a string member's value ("" for null, as encoding/json leaves it).
-func (v jsonValue) text(key string) (string, error) {
-	switch v.kind {
-	case '"':
-		return v.str, nil
-	case 'n':
-		return "", nil
-	}
-	return "", fmt.Errorf("%s: not a string", key)
-}
-
-// integer is a number member's value as an int.
-func (v jsonValue) integer(key string) (int, error) {
-	switch v.kind {
-	case '0':
-		n, err := strconv.Atoi(string(v.raw))
-		if err != nil {
-			return 0, fmt.Errorf("%s: %w", key, err)
-		}
-		return n, nil
-	case 'n':
-		return 0, nil
-	}
-	return 0, fmt.Errorf("%s: not a number", key)
-}
-
-// elements calls fn for each element of an array member (none for null).
-func (v jsonValue) elements(key string, fn func(jsonValue) error) error {
-	switch v.kind {
-	case '[':
-		return scanArrayElements(v.raw, func(_ int, e jsonValue) error { return fn(e) })
-	case 'n':
-		return nil
-	}
-	return fmt.Errorf("%s: not an array", key)
 }
 
 // currentPerItem maps each item (per annotator) that has a current

@@ -1,91 +1,23 @@
-package store
+package store_test
 
 import (
-	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	. "github.com/popi-tui/popi-tui/store"
+	"github.com/popi-tui/popi-tui/store/storetest"
 )
 
-// Helpers shared by labels_test.go, summaries_test.go, generations_test.go
-// and export_test.go. They carry an fx prefix so that they cannot clash
-// with the helpers of the package's other test files.
-
-// fxOpenAt opens (creating) a database at path and closes it when the test ends.
-func fxOpenAt(t *testing.T, path string) *DB {
-	t.Helper()
-	db, err := Open(path)
-	if err != nil {
-		t.Fatalf("Open(%s): %v", path, err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
-}
-
-// fxOpen opens a new database in the test's temporary directory.
-func fxOpen(t *testing.T) *DB {
-	t.Helper()
-	return fxOpenAt(t, filepath.Join(t.TempDir(), "popi.db"))
-}
-
-// fxImport imports popi JSONL and fails the test on any error.
-func fxImport(t *testing.T, db *DB, jsonl string) ImportReport {
-	t.Helper()
-	rep, err := db.Import(context.Background(), "test.jsonl", strings.NewReader(jsonl), ImportOptions{Format: FormatPopi})
-	if err != nil {
-		t.Fatalf("Import: %v (report %+v)", err, rep)
-	}
-	return rep
-}
-
-// fxJSON is the JSON encoding of v, for comparing records field by field
-// (times included, whatever their location pointer).
-func fxJSON(t *testing.T, v any) string {
-	t.Helper()
-	b, err := json.Marshal(v)
-	if err != nil {
-		t.Fatalf("marshal %T: %v", v, err)
-	}
-	return string(b)
-}
+// Helpers shared by labels_test.go, summaries_test.go and
+// generations_test.go (more are in package storetest).
 
 var fxIDPattern = regexp.MustCompile(`^[0-9a-f]{32}$`)
-
-// fxCandidates returns n candidates lettered a, b, … with distinct
-// backends, models and generation ids.
-func fxCandidates(n int) []Candidate {
-	out := make([]Candidate, n)
-	for i := range out {
-		p := PaneLetter(i)
-		out[i] = Candidate{Pane: p, Slot: i, Backend: "backend-" + p, Model: "model-" + p,
-			Condition: ConditionSummary, GenerationID: "gen-" + p}
-	}
-	return out
-}
-
-// fxDecision is a valid best-of-2 decision of annotator on (user, promptID).
-func fxDecision(annotator, user, promptID, verdict string) Label {
-	shown := time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC)
-	return Label{
-		Kind: LabelDecision, User: user, PromptID: promptID, Prompt: "prompt of " + promptID,
-		Candidates: fxCandidates(2), Verdict: verdict, Annotator: annotator,
-		ShownAt: shown, AppVersion: "test",
-	}
-}
-
-func fxAddLabel(t *testing.T, db *DB, l Label) Label {
-	t.Helper()
-	got, err := db.AddLabel(l, nil)
-	if err != nil {
-		t.Fatalf("AddLabel(%s/%s/%s %s): %v", l.Annotator, l.User, l.PromptID, l.Kind, err)
-	}
-	return got
-}
 
 // fxCurrentIDs lists the ids CurrentLabels yields, in order.
 func fxCurrentIDs(t *testing.T, db *DB) []string {
@@ -107,27 +39,6 @@ func fxAllLabels(t *testing.T, db *DB) []Label {
 	return out
 }
 
-func fxStats(t *testing.T, db *DB) Stats {
-	t.Helper()
-	st, err := db.Stats()
-	if err != nil {
-		t.Fatalf("Stats: %v", err)
-	}
-	return st
-}
-
-func fxEqualStrings(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
 func TestAddLabelRejectsInvalidLabels(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -139,8 +50,8 @@ func TestAddLabelRejectsInvalidLabels(t *testing.T) {
 		{"no user", func(l *Label) { l.User = "" }, "no user or prompt"},
 		{"no prompt id", func(l *Label) { l.PromptID = "" }, "no user or prompt"},
 		{"no candidates", func(l *Label) { l.Candidates = nil }, "0 candidates (want 2 to 4)"},
-		{"one candidate", func(l *Label) { l.Candidates = fxCandidates(1) }, "1 candidates (want 2 to 4)"},
-		{"five candidates", func(l *Label) { l.Candidates = fxCandidates(5) }, "5 candidates (want 2 to 4)"},
+		{"one candidate", func(l *Label) { l.Candidates = storetest.Candidates(1) }, "1 candidates (want 2 to 4)"},
+		{"five candidates", func(l *Label) { l.Candidates = storetest.Candidates(5) }, "5 candidates (want 2 to 4)"},
 		{"panes out of order", func(l *Label) {
 			l.Candidates[0].Pane, l.Candidates[1].Pane = "b", "a"
 		}, `candidate 0 is shown as pane "b" (want "a")`},
@@ -152,7 +63,7 @@ func TestAddLabelRejectsInvalidLabels(t *testing.T) {
 		{"verdict unknown word", func(l *Label) { l.Verdict = "draw" }, `verdict "draw" names no pane`},
 		{"no verdict and no ranking", func(l *Label) { l.Verdict = "" }, "no verdict, and the ranking does not rank every pane"},
 		{"ranking too short", func(l *Label) {
-			l.Candidates, l.Verdict, l.Ranking = fxCandidates(3), "", []string{"a", "b"}
+			l.Candidates, l.Verdict, l.Ranking = storetest.Candidates(3), "", []string{"a", "b"}
 		}, "no verdict, and the ranking does not rank every pane"},
 		{"ranking too long", func(l *Label) {
 			l.Verdict, l.Ranking = "", []string{"a", "b", "c"}
@@ -161,7 +72,7 @@ func TestAddLabelRejectsInvalidLabels(t *testing.T) {
 			l.Verdict, l.Ranking = "", []string{"a", "a"}
 		}, `ranking [a a] is not an order of the panes`},
 		{"ranking names no pane", func(l *Label) {
-			l.Candidates, l.Verdict, l.Ranking = fxCandidates(3), "", []string{"a", "d", "b"}
+			l.Candidates, l.Verdict, l.Ranking = storetest.Candidates(3), "", []string{"a", "d", "b"}
 		}, `ranking [a d b] is not an order of the panes`},
 		{"retraction without Retracts", func(l *Label) {
 			*l = l.Retraction(time.Now(), "test")
@@ -169,10 +80,10 @@ func TestAddLabelRejectsInvalidLabels(t *testing.T) {
 		{"empty kind", func(l *Label) { l.Kind = "" }, `unknown label kind ""`},
 		{"unknown kind", func(l *Label) { l.Kind = "amendment" }, `unknown label kind "amendment"`},
 	}
-	db := fxOpen(t)
+	db := storetest.Open(t)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			l := fxDecision("ann", "u1", "task-1", "a")
+			l := storetest.Decision("ann", "u1", "task-1", "a")
 			tt.edit(&l)
 			got, err := db.AddLabel(l, nil)
 			if err == nil {
@@ -189,7 +100,7 @@ func TestAddLabelRejectsInvalidLabels(t *testing.T) {
 	if all := fxAllLabels(t, db); len(all) != 0 {
 		t.Errorf("%d label records stored after only rejected labels", len(all))
 	}
-	if st := fxStats(t, db); st.Labels != 0 {
+	if st := storetest.Stats(t, db); st.Labels != 0 {
 		t.Errorf("Stats().Labels = %d, want 0", st.Labels)
 	}
 }
@@ -212,12 +123,12 @@ func TestAddLabelAcceptsValidLabels(t *testing.T) {
 		{"ranking of 3", 3, "", []string{"c", "a", "b"}},
 		{"ranking of 4", 4, "", []string{"d", "b", "c", "a"}},
 	}
-	db := fxOpen(t)
+	db := storetest.Open(t)
 	seen := map[string]bool{}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			l := fxDecision("ann", "u1", fmt.Sprintf("task-%d", i), tt.verdict)
-			l.Candidates, l.Ranking = fxCandidates(tt.candidates), tt.ranking
+			l := storetest.Decision("ann", "u1", fmt.Sprintf("task-%d", i), tt.verdict)
+			l.Candidates, l.Ranking = storetest.Candidates(tt.candidates), tt.ranking
 			before := time.Now().UTC()
 			got, err := db.AddLabel(l, nil)
 			if err != nil {
@@ -232,24 +143,24 @@ func TestAddLabelAcceptsValidLabels(t *testing.T) {
 			}
 			want := l
 			want.ID, want.DecidedAt = got.ID, got.DecidedAt
-			if fxJSON(t, got) != fxJSON(t, want) {
-				t.Errorf("AddLabel returned\n%s\nwant\n%s", fxJSON(t, got), fxJSON(t, want))
+			if storetest.JSON(t, got) != storetest.JSON(t, want) {
+				t.Errorf("AddLabel returned\n%s\nwant\n%s", storetest.JSON(t, got), storetest.JSON(t, want))
 			}
 		})
 	}
 	if all := fxAllLabels(t, db); len(all) != len(tests) {
 		t.Errorf("%d records stored, want %d", len(all), len(tests))
 	}
-	if st := fxStats(t, db); st.Labels != len(tests) {
+	if st := storetest.Stats(t, db); st.Labels != len(tests) {
 		t.Errorf("Stats().Labels = %d, want %d", st.Labels, len(tests))
 	}
 }
 
 func TestAddLabelKeepsDecidedAtAndRefusesAnID(t *testing.T) {
-	db := fxOpen(t)
-	l := fxDecision("ann", "u1", "task-1", "a")
+	db := storetest.Open(t)
+	l := storetest.Decision("ann", "u1", "task-1", "a")
 	l.DecidedAt = time.Date(2024, 12, 31, 23, 59, 59, 123456789, time.UTC)
-	got := fxAddLabel(t, db, l)
+	got := storetest.AddLabel(t, db, l)
 	if got.ID == "" || !got.DecidedAt.Equal(l.DecidedAt) {
 		t.Errorf("got id %q decided %v, want a new id, decided %v", got.ID, got.DecidedAt, l.DecidedAt)
 	}
@@ -261,15 +172,15 @@ func TestAddLabelKeepsDecidedAtAndRefusesAnID(t *testing.T) {
 		t.Fatalf("AddLabel of a copy: err = %v", err)
 	}
 	all := fxAllLabels(t, db)
-	if len(all) != 1 || fxJSON(t, all[0]) != fxJSON(t, got) {
-		t.Errorf("stored %v, want exactly %s", all, fxJSON(t, got))
+	if len(all) != 1 || storetest.JSON(t, all[0]) != storetest.JSON(t, got) {
+		t.Errorf("stored %v, want exactly %s", all, storetest.JSON(t, got))
 	}
 }
 
 func TestAddLabelRejectsVerdictWithRanking(t *testing.T) {
-	db := fxOpen(t)
+	db := storetest.Open(t)
 	for _, v := range []string{VerdictTie, VerdictSkip, VerdictBothBad, "a"} {
-		l := fxDecision("ann", "u1", "task-"+v, v)
+		l := storetest.Decision("ann", "u1", "task-"+v, v)
 		l.Ranking = []string{"b", "a"}
 		if _, err := db.AddLabel(l, nil); err == nil || !strings.Contains(err.Error(), "both a verdict") {
 			t.Errorf("verdict %q with ranking [b a]: err = %v", v, err)
@@ -281,8 +192,8 @@ func TestAddLabelRejectsVerdictWithRanking(t *testing.T) {
 }
 
 func TestLabelsAreAppendOnly(t *testing.T) {
-	db := fxOpen(t)
-	first := fxAddLabel(t, db, fxDecision("ann", "u1", "task-1", "a"))
+	db := storetest.Open(t)
+	first := storetest.AddLabel(t, db, storetest.Decision("ann", "u1", "task-1", "a"))
 
 	type state struct {
 		current []string // ids CurrentLabels yields
@@ -291,22 +202,22 @@ func TestLabelsAreAppendOnly(t *testing.T) {
 	}
 	check := func(step string, want state) {
 		t.Helper()
-		if got := fxCurrentIDs(t, db); !fxEqualStrings(got, want.current) {
+		if got := fxCurrentIDs(t, db); !slices.Equal(got, want.current) {
 			t.Errorf("%s: current labels %q, want %q", step, got, want.current)
 		}
 		if got := len(fxAllLabels(t, db)); got != want.records {
 			t.Errorf("%s: %d records stored, want %d", step, got, want.records)
 		}
-		if got := fxStats(t, db).Labels; got != want.stats {
+		if got := storetest.Stats(t, db).Labels; got != want.stats {
 			t.Errorf("%s: Stats().Labels = %d, want %d", step, got, want.stats)
 		}
 	}
 	check("decision", state{[]string{first.ID}, 1, 1})
 
 	// Amendment: a newer decision on the same item wins.
-	amend := fxDecision("ann", "u1", "task-1", "b")
+	amend := storetest.Decision("ann", "u1", "task-1", "b")
 	amend.Amends, amend.Rationale = first.ID, "b is shorter"
-	amended := fxAddLabel(t, db, amend)
+	amended := storetest.AddLabel(t, db, amend)
 	if amended.ID == first.ID {
 		t.Fatalf("amendment got the id of the decision it amends")
 	}
@@ -318,7 +229,7 @@ func TestLabelsAreAppendOnly(t *testing.T) {
 	}
 
 	// Retraction: the item has no current decision, but nothing is deleted.
-	retracted := fxAddLabel(t, db, amended.Retraction(time.Now().UTC(), "test"))
+	retracted := storetest.AddLabel(t, db, amended.Retraction(time.Now().UTC(), "test"))
 	if retracted.Kind != LabelRetraction || retracted.Retracts != amended.ID {
 		t.Errorf("retraction stored as %+v", retracted)
 	}
@@ -336,19 +247,19 @@ func TestLabelsAreAppendOnly(t *testing.T) {
 	}
 
 	// A new decision after the retraction is current again.
-	again := fxAddLabel(t, db, fxDecision("ann", "u1", "task-1", VerdictTie))
+	again := storetest.AddLabel(t, db, storetest.Decision("ann", "u1", "task-1", VerdictTie))
 	check("decision after retraction", state{[]string{again.ID}, 4, 1})
 }
 
 func TestLabelRetractionCopiesTheItem(t *testing.T) {
-	l := fxDecision("ann", "u1", "task-1", "a")
+	l := storetest.Decision("ann", "u1", "task-1", "a")
 	l.ID, l.Rationale, l.SummaryID = "L1", "why", "S1"
 	at := time.Date(2025, 4, 1, 0, 0, 0, 0, time.UTC)
 	r := l.Retraction(at, "v9")
 	want := Label{Kind: LabelRetraction, Retracts: "L1", User: "u1", PromptID: "task-1", Prompt: l.Prompt,
 		Candidates: l.Candidates, Annotator: "ann", ShownAt: l.ShownAt, DecidedAt: at, AppVersion: "v9"}
-	if fxJSON(t, r) != fxJSON(t, want) {
-		t.Errorf("Retraction = %s\nwant %s", fxJSON(t, r), fxJSON(t, want))
+	if storetest.JSON(t, r) != storetest.JSON(t, want) {
+		t.Errorf("Retraction = %s\nwant %s", storetest.JSON(t, r), storetest.JSON(t, want))
 	}
 	if r.ItemKey() != l.ItemKey() {
 		t.Errorf("retraction item %q, decision item %q", r.ItemKey(), l.ItemKey())
@@ -362,7 +273,7 @@ func TestComparisonIgnoresTheOrderShown(t *testing.T) {
 		cands []Candidate
 		want  string
 	}{
-		{"in slot order", fxCandidates(3), "backend-a:summary,backend-b:summary,backend-c:summary"},
+		{"in slot order", storetest.Candidates(3), "backend-a:summary,backend-b:summary,backend-c:summary"},
 		{"shuffled replay", replay, "replay:chosen,replay:rejected"},
 		{"conditions", []Candidate{{Slot: 2, Backend: "g", Condition: ConditionNone}, {Slot: 0, Backend: "g", Condition: ConditionSummary},
 			{Slot: 1, Backend: "g", Condition: ConditionRaw}}, "g:summary,g:raw,g:none"},
@@ -378,68 +289,68 @@ func TestComparisonIgnoresTheOrderShown(t *testing.T) {
 // The same prompt judged between other candidates is another item: both
 // decisions are current, and taking one back leaves the other.
 func TestLabelsAreKeptPerComparison(t *testing.T) {
-	db := fxOpen(t)
-	first := fxAddLabel(t, db, fxDecision("ann", "u1", "task-1", "a"))
-	other := fxDecision("ann", "u1", "task-1", "b")
+	db := storetest.Open(t)
+	first := storetest.AddLabel(t, db, storetest.Decision("ann", "u1", "task-1", "a"))
+	other := storetest.Decision("ann", "u1", "task-1", "b")
 	other.Candidates[0].Condition, other.Candidates[1].Condition = ConditionNone, ConditionNone
-	second := fxAddLabel(t, db, other)
-	if got, want := fxCurrentIDs(t, db), []string{first.ID, second.ID}; !fxEqualStrings(got, want) {
+	second := storetest.AddLabel(t, db, other)
+	if got, want := fxCurrentIDs(t, db), []string{first.ID, second.ID}; !slices.Equal(got, want) {
 		t.Fatalf("current %q, want both %q", got, want)
 	}
-	fxAddLabel(t, db, second.Retraction(time.Now().UTC(), "test"))
-	if got, want := fxCurrentIDs(t, db), []string{first.ID}; !fxEqualStrings(got, want) {
+	storetest.AddLabel(t, db, second.Retraction(time.Now().UTC(), "test"))
+	if got, want := fxCurrentIDs(t, db), []string{first.ID}; !slices.Equal(got, want) {
 		t.Errorf("after taking the second back: current %q, want %q", got, want)
 	}
 }
 
 func TestLabelsAreKeptPerAnnotatorAndItem(t *testing.T) {
-	db := fxOpen(t)
-	ann1 := fxAddLabel(t, db, fxDecision("ann1", "u1", "task-1", "a"))
-	ann2 := fxAddLabel(t, db, fxDecision("ann2", "u1", "task-1", "b"))
-	otherPrompt := fxAddLabel(t, db, fxDecision("ann1", "u1", "task-2", "b"))
-	otherUser := fxAddLabel(t, db, fxDecision("ann1", "u2", "task-1", "a"))
-	if got, want := fxCurrentIDs(t, db), []string{ann1.ID, ann2.ID, otherPrompt.ID, otherUser.ID}; !fxEqualStrings(got, want) {
+	db := storetest.Open(t)
+	ann1 := storetest.AddLabel(t, db, storetest.Decision("ann1", "u1", "task-1", "a"))
+	ann2 := storetest.AddLabel(t, db, storetest.Decision("ann2", "u1", "task-1", "b"))
+	otherPrompt := storetest.AddLabel(t, db, storetest.Decision("ann1", "u1", "task-2", "b"))
+	otherUser := storetest.AddLabel(t, db, storetest.Decision("ann1", "u2", "task-1", "a"))
+	if got, want := fxCurrentIDs(t, db), []string{ann1.ID, ann2.ID, otherPrompt.ID, otherUser.ID}; !slices.Equal(got, want) {
 		t.Fatalf("current %q, want %q", got, want)
 	}
-	if got := fxStats(t, db).Labels; got != 4 {
+	if got := storetest.Stats(t, db).Labels; got != 4 {
 		t.Errorf("Stats().Labels = %d, want 4", got)
 	}
 
 	// ann1 takes back their label on (u1, task-1): ann2's stays.
-	fxAddLabel(t, db, ann1.Retraction(time.Now().UTC(), "test"))
-	if got, want := fxCurrentIDs(t, db), []string{ann2.ID, otherPrompt.ID, otherUser.ID}; !fxEqualStrings(got, want) {
+	storetest.AddLabel(t, db, ann1.Retraction(time.Now().UTC(), "test"))
+	if got, want := fxCurrentIDs(t, db), []string{ann2.ID, otherPrompt.ID, otherUser.ID}; !slices.Equal(got, want) {
 		t.Errorf("after ann1's retraction: current %q, want %q", got, want)
 	}
 	// ann2 amends theirs: ann1's items are untouched.
-	amend := fxDecision("ann2", "u1", "task-1", "a")
+	amend := storetest.Decision("ann2", "u1", "task-1", "a")
 	amend.Amends = ann2.ID
-	amended := fxAddLabel(t, db, amend)
-	if got, want := fxCurrentIDs(t, db), []string{otherPrompt.ID, otherUser.ID, amended.ID}; !fxEqualStrings(got, want) {
+	amended := storetest.AddLabel(t, db, amend)
+	if got, want := fxCurrentIDs(t, db), []string{otherPrompt.ID, otherUser.ID, amended.ID}; !slices.Equal(got, want) {
 		t.Errorf("after ann2's amendment: current %q, want %q", got, want)
 	}
-	if got := fxStats(t, db).Labels; got != 3 {
+	if got := storetest.Stats(t, db).Labels; got != 3 {
 		t.Errorf("Stats().Labels = %d, want 3", got)
 	}
 }
 
 func TestCurrentLabelsOrderAndContent(t *testing.T) {
-	db := fxOpen(t)
+	db := storetest.Open(t)
 	// Items interleaved: x1 (item x), y1 (item y), x2 amends x1, z1 (item z),
 	// y2 retracts y1, w1 (item w, ranked).
-	x1 := fxAddLabel(t, db, fxDecision("ann", "u1", "x", "a"))
-	y1 := fxAddLabel(t, db, fxDecision("ann", "u1", "y", "b"))
-	ax := fxDecision("ann", "u1", "x", "b")
+	x1 := storetest.AddLabel(t, db, storetest.Decision("ann", "u1", "x", "a"))
+	y1 := storetest.AddLabel(t, db, storetest.Decision("ann", "u1", "y", "b"))
+	ax := storetest.Decision("ann", "u1", "x", "b")
 	ax.Amends, ax.Rationale = x1.ID, "on second thought"
 	ax.SummaryID, ax.SummaryVersion, ax.SummaryHash = "S1", 2, TextHash("likes short answers")
-	x2 := fxAddLabel(t, db, ax)
-	z := fxDecision("ann", "u2", "z", VerdictBothBad)
-	z.Candidates = fxCandidates(3)
+	x2 := storetest.AddLabel(t, db, ax)
+	z := storetest.Decision("ann", "u2", "z", VerdictBothBad)
+	z.Candidates = storetest.Candidates(3)
 	z.Candidates[2].Replay = "chosen"
-	z1 := fxAddLabel(t, db, z)
-	fxAddLabel(t, db, y1.Retraction(time.Now().UTC(), "test"))
-	w := fxDecision("ann", "u2", "w", "")
-	w.Candidates, w.Ranking = fxCandidates(4), []string{"c", "a", "d", "b"}
-	w1 := fxAddLabel(t, db, w)
+	z1 := storetest.AddLabel(t, db, z)
+	storetest.AddLabel(t, db, y1.Retraction(time.Now().UTC(), "test"))
+	w := storetest.Decision("ann", "u2", "w", "")
+	w.Candidates, w.Ranking = storetest.Candidates(4), []string{"c", "a", "d", "b"}
+	w1 := storetest.AddLabel(t, db, w)
 
 	var got []Label
 	if err := db.CurrentLabels(func(l Label) error { got = append(got, l); return nil }); err != nil {
@@ -450,7 +361,7 @@ func TestCurrentLabelsOrderAndContent(t *testing.T) {
 		t.Fatalf("CurrentLabels gave %d labels, want %d: %+v", len(got), len(want), got)
 	}
 	for i := range want {
-		if g, w := fxJSON(t, got[i]), fxJSON(t, want[i]); g != w {
+		if g, w := storetest.JSON(t, got[i]), storetest.JSON(t, want[i]); g != w {
 			t.Errorf("current label %d:\n got %s\nwant %s", i, g, w)
 		}
 	}
@@ -466,13 +377,13 @@ func TestCurrentLabelsOrderAndContent(t *testing.T) {
 
 func TestAddLabelSavesSessionInTheSameCall(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "popi.db")
-	db := fxOpenAt(t, path)
+	db := storetest.OpenAt(t, path)
 
 	if _, ok, err := db.Session("ann", "summary-vs-none"); err != nil || ok {
 		t.Fatalf("Session of a new annotator: ok %v err %v, want false nil", ok, err)
 	}
 	s1 := Session{Annotator: "ann", Compare: "summary-vs-none", Position: 1, LastItem: "u1/task-1", Seed: 42}
-	l1, err := db.AddLabel(fxDecision("ann", "u1", "task-1", "a"), &s1)
+	l1, err := db.AddLabel(storetest.Decision("ann", "u1", "task-1", "a"), &s1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -485,26 +396,26 @@ func TestAddLabelSavesSessionInTheSameCall(t *testing.T) {
 	}
 	want := s1
 	want.UpdatedAt = got.UpdatedAt
-	if fxJSON(t, got) != fxJSON(t, want) {
-		t.Errorf("Session = %s, want %s", fxJSON(t, got), fxJSON(t, want))
+	if storetest.JSON(t, got) != storetest.JSON(t, want) {
+		t.Errorf("Session = %s, want %s", storetest.JSON(t, got), storetest.JSON(t, want))
 	}
 
 	s2 := Session{Annotator: "ann", Compare: "summary-vs-none", Position: 2, LastItem: "u1/task-2", Seed: 42,
 		UpdatedAt: time.Date(2025, 5, 1, 12, 0, 0, 0, time.UTC)}
-	if _, err := db.AddLabel(fxDecision("ann", "u1", "task-2", "b"), &s2); err != nil {
+	if _, err := db.AddLabel(storetest.Decision("ann", "u1", "task-2", "b"), &s2); err != nil {
 		t.Fatal(err)
 	}
-	if got, _, _ := db.Session("ann", "summary-vs-none"); fxJSON(t, got) != fxJSON(t, s2) {
-		t.Errorf("Session after the second label = %s, want %s", fxJSON(t, got), fxJSON(t, s2))
+	if got, _, _ := db.Session("ann", "summary-vs-none"); storetest.JSON(t, got) != storetest.JSON(t, s2) {
+		t.Errorf("Session after the second label = %s, want %s", storetest.JSON(t, got), storetest.JSON(t, s2))
 	}
 
 	// All or nothing: a bad session fails the call and stores no label, a
 	// bad label saves no session.
-	if _, err := db.AddLabel(fxDecision("ann", "u1", "task-3", "a"), &Session{Position: 3}); err == nil ||
+	if _, err := db.AddLabel(storetest.Decision("ann", "u1", "task-3", "a"), &Session{Position: 3}); err == nil ||
 		!strings.Contains(err.Error(), "session without an annotator") {
 		t.Errorf("AddLabel with a session without annotator: err %v", err)
 	}
-	bad := fxDecision("ann", "u1", "task-3", "z")
+	bad := storetest.Decision("ann", "u1", "task-3", "z")
 	if _, err := db.AddLabel(bad, &Session{Annotator: "ann", Position: 99}); err == nil {
 		t.Errorf("AddLabel accepted verdict z")
 	}
@@ -519,9 +430,9 @@ func TestAddLabelSavesSessionInTheSameCall(t *testing.T) {
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
-	db2 := fxOpenAt(t, path)
-	if got, ok, err := db2.Session("ann", "summary-vs-none"); err != nil || !ok || fxJSON(t, got) != fxJSON(t, s2) {
-		t.Errorf("after reopening: Session = %s ok %v err %v, want %s", fxJSON(t, got), ok, err, fxJSON(t, s2))
+	db2 := storetest.OpenAt(t, path)
+	if got, ok, err := db2.Session("ann", "summary-vs-none"); err != nil || !ok || storetest.JSON(t, got) != storetest.JSON(t, s2) {
+		t.Errorf("after reopening: Session = %s ok %v err %v, want %s", storetest.JSON(t, got), ok, err, storetest.JSON(t, s2))
 	}
 	if all := fxAllLabels(t, db2); len(all) != 2 || all[0].ID != l1.ID {
 		t.Errorf("after reopening: %d labels, first %q; want 2, first %q", len(all), all[0].ID, l1.ID)
@@ -542,7 +453,7 @@ func TestPutSessionRoundTrip(t *testing.T) {
 		{"no annotator", Session{Position: 1}, "session without an annotator"},
 		{"blank annotator", Session{Annotator: "  ", Position: 1}, "session without an annotator"},
 	}
-	db := fxOpen(t)
+	db := storetest.Open(t)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			before := time.Now().UTC()
@@ -570,8 +481,8 @@ func TestPutSessionRoundTrip(t *testing.T) {
 				}
 				want.UpdatedAt = got.UpdatedAt
 			}
-			if fxJSON(t, got) != fxJSON(t, want) {
-				t.Errorf("Session = %s, want %s", fxJSON(t, got), fxJSON(t, want))
+			if storetest.JSON(t, got) != storetest.JSON(t, want) {
+				t.Errorf("Session = %s, want %s", storetest.JSON(t, got), storetest.JSON(t, want))
 			}
 		})
 	}
@@ -583,7 +494,7 @@ func TestPutSessionRoundTrip(t *testing.T) {
 // Each comparison is its own queue: an annotator's session of one is not
 // resumed under another.
 func TestSessionsArePerComparison(t *testing.T) {
-	db := fxOpen(t)
+	db := storetest.Open(t)
 	for i, compare := range []string{"replay:chosen,replay:rejected", "alpha:none,beta:none"} {
 		if err := db.PutSession(Session{Annotator: "ann", Compare: compare, Position: 10 * (i + 1), LastItem: compare}); err != nil {
 			t.Fatal(err)
@@ -627,22 +538,22 @@ func TestRetractionTakesBackWhatItNames(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			db := fxOpen(t)
+			db := storetest.Open(t)
 			var decisions []Label
 			for _, step := range tt.steps {
 				var l Label
 				switch {
 				case step == "d":
-					l = fxDecision("ann", "u1", "task-1", "a")
+					l = storetest.Decision("ann", "u1", "task-1", "a")
 				case step == "a":
-					l = fxDecision("ann", "u1", "task-1", "b")
+					l = storetest.Decision("ann", "u1", "task-1", "b")
 					l.Amends = decisions[len(decisions)-1].ID
 				default:
 					var n int
 					fmt.Sscanf(step, "r%d", &n)
 					l = decisions[n-1].Retraction(at, "test")
 				}
-				got := fxAddLabel(t, db, l)
+				got := storetest.AddLabel(t, db, l)
 				if got.Kind == LabelDecision {
 					decisions = append(decisions, got)
 				}
@@ -658,7 +569,7 @@ func TestRetractionTakesBackWhatItNames(t *testing.T) {
 			if tt.want > 0 {
 				want = 1
 			}
-			if st := fxStats(t, db); st.Labels != want {
+			if st := storetest.Stats(t, db); st.Labels != want {
 				t.Errorf("Stats().Labels = %d, want %d", st.Labels, want)
 			}
 		})

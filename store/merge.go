@@ -15,6 +15,8 @@ import (
 	"strings"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/popi-tui/popi-tui/store/signal"
 )
 
 // Merging brings what other annotators did on other machines (labels,
@@ -412,7 +414,7 @@ func (m *mergeTx) summaries() error {
 		if err := json.Unmarshal(v, &s); err != nil {
 			return fmt.Errorf("summary %q: %w", k, err)
 		}
-		if s.ID == "" || validID(s.User) != "" || s.Version <= 0 {
+		if s.ID == "" || signal.CheckID(s.User) != "" || s.Version <= 0 {
 			return fmt.Errorf("summary %q: no id, user or version", k)
 		}
 		if hk, ok := here[s.ID]; ok {
@@ -569,7 +571,7 @@ func (m *mergeTx) ensureUser(user string) (bool, error) {
 		return true, nil
 	}
 	uv := m.src.Bucket(bucketUsers).Get([]byte(user))
-	if uv == nil || validID(user) != "" {
+	if uv == nil || signal.CheckID(user) != "" {
 		m.users[user] = false
 		return false, nil
 	}

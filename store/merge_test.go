@@ -1,13 +1,13 @@
 package store
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -562,7 +562,9 @@ func TestMergeBringsMissingUser(t *testing.T) {
 		t.Fatalf("Signals(u3) = %d signals, %v; want %d", len(got3), err, len(want3))
 	}
 	for i := range got3 {
-		if !got3[i].sameContent(want3[i]) {
+		g, w := got3[i], want3[i]
+		g.Seq, w.Seq = 0, 0 // where it is stored, not what it says
+		if !reflect.DeepEqual(g, w) {
 			t.Errorf("signal %d of u3 = %+v, want %+v", i, got3[i], want3[i])
 		}
 	}
@@ -846,44 +848,5 @@ func TestMergeReportsOneNameOnTwoMachines(t *testing.T) {
 				t.Errorf("second merge: shared names %+v", rep.SharedNames)
 			}
 		})
-	}
-}
-
-// Summary exports follow this database's current summary: a human
-// version a merge added after it is not exported in its place, and pairs
-// still come from this database's own edit.
-func TestMergeExportsFollowTheCurrentSummary(t *testing.T) {
-	dir := t.TempDir()
-	ann, bob := mgOpen(t, dir, "ann.db"), mgOpen(t, dir, "bob.db")
-	mgImport(t, ann, mgUsers)
-	mgImport(t, bob, mgUsers)
-	base := Summary{User: "u1", Text: "Prefers short answers.", Source: SourceHeuristic}
-	annBase := fxAddSummary(t, ann, base)
-	annEdit := fxAddSummary(t, ann, Summary{User: "u1", Text: "Short, with code.", Source: SourceHuman, Parent: 1})
-	fxAddSummary(t, bob, Summary{User: "u1", Text: "Bob wrote this by hand.", Source: SourceHuman})
-	bob.Close()
-	mgMerge(t, ann, bob.Path())
-
-	for _, tt := range []struct {
-		format string
-		want   map[string]any
-	}{
-		{SummariesSFT, map[string]any{"completion": annEdit.Text, "summary_version": float64(2)}},
-		{SummariesPairs, map[string]any{"chosen": annEdit.Text, "rejected": annBase.Text, "chosen_version": float64(2)}},
-	} {
-		var buf bytes.Buffer
-		rep, err := ann.ExportSummaries(&buf, SummaryExport{Format: tt.format, Input: fxSummarizerInput})
-		if err != nil {
-			t.Fatal(err)
-		}
-		rows := fxRows(t, buf.Bytes(), rep.Rows)
-		if len(rows) != 1 {
-			t.Fatalf("%s: %d rows, want 1: %v", tt.format, len(rows), rows)
-		}
-		for k, v := range tt.want {
-			if rows[0][k] != v {
-				t.Errorf("%s: %s = %v, want %v", tt.format, k, rows[0][k], v)
-			}
-		}
 	}
 }

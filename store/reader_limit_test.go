@@ -6,6 +6,8 @@ import (
 	"io"
 	"testing"
 	"time"
+
+	"github.com/popi-tui/popi-tui/store/format"
 )
 
 // endless is a stream that never ends: prefix, then filler for ever. It
@@ -62,7 +64,7 @@ func TestImportStopsAtAnEndlessRecord(t *testing.T) {
 			if !errors.Is(r.err, ErrRejected) || len(r.rep.Errors) != 1 || r.rep.Errors[0].Error() != tt.want {
 				t.Fatalf("err %v, errors %v; want the one error %q", r.err, r.rep.Errors, tt.want)
 			}
-			if limit := int64(MaxRecordBytes + 1<<20); tt.in.n > limit {
+			if limit := int64(format.MaxRecordBytes + 1<<20); tt.in.n > limit {
 				t.Errorf("read %d bytes, want at most %d", tt.in.n, limit)
 			}
 			if st, _ := db.Stats(); st.Users != 0 {

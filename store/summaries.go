@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/popi-tui/popi-tui/store/signal"
 )
 
 // Summary sources that are not a model.
@@ -113,8 +116,8 @@ func (s Summary) checkNew() error {
 		return fmt.Errorf("add summary for %q: it already has id %q, version %d (a new version gets its own)", s.User, s.ID, s.Version)
 	case s.Parent < 0:
 		return fmt.Errorf("add summary for %q: parent version %d", s.User, s.Parent)
-	case validID(s.User) != "":
-		return fmt.Errorf("add summary: user %s", validID(s.User))
+	case signal.CheckID(s.User) != "":
+		return fmt.Errorf("add summary: user %s", signal.CheckID(s.User))
 	case strings.TrimSpace(s.Text) == "":
 		return fmt.Errorf("add summary for %q: the text is empty", s.User)
 	case s.Source == "":
@@ -248,3 +251,57 @@ func (db *DB) EachSummary(fn func(Summary) error) error {
 		})
 	})
 }
+
+// UserSummaries is one user's summary versions, as an export reads them.
+// It is valid during the call it is passed to.
+type UserSummaries struct {
+	User     string
+	Versions []Summary // oldest first
+	Current  int       // the current version's number
+	tx       *bolt.Tx
+}
+
+// Signals reads the user's signals, from the same snapshot.
+func (u UserSummaries) Signals() ([]Signal, error) { return userSignals(u.tx, u.User) }
+
+// EachUserSummaries calls fn for every user with a summary version, in id
+// order, from one snapshot. Summaries are keyed user by user, so one
+// user's versions are read together and memory holds one user's versions
+// at a time.
+func (db *DB) EachUserSummaries(fn func(UserSummaries) error) error {
+	return db.bolt.View(func(tx *bolt.Tx) error {
+		u := UserSummaries{tx: tx}
+		flush := func() error {
+			if len(u.Versions) == 0 {
+				return nil
+			}
+			u.User = u.Versions[0].User
+			current, _ := currentSummary(tx, u.User)
+			u.Current = current.Version
+			err := fn(u)
+			u.Versions = u.Versions[:0]
+			return err
+		}
+		err := tx.Bucket(bucketSummaries).ForEach(func(k, v []byte) error {
+			var s Summary
+			if err := json.Unmarshal(v, &s); err != nil {
+				return fmt.Errorf("summary %q: %w", k, err)
+			}
+			if len(u.Versions) > 0 && u.Versions[0].User != s.User {
+				if err := flush(); err != nil {
+					return err
+				}
+			}
+			u.Versions = append(u.Versions, s)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		return flush()
+	})
+}
+
+// ErrNoHistory is a user with nothing a summarizer may see: no history
+// pairs, texts or profile. Summary exports leave such users out.
+var ErrNoHistory = errors.New("no history to summarize")

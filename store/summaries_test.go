@@ -1,10 +1,14 @@
-package store
+package store_test
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	. "github.com/popi-tui/popi-tui/store"
+	"github.com/popi-tui/popi-tui/store/storetest"
 )
 
 // fxSummaryUsers holds users whose ids are prefixes of one another: their
@@ -16,15 +20,6 @@ const fxSummaryUsers = `{"user": "a", "kind": "task", "id": "t1", "prompt": "Hi?
 {"user": "u1", "kind": "pair", "id": "h1", "prompt": "Q", "chosen": "short", "rejected": "long"}
 {"user": "u2", "kind": "text", "id": "x1", "text": "I like brevity."}
 `
-
-func fxAddSummary(t *testing.T, db *DB, s Summary) Summary {
-	t.Helper()
-	got, err := db.AddSummary(s)
-	if err != nil {
-		t.Fatalf("AddSummary(%q, %q): %v", s.User, s.Text, err)
-	}
-	return got
-}
 
 func fxSummaryTexts(t *testing.T, db *DB, user string) []string {
 	t.Helper()
@@ -43,8 +38,8 @@ func fxSummaryTexts(t *testing.T, db *DB, user string) []string {
 }
 
 func TestAddSummaryAssignsVersionsIDsAndTimes(t *testing.T) {
-	db := fxOpen(t)
-	fxImport(t, db, fxSummaryUsers)
+	db := storetest.Open(t)
+	storetest.Import(t, db, fxSummaryUsers)
 	steps := []struct {
 		s           Summary
 		wantVersion int
@@ -61,7 +56,7 @@ func TestAddSummaryAssignsVersionsIDsAndTimes(t *testing.T) {
 	var added []Summary
 	for _, st := range steps {
 		before := time.Now().UTC()
-		got := fxAddSummary(t, db, st.s)
+		got := storetest.AddSummary(t, db, st.s)
 		after := time.Now().UTC()
 		if got.Version != st.wantVersion {
 			t.Errorf("%s %q: version %d, want %d", st.s.User, st.s.Text, got.Version, st.wantVersion)
@@ -75,8 +70,8 @@ func TestAddSummaryAssignsVersionsIDsAndTimes(t *testing.T) {
 		}
 		want := st.s
 		want.ID, want.Version, want.CreatedAt = got.ID, got.Version, got.CreatedAt
-		if fxJSON(t, got) != fxJSON(t, want) {
-			t.Errorf("AddSummary returned %s\nwant %s", fxJSON(t, got), fxJSON(t, want))
+		if storetest.JSON(t, got) != storetest.JSON(t, want) {
+			t.Errorf("AddSummary returned %s\nwant %s", storetest.JSON(t, got), storetest.JSON(t, want))
 		}
 		added = append(added, got)
 	}
@@ -92,17 +87,17 @@ func TestAddSummaryAssignsVersionsIDsAndTimes(t *testing.T) {
 				want = append(want, s)
 			}
 		}
-		if fxJSON(t, all) != fxJSON(t, want) {
-			t.Errorf("Summaries(%q) = %s\nwant %s", user, fxJSON(t, all), fxJSON(t, want))
+		if storetest.JSON(t, all) != storetest.JSON(t, want) {
+			t.Errorf("Summaries(%q) = %s\nwant %s", user, storetest.JSON(t, all), storetest.JSON(t, want))
 		}
 	}
 }
 
 func TestAddSummaryKeepsCreatedAtAndRefusesAnID(t *testing.T) {
-	db := fxOpen(t)
-	fxImport(t, db, fxSummaryUsers)
+	db := storetest.Open(t)
+	storetest.Import(t, db, fxSummaryUsers)
 	at := time.Date(2024, 1, 2, 3, 4, 5, 6, time.UTC)
-	got := fxAddSummary(t, db, Summary{User: "u1", Text: "x", Source: SourceHuman, CreatedAt: at})
+	got := storetest.AddSummary(t, db, Summary{User: "u1", Text: "x", Source: SourceHuman, CreatedAt: at})
 	if got.ID == "" || !got.CreatedAt.Equal(at) || got.Version != 1 {
 		t.Errorf("got %+v, want a new id, created %v, version 1", got, at)
 	}
@@ -122,10 +117,10 @@ func TestAddSummaryKeepsCreatedAtAndRefusesAnID(t *testing.T) {
 }
 
 func TestAddSummaryRejects(t *testing.T) {
-	db := fxOpen(t)
-	fxImport(t, db, fxSummaryUsers)
-	fxAddSummary(t, db, Summary{User: "u1", Text: "v1", Source: "m"})
-	fxAddSummary(t, db, Summary{User: "u1", Text: "v2", Source: "m"})
+	db := storetest.Open(t)
+	storetest.Import(t, db, fxSummaryUsers)
+	storetest.AddSummary(t, db, Summary{User: "u1", Text: "v1", Source: "m"})
+	storetest.AddSummary(t, db, Summary{User: "u1", Text: "v2", Source: "m"})
 	tests := []struct {
 		name     string
 		s        Summary
@@ -157,24 +152,24 @@ func TestAddSummaryRejects(t *testing.T) {
 			}
 		})
 	}
-	if got := fxSummaryTexts(t, db, "u1"); !fxEqualStrings(got, []string{"v1", "v2"}) {
+	if got := fxSummaryTexts(t, db, "u1"); !slices.Equal(got, []string{"v1", "v2"}) {
 		t.Errorf("u1's versions after rejected adds: %q", got)
 	}
 	if got := fxSummaryTexts(t, db, "u2"); len(got) != 0 {
 		t.Errorf("u2's versions after rejected adds: %q", got)
 	}
-	if st := fxStats(t, db); st.Summaries != 2 || st.SummariesHuman != 0 {
+	if st := storetest.Stats(t, db); st.Summaries != 2 || st.SummariesHuman != 0 {
 		t.Errorf("Stats: %d summaries, %d human; want 2, 0", st.Summaries, st.SummariesHuman)
 	}
 	// A parent that exists is fine.
-	if got := fxAddSummary(t, db, Summary{User: "u1", Text: "v3", Source: SourceHuman, Parent: 2}); got.Version != 3 || got.Parent != 2 {
+	if got := storetest.AddSummary(t, db, Summary{User: "u1", Text: "v3", Source: SourceHuman, Parent: 2}); got.Version != 3 || got.Parent != 2 {
 		t.Errorf("version %d parent %d, want 3 and 2", got.Version, got.Parent)
 	}
 }
 
 func TestCurrentSummaryIsTheNewest(t *testing.T) {
-	db := fxOpen(t)
-	fxImport(t, db, fxSummaryUsers)
+	db := storetest.Open(t)
+	storetest.Import(t, db, fxSummaryUsers)
 	if _, ok, err := db.CurrentSummary("u1"); ok || err != nil {
 		t.Fatalf("CurrentSummary before any: ok %v err %v", ok, err)
 	}
@@ -186,23 +181,23 @@ func TestCurrentSummaryIsTheNewest(t *testing.T) {
 	}
 	texts := []string{"first", "second", "third", "fourth"}
 	for i, text := range texts {
-		added := fxAddSummary(t, db, Summary{User: "u1", Text: text, Source: "m", Parent: i})
+		added := storetest.AddSummary(t, db, Summary{User: "u1", Text: text, Source: "m", Parent: i})
 		cur, ok, err := db.CurrentSummary("u1")
 		if err != nil || !ok {
 			t.Fatalf("CurrentSummary: ok %v err %v", ok, err)
 		}
-		if fxJSON(t, cur) != fxJSON(t, added) {
-			t.Errorf("after adding %q: current %s, want %s", text, fxJSON(t, cur), fxJSON(t, added))
+		if storetest.JSON(t, cur) != storetest.JSON(t, added) {
+			t.Errorf("after adding %q: current %s, want %s", text, storetest.JSON(t, cur), storetest.JSON(t, added))
 		}
-		if got := fxSummaryTexts(t, db, "u1"); !fxEqualStrings(got, texts[:i+1]) {
+		if got := fxSummaryTexts(t, db, "u1"); !slices.Equal(got, texts[:i+1]) {
 			t.Errorf("Summaries = %q, want %q", got, texts[:i+1])
 		}
 	}
 }
 
 func TestSummariesOfPrefixUsersStayApart(t *testing.T) {
-	db := fxOpen(t)
-	fxImport(t, db, fxSummaryUsers)
+	db := storetest.Open(t)
+	storetest.Import(t, db, fxSummaryUsers)
 	// The longer ids get versions first, so that a scan that strays past
 	// the user's own range would find them.
 	order := []struct{ user, text string }{
@@ -210,7 +205,7 @@ func TestSummariesOfPrefixUsersStayApart(t *testing.T) {
 		{"ab", "ab-v1"}, {"a", "a-v1"}, {"ab", "ab-v2"}, {"ab\x01", "ab1-v3"},
 	}
 	for _, o := range order {
-		got := fxAddSummary(t, db, Summary{User: o.user, Text: o.text, Source: "m"})
+		got := storetest.AddSummary(t, db, Summary{User: o.user, Text: o.text, Source: "m"})
 		if want := o.text[strings.LastIndex(o.text, "-v")+2:]; want != string(rune('0'+got.Version)) {
 			t.Errorf("%q got version %d for %q", o.user, got.Version, o.text)
 		}
@@ -223,7 +218,7 @@ func TestSummariesOfPrefixUsersStayApart(t *testing.T) {
 		"u1":     nil,
 	}
 	for user, texts := range want {
-		if got := fxSummaryTexts(t, db, user); !fxEqualStrings(got, texts) {
+		if got := fxSummaryTexts(t, db, user); !slices.Equal(got, texts) {
 			t.Errorf("Summaries(%q) = %q, want %q", user, got, texts)
 		}
 		cur, ok, err := db.CurrentSummary(user)
@@ -243,14 +238,14 @@ func TestSummariesOfPrefixUsersStayApart(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantAll := []string{"a-v1", "ab-v1", "ab-v2", "ab1-v1", "ab1-v2", "ab1-v3", "abc-v1", "abc-v2", "abc-v3"}
-	if !fxEqualStrings(seen, wantAll) {
+	if !slices.Equal(seen, wantAll) {
 		t.Errorf("EachSummary = %q, want %q", seen, wantAll)
 	}
 }
 
 func TestStatsCountSummaries(t *testing.T) {
-	db := fxOpen(t)
-	fxImport(t, db, fxSummaryUsers)
+	db := storetest.Open(t)
+	storetest.Import(t, db, fxSummaryUsers)
 	adds := []Summary{
 		{User: "u1", Text: "model", Source: "ollama/llama3"},
 		{User: "u1", Text: "edited", Source: SourceHuman, Parent: 1},
@@ -262,8 +257,8 @@ func TestStatsCountSummaries(t *testing.T) {
 	wantTotal := []int{1, 2, 3, 4, 5, 6}
 	wantHuman := []int{0, 1, 1, 2, 3, 3}
 	for i, s := range adds {
-		fxAddSummary(t, db, s)
-		st := fxStats(t, db)
+		storetest.AddSummary(t, db, s)
+		st := storetest.Stats(t, db)
 		if st.Summaries != wantTotal[i] || st.SummariesHuman != wantHuman[i] {
 			t.Errorf("after %d adds: summaries %d human %d, want %d %d", i+1, st.Summaries, st.SummariesHuman, wantTotal[i], wantHuman[i])
 		}
@@ -279,7 +274,7 @@ func TestStatsCountSummaries(t *testing.T) {
 		}
 	}
 	// The other counts are not disturbed by summaries.
-	st := fxStats(t, db)
+	st := storetest.Stats(t, db)
 	if st.Users != 6 || st.Tasks != 4 || st.PairsHistory != 1 || st.Texts != 1 || st.Labels != 0 || st.Generations != 0 {
 		t.Errorf("Stats = %+v", st)
 	}

@@ -9,6 +9,9 @@ import (
 
 	"github.com/popi-tui/popi-tui/engine"
 	"github.com/popi-tui/popi-tui/store"
+	"github.com/popi-tui/popi-tui/store/format"
+	"github.com/popi-tui/popi-tui/store/format/popi"
+	"github.com/popi-tui/popi-tui/store/format/trl"
 	"github.com/popi-tui/popi-tui/ui/sanitize"
 )
 
@@ -31,18 +34,18 @@ type exportKind struct {
 
 var exportKinds = map[string]exportKind{
 	"labels": {
-		formats: []string{store.LabelsRaw, store.LabelsDPO, store.LabelsKTO},
+		formats: []string{trl.LabelsRaw, trl.LabelsDPO, trl.LabelsKTO},
 		write: func(_ *runContext, db *store.DB, w io.Writer, o *exportOptions) (exportReport, error) {
-			opt := store.LabelExport{Format: o.format, Plain: o.plain, Resolve: o.resolve, Seed: o.seed}
+			opt := trl.LabelExport{Format: o.format, Plain: o.plain, Resolve: o.resolve, Seed: o.seed}
 			if !slices.Equal(o.annotators, []string{"all"}) {
 				opt.Annotators = o.annotators
 			}
-			rep, err := db.ExportLabels(w, opt)
+			rep, err := trl.ExportLabels(db, w, opt)
 			return labelsReport{rep, opt.Annotators}, err
 		},
 	},
 	"summaries": {
-		formats: []string{store.SummariesSFT, store.SummariesPairs},
+		formats: []string{trl.SummariesSFT, trl.SummariesPairs},
 		write: func(c *runContext, db *store.DB, w io.Writer, o *exportOptions) (exportReport, error) {
 			// A prompt that must be rebuilt is built as infer would build it now.
 			cfg, err := c.loadConfig()
@@ -50,14 +53,14 @@ var exportKinds = map[string]exportKind{
 				return nil, err
 			}
 			input := engine.SummarizerPrompt{HistoryBudget: cfg.HistoryBudget}.Input
-			rep, err := db.ExportSummaries(w, store.SummaryExport{Format: o.format, Conversational: o.conversation, Input: input})
+			rep, err := trl.ExportSummaries(db, w, trl.SummaryExport{Format: o.format, Conversational: o.conversation, Input: input})
 			return summariesReport(rep), err
 		},
 	},
 	"users": {
-		formats: []string{store.UsersPopi},
+		formats: []string{string(format.Popi)},
 		write: func(_ *runContext, db *store.DB, w io.Writer, _ *exportOptions) (exportReport, error) {
-			rep, err := db.ExportUsers(w)
+			rep, err := popi.WriteUsers(w, db.EachSignal)
 			return usersReport(rep), err
 		},
 	},
@@ -96,9 +99,9 @@ is reported on standard error (--json: as one JSON object).`,
 			fs.StringVar(&o.out, "o", "-", "output `file`, - for standard output")
 			fs.BoolVar(&o.plain, "plain", false, "labels dpo/kto: prompts and answers as strings, the system turn apart")
 			fs.BoolVar(&o.conversation, "conversational", false, "prompts and answers as {role, content} message lists (the default for labels)")
-			fs.Uint64Var(&o.seed, "seed", store.DefaultExportSeed, "labels kto: the `seed` of the row order")
+			fs.Uint64Var(&o.seed, "seed", trl.DefaultExportSeed, "labels kto: the `seed` of the row order")
 			fs.Var(&o.annotators, "annotators", "labels: `all` or NAME,… whose decisions to export")
-			fs.StringVar(&o.resolve, "resolve", store.ResolveAll, "labels: an item several annotators decided differently: all, majority, newest or drop")
+			fs.StringVar(&o.resolve, "resolve", trl.ResolveAll, "labels: an item several annotators decided differently: all, majority, newest or drop")
 			fs.BoolVar(&o.json, "json", false, "report on standard error as one JSON object")
 		},
 		run: func(ctx context.Context, c *runContext, args []string) error {
@@ -146,7 +149,7 @@ func (o *exportOptions) check(what string, kind exportKind) error {
 	if !slices.Contains(kind.formats, o.format) {
 		return usagef("%s cannot be exported as %q (formats: %v)", what, sanitize.Line(o.format), kind.formats)
 	}
-	labelRows := what == "labels" && o.format != store.LabelsRaw
+	labelRows := what == "labels" && o.format != trl.LabelsRaw
 	switch {
 	case o.plain && o.conversation:
 		return usagef("--plain and --conversational are opposites: give one")
@@ -154,15 +157,15 @@ func (o *exportOptions) check(what string, kind exportKind) error {
 		return usagef("--plain applies to labels in dpo or kto format (summaries are plain unless --conversational)")
 	case o.conversation && !labelRows && what != "summaries":
 		return usagef("--conversational applies to labels in dpo or kto format and to summaries")
-	case o.seed != store.DefaultExportSeed && (what != "labels" || o.format != store.LabelsKTO):
+	case o.seed != trl.DefaultExportSeed && (what != "labels" || o.format != trl.LabelsKTO):
 		return usagef("--seed orders the rows of labels in kto format only")
-	case what != "labels" && (len(o.annotators) > 0 || o.resolve != store.ResolveAll):
+	case what != "labels" && (len(o.annotators) > 0 || o.resolve != trl.ResolveAll):
 		return usagef("--annotators and --resolve apply to labels only")
 	case slices.Contains(o.annotators, "all") && len(o.annotators) > 1:
 		return usagef("--annotators is all, or a list of names")
 	}
 	switch o.resolve {
-	case store.ResolveAll, store.ResolveMajority, store.ResolveNewest, store.ResolveDrop:
+	case trl.ResolveAll, trl.ResolveMajority, trl.ResolveNewest, trl.ResolveDrop:
 	default:
 		return usagef("--resolve %q: want all, majority, newest or drop", sanitize.Line(o.resolve))
 	}

@@ -10,11 +10,12 @@ import (
 	"strings"
 
 	"github.com/popi-tui/popi-tui/store"
+	"github.com/popi-tui/popi-tui/store/format"
 	"github.com/popi-tui/popi-tui/ui/sanitize"
 )
 
 func importCommand() *command {
-	var format string
+	var formatName string
 	return &command{
 		name:    "import",
 		args:    "FILE...",
@@ -25,10 +26,10 @@ rejected, its problems are listed as FILE:LINE: reason, and the database is
 left as it was. Records already in the database are skipped, so importing a
 file again adds nothing. Ctrl-C stops an import and leaves its file out.`,
 		flags: func(fs *flag.FlagSet) {
-			fs.StringVar(&format, "format", string(store.FormatAuto), "input format: auto, popi or alignx")
+			fs.StringVar(&formatName, "format", string(format.Auto), "input format: auto, popi or alignx")
 		},
 		run: func(ctx context.Context, c *runContext, args []string) error {
-			f, err := store.ParseFormat(format)
+			f, err := format.Parse(formatName)
 			if err != nil {
 				return usagef("%v", err)
 			}
@@ -40,7 +41,7 @@ file again adds nothing. Ctrl-C stops an import and leaves its file out.`,
 	}
 }
 
-func runImport(ctx context.Context, c *runContext, format store.Format, files []string) error {
+func runImport(ctx context.Context, c *runContext, f format.Format, files []string) error {
 	db, err := c.openDB()
 	if err != nil {
 		return err
@@ -49,7 +50,7 @@ func runImport(ctx context.Context, c *runContext, format store.Format, files []
 	var total store.ImportReport
 	var failed []string
 	for _, name := range files {
-		rep, err := importFile(ctx, c, db, name, format)
+		rep, err := importFile(ctx, c, db, name, f)
 		if err != nil {
 			if errors.Is(err, store.ErrInterrupted) {
 				return err // Run reports it, with exit status 130
@@ -81,7 +82,7 @@ func runImport(ctx context.Context, c *runContext, format store.Format, files []
 	return nil
 }
 
-func importFile(ctx context.Context, c *runContext, db *store.DB, name string, format store.Format) (store.ImportReport, error) {
+func importFile(ctx context.Context, c *runContext, db *store.DB, name string, f format.Format) (store.ImportReport, error) {
 	var r io.Reader
 	var size int64 = -1
 	display := name
@@ -102,7 +103,7 @@ func importFile(ctx context.Context, c *runContext, db *store.DB, name string, f
 		r = f
 	}
 	p := c.newProgress(display)
-	rep, err := db.Import(ctx, display, r, store.ImportOptions{Format: format, Progress: func(n int64) { p.bytes(n, size) }})
+	rep, err := db.Import(ctx, display, r, store.ImportOptions{Format: f, Progress: func(n int64) { p.bytes(n, size) }})
 	p.done()
 	return rep, err
 }

@@ -7,7 +7,9 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/popi-tui/popi-tui/store"
+	"github.com/popi-tui/popi-tui/store/format/popi"
+	"github.com/popi-tui/popi-tui/store/format/printsafe"
+	"github.com/popi-tui/popi-tui/store/format/trl"
 	"github.com/popi-tui/popi-tui/ui/sanitize"
 )
 
@@ -27,7 +29,7 @@ func (c *runContext) printExportReport(what string, o *exportOptions, rep export
 		json.Unmarshal(raw, &obj)
 		obj["export"], obj["format"], obj["output"] = what, o.format, o.out
 		line, _ := json.Marshal(obj)
-		c.eprintf("%s\n", store.PrintSafeJSON(line)) // names from the data are printed exactly, and safely
+		c.eprintf("%s\n", printsafe.JSON(line)) // names from the data are printed exactly, and safely
 		return
 	}
 	for _, l := range rep.text(o.format) {
@@ -40,7 +42,7 @@ func (c *runContext) printExportReport(what string, o *exportOptions, rep export
 
 // labelsReport is a label export's report, with the annotators asked for.
 type labelsReport struct {
-	store.ExportReport
+	trl.ExportReport
 	asked []string
 }
 
@@ -49,21 +51,21 @@ func (r labelsReport) fields() any { return r.ExportReport }
 // labelsLeftOut are the reasons a decision can give no rows in each format,
 // in the order they are listed.
 var labelsLeftOut = map[string][]string{
-	store.LabelsRaw: {store.LeftOutConflict},
-	store.LabelsDPO: {store.LeftOutTie, store.LeftOutAllBad, store.LeftOutSkipped, store.LeftOutNoPrompt, store.LeftOutNoAnswer, store.LeftOutConflict},
-	store.LabelsKTO: {store.LeftOutTie, store.LeftOutSkipped, store.LeftOutNoPrompt, store.LeftOutNoAnswer, store.LeftOutConflict},
+	trl.LabelsRaw: {trl.LeftOutConflict},
+	trl.LabelsDPO: {trl.LeftOutTie, trl.LeftOutAllBad, trl.LeftOutSkipped, trl.LeftOutNoPrompt, trl.LeftOutNoAnswer, trl.LeftOutConflict},
+	trl.LabelsKTO: {trl.LeftOutTie, trl.LeftOutSkipped, trl.LeftOutNoPrompt, trl.LeftOutNoAnswer, trl.LeftOutConflict},
 }
 
 // leftOutWords say each reason in a sentence.
 var leftOutWords = map[string]string{
-	store.LeftOutTie:             "tie",
-	store.LeftOutAllBad:          "all bad",
-	store.LeftOutSkipped:         "skipped",
-	store.LeftOutNoPrompt:        "without the prompt sent",
-	store.LeftOutNoAnswer:        "with an answer missing",
-	store.LeftOutConflict:        "conflicting annotators",
-	store.LeftOutNoHistory:       "no history to build the prompt from",
-	store.LeftOutNothingReplaced: "no model summary replaced",
+	trl.LeftOutTie:             "tie",
+	trl.LeftOutAllBad:          "all bad",
+	trl.LeftOutSkipped:         "skipped",
+	trl.LeftOutNoPrompt:        "without the prompt sent",
+	trl.LeftOutNoAnswer:        "with an answer missing",
+	trl.LeftOutConflict:        "conflicting annotators",
+	trl.LeftOutNoHistory:       "no history to build the prompt from",
+	trl.LeftOutNothingReplaced: "no model summary replaced",
 }
 
 func (r labelsReport) text(format string) []string {
@@ -79,7 +81,7 @@ func (r labelsReport) text(format string) []string {
 	lines := []string{head, "  left out: " + countList(r.LeftOut, labelsLeftOut[format])}
 	if r.ConflictingItems > 0 {
 		how := "every decision is exported (--resolve majority, newest or drop gives one per item)"
-		if r.Resolve != store.ResolveAll {
+		if r.Resolve != trl.ResolveAll {
 			how = "resolved by " + r.Resolve
 		}
 		lines = append(lines, fmt.Sprintf("  %d item(s) decided differently by several annotators: %s", r.ConflictingItems, how))
@@ -89,7 +91,7 @@ func (r labelsReport) text(format string) []string {
 			lines = append(lines, fmt.Sprintf("  no current decisions by %q", sanitize.Line(n)))
 		}
 	}
-	if format == store.LabelsKTO {
+	if format == trl.LabelsKTO {
 		lines = append(lines, fmt.Sprintf("  rows shuffled with seed %d (--seed)", r.Seed))
 	}
 	return lines
@@ -104,14 +106,14 @@ func countList(counts map[string]int, order []string) string {
 	return strings.Join(parts, ", ")
 }
 
-type summariesReport store.SummaryReport
+type summariesReport trl.SummaryReport
 
-func (r summariesReport) fields() any { return store.SummaryReport(r) }
+func (r summariesReport) fields() any { return trl.SummaryReport(r) }
 
 func (r summariesReport) text(format string) []string {
-	order := []string{store.LeftOutNoHistory}
-	if format == store.SummariesPairs {
-		order = append(order, store.LeftOutNothingReplaced)
+	order := []string{trl.LeftOutNoHistory}
+	if format == trl.SummariesPairs {
+		order = append(order, trl.LeftOutNothingReplaced)
 	}
 	lines := []string{
 		fmt.Sprintf("summaries (%s): %d row(s) from %d user(s) with a human-written summary", format, r.Rows, r.Users),
@@ -123,9 +125,9 @@ func (r summariesReport) text(format string) []string {
 	return lines
 }
 
-type usersReport store.UsersReport
+type usersReport popi.Report
 
-func (r usersReport) fields() any { return store.UsersReport(r) }
+func (r usersReport) fields() any { return popi.Report(r) }
 
 func (r usersReport) text(string) []string {
 	return []string{fmt.Sprintf("users (popi): %d record(s) of %d user(s)", r.Rows, r.Users)}

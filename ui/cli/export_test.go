@@ -16,6 +16,8 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/popi-tui/popi-tui/store"
+	"github.com/popi-tui/popi-tui/store/format/trl"
+	"github.com/popi-tui/popi-tui/store/storetest"
 )
 
 // exportFixture is what buildExportDB put in the database.
@@ -36,19 +38,14 @@ const demoSignals = 48 + 11 + 4 + 4 + 8 + 24
 // model summary with a human edit of it.
 func buildExportDB(t *testing.T, path string) exportFixture {
 	t.Helper()
-	db, err := store.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := storetest.DemoDBAt(t, path)
 	defer func() {
 		if err := db.Close(); err != nil {
 			t.Fatal(err)
 		}
 	}()
-	if _, err := db.LoadDemo(context.Background()); err != nil {
-		t.Fatal(err)
-	}
 	var f exportFixture
+	var err error
 	at := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
 	f.g1, err = db.PutGeneration(store.Generation{
 		Key: "key-1", User: "terse-tom", PromptID: "task-1", Prompt: "How do I list files?",
@@ -266,7 +263,7 @@ func TestExport(t *testing.T) {
 			wantField(t, r, "user", "terse-tom")
 			wantField(t, r, "summary_id", f.human.ID)
 			wantField(t, r, "summary_version", float64(f.human.Version))
-			wantField(t, r, "prompt_source", store.PromptRebuilt)
+			wantField(t, r, "prompt_source", trl.PromptRebuilt)
 			if _, ok := r["chosen"]; ok {
 				t.Errorf("an sft row has \"chosen\": %v", r)
 			}

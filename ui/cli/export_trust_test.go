@@ -11,6 +11,7 @@ import (
 
 	"github.com/popi-tui/popi-tui/engine"
 	"github.com/popi-tui/popi-tui/store"
+	"github.com/popi-tui/popi-tui/store/storetest"
 )
 
 // labelReplayed labels n held-out pairs of the demo users the way the
@@ -19,14 +20,8 @@ import (
 // annotator in turn.
 func labelReplayed(t *testing.T, path string, n int, annotators ...string) {
 	t.Helper()
-	db, err := store.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := storetest.DemoDBAt(t, path)
 	defer db.Close()
-	if _, err := db.LoadDemo(context.Background()); err != nil {
-		t.Fatal(err)
-	}
 	eng := engine.New(db, engine.Config{}, engine.Options{})
 	for i, user := range demoUsers[:n] {
 		var cands []store.Candidate

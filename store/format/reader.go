@@ -1,4 +1,4 @@
-package store
+package format
 
 import (
 	"bufio"
@@ -211,18 +211,18 @@ func checkUTF8(rec rawRecord) rawRecord {
 	return rawRecord{line: line, bad: fmt.Sprintf("invalid UTF-8 at column %d", col)}
 }
 
-// arrayError is a broken JSON array: the records after it cannot be found.
-func (rr *recordReader) arrayError(format string, args ...any) error {
-	return &ArrayError{Line: rr.line + 1, Reason: fmt.Sprintf(format, args...)}
+// brokenArray is a broken JSON array: the records after it cannot be found.
+func (rr *recordReader) brokenArray(format string, args ...any) error {
+	return &arrayError{Line: rr.line + 1, Reason: fmt.Sprintf(format, args...)}
 }
 
-// ArrayError is a JSON array input whose structure is broken at Line.
-type ArrayError struct {
+// arrayError is a JSON array input whose structure is broken at Line.
+type arrayError struct {
 	Line   int
 	Reason string
 }
 
-func (e *ArrayError) Error() string { return fmt.Sprintf("line %d: %s", e.Line, e.Reason) }
+func (e *arrayError) Error() string { return fmt.Sprintf("line %d: %s", e.Line, e.Reason) }
 
 func (rr *recordReader) nextElement() (rawRecord, error) {
 	if err := rr.skipSpace(); err != nil {
@@ -237,7 +237,7 @@ func (rr *recordReader) nextElement() (rawRecord, error) {
 			if err != nil {
 				return rawRecord{}, err
 			}
-			return rawRecord{}, rr.arrayError("invalid JSON: unexpected data after the closing ]")
+			return rawRecord{}, rr.brokenArray("invalid JSON: unexpected data after the closing ]")
 		}
 		return rawRecord{}, io.EOF
 	case c == ',' && !rr.first:
@@ -247,7 +247,7 @@ func (rr *recordReader) nextElement() (rawRecord, error) {
 		}
 	case rr.first:
 	default:
-		return rawRecord{}, rr.arrayError("invalid JSON: expected , or ] between records, found %q", c)
+		return rawRecord{}, rr.brokenArray("invalid JSON: expected , or ] between records, found %q", c)
 	}
 	rr.first = false
 	start, col := rr.line+1, rr.col
@@ -264,7 +264,7 @@ func (rr *recordReader) nextElement() (rawRecord, error) {
 
 func (rr *recordReader) arrayEOF(err error) error {
 	if errors.Is(err, io.EOF) {
-		return rr.arrayError("invalid JSON: the input ends before the closing ]")
+		return rr.brokenArray("invalid JSON: the input ends before the closing ]")
 	}
 	return err
 }
@@ -317,7 +317,7 @@ func (rr *recordReader) readValue() (data []byte, tooLong bool, err error) {
 				}
 				if depth < 0 {
 					rr.consume(chunk[:i])
-					return nil, false, rr.arrayError("invalid JSON: unexpected %q", c)
+					return nil, false, rr.brokenArray("invalid JSON: unexpected %q", c)
 				}
 			}
 			started = true

@@ -1,4 +1,4 @@
-package store
+package trl
 
 import (
 	"encoding/json"
@@ -7,10 +7,11 @@ import (
 	"io"
 	"strings"
 
-	bolt "go.etcd.io/bbolt"
+	"github.com/popi-tui/popi-tui/store"
+	"github.com/popi-tui/popi-tui/store/format/printsafe"
 )
 
-// Summary export formats (DESIGN §4.4).
+// Summary export formats (README: export summaries).
 const (
 	SummariesSFT   = "sft"   // summarizer input → the latest human-edited summary
 	SummariesPairs = "pairs" // the human summary preferred over the one it replaced
@@ -19,12 +20,8 @@ const (
 // SummarizerInput builds what the summarizer is sent for a user, from the
 // user's signals. The engine owns the wording; the store calls it so that
 // exports pair each human summary with exactly that input. It returns an
-// error wrapping ErrNoHistory for a user with nothing to summarize.
-type SummarizerInput func(user string, signals []Signal) (string, error)
-
-// ErrNoHistory is a user with nothing a summarizer may see: no history
-// pairs, texts or profile. Summary exports leave such users out.
-var ErrNoHistory = errors.New("no history to summarize")
+// error wrapping store.ErrNoHistory for a user with nothing to summarize.
+type SummarizerInput func(user string, signals []store.Signal) (string, error)
 
 // SummaryExport configures ExportSummaries.
 type SummaryExport struct {
@@ -101,7 +98,7 @@ type summaryPairRow struct {
 // The prompt is what the summarizer was sent: the input stored with the
 // nearest model summary the human version descends from. Only when none
 // stored one is it rebuilt with opt.Input, and the row says so.
-func (db *DB) ExportSummaries(w io.Writer, opt SummaryExport) (SummaryReport, error) {
+func ExportSummaries(db *store.DB, w io.Writer, opt SummaryExport) (SummaryReport, error) {
 	rep := SummaryReport{LeftOut: map[string]int{LeftOutNoHistory: 0}}
 	switch opt.Format {
 	case SummariesSFT:
@@ -110,42 +107,16 @@ func (db *DB) ExportSummaries(w io.Writer, opt SummaryExport) (SummaryReport, er
 	default:
 		return rep, fmt.Errorf("unknown summary format %q (want sft or pairs)", opt.Format)
 	}
-	safe := newPrintSafeWriter(w)
+	safe := printsafe.NewWriter(w)
 	enc := json.NewEncoder(safe)
 	enc.SetEscapeHTML(false)
-	err := db.bolt.View(func(tx *bolt.Tx) error {
-		// Summaries are keyed user by user, so one user's versions are read
-		// together and memory holds one user's versions at a time.
-		var versions []Summary
-		flush := func() error {
-			row, err := summaryRow(tx, versions, opt, &rep)
-			versions = versions[:0]
-			if err != nil || row == nil {
-				return err
-			}
-			rep.Rows++
-			return enc.Encode(row)
-		}
-		err := tx.Bucket(bucketSummaries).ForEach(func(k, v []byte) error {
-			var s Summary
-			if err := json.Unmarshal(v, &s); err != nil {
-				return fmt.Errorf("summary %q: %w", k, err)
-			}
-			if len(versions) > 0 && versions[0].User != s.User {
-				if err := flush(); err != nil {
-					return err
-				}
-			}
-			versions = append(versions, s)
-			return nil
-		})
-		if err != nil {
+	err := db.EachUserSummaries(func(u store.UserSummaries) error {
+		row, err := summaryRow(u, opt, &rep)
+		if err != nil || row == nil {
 			return err
 		}
-		if len(versions) > 0 {
-			return flush()
-		}
-		return nil
+		rep.Rows++
+		return enc.Encode(row)
 	})
 	if err == nil {
 		err = safe.Close()
@@ -158,20 +129,17 @@ func (db *DB) ExportSummaries(w io.Writer, opt SummaryExport) (SummaryReport, er
 // the newest human version up to the current one (versions a merge added
 // after it are not this database's choice); for pairs, from the newest
 // such version that replaced a machine-written one.
-func summaryRow(tx *bolt.Tx, versions []Summary, opt SummaryExport, rep *SummaryReport) (any, error) {
-	if len(versions) == 0 {
-		return nil, nil
-	}
-	current, _ := currentSummary(tx, versions[0].User)
-	byVersion := make(map[int]Summary, len(versions))
+func summaryRow(u store.UserSummaries, opt SummaryExport, rep *SummaryReport) (any, error) {
+	versions := u.Versions
+	byVersion := make(map[int]store.Summary, len(versions))
 	for _, v := range versions {
 		byVersion[v.Version] = v
 	}
-	var human, replaced Summary
+	var human, replaced store.Summary
 	hasHuman, found := false, false
 	for i := len(versions) - 1; i >= 0 && !found; i-- {
 		v := versions[i]
-		if v.Version > current.Version || v.Source != SourceHuman {
+		if v.Version > u.Current || v.Source != store.SourceHuman {
 			continue
 		}
 		hasHuman = true
@@ -191,8 +159,8 @@ func summaryRow(tx *bolt.Tx, versions []Summary, opt SummaryExport, rep *Summary
 		rep.LeftOut[LeftOutNothingReplaced]++
 		return nil, nil
 	}
-	msgs, from, err := summarizerPrompt(tx, human, byVersion, opt.Input)
-	if errors.Is(err, ErrNoHistory) {
+	msgs, from, err := summarizerPrompt(u, human, byVersion, opt.Input)
+	if errors.Is(err, store.ErrNoHistory) {
 		rep.LeftOut[LeftOutNoHistory]++
 		return nil, nil
 	}
@@ -210,7 +178,7 @@ func summaryRow(tx *bolt.Tx, versions []Summary, opt SummaryExport, rep *Summary
 		if plain {
 			return text
 		}
-		return []Message{{Role: "assistant", Content: text}}
+		return []store.Message{{Role: "assistant", Content: text}}
 	}
 	if opt.Format == SummariesSFT {
 		return sftRow{Prompt: prompt, Completion: answer(human.Text), System: system, User: human.User,
@@ -225,7 +193,7 @@ func summaryRow(tx *bolt.Tx, versions []Summary, opt SummaryExport, rep *Summary
 // promptColumns is what a row's prompt columns hold for the messages a
 // model was sent: the message list itself, or with plain the non-system
 // turns as one string and the system turn apart ("" when none was sent).
-func promptColumns(msgs []Message, plain bool) (prompt any, system *string) {
+func promptColumns(msgs []store.Message, plain bool) (prompt any, system *string) {
 	if !plain {
 		return msgs, nil
 	}
@@ -245,7 +213,7 @@ func promptColumns(msgs []Message, plain bool) (prompt any, system *string) {
 // stored with the nearest version it descends from that stored any (a
 // model summary), and that version; or, when none did, the input rebuilt
 // from the user's history, and a zero Summary.
-func summarizerPrompt(tx *bolt.Tx, v Summary, byVersion map[int]Summary, rebuild SummarizerInput) ([]Message, Summary, error) {
+func summarizerPrompt(u store.UserSummaries, v store.Summary, byVersion map[int]store.Summary, rebuild SummarizerInput) ([]store.Message, store.Summary, error) {
 	for steps := 0; steps <= len(byVersion); steps++ { // parents are older: no cycles, but be sure
 		if msgs := v.InputMessages(); msgs != nil {
 			return msgs, v, nil
@@ -256,32 +224,32 @@ func summarizerPrompt(tx *bolt.Tx, v Summary, byVersion map[int]Summary, rebuild
 		}
 		v = p
 	}
-	signals, err := userSignals(tx, v.User)
+	signals, err := u.Signals()
 	if err != nil {
-		return nil, Summary{}, err
+		return nil, store.Summary{}, err
 	}
 	in, err := rebuild(v.User, signals)
 	if err != nil {
-		if errors.Is(err, ErrNoHistory) {
-			return nil, Summary{}, err
+		if errors.Is(err, store.ErrNoHistory) {
+			return nil, store.Summary{}, err
 		}
-		return nil, Summary{}, fmt.Errorf("summarizer input for %q: %w", v.User, err)
+		return nil, store.Summary{}, fmt.Errorf("summarizer input for %q: %w", v.User, err)
 	}
-	return []Message{{Role: "user", Content: in}}, Summary{}, nil
+	return []store.Message{{Role: "user", Content: in}}, store.Summary{}, nil
 }
 
 // machineAncestor follows a version's parents to the nearest one a person
 // did not write: the text a human edit replaced.
-func machineAncestor(v Summary, byVersion map[int]Summary) (Summary, bool) {
+func machineAncestor(v store.Summary, byVersion map[int]store.Summary) (store.Summary, bool) {
 	for steps := 0; v.Parent != 0 && steps < len(byVersion); steps++ { // parents are older: no cycles, but be sure
 		p, ok := byVersion[v.Parent]
 		if !ok {
-			return Summary{}, false
+			return store.Summary{}, false
 		}
-		if p.Source != SourceHuman {
+		if p.Source != store.SourceHuman {
 			return p, true
 		}
 		v = p
 	}
-	return Summary{}, false
+	return store.Summary{}, false
 }

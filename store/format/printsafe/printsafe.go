@@ -1,4 +1,6 @@
-package store
+// Package printsafe writes JSON text that is safe to print: every export
+// and every report that echoes names from the data goes through it.
+package printsafe
 
 import (
 	"encoding/binary"
@@ -6,7 +8,7 @@ import (
 	"unicode/utf8"
 )
 
-// printSafeWriter passes JSON text through, writing the characters that a
+// Writer passes JSON text through, writing the characters that a
 // terminal or an editor may act on as \u escapes: DEL, the C1 controls
 // (U+0080–U+009F; some terminals take a raw U+009B as CSI), the bidi
 // marks, embeddings, overrides and isolates (they reorder what is
@@ -17,7 +19,7 @@ import (
 //
 // A character split between two writes is held back until the next one;
 // Close writes out what is held back.
-type printSafeWriter struct {
+type Writer struct {
 	w       io.Writer
 	buf     []byte // escaped output
 	joined  []byte // a held-back character followed by the next write
@@ -25,7 +27,8 @@ type printSafeWriter struct {
 	npend   int
 }
 
-func newPrintSafeWriter(w io.Writer) *printSafeWriter { return &printSafeWriter{w: w} }
+// NewWriter returns a Writer passing JSON text on to w.
+func NewWriter(w io.Writer) *Writer { return &Writer{w: w} }
 
 // escapedRune reports whether r is written as a \u escape.
 func escapedRune(r rune) bool {
@@ -44,7 +47,7 @@ func escapedRune(r rune) bool {
 // DEL, and the lead bytes of the two- and three-byte encodings above.
 func mayStartEscaped(c byte) bool { return c == 0x7f || c == 0xc2 || c == 0xd8 || c == 0xe2 }
 
-func (s *printSafeWriter) Write(p []byte) (int, error) {
+func (s *Writer) Write(p []byte) (int, error) {
 	n := len(p)
 	if s.npend > 0 {
 		s.joined = append(append(s.joined[:0], s.pending[:s.npend]...), p...)
@@ -95,8 +98,14 @@ func plainASCII(p []byte) bool {
 // has it, so the carry it makes changes nothing).
 func hasByteAbove7E(w uint64) bool { return (w|(w+ones))&highs != 0 }
 
+// Word-at-a-time constants: a 1 and a high bit in every byte of eight.
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
 // Close writes out a character held back (an incomplete one, as it is).
-func (s *printSafeWriter) Close() error {
+func (s *Writer) Close() error {
 	if s.npend == 0 {
 		return nil
 	}
@@ -105,9 +114,9 @@ func (s *printSafeWriter) Close() error {
 	return err
 }
 
-// PrintSafeJSON returns JSON text with the characters printSafeWriter
-// escapes written as \u escapes: the same JSON, safe to print.
-func PrintSafeJSON(p []byte) []byte { return appendPrintSafe(nil, p) }
+// JSON returns JSON text with the characters Writer escapes written
+// as \u escapes: the same JSON, safe to print.
+func JSON(p []byte) []byte { return appendPrintSafe(nil, p) }
 
 // appendPrintSafe appends p with every escaped character written as \uXXXX.
 func appendPrintSafe(dst, p []byte) []byte {

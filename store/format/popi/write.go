@@ -1,33 +1,35 @@
-package store
+package popi
 
 import (
 	"bufio"
 	"io"
+
+	"github.com/popi-tui/popi-tui/store/format/jsonscan"
+	"github.com/popi-tui/popi-tui/store/format/printsafe"
+	"github.com/popi-tui/popi-tui/store/signal"
 )
 
-// Users export formats.
-const UsersPopi = "popi" // popi JSONL (DESIGN §3.1), whatever format the users came in
-
-// UsersReport says what a users export wrote.
-type UsersReport struct {
+// Report says what a users export wrote.
+type Report struct {
 	Rows  int `json:"rows"`  // records
 	Users int `json:"users"` // users they belong to
 }
 
-// ExportUsers writes every signal of every user as popi JSONL records, so a
+// WriteUsers writes every signal of every user as popi JSONL records, so a
 // database (or an AlignX file imported into one) can be moved, diffed or
 // re-imported: each record carries its id, so importing the output into a
 // database that already holds it adds nothing. popi JSONL has records for
 // signals only, so user-level metadata (AlignX's per-user "Preference
-// Direction", say) stays behind.
-func (db *DB) ExportUsers(w io.Writer) (UsersReport, error) {
-	var rep UsersReport
-	safe := newPrintSafeWriter(w)
+// Direction", say) stays behind. signals calls its argument for every
+// signal, user by user (the store's EachSignal).
+func WriteUsers(w io.Writer, signals func(func(signal.Signal) error) error) (Report, error) {
+	var rep Report
+	safe := printsafe.NewWriter(w)
 	bw := bufio.NewWriterSize(safe, 64<<10)
 	var line []byte
 	last := ""
-	err := db.EachSignal(func(s Signal) error {
-		line = appendPopiRecord(line[:0], &s)
+	err := signals(func(s signal.Signal) error {
+		line = Append(line[:0], &s)
 		rep.Rows++
 		if s.User != last || rep.Users == 0 {
 			rep.Users++
@@ -45,29 +47,29 @@ func (db *DB) ExportUsers(w io.Writer) (UsersReport, error) {
 	return rep, safe.Close()
 }
 
-// appendPopiRecord writes one signal as one popi JSONL line. Strings are
+// Append writes one signal as one popi JSONL line. Strings are
 // written as stored and meta as imported (compacted), so the line parses
 // back to the same signal.
-func appendPopiRecord(dst []byte, s *Signal) []byte {
+func Append(dst []byte, s *signal.Signal) []byte {
 	field := func(name, v string) {
 		dst = append(dst, ',')
-		dst = appendJSONString(dst, name)
+		dst = jsonscan.AppendQuote(dst, name)
 		dst = append(dst, ':')
-		dst = appendJSONString(dst, v)
+		dst = jsonscan.AppendQuote(dst, v)
 	}
 	dst = append(dst, `{"user":`...)
-	dst = appendJSONString(dst, s.User)
+	dst = jsonscan.AppendQuote(dst, s.User)
 	field("kind", s.Kind.String())
 	field("id", s.ID)
 	switch s.Kind {
-	case KindPair:
+	case signal.KindPair:
 		field("split", s.Split.String())
 		field("prompt", s.Prompt)
 		field("chosen", s.Chosen)
 		field("rejected", s.Rejected)
-	case KindTask:
+	case signal.KindTask:
 		field("prompt", s.Prompt)
-	case KindText:
+	case signal.KindText:
 		field("text", s.Text)
 		if s.Source != "" {
 			field("source", s.Source)

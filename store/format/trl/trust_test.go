@@ -1,24 +1,20 @@
-package store
+package trl
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
-	"reflect"
 	"slices"
 	"strings"
 	"testing"
 	"time"
-)
 
-// Tests of what makes an export trustworthy training data: rows that say
-// what the generator was sent, the same columns on every row, annotators
-// chosen and reconciled, KTO rows apart from their neighbours, and text
-// that is safe to print.
+	. "github.com/popi-tui/popi-tui/store"
+	"github.com/popi-tui/popi-tui/store/format/popi"
+	"github.com/popi-tui/popi-tui/store/format/printsafe"
+	"github.com/popi-tui/popi-tui/store/storetest"
+)
 
 // fxPanesSwapped is cands shown in the other order: the same answers
 // under other pane letters (as another annotator's shuffle shows them).
@@ -32,14 +28,14 @@ func fxPanesSwapped(cands []Candidate) []Candidate {
 }
 
 func TestExportLabelsResolve(t *testing.T) {
-	db := fxOpen(t)
-	fxImport(t, db, fxExportUsers)
-	msgs := []Message{{"user", fxTaskPrompt}}
+	db := storetest.Open(t)
+	storetest.Import(t, db, fxExportUsers)
+	msgs := []Message{{Role: "user", Content: fxTaskPrompt}}
 	at := time.Date(2025, 5, 1, 9, 0, 0, 0, time.UTC)
 	decide := func(annotator, promptID, verdict string, cands []Candidate, minutes int) Label {
-		l := fxDecision(annotator, "u1", promptID, verdict)
+		l := storetest.Decision(annotator, "u1", promptID, verdict)
 		l.Candidates, l.DecidedAt = cands, at.Add(time.Duration(minutes)*time.Minute)
-		return fxAddLabel(t, db, l)
+		return storetest.AddLabel(t, db, l)
 	}
 	cands := func(promptID string) []Candidate {
 		c, _ := fxPutPanes(t, db, "u1", promptID, []fxPane{{ConditionNone, msgs, promptID + " one"}, {ConditionNone, msgs, promptID + " two"}})
@@ -74,11 +70,11 @@ func TestExportLabelsResolve(t *testing.T) {
 	for _, tt := range tests {
 		t.Run("resolve="+tt.resolve, func(t *testing.T) {
 			var buf bytes.Buffer
-			rep, err := db.ExportLabels(&buf, LabelExport{Format: LabelsRaw, Resolve: tt.resolve})
+			rep, err := ExportLabels(db, &buf, LabelExport{Format: LabelsRaw, Resolve: tt.resolve})
 			if err != nil {
 				t.Fatal(err)
 			}
-			rows := fxRows(t, buf.Bytes(), rep.Rows)
+			rows := storetest.Rows(t, buf.Bytes(), rep.Rows)
 			var got, want []string
 			for _, r := range rows {
 				got = append(got, r["id"].(string))
@@ -107,11 +103,11 @@ func TestExportLabelsResolve(t *testing.T) {
 	// dpo under majority: x's answers are "x one" (slot 1, pane a of ann
 	// and cat, pane b of bob) and "x two"; ann and bob chose "x one".
 	var buf bytes.Buffer
-	rep, err := db.ExportLabels(&buf, LabelExport{Format: LabelsDPO, Plain: true, Resolve: ResolveMajority})
+	rep, err := ExportLabels(db, &buf, LabelExport{Format: LabelsDPO, Plain: true, Resolve: ResolveMajority})
 	if err != nil {
 		t.Fatal(err)
 	}
-	rows := fxRows(t, buf.Bytes(), rep.Rows)
+	rows := storetest.Rows(t, buf.Bytes(), rep.Rows)
 	if len(rows) != 1 || rows[0]["chosen"] != "x one" || rows[0]["rejected"] != "x two" || rows[0]["annotator"] != "bob" {
 		t.Errorf("dpo rows under majority: %v, want x one over x two, by bob (the newest of the majority)", rows)
 	}
@@ -121,15 +117,15 @@ func TestExportLabelsResolve(t *testing.T) {
 }
 
 func TestExportLabelsAnnotators(t *testing.T) {
-	db := fxOpen(t)
-	fxImport(t, db, fxExportUsers)
-	msgs := []Message{{"user", fxTaskPrompt}}
+	db := storetest.Open(t)
+	storetest.Import(t, db, fxExportUsers)
+	msgs := []Message{{Role: "user", Content: fxTaskPrompt}}
 	cands, _ := fxPutPanes(t, db, "u1", "task-1", []fxPane{{ConditionNone, msgs, "one"}, {ConditionNone, msgs, "two"}})
 	var byAnn = map[string]Label{}
 	for _, ann := range []string{"ann", "bob", "cat"} {
-		l := fxDecision(ann, "u1", "task-1", "a")
+		l := storetest.Decision(ann, "u1", "task-1", "a")
 		l.Candidates = cands
-		byAnn[ann] = fxAddLabel(t, db, l)
+		byAnn[ann] = storetest.AddLabel(t, db, l)
 	}
 	for _, tt := range []struct {
 		annotators []string
@@ -141,12 +137,12 @@ func TestExportLabelsAnnotators(t *testing.T) {
 		{[]string{"nobody"}, nil},
 	} {
 		var buf bytes.Buffer
-		rep, err := db.ExportLabels(&buf, LabelExport{Format: LabelsKTO, Annotators: tt.annotators})
+		rep, err := ExportLabels(db, &buf, LabelExport{Format: LabelsKTO, Annotators: tt.annotators})
 		if err != nil {
 			t.Fatal(err)
 		}
 		var got []string
-		for _, r := range fxRows(t, buf.Bytes(), rep.Rows) {
+		for _, r := range storetest.Rows(t, buf.Bytes(), rep.Rows) {
 			if !slices.Contains(got, r["annotator"].(string)) {
 				got = append(got, r["annotator"].(string))
 			}
@@ -169,27 +165,27 @@ func fxManyLabels(t *testing.T, db *DB, n int) {
 	for i := range n {
 		fmt.Fprintf(&users, `{"user":"u%d","kind":"task","id":"t","prompt":"prompt %d"}`+"\n", i, i)
 	}
-	fxImport(t, db, users.String())
+	storetest.Import(t, db, users.String())
 	for i := range n {
 		user := fmt.Sprintf("u%d", i)
-		panes := []fxPane{{ConditionNone, []Message{{"user", "prompt " + user}}, "first " + user}, {ConditionNone, []Message{{"user", "prompt " + user}}, "second " + user}}
+		panes := []fxPane{{ConditionNone, []Message{{Role: "user", Content: "prompt " + user}}, "first " + user}, {ConditionNone, []Message{{Role: "user", Content: "prompt " + user}}, "second " + user}}
 		if i%3 == 0 {
-			panes = append(panes, fxPane{ConditionNone, []Message{{"user", "prompt " + user}}, "third " + user})
+			panes = append(panes, fxPane{ConditionNone, []Message{{Role: "user", Content: "prompt " + user}}, "third " + user})
 		}
 		cands, _ := fxPutPanes(t, db, user, "t", panes)
-		l := fxDecision("ann", user, "t", "b")
+		l := storetest.Decision("ann", user, "t", "b")
 		l.Candidates = cands
-		fxAddLabel(t, db, l)
+		storetest.AddLabel(t, db, l)
 	}
 }
 
 func TestExportKTOShuffledWithSeed(t *testing.T) {
-	db := fxOpen(t)
+	db := storetest.Open(t)
 	fxManyLabels(t, db, 60)
 	export := func(seed uint64) (string, []map[string]any) {
 		t.Helper()
 		var buf bytes.Buffer
-		rep, err := db.ExportLabels(&buf, LabelExport{Format: LabelsKTO, Seed: seed})
+		rep, err := ExportLabels(db, &buf, LabelExport{Format: LabelsKTO, Seed: seed})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -200,7 +196,7 @@ func TestExportKTOShuffledWithSeed(t *testing.T) {
 		if rep.Seed != wantSeed {
 			t.Errorf("report seed %d, want %d", rep.Seed, wantSeed)
 		}
-		return buf.String(), fxRows(t, buf.Bytes(), rep.Rows)
+		return buf.String(), storetest.Rows(t, buf.Bytes(), rep.Rows)
 	}
 	first, rows := export(0)
 	if again, _ := export(DefaultExportSeed); again != first {
@@ -237,7 +233,7 @@ func TestExportKTOShuffledWithSeed(t *testing.T) {
 	}
 	// dpo keeps label order: shuffling it buys nothing.
 	var buf bytes.Buffer
-	if _, err := db.ExportLabels(&buf, LabelExport{Format: LabelsDPO}); err != nil {
+	if _, err := ExportLabels(db, &buf, LabelExport{Format: LabelsDPO}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -289,32 +285,32 @@ func boolInt(b bool) int {
 // whatever the decision: with a summary or without, replayed or generated,
 // best-of or ranking.
 func TestExportRowsHaveTheSameColumnsAndTypes(t *testing.T) {
-	db := fxOpen(t)
-	fxImport(t, db, fxExportUsers)
-	none := []Message{{"user", fxTaskPrompt}}
+	db := storetest.Open(t)
+	storetest.Import(t, db, fxExportUsers)
+	none := []Message{{Role: "user", Content: fxTaskPrompt}}
 	sum := fxSummaryMessages(fxSummaryText)
 	c1, _ := fxPutPanes(t, db, "u1", "task-1", []fxPane{{ConditionNone, none, "n"}, {ConditionSummary, sum, "s"}})
-	l1 := fxDecision("ann", "u1", "task-1", "b")
+	l1 := storetest.Decision("ann", "u1", "task-1", "b")
 	l1.Candidates, l1.SummaryID, l1.SummaryVersion = c1, "S1", 2
-	fxAddLabel(t, db, l1)
+	storetest.AddLabel(t, db, l1)
 	c2, _ := fxPutPanes(t, db, "u2", "task-1", []fxPane{{ConditionNone, none, "x"}, {ConditionNone, none, "y"}, {ConditionNone, none, "z"}})
-	l2 := fxDecision("ann", "u2", "task-1", "")
+	l2 := storetest.Decision("ann", "u2", "task-1", "")
 	l2.Candidates, l2.Ranking = c2, []string{"c", "a", "b"}
-	fxAddLabel(t, db, l2)
+	storetest.AddLabel(t, db, l2)
 
 	for _, opt := range []LabelExport{{Format: LabelsDPO}, {Format: LabelsDPO, Plain: true}, {Format: LabelsKTO}, {Format: LabelsKTO, Plain: true}} {
 		var buf bytes.Buffer
-		rep, err := db.ExportLabels(&buf, opt)
+		rep, err := ExportLabels(db, &buf, opt)
 		if err != nil {
 			t.Fatal(err)
 		}
-		rows := fxRows(t, buf.Bytes(), rep.Rows)
+		rows := storetest.Rows(t, buf.Bytes(), rep.Rows)
 		if len(rows) < 3 {
 			t.Fatalf("%+v: %d rows", opt, len(rows))
 		}
 		shape := func(r map[string]any) string {
 			var parts []string
-			for _, k := range fxKeys(r) {
+			for _, k := range storetest.Keys(r) {
 				parts = append(parts, fmt.Sprintf("%s:%T", k, r[k]))
 			}
 			return strings.Join(parts, " ")
@@ -347,19 +343,19 @@ func TestExportLabelsNeverWriteAnEmptyPrompt(t *testing.T) {
 		msgs []Message
 	}{
 		{"no messages", nil},
-		{"a system turn only", []Message{{"system", "be brief"}}},
-		{"an empty user turn", []Message{{"user", ""}}},
+		{"a system turn only", []Message{{Role: "system", Content: "be brief"}}},
+		{"an empty user turn", []Message{{Role: "user", Content: ""}}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			db := fxOpen(t)
-			fxImport(t, db, fxExportUsers)
-			cands, _ := fxPutPanes(t, db, "u1", "task-1", []fxPane{{ConditionNone, tt.msgs, "one"}, {ConditionNone, []Message{{"user", fxTaskPrompt}}, "two"}})
-			l := fxDecision("ann", "u1", "task-1", "b")
+			db := storetest.Open(t)
+			storetest.Import(t, db, fxExportUsers)
+			cands, _ := fxPutPanes(t, db, "u1", "task-1", []fxPane{{ConditionNone, tt.msgs, "one"}, {ConditionNone, []Message{{Role: "user", Content: fxTaskPrompt}}, "two"}})
+			l := storetest.Decision("ann", "u1", "task-1", "b")
 			l.Candidates = cands
-			fxAddLabel(t, db, l)
+			storetest.AddLabel(t, db, l)
 			for _, opt := range []LabelExport{{Format: LabelsDPO}, {Format: LabelsDPO, Plain: true}, {Format: LabelsKTO}, {Format: LabelsKTO, Plain: true}} {
 				var buf bytes.Buffer
-				rep, err := db.ExportLabels(&buf, opt)
+				rep, err := ExportLabels(db, &buf, opt)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -371,104 +367,33 @@ func TestExportLabelsNeverWriteAnEmptyPrompt(t *testing.T) {
 	}
 }
 
-// A database from before schema 4 has replayed answers without messages;
-// opening it records the bare prompt they answer, so their labels export
-// with it. A merge does the same for what an older database brings in.
-func TestMigrationReplayMessages(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "popi.db")
-	saved := migrations
-	t.Cleanup(func() { migrations = saved })
-	migrations = saved[:2]
-	old, err := Open(path) // schema 3
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := old.Import(context.Background(), "u.jsonl", strings.NewReader(fxExportUsers), ImportOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	var cands []Candidate
-	for i, which := range []string{"chosen", "rejected"} {
-		k := GenerationKey{User: "u1", PromptID: "h1", Condition: "replay:" + which, Backend: "replay", Model: "replay"}
-		g, err := old.PutGeneration(Generation{Key: k.Hash(), User: "u1", PromptID: "h1", Prompt: "How do I reverse a list?",
-			Condition: k.Condition, Backend: "replay", Model: "replay", Text: which + " answer"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		cands = append(cands, Candidate{Pane: PaneLetter(i), Slot: i, Backend: "replay", Model: "replay", Condition: ConditionNone, GenerationID: g.ID, Replay: which})
-	}
-	l := fxDecision("ann", "u1", "h1", "a")
-	l.Candidates = cands
-	if _, err := old.AddLabel(l, nil); err != nil {
-		t.Fatal(err)
-	}
-	var before bytes.Buffer
-	if rep, err := old.ExportLabels(&before, LabelExport{Format: LabelsDPO}); err != nil || rep.LeftOut[LeftOutNoPrompt] != 1 {
-		t.Fatalf("before the migration: %+v, err %v; want the decision left out for want of a prompt", rep, err)
-	}
-	old.Close()
-	oldCopy := filepath.Join(t.TempDir(), "old.db")
-	fxCopyFile(t, path, oldCopy)
-
-	migrations = saved
-	db := fxOpenAt(t, path)
-	var after bytes.Buffer
-	rep, err := db.ExportLabels(&after, LabelExport{Format: LabelsDPO})
-	if err != nil || rep.Rows != 1 {
-		t.Fatalf("after the migration: %+v, err %v", rep, err)
-	}
-	var row map[string]any
-	if err := json.Unmarshal(after.Bytes(), &row); err != nil {
-		t.Fatal(err)
-	}
-	want := []any{map[string]any{"role": "user", "content": "How do I reverse a list?"}}
-	if !reflect.DeepEqual(row["prompt"], want) {
-		t.Errorf("prompt %#v, want %#v", row["prompt"], want)
-	}
-
-	// Merging the old file into a database that has the same answers,
-	// migrated: no conflict, nothing added twice.
-	mrep, err := db.Merge(context.Background(), oldCopy)
-	if err != nil || mrep.ConflictCount() != 0 || mrep.Generations.Already != 2 {
-		t.Errorf("merge of the old copy: %+v, err %v; want the 2 answers already here, no conflict", mrep, err)
-	}
-	// Into a fresh database: the answers come with their prompt.
-	fresh := fxOpen(t)
-	if _, err := fresh.Merge(context.Background(), oldCopy); err != nil {
-		t.Fatal(err)
-	}
-	var merged bytes.Buffer
-	if rep, err := fresh.ExportLabels(&merged, LabelExport{Format: LabelsDPO}); err != nil || rep.Rows != 1 {
-		t.Errorf("export after merging the old file: %+v, err %v", rep, err)
-	}
-}
-
 // Characters a terminal acts on never leave an export raw: C1 controls,
 // bidi controls, DEL, line separators. The escaped file decodes to the
 // same strings.
 func TestExportsAreSafeToPrint(t *testing.T) {
 	hostile := "a\u009b31mred\u0085 \u202eevil\u202c \u2066iso\u2069 \u200f\u061c del\x7f \u2028sep\u2029 ok é 🐙"
-	db := fxOpen(t)
+	db := storetest.Open(t)
 	quoted, _ := json.Marshal(hostile)
-	fxImport(t, db, fmt.Sprintf(`{"user":"u1","kind":"pair","id":"h1","prompt":%s,"chosen":"c","rejected":"r","meta":{"note":%s}}`+"\n", quoted, quoted))
-	cands, _ := fxPutPanes(t, db, "u1", "h1", []fxPane{{ConditionNone, []Message{{"user", hostile}}, hostile}, {ConditionNone, []Message{{"user", hostile}}, "plain"}})
-	l := fxDecision("ann", "u1", "h1", "a")
+	storetest.Import(t, db, fmt.Sprintf(`{"user":"u1","kind":"pair","id":"h1","prompt":%s,"chosen":"c","rejected":"r","meta":{"note":%s}}`+"\n", quoted, quoted))
+	cands, _ := fxPutPanes(t, db, "u1", "h1", []fxPane{{ConditionNone, []Message{{Role: "user", Content: hostile}}, hostile}, {ConditionNone, []Message{{Role: "user", Content: hostile}}, "plain"}})
+	l := storetest.Decision("ann", "u1", "h1", "a")
 	l.Candidates, l.Rationale = cands, hostile
-	fxAddLabel(t, db, l)
-	fxAddSummary(t, db, Summary{User: "u1", Text: "model says " + hostile, Source: "m/m", Input: "sent " + hostile})
-	fxAddSummary(t, db, Summary{User: "u1", Text: "human says " + hostile, Source: SourceHuman, Parent: 1})
+	storetest.AddLabel(t, db, l)
+	storetest.AddSummary(t, db, Summary{User: "u1", Text: "model says " + hostile, Source: "m/m", Input: "sent " + hostile})
+	storetest.AddSummary(t, db, Summary{User: "u1", Text: "human says " + hostile, Source: SourceHuman, Parent: 1})
 
 	exports := map[string]func(*bytes.Buffer) error{
-		"raw": func(b *bytes.Buffer) error { _, err := db.ExportLabels(b, LabelExport{Format: LabelsRaw}); return err },
-		"dpo": func(b *bytes.Buffer) error { _, err := db.ExportLabels(b, LabelExport{Format: LabelsDPO}); return err },
+		"raw": func(b *bytes.Buffer) error { _, err := ExportLabels(db, b, LabelExport{Format: LabelsRaw}); return err },
+		"dpo": func(b *bytes.Buffer) error { _, err := ExportLabels(db, b, LabelExport{Format: LabelsDPO}); return err },
 		"kto plain": func(b *bytes.Buffer) error {
-			_, err := db.ExportLabels(b, LabelExport{Format: LabelsKTO, Plain: true})
+			_, err := ExportLabels(db, b, LabelExport{Format: LabelsKTO, Plain: true})
 			return err
 		},
 		"sft": func(b *bytes.Buffer) error {
-			_, err := db.ExportSummaries(b, SummaryExport{Format: SummariesSFT, Input: fxSummarizerInput})
+			_, err := ExportSummaries(db, b, SummaryExport{Format: SummariesSFT, Input: fxSummarizerInput})
 			return err
 		},
-		"users": func(b *bytes.Buffer) error { _, err := db.ExportUsers(b); return err },
+		"users": func(b *bytes.Buffer) error { _, err := popi.WriteUsers(b, db.EachSignal); return err },
 	}
 	for name, export := range exports {
 		var buf bytes.Buffer
@@ -476,7 +401,7 @@ func TestExportsAreSafeToPrint(t *testing.T) {
 			t.Fatalf("%s: %v", name, err)
 		}
 		for _, r := range string(buf.Bytes()) {
-			if escapedRune(r) {
+			if c := string(r); string(printsafe.JSON([]byte(c))) != c { // a character printsafe escapes
 				t.Errorf("%s: U+%04X written raw", name, r)
 			}
 		}
@@ -486,17 +411,6 @@ func TestExportsAreSafeToPrint(t *testing.T) {
 		if !strings.Contains(fxDecodeStrings(t, buf.Bytes()), hostile) {
 			t.Errorf("%s: the decoded export does not hold the original text", name)
 		}
-	}
-}
-
-func fxCopyFile(t *testing.T, from, to string) {
-	t.Helper()
-	data, err := os.ReadFile(from)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(to, data, 0o600); err != nil {
-		t.Fatal(err)
 	}
 }
 
@@ -514,7 +428,7 @@ func fxDecodeStrings(t *testing.T, data []byte) string {
 				walk(e)
 			}
 		case map[string]any:
-			for _, k := range fxKeys(v) {
+			for _, k := range storetest.Keys(v) {
 				walk(v[k])
 			}
 		}
@@ -527,31 +441,4 @@ func fxDecodeStrings(t *testing.T, data []byte) string {
 		walk(v)
 	}
 	return b.String()
-}
-
-// The escaping writer gives the same result however the text is cut into
-// writes, a character split between two included.
-func TestPrintSafeWriterSplitWrites(t *testing.T) {
-	in := []byte(`{"s":"x` + "\u009b\u202e\x7f\u2029é🐙" + `y"}` + "\n")
-	want := string(appendPrintSafe(nil, in))
-	if strings.ContainsRune(want, 0x9b) || !strings.Contains(want, `\u009b\u202e\u007f\u2029é🐙`) {
-		t.Fatalf("escaped %q", want)
-	}
-	for cut := 0; cut <= len(in); cut++ {
-		for cut2 := cut; cut2 <= len(in); cut2++ {
-			var out bytes.Buffer
-			w := newPrintSafeWriter(&out)
-			for _, part := range [][]byte{in[:cut], in[cut:cut2], in[cut2:]} {
-				if n, err := w.Write(part); err != nil || n != len(part) {
-					t.Fatalf("Write: %d, %v", n, err)
-				}
-			}
-			if err := w.Close(); err != nil {
-				t.Fatal(err)
-			}
-			if out.String() != want {
-				t.Fatalf("cut at %d and %d: %q, want %q", cut, cut2, out.String(), want)
-			}
-		}
-	}
 }

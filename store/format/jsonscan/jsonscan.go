@@ -1,40 +1,44 @@
-package store
+// Package jsonscan is a small strict JSON reader for records: the
+// importers read every input record with it, and the store reads label
+// heads and the exporters stored answers with it. Import speed is measured
+// against plain encoding/json decoding of the same file (README,
+// Performance); reflection-based decoding plus re-encoding cannot meet
+// that, so records are read member by member: strings are decoded once,
+// straight into the values stored, and everything else is validated and
+// kept as the raw bytes it was written as (for meta). It accepts exactly
+// what encoding/json accepts (a fuzz test holds it to that), except that
+// it rejects duplicate keys, which encoding/json silently resolves.
+//
+// It imports nothing of popi-tui: the store and every format package use it.
+package jsonscan
 
 import (
 	"encoding/binary"
 	"fmt"
+	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
 )
 
-// A small strict JSON reader for the importers. Import speed is measured
-// against plain encoding/json decoding of the same file (README,
-// Performance); reflection-based decoding plus re-encoding cannot meet that,
-// so records are read member by member: strings are decoded once, straight
-// into the values stored, and everything else is validated and kept as the
-// raw bytes it was written as (for meta). It accepts exactly what
-// encoding/json accepts (a fuzz test holds it to that), except that it
-// rejects duplicate keys, which encoding/json silently resolves.
-
 // maxJSONDepth matches encoding/json's nesting limit.
 const maxJSONDepth = 10000
 
-// jsonSyntaxError is malformed JSON at a byte offset of the scanned text.
-type jsonSyntaxError struct {
-	msg string
-	off int
+// SyntaxError is malformed JSON at a byte offset of the scanned text.
+type SyntaxError struct {
+	Msg string
+	Off int
 }
 
-func (e *jsonSyntaxError) Error() string { return e.msg }
+func (e *SyntaxError) Error() string { return e.Msg }
 
-// jsonValue is one value of an object or array.
-type jsonValue struct {
-	raw  []byte // exactly as written
-	str  string // decoded text, when kind is '"'
-	kind byte   // '"' string, '{' object, '[' array, 'n' null, 't' true, 'f' false, '0' number
+// Value is one value of an object or array.
+type Value struct {
+	Raw  []byte // exactly as written
+	Str  string // decoded text, when Kind is '"'
+	Kind byte   // '"' string, '{' object, '[' array, 'n' null, 't' true, 'f' false, '0' number
 }
 
-type jsonScanner struct {
+type scanner struct {
 	data []byte
 	pos  int
 	buf  []byte // scratch for strings with escapes
@@ -44,17 +48,17 @@ type jsonScanner struct {
 }
 
 // fail reports malformed JSON at the current position.
-func (s *jsonScanner) fail(format string, args ...any) error {
-	return &jsonSyntaxError{msg: "invalid JSON: " + fmt.Sprintf(format, args...), off: s.pos}
+func (s *scanner) fail(format string, args ...any) error {
+	return &SyntaxError{Msg: "invalid JSON: " + fmt.Sprintf(format, args...), Off: s.pos}
 }
 
 // reject reports well-formed JSON that is still not a record: a duplicate
 // field, or something other than an object.
-func (s *jsonScanner) reject(format string, args ...any) error {
-	return &jsonSyntaxError{msg: fmt.Sprintf(format, args...), off: s.pos}
+func (s *scanner) reject(format string, args ...any) error {
+	return &SyntaxError{Msg: fmt.Sprintf(format, args...), Off: s.pos}
 }
 
-func (s *jsonScanner) unexpected() error {
+func (s *scanner) unexpected() error {
 	if s.pos >= len(s.data) {
 		return s.fail("unexpected end of input")
 	}
@@ -62,7 +66,7 @@ func (s *jsonScanner) unexpected() error {
 	return s.fail("unexpected %q", r)
 }
 
-func (s *jsonScanner) skipSpace() {
+func (s *scanner) skipSpace() {
 	for s.pos < len(s.data) {
 		switch s.data[s.pos] {
 		case ' ', '\t', '\n', '\r':
@@ -73,20 +77,20 @@ func (s *jsonScanner) skipSpace() {
 	}
 }
 
-// scanObjectMembers reads data, which must be exactly one JSON object
+// Object reads data, which must be exactly one JSON object
 // (surrounding whitespace allowed), calling fn for each member in order.
-func scanObjectMembers(data []byte, fn func(key string, v jsonValue) error) error {
-	return (&jsonScanner{data: data}).wholeObject(fn)
+func Object(data []byte, fn func(key string, v Value) error) error {
+	return (&scanner{data: data}).wholeObject(fn)
 }
 
-// scanObjectMembersRaw is scanObjectMembers leaving string values as they
-// are written: v.str is empty and v.raw holds the quoted JSON text.
-func scanObjectMembersRaw(data []byte, fn func(key string, v jsonValue) error) error {
-	return (&jsonScanner{data: data, rawStrings: true}).wholeObject(fn)
+// ObjectRaw is Object leaving string values as they
+// are written: v.Str is empty and v.Raw holds the quoted JSON text.
+func ObjectRaw(data []byte, fn func(key string, v Value) error) error {
+	return (&scanner{data: data, rawStrings: true}).wholeObject(fn)
 }
 
 // wholeObject reads s.data, which must be exactly one JSON object.
-func (s *jsonScanner) wholeObject(fn func(key string, v jsonValue) error) error {
+func (s *scanner) wholeObject(fn func(key string, v Value) error) error {
 	data := s.data
 	s.skipSpace()
 	if s.pos >= len(data) || data[s.pos] != '{' {
@@ -108,11 +112,11 @@ func (s *jsonScanner) wholeObject(fn func(key string, v jsonValue) error) error 
 	return nil
 }
 
-// scanArrayOfObjectsRaw reads raw, which must be a JSON array of objects,
+// ArrayOfObjectsRaw reads raw, which must be a JSON array of objects,
 // calling fn for each member of each element, string values left as
-// written (as scanObjectMembersRaw): one pass over the array.
-func scanArrayOfObjectsRaw(raw []byte, fn func(i int, key string, v jsonValue) error) error {
-	s := jsonScanner{data: raw, rawStrings: true}
+// written (as ObjectRaw): one pass over the array.
+func ArrayOfObjectsRaw(raw []byte, fn func(i int, key string, v Value) error) error {
+	s := scanner{data: raw, rawStrings: true}
 	s.skipSpace()
 	if s.pos >= len(raw) || raw[s.pos] != '[' {
 		return s.fail("not an array")
@@ -121,23 +125,23 @@ func scanArrayOfObjectsRaw(raw []byte, fn func(i int, key string, v jsonValue) e
 		if s.pos >= len(raw) || raw[s.pos] != '{' {
 			return s.fail("not an object")
 		}
-		return s.object(2, func(key string, v jsonValue) error { return fn(i, key, v) })
+		return s.object(2, func(key string, v Value) error { return fn(i, key, v) })
 	})
 }
 
-// unquoteJSON decodes a JSON string written as raw (quotes included).
-func unquoteJSON(raw []byte) (string, error) {
-	s := jsonScanner{data: raw}
+// Unquote decodes a JSON string written as raw (quotes included).
+func Unquote(raw []byte) (string, error) {
+	s := scanner{data: raw}
 	if len(raw) == 0 || raw[0] != '"' {
 		return "", s.fail("not a string")
 	}
 	return s.stringValue(true)
 }
 
-// scanArrayElements reads raw, which must be one JSON array, calling fn
+// Array reads raw, which must be one JSON array, calling fn
 // for each element.
-func scanArrayElements(raw []byte, fn func(i int, v jsonValue) error) error {
-	s := jsonScanner{data: raw}
+func Array(raw []byte, fn func(i int, v Value) error) error {
+	s := scanner{data: raw}
 	s.skipSpace()
 	if s.pos >= len(raw) || raw[s.pos] != '[' {
 		return s.fail("not an array")
@@ -148,7 +152,7 @@ func scanArrayElements(raw []byte, fn func(i int, v jsonValue) error) error {
 // object reads an object starting at '{'. fn may be nil (skip). Keys are
 // checked for duplicates only when fn is set: records are checked, nested
 // metadata is kept as written.
-func (s *jsonScanner) object(depth int, fn func(key string, v jsonValue) error) error {
+func (s *scanner) object(depth int, fn func(key string, v Value) error) error {
 	if depth > maxJSONDepth {
 		return s.fail("nested too deeply")
 	}
@@ -208,7 +212,7 @@ func (s *jsonScanner) object(depth int, fn func(key string, v jsonValue) error) 
 	}
 }
 
-func (s *jsonScanner) array(depth int, fn func(i int, v jsonValue) error) error {
+func (s *scanner) array(depth int, fn func(i int, v Value) error) error {
 	return s.elements(depth, func(i int) error {
 		v, err := s.value(depth+1, fn != nil)
 		if err != nil || fn == nil {
@@ -220,7 +224,7 @@ func (s *jsonScanner) array(depth int, fn func(i int, v jsonValue) error) error 
 
 // elements reads an array starting at '[', calling read to read each
 // element at s.pos.
-func (s *jsonScanner) elements(depth int, read func(i int) error) error {
+func (s *scanner) elements(depth int, read func(i int) error) error {
 	if depth > maxJSONDepth {
 		return s.fail("nested too deeply")
 	}
@@ -252,47 +256,47 @@ func (s *jsonScanner) elements(depth int, read func(i int) error) error {
 }
 
 // value reads any value at s.pos. Strings are decoded only when decode is set.
-func (s *jsonScanner) value(depth int, decode bool) (jsonValue, error) {
+func (s *scanner) value(depth int, decode bool) (Value, error) {
 	start := s.pos
 	if s.pos >= len(s.data) {
-		return jsonValue{}, s.unexpected()
+		return Value{}, s.unexpected()
 	}
 	c := s.data[s.pos]
-	var v jsonValue
+	var v Value
 	var err error
 	switch {
 	case c == '"':
-		v.kind = '"'
-		v.str, err = s.stringValue(decode)
+		v.Kind = '"'
+		v.Str, err = s.stringValue(decode)
 	case c == '{':
-		v.kind = '{'
+		v.Kind = '{'
 		err = s.object(depth, nil)
 	case c == '[':
-		v.kind = '['
+		v.Kind = '['
 		err = s.array(depth, nil)
 	case c == 't':
-		v.kind = 't'
+		v.Kind = 't'
 		err = s.literal("true")
 	case c == 'f':
-		v.kind = 'f'
+		v.Kind = 'f'
 		err = s.literal("false")
 	case c == 'n':
-		v.kind = 'n'
+		v.Kind = 'n'
 		err = s.literal("null")
 	case c == '-' || (c >= '0' && c <= '9'):
-		v.kind = '0'
+		v.Kind = '0'
 		err = s.number()
 	default:
 		err = s.unexpected()
 	}
 	if err != nil {
-		return jsonValue{}, err
+		return Value{}, err
 	}
-	v.raw = s.data[start:s.pos]
+	v.Raw = s.data[start:s.pos]
 	return v, nil
 }
 
-func (s *jsonScanner) literal(word string) error {
+func (s *scanner) literal(word string) error {
 	if len(s.data)-s.pos < len(word) || string(s.data[s.pos:s.pos+len(word)]) != word {
 		for i := 0; i < len(word); i++ { // point at the first wrong byte
 			if s.pos >= len(s.data) || s.data[s.pos] != word[i] {
@@ -305,7 +309,7 @@ func (s *jsonScanner) literal(word string) error {
 	return nil
 }
 
-func (s *jsonScanner) digits() int {
+func (s *scanner) digits() int {
 	n := 0
 	for s.pos < len(s.data) && s.data[s.pos] >= '0' && s.data[s.pos] <= '9' {
 		s.pos++
@@ -315,7 +319,7 @@ func (s *jsonScanner) digits() int {
 }
 
 // number follows RFC 8259: -? (0 | [1-9][0-9]*) (.[0-9]+)? ([eE][+-]?[0-9]+)?
-func (s *jsonScanner) number() error {
+func (s *scanner) number() error {
 	if s.data[s.pos] == '-' {
 		s.pos++
 	}
@@ -344,7 +348,7 @@ func (s *jsonScanner) number() error {
 
 // stringValue reads a string starting at '"'. Without decode it only
 // validates, and returns "".
-func (s *jsonScanner) stringValue(decode bool) (string, error) {
+func (s *scanner) stringValue(decode bool) (string, error) {
 	if !decode {
 		return "", s.skipString()
 	}
@@ -355,9 +359,6 @@ func (s *jsonScanner) stringValue(decode bool) (string, error) {
 		c := s.data[i]
 		if c == '"' {
 			s.pos = i + 1
-			if !decode {
-				return "", nil
-			}
 			return string(s.data[start:i]), nil
 		}
 		if c == '\\' || c < 0x20 {
@@ -372,9 +373,6 @@ func (s *jsonScanner) stringValue(decode bool) (string, error) {
 		case c == '"':
 			s.pos = i + 1
 			s.buf = buf
-			if !decode {
-				return "", nil
-			}
 			return string(buf), nil
 		case c < 0x20:
 			s.pos = i
@@ -384,59 +382,64 @@ func (s *jsonScanner) stringValue(decode bool) (string, error) {
 			i++
 			continue
 		}
-		// An escape sequence.
-		if i+1 >= len(s.data) {
-			s.pos = len(s.data)
-			return "", s.unexpected()
+		var err error
+		if buf, i, err = s.unescape(buf, i); err != nil {
+			return "", err
 		}
-		switch e := s.data[i+1]; e {
-		case '"', '\\', '/':
-			buf = append(buf, e)
-		case 'b':
-			buf = append(buf, '\b')
-		case 'f':
-			buf = append(buf, '\f')
-		case 'n':
-			buf = append(buf, '\n')
-		case 'r':
-			buf = append(buf, '\r')
-		case 't':
-			buf = append(buf, '\t')
-		case 'u':
-			r, ok := hex4(s.data[i+2:])
-			if !ok {
-				s.pos = i
-				return "", s.fail("invalid \\u escape")
-			}
-			i += 6
-			if utf16.IsSurrogate(r) {
-				// A pair makes one rune; a lone half becomes U+FFFD, as in encoding/json.
-				if r2, ok := hex4(s.data[min(i+2, len(s.data)):]); ok && i+1 < len(s.data) && s.data[i] == '\\' && s.data[i+1] == 'u' {
-					if dec := utf16.DecodeRune(r, r2); dec != utf8.RuneError {
-						buf = utf8.AppendRune(buf, dec)
-						i += 6
-						continue
-					}
-				}
-				r = utf8.RuneError
-			}
-			buf = utf8.AppendRune(buf, r)
-			continue
-		default:
-			s.pos = i
-			return "", s.fail("invalid escape \\%c", e)
-		}
-		i += 2
 	}
 	s.pos = len(s.data)
 	s.buf = buf
 	return "", s.fail("unterminated string")
 }
 
+// unescape decodes the escape sequence at data[i] onto buf, and returns
+// where the text after it starts.
+func (s *scanner) unescape(buf []byte, i int) ([]byte, int, error) {
+	if i+1 >= len(s.data) {
+		s.pos = len(s.data)
+		return buf, i, s.unexpected()
+	}
+	switch e := s.data[i+1]; e {
+	case '"', '\\', '/':
+		buf = append(buf, e)
+	case 'b':
+		buf = append(buf, '\b')
+	case 'f':
+		buf = append(buf, '\f')
+	case 'n':
+		buf = append(buf, '\n')
+	case 'r':
+		buf = append(buf, '\r')
+	case 't':
+		buf = append(buf, '\t')
+	case 'u':
+		r, ok := hex4(s.data[i+2:])
+		if !ok {
+			s.pos = i
+			return buf, i, s.fail("invalid \\u escape")
+		}
+		i += 6
+		if utf16.IsSurrogate(r) {
+			// A pair makes one rune; a lone half becomes U+FFFD, as in encoding/json.
+			if r2, ok := hex4(s.data[min(i+2, len(s.data)):]); ok && i+1 < len(s.data) && s.data[i] == '\\' && s.data[i+1] == 'u' {
+				if dec := utf16.DecodeRune(r, r2); dec != utf8.RuneError {
+					return utf8.AppendRune(buf, dec), i + 6, nil
+				}
+			}
+			r = utf8.RuneError
+		}
+		return utf8.AppendRune(buf, r), i, nil
+	default:
+		s.pos = i
+		return buf, i, s.fail("invalid escape \\%c", e)
+	}
+	return buf, i + 2, nil
+}
+
 // skipString checks a string starting at '"' without decoding it: the
 // same checks as stringValue, with no copy (a lone surrogate half is
 // valid JSON; decoding turns it into U+FFFD).
-func (s *jsonScanner) skipString() error {
+func (s *scanner) skipString() error {
 	i := s.pos + 1
 	for {
 		for i+8 <= len(s.data) && !stringSpecial(binary.LittleEndian.Uint64(s.data[i:])) {
@@ -515,4 +518,66 @@ func hex4(b []byte) (rune, bool) {
 		r = r<<4 | rune(c)
 	}
 	return r, true
+}
+
+// Text is a string member's value ("" for null, as encoding/json leaves it).
+func (v Value) Text(key string) (string, error) {
+	switch v.Kind {
+	case '"':
+		return v.Str, nil
+	case 'n':
+		return "", nil
+	}
+	return "", fmt.Errorf("%s: not a string", key)
+}
+
+// Int is a number member's value as an int (0 for null).
+func (v Value) Int(key string) (int, error) {
+	switch v.Kind {
+	case '0':
+		n, err := strconv.Atoi(string(v.Raw))
+		if err != nil {
+			return 0, fmt.Errorf("%s: %w", key, err)
+		}
+		return n, nil
+	case 'n':
+		return 0, nil
+	}
+	return 0, fmt.Errorf("%s: not a number", key)
+}
+
+// Elements calls fn for each element of an array member (none for null).
+func (v Value) Elements(key string, fn func(Value) error) error {
+	switch v.Kind {
+	case '[':
+		return Array(v.Raw, func(_ int, e Value) error { return fn(e) })
+	case 'n':
+		return nil
+	}
+	return fmt.Errorf("%s: not an array", key)
+}
+
+// AppendQuote appends s as a JSON string literal: the writers' side of
+// Unquote.
+func AppendQuote(dst []byte, s string) []byte {
+	const hexDigits = "0123456789abcdef"
+	dst = append(dst, '"')
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '"' || c == '\\':
+			dst = append(dst, '\\', c)
+		case c == '\n':
+			dst = append(dst, '\\', 'n')
+		case c == '\r':
+			dst = append(dst, '\\', 'r')
+		case c == '\t':
+			dst = append(dst, '\\', 't')
+		case c < 0x20:
+			dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+		default:
+			dst = append(dst, c)
+		}
+	}
+	return append(dst, '"')
 }

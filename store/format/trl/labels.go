@@ -1,11 +1,18 @@
-package store
+// Package trl writes the training files popi-tui exports: label decisions
+// as TRL's preference (dpo) and unpaired (kto) rows or as stored (raw),
+// and human-edited summaries as SFT or preference rows (README: export).
+// It reads the database through the store's iterators (ScanDecisions,
+// EachUserSummaries): a change to a trainer's format is made here, not in
+// the database package.
+package trl
 
 import (
 	"fmt"
 	"io"
 	"math/rand/v2"
 
-	bolt "go.etcd.io/bbolt"
+	"github.com/popi-tui/popi-tui/store"
+	"github.com/popi-tui/popi-tui/store/format/printsafe"
 )
 
 // Label export formats.
@@ -102,7 +109,7 @@ func (o LabelExport) check() error {
 // stored without the messages its generator was sent) gives none and is
 // counted: no row has an empty prompt. Every row of a file has the same
 // keys with the same JSON types.
-func (db *DB) ExportLabels(w io.Writer, opt LabelExport) (ExportReport, error) {
+func ExportLabels(db *store.DB, w io.Writer, opt LabelExport) (ExportReport, error) {
 	rep := ExportReport{Annotators: map[string]int{}, LeftOut: map[string]int{}, Resolve: opt.Resolve}
 	for _, r := range leftOutReasons {
 		rep.LeftOut[r] = 0
@@ -113,50 +120,49 @@ func (db *DB) ExportLabels(w io.Writer, opt LabelExport) (ExportReport, error) {
 	if err := opt.check(); err != nil {
 		return rep, err
 	}
-	safe := newPrintSafeWriter(w)
-	// One read transaction for the whole export: a consistent snapshot, and
-	// no second transaction opened while the first is (bbolt can deadlock).
-	err := db.bolt.View(func(tx *bolt.Tx) error {
-		heads, err := selectDecisions(tx, opt, &rep)
-		if err != nil {
+	safe := printsafe.NewWriter(w)
+	// One read transaction for the whole export (ScanDecisions): a
+	// consistent snapshot.
+	var shuffle *rowShuffler
+	scan := store.DecisionScan{Records: opt.Format == LabelsRaw, Answers: opt.Format != LabelsRaw,
+		Choose: func(current []*store.Decision) []int {
+			chosen := selectDecisions(current, opt, &rep)
+			if opt.Format == LabelsKTO {
+				rep.Seed = opt.Seed
+				if rep.Seed == 0 {
+					rep.Seed = DefaultExportSeed
+				}
+				rng := rand.New(rand.NewPCG(rep.Seed, 0x706f7069)) // "popi"
+				rng.Shuffle(len(chosen), func(i, j int) { chosen[i], chosen[j] = chosen[j], chosen[i] })
+				shuffle = newRowShuffler(rng, safe, shuffleBuffer)
+			}
+			return chosen
+		}}
+	build := func(d store.StoredDecision) (builtRows, error) { return buildRows(d, opt) }
+	err := store.ScanDecisions(db, scan, build, func(r builtRows) error {
+		if r.leftOut != "" {
+			rep.LeftOut[r.leftOut]++
+			return nil
+		}
+		rep.Rows += len(r.ends)
+		if shuffle == nil {
+			_, err := safe.Write(r.text)
+			recycleRows(r.text)
 			return err
 		}
-		var shuffle *rowShuffler
-		if opt.Format == LabelsKTO {
-			rep.Seed = opt.Seed
-			if rep.Seed == 0 {
-				rep.Seed = DefaultExportSeed
-			}
-			rng := rand.New(rand.NewPCG(rep.Seed, 0x706f7069)) // "popi"
-			rng.Shuffle(len(heads), func(i, j int) { heads[i], heads[j] = heads[j], heads[i] })
-			shuffle = newRowShuffler(rng, safe, shuffleBuffer)
-		}
-		err = buildRowsInParallel(tx, heads, opt, func(r builtRows) error {
-			if r.leftOut != "" {
-				rep.LeftOut[r.leftOut]++
-				return nil
-			}
-			rep.Rows += len(r.ends)
-			if shuffle == nil {
-				_, err := safe.Write(r.text)
-				recycleRows(r.text)
+		start := 0
+		for _, end := range r.ends {
+			if err := shuffle.add(r.text[start:end]); err != nil {
 				return err
 			}
-			start := 0
-			for _, end := range r.ends {
-				if err := shuffle.add(r.text[start:end]); err != nil {
-					return err
-				}
-				start = end
-			}
-			recycleRows(r.text)
-			return nil
-		})
-		if err == nil && shuffle != nil {
-			err = shuffle.flush()
+			start = end
 		}
-		return err
+		recycleRows(r.text)
+		return nil
 	})
+	if err == nil && shuffle != nil {
+		err = shuffle.flush()
+	}
 	if err == nil {
 		err = safe.Close()
 	}

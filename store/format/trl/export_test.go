@@ -1,89 +1,20 @@
-package store
+package trl
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
-	"sort"
 	"strings"
-	"syscall"
 	"testing"
+
+	. "github.com/popi-tui/popi-tui/store"
+	"github.com/popi-tui/popi-tui/store/storetest"
 )
-
-// ---- helpers ---------------------------------------------------------------
-
-// fxRows parses every line of a JSONL export, checking that there are n of
-// them, each one JSON object on one line.
-func fxRows(t *testing.T, out []byte, n int) []map[string]any {
-	t.Helper()
-	if len(out) == 0 {
-		if n != 0 {
-			t.Fatalf("empty export, but %d rows reported", n)
-		}
-		return nil
-	}
-	if out[len(out)-1] != '\n' {
-		t.Fatalf("export does not end with a newline: %q", out)
-	}
-	lines := strings.Split(strings.TrimSuffix(string(out), "\n"), "\n")
-	if len(lines) != n {
-		t.Fatalf("export has %d lines, %d rows reported:\n%s", len(lines), n, out)
-	}
-	rows := make([]map[string]any, len(lines))
-	for i, line := range lines {
-		if err := json.Unmarshal([]byte(line), &rows[i]); err != nil {
-			t.Fatalf("line %d is not a JSON object: %v\n%s", i+1, err, line)
-		}
-	}
-	return rows
-}
-
-// fxKeys is the sorted set of a row's field names.
-func fxKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
-func fxSorted(keys ...string) []string {
-	out := slices.Clone(keys)
-	sort.Strings(out)
-	return out
-}
-
-// fxCheckRow compares a parsed row with the expected one: first its field
-// names, then every value.
-func fxCheckRow(t *testing.T, what string, got, want map[string]any) {
-	t.Helper()
-	if gk, wk := fxKeys(got), fxKeys(want); !fxEqualStrings(gk, wk) {
-		t.Errorf("%s: fields %q, want %q", what, gk, wk)
-		return
-	}
-	for _, k := range fxKeys(want) {
-		if !reflect.DeepEqual(got[k], want[k]) {
-			t.Errorf("%s: %s = %#v, want %#v", what, k, got[k], want[k])
-		}
-	}
-}
-
-// fxAsJSONValue is v as encoding/json parses it into an any.
-func fxAsJSONValue(t *testing.T, v any) any {
-	t.Helper()
-	var out any
-	if err := json.Unmarshal([]byte(fxJSON(t, v)), &out); err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
 
 // fxMessages is a message list as a conversational export writes it.
 func fxMessages(msgs []Message) []any {
@@ -120,6 +51,16 @@ func fxAnswerValue(text string, conversational bool) any {
 	return text
 }
 
+// fxAsJSONValue is v as encoding/json parses it into an any.
+func fxAsJSONValue(t *testing.T, v any) any {
+	t.Helper()
+	var out any
+	if err := json.Unmarshal([]byte(storetest.JSON(t, v)), &out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
 const fxExportUsers = `{"user": "u1", "kind": "pair", "id": "h1", "prompt": "How do I reverse a list?", "chosen": "xs[::-1]", "rejected": "Great question! …"}
 {"user": "u1", "kind": "task", "id": "task-1", "prompt": "How do I undo my last commit?"}
 {"user": "u2", "kind": "task", "id": "task-1", "prompt": "How do I undo my last commit?"}
@@ -140,7 +81,7 @@ type fxPane struct {
 
 // fxSummaryMessages is what a summary-conditioned generator is sent.
 func fxSummaryMessages(summary string) []Message {
-	return []Message{{"system", "What you know about this user:\n" + summary}, {"user", fxTaskPrompt}}
+	return []Message{{Role: "system", Content: "What you know about this user:\n" + summary}, {Role: "user", Content: fxTaskPrompt}}
 }
 
 // fxPutPanes stores one generation per pane (backend-<pane>, model-<pane>)
@@ -173,7 +114,7 @@ func fxPutPanes(t *testing.T, db *DB, user, promptID string, panes []fxPane) ([]
 func fxExport(t *testing.T, db *DB, opt LabelExport) []map[string]any {
 	t.Helper()
 	var buf bytes.Buffer
-	rep, err := db.ExportLabels(&buf, opt)
+	rep, err := ExportLabels(db, &buf, opt)
 	if err != nil {
 		t.Fatalf("ExportLabels(%+v): %v", opt, err)
 	}
@@ -181,7 +122,7 @@ func fxExport(t *testing.T, db *DB, opt LabelExport) []map[string]any {
 	if bytes.Contains(buf.Bytes(), []byte(`\u003c`)) || bytes.Contains(buf.Bytes(), []byte(`\u0026`)) {
 		t.Errorf("ExportLabels(%+v) escaped HTML characters:\n%s", opt, buf.Bytes())
 	}
-	return fxRows(t, buf.Bytes(), n)
+	return storetest.Rows(t, buf.Bytes(), n)
 }
 
 // fxDPO is an expected dpo row: the chosen and rejected panes, and the
@@ -254,7 +195,7 @@ func fxCheckLabelExports(t *testing.T, db *DB, l Label, gens map[string]Generati
 			t.Errorf("dpo (conversational %v): %d rows, want %d", conv, len(rows), len(dpo))
 		} else {
 			for i, w := range dpo {
-				fxCheckRow(t, fmt.Sprintf("dpo row %d (conversational %v)", i, conv), rows[i], fxWantDPO(l, gens, w, conv))
+				storetest.CheckRow(t, fmt.Sprintf("dpo row %d (conversational %v)", i, conv), rows[i], fxWantDPO(l, gens, w, conv))
 			}
 		}
 		rows = fxExport(t, db, LabelExport{Format: LabelsKTO, Plain: !conv})
@@ -282,7 +223,7 @@ func fxSameRows(t *testing.T, what string, got, want []map[string]any) {
 	}
 	g, w := byKey(got), byKey(want)
 	for i := range w {
-		fxCheckRow(t, fmt.Sprintf("%s: row %s", what, key(w[i])), g[i], w[i])
+		storetest.CheckRow(t, fmt.Sprintf("%s: row %s", what, key(w[i])), g[i], w[i])
 	}
 }
 
@@ -328,8 +269,8 @@ func TestExportLabelsVerdictsAndRankings(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			db := fxOpen(t)
-			fxImport(t, db, fxExportUsers)
+			db := storetest.Open(t)
+			storetest.Import(t, db, fxExportUsers)
 			msgs := fxSummaryMessages(fxSummaryText)
 			var panes []fxPane
 			for i := range tt.panes {
@@ -337,11 +278,11 @@ func TestExportLabelsVerdictsAndRankings(t *testing.T) {
 					fmt.Sprintf("Answer %s: run <git reset --soft HEAD~1> & \"keep\" it\n✓", PaneLetter(i))})
 			}
 			cands, gens := fxPutPanes(t, db, "u1", "task-1", panes)
-			l := fxDecision("ann", "u1", "task-1", tt.verdict)
+			l := storetest.Decision("ann", "u1", "task-1", tt.verdict)
 			l.Prompt, l.Candidates, l.Ranking = fxTaskPrompt, cands, tt.ranking
 			l.SummaryID, l.SummaryVersion, l.SummaryHash = "S1", 1, TextHash(fxSummaryText)
 			l.Rationale = "<b>shorter</b> & right"
-			l = fxAddLabel(t, db, l)
+			l = storetest.AddLabel(t, db, l)
 
 			// raw: the record as stored, every field.
 			raw := fxExport(t, db, LabelExport{Format: LabelsRaw})
@@ -355,10 +296,10 @@ func TestExportLabelsVerdictsAndRankings(t *testing.T) {
 			} else {
 				wantKeys = append(wantKeys, "verdict")
 			}
-			if got := fxKeys(raw[0]); !fxEqualStrings(got, fxSorted(wantKeys...)) {
-				t.Errorf("raw fields %q, want %q", got, fxSorted(wantKeys...))
+			if got := storetest.Keys(raw[0]); !slices.Equal(got, storetest.Sorted(wantKeys...)) {
+				t.Errorf("raw fields %q, want %q", got, storetest.Sorted(wantKeys...))
 			}
-			fxCheckRow(t, "raw row", raw[0], fxAsJSONValue(t, l).(map[string]any))
+			storetest.CheckRow(t, "raw row", raw[0], fxAsJSONValue(t, l).(map[string]any))
 			if raw[0]["kind"] != LabelDecision || raw[0]["summary_hash"] != TextHash(fxSummaryText) {
 				t.Errorf("raw kind %v summary_hash %v", raw[0]["kind"], raw[0]["summary_hash"])
 			}
@@ -370,7 +311,7 @@ func TestExportLabelsVerdictsAndRankings(t *testing.T) {
 				want := map[string]any{"pane": PaneLetter(i), "slot": float64((i + 1) % tt.panes),
 					"backend": "backend-" + PaneLetter(i), "model": "model-" + PaneLetter(i),
 					"condition": ConditionSummary, "generation_id": gens[PaneLetter(i)].ID}
-				fxCheckRow(t, fmt.Sprintf("raw candidate %d", i), c.(map[string]any), want)
+				storetest.CheckRow(t, fmt.Sprintf("raw candidate %d", i), c.(map[string]any), want)
 			}
 			// The raw format has no conversational variant.
 			if rawPlain := fxExport(t, db, LabelExport{Format: LabelsRaw, Plain: true}); !reflect.DeepEqual(rawPlain, raw) {
@@ -383,16 +324,16 @@ func TestExportLabelsVerdictsAndRankings(t *testing.T) {
 }
 
 func TestExportLabelsWithoutSummary(t *testing.T) {
-	db := fxOpen(t)
-	fxImport(t, db, fxExportUsers)
-	plain := []Message{{"user", fxTaskPrompt}}
+	db := storetest.Open(t)
+	storetest.Import(t, db, fxExportUsers)
+	plain := []Message{{Role: "user", Content: fxTaskPrompt}}
 	cands, gens := fxPutPanes(t, db, "u2", "task-1", []fxPane{
 		{ConditionNone, plain, "git reset --soft HEAD~1"},
 		{ConditionNone, plain, "You can use git reset."},
 	})
-	l := fxDecision("bob", "u2", "task-1", "a")
+	l := storetest.Decision("bob", "u2", "task-1", "a")
 	l.Candidates = cands
-	l = fxAddLabel(t, db, l)
+	l = storetest.AddLabel(t, db, l)
 	// No summary: summary_id and summary_version are there, empty, so
 	// that every row has the same columns of the same types.
 	fxCheckLabelExports(t, db, l, gens, []fxDPO{{"a", "b", "a"}}, []fxKTO{{"a", true}, {"b", false}})
@@ -407,10 +348,10 @@ func TestExportLabelsWithoutSummary(t *testing.T) {
 }
 
 func TestExportLabelsConditionComparison(t *testing.T) {
-	none := []Message{{"user", fxTaskPrompt}}
+	none := []Message{{Role: "user", Content: fxTaskPrompt}}
 	summary := fxSummaryMessages(fxSummaryText)
 	summary2 := fxSummaryMessages("The user wants every step explained.")
-	raw := []Message{{"system", "This user's history:\n- prefers xs[::-1]"}, {"user", fxTaskPrompt}}
+	raw := []Message{{Role: "system", Content: "This user's history:\n- prefers xs[::-1]"}, {Role: "user", Content: fxTaskPrompt}}
 	tests := []struct {
 		name    string
 		panes   []fxPane
@@ -438,13 +379,13 @@ func TestExportLabelsConditionComparison(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			db := fxOpen(t)
-			fxImport(t, db, fxExportUsers)
+			db := storetest.Open(t)
+			storetest.Import(t, db, fxExportUsers)
 			cands, gens := fxPutPanes(t, db, "u1", "task-1", tt.panes)
-			l := fxDecision("ann", "u1", "task-1", tt.verdict)
+			l := storetest.Decision("ann", "u1", "task-1", tt.verdict)
 			l.Candidates, l.Ranking = cands, tt.ranking
 			l.SummaryID, l.SummaryVersion = "S1", 3
-			l = fxAddLabel(t, db, l)
+			l = storetest.AddLabel(t, db, l)
 			// kto: every row is prompted with its own answer's input.
 			var kto []fxKTO
 			if tt.ranking != nil {
@@ -466,17 +407,17 @@ func TestExportLabelsConditionComparison(t *testing.T) {
 	}
 	// One case spelled out in full, as a reader of the file would see it.
 	t.Run("literal row", func(t *testing.T) {
-		db := fxOpen(t)
-		fxImport(t, db, fxExportUsers)
+		db := storetest.Open(t)
+		storetest.Import(t, db, fxExportUsers)
 		cands, _ := fxPutPanes(t, db, "u1", "task-1", []fxPane{{ConditionNone, none, "long answer"}, {ConditionSummary, summary, "short"}})
-		l := fxDecision("ann", "u1", "task-1", "a")
+		l := storetest.Decision("ann", "u1", "task-1", "a")
 		l.Candidates = cands
-		l = fxAddLabel(t, db, l)
+		l = storetest.AddLabel(t, db, l)
 		rows := fxExport(t, db, LabelExport{Format: LabelsDPO, Plain: true})
 		if len(rows) != 1 {
 			t.Fatalf("%d rows", len(rows))
 		}
-		fxCheckRow(t, "dpo", rows[0], map[string]any{
+		storetest.CheckRow(t, "dpo", rows[0], map[string]any{
 			"prompt":   fxTaskPrompt,
 			"system":   "What you know about this user:\n" + fxSummaryText,
 			"chosen":   "long answer",
@@ -507,34 +448,34 @@ func TestExportLabelsConditionComparison(t *testing.T) {
 }
 
 func TestExportLabelsAppliesRetractionsAndAmendments(t *testing.T) {
-	db := fxOpen(t)
-	fxImport(t, db, fxExportUsers)
+	db := storetest.Open(t)
+	storetest.Import(t, db, fxExportUsers)
 	msgs := fxSummaryMessages(fxSummaryText)
 	cands1, gens1 := fxPutPanes(t, db, "u1", "task-1", []fxPane{{ConditionSummary, msgs, "one-a"}, {ConditionSummary, msgs, "one-b"}})
 	cands2, gens2 := fxPutPanes(t, db, "u1", "task-2", []fxPane{{ConditionSummary, msgs, "two-a"}, {ConditionSummary, msgs, "two-b"}})
 	label := func(annotator, promptID, verdict string, cands []Candidate) Label {
-		l := fxDecision(annotator, "u1", promptID, verdict)
+		l := storetest.Decision(annotator, "u1", promptID, verdict)
 		l.Candidates = cands
 		return l
 	}
-	l1 := fxAddLabel(t, db, label("ann", "task-1", "a", cands1))  // retracted below
-	l2 := fxAddLabel(t, db, label("ann", "task-2", "a", cands2))  // amended below
-	l3 := fxAddLabel(t, db, label("ann2", "task-1", "b", cands1)) // another annotator: kept
-	fxAddLabel(t, db, l1.Retraction(l1.ShownAt, "test"))
+	l1 := storetest.AddLabel(t, db, label("ann", "task-1", "a", cands1))  // retracted below
+	l2 := storetest.AddLabel(t, db, label("ann", "task-2", "a", cands2))  // amended below
+	l3 := storetest.AddLabel(t, db, label("ann2", "task-1", "b", cands1)) // another annotator: kept
+	storetest.AddLabel(t, db, l1.Retraction(l1.ShownAt, "test"))
 	am := label("ann", "task-2", "b", cands2)
 	am.Amends, am.Rationale = l2.ID, "b is right after all"
-	l4 := fxAddLabel(t, db, am)
-	l5 := fxAddLabel(t, db, label("ann", "task-3", VerdictTie, cands1)) // no dpo, no kto
+	l4 := storetest.AddLabel(t, db, am)
+	l5 := storetest.AddLabel(t, db, label("ann", "task-3", VerdictTie, cands1)) // no dpo, no kto
 
 	raw := fxExport(t, db, LabelExport{Format: LabelsRaw})
 	var ids []string
 	for _, r := range raw {
 		ids = append(ids, r["id"].(string))
 	}
-	if want := []string{l3.ID, l4.ID, l5.ID}; !fxEqualStrings(ids, want) {
+	if want := []string{l3.ID, l4.ID, l5.ID}; !slices.Equal(ids, want) {
 		t.Fatalf("raw ids %q, want %q (retracted %q and amended %q left out)", ids, want, l1.ID, l2.ID)
 	}
-	fxCheckRow(t, "raw amended", raw[1], fxAsJSONValue(t, l4).(map[string]any))
+	storetest.CheckRow(t, "raw amended", raw[1], fxAsJSONValue(t, l4).(map[string]any))
 	if raw[1]["amends"] != l2.ID || raw[1]["rationale"] != "b is right after all" {
 		t.Errorf("raw amended row: amends %v rationale %v", raw[1]["amends"], raw[1]["rationale"])
 	}
@@ -544,8 +485,8 @@ func TestExportLabelsAppliesRetractionsAndAmendments(t *testing.T) {
 		if len(dpo) != 2 {
 			t.Fatalf("dpo: %d rows, want 2", len(dpo))
 		}
-		fxCheckRow(t, "dpo ann2", dpo[0], fxWantDPO(l3, gens1, fxDPO{"b", "a", "b"}, conv))
-		fxCheckRow(t, "dpo amended", dpo[1], fxWantDPO(l4, gens2, fxDPO{"b", "a", "b"}, conv))
+		storetest.CheckRow(t, "dpo ann2", dpo[0], fxWantDPO(l3, gens1, fxDPO{"b", "a", "b"}, conv))
+		storetest.CheckRow(t, "dpo amended", dpo[1], fxWantDPO(l4, gens2, fxDPO{"b", "a", "b"}, conv))
 
 		kto := fxExport(t, db, LabelExport{Format: LabelsKTO, Plain: !conv})
 		fxSameRows(t, "kto", kto, []map[string]any{
@@ -557,32 +498,32 @@ func TestExportLabelsAppliesRetractionsAndAmendments(t *testing.T) {
 	}
 
 	// Retracting the amendment leaves nothing of task-2.
-	fxAddLabel(t, db, l4.Retraction(l4.ShownAt, "test"))
+	storetest.AddLabel(t, db, l4.Retraction(l4.ShownAt, "test"))
 	if rows := fxExport(t, db, LabelExport{Format: LabelsDPO}); len(rows) != 1 || rows[0]["label_id"] != l3.ID {
 		t.Errorf("dpo after retracting the amendment: %v, want only %s", rows, l3.ID)
 	}
 }
 
 func TestExportLabelsMissingGeneration(t *testing.T) {
-	db := fxOpen(t)
-	fxImport(t, db, fxExportUsers)
+	db := storetest.Open(t)
+	storetest.Import(t, db, fxExportUsers)
 	msgs := fxSummaryMessages(fxSummaryText)
 	cands, gens := fxPutPanes(t, db, "u1", "task-1", []fxPane{{ConditionSummary, msgs, "a"}, {ConditionSummary, msgs, "b"}})
 	cands[1].GenerationID = "vanished-generation"
-	l := fxDecision("ann", "u1", "task-1", "a")
+	l := storetest.Decision("ann", "u1", "task-1", "a")
 	l.Candidates = cands
-	l = fxAddLabel(t, db, l)
+	l = storetest.AddLabel(t, db, l)
 	cands2, _ := fxPutPanes(t, db, "u1", "task-2", []fxPane{{ConditionSummary, msgs, "c"}, {ConditionSummary, msgs, "d"}})
-	ok := fxDecision("ann", "u1", "task-2", "b")
+	ok := storetest.Decision("ann", "u1", "task-2", "b")
 	ok.Candidates = cands2
-	fxAddLabel(t, db, ok)
+	storetest.AddLabel(t, db, ok)
 	_ = gens
 
 	// The label that cannot be completed is left out and counted; the
 	// other is written.
 	for _, opt := range []LabelExport{{Format: LabelsDPO}, {Format: LabelsDPO, Plain: true}, {Format: LabelsKTO}} {
 		var buf bytes.Buffer
-		rep, err := db.ExportLabels(&buf, opt)
+		rep, err := ExportLabels(db, &buf, opt)
 		if err != nil {
 			t.Fatalf("%+v: %v", opt, err)
 		}
@@ -600,10 +541,10 @@ func TestExportLabelsMissingGeneration(t *testing.T) {
 }
 
 func TestExportLabelsUnknownFormat(t *testing.T) {
-	db := fxOpen(t)
+	db := storetest.Open(t)
 	for _, f := range []string{"", "DPO", "sft", "jsonl"} {
 		var buf bytes.Buffer
-		rep, err := db.ExportLabels(&buf, LabelExport{Format: f})
+		rep, err := ExportLabels(db, &buf, LabelExport{Format: f})
 		if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("unknown label format %q", f)) || rep.Rows != 0 || buf.Len() != 0 {
 			t.Errorf("format %q: n %d err %v output %q", f, rep.Rows, err, buf.String())
 		}
@@ -644,15 +585,15 @@ func fxSummarizerInput(user string, signals []Signal) (string, error) {
 }
 
 func TestExportSummaries(t *testing.T) {
-	db := fxOpen(t)
-	fxImport(t, db, fxSummaryExportUsers)
+	db := storetest.Open(t)
+	storetest.Import(t, db, fxSummaryExportUsers)
 	add := func(user, text, source string, parent int) Summary {
-		return fxAddSummary(t, db, Summary{User: user, Text: text, Source: source, Parent: parent})
+		return storetest.AddSummary(t, db, Summary{User: user, Text: text, Source: source, Parent: parent})
 	}
 	// A model summary stores what the summarizer was sent: the prompt of
 	// the rows made from the human edits of it.
 	addSent := func(user, text, source, input string) Summary {
-		return fxAddSummary(t, db, Summary{User: user, Text: text, Source: source, Input: input})
+		return storetest.AddSummary(t, db, Summary{User: user, Text: text, Source: source, Input: input})
 	}
 	// u1: human → human → model chain, past a newer model version.
 	u1m1 := addSent("u1", "Prefers short answers.", "ollama/llama3", "sent for u1 (budget 2000)")
@@ -682,11 +623,11 @@ func TestExportSummaries(t *testing.T) {
 	export := func(format string) []map[string]any {
 		t.Helper()
 		var buf bytes.Buffer
-		rep, err := db.ExportSummaries(&buf, SummaryExport{Format: format, Input: fxSummarizerInput})
+		rep, err := ExportSummaries(db, &buf, SummaryExport{Format: format, Input: fxSummarizerInput})
 		if err != nil {
 			t.Fatalf("ExportSummaries(%s): %v", format, err)
 		}
-		return fxRows(t, buf.Bytes(), rep.Rows)
+		return storetest.Rows(t, buf.Bytes(), rep.Rows)
 	}
 	// The prompt comes from the stored input of the model summary the
 	// human one descends from (stored), or is built now (rebuilt).
@@ -713,7 +654,7 @@ func TestExportSummaries(t *testing.T) {
 		t.Errorf("sft: %d rows, want %d: %v", len(rows), len(wantSFT), rows)
 	} else {
 		for i := range wantSFT {
-			fxCheckRow(t, fmt.Sprintf("sft row %d", i), rows[i], wantSFT[i])
+			storetest.CheckRow(t, fmt.Sprintf("sft row %d", i), rows[i], wantSFT[i])
 		}
 	}
 
@@ -733,17 +674,17 @@ func TestExportSummaries(t *testing.T) {
 		t.Errorf("pairs: %d rows, want %d: %v", len(rows), len(wantPairs), rows)
 	} else {
 		for i := range wantPairs {
-			fxCheckRow(t, fmt.Sprintf("pairs row %d", i), rows[i], wantPairs[i])
+			storetest.CheckRow(t, fmt.Sprintf("pairs row %d", i), rows[i], wantPairs[i])
 		}
 	}
 }
 
 func TestExportSummariesErrors(t *testing.T) {
-	db := fxOpen(t)
-	fxImport(t, db, fxSummaryExportUsers)
+	db := storetest.Open(t)
+	storetest.Import(t, db, fxSummaryExportUsers)
 	var buf bytes.Buffer
 	for _, f := range []string{"", "dpo", "SFT"} {
-		if rep, err := db.ExportSummaries(&buf, SummaryExport{Format: f, Input: fxSummarizerInput}); err == nil || rep.Rows != 0 ||
+		if rep, err := ExportSummaries(db, &buf, SummaryExport{Format: f, Input: fxSummarizerInput}); err == nil || rep.Rows != 0 ||
 			!strings.Contains(err.Error(), fmt.Sprintf("unknown summary format %q", f)) {
 			t.Errorf("format %q: n %d err %v", f, rep.Rows, err)
 		}
@@ -751,425 +692,29 @@ func TestExportSummariesErrors(t *testing.T) {
 	// Nothing to export.
 	for _, f := range []string{SummariesSFT, SummariesPairs} {
 		buf.Reset()
-		if rep, err := db.ExportSummaries(&buf, SummaryExport{Format: f, Input: fxSummarizerInput}); rep.Rows != 0 || err != nil || buf.Len() != 0 {
+		if rep, err := ExportSummaries(db, &buf, SummaryExport{Format: f, Input: fxSummarizerInput}); rep.Rows != 0 || err != nil || buf.Len() != 0 {
 			t.Errorf("%s of a database without summaries: n %d err %v output %q", f, rep.Rows, err, buf.String())
 		}
 	}
 	// The summarizer input failing fails the export, naming the user.
-	fxAddSummary(t, db, Summary{User: "u3", Text: "model", Source: "m"})
-	fxAddSummary(t, db, Summary{User: "u3", Text: "human", Source: SourceHuman, Parent: 1})
+	storetest.AddSummary(t, db, Summary{User: "u3", Text: "model", Source: "m"})
+	storetest.AddSummary(t, db, Summary{User: "u3", Text: "human", Source: SourceHuman, Parent: 1})
 	boom := errors.New("template broken")
 	for _, f := range []string{SummariesSFT, SummariesPairs} {
 		buf.Reset()
-		_, err := db.ExportSummaries(&buf, SummaryExport{Format: f, Input: func(string, []Signal) (string, error) { return "", boom }})
+		_, err := ExportSummaries(db, &buf, SummaryExport{Format: f, Input: func(string, []Signal) (string, error) { return "", boom }})
 		if !errors.Is(err, boom) || !strings.Contains(err.Error(), `"u3"`) {
 			t.Errorf("%s with a failing summarizer input: err %v", f, err)
 		}
 	}
 }
 
-// ---- ExportUsers -------------------------------------------------------------
-
-// fxTrickyUsers exercises what ExportUsers must write back exactly: meta
-// and unknown fields, numbers kept as written, numeric ids, escapes,
-// control characters, non-ASCII, records without ids, a user spread over
-// the file, and a record added to a demo user.
-const fxTrickyUsers = `{"user": "zed", "kind": "pair", "id": "p1", "prompt": "Q \"quoted\" <tag> & \\ back", "chosen": "line1\nline2\ttab\r\n", "rejected": "ctrl \u0001 \u001f \u007f end", "split": "heldout", "lang": "en", "meta": {"src": "x", "n": [1, 2.50, 1e3, {"k": null}], "nested": {"a": true}}}
-{"user": "terse-tom", "kind": "task", "id": "extra-task", "prompt": "Added to a demo user."}
-{"user": "zed", "kind": "text", "text": "Unicode: zoë 🐙 \u2028 sep \u00e9", "source": "review"}
-{"user": 42, "kind": "task", "id": 7, "prompt": "numeric ids", "text": "a stray field, kept in meta"}
-{"user": "zed", "kind": "profile", "text": "no id: a content hash", "source": "moved to meta"}
-{"user": "zed", "kind": "persona", "id": "persona", "text": "ground truth"}
-{"user": "zed", "kind": "text", "id": "t-nosrc", "text": "no source"}
-{"user": "zed", "kind": "pair", "prompt": "p", "chosen": "c", "rejected": "r", "split": "history"}
-{"user": "ab\u0001", "kind": "text", "id": "x", "text": "a control character in the user id"}
-`
-
-// fxSignalsByUser is every user's signals, Seq cleared.
-func fxSignalsByUser(t *testing.T, db *DB) map[string][]Signal {
-	t.Helper()
-	out := map[string][]Signal{}
-	err := db.EachUser("", func(u User) (bool, error) {
-		signals, err := db.Signals(u.ID)
-		if err != nil {
-			return false, err
-		}
-		for i := range signals {
-			signals[i].Seq = 0
-		}
-		out[u.ID] = signals
-		return true, nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
-func fxUserCounts(t *testing.T, db *DB) map[string]Counts {
-	t.Helper()
-	out := map[string]Counts{}
-	err := db.EachUser("", func(u User) (bool, error) { out[u.ID] = u.Counts; return true, nil })
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
-func fxSignalTotal(st Stats) int {
-	return st.PairsHistory + st.PairsHeldout + st.Texts + st.Profiles + st.Personas + st.Tasks
-}
-
-func TestExportUsersRoundTrip(t *testing.T) {
-	db := fxOpen(t)
-	if _, err := db.LoadDemo(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	fxImport(t, db, fxTrickyUsers)
-	st := fxStats(t, db)
-
-	var out bytes.Buffer
-	urep, err := db.ExportUsers(&out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := urep.Rows
-	if n != fxSignalTotal(st) || n < 100 || urep.Users != st.Users {
-		t.Fatalf("ExportUsers wrote %d records; the database holds %d signals", n, fxSignalTotal(st))
-	}
-	rows := fxRows(t, out.Bytes(), n)
-
-	// Every row is a popi record with exactly its kind's fields.
-	fieldsOf := map[string][]string{
-		"pair":    {"user", "kind", "id", "split", "prompt", "chosen", "rejected"},
-		"task":    {"user", "kind", "id", "prompt"},
-		"text":    {"user", "kind", "id", "text"},
-		"profile": {"user", "kind", "id", "text"},
-		"persona": {"user", "kind", "id", "text"},
-	}
-	byKey := map[string]map[string]any{}
-	for i, r := range rows {
-		kind, _ := r["kind"].(string)
-		want, ok := fieldsOf[kind]
-		if !ok {
-			t.Errorf("row %d: kind %v", i, r["kind"])
-			continue
-		}
-		want = slices.Clone(want)
-		if _, ok := r["meta"]; ok {
-			want = append(want, "meta")
-		}
-		if _, ok := r["source"]; ok && kind == "text" {
-			want = append(want, "source")
-		}
-		if got := fxKeys(r); !fxEqualStrings(got, fxSorted(want...)) {
-			t.Errorf("row %d (%s): fields %q, want %q", i, kind, got, fxSorted(want...))
-		}
-		for k, v := range r {
-			if _, isString := v.(string); k != "meta" && !isString {
-				t.Errorf("row %d: %s is %T, want a string", i, k, v)
-			}
-		}
-		byKey[fmt.Sprint(r["user"], "/", r["id"])] = r
-	}
-	literal := map[string]map[string]any{
-		"zed/p1": {"user": "zed", "kind": "pair", "id": "p1", "split": "heldout",
-			"prompt": "Q \"quoted\" <tag> & \\ back", "chosen": "line1\nline2\ttab\r\n", "rejected": "ctrl \x01 \x1f \x7f end",
-			"meta": map[string]any{"src": "x", "n": []any{1.0, 2.5, 1000.0, map[string]any{"k": nil}}, "nested": map[string]any{"a": true}, "lang": "en"}},
-		"42/7": {"user": "42", "kind": "task", "id": "7", "prompt": "numeric ids",
-			"meta": map[string]any{"text": "a stray field, kept in meta"}},
-		"zed/t-nosrc": {"user": "zed", "kind": "text", "id": "t-nosrc", "text": "no source"},
-		"zed/persona": {"user": "zed", "kind": "persona", "id": "persona", "text": "ground truth"},
-	}
-	for key, want := range literal {
-		got, ok := byKey[key]
-		if !ok {
-			t.Errorf("no row for %s", key)
-			continue
-		}
-		fxCheckRow(t, key, got, want)
-	}
-	// Meta is written as imported: numbers as they were written.
-	for _, want := range []string{`"n":[1,2.50,1e3,{"k":null}]`, `"user":"ab\u0001"`, `"split":"history"`} {
-		if !bytes.Contains(out.Bytes(), []byte(want)) {
-			t.Errorf("export does not contain %s", want)
-		}
-	}
-	// A user's records are together, in import order: terse-tom's extra
-	// task comes right after the demo records of terse-tom.
-	var tom []string
-	for _, r := range rows {
-		if r["user"] == "terse-tom" {
-			tom = append(tom, r["id"].(string))
-		}
-	}
-	if len(tom) < 2 || tom[len(tom)-1] != "extra-task" {
-		t.Errorf("terse-tom's ids in the export: %q, want extra-task last", tom)
-	}
-	var users []string
-	for _, r := range rows {
-		if u := r["user"].(string); len(users) == 0 || users[len(users)-1] != u {
-			if slices.Contains(users, u) {
-				t.Errorf("user %q's records are not together", u)
-			}
-			users = append(users, u)
-		}
-	}
-
-	// Re-imported into the same database: nothing new.
-	rep, err := db.Import(t.Context(), "users.jsonl", bytes.NewReader(out.Bytes()), ImportOptions{Format: FormatAuto})
-	if err != nil {
-		t.Fatalf("re-import: %v", err)
-	}
-	if rep.Format != FormatPopi || rep.Records != n || rep.Users != 0 || rep.Added.Total() != 0 || rep.Duplicates != n || rep.BadRecords != 0 {
-		t.Errorf("re-import report %+v, want popi, %d records, 0 users, 0 added, %d duplicates", rep, n, n)
-	}
-	if got := fxStats(t, db); got != st {
-		t.Errorf("Stats after re-import %+v, want %+v", got, st)
-	}
-
-	// Imported into a fresh database: the same users, signals and counts.
-	fresh := fxOpen(t)
-	rep, err = fresh.Import(t.Context(), "users.jsonl", bytes.NewReader(out.Bytes()), ImportOptions{})
-	if err != nil {
-		t.Fatalf("import into a fresh database: %v", err)
-	}
-	if rep.Users != st.Users || rep.Added.Total() != n || rep.Duplicates != 0 {
-		t.Errorf("fresh import report %+v, want %d users, %d added", rep, st.Users, n)
-	}
-	if got := fxStats(t, fresh); got != st {
-		t.Errorf("fresh Stats %+v, want %+v", got, st)
-	}
-	want, got := fxSignalsByUser(t, db), fxSignalsByUser(t, fresh)
-	if len(got) != len(want) {
-		t.Errorf("fresh database has %d users, want %d", len(got), len(want))
-	}
-	for user, ws := range want {
-		gs := got[user]
-		if len(gs) != len(ws) {
-			t.Errorf("user %q: %d signals, want %d", user, len(gs), len(ws))
-			continue
-		}
-		for i := range ws {
-			if !reflect.DeepEqual(gs[i], ws[i]) {
-				t.Errorf("user %q signal %d:\n got %+v\nwant %+v", user, i, gs[i], ws[i])
-			}
-		}
-	}
-	if gc, wc := fxUserCounts(t, fresh), fxUserCounts(t, db); !reflect.DeepEqual(gc, wc) {
-		t.Errorf("fresh user counts %v, want %v", gc, wc)
-	}
-
-	// And exported again, byte for byte the same.
-	var again bytes.Buffer
-	if rep2, err := fresh.ExportUsers(&again); err != nil || rep2.Rows != n || !bytes.Equal(again.Bytes(), out.Bytes()) {
-		n2 := rep2.Rows
-		t.Errorf("export of the fresh database differs (%d records, err %v)", n2, err)
-	}
-}
-
-func TestExportUsersEmptyDatabase(t *testing.T) {
-	db := fxOpen(t)
-	var out bytes.Buffer
-	if rep, err := db.ExportUsers(&out); rep.Rows != 0 || rep.Users != 0 || err != nil || out.Len() != 0 {
-		t.Errorf("ExportUsers of an empty database: %+v err %v output %q", rep, err, out.String())
-	}
-}
-
-// fxFailingWriter fails every write after the first limit bytes.
-type fxFailingWriter struct {
-	limit int
-	err   error
-}
-
-func (w *fxFailingWriter) Write(p []byte) (int, error) {
-	if len(p) > w.limit {
-		n := w.limit
-		w.limit = 0
-		return n, w.err
-	}
-	w.limit -= len(p)
-	return len(p), nil
-}
-
-func TestExportUsersWriteError(t *testing.T) {
-	db := fxOpen(t)
-	if _, err := db.LoadDemo(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	boom := errors.New("disk full")
-	_, err := db.ExportUsers(&fxFailingWriter{limit: 100, err: boom})
-	if !errors.Is(err, boom) {
-		t.Errorf("ExportUsers to a failing writer: err %v, want %v", err, boom)
-	}
-}
-
-// ---- WriteFileAtomic -----------------------------------------------------------
-
-// fxDirNames lists a directory's entries.
-func fxDirNames(t *testing.T, dir string) []string {
-	t.Helper()
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, e := range entries {
-		names = append(names, e.Name())
-	}
-	return names
-}
-
-func TestWriteFileAtomic(t *testing.T) {
-	old := []byte("old content\nthat must survive a failed write\n")
-	big := bytes.Repeat([]byte("0123456789abcdef"), 64<<10) // 1 MiB: more than the write buffer
-	boom := errors.New("export failed")
-	tests := []struct {
-		name    string
-		exists  bool   // the target exists before
-		write   []byte // what write writes
-		fail    bool   // then write returns boom
-		wantErr bool
-	}{
-		{"success replaces", true, []byte("new content\n"), false, false},
-		{"success creates", false, []byte("new content\n"), false, false},
-		{"large success replaces", true, big, false, false},
-		{"empty success truncates", true, nil, false, false},
-		{"failure before writing", true, nil, true, true},
-		{"failure after a little", true, []byte("half a fi"), true, true},
-		{"failure after more than the buffer", true, big, true, true},
-		{"failure without a target", false, []byte("half"), true, true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			dir := t.TempDir()
-			path := filepath.Join(dir, "labels.jsonl")
-			if tt.exists {
-				if err := os.WriteFile(path, old, 0o600); err != nil {
-					t.Fatal(err)
-				}
-			}
-			err := WriteFileAtomic(path, func(w io.Writer) error {
-				if _, err := w.Write(tt.write); err != nil {
-					return err
-				}
-				if tt.fail {
-					return boom
-				}
-				return nil
-			})
-			if tt.wantErr {
-				if !errors.Is(err, boom) || !strings.Contains(err.Error(), path) {
-					t.Errorf("err %v, want %v naming %s", err, boom, path)
-				}
-			} else if err != nil {
-				t.Fatalf("WriteFileAtomic: %v", err)
-			}
-			got, readErr := os.ReadFile(path)
-			switch {
-			case !tt.wantErr:
-				if readErr != nil || !bytes.Equal(got, tt.write) {
-					t.Errorf("after success the file holds %d bytes (err %v), want the %d written", len(got), readErr, len(tt.write))
-				}
-				wantMode := os.FileMode(0o644) // new files; a replaced file keeps its own
-				if tt.exists {
-					wantMode = 0o600
-				}
-				if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != wantMode {
-					t.Errorf("mode %v err %v, want %v", fi.Mode().Perm(), err, wantMode)
-				}
-			case tt.exists:
-				if readErr != nil || !bytes.Equal(got, old) {
-					t.Errorf("after a failed write the file holds %q (err %v), want the old content", got, readErr)
-				}
-			default:
-				if !errors.Is(readErr, os.ErrNotExist) {
-					t.Errorf("after a failed write with no target, the target exists (%d bytes, err %v)", len(got), readErr)
-				}
-			}
-			want := []string{"labels.jsonl"}
-			if tt.wantErr && !tt.exists {
-				want = nil
-			}
-			if names := fxDirNames(t, dir); !fxEqualStrings(names, want) {
-				t.Errorf("directory holds %q, want %q (no temporary file left)", names, want)
-			}
-		})
-	}
-}
-
-func TestWriteFileAtomicOfAnExport(t *testing.T) {
-	db := fxOpen(t)
-	if _, err := db.LoadDemo(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "users.jsonl")
-	var n int
-	err := WriteFileAtomic(path, func(w io.Writer) error { rep, err := db.ExportUsers(w); n = rep.Rows; return err })
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if rows := fxRows(t, data, n); len(rows) != n || n == 0 {
-		t.Errorf("%d rows for %d records", len(rows), n)
-	}
-	// A directory that does not exist: an error, nothing created.
-	missing := filepath.Join(t.TempDir(), "no", "such", "dir", "x.jsonl")
-	called := false
-	if err := WriteFileAtomic(missing, func(io.Writer) error { called = true; return nil }); err == nil || called {
-		t.Errorf("WriteFileAtomic into a missing directory: err %v, write called %v", err, called)
-	}
-}
-
-// The real AlignX sample (DESIGN §6), when present: exporting it as popi
-// and importing that into a fresh database gives the same users and signals.
-func TestExportUsersRoundTripAlignXSample(t *testing.T) {
-	f, err := os.Open(alignxSample(t)) // skipped only outside CI
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	db := fxOpen(t)
-	if _, err := db.Import(t.Context(), "alignx.json", f, ImportOptions{Format: FormatAlignX}); err != nil {
-		t.Fatal(err)
-	}
-	st := fxStats(t, db)
-	if st.Users != 600 || st.PairsHeldout != 600 || st.PairsHistory != 2400 {
-		t.Fatalf("AlignX sample imported as %+v, want 600 users, 600 held-out and 2400 history pairs", st)
-	}
-	var out bytes.Buffer
-	urep, err := db.ExportUsers(&out)
-	n := urep.Rows
-	if err != nil || n != fxSignalTotal(st) {
-		t.Fatalf("ExportUsers: %d records, err %v; want %d", n, err, fxSignalTotal(st))
-	}
-	rep, err := db.Import(t.Context(), "users.jsonl", bytes.NewReader(out.Bytes()), ImportOptions{})
-	if err != nil || rep.Format != FormatPopi || rep.Added.Total() != 0 || rep.Users != 0 || rep.Duplicates != n {
-		t.Errorf("re-import: %+v err %v, want nothing added and %d duplicates", rep, err, n)
-	}
-	fresh := fxOpen(t)
-	if _, err := fresh.Import(t.Context(), "users.jsonl", bytes.NewReader(out.Bytes()), ImportOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	if got := fxStats(t, fresh); got != st {
-		t.Errorf("fresh Stats %+v, want %+v", got, st)
-	}
-	if got, want := fxSignalsByUser(t, fresh), fxSignalsByUser(t, db); !reflect.DeepEqual(got, want) {
-		t.Errorf("the fresh database's signals differ from the original's (%d vs %d users)", len(got), len(want))
-	}
-}
-
 // A user with a human summary but nothing a summarizer may see gives no
 // row; the others are exported.
 func TestExportSummariesSkipsUsersWithoutHistory(t *testing.T) {
-	db := openTestDB(t)
+	db := storetest.Open(t)
 	in := `{"user":"ann","kind":"pair","prompt":"p","chosen":"a","rejected":"b"}` + "\n" + `{"user":"zed","kind":"persona","text":"secret"}` + "\n"
-	if _, err := importString(t, db, "in.jsonl", in, FormatPopi); err != nil {
-		t.Fatal(err)
-	}
+	storetest.Import(t, db, in)
 	for _, u := range []string{"ann", "zed"} {
 		if _, err := db.AddSummary(Summary{User: u, Text: "likes it short", Source: SourceHuman}); err != nil {
 			t.Fatal(err)
@@ -1184,7 +729,7 @@ func TestExportSummariesSkipsUsersWithoutHistory(t *testing.T) {
 		return "", fmt.Errorf("user %q has %w", user, ErrNoHistory)
 	}
 	var buf bytes.Buffer
-	rep, err := db.ExportSummaries(&buf, SummaryExport{Format: SummariesSFT, Input: input})
+	rep, err := ExportSummaries(db, &buf, SummaryExport{Format: SummariesSFT, Input: input})
 	if err != nil || rep.Rows != 1 || rep.Users != 2 || rep.LeftOut[LeftOutNoHistory] != 1 {
 		t.Fatalf("report %+v, err = %v; want 1 row of 2 users, 1 without history", rep, err)
 	}
@@ -1193,55 +738,43 @@ func TestExportSummariesSkipsUsersWithoutHistory(t *testing.T) {
 	}
 }
 
-func TestWriteFileAtomicKeepsModeLinksAndPipes(t *testing.T) {
+// Summary exports follow this database's current summary: a human
+// version a merge added after it is not exported in its place, and pairs
+// still come from this database's own edit.
+func TestMergeExportsFollowTheCurrentSummary(t *testing.T) {
 	dir := t.TempDir()
-	write := func(s string) func(io.Writer) error {
-		return func(w io.Writer) error { _, err := io.WriteString(w, s); return err }
+	ann, bob := storetest.OpenAt(t, filepath.Join(dir, "ann.db")), storetest.OpenAt(t, filepath.Join(dir, "bob.db"))
+	storetest.Import(t, ann, fxSummaryExportUsers)
+	storetest.Import(t, bob, fxSummaryExportUsers)
+	base := Summary{User: "u1", Text: "Prefers short answers.", Source: SourceHeuristic}
+	annBase := storetest.AddSummary(t, ann, base)
+	annEdit := storetest.AddSummary(t, ann, Summary{User: "u1", Text: "Short, with code.", Source: SourceHuman, Parent: 1})
+	storetest.AddSummary(t, bob, Summary{User: "u1", Text: "Bob wrote this by hand.", Source: SourceHuman})
+	bob.Close()
+	if _, err := ann.Merge(context.Background(), bob.Path()); err != nil {
+		t.Fatal(err)
 	}
 
-	private := filepath.Join(dir, "private.jsonl")
-	if err := os.WriteFile(private, []byte("old"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := WriteFileAtomic(private, write("new")); err != nil {
-		t.Fatal(err)
-	}
-	if fi, _ := os.Stat(private); fi.Mode().Perm() != 0o600 {
-		t.Errorf("mode became %v, want 0600", fi.Mode().Perm())
-	}
-
-	target := filepath.Join(dir, "target.jsonl")
-	link := filepath.Join(dir, "link.jsonl")
-	os.WriteFile(target, []byte("old"), 0o644)
-	if err := os.Symlink(target, link); err != nil {
-		t.Fatal(err)
-	}
-	if err := WriteFileAtomic(link, write("through the link")); err != nil {
-		t.Fatal(err)
-	}
-	if fi, _ := os.Lstat(link); fi.Mode()&os.ModeSymlink == 0 {
-		t.Error("the symbolic link was replaced by a file")
-	}
-	if got, _ := os.ReadFile(target); string(got) != "through the link" {
-		t.Errorf("target holds %q", got)
-	}
-
-	fifo := filepath.Join(dir, "fifo")
-	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
-		t.Skipf("no FIFOs here: %v", err)
-	}
-	got := make(chan string)
-	go func() {
-		b, _ := os.ReadFile(fifo)
-		got <- string(b)
-	}()
-	if err := WriteFileAtomic(fifo, write("into the pipe")); err != nil {
-		t.Fatal(err)
-	}
-	if s := <-got; s != "into the pipe" {
-		t.Errorf("the reader got %q", s)
-	}
-	if fi, _ := os.Lstat(fifo); fi.Mode()&os.ModeNamedPipe == 0 {
-		t.Error("the FIFO was replaced by a file")
+	for _, tt := range []struct {
+		format string
+		want   map[string]any
+	}{
+		{SummariesSFT, map[string]any{"completion": annEdit.Text, "summary_version": float64(2)}},
+		{SummariesPairs, map[string]any{"chosen": annEdit.Text, "rejected": annBase.Text, "chosen_version": float64(2)}},
+	} {
+		var buf bytes.Buffer
+		rep, err := ExportSummaries(ann, &buf, SummaryExport{Format: tt.format, Input: fxSummarizerInput})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows := storetest.Rows(t, buf.Bytes(), rep.Rows)
+		if len(rows) != 1 {
+			t.Fatalf("%s: %d rows, want 1: %v", tt.format, len(rows), rows)
+		}
+		for k, v := range tt.want {
+			if rows[0][k] != v {
+				t.Errorf("%s: %s = %v, want %v", tt.format, k, rows[0][k], v)
+			}
+		}
 	}
 }

@@ -1,8 +1,11 @@
-package store
+package trl
 
 import (
 	"bytes"
 	"strconv"
+
+	"github.com/popi-tui/popi-tui/store"
+	"github.com/popi-tui/popi-tui/store/format/jsonscan"
 )
 
 // The rows of the dpo and kto label exports. prompt, chosen/rejected or
@@ -41,26 +44,26 @@ type storedMessage struct {
 // record, checking the record as it goes.
 func readStoredAnswer(raw []byte) (a storedAnswer, err error) {
 	a.text = []byte(`""`)
-	err = scanObjectMembersRaw(raw, func(key string, v jsonValue) error {
+	err = jsonscan.ObjectRaw(raw, func(key string, v jsonscan.Value) error {
 		switch key {
 		case "text":
-			if v.kind == '"' {
-				a.text = unescapeHTML(v.raw)
+			if v.Kind == '"' {
+				a.text = unescapeHTML(v.Raw)
 			}
 		case "messages":
-			if v.kind != '[' {
+			if v.Kind != '[' {
 				return nil
 			}
-			return scanArrayOfObjectsRaw(v.raw, func(i int, key string, v jsonValue) error {
+			return jsonscan.ArrayOfObjectsRaw(v.Raw, func(i int, key string, v jsonscan.Value) error {
 				for len(a.msgs) <= i {
 					a.msgs = append(a.msgs, storedMessage{content: []byte(`""`)})
 				}
 				var err error
 				switch {
-				case key == "role" && v.kind == '"':
-					a.msgs[i].role, err = unquoteJSON(v.raw)
-				case key == "content" && v.kind == '"':
-					a.msgs[i].content = unescapeHTML(v.raw)
+				case key == "role" && v.Kind == '"':
+					a.msgs[i].role, err = jsonscan.Unquote(v.Raw)
+				case key == "content" && v.Kind == '"':
+					a.msgs[i].content = unescapeHTML(v.Raw)
 				}
 				return err
 			})
@@ -128,7 +131,7 @@ func (a storedAnswer) sameMessages(b storedAnswer) bool {
 
 // judged is a candidate with the answer it stands for.
 type judged struct {
-	Candidate
+	store.Candidate
 	storedAnswer
 }
 
@@ -151,7 +154,7 @@ func (w *rowWriter) key(k string) {
 	w.buf = append(append(append(w.buf, '"'), k...), '"', ':')
 }
 
-func (w *rowWriter) str(k, v string) { w.key(k); w.buf = appendJSONString(w.buf, v) }
+func (w *rowWriter) str(k, v string) { w.key(k); w.buf = jsonscan.AppendQuote(w.buf, v) }
 func (w *rowWriter) raw(k string, v []byte) {
 	w.key(k)
 	w.buf = append(w.buf, v...)
@@ -174,7 +177,7 @@ func (w *rowWriter) prompt(msgs []storedMessage, plain bool) {
 				w.buf = append(w.buf, ',')
 			}
 			w.buf = append(w.buf, `{"role":`...)
-			w.buf = appendJSONString(w.buf, m.role)
+			w.buf = jsonscan.AppendQuote(w.buf, m.role)
 			w.buf = append(w.buf, `,"content":`...)
 			w.buf = append(w.buf, m.content...)
 			w.buf = append(w.buf, '}')
@@ -225,7 +228,7 @@ func (w *rowWriter) answer(k string, text []byte, plain bool) {
 }
 
 // about writes the columns that say whose decision a row comes from.
-func (w *rowWriter) about(h *labelHead) {
+func (w *rowWriter) about(h *store.Decision) {
 	w.str("user", h.User)
 	w.str("prompt_id", h.PromptID)
 	w.str("summary_id", h.SummaryID)
@@ -233,7 +236,7 @@ func (w *rowWriter) about(h *labelHead) {
 }
 
 // orderedPairs lists the (better, worse) panes a decision states.
-func orderedPairs(h *labelHead) [][2]string {
+func orderedPairs(h *store.Decision) [][2]string {
 	var out [][2]string
 	switch {
 	case len(h.Ranking) > 0:
@@ -242,7 +245,7 @@ func orderedPairs(h *labelHead) [][2]string {
 				out = append(out, [2]string{h.Ranking[i], h.Ranking[j]})
 			}
 		}
-	case h.Verdict == VerdictTie || h.Verdict == VerdictBothBad || h.Verdict == VerdictSkip:
+	case h.Verdict == store.VerdictTie || h.Verdict == store.VerdictBothBad || h.Verdict == store.VerdictSkip:
 	default:
 		for _, c := range h.Candidates {
 			if c.Pane != h.Verdict {
@@ -258,11 +261,11 @@ func orderedPairs(h *labelHead) [][2]string {
 // the summary-conditioned one if either had it, else the chosen one's;
 // prompt_condition says which.
 // It marks where each row ends.
-func (w *rowWriter) dpoRows(h *labelHead, cands map[string]judged, plain bool, ends []int) []int {
+func (w *rowWriter) dpoRows(h *store.Decision, cands map[string]judged, plain bool, ends []int) []int {
 	for _, p := range orderedPairs(h) {
 		ch, rj := cands[p[0]], cands[p[1]]
 		from := ch
-		if !ch.sameMessages(rj.storedAnswer) && rj.Condition == ConditionSummary && ch.Condition != ConditionSummary {
+		if !ch.sameMessages(rj.storedAnswer) && rj.Condition == store.ConditionSummary && ch.Condition != store.ConditionSummary {
 			from = rj
 		}
 		w.begin()
@@ -291,13 +294,13 @@ func (w *rowWriter) dpoRows(h *labelHead, cands map[string]judged, plain bool, e
 // ktoRows writes a decision's unpaired rows: the winner desirable and the
 // others not; for a ranking the first desirable and the last not; for
 // all-bad every answer undesirable. It marks where each row ends.
-func (w *rowWriter) ktoRows(h *labelHead, cands map[string]judged, plain bool, ends []int) []int {
+func (w *rowWriter) ktoRows(h *store.Decision, cands map[string]judged, plain bool, ends []int) []int {
 	desirable := map[string]bool{} // pane → label
 	switch {
 	case len(h.Ranking) > 0:
 		desirable[h.Ranking[0]] = true
 		desirable[h.Ranking[len(h.Ranking)-1]] = false
-	case h.Verdict == VerdictTie || h.Verdict == VerdictSkip:
+	case h.Verdict == store.VerdictTie || h.Verdict == store.VerdictSkip:
 		return ends
 	default:
 		for _, c := range h.Candidates {

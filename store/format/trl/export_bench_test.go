@@ -1,6 +1,7 @@
-package store
+package trl
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/popi-tui/popi-tui/store"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -17,23 +19,34 @@ import (
 const benchLabels = 100_000
 
 // fillBenchLabels writes n best-of-2 decisions on n users' prompts, with
-// their two summary-conditioned answers, straight into the buckets in one
-// transaction (AddLabel's fsync per label would take minutes). The texts
+// their two summary-conditioned answers, into the database file at path,
+// straight into its buckets (ARCHITECTURE.md, The database) in one
+// transaction: AddLabel's fsync per label would take minutes. The texts
 // are the size of real ones: a 1.5 KB generator input and 1–2 KB answers.
-func fillBenchLabels(b *testing.B, db *DB, n int) {
+func fillBenchLabels(b *testing.B, path string, n int) {
 	b.Helper()
+	db, err := store.Open(path) // the buckets, at the current schema
+	if err != nil {
+		b.Fatal(err)
+	}
+	db.Close()
+	bdb, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer bdb.Close()
 	summary := strings.Repeat("Prefers short, exact answers with a code example first; dislikes greetings. ", 12)
 	answer := strings.Repeat("Use `git reset --soft HEAD~1` to undo the last commit and keep its changes staged. ", 18)
 	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	err := db.bolt.Update(func(tx *bolt.Tx) error {
-		gens, labels := tx.Bucket(bucketGenerations), tx.Bucket(bucketLabels)
+	err = bdb.Update(func(tx *bolt.Tx) error {
+		gens, labels := tx.Bucket([]byte("generations")), tx.Bucket([]byte("labels"))
 		for i := range n {
 			user, prompt := fmt.Sprintf("user-%06d", i), fmt.Sprintf("How do I undo commit number %d?", i)
-			var cands []Candidate
+			var cands []store.Candidate
 			for slot, model := range []string{"model-a", "model-b"} {
-				g := Generation{ID: fmt.Sprintf("gen-%06d-%d", i, slot), Key: fmt.Sprintf("key-%06d-%d", i, slot), User: user,
-					PromptID: "t1", Prompt: prompt, Condition: ConditionSummary, SummaryID: "S" + user, Backend: "b-" + model, Model: model,
-					Messages: []Message{{Role: "user", Content: "# What this user prefers\n\n" + summary + "\n\n# Prompt\n\n" + prompt}},
+				g := store.Generation{ID: fmt.Sprintf("gen-%06d-%d", i, slot), Key: fmt.Sprintf("key-%06d-%d", i, slot), User: user,
+					PromptID: "t1", Prompt: prompt, Condition: store.ConditionSummary, SummaryID: "S" + user, Backend: "b-" + model, Model: model,
+					Messages: []store.Message{{Role: "user", Content: "# What this user prefers\n\n" + summary + "\n\n# Prompt\n\n" + prompt}},
 					Text:     answer[:len(answer)-slot*500], FinishReason: "stop", CreatedAt: at}
 				v, err := json.Marshal(g)
 				if err != nil {
@@ -42,11 +55,11 @@ func fillBenchLabels(b *testing.B, db *DB, n int) {
 				if err := gens.Put([]byte(g.ID), v); err != nil {
 					return err
 				}
-				cands = append(cands, Candidate{Pane: PaneLetter(slot), Slot: slot, Backend: g.Backend, Model: model,
-					Condition: ConditionSummary, GenerationID: g.ID})
+				cands = append(cands, store.Candidate{Pane: store.PaneLetter(slot), Slot: slot, Backend: g.Backend, Model: model,
+					Condition: store.ConditionSummary, GenerationID: g.ID})
 			}
-			l := Label{ID: fmt.Sprintf("label-%06d", i), Kind: LabelDecision, User: user, PromptID: "t1", Prompt: prompt,
-				SummaryID: "S" + user, SummaryVersion: 1, Candidates: cands, Verdict: PaneLetter(i % 2), Annotator: "kim",
+			l := store.Label{ID: fmt.Sprintf("label-%06d", i), Kind: store.LabelDecision, User: user, PromptID: "t1", Prompt: prompt,
+				SummaryID: "S" + user, SummaryVersion: 1, Candidates: cands, Verdict: store.PaneLetter(i % 2), Annotator: "kim",
 				ShownAt: at, DecidedAt: at.Add(time.Duration(i) * time.Second), AppVersion: "bench"}
 			v, err := json.Marshal(l)
 			if err != nil {
@@ -56,7 +69,7 @@ func fillBenchLabels(b *testing.B, db *DB, n int) {
 			if err != nil {
 				return err
 			}
-			if err := labels.Put(seqKey(seq), v); err != nil {
+			if err := labels.Put(binary.BigEndian.AppendUint64(nil, seq), v); err != nil {
 				return err
 			}
 		}
@@ -70,14 +83,15 @@ func fillBenchLabels(b *testing.B, db *DB, n int) {
 // BenchmarkExportLabels100k exports 100,000 decisions in each format (the
 // README's goal: under 2 s).
 //
-//	go test ./store -run '^$' -bench ExportLabels -benchtime 3x
+//	go test ./store/format/trl -run '^$' -bench ExportLabels -benchtime 3x
 func BenchmarkExportLabels100k(b *testing.B) {
-	db, err := Open(filepath.Join(b.TempDir(), "labels.db"))
+	path := filepath.Join(b.TempDir(), "labels.db")
+	fillBenchLabels(b, path, benchLabels)
+	db, err := store.Open(path)
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer db.Close()
-	fillBenchLabels(b, db, benchLabels)
 	for _, opt := range []LabelExport{{Format: LabelsRaw}, {Format: LabelsDPO}, {Format: LabelsDPO, Plain: true}, {Format: LabelsKTO}} {
 		name := opt.Format
 		if opt.Plain {
@@ -88,7 +102,7 @@ func BenchmarkExportLabels100k(b *testing.B) {
 			cpu := processCPU()
 			for b.Loop() {
 				w = 0
-				rep, err := db.ExportLabels(&w, opt)
+				rep, err := ExportLabels(db, &w, opt)
 				if err != nil {
 					b.Fatal(err)
 				}
