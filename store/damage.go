@@ -198,17 +198,23 @@ func checkLayout(path string, r io.ReaderAt, size int64) error {
 		return damaged(false, "its header points outside the file (root page %d, freelist page %d, %d pages)", meta.root, meta.freelist, meta.pgid)
 	}
 	if meta.freelist != pgidNoFreelist {
-		// bbolt reads the freelist as it opens a database for writing,
-		// outside any transaction: its page is checked here.
-		hdr := buf[:pageHeaderSize]
-		if n, _ := r.ReadAt(hdr, int64(meta.freelist)*pageSize); n < len(hdr) {
-			return damaged(true, "its freelist page %d cannot be read", meta.freelist)
-		}
-		flags := binary.NativeEndian.Uint16(hdr[8:])
-		overflow := uint64(binary.NativeEndian.Uint32(hdr[12:]))
-		if flags != freelistPageFlag || meta.freelist+overflow >= meta.pgid {
-			return damaged(false, "its freelist page %d is not a freelist page", meta.freelist)
-		}
+		return checkFreelist(r, meta, pageSize, damaged)
+	}
+	return nil
+}
+
+// checkFreelist checks the freelist page of the meta bbolt would use:
+// bbolt reads it as it opens a database for writing, outside any
+// transaction.
+func checkFreelist(r io.ReaderAt, meta boltMeta, pageSize int64, damaged func(bool, string, ...any) error) error {
+	hdr := make([]byte, pageHeaderSize)
+	if n, _ := r.ReadAt(hdr, int64(meta.freelist)*pageSize); n < len(hdr) {
+		return damaged(true, "its freelist page %d cannot be read", meta.freelist)
+	}
+	flags := binary.NativeEndian.Uint16(hdr[8:])
+	overflow := uint64(binary.NativeEndian.Uint32(hdr[12:]))
+	if flags != freelistPageFlag || meta.freelist+overflow >= meta.pgid {
+		return damaged(false, "its freelist page %d is not a freelist page", meta.freelist)
 	}
 	return nil
 }
