@@ -1,6 +1,8 @@
 // Package store is popi-tui's database: one bbolt file holding users and
 // their signals, summary versions, cached generations, labels and annotator
-// sessions, plus the importers and exporters that move data in and out.
+// sessions. It imports files all or nothing, records parsed by package
+// format, and offers the iterators the exporters of package format/trl
+// read (ARCHITECTURE.md).
 //
 // It imports neither engine nor ui; both reach the file only through it.
 package store
