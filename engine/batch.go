@@ -45,88 +45,42 @@ func perSecond(n int, d time.Duration) float64 {
 	return float64(n) / d.Seconds()
 }
 
-// job is one item of a bulk run.
-type job struct {
-	item string // names it in the report: "user ann", "ann/t1 summary via popi"
-	run  func(ctx context.Context) (outcome, error)
+// Job is one item of a bulk run.
+type Job struct {
+	Item string // names it in the report: "user ann", "ann/t1 summary via popi"
+	Run  func(ctx context.Context) (Outcome, error)
 }
 
-type outcome struct {
-	skipped  bool // already done
-	requests int
-	tokens   int
+// Outcome is what one job did.
+type Outcome struct {
+	Skipped  bool // already done
+	Requests int  // answers a model server gave
+	Tokens   int  // prompt and completion tokens of those answers
 }
 
 // progressEvery is how often a bulk run reports progress.
 const progressEvery = 100 * time.Millisecond
 
-// runJobs runs the jobs jobs emits, concurrency at a time. Finished work is
+// RunJobs runs the jobs jobs emits, concurrency at a time, reporting
+// progress (when not nil) every progressEvery and once at the end. total
+// is how many jobs there will be, for the progress bar. Finished work is
 // stored by the jobs themselves, so an interrupted run keeps it and a
-// second run skips it.
-func runJobs(ctx context.Context, total int, jobs func(emit func(job) bool) error, concurrency int, progress func(Progress)) (Report, error) {
-	start := time.Now()
-	var (
-		mu     sync.Mutex
-		rep    = Report{Progress: Progress{Total: total}}
-		counts = map[string]*ErrorCount{}
-	)
-	snapshot := func() Progress {
-		mu.Lock()
-		defer mu.Unlock()
-		p := rep.Progress
-		p.Elapsed = time.Since(start)
-		return p
-	}
-	queue := make(chan job)
+// second run skips it. A job that fails because ctx was cancelled is
+// interrupted, not failed.
+func RunJobs(ctx context.Context, total int, jobs func(emit func(Job) bool) error, concurrency int, progress func(Progress)) (Report, error) {
+	t := &runTally{start: time.Now(), rep: Report{Progress: Progress{Total: total}}, counts: map[string]*ErrorCount{}}
+	queue := make(chan Job)
 	var workers sync.WaitGroup
 	for range max(concurrency, 1) {
 		workers.Go(func() {
 			for j := range queue {
-				o, err := j.run(ctx)
-				mu.Lock()
-				switch {
-				case err != nil && ctx.Err() != nil:
-					// Interrupted, not failed: a second run does it. Nor
-					// is a cancelled request one the server answered.
-					o = outcome{}
-				case err != nil:
-					rep.Failed++
-					r := reason(err)
-					if c, ok := counts[r]; ok {
-						c.Count++
-					} else {
-						counts[r] = &ErrorCount{Reason: r, Count: 1, Example: j.item}
-					}
-				case o.skipped:
-					rep.Skipped++
-				default:
-					rep.Done++
-				}
-				rep.Requests += o.requests
-				rep.Tokens += o.tokens
-				mu.Unlock()
+				o, err := j.Run(ctx)
+				t.record(ctx, j.Item, o, err)
 			}
 		})
 	}
-	stopTicker := make(chan struct{})
-	tickerDone := make(chan struct{})
-	go func() {
-		defer close(tickerDone)
-		if progress == nil {
-			return
-		}
-		t := time.NewTicker(progressEvery)
-		defer t.Stop()
-		for {
-			select {
-			case <-t.C:
-				progress(snapshot())
-			case <-stopTicker:
-				return
-			}
-		}
-	}()
-	err := jobs(func(j job) bool {
+	stopTicker := t.tick(progress)
+	err := jobs(func(j Job) bool {
 		select {
 		case queue <- j:
 			return true
@@ -136,18 +90,93 @@ func runJobs(ctx context.Context, total int, jobs func(emit func(job) bool) erro
 	})
 	close(queue)
 	workers.Wait()
-	close(stopTicker)
-	<-tickerDone
-	rep.Progress = snapshot()
+	stopTicker()
+	return t.final(ctx, progress), err
+}
+
+// runTally is what a bulk run has done so far, safe for its workers.
+type runTally struct {
+	start  time.Time
+	mu     sync.Mutex
+	rep    Report
+	counts map[string]*ErrorCount // by reason
+}
+
+// record counts one job's outcome.
+func (t *runTally) record(ctx context.Context, item string, o Outcome, err error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	switch {
+	case err != nil && ctx.Err() != nil:
+		// Interrupted, not failed: a second run does it. Nor is a
+		// cancelled request one the server answered.
+		o = Outcome{}
+	case err != nil:
+		t.rep.Failed++
+		r := reason(err)
+		if c, ok := t.counts[r]; ok {
+			c.Count++
+		} else {
+			t.counts[r] = &ErrorCount{Reason: r, Count: 1, Example: item}
+		}
+	case o.Skipped:
+		t.rep.Skipped++
+	default:
+		t.rep.Done++
+	}
+	t.rep.Requests += o.Requests
+	t.rep.Tokens += o.Tokens
+}
+
+func (t *runTally) snapshot() Progress {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	p := t.rep.Progress
+	p.Elapsed = time.Since(t.start)
+	return p
+}
+
+// tick reports progress every progressEvery until the returned function
+// is called, which waits for the last report to be made.
+func (t *runTally) tick(progress func(Progress)) (stop func()) {
+	stopTicker := make(chan struct{})
+	tickerDone := make(chan struct{})
+	go func() {
+		defer close(tickerDone)
+		if progress == nil {
+			return
+		}
+		ticker := time.NewTicker(progressEvery)
+		defer ticker.Stop()
+		for {
+			select {
+			case <-ticker.C:
+				progress(t.snapshot())
+			case <-stopTicker:
+				return
+			}
+		}
+	}()
+	return func() {
+		close(stopTicker)
+		<-tickerDone
+	}
+}
+
+// final is the report once every worker has stopped, reported to
+// progress a last time.
+func (t *runTally) final(ctx context.Context, progress func(Progress)) Report {
+	rep := t.rep
+	rep.Progress = t.snapshot()
 	if progress != nil {
 		progress(rep.Progress)
 	}
 	rep.Interrupted = ctx.Err() != nil && rep.Done+rep.Skipped+rep.Failed < rep.Total
-	for _, c := range counts {
+	for _, c := range t.counts {
 		rep.Errors = append(rep.Errors, *c)
 	}
-	sortErrors(rep.Errors)
-	return rep, err
+	SortErrors(rep.Errors)
+	return rep
 }
 
 // reason is what a failure says without naming the item it hit, so that
@@ -184,7 +213,7 @@ func (e *Engine) InferAll(ctx context.Context, opt InferOptions, progress func(P
 	if err != nil {
 		return Report{}, err
 	}
-	users, err := e.selectUsers(opt.Users)
+	users, err := e.SelectUsers(opt.Users)
 	if err != nil {
 		return Report{}, err
 	}
@@ -192,27 +221,27 @@ func (e *Engine) InferAll(ctx context.Context, opt InferOptions, progress func(P
 	// over and asks the next one at once, while one writer commits what
 	// has arrived, many per transaction.
 	w := newSummaryWriter(e.db)
-	jobs := func(emit func(job) bool) error {
+	jobs := func(emit func(Job) bool) error {
 		for _, u := range users {
 			item := "user " + u
-			ok := emit(job{item: item, run: func(ctx context.Context) (outcome, error) {
+			ok := emit(Job{Item: item, Run: func(ctx context.Context) (Outcome, error) {
 				if opt.Missing {
 					if _, has, err := e.db.CurrentSummary(u); err != nil || has {
-						return outcome{skipped: has}, err
+						return Outcome{Skipped: has}, err
 					}
 				}
 				if !opt.Force {
 					done, err := e.summarizedBy(u, b)
 					if err != nil || done {
-						return outcome{skipped: done}, err
+						return Outcome{Skipped: done}, err
 					}
 				}
 				s, err := e.summarize(ctx, u, b, nil)
 				if err != nil {
-					return outcome{}, err
+					return Outcome{}, err
 				}
 				w.add(s, item)
-				return outcome{requests: b.requests(), tokens: s.PromptTokens + s.CompletionTokens}, nil
+				return Outcome{Requests: b.requests(), Tokens: s.PromptTokens + s.CompletionTokens}, nil
 			}})
 			if !ok {
 				return nil
@@ -220,7 +249,7 @@ func (e *Engine) InferAll(ctx context.Context, opt InferOptions, progress func(P
 		}
 		return nil
 	}
-	rep, err := runJobs(ctx, len(users), jobs, opt.Concurrency, progress)
+	rep, err := RunJobs(ctx, len(users), jobs, opt.Concurrency, progress)
 	for _, f := range w.close() { // what could not be stored did not get done
 		rep.Done--
 		rep.addFailure(f.item, f.err)
@@ -293,20 +322,24 @@ func (w *summaryWriter) close() []pendingSummary {
 // addFailure counts one more failed item, under its reason.
 func (r *Report) addFailure(item string, err error) {
 	r.Failed++
-	why := reason(err)
-	for i := range r.Errors {
-		if r.Errors[i].Reason == why {
-			r.Errors[i].Count++
-			sortErrors(r.Errors)
-			return
-		}
-	}
-	r.Errors = append(r.Errors, ErrorCount{Reason: why, Count: 1, Example: item})
-	sortErrors(r.Errors)
+	r.Errors = CountError(r.Errors, item, err)
+	SortErrors(r.Errors)
 }
 
-// sortErrors puts the most frequent reasons first.
-func sortErrors(errs []ErrorCount) {
+// CountError counts one more failure of item in errs, under its reason
+// (what err says without naming the item): the same failure of many items
+// is one reason, with one of them as its example.
+func CountError(errs []ErrorCount, item string, err error) []ErrorCount {
+	why := reason(err)
+	if i := slices.IndexFunc(errs, func(e ErrorCount) bool { return e.Reason == why }); i >= 0 {
+		errs[i].Count++
+		return errs
+	}
+	return append(errs, ErrorCount{Reason: why, Count: 1, Example: item})
+}
+
+// SortErrors puts the most frequent reasons first.
+func SortErrors(errs []ErrorCount) {
 	slices.SortFunc(errs, func(a, b ErrorCount) int {
 		if a.Count != b.Count {
 			return b.Count - a.Count
@@ -342,9 +375,9 @@ func (e *Engine) summarizedBy(user string, b *backend) (bool, error) {
 	return false, nil
 }
 
-// selectUsers is the given users (checked to exist, each once), or every
-// user.
-func (e *Engine) selectUsers(given []string) ([]string, error) {
+// SelectUsers is the given users (checked to exist, each once), or every
+// user: whom a bulk run covers.
+func (e *Engine) SelectUsers(given []string) ([]string, error) {
 	if len(given) > 0 {
 		given = unique(given)
 		for _, u := range given {
@@ -377,7 +410,6 @@ type GenerateOptions struct {
 // task, and conditions mean nothing to it). Cached answers are skipped
 // unless opt.Force.
 func (e *Engine) GenerateAll(ctx context.Context, opt GenerateOptions, progress func(Progress)) (Report, error) {
-	opt.Conditions = unique(opt.Conditions)
 	var backends []*backend
 	for _, name := range unique(opt.Backends) {
 		b, err := e.backend(name, RoleGenerator)
@@ -389,40 +421,20 @@ func (e *Engine) GenerateAll(ctx context.Context, opt GenerateOptions, progress 
 	if len(backends) == 0 {
 		return Report{}, fmt.Errorf("no generator backend given")
 	}
-	for _, c := range opt.Conditions {
-		if err := store.CheckCondition(c); err != nil {
-			return Report{}, err
-		}
-	}
-	if len(opt.Conditions) == 0 {
-		opt.Conditions = []string{store.ConditionSummary}
-	}
-	users, err := e.selectUsers(opt.Users)
+	conditions, err := Conditions(opt.Conditions)
 	if err != nil {
 		return Report{}, err
 	}
-	// Count the items first, from the index alone, for the progress bar;
-	// then read one user's prompts at a time.
-	perUser := func(n store.Counts) int {
-		total := 0
-		for _, b := range backends {
-			if b.chat == nil {
-				total += 2 * n.HeldoutPairs
-			} else {
-				total += (n.HeldoutPairs + n.Tasks) * len(opt.Conditions)
-			}
-		}
-		return total
+	opt.Conditions = conditions
+	users, err := e.SelectUsers(opt.Users)
+	if err != nil {
+		return Report{}, err
 	}
-	total := 0
-	for _, u := range users {
-		rec, err := e.db.User(u)
-		if err != nil {
-			return Report{}, err
-		}
-		total += perUser(rec.Counts)
+	total, err := e.countGenerations(users, backends, len(opt.Conditions))
+	if err != nil {
+		return Report{}, err
 	}
-	jobs := func(emit func(job) bool) error {
+	jobs := func(emit func(Job) bool) error {
 		for _, u := range users {
 			signals, err := e.db.Signals(u)
 			if err != nil {
@@ -434,37 +446,8 @@ func (e *Engine) GenerateAll(ctx context.Context, opt GenerateOptions, progress 
 					continue
 				}
 				for _, b := range backends {
-					var reqs []GenerateRequest
-					switch {
-					case b.chat == nil && heldout:
-						for _, which := range []string{ReplayChosen, ReplayRejected} {
-							reqs = append(reqs, GenerateRequest{User: u, PromptID: s.ID, Backend: b.cfg.Name, Replay: which, Condition: store.ConditionNone})
-						}
-					case b.chat != nil:
-						for _, c := range opt.Conditions {
-							reqs = append(reqs, GenerateRequest{User: u, PromptID: s.ID, Backend: b.cfg.Name, Condition: c})
-						}
-					}
-					for _, req := range reqs {
-						req.Force = opt.Force
-						item := fmt.Sprintf("%s/%s %s via %s", req.User, req.PromptID, req.Condition, req.Backend)
-						if req.Replay != "" {
-							item = fmt.Sprintf("%s/%s %s via %s", req.User, req.PromptID, req.Replay, req.Backend)
-						}
-						ok := emit(job{item: item, run: func(ctx context.Context) (outcome, error) {
-							g, cached, err := e.Generate(ctx, req, nil)
-							switch {
-							case err != nil:
-								return outcome{}, err
-							case cached:
-								return outcome{skipped: true}, nil
-							}
-							if b.chat == nil {
-								return outcome{}, nil // nothing was asked of a model
-							}
-							return outcome{requests: 1, tokens: g.PromptTokens + g.CompletionTokens}, nil
-						}})
-						if !ok {
+					for _, req := range bulkRequests(u, s.ID, heldout, b, opt) {
+						if !emit(e.generateJob(req, b.chat != nil)) {
 							return nil
 						}
 					}
@@ -473,7 +456,70 @@ func (e *Engine) GenerateAll(ctx context.Context, opt GenerateOptions, progress 
 		}
 		return nil
 	}
-	return runJobs(ctx, total, jobs, opt.Concurrency, progress)
+	return RunJobs(ctx, total, jobs, opt.Concurrency, progress)
+}
+
+// countGenerations counts GenerateAll's items from the index alone, for
+// the progress bar, before one user's prompts at a time are read.
+func (e *Engine) countGenerations(users []string, backends []*backend, conditions int) (int, error) {
+	total := 0
+	for _, u := range users {
+		rec, err := e.db.User(u)
+		if err != nil {
+			return 0, err
+		}
+		for _, b := range backends {
+			if b.chat == nil {
+				total += 2 * rec.Counts.HeldoutPairs
+			} else {
+				total += (rec.Counts.HeldoutPairs + rec.Counts.Tasks) * conditions
+			}
+		}
+	}
+	return total, nil
+}
+
+// bulkRequests are what GenerateAll asks one backend for one prompt: a
+// model server an answer under each condition, the replay generator each
+// response of a held-out pair (a task it leaves alone).
+func bulkRequests(user, promptID string, heldout bool, b *backend, opt GenerateOptions) []GenerateRequest {
+	var reqs []GenerateRequest
+	switch {
+	case b.chat == nil && heldout:
+		for _, which := range []string{ReplayChosen, ReplayRejected} {
+			reqs = append(reqs, GenerateRequest{User: user, PromptID: promptID, Backend: b.cfg.Name, Replay: which, Condition: store.ConditionNone})
+		}
+	case b.chat != nil:
+		for _, c := range opt.Conditions {
+			reqs = append(reqs, GenerateRequest{User: user, PromptID: promptID, Backend: b.cfg.Name, Condition: c})
+		}
+	}
+	for i := range reqs {
+		reqs[i].Force = opt.Force
+	}
+	return reqs
+}
+
+// generateJob is one of GenerateAll's items; asksModel is false for the
+// replay generator, whose answers are no model's.
+func (e *Engine) generateJob(req GenerateRequest, asksModel bool) Job {
+	item := fmt.Sprintf("%s/%s %s via %s", req.User, req.PromptID, req.Condition, req.Backend)
+	if req.Replay != "" {
+		item = fmt.Sprintf("%s/%s %s via %s", req.User, req.PromptID, req.Replay, req.Backend)
+	}
+	return Job{Item: item, Run: func(ctx context.Context) (Outcome, error) {
+		g, cached, err := e.Generate(ctx, req, nil)
+		switch {
+		case err != nil:
+			return Outcome{}, err
+		case cached:
+			return Outcome{Skipped: true}, nil
+		}
+		if !asksModel {
+			return Outcome{}, nil // nothing was asked of a model
+		}
+		return Outcome{Requests: 1, Tokens: g.PromptTokens + g.CompletionTokens}, nil
+	}}
 }
 
 // unique keeps the first of each value, in order: a value given twice

@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -14,12 +13,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/popi-tui/popi-tui/engine/internal/enginetest"
 	"github.com/popi-tui/popi-tui/store"
 )
 
 // The figures of the README's Performance section for the engine:
 //
-//	go test ./engine -run '^$' -bench . -benchtime 1x -count 3
+//	go test ./engine/... -run '^$' -bench . -benchtime 1x -count 3
 
 // slowServer answers chat completions after a fixed latency, serving at
 // most capacity requests at once (the others wait for a slot), like a
@@ -36,7 +36,7 @@ func slowServer(b *testing.B, latency time.Duration, capacity int) *httptest.Ser
 		slots <- struct{}{}
 		defer func() { <-slots }()
 		time.Sleep(latency)
-		writeStream(w, "bench-model", []string{"Prefers ", "short ", "answers."}, "stop")
+		enginetest.WriteStream(w, "bench-model", []string{"Prefers ", "short ", "answers."}, "stop")
 	}))
 	b.Cleanup(srv.Close)
 	return srv
@@ -45,11 +45,7 @@ func slowServer(b *testing.B, latency time.Duration, capacity int) *httptest.Ser
 // benchDB is a database of n users with two history pairs each.
 func benchDB(b *testing.B, n int) *store.DB {
 	b.Helper()
-	db, err := store.Open(filepath.Join(b.TempDir(), "bench.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { db.Close() })
+	db := enginetest.NewDB(b)
 	var in strings.Builder
 	for i := 0; i < n; i++ {
 		for j := 0; j < 2; j++ {

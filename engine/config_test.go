@@ -131,3 +131,34 @@ func TestLoadConfigMissingFile(t *testing.T) {
 		t.Errorf("required missing file: %v", err)
 	}
 }
+
+// Fixed bug: [[ backend ]] (valid TOML) confuses the line locator.
+func TestReviewConfigSpacedHeaderLine(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "c.toml")
+	os.WriteFile(p, []byte(`[[ backend ]]
+name = "a"
+role = "summarizer"
+base_url = "http://127.0.0.1:1/v1"
+model = "m"
+
+[[backend]]
+name = "b"
+role = "generator"
+base_url = "http://127.0.0.1:1/v1"
+model = "m"
+temperature = 7
+
+[[backend]]
+name = "c"
+role = "generator"
+base_url = "http://127.0.0.1:1/v1"
+model = "m"
+temperature = 0.5
+`), 0o600)
+	_, err := LoadConfig(p, true)
+	t.Logf("%v", err)
+	if err == nil || !strings.Contains(err.Error(), "c.toml:12:") {
+		t.Errorf("got %v, want line 12", err)
+	}
+}

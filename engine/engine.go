@@ -103,6 +103,19 @@ func (e *Engine) Backends() []BackendConfig {
 	return out
 }
 
+// DB is the database the engine reads and stores its work in.
+func (e *Engine) DB() *store.DB { return e.db }
+
+// Backend is the configuration of the backend named name, which must play
+// role; the error lists the backends that do.
+func (e *Engine) Backend(name, role string) (BackendConfig, error) {
+	b, err := e.backend(name, role)
+	if err != nil {
+		return BackendConfig{}, err
+	}
+	return b.cfg, nil
+}
+
 // backend finds a backend by name that plays role.
 func (e *Engine) backend(name, role string) (*backend, error) {
 	for _, b := range e.backends {
@@ -165,8 +178,10 @@ func (b *backend) source() string {
 // answering; they are not part of a summary.
 var reasoningTags = []string{"think", "thinking", "reasoning", "reflection"}
 
-// stripReasoning removes reasoning blocks (<think>…</think> and the like).
-func stripReasoning(text string) string {
+// StripReasoning removes the blocks some models think aloud in before
+// answering (<think>…</think> and the like), and the space around the
+// answer.
+func StripReasoning(text string) string {
 	for _, tag := range reasoningTags {
 		text = stripBlocks(text, "<"+tag+">", "</"+tag+">")
 	}

@@ -1,18 +1,17 @@
 package engine
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/popi-tui/popi-tui/engine/internal/enginetest"
 	"github.com/popi-tui/popi-tui/store"
 )
 
@@ -47,7 +46,7 @@ func newFake(t *testing.T, answer func(w http.ResponseWriter, r *http.Request, n
 		if f.answer != nil && f.answer(w, r, n) {
 			return
 		}
-		writeStream(w, req.Model, []string{"Prefers ", "short ", "answers."}, "stop")
+		enginetest.WriteStream(w, req.Model, []string{"Prefers ", "short ", "answers."}, "stop")
 	})
 	mux.HandleFunc("GET /v1/models", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, `{"object":"list","data":[{"id":"fake-model","object":"model"}]}`)
@@ -57,39 +56,13 @@ func newFake(t *testing.T, answer func(w http.ResponseWriter, r *http.Request, n
 	return f
 }
 
-// writeStream writes a good streamed answer: one chunk per piece, a final
-// chunk with the finish reason, the usage, then [DONE].
-func writeStream(w http.ResponseWriter, model string, pieces []string, finish string) {
-	w.Header().Set("Content-Type", "text/event-stream")
-	fl := w.(http.Flusher)
-	for i, p := range pieces {
-		role := ""
-		if i == 0 {
-			role = `"role":"assistant",`
-		}
-		fmt.Fprintf(w, "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":%q,\"choices\":[{\"index\":0,\"delta\":{%s\"content\":%q},\"finish_reason\":null}]}\n\n", model, role, p)
-		fl.Flush()
-	}
-	fmt.Fprintf(w, "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":%q,\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":%q}]}\n\n", model, finish)
-	fmt.Fprintf(w, "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":%q,\"choices\":[],\"usage\":{\"prompt_tokens\":120,\"completion_tokens\":3,\"total_tokens\":123}}\n\n", model)
-	fmt.Fprint(w, "data: [DONE]\n\n")
-	fl.Flush()
-}
-
 func (f *fake) url() string { return f.srv.URL + "/v1" }
 
 // testEngine opens a database with the demo users and an engine with one
 // backend "fake" (a summarizer and generator) at urls.
 func testEngine(t *testing.T, timeout time.Duration, urls ...string) (*Engine, *store.DB) {
 	t.Helper()
-	db, err := store.Open(filepath.Join(t.TempDir(), "popi.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if _, err := db.LoadDemo(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	db := enginetest.DemoDB(t)
 	cfg := Config{HistoryBudget: DefaultHistoryBudget, MaxAttempts: 3, Concurrency: 16, Backends: []BackendConfig{{
 		Name: "fake", Kind: KindOpenAI, Roles: []string{RoleSummarizer, RoleGenerator}, BaseURLs: urls, Model: "fake-model",
 		Temperature: 0.6, MaxTokens: 64, Concurrency: 4, Timeout: timeout,
@@ -135,4 +108,54 @@ func contains(s string, parts ...string) bool {
 		}
 	}
 	return true
+}
+
+// modelBackend is the engine's first model server backend.
+func modelBackend(e *Engine) *openAIBackend {
+	for _, b := range e.backends {
+		if ob, ok := b.chat.(*openAIBackend); ok {
+			return ob
+		}
+	}
+	return nil
+}
+
+// await waits for ch to deliver or be closed, and fails the test if it
+// does not within 5 seconds.
+func await[T any](t *testing.T, ch <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(5 * time.Second):
+	}
+	t.Fatalf("waited 5 s for %s", what)
+	var zero T
+	return zero
+}
+
+// waitFor waits until cond holds, and fails the test if it does not
+// within 5 seconds.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited 5 s for %s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// goroutinesIn counts the goroutines whose stack passes through fn, a
+// function as stack traces name it ("(*openAIBackend).acquire").
+func goroutinesIn(fn string) int {
+	buf := make([]byte, 1<<20)
+	n := 0
+	for _, g := range strings.Split(string(buf[:runtime.Stack(buf, true)]), "\n\n") {
+		if strings.Contains(g, fn) {
+			n++
+		}
+	}
+	return n
 }

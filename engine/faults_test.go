@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/popi-tui/popi-tui/engine/internal/enginetest"
 	"github.com/popi-tui/popi-tui/store"
 )
 
@@ -333,7 +334,7 @@ func TestGenerateCancelledMidStream(t *testing.T) {
 func TestEmptySummaryIsRefused(t *testing.T) {
 	noLeaks(t)
 	f := newFake(t, func(w http.ResponseWriter, r *http.Request, n int) bool {
-		writeStream(w, "fake-model", []string{"<think>The user likes", " short answers.</think>", "\n"}, "stop")
+		enginetest.WriteStream(w, "fake-model", []string{"<think>The user likes", " short answers.</think>", "\n"}, "stop")
 		return true
 	})
 	e, db := testEngine(t, 5*time.Second, f.url())

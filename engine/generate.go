@@ -32,6 +32,21 @@ type GenerateRequest struct {
 	Force bool
 }
 
+// Conditions is the conditions asked for, each once and in order, each
+// checked (store.CheckCondition); the summary condition when none is.
+func Conditions(given []string) ([]string, error) {
+	conditions := unique(given)
+	for _, c := range conditions {
+		if err := store.CheckCondition(c); err != nil {
+			return nil, err
+		}
+	}
+	if len(conditions) == 0 {
+		conditions = []string{store.ConditionSummary}
+	}
+	return conditions, nil
+}
+
 // ErrNoSummary is a summary-conditioned request for a user without one.
 var ErrNoSummary = errors.New("no summary yet")
 
@@ -70,7 +85,7 @@ func (e *Engine) Generate(ctx context.Context, req GenerateRequest, onDelta func
 		// A replayed answer was written for the bare prompt: it records the
 		// messages an unpersonalized generator is sent, so that its labels
 		// export with the prompt it answers.
-		if msgs, err = generatorMessages(store.ConditionNone, p.Prompt, "", history{}); err != nil {
+		if msgs, err = GeneratorMessages(store.ConditionNone, p.Prompt, "", History{}); err != nil {
 			return store.Generation{}, false, err
 		}
 	} else {
@@ -84,7 +99,7 @@ func (e *Engine) Generate(ctx context.Context, req GenerateRequest, onDelta func
 			}
 			key.SummaryID = summary.ID
 		}
-		if msgs, err = generatorMessages(req.Condition, p.Prompt, summary.Text, selectHistory(signals, e.cfg.HistoryBudget)); err != nil {
+		if msgs, err = GeneratorMessages(req.Condition, p.Prompt, summary.Text, e.History(signals)); err != nil {
 			return store.Generation{}, false, fmt.Errorf("user %q, %s: %w", req.User, req.PromptID, err)
 		}
 		if req.Condition != store.ConditionNone { // the prompt alone is worded by no template

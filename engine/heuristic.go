@@ -5,7 +5,7 @@ import (
 	"math"
 	"slices"
 
-	"github.com/popi-tui/popi-tui/engine/stats"
+	"github.com/popi-tui/popi-tui/engine/eval/stats"
 	"github.com/popi-tui/popi-tui/store"
 )
 

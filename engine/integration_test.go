@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/popi-tui/popi-tui/engine/internal/enginetest"
 	"github.com/popi-tui/popi-tui/store"
 )
 
@@ -21,33 +21,14 @@ import (
 // reasons and the shape of what comes back, never on ids.
 //
 // Without the variables they skip with a message, except under CI, where
-// a missing server is a failure.
-
-func realServer(t *testing.T) (url, model string) {
-	t.Helper()
-	url, model = os.Getenv("POPI_LLM_URL"), os.Getenv("POPI_LLM_MODEL")
-	if url == "" || model == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("CI is set but POPI_LLM_URL and POPI_LLM_MODEL are not: .ci/run must start the model server")
-		}
-		t.Skip("no model server: set POPI_LLM_URL (…/v1) and POPI_LLM_MODEL to run the integration tests")
-	}
-	return url, model
-}
+// a missing server is a failure (enginetest.RealServer).
 
 // realEngine is an engine with one backend "real" on the server, over a
 // database of the demo users.
 func realEngine(t *testing.T, model string, maxTokens int) (*Engine, *store.DB) {
 	t.Helper()
-	url, _ := realServer(t)
-	db, err := store.Open(filepath.Join(t.TempDir(), "popi.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if _, err := db.LoadDemo(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	url, _ := enginetest.RealServer(t)
+	db := enginetest.DemoDB(t)
 	cfg := Config{HistoryBudget: DefaultHistoryBudget, MaxAttempts: 2, Concurrency: 16, Backends: []BackendConfig{{
 		Name: "real", Kind: KindOpenAI, Roles: []string{RoleSummarizer, RoleGenerator}, BaseURLs: []string{url}, Model: model,
 		APIKeyEnv: "POPI_LLM_API_KEY", Temperature: 0, MaxTokens: maxTokens, Concurrency: 8, Timeout: 2 * time.Minute,
@@ -75,7 +56,7 @@ func expectText(t *testing.T, got string) {
 }
 
 func TestIntegrationBackendCheck(t *testing.T) {
-	_, model := realServer(t)
+	_, model := enginetest.RealServer(t)
 	e, _ := realEngine(t, model, 32)
 	h := e.Check(context.Background(), "real")
 	if !h.OK() || len(h.Replicas) != 1 || !h.Replicas[0].HasModel {
@@ -88,7 +69,7 @@ func TestIntegrationBackendCheck(t *testing.T) {
 }
 
 func TestIntegrationInfer(t *testing.T) {
-	_, model := realServer(t)
+	_, model := enginetest.RealServer(t)
 	e, db := realEngine(t, model, 64)
 	s, err := e.Summarize(context.Background(), "terse-tom", "real", nil)
 	if err != nil {
@@ -117,7 +98,7 @@ func TestIntegrationInfer(t *testing.T) {
 }
 
 func TestIntegrationGenerateStreamingAndNot(t *testing.T) {
-	_, model := realServer(t)
+	_, model := enginetest.RealServer(t)
 	e, _ := realEngine(t, model, 48)
 	req := GenerateRequest{User: "terse-tom", PromptID: "t1", Condition: store.ConditionNone, Backend: "real"}
 	var streamed strings.Builder
@@ -160,7 +141,7 @@ func TestIntegrationGenerateStreamingAndNot(t *testing.T) {
 }
 
 func TestIntegrationFinishReasonLength(t *testing.T) {
-	_, model := realServer(t)
+	_, model := enginetest.RealServer(t)
 	if loop := os.Getenv("POPI_LLM_MODEL_LOOP"); loop != "" {
 		model = loop
 	}
@@ -175,7 +156,7 @@ func TestIntegrationFinishReasonLength(t *testing.T) {
 }
 
 func TestIntegrationCancelMidStream(t *testing.T) {
-	_, model := realServer(t)
+	_, model := enginetest.RealServer(t)
 	if loop := os.Getenv("POPI_LLM_MODEL_LOOP"); loop != "" {
 		model = loop // never stops on its own
 	}
@@ -195,7 +176,7 @@ func TestIntegrationCancelMidStream(t *testing.T) {
 }
 
 func TestIntegrationEightConcurrent(t *testing.T) {
-	_, model := realServer(t)
+	_, model := enginetest.RealServer(t)
 	e, _ := realEngine(t, model, 32)
 	rep, err := e.GenerateAll(context.Background(), GenerateOptions{
 		Users: []string{"terse-tom", "playful-pia", "skeptic-sam"}, Backends: []string{"real"},
@@ -207,49 +188,17 @@ func TestIntegrationEightConcurrent(t *testing.T) {
 	}
 }
 
-// The judge against the real server: the tiny model's verdicts are
-// gibberish, so every item must be counted, read or malformed, never
-// failed or guessed; with the fixed-sentence model, every one malformed.
-func TestIntegrationJudgeCountsWhatItCannotRead(t *testing.T) {
-	url, model := realServer(t)
-	e, _ := realEngine(t, model, 24)
-	cfg := e.Config()
-	judge := cfg.Backends[0]
-	judge.Name, judge.Roles = "judge", []string{RoleJudge}
-	cfg.Backends = append(cfg.Backends, judge)
-	e2 := New(e.db, cfg, Options{Getenv: func(string) string { return "none" }})
-	t.Cleanup(e2.Close)
-	ctx := context.Background()
-	if _, err := e2.InferAll(ctx, InferOptions{Backend: HeuristicName, Users: []string{"terse-tom"}}, nil); err != nil {
-		t.Fatal(err)
-	}
-	rep, err := e2.JudgeWinRate(ctx, JudgeOptions{Judge: "judge", Generator: "real", Users: []string{"terse-tom"}, Concurrency: 4}, nil)
-	if err != nil {
-		t.Fatalf("judge on %s: %v", url, err)
-	}
-	if rep.Items != 4 || rep.Run.Failed != 0 {
-		t.Fatalf("%d items (want terse-tom's 3 tasks and 1 held-out prompt), run %+v", rep.Items, rep.Run)
-	}
-	if n := rep.Wins + rep.Ties + rep.Losses + rep.MalformedItems + rep.Skipped; n != rep.Items {
-		t.Errorf("%d wins, %d ties, %d losses, %d malformed, %d skipped: %d counted of %d items", rep.Wins, rep.Ties, rep.Losses, rep.MalformedItems, rep.Skipped, n, rep.Items)
-	}
-	if os.Getenv("POPI_LLM_EXPECT") != "" && (rep.MalformedItems != rep.Items || len(rep.Malformed) != 2*rep.Items) {
-		t.Errorf("the fixed-sentence model gave readable verdicts: %+v", rep)
-	}
-	for _, m := range rep.Malformed {
-		if m.Answer == "" {
-			t.Errorf("a malformed verdict without the judge's words: %+v", m)
-		}
-	}
-}
-
 // Preference accuracy needs a server that scores given responses; the CI
 // server (Ollama) cannot, and eval must say so rather than guess. Against
 // a user's vLLM the same call succeeds.
 func TestIntegrationAccuracyNeedsAScoringServer(t *testing.T) {
-	_, model := realServer(t)
+	_, model := enginetest.RealServer(t)
 	e, _ := realEngine(t, model, 16)
-	err := e.CheckScoring(context.Background(), "real")
+	srv, err := e.Server("real", RoleGenerator)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = srv.CheckScoring(context.Background())
 	if os.Getenv("POPI_LLM_CAN_SCORE") != "" {
 		if err != nil {
 			t.Fatalf("a scoring server refused: %v", err)

@@ -2,9 +2,9 @@ package engine
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 
+	"github.com/popi-tui/popi-tui/engine/internal/enginetest"
 	"github.com/popi-tui/popi-tui/store"
 )
 
@@ -12,18 +12,7 @@ import (
 // this database's work: infer with the same backend still runs, and its
 // summary becomes current.
 func TestInferIgnoresVersionsMergedAfterTheCurrentOne(t *testing.T) {
-	dir := t.TempDir()
-	open := func(name string) *store.DB {
-		db, err := store.Open(filepath.Join(dir, name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := db.LoadDemo(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-		return db
-	}
-	bob := open("bob.db")
+	bob := enginetest.DemoDB(t)
 	be := New(bob, Config{}, Options{})
 	if _, err := be.InferAll(context.Background(), InferOptions{Backend: HeuristicName, Users: []string{"terse-tom"}}, nil); err != nil {
 		t.Fatal(err)
@@ -31,12 +20,11 @@ func TestInferIgnoresVersionsMergedAfterTheCurrentOne(t *testing.T) {
 	be.Close()
 	bob.Close()
 
-	ann := open("ann.db")
-	defer ann.Close()
+	ann := enginetest.DemoDB(t)
 	if _, err := ann.AddSummary(store.Summary{User: "terse-tom", Text: "Ann's own words.", Source: store.SourceHuman}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ann.Merge(context.Background(), filepath.Join(dir, "bob.db")); err != nil {
+	if _, err := ann.Merge(context.Background(), bob.Path()); err != nil {
 		t.Fatal(err)
 	}
 	e := New(ann, Config{}, Options{})

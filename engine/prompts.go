@@ -44,9 +44,9 @@ Study the examples above. In each one the user preferred one response over the o
 	generatorPromptHeading  = "# Prompt"
 )
 
-// history is what a model may see of a user: history pairs, texts and
-// profiles, cut to a token budget.
-type history struct {
+// History is what a model may see of a user: history pairs, texts and
+// profiles, cut to a token budget (Engine.History).
+type History struct {
 	pairs, texts, profiles []store.Signal
 	cut                    bool // signals were left out to fit the budget
 }
@@ -54,8 +54,8 @@ type history struct {
 // selectHistory keeps the profile and then the most recent history pairs
 // and texts that fit in budget tokens (estimated: the budget is a guard,
 // not a measurement), always at least the newest one.
-func selectHistory(signals []store.Signal, budget int) history {
-	var h history
+func selectHistory(signals []store.Signal, budget int) History {
+	var h History
 	var recent []store.Signal
 	for _, s := range signals {
 		switch {
@@ -88,11 +88,17 @@ func selectHistory(signals []store.Signal, budget int) history {
 	return h
 }
 
-func (h history) empty() bool { return len(h.pairs)+len(h.texts)+len(h.profiles) == 0 }
+// History is the user's history as the engine's budget (Config.HistoryBudget)
+// allows it, from the user's signals.
+func (e *Engine) History(signals []store.Signal) History {
+	return selectHistory(signals, e.cfg.HistoryBudget)
+}
+
+func (h History) empty() bool { return len(h.pairs)+len(h.texts)+len(h.profiles) == 0 }
 
 // markdown lays the history out as the summarizer (and the raw condition)
 // sees it.
-func (h history) markdown() string {
+func (h History) markdown() string {
 	var b strings.Builder
 	if len(h.pairs) > 0 {
 		b.WriteString(summarizerExamplesHeading + "\n")
@@ -136,7 +142,7 @@ func (p SummarizerPrompt) Input(user string, signals []store.Signal) (string, er
 	return in, err
 }
 
-func (p SummarizerPrompt) build(user string, signals []store.Signal) (string, history, error) {
+func (p SummarizerPrompt) build(user string, signals []store.Signal) (string, History, error) {
 	budget := p.HistoryBudget
 	if budget <= 0 {
 		budget = DefaultHistoryBudget
@@ -162,10 +168,11 @@ func SummarizerMessages(user string, signals []store.Signal) ([]openai.ChatCompl
 	return []openai.ChatCompletionMessage{{Role: openai.ChatMessageRoleUser, Content: input}}, nil
 }
 
-// generatorMessages is what a generator is sent for a prompt under a
-// condition: with the user's summary, with the raw history in its place,
-// or with nothing (the unpersonalized baseline).
-func generatorMessages(condition, prompt, summary string, h history) ([]store.Message, error) {
+// GeneratorMessages is what a generator is sent for a prompt under a
+// condition: with the user's summary, with the raw history h in its
+// place, or with nothing (the unpersonalized baseline). The raw condition
+// of a user with no history is an error wrapping store.ErrNoHistory.
+func GeneratorMessages(condition, prompt, summary string, h History) ([]store.Message, error) {
 	var content string
 	switch condition {
 	case store.ConditionSummary:
@@ -183,7 +190,7 @@ func generatorMessages(condition, prompt, summary string, h history) ([]store.Me
 	return []store.Message{{Role: openai.ChatMessageRoleUser, Content: content}}, nil
 }
 
-// JudgeTemplateVersion identifies the judge's wording (judgeMessages).
+// JudgeTemplateVersion identifies the judge's wording (JudgeMessages).
 const JudgeTemplateVersion = 1
 
 // The judge is shown who the user is (their persona, or failing that how
@@ -200,10 +207,10 @@ Verdict: B
 Verdict: tie`
 )
 
-// judgeMessages is what the judge is sent for one order of two answers:
+// JudgeMessages is what the judge is sent for one order of two answers:
 // the user's persona, or when there is none their history (the
 // summarizer's Markdown of it, headed already) as evidence of taste.
-func judgeMessages(persona string, h history, prompt, answerA, answerB string) []store.Message {
+func JudgeMessages(persona string, h History, prompt, answerA, answerB string) []store.Message {
 	about := judgePersonaHeading + "\n\n" + strings.TrimSpace(persona) + "\n\n"
 	if strings.TrimSpace(persona) == "" {
 		about = h.markdown()

@@ -1,12 +1,11 @@
 package engine
 
 import (
-	"context"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/popi-tui/popi-tui/engine/internal/enginetest"
 	"github.com/popi-tui/popi-tui/store"
 )
 
@@ -14,16 +13,9 @@ import (
 // held-out pairs test the summary, tasks are what it is used for, and the
 // persona is the ground truth it is judged against.
 func TestSummarizerInputNeverLeaksHeldOutTasksOrPersona(t *testing.T) {
-	db, err := store.Open(filepath.Join(t.TempDir(), "popi.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if _, err := db.LoadDemo(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	db := enginetest.DemoDB(t)
 	users := 0
-	err = db.EachUser("", func(u store.User) (bool, error) {
+	err := db.EachUser("", func(u store.User) (bool, error) {
 		users++
 		signals, err := db.Signals(u.ID)
 		if err != nil {
@@ -97,19 +89,12 @@ func TestSummarizerInputNeedsHistory(t *testing.T) {
 // The raw condition puts the history in place of a summary: the same
 // rule holds, nothing held out, no tasks, no persona.
 func TestGeneratorRawConditionNeverLeaks(t *testing.T) {
-	db, err := store.Open(filepath.Join(t.TempDir(), "popi.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if _, err := db.LoadDemo(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	db := enginetest.DemoDB(t)
 	signals, err := db.Signals("skeptic-sam")
 	if err != nil {
 		t.Fatal(err)
 	}
-	msgs, err := generatorMessages(store.ConditionRaw, "What should I ask?", "", selectHistory(signals, DefaultHistoryBudget))
+	msgs, err := GeneratorMessages(store.ConditionRaw, "What should I ask?", "", selectHistory(signals, DefaultHistoryBudget))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,9 +116,33 @@ func TestGeneratorRawConditionNeverLeaks(t *testing.T) {
 	if !strings.HasSuffix(content, "# Prompt\n\nWhat should I ask?") {
 		t.Errorf("the prompt is not last: …%q", content[max(0, len(content)-60):])
 	}
-	none, _ := generatorMessages(store.ConditionNone, "Hi", "", history{})
-	summary, _ := generatorMessages(store.ConditionSummary, "Hi", "Likes brevity.", history{})
+	none, _ := GeneratorMessages(store.ConditionNone, "Hi", "", History{})
+	summary, _ := GeneratorMessages(store.ConditionSummary, "Hi", "Likes brevity.", History{})
 	if none[0].Content != "Hi" || !strings.HasPrefix(summary[0].Content, "# What this user prefers\n\nLikes brevity.\n\n# Your task") {
 		t.Errorf("none %q, summary %q", none[0].Content, summary[0].Content)
+	}
+}
+
+func TestSelectHistoryKeepsTheMostRecentWithinBudget(t *testing.T) {
+	var signals []store.Signal
+	for i := 1; i <= 10; i++ {
+		signals = append(signals, store.Signal{ID: string(rune('a' + i)), Kind: store.KindPair, Seq: uint64(i),
+			Prompt: strings.Repeat("p", 400), Chosen: strings.Repeat("c", 400), Rejected: strings.Repeat("r", 400)})
+	}
+	signals = append(signals,
+		store.Signal{ID: "profile", Kind: store.KindProfile, Seq: 11, Text: "a profile"},
+		store.Signal{ID: "held", Kind: store.KindPair, Split: store.SplitHeldout, Seq: 12, Prompt: "x", Chosen: "y", Rejected: "z"})
+	h := selectHistory(signals, 1000) // each pair costs about 320 tokens
+	if !h.cut || len(h.pairs) != 3 || h.pairs[0].Seq != 8 || h.pairs[2].Seq != 10 || len(h.profiles) != 1 {
+		t.Errorf("cut %v, pairs %d (first seq %d), profiles %d", h.cut, len(h.pairs), h.pairs[0].Seq, len(h.profiles))
+	}
+	all := selectHistory(signals, DefaultHistoryBudget)
+	if all.cut || len(all.pairs) != 10 {
+		t.Errorf("the default budget cut %d pairs to %d", 10, len(all.pairs))
+	}
+	// Even a budget too small for one signal keeps the newest.
+	one := selectHistory(signals, 1)
+	if len(one.pairs) != 1 || one.pairs[0].Seq != 10 || !one.cut {
+		t.Errorf("tiny budget: %+v", one.pairs)
 	}
 }

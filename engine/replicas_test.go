@@ -97,3 +97,67 @@ func TestAllReplicasSetAsideStillTried(t *testing.T) {
 		t.Fatalf("after recovery: %+v, %v", s, err)
 	}
 }
+
+// Fixed bug: a replica that keeps failing is set aside only the first time.
+func TestReviewReplicaSetAsideOnlyOnce(t *testing.T) {
+	broken := newFake(t, func(w http.ResponseWriter, r *http.Request, n int) bool {
+		jsonError(w, 502, "bad gateway")
+		return true
+	})
+	good := newFake(t, func(w http.ResponseWriter, r *http.Request, n int) bool {
+		time.Sleep(20 * time.Millisecond)
+		return false
+	})
+	e, _ := testEngine(t, 5*time.Second, broken.url(), good.url())
+	ob := modelBackend(e)
+	var notices []string
+	var mu sync.Mutex
+	ob.notify = func(s string) { mu.Lock(); notices = append(notices, s); mu.Unlock() }
+	rb := ob.replicas[0]
+	rep, err := e.InferAll(context.Background(), InferOptions{Backend: "fake", Concurrency: 8}, nil)
+	if err != nil || rep.Done != 8 {
+		t.Fatal(rep, err)
+	}
+	ob.mu.Lock()
+	aside := time.Now().Before(rb.asideUntil)
+	rb.asideUntil = time.Now().Add(-time.Second) // the 30 s are over
+	ob.mu.Unlock()
+	if !aside {
+		t.Fatal("not set aside the first time")
+	}
+	before := broken.requests.Load()
+	for range 3 {
+		rep, err = e.InferAll(context.Background(), InferOptions{Backend: "fake", Concurrency: 8, Force: true}, nil)
+		if err != nil {
+			t.Fatal(rep, err)
+		}
+	}
+	ob.mu.Lock()
+	defer ob.mu.Unlock()
+	t.Logf("broken replica: fails=%d, got %d more requests after the aside ended; notices %q", rb.fails, broken.requests.Load()-before, notices)
+	if !time.Now().Before(rb.asideUntil) {
+		t.Errorf("after %d more failures in a row, the broken replica is not set aside again (fails=%d)", broken.requests.Load()-before, rb.fails)
+	}
+}
+
+// Fixed bug: a single replica that was never set aside is announced as "answers again".
+func TestReviewAnswersAgainWithoutSetAside(t *testing.T) {
+	f := newFake(t, func(w http.ResponseWriter, r *http.Request, n int) bool {
+		if n <= 3 {
+			jsonError(w, 503, "warming up")
+			return true
+		}
+		return false
+	})
+	e, _ := testEngine(t, 5*time.Second, f.url())
+	ob := modelBackend(e)
+	ob.maxAttempts = 4
+	var notices []string
+	ob.notify = func(s string) { notices = append(notices, s) }
+	if _, err := e.Summarize(context.Background(), "terse-tom", "fake", nil); err != nil {
+		t.Fatal(err)
+	}
+	if len(notices) != 0 {
+		t.Errorf("notices %q, though nothing was ever set aside", notices)
+	}
+}

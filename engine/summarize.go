@@ -56,7 +56,7 @@ func (e *Engine) summarize(ctx context.Context, user string, b *backend, onDelta
 	if err != nil {
 		return store.Summary{}, err
 	}
-	s.Text = stripReasoning(c.Text)
+	s.Text = StripReasoning(c.Text)
 	if s.Text == "" {
 		return store.Summary{}, &BackendError{Backend: b.cfg.Name,
 			Msg: fmt.Sprintf("the summary is empty once reasoning is removed (finish reason %q)", c.FinishReason)}

@@ -11,7 +11,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
 
-	"github.com/popi-tui/popi-tui/engine"
+	"github.com/popi-tui/popi-tui/engine/eval"
 	"github.com/popi-tui/popi-tui/ui/sanitize"
 )
 
@@ -30,10 +30,10 @@ type statsScreen struct {
 
 // statsData is one read of everything the screen shows.
 type statsData struct {
-	labels   engine.LabelReport
-	context  engine.ContextReport
-	accuracy []timed[engine.AccuracyReport]
-	judges   []timed[engine.JudgeReport]
+	labels   eval.LabelReport
+	context  eval.ContextReport
+	accuracy []timed[eval.AccuracyReport]
+	judges   []timed[eval.JudgeReport]
 }
 
 // timed is a kept evaluation run and when it was made.
@@ -65,10 +65,10 @@ func (s *statsScreen) load() tea.Cmd {
 	return func() tea.Msg {
 		var d statsData
 		var err error
-		if d.labels, err = engine.LabelStats(db); err != nil {
+		if d.labels, err = eval.LabelStats(db); err != nil {
 			return statsLoadedMsg{gen: gen, err: err}
 		}
-		if d.context, err = engine.ContextSaving(db); err != nil {
+		if d.context, err = eval.ContextSaving(db); err != nil {
 			return statsLoadedMsg{gen: gen, err: err}
 		}
 		runs, err := db.LatestEvalRuns()
@@ -78,14 +78,14 @@ func (s *statsScreen) load() tea.Cmd {
 		for _, r := range runs {
 			switch r.Metric {
 			case "accuracy":
-				var a engine.AccuracyReport
+				var a eval.AccuracyReport
 				if json.Unmarshal(r.Result, &a) == nil {
-					d.accuracy = append(d.accuracy, timed[engine.AccuracyReport]{r.CreatedAt, a})
+					d.accuracy = append(d.accuracy, timed[eval.AccuracyReport]{r.CreatedAt, a})
 				}
 			case "judge":
-				var j engine.JudgeReport
+				var j eval.JudgeReport
 				if json.Unmarshal(r.Result, &j) == nil {
-					d.judges = append(d.judges, timed[engine.JudgeReport]{r.CreatedAt, j})
+					d.judges = append(d.judges, timed[eval.JudgeReport]{r.CreatedAt, j})
 				}
 			}
 		}
@@ -234,7 +234,7 @@ func (s *statsScreen) content(w int) string {
 		ia := l.InterAnnotator
 		switch {
 		case ia.Kappa != nil:
-			name := map[string]string{engine.AgreementCohen: "Cohen's κ", engine.AgreementFleiss: "Fleiss' κ"}[ia.Method]
+			name := map[string]string{eval.AgreementCohen: "Cohen's κ", eval.AgreementFleiss: "Fleiss' κ"}[ia.Method]
 			add(fmt.Sprintf("Inter-annotator agreement: %s = %.3f over %d items (observed %.1f%%)", name, *ia.Kappa, ia.Items, 100*ia.ObservedAgreement))
 		case ia.Note != "":
 			add("Inter-annotator agreement: " + line(ia.Note))
@@ -331,7 +331,7 @@ func usersNote(users []string) string {
 // noVerdict says why a judge run counted no verdict: its prompts were
 // skipped for want of a summary, or the judge's verdicts could not be
 // read (or some of each), or there was no prompt to judge.
-func noVerdict(j engine.JudgeReport) string {
+func noVerdict(j eval.JudgeReport) string {
 	var why []string
 	if j.Skipped > 0 {
 		why = append(why, fmt.Sprintf("%d skipped (no summary)", j.Skipped))

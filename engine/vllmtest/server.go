@@ -263,18 +263,68 @@ func (f *Server) logprobs(ids []int) ([]*float64, error) {
 	return out, nil
 }
 
+// scoreRequest is what the fake reads of a /v1/completions request.
+type scoreRequest struct {
+	Prompt    json.RawMessage `json:"prompt"`
+	Echo      bool            `json:"echo"`
+	MaxTokens *int            `json:"max_tokens"`
+	Logprobs  *int            `json:"logprobs"`
+	// PromptLogprobs is vLLM's extension: top log-probabilities per
+	// prompt token (the prompt's own token always among them).
+	PromptLogprobs *int `json:"prompt_logprobs"`
+}
+
 func (f *Server) complete(w http.ResponseWriter, r *http.Request) {
 	if status, ok := f.FailCalls[int(f.ScoreCalls.Add(1))]; ok {
 		w.WriteHeader(status)
 		fmt.Fprint(w, `{"object":"error","message":"the engine is overloaded"}`)
 		return
 	}
+	defer f.occupy()()
+	failWith := func(status int, msg string) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		json.NewEncoder(w).Encode(map[string]any{"object": "error", "message": msg, "type": "BadRequestError", "code": status})
+	}
+	var req scoreRequest
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		failWith(http.StatusBadRequest, "bad json")
+		return
+	}
+	if msg := f.refusal(req); msg != "" {
+		failWith(http.StatusBadRequest, msg)
+		return
+	}
+	prompts, text, status, msg := f.prompts(req)
+	if msg != "" {
+		failWith(status, msg)
+		return
+	}
+	var choices []map[string]any
+	for i, ids := range prompts {
+		lps, err := f.logprobs(ids)
+		if text {
+			lps, err = textLogprobs(len(ids)), nil
+		}
+		if err != nil {
+			failWith(http.StatusBadRequest, err.Error())
+			return
+		}
+		choices = append(choices, f.choice(i, ids, lps, req))
+	}
+	// vLLM does not promise the order of choices: reversed, index tells.
+	slices.Reverse(choices)
+	json.NewEncoder(w).Encode(map[string]any{"id": "cmpl-1", "object": "text_completion", "created": 1, "model": "fake-vllm",
+		"choices": choices, "usage": map[string]int{"prompt_tokens": 1, "total_tokens": 1, "completion_tokens": 0}})
+}
+
+// occupy holds one of Capacity's slots (when set) for a request, counts
+// it in flight and waits out Latency; the function it returns lets go.
+func (f *Server) occupy() (release func()) {
 	if f.Capacity != nil {
 		f.Capacity <- struct{}{}
-		defer func() { <-f.Capacity }()
 	}
 	n := f.inflight.Add(1)
-	defer f.inflight.Add(-1)
 	for {
 		m := f.MaxInflight.Load()
 		if n <= m || f.MaxInflight.CompareAndSwap(m, n) {
@@ -284,40 +334,33 @@ func (f *Server) complete(w http.ResponseWriter, r *http.Request) {
 	if f.Latency > 0 {
 		time.Sleep(f.Latency)
 	}
-	var req struct {
-		Prompt    json.RawMessage `json:"prompt"`
-		Echo      bool            `json:"echo"`
-		MaxTokens *int            `json:"max_tokens"`
-		Logprobs  *int            `json:"logprobs"`
-		// PromptLogprobs is vLLM's extension: top log-probabilities per
-		// prompt token (the prompt's own token always among them).
-		PromptLogprobs *int `json:"prompt_logprobs"`
+	return func() {
+		f.inflight.Add(-1)
+		if f.Capacity != nil {
+			<-f.Capacity
+		}
 	}
-	failWith := func(status int, msg string) {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(status)
-		json.NewEncoder(w).Encode(map[string]any{"object": "error", "message": msg, "type": "BadRequestError", "code": status})
-	}
-	fail := func(msg string) { failWith(http.StatusBadRequest, msg) }
-	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-		fail("bad json")
-		return
-	}
+}
+
+// refusal is why the server refuses the request's parameters, as the
+// build it plays would, or "".
+func (f *Server) refusal(req scoreRequest) string {
 	switch {
 	case f.Generates && (req.MaxTokens == nil || *req.MaxTokens < 1):
-		fail("max_tokens must be at least 1, got 0.")
-		return
+		return "max_tokens must be at least 1, got 0."
 	case f.TopAtLeastOne && (req.Logprobs == nil || *req.Logprobs < 1 || req.PromptLogprobs == nil || *req.PromptLogprobs < 1):
-		fail("logprobs and prompt_logprobs must be at least 1")
-		return
+		return "logprobs and prompt_logprobs must be at least 1"
 	case !req.Echo || req.MaxTokens == nil || *req.MaxTokens > 1 || req.Logprobs == nil:
-		fail("this fake scores prompts: echo, max_tokens 0 or 1, and logprobs are required")
-		return
+		return "this fake scores prompts: echo, max_tokens 0 or 1, and logprobs are required"
 	}
-	generates := *req.MaxTokens == 1
-	withPrompt := !f.PromptLogprobsOnRequest || req.PromptLogprobs != nil
-	var prompts [][]int
-	text := false // a text prompt (a capability probe) scores PromptLogprob a token
+	return ""
+}
+
+// prompts reads the request's prompts: a list of token-id lists, one
+// list, or text (a capability probe, text true). A batch a SingleOnly
+// server refuses, or a prompt longer than MaxModelLen, is refused with
+// status and msg.
+func (f *Server) prompts(req scoreRequest) (prompts [][]int, text bool, status int, msg string) {
 	if err := json.Unmarshal(req.Prompt, &prompts); err != nil {
 		var one []int
 		var words string
@@ -329,78 +372,75 @@ func (f *Server) complete(w http.ResponseWriter, r *http.Request) {
 			}
 			text = true
 		default:
-			fail("prompt must be text or token ids")
-			return
+			return nil, false, http.StatusBadRequest, "prompt must be text or token ids"
 		}
 		prompts = [][]int{one}
 	} else if f.SingleOnly && len(prompts) > 1 {
-		failWith(cmp.Or(f.BatchStatus, http.StatusBadRequest), "multiple prompts in a batch is not currently supported")
-		return
+		return nil, false, cmp.Or(f.BatchStatus, http.StatusBadRequest), "multiple prompts in a batch is not currently supported"
 	}
 	for _, ids := range prompts {
 		if f.MaxModelLen > 0 && len(ids)+*req.MaxTokens > f.MaxModelLen {
-			fail(fmt.Sprintf("This model's maximum context length is %d tokens. However, you requested %d tokens (%d in the messages, %d in the completion). Please reduce the length of the messages or completion.",
-				f.MaxModelLen, len(ids)+*req.MaxTokens, len(ids), *req.MaxTokens))
-			return
+			return nil, false, http.StatusBadRequest, fmt.Sprintf("This model's maximum context length is %d tokens. However, you requested %d tokens (%d in the messages, %d in the completion). Please reduce the length of the messages or completion.",
+				f.MaxModelLen, len(ids)+*req.MaxTokens, len(ids), *req.MaxTokens)
 		}
 	}
-	var choices []map[string]any
-	for i, ids := range prompts {
-		lps, err := f.logprobs(ids)
-		if text {
-			lps, err = make([]*float64, len(ids)), nil
-			for k := 1; k < len(ids); k++ {
-				v := PromptLogprob
-				lps[k] = &v
-			}
-		}
-		if err != nil {
-			fail(err.Error())
-			return
-		}
-		choice := map[string]any{"index": i, "text": "", "finish_reason": "length", "stop_reason": nil}
-		tokens := make([]string, len(ids))
+	return prompts, text, 0, ""
+}
+
+// textLogprobs is what a text prompt of n tokens scores: PromptLogprob a
+// token after the first.
+func textLogprobs(n int) []*float64 {
+	lps := make([]*float64, n)
+	for k := 1; k < n; k++ {
+		v := PromptLogprob
+		lps[k] = &v
+	}
+	return lps
+}
+
+// choice is the answer's i-th choice for the prompt ids, whose tokens
+// score lps: with a generated token when the request asks for one, and
+// the log-probabilities in the server's shape.
+func (f *Server) choice(i int, ids []int, lps []*float64, req scoreRequest) map[string]any {
+	prompt := len(ids)
+	choice := map[string]any{"index": i, "text": "", "finish_reason": "length", "stop_reason": nil}
+	tokens := make([]string, len(ids))
+	for k, id := range ids {
+		tokens[k] = f.word(id)
+	}
+	if *req.MaxTokens == 1 {
+		generated := GeneratedLogprob
+		ids, tokens, lps = append(ids, fakeEnd), append(tokens, "</s>"), append(lps, &generated)
+		choice["text"] = "</s>"
+	}
+	switch {
+	case f.PromptLogprobsOnRequest && req.PromptLogprobs == nil:
+		// Only what was generated, if anything: an echo without the
+		// prompt's log-probabilities.
+		n := len(ids) - prompt
+		choice["logprobs"] = map[string]any{"text_offset": make([]int, n), "token_logprobs": lps[len(lps)-n:], "tokens": tokens[len(tokens)-n:], "top_logprobs": make([]any, n)}
+	case f.Shape == "prompt_logprobs":
+		ids, tokens, lps := ids[:prompt], tokens[:prompt], lps[:prompt] // the prompt's only
+		entries := make([]any, len(ids))
 		for k, id := range ids {
-			tokens[k] = f.word(id)
-		}
-		if generates {
-			generated := GeneratedLogprob
-			ids, tokens, lps = append(ids, fakeEnd), append(tokens, "</s>"), append(lps, &generated)
-			choice["text"] = "</s>"
-		}
-		switch {
-		case !withPrompt:
-			// Only what was generated, if anything: an echo without the
-			// prompt's log-probabilities.
-			n := len(ids) - len(prompts[i])
-			choice["logprobs"] = map[string]any{"text_offset": make([]int, n), "token_logprobs": lps[len(lps)-n:], "tokens": tokens[len(tokens)-n:], "top_logprobs": make([]any, n)}
-		case f.Shape == "prompt_logprobs":
-			ids, tokens, lps := ids[:len(prompts[i])], tokens[:len(prompts[i])], lps[:len(prompts[i])] // the prompt's only
-			entries := make([]any, len(ids))
-			for k, id := range ids {
-				if lps[k] != nil {
-					entry := map[string]any{strconv.Itoa(id): map[string]any{"logprob": *lps[k], "rank": 2, "decoded_token": tokens[k]}}
-					if req.PromptLogprobs != nil && *req.PromptLogprobs >= 1 {
-						// The top alternative, another token: only the
-						// prompt's own token's entry counts.
-						entry[strconv.Itoa(fakeAlternative)] = map[string]any{"logprob": -0.001, "rank": 1, "decoded_token": "<alt>"}
-					}
-					entries[k] = entry
+			if lps[k] != nil {
+				entry := map[string]any{strconv.Itoa(id): map[string]any{"logprob": *lps[k], "rank": 2, "decoded_token": tokens[k]}}
+				if req.PromptLogprobs != nil && *req.PromptLogprobs >= 1 {
+					// The top alternative, another token: only the
+					// prompt's own token's entry counts.
+					entry[strconv.Itoa(fakeAlternative)] = map[string]any{"logprob": -0.001, "rank": 1, "decoded_token": "<alt>"}
 				}
+				entries[k] = entry
 			}
-			choice["logprobs"], choice["prompt_logprobs"] = nil, entries
-		default:
-			offsets := make([]int, len(ids))
-			top := make([]any, len(ids))
-			for k := 1; k < len(ids); k++ {
-				top[k] = map[string]float64{tokens[k]: *lps[k]}
-			}
-			choice["logprobs"] = map[string]any{"text_offset": offsets, "token_logprobs": lps, "tokens": tokens, "top_logprobs": top}
 		}
-		choices = append(choices, choice)
+		choice["logprobs"], choice["prompt_logprobs"] = nil, entries
+	default:
+		offsets := make([]int, len(ids))
+		top := make([]any, len(ids))
+		for k := 1; k < len(ids); k++ {
+			top[k] = map[string]float64{tokens[k]: *lps[k]}
+		}
+		choice["logprobs"] = map[string]any{"text_offset": offsets, "token_logprobs": lps, "tokens": tokens, "top_logprobs": top}
 	}
-	// vLLM does not promise the order of choices: reversed, index tells.
-	slices.Reverse(choices)
-	json.NewEncoder(w).Encode(map[string]any{"id": "cmpl-1", "object": "text_completion", "created": 1, "model": "fake-vllm",
-		"choices": choices, "usage": map[string]int{"prompt_tokens": 1, "total_tokens": 1, "completion_tokens": 0}})
+	return choice
 }

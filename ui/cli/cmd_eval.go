@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 
 	"github.com/popi-tui/popi-tui/engine"
+	"github.com/popi-tui/popi-tui/engine/eval"
 	"github.com/popi-tui/popi-tui/store"
 	"github.com/popi-tui/popi-tui/ui/sanitize"
 )
@@ -28,10 +29,10 @@ var allMetrics = []string{metricContext, metricLabels, metricAccuracy, metricJud
 
 // evalResult is what eval --json prints: the metrics asked for.
 type evalResult struct {
-	Accuracy *accuracyJSON         `json:"accuracy,omitempty"`
-	Judge    *judgeJSON            `json:"judge,omitempty"`
-	Context  *engine.ContextReport `json:"context,omitempty"`
-	Labels   *engine.LabelReport   `json:"labels,omitempty"`
+	Accuracy *accuracyJSON       `json:"accuracy,omitempty"`
+	Judge    *judgeJSON          `json:"judge,omitempty"`
+	Context  *eval.ContextReport `json:"context,omitempty"`
+	Labels   *eval.LabelReport   `json:"labels,omitempty"`
 }
 
 // runJSON is how a bulk run shows in JSON.
@@ -61,26 +62,27 @@ func newRunJSON(r engine.Report) runJSON {
 }
 
 type accuracyJSON struct {
-	engine.AccuracyReport
+	eval.AccuracyReport
 	Run runJSON `json:"run"`
 }
 
 type judgeJSON struct {
-	engine.JudgeReport
+	eval.JudgeReport
 	Run runJSON `json:"run"`
 }
 
 func evalCommand() *command {
-	var (
-		metrics, conditions, users listFlag
-		backend, judge, summary    string
-		concurrency                int
-		asJSON                     bool
-	)
+	var f evalFlags
 	return &command{
 		name:    "eval",
 		summary: "measure summaries (accuracy, judge win rate, context saving) and the labels",
-		help: `
+		help:    evalHelp,
+		flags:   f.register,
+		run:     f.run,
+	}
+}
+
+const evalHelp = `
 Metrics (--metric, repeatable; default: context and labels, which need no
 server):
 
@@ -104,119 +106,149 @@ server):
 Intervals are Wilson 95% intervals. Accuracy and judge runs are kept in the
 database; the Stats screen (S) shows the latest of each backend, setting
 and set of users (--user). A run stopped by Ctrl-C prints what it measured
-but is not kept, nor is one that ended in an error.`,
-		flags: func(fs *flag.FlagSet) {
-			fs.Var(&metrics, "metric", "`M`: context, labels, accuracy or judge (repeatable)")
-			fs.StringVar(&backend, "backend", "", "the generator `NAME` to score (accuracy) or whose answers are judged (judge)")
-			fs.StringVar(&judge, "judge", "", "the judge backend `NAME` (default: the first with the judge role)")
-			fs.StringVar(&summary, "summary", engine.SummaryCurrent, "which summary conditions accuracy: current, model, human or heuristic")
-			fs.Var(&conditions, "condition", "accuracy under `C`: summary (default), raw, none (repeatable)")
-			fs.Var(&users, "user", "only this user `ID` (repeatable; default: all users)")
-			fs.IntVar(&concurrency, "concurrency", 0, "pairs or prompts at once (default: the configuration's concurrency)")
-			fs.BoolVar(&asJSON, "json", false, "print one JSON object, for scripts")
-		},
-		run: func(ctx context.Context, c *runContext, args []string) error {
-			if len(args) > 0 {
-				return usagef("eval takes no arguments (choose with --metric)")
-			}
-			if concurrency < 0 {
-				return usagef("--concurrency must be positive")
-			}
-			if len(metrics) == 0 {
-				metrics = listFlag{metricContext, metricLabels}
-			}
-			for _, m := range metrics {
-				if !slices.Contains(allMetrics, m) {
-					return usagef("unknown metric %q (want context, labels, accuracy or judge)", m)
-				}
-			}
-			// Usage is checked before any metric runs: a mistake in the
-			// last metric must not cost a long run of the first.
-			if slices.Contains(metrics, metricAccuracy) {
-				if backend == "" {
-					return usagef("--metric accuracy needs --backend NAME: the generator on a server that scores given responses (vLLM)")
-				}
-				if err := (engine.AccuracyOptions{Summary: summary, Conditions: conditions}).Check(); err != nil {
-					return usagef("%v", err)
-				}
-			}
-			db, err := c.openDB()
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			ev := evaluation{c: c, db: db, asJSON: asJSON}
-			defer ev.close()
-			if slices.Contains(metrics, metricAccuracy) || slices.Contains(metrics, metricJudge) {
-				e, err := ev.engine(nil)
-				if err != nil {
-					return err
-				}
-				if slices.Contains(metrics, metricJudge) && judge == "" {
-					if judge = e.DefaultBackend(engine.RoleJudge); judge == "" {
-						return usagef("--metric judge needs a judge: give --judge NAME, or a backend with role \"judge\" in the configuration")
-					}
-				}
-				if err := checkEvalBackends(e, metrics, backend, judge); err != nil {
-					return err
-				}
-			}
-			var res evalResult
-			var failures []error
-			var notRun []string // metrics not started: Ctrl-C came first
-			for i, m := range metrics {
-				if slices.Index(metrics, m) < i {
-					continue // given twice: run once, in its first place
-				}
-				if ctx.Err() != nil {
-					notRun = append(notRun, m)
-					continue
-				}
-				var err error
-				switch m {
-				case metricContext:
-					var r engine.ContextReport
-					if r, err = engine.ContextSaving(db); err == nil {
-						res.Context = &r
-					}
-				case metricLabels:
-					var r engine.LabelReport
-					if r, err = engine.LabelStats(db); err == nil {
-						res.Labels = &r
-					}
-				case metricAccuracy:
-					res.Accuracy, err = ev.accuracy(ctx, engine.AccuracyOptions{Backend: backend, Summary: summary, Conditions: conditions, Users: users, Concurrency: concurrency})
-				case metricJudge:
-					res.Judge, err = ev.judge(ctx, engine.JudgeOptions{Judge: judge, Generator: backend, Users: users, Concurrency: concurrency})
-				}
-				if err != nil {
-					var ue *usageError
-					if errors.As(err, &ue) {
-						return err
-					}
-					// The interruption is reported once, below; other
-					// failures stand.
-					if ctx.Err() == nil || !isCancellation(err) {
-						failures = append(failures, err)
-					}
-				}
-			}
-			// Interrupted or not, what was measured is printed: a long run's
-			// partial numbers are worth having (they are marked as such).
-			if asJSON {
-				if err := json.NewEncoder(c.Stdout).Encode(res); err != nil {
-					return fmt.Errorf("eval: writing the JSON: %w", err)
-				}
-			} else {
-				printEval(c.Stdout, res)
-			}
-			if ctx.Err() != nil {
-				// Run reports it with exit status 130, as other commands.
-				return errors.Join(append([]error{interruption(ctx, notRun)}, failures...)...)
-			}
-			return errors.Join(failures...)
-		},
+but is not kept, nor is one that ended in an error.`
+
+// evalFlags are eval's flags, as given.
+type evalFlags struct {
+	metrics, conditions, users listFlag
+	backend, judge, summary    string
+	concurrency                int
+	asJSON                     bool
+}
+
+func (f *evalFlags) register(fs *flag.FlagSet) {
+	fs.Var(&f.metrics, "metric", "`M`: context, labels, accuracy or judge (repeatable)")
+	fs.StringVar(&f.backend, "backend", "", "the generator `NAME` to score (accuracy) or whose answers are judged (judge)")
+	fs.StringVar(&f.judge, "judge", "", "the judge backend `NAME` (default: the first with the judge role)")
+	fs.StringVar(&f.summary, "summary", eval.SummaryCurrent, "which summary conditions accuracy: current, model, human or heuristic")
+	fs.Var(&f.conditions, "condition", "accuracy under `C`: summary (default), raw, none (repeatable)")
+	fs.Var(&f.users, "user", "only this user `ID` (repeatable; default: all users)")
+	fs.IntVar(&f.concurrency, "concurrency", 0, "pairs or prompts at once (default: the configuration's concurrency)")
+	fs.BoolVar(&f.asJSON, "json", false, "print one JSON object, for scripts")
+}
+
+func (f *evalFlags) run(ctx context.Context, c *runContext, args []string) error {
+	if err := f.checkUsage(args); err != nil {
+		return err
 	}
+	db, err := c.openDB()
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	ev := evaluation{c: c, db: db, asJSON: f.asJSON}
+	defer ev.close()
+	if err := f.checkBackends(&ev); err != nil {
+		return err
+	}
+	res, failures, notRun, err := f.measure(ctx, &ev)
+	if err != nil {
+		return err
+	}
+	// Interrupted or not, what was measured is printed: a long run's
+	// partial numbers are worth having (they are marked as such).
+	if f.asJSON {
+		if err := json.NewEncoder(c.Stdout).Encode(res); err != nil {
+			return fmt.Errorf("eval: writing the JSON: %w", err)
+		}
+	} else {
+		printEval(c.Stdout, res)
+	}
+	if ctx.Err() != nil {
+		// Run reports it with exit status 130, as other commands.
+		return errors.Join(append([]error{interruption(ctx, notRun)}, failures...)...)
+	}
+	return errors.Join(failures...)
+}
+
+// checkUsage checks the arguments and flags before any metric runs: a
+// mistake in the last metric must not cost a long run of the first.
+func (f *evalFlags) checkUsage(args []string) error {
+	if len(args) > 0 {
+		return usagef("eval takes no arguments (choose with --metric)")
+	}
+	if f.concurrency < 0 {
+		return usagef("--concurrency must be positive")
+	}
+	if len(f.metrics) == 0 {
+		f.metrics = listFlag{metricContext, metricLabels}
+	}
+	for _, m := range f.metrics {
+		if !slices.Contains(allMetrics, m) {
+			return usagef("unknown metric %q (want context, labels, accuracy or judge)", m)
+		}
+	}
+	if slices.Contains(f.metrics, metricAccuracy) {
+		if f.backend == "" {
+			return usagef("--metric accuracy needs --backend NAME: the generator on a server that scores given responses (vLLM)")
+		}
+		if err := (eval.AccuracyOptions{Summary: f.summary, Conditions: f.conditions}).Check(); err != nil {
+			return usagef("%v", err)
+		}
+	}
+	return nil
+}
+
+// checkBackends opens the engine when a metric asks servers, picks the
+// default judge, and checks the backends named against the configuration.
+func (f *evalFlags) checkBackends(ev *evaluation) error {
+	if !slices.Contains(f.metrics, metricAccuracy) && !slices.Contains(f.metrics, metricJudge) {
+		return nil
+	}
+	e, err := ev.engine(nil)
+	if err != nil {
+		return err
+	}
+	if slices.Contains(f.metrics, metricJudge) && f.judge == "" {
+		if f.judge = e.DefaultBackend(engine.RoleJudge); f.judge == "" {
+			return usagef("--metric judge needs a judge: give --judge NAME, or a backend with role \"judge\" in the configuration")
+		}
+	}
+	return checkEvalBackends(e, f.metrics, f.backend, f.judge)
+}
+
+// measure runs each metric asked for once, in its first place, and
+// returns what they measured, the failures that stand, and the metrics
+// Ctrl-C kept from starting. A usage error stops it at once.
+func (f *evalFlags) measure(ctx context.Context, ev *evaluation) (res evalResult, failures []error, notRun []string, err error) {
+	for i, m := range f.metrics {
+		if slices.Index(f.metrics, m) < i {
+			continue // given twice: run once, in its first place
+		}
+		if ctx.Err() != nil {
+			notRun = append(notRun, m)
+			continue
+		}
+		var err error
+		switch m {
+		case metricContext:
+			var r eval.ContextReport
+			if r, err = eval.ContextSaving(ev.db); err == nil {
+				res.Context = &r
+			}
+		case metricLabels:
+			var r eval.LabelReport
+			if r, err = eval.LabelStats(ev.db); err == nil {
+				res.Labels = &r
+			}
+		case metricAccuracy:
+			res.Accuracy, err = ev.accuracy(ctx, eval.AccuracyOptions{Backend: f.backend, Summary: f.summary, Conditions: f.conditions, Users: f.users, Concurrency: f.concurrency})
+		case metricJudge:
+			res.Judge, err = ev.judge(ctx, eval.JudgeOptions{Judge: f.judge, Generator: f.backend, Users: f.users, Concurrency: f.concurrency})
+		}
+		if err != nil {
+			var ue *usageError
+			if errors.As(err, &ue) {
+				return res, nil, nil, err
+			}
+			// The interruption is reported once, by run; other failures
+			// stand.
+			if ctx.Err() == nil || !isCancellation(err) {
+				failures = append(failures, err)
+			}
+		}
+	}
+	return res, failures, notRun, nil
 }
 
 // interruption is the error of an eval stopped by Ctrl-C: it wraps the
@@ -297,7 +329,7 @@ func (ev *evaluation) close() {
 	}
 }
 
-func (ev *evaluation) accuracy(ctx context.Context, opt engine.AccuracyOptions) (*accuracyJSON, error) {
+func (ev *evaluation) accuracy(ctx context.Context, opt eval.AccuracyOptions) (*accuracyJSON, error) {
 	p := ev.c.newProgress("eval accuracy")
 	e, err := ev.engine(p)
 	if err != nil {
@@ -306,7 +338,7 @@ func (ev *evaluation) accuracy(ctx context.Context, opt engine.AccuracyOptions) 
 	if opt.Concurrency == 0 {
 		opt.Concurrency = e.Config().Concurrency
 	}
-	rep, err := e.Accuracy(ctx, opt, p.items)
+	rep, err := eval.Accuracy(ctx, e, opt, p.items)
 	p.done()
 	if err != nil && rep.Rows == nil {
 		return nil, err
@@ -329,7 +361,7 @@ func (ev *evaluation) accuracy(ctx context.Context, opt engine.AccuracyOptions) 
 	return out, errors.Join(err, runFailure("accuracy", rep.Run))
 }
 
-func (ev *evaluation) judge(ctx context.Context, opt engine.JudgeOptions) (*judgeJSON, error) {
+func (ev *evaluation) judge(ctx context.Context, opt eval.JudgeOptions) (*judgeJSON, error) {
 	p := ev.c.newProgress("eval judge")
 	e, err := ev.engine(p)
 	if err != nil {
@@ -341,7 +373,7 @@ func (ev *evaluation) judge(ctx context.Context, opt engine.JudgeOptions) (*judg
 	if opt.Concurrency == 0 {
 		opt.Concurrency = e.Config().Concurrency
 	}
-	rep, err := e.JudgeWinRate(ctx, opt, p.items)
+	rep, err := eval.JudgeWinRate(ctx, e, opt, p.items)
 	p.done()
 	if err != nil && rep.Judge == "" {
 		return nil, err

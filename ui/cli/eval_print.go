@@ -7,7 +7,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/popi-tui/popi-tui/engine"
+	"github.com/popi-tui/popi-tui/engine/eval"
 	"github.com/popi-tui/popi-tui/ui/sanitize"
 )
 
@@ -110,7 +110,7 @@ func printJudge(w io.Writer, j *judgeJSON) {
 	printRunErrors(w, j.Run)
 }
 
-func printContext(w io.Writer, c engine.ContextReport) {
+func printContext(w io.Writer, c eval.ContextReport) {
 	fmt.Fprintln(w, "Context saving — each user's newest summary of each kind with token counts")
 	tw := table(w)
 	fmt.Fprintln(tw, "  summaries\tusers\thistory tokens mean\tmedian\tsummary tokens mean\tmedian\tratio of means\tmedian ratio\testimated")
@@ -125,7 +125,7 @@ func printContext(w io.Writer, c engine.ContextReport) {
 	tw.Flush()
 }
 
-func printLabels(w io.Writer, l engine.LabelReport) {
+func printLabels(w io.Writer, l eval.LabelReport) {
 	fmt.Fprintf(w, "Human labels — %s (and %s)\n", plural(l.Decisions, "decision", "decisions"), plural(l.Skips, "skip", "skips"))
 	if l.Decisions == 0 {
 		return
@@ -154,7 +154,7 @@ func printLabels(w io.Writer, l engine.LabelReport) {
 	ia := l.InterAnnotator
 	switch {
 	case ia.Kappa != nil:
-		name := map[string]string{engine.AgreementCohen: "Cohen's κ", engine.AgreementFleiss: "Fleiss' κ"}[ia.Method]
+		name := map[string]string{eval.AgreementCohen: "Cohen's κ", eval.AgreementFleiss: "Fleiss' κ"}[ia.Method]
 		fmt.Fprintf(w, "  inter-annotator agreement: %s = %.3f over %d items labeled by several (observed agreement %s)\n", name, *ia.Kappa, ia.Items, pct(ia.ObservedAgreement))
 	case ia.Note != "":
 		fmt.Fprintf(w, "  inter-annotator agreement: %s\n", sanitize.Line(ia.Note))
@@ -170,7 +170,7 @@ func plural(n int, one, many string) string {
 	return fmt.Sprintf("%d %s", n, many)
 }
 
-func agreement(r engine.ReplayAgreement) string {
+func agreement(r eval.ReplayAgreement) string {
 	if r.Decisive == 0 {
 		return "–"
 	}

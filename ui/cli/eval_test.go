@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/popi-tui/popi-tui/engine"
+	"github.com/popi-tui/popi-tui/engine/eval"
 	"github.com/popi-tui/popi-tui/engine/vllmtest"
 	"github.com/popi-tui/popi-tui/store"
 )
@@ -58,8 +59,8 @@ func TestEvalAccuracyAgainstAScoringServer(t *testing.T) {
 	r = e.mustRun(ExitOK, "eval", "--db", db, "--config", cfg, "--metric", "accuracy", "--backend", "fake", "--json")
 	var out struct {
 		Accuracy struct {
-			Backend    string               `json:"backend"`
-			Conditions []engine.AccuracyRow `json:"conditions"`
+			Backend    string             `json:"backend"`
+			Conditions []eval.AccuracyRow `json:"conditions"`
 			Run        struct{ Done, Failed int }
 		} `json:"accuracy"`
 		Labels *json.RawMessage `json:"labels"`
@@ -158,17 +159,17 @@ func TestEvalDefaultMetrics(t *testing.T) {
 	}
 	r = e.mustRun(ExitOK, "eval", "--db", db, "--json")
 	var out struct {
-		Context struct{ Kinds []engine.ContextKind } `json:"context"`
+		Context struct{ Kinds []eval.ContextKind } `json:"context"`
 		Labels  struct {
-			Decisions      int                   `json:"decisions"`
-			InterAnnotator engine.InterAnnotator `json:"inter_annotator"`
+			Decisions      int                 `json:"decisions"`
+			InterAnnotator eval.InterAnnotator `json:"inter_annotator"`
 		} `json:"labels"`
 		Accuracy *json.RawMessage `json:"accuracy"`
 	}
 	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil {
 		t.Fatalf("%v:\n%s", err, r.stdout)
 	}
-	if out.Labels.Decisions != 6 || out.Labels.InterAnnotator.Method != engine.AgreementCohen || out.Labels.InterAnnotator.Items != 3 ||
+	if out.Labels.Decisions != 6 || out.Labels.InterAnnotator.Method != eval.AgreementCohen || out.Labels.InterAnnotator.Items != 3 ||
 		len(out.Context.Kinds) != 3 || out.Context.Kinds[2].Users != 8 || out.Accuracy != nil {
 		t.Errorf("json: %+v", out)
 	}
@@ -423,13 +424,13 @@ func TestEvalNoticesGoToTheRunningMetric(t *testing.T) {
 func TestEvalPrintSanitizes(t *testing.T) {
 	const evil = "\x1b]52;c;eA==\x07\x1b[2J"
 	res := evalResult{
-		Accuracy: &accuracyJSON{AccuracyReport: engine.AccuracyReport{Backend: "b" + evil, Model: "m" + evil, Summary: "current" + evil, Users: []string{"u1" + evil, "u2"},
-			Rows: []engine.AccuracyRow{{Condition: "summary" + evil, Pairs: 1, Correct: 1, Accuracy: 1}, {Condition: "raw" + evil, Failed: 2,
+		Accuracy: &accuracyJSON{AccuracyReport: eval.AccuracyReport{Backend: "b" + evil, Model: "m" + evil, Summary: "current" + evil, Users: []string{"u1" + evil, "u2"},
+			Rows: []eval.AccuracyRow{{Condition: "summary" + evil, Pairs: 1, Correct: 1, Accuracy: 1}, {Condition: "raw" + evil, Failed: 2,
 				Errors: []engine.ErrorCount{{Reason: "backend b: HTTP 400: maximum context length" + evil, Count: 2, Example: "u1/p" + evil}}}}},
 			Run: newRunJSON(engine.Report{Errors: []engine.ErrorCount{{Reason: "r" + evil, Count: 1, Example: "e" + evil}}})},
-		Judge: &judgeJSON{JudgeReport: engine.JudgeReport{Judge: "j" + evil, Items: 1, MalformedItems: 1, Users: []string{"u1" + evil},
-			Malformed: []engine.MalformedVerdict{{Item: "u1/p" + evil, Order: "summary first" + evil, Answer: "a" + evil}}}},
-		Context: &engine.ContextReport{Kinds: []engine.ContextKind{{Kind: "model" + evil}, {Kind: "human" + evil, Users: 1, RatioOfMeans: 2}}},
+		Judge: &judgeJSON{JudgeReport: eval.JudgeReport{Judge: "j" + evil, Items: 1, MalformedItems: 1, Users: []string{"u1" + evil},
+			Malformed: []eval.MalformedVerdict{{Item: "u1/p" + evil, Order: "summary first" + evil, Answer: "a" + evil}}}},
+		Context: &eval.ContextReport{Kinds: []eval.ContextKind{{Kind: "model" + evil}, {Kind: "human" + evil, Users: 1, RatioOfMeans: 2}}},
 	}
 	var out strings.Builder
 	printEval(&out, res)

@@ -1,4 +1,4 @@
-package engine
+package eval
 
 import (
 	"context"
@@ -9,7 +9,8 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/popi-tui/popi-tui/engine/stats"
+	"github.com/popi-tui/popi-tui/engine"
+	"github.com/popi-tui/popi-tui/engine/eval/stats"
 	"github.com/popi-tui/popi-tui/store"
 )
 
@@ -36,7 +37,7 @@ type JudgeReport struct {
 	Generator  string `json:"generator"`
 	// Users are the users asked for; all when empty.
 	Users []string `json:"users,omitempty"`
-	// Template is the judge prompt's version (JudgeTemplateVersion).
+	// Template is the judge prompt's version (engine.JudgeTemplateVersion).
 	Template int     `json:"template_version"`
 	Items    int     `json:"items"` // prompts judged (verdicts read or not)
 	Wins     int     `json:"wins"`
@@ -57,8 +58,8 @@ type JudgeReport struct {
 	MalformedItems int                `json:"malformed_items"`
 	Malformed      []MalformedVerdict `json:"malformed"`
 	// Skipped items could not be asked: the user has no summary.
-	Skipped int    `json:"skipped"`
-	Run     Report `json:"-"`
+	Skipped int           `json:"skipped"`
+	Run     engine.Report `json:"-"`
 }
 
 // MalformedVerdict is a judge's answer that ends in no verdict.
@@ -82,7 +83,7 @@ var verdictLine = regexp.MustCompile(`(?i)^[\s*_#>-]*verdict[\s*_]*[:：][\s*_]*
 // "Verdict: A|B|tie" (any case, Markdown emphasis allowed); anything else
 // is malformed.
 func parseVerdict(answer string) (string, bool) {
-	text := strings.TrimSpace(stripReasoning(answer))
+	text := strings.TrimSpace(engine.StripReasoning(answer))
 	lines := strings.Split(text, "\n")
 	for i := len(lines) - 1; i >= 0; i-- {
 		l := strings.TrimSpace(lines[i])
@@ -106,56 +107,46 @@ func parseVerdict(answer string) (string, bool) {
 	return "", false
 }
 
-// JudgeWinRate runs the judge over every held-out prompt and task.
-func (e *Engine) JudgeWinRate(ctx context.Context, opt JudgeOptions, progress func(Progress)) (JudgeReport, error) {
-	judge, err := e.backend(opt.Judge, RoleJudge)
-	if err != nil {
-		return JudgeReport{}, err
-	}
-	if err := judge.ready(); err != nil {
-		return JudgeReport{}, err
-	}
-	if judge.chat == nil {
+// JudgeWinRate runs the judge over every held-out prompt and task, on
+// the backends of e.
+func JudgeWinRate(ctx context.Context, e *engine.Engine, opt JudgeOptions, progress func(engine.Progress)) (JudgeReport, error) {
+	judge, err := e.Server(opt.Judge, engine.RoleJudge)
+	if errors.Is(err, engine.ErrOffline) {
 		return JudgeReport{}, fmt.Errorf("backend %s cannot judge: it is the offline engine", opt.Judge)
 	}
-	gen, err := e.backend(opt.Generator, RoleGenerator)
 	if err != nil {
 		return JudgeReport{}, err
 	}
-	if gen.chat == nil {
+	gen, err := e.Backend(opt.Generator, engine.RoleGenerator)
+	if err != nil {
+		return JudgeReport{}, err
+	}
+	if gen.Kind != engine.KindOpenAI {
 		// The replay generator answers a held-out prompt with the pair's
 		// own responses, under no condition: there is no summary answer to
 		// set against the plain one.
 		return JudgeReport{}, fmt.Errorf("backend %s cannot be judged: it is the offline engine, which answers no condition (give --backend a model server)", opt.Generator)
 	}
-	users, err := e.selectUsers(opt.Users)
+	users, total, err := selectUsers(e, opt.Users, true)
 	if err != nil {
 		return JudgeReport{}, err
 	}
-	total := 0
-	for _, u := range users {
-		rec, err := e.db.User(u)
-		if err != nil {
-			return JudgeReport{}, err
-		}
-		total += rec.Counts.HeldoutPairs + rec.Counts.Tasks
-	}
 	t := &judgeTally{}
-	jobs := func(emit func(job) bool) error {
+	jobs := func(emit func(engine.Job) bool) error {
 		for _, u := range users {
-			signals, err := e.db.Signals(u)
+			signals, err := e.DB().Signals(u)
 			if err != nil {
 				return err
 			}
 			persona := personaOf(signals)
-			h := selectHistory(signals, e.cfg.HistoryBudget)
+			h := e.History(signals)
 			for _, s := range signals {
 				if s.Kind != store.KindTask && (s.Kind != store.KindPair || s.Split != store.SplitHeldout) {
 					continue
 				}
 				item := u + "/" + s.ID
-				ok := emit(job{item: item, run: func(ctx context.Context) (outcome, error) {
-					return e.judgeItem(ctx, judge, opt.Generator, item, s, persona, h, t)
+				ok := emit(engine.Job{Item: item, Run: func(ctx context.Context) (engine.Outcome, error) {
+					return judgeItem(ctx, e, judge, opt.Generator, item, s, persona, h, t)
 				}})
 				if !ok {
 					return nil
@@ -164,10 +155,11 @@ func (e *Engine) JudgeWinRate(ctx context.Context, opt JudgeOptions, progress fu
 		}
 		return nil
 	}
-	run, err := runJobs(ctx, total, jobs, opt.Concurrency, progress)
+	run, err := engine.RunJobs(ctx, total, jobs, opt.Concurrency, progress)
 	rep := t.report()
-	rep.Judge, rep.JudgeModel, rep.Generator, rep.Run = judge.cfg.Name, judge.cfg.Model, opt.Generator, run
-	rep.Template = JudgeTemplateVersion
+	cfg := judge.Config()
+	rep.Judge, rep.JudgeModel, rep.Generator, rep.Run = cfg.Name, cfg.Model, opt.Generator, run
+	rep.Template = engine.JudgeTemplateVersion
 	if len(opt.Users) > 0 {
 		rep.Users = users
 	}
@@ -187,17 +179,17 @@ func personaOf(signals []store.Signal) string {
 
 // judgeItem gets the two answers (cached, or generated now) and has them
 // judged in both orders at once.
-func (e *Engine) judgeItem(ctx context.Context, judge *backend, generator, item string, s store.Signal, persona string, h history, t *judgeTally) (outcome, error) {
+func judgeItem(ctx context.Context, e *engine.Engine, judge *engine.Server, generator, item string, s store.Signal, persona string, h engine.History, t *judgeTally) (engine.Outcome, error) {
 	var answers [2]store.Generation
 	requests := 0
 	for i, c := range []string{store.ConditionSummary, store.ConditionNone} {
-		g, cached, err := e.Generate(ctx, GenerateRequest{User: s.User, PromptID: s.ID, Condition: c, Backend: generator}, nil)
-		if errors.Is(err, ErrNoSummary) {
+		g, cached, err := e.Generate(ctx, engine.GenerateRequest{User: s.User, PromptID: s.ID, Condition: c, Backend: generator}, nil)
+		if errors.Is(err, engine.ErrNoSummary) {
 			t.skip()
-			return outcome{skipped: true}, nil
+			return engine.Outcome{Skipped: true}, nil
 		}
 		if err != nil {
-			return outcome{}, err
+			return engine.Outcome{}, err
 		}
 		if !cached {
 			requests++
@@ -212,13 +204,13 @@ func (e *Engine) judgeItem(ctx context.Context, judge *backend, generator, item 
 	var wg sync.WaitGroup
 	for k, o := range orders {
 		wg.Go(func() {
-			c, err := judge.chat.Complete(ctx, judgeMessages(persona, h, s.Prompt, o[0], o[1]), nil)
+			c, err := judge.Complete(ctx, engine.JudgeMessages(persona, h, s.Prompt, o[0], o[1]), nil)
 			raw[k], errs[k] = c.Text, err
 		})
 	}
 	wg.Wait()
 	if err := errors.Join(errs[:]...); err != nil {
-		return outcome{}, err
+		return engine.Outcome{}, err
 	}
 	requests += 2
 	var malformed []MalformedVerdict
@@ -230,7 +222,7 @@ func (e *Engine) judgeItem(ctx context.Context, judge *backend, generator, item 
 		verdicts[k] = v
 	}
 	t.add(verdicts, malformed)
-	return outcome{requests: requests}, nil
+	return engine.Outcome{Requests: requests}, nil
 }
 
 // tail is the end of s, at most n bytes (at a rune boundary).

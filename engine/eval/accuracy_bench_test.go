@@ -1,4 +1,4 @@
-package engine
+package eval
 
 import (
 	"context"
@@ -7,8 +7,20 @@ import (
 	"testing"
 	"time"
 
+	"github.com/popi-tui/popi-tui/engine/internal/enginetest"
 	"github.com/popi-tui/popi-tui/engine/vllmtest"
 	"github.com/popi-tui/popi-tui/store"
+)
+
+// The figure of the README's Performance section for preference accuracy:
+//
+//	go test ./engine/eval -run '^$' -bench AccuracyThroughput -benchtime 1x -count 3
+
+// The scoring server's shape: it answers after benchLatency, at most
+// benchCapacity requests at once.
+const (
+	benchCapacity = 16
+	benchLatency  = 100 * time.Millisecond
 )
 
 // BenchmarkAccuracyThroughput: preference accuracy over 1,000 held-out
@@ -27,7 +39,7 @@ func BenchmarkAccuracyThroughput(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		e := scoringEngine(db, f.URL(), benchCapacity)
 		start := time.Now()
-		rep, err := e.Accuracy(context.Background(), AccuracyOptions{Backend: "vllm", Concurrency: benchCapacity}, nil)
+		rep, err := Accuracy(context.Background(), e, AccuracyOptions{Backend: "vllm", Concurrency: benchCapacity}, nil)
 		elapsed := time.Since(start).Seconds()
 		e.Close()
 		if err != nil || rep.Run.Done != pairs || rep.Rows[0].Pairs != pairs {
@@ -46,7 +58,7 @@ func BenchmarkAccuracyThroughput(b *testing.B) {
 // pair and a summary.
 func accuracyBenchDB(b *testing.B, n int) *store.DB {
 	b.Helper()
-	db := benchDB(b, 0)
+	db := enginetest.NewDB(b)
 	var in strings.Builder
 	for i := range n {
 		fmt.Fprintf(&in, `{"user":"u%05d","kind":"pair","prompt":"question","chosen":"short answer","rejected":"a much longer answer"}`+"\n", i)

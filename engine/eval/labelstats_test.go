@@ -1,17 +1,16 @@
-package engine
+package eval
 
 import (
-	"context"
 	"encoding/json"
-	"fmt"
 	"math"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/popi-tui/popi-tui/engine/stats"
+	"github.com/popi-tui/popi-tui/engine"
+	"github.com/popi-tui/popi-tui/engine/eval/stats"
+	"github.com/popi-tui/popi-tui/engine/internal/enginetest"
 	"github.com/popi-tui/popi-tui/store"
 )
 
@@ -21,8 +20,8 @@ var (
 	lsSum      = store.Candidate{Slot: 0, Backend: "vllm", Model: "m", Condition: store.ConditionSummary, GenerationID: "g1"}
 	lsNone     = store.Candidate{Slot: 1, Backend: "vllm", Model: "m", Condition: store.ConditionNone, GenerationID: "g2"}
 	lsRaw      = store.Candidate{Slot: 2, Backend: "llama", Model: "m", Condition: store.ConditionRaw, GenerationID: "g3"}
-	lsChosen   = store.Candidate{Slot: 0, Backend: ReplayName, Model: ReplayName, Condition: store.ConditionNone, Replay: ReplayChosen, GenerationID: "g4"}
-	lsRejected = store.Candidate{Slot: 1, Backend: ReplayName, Model: ReplayName, Condition: store.ConditionNone, Replay: ReplayRejected, GenerationID: "g5"}
+	lsChosen   = store.Candidate{Slot: 0, Backend: engine.ReplayName, Model: engine.ReplayName, Condition: store.ConditionNone, Replay: store.ReplayChosen, GenerationID: "g4"}
+	lsRejected = store.Candidate{Slot: 1, Backend: engine.ReplayName, Model: engine.ReplayName, Condition: store.ConditionNone, Replay: store.ReplayRejected, GenerationID: "g5"}
 )
 
 // lsDecision is one label to store: the candidates in the order shown
@@ -33,16 +32,6 @@ type lsDecision struct {
 	verdict                 string
 	ranking                 []string
 	took                    time.Duration // DecidedAt − ShownAt
-}
-
-func lsOpen(t *testing.T) *store.DB {
-	t.Helper()
-	db, err := store.Open(filepath.Join(t.TempDir(), "popi.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
 }
 
 func lsAdd(t *testing.T, db *store.DB, ds ...lsDecision) []store.Label {
@@ -93,7 +82,7 @@ func lsKappa(k *float64) float64 {
 // two annotators: comparison X is vllm (summary) against vllm (none), Y
 // adds llama (raw), R replays a held-out pair's two responses.
 func TestLabelStatsTwoAnnotators(t *testing.T) {
-	db := lsOpen(t)
+	db := enginetest.NewDB(t)
 	s := time.Second
 	// Taken back or replaced, so not counted: ann's first word on u1/t1 X
 	// (vllm (none) best), and bob's decision on u2/t2 X.
@@ -169,7 +158,7 @@ func TestLabelStatsTwoAnnotators(t *testing.T) {
 	if rep.StronglyConnected {
 		t.Error("strongly connected, with raw never winning")
 	}
-	if c := rep.Candidates[1]; c.Backend != ReplayName || c.Replay != ReplayChosen {
+	if c := rep.Candidates[1]; c.Backend != engine.ReplayName || c.Replay != store.ReplayChosen {
 		t.Errorf("replay candidate fields: %+v", c)
 	}
 
@@ -213,7 +202,7 @@ func lsAgreement(agree, decisive int) ReplayAgreement {
 // TestLabelStatsThreeAnnotators: three annotators, panes shuffled
 // differently for each, so that only slots can match their ratings.
 func TestLabelStatsThreeAnnotators(t *testing.T) {
-	db := lsOpen(t)
+	db := enginetest.NewDB(t)
 	sn, ns := []store.Candidate{lsSum, lsNone}, []store.Candidate{lsNone, lsSum}
 	lsAdd(t, db,
 		lsDecision{"ann", "u1", "t1", sn, "a", nil, time.Second},   // slot 0
@@ -356,7 +345,7 @@ func TestLabelStatsEdges(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			db := lsOpen(t)
+			db := enginetest.NewDB(t)
 			lsAdd(t, db, tt.decisions...)
 			tt.check(t, lsReport(t, db))
 		})
@@ -365,7 +354,7 @@ func TestLabelStatsEdges(t *testing.T) {
 
 // TestLabelReportJSON pins the snake_case names `eval --json` prints.
 func TestLabelReportJSON(t *testing.T) {
-	db := lsOpen(t)
+	db := enginetest.NewDB(t)
 	lsAdd(t, db, lsDecision{"ann", "u1", "t1", []store.Candidate{lsSum, lsNone}, "a", nil, time.Second},
 		lsDecision{"bob", "u1", "t1", []store.Candidate{lsSum, lsNone}, "a", nil, time.Second})
 	b, err := json.Marshal(lsReport(t, db))
@@ -377,103 +366,6 @@ func TestLabelReportJSON(t *testing.T) {
 		`"estimable":`, `"theta":`, `"se":`, `"median_decision_ns":`, `"both_bad":`, `"observed_agreement":`, `"kappa":`, `"pairs":`} {
 		if !strings.Contains(string(b), key) {
 			t.Errorf("no %s in %s", key, b)
-		}
-	}
-}
-
-func TestContextSaving(t *testing.T) {
-	db := lsOpen(t)
-	const users = `{"user":"u1","kind":"task","id":"t1","prompt":"p"}
-{"user":"u2","kind":"task","id":"t1","prompt":"p"}
-{"user":"u3","kind":"task","id":"t1","prompt":"p"}
-{"user":"u4","kind":"task","id":"t1","prompt":"p"}
-`
-	if _, err := db.Import(context.Background(), "users.jsonl", strings.NewReader(users), store.ImportOptions{Format: store.FormatPopi}); err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range []store.Summary{
-		{User: "u1", Source: "vllm/llama", HistoryTokens: 1000, SummaryTokens: 100},
-		{User: "u1", Source: "vllm/llama", HistoryTokens: 1200, SummaryTokens: 100, TokensEstimated: true}, // u1's model
-		{User: "u1", Source: store.SourceHuman, HistoryTokens: 1200, SummaryTokens: 80},                    // u1's human
-		{User: "u1", Source: store.SourceHeuristic, SummaryTokens: 50},                                     // no history count
-		{User: "u2", Source: "vllm/llama", HistoryTokens: 600, SummaryTokens: 200},                         // u2's model
-		{User: "u2", Source: store.SourceHuman, SummaryTokens: 90},                                         // no history count
-		{User: "u2", Source: "vllm/llama", HistoryTokens: 500},                                             // no summary count
-		{User: "u3", Source: store.SourceHeuristic, HistoryTokens: 300, SummaryTokens: 30, TokensEstimated: true},
-	} {
-		s.Text = "a summary"
-		if _, err := db.AddSummary(s); err != nil {
-			t.Fatal(err)
-		}
-	}
-	rep, err := ContextSaving(db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := json.Marshal(rep); err != nil {
-		t.Fatal(err)
-	}
-	want := []ContextKind{
-		// u1 1200/100 (estimated), u2 600/200: means 900 and 150, ratio 6;
-		// per-user ratios 12 and 3, median 7.5.
-		{Kind: SummaryModel, Users: 2, MeanHistoryTokens: 900, MedianHistoryTokens: 900, MeanSummaryTokens: 150,
-			MedianSummaryTokens: 150, RatioOfMeans: 6, MedianRatio: 7.5, Estimated: 1},
-		// u1 1200/80 = 15.
-		{Kind: SummaryHuman, Users: 1, MeanHistoryTokens: 1200, MedianHistoryTokens: 1200, MeanSummaryTokens: 80,
-			MedianSummaryTokens: 80, RatioOfMeans: 15, MedianRatio: 15},
-		// u3 300/30 = 10, estimated.
-		{Kind: SummaryHeuristic, Users: 1, MeanHistoryTokens: 300, MedianHistoryTokens: 300, MeanSummaryTokens: 30,
-			MedianSummaryTokens: 30, RatioOfMeans: 10, MedianRatio: 10, Estimated: 1},
-	}
-	if !slices.Equal(rep.Kinds, want) {
-		t.Errorf("context saving\n %+v\nwant\n %+v", rep.Kinds, want)
-	}
-}
-
-func TestContextSavingEmpty(t *testing.T) {
-	rep, err := ContextSaving(lsOpen(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []ContextKind{{Kind: SummaryModel}, {Kind: SummaryHuman}, {Kind: SummaryHeuristic}}
-	if !slices.Equal(rep.Kinds, want) {
-		t.Errorf("context saving %+v, want %+v", rep.Kinds, want)
-	}
-}
-
-// BenchmarkContextSaving reads 100,000 users' summaries (two versions
-// each, a model's and a person's).
-func BenchmarkContextSaving(b *testing.B) {
-	const n = 100_000
-	db, err := store.Open(filepath.Join(b.TempDir(), "popi.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
-	var jsonl strings.Builder
-	for i := range n {
-		fmt.Fprintf(&jsonl, "{\"user\":\"u%06d\",\"kind\":\"task\",\"id\":\"t\",\"prompt\":\"p\"}\n", i)
-	}
-	if _, err := db.Import(context.Background(), "users.jsonl", strings.NewReader(jsonl.String()), store.ImportOptions{Format: store.FormatPopi}); err != nil {
-		b.Fatal(err)
-	}
-	for start := 0; start < n; start += 10_000 {
-		var batch []store.Summary
-		for i := start; i < start+10_000; i++ {
-			u := fmt.Sprintf("u%06d", i)
-			batch = append(batch,
-				store.Summary{User: u, Source: "vllm/m", Text: "likes short answers", HistoryTokens: 1000 + i%500, SummaryTokens: 50 + i%40},
-				store.Summary{User: u, Source: store.SourceHuman, Text: "likes very short answers", HistoryTokens: 1000 + i%500, SummaryTokens: 40})
-		}
-		if _, err := db.AddSummaries(batch); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ResetTimer()
-	for b.Loop() {
-		rep, err := ContextSaving(db)
-		if err != nil || rep.Kinds[0].Users != n {
-			b.Fatalf("%+v, %v", rep, err)
 		}
 	}
 }

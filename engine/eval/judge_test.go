@@ -1,4 +1,4 @@
-package engine
+package eval
 
 import (
 	"context"
@@ -6,19 +6,22 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/popi-tui/popi-tui/engine"
+	"github.com/popi-tui/popi-tui/engine/internal/enginetest"
 	"github.com/popi-tui/popi-tui/store"
 )
 
 // judgeFake is one server playing generator and judge. As generator it
-// answers "SUMMARY <prompt>" when given a summary and "PLAIN <prompt>"
-// otherwise; as judge (a request holding the judge's task) it follows the
-// script of the prompt being judged, given where the summary answer is.
+// answers "SUMMARY <prompt>" when given the user's summary (every summary
+// of judgeDB says summaryText) and "PLAIN <prompt>" otherwise; as judge
+// (a request that shows two answers, headed "# Answer A" and "# Answer B"
+// in the judge's wording) it follows the script of the prompt being
+// judged, given where the summary answer is.
 type judgeFake struct {
 	srv *httptest.Server
 	// script[prompt] says what the judge writes, given which answer (A
@@ -37,12 +40,12 @@ func newJudgeFake(t *testing.T, script map[string]func(summaryIs string) string)
 		}
 		json.NewDecoder(r.Body).Decode(&req)
 		content := req.Messages[len(req.Messages)-1].Content
-		if !strings.Contains(content, judgeTask) {
+		if !strings.Contains(content, "# Answer A\n\n") {
 			prompt := content[strings.LastIndex(content, "\n")+1:]
-			if strings.Contains(content, generatorSummaryHeading) {
-				writeStream(w, req.Model, []string{"SUMMARY " + prompt}, "stop")
+			if strings.Contains(content, summaryText) {
+				enginetest.WriteStream(w, req.Model, []string{"SUMMARY " + prompt}, "stop")
 			} else {
-				writeStream(w, req.Model, []string{"PLAIN " + prompt}, "stop")
+				enginetest.WriteStream(w, req.Model, []string{"PLAIN " + prompt}, "stop")
 			}
 			return
 		}
@@ -55,7 +58,7 @@ func newJudgeFake(t *testing.T, script map[string]func(summaryIs string) string)
 		if strings.HasPrefix(a, "SUMMARY ") {
 			summaryIs = "A"
 		}
-		writeStream(w, req.Model, []string{f.script[prompt](summaryIs)}, "stop")
+		enginetest.WriteStream(w, req.Model, []string{f.script[prompt](summaryIs)}, "stop")
 	}))
 	t.Cleanup(f.srv.Close)
 	return f
@@ -73,15 +76,14 @@ func between(s, from, to string) string {
 	return s
 }
 
+// summaryText is what every summary of judgeDB says.
+const summaryText = "Wants it short."
+
 // judgeDB: users with one task each; all but "nosum" have a summary;
 // "persona-pat" has a persona, the others only history.
 func judgeDB(t *testing.T, prompts []string) *store.DB {
 	t.Helper()
-	db, err := store.Open(filepath.Join(t.TempDir(), "popi.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := enginetest.NewDB(t)
 	var in strings.Builder
 	for i, p := range prompts {
 		u := fmt.Sprintf("user%d", i)
@@ -99,7 +101,7 @@ func judgeDB(t *testing.T, prompts []string) *store.DB {
 	ids, _ := db.UserIDs()
 	for _, u := range ids {
 		if u != "nosum" {
-			if _, err := db.AddSummary(store.Summary{User: u, Text: "Wants it short.", Source: "m/x"}); err != nil {
+			if _, err := db.AddSummary(store.Summary{User: u, Text: summaryText, Source: "m/x"}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -136,12 +138,12 @@ func TestJudgeWinRate(t *testing.T) {
 	}
 	db := judgeDB(t, []string{"q-win", "q-win2", "q-loss", "q-tie", "q-first", "q-wintie", "q-garbled", "q-halfread", "q-think"})
 	f := newJudgeFake(t, script)
-	e := New(db, Config{MaxAttempts: 1, Concurrency: 16, Backends: []BackendConfig{
-		{Name: "gen", Kind: KindOpenAI, Roles: []string{RoleGenerator}, BaseURLs: []string{f.srv.URL + "/v1"}, Model: "g", Concurrency: 4, Timeout: 5 * time.Second},
-		{Name: "judge", Kind: KindOpenAI, Roles: []string{RoleJudge}, BaseURLs: []string{f.srv.URL + "/v1"}, Model: "j", Concurrency: 4, Timeout: 5 * time.Second},
-	}}, Options{})
+	e := engine.New(db, engine.Config{MaxAttempts: 1, Concurrency: 16, Backends: []engine.BackendConfig{
+		{Name: "gen", Kind: engine.KindOpenAI, Roles: []string{engine.RoleGenerator}, BaseURLs: []string{f.srv.URL + "/v1"}, Model: "g", Concurrency: 4, Timeout: 5 * time.Second},
+		{Name: "judge", Kind: engine.KindOpenAI, Roles: []string{engine.RoleJudge}, BaseURLs: []string{f.srv.URL + "/v1"}, Model: "j", Concurrency: 4, Timeout: 5 * time.Second},
+	}}, engine.Options{})
 	defer e.Close()
-	rep, err := e.JudgeWinRate(context.Background(), JudgeOptions{Judge: "judge", Generator: "gen", Concurrency: 3}, nil)
+	rep, err := JudgeWinRate(context.Background(), e, JudgeOptions{Judge: "judge", Generator: "gen", Concurrency: 3}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,7 +183,7 @@ func TestJudgeWinRate(t *testing.T) {
 		switch {
 		case strings.Contains(a, "retired sailor"):
 			persona++
-		case strings.Contains(a, summarizerExamplesHeading) && strings.Contains(a, "verbose"):
+		case strings.Contains(a, "an old question") && strings.Contains(a, "verbose"): // the history pair
 			history++
 		default:
 			t.Errorf("the judge was told nothing of the user:\n%s", a)
@@ -198,11 +200,11 @@ func TestJudgeWinRate(t *testing.T) {
 func TestJudgeRefusesTheOfflineGenerator(t *testing.T) {
 	db := judgeDB(t, []string{"q"})
 	f := newJudgeFake(t, map[string]func(string) string{"q": func(string) string { return "Verdict: A" }})
-	e := New(db, Config{MaxAttempts: 1, Backends: []BackendConfig{
-		{Name: "judge", Kind: KindOpenAI, Roles: []string{RoleJudge}, BaseURLs: []string{f.srv.URL + "/v1"}, Model: "j", Concurrency: 1, Timeout: 5 * time.Second},
-	}}, Options{})
+	e := engine.New(db, engine.Config{MaxAttempts: 1, Backends: []engine.BackendConfig{
+		{Name: "judge", Kind: engine.KindOpenAI, Roles: []string{engine.RoleJudge}, BaseURLs: []string{f.srv.URL + "/v1"}, Model: "j", Concurrency: 1, Timeout: 5 * time.Second},
+	}}, engine.Options{})
 	defer e.Close()
-	if _, err := e.JudgeWinRate(context.Background(), JudgeOptions{Judge: "judge", Generator: ReplayName}, nil); err == nil || !strings.Contains(err.Error(), "offline engine") {
+	if _, err := JudgeWinRate(context.Background(), e, JudgeOptions{Judge: "judge", Generator: engine.ReplayName}, nil); err == nil || !strings.Contains(err.Error(), "offline engine") {
 		t.Errorf("the replay generator: err = %v, want a refusal naming the offline engine", err)
 	}
 	rep := (&judgeTally{}).report()
@@ -219,12 +221,12 @@ func TestJudgeEmptyAnswerIsUnreadable(t *testing.T) {
 		"q-empty": func(string) string { return "" },
 		"q-ok":    func(string) string { return "Verdict: tie" },
 	})
-	e := New(db, Config{MaxAttempts: 1, Concurrency: 4, Backends: []BackendConfig{
-		{Name: "gen", Kind: KindOpenAI, Roles: []string{RoleGenerator}, BaseURLs: []string{f.srv.URL + "/v1"}, Model: "g", Concurrency: 4, Timeout: 5 * time.Second},
-		{Name: "judge", Kind: KindOpenAI, Roles: []string{RoleJudge}, BaseURLs: []string{f.srv.URL + "/v1"}, Model: "j", Concurrency: 4, Timeout: 5 * time.Second},
-	}}, Options{})
+	e := engine.New(db, engine.Config{MaxAttempts: 1, Concurrency: 4, Backends: []engine.BackendConfig{
+		{Name: "gen", Kind: engine.KindOpenAI, Roles: []string{engine.RoleGenerator}, BaseURLs: []string{f.srv.URL + "/v1"}, Model: "g", Concurrency: 4, Timeout: 5 * time.Second},
+		{Name: "judge", Kind: engine.KindOpenAI, Roles: []string{engine.RoleJudge}, BaseURLs: []string{f.srv.URL + "/v1"}, Model: "j", Concurrency: 4, Timeout: 5 * time.Second},
+	}}, engine.Options{})
 	defer e.Close()
-	rep, err := e.JudgeWinRate(context.Background(), JudgeOptions{Judge: "judge", Generator: "gen"}, nil)
+	rep, err := JudgeWinRate(context.Background(), e, JudgeOptions{Judge: "judge", Generator: "gen"}, nil)
 	if err != nil || rep.Run.Failed != 0 {
 		t.Fatalf("run %+v, %v", rep.Run, err)
 	}

@@ -1,0 +1,184 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"sync"
+
+	"github.com/popi-tui/popi-tui/store"
+)
+
+// Scoring the two responses of a preference pair, for preference accuracy
+// (engine/eval): every tokenization the pair needs at once, then one
+// scoring request per response, each scoring it after every prompt.
+
+// CheckScoring asks the server to tokenize and score a tiny conversation:
+// a server that cannot (llama.cpp, Ollama, an older vLLM) is refused here
+// with an error wrapping ErrCannotScore and the reason, before a run
+// starts. A server that is down, overloaded or refusing the key says so
+// instead: that is worth fixing and trying again, not a verdict.
+func (s *Server) CheckScoring(ctx context.Context) error {
+	ob, name := s.ob, s.b.cfg.Name
+	msgs := []store.Message{{Role: "user", Content: "Say hello."}}
+	p, err := ob.tokenizeChat(ctx, msgs, false)
+	var full, y []int
+	if err == nil {
+		full, err = ob.tokenizeChat(ctx, append(msgs, store.Message{Role: "assistant", Content: "Hello there."}), true)
+	}
+	if err == nil {
+		y, err = responseTokens(p, full)
+	}
+	if err == nil {
+		// Two sequences, as a pair's requests carry: a server that scores
+		// one but refuses a batch is asked one at a time from the start.
+		seq := scoreSeq{IDs: append(p, y...), From: len(p)}
+		_, errs := ob.scoreSequences(ctx, []scoreSeq{seq, seq})
+		err = joinDistinct(errs)
+	}
+	switch {
+	case err == nil || ctx.Err() != nil:
+		return err
+	case !refusesScoring(err):
+		return fmt.Errorf("backend %s: checking that it can score given responses: %w", name, err)
+	}
+	return fmt.Errorf("backend %s %w: %v; preference accuracy needs vLLM (POST /tokenize, and /v1/completions with echo and prompt log-probabilities): llama.cpp's server and Ollama cannot", name, ErrCannotScore, err)
+}
+
+// joinDistinct joins errors, each message once: the same sequence
+// scored twice fails twice for one reason.
+func joinDistinct(errs []error) error {
+	var out []error
+	seen := map[string]bool{}
+	for _, err := range errs {
+		if err != nil && !seen[err.Error()] {
+			seen[err.Error()] = true
+			out = append(out, err)
+		}
+	}
+	return errors.Join(out...)
+}
+
+// refusesScoring tells a server that cannot score (it refused or did not
+// understand the requests, or answered without what scoring needs) from
+// one that is down, overloaded or refusing the API key.
+func refusesScoring(err error) bool {
+	var be *BackendError
+	if !errors.As(err, &be) {
+		return true // the tokenizations do not line up
+	}
+	switch be.Status {
+	case http.StatusOK, http.StatusBadRequest, http.StatusNotFound, http.StatusMethodNotAllowed,
+		http.StatusUnprocessableEntity, http.StatusNotImplemented:
+		return true
+	}
+	return false
+}
+
+// PairScores are a pair's two responses scored after each of several
+// prompts.
+type PairScores struct {
+	// PromptTokens[i] is the length of prompt i in tokens, as the chat
+	// template renders it ready for the answer.
+	PromptTokens []int
+	// Chosen[i] and Rejected[i] are the log-probabilities of the two
+	// responses after prompt i (the sums over their tokens).
+	Chosen, Rejected []float64
+	// Errs[i] says why the responses could not be scored after prompt i
+	// (nil when they were). After the reference, prompt 0, they always
+	// were: otherwise ScorePair returns the error.
+	Errs []error
+	// Requests counts the tokenizations and scoring requests sent.
+	Requests int
+}
+
+// ScorePair scores the chosen and the rejected response after each of
+// prompts (chat messages ready for the answer), prompts[0] being the
+// reference. A response's token ids come from one tokenization, after the
+// reference, and are used after every prompt, so that every score is of
+// the same tokens. Every tokenization goes at once, then the two scoring
+// requests, one per response. A prompt the server refuses (longer than
+// the model's context, say) fails alone, in Errs.
+func (s *Server) ScorePair(ctx context.Context, prompts [][]store.Message, chosen, rejected string) (PairScores, error) {
+	b := s.ob
+	ids, full, err := b.tokenizePair(ctx, prompts, [2]string{chosen, rejected})
+	res := PairScores{Requests: len(prompts) + 2}
+	if err != nil {
+		return res, err
+	}
+	var resp [2][]int
+	for k := range full {
+		y, err := responseTokens(ids[0], full[k])
+		if err != nil {
+			return PairScores{}, &BackendError{Backend: b.cfg.Name, Msg: fmt.Sprintf("tokenize the %s response: %v", []string{"chosen", "rejected"}[k], err)}
+		}
+		resp[k] = y
+	}
+
+	// The two scoring requests: one per response, after every prompt.
+	var scores [2][]float64
+	var seqErrs [2][]error
+	var wg sync.WaitGroup
+	for k := range resp {
+		seqs := make([]scoreSeq, len(ids))
+		for i, p := range ids {
+			seq := make([]int, 0, len(p)+len(resp[k]))
+			seqs[i] = scoreSeq{IDs: append(append(seq, p...), resp[k]...), From: len(p)}
+		}
+		wg.Go(func() { scores[k], seqErrs[k] = b.scoreSequences(ctx, seqs) })
+	}
+	wg.Wait()
+	res.Requests += 2
+	// Without the reference, nothing can be scored; without a prompt's
+	// own scores, only that prompt fails.
+	if err := errors.Join(errAt(seqErrs[0], 0), errAt(seqErrs[1], 0)); err != nil {
+		return res, err
+	}
+	res.PromptTokens = make([]int, len(ids))
+	res.Errs = make([]error, len(ids))
+	for i, p := range ids {
+		res.PromptTokens[i] = len(p)
+		if i > 0 {
+			res.Errs[i] = errors.Join(errAt(seqErrs[0], i), errAt(seqErrs[1], i))
+		}
+	}
+	res.Chosen, res.Rejected = scores[0], scores[1]
+	return res, nil
+}
+
+// tokenizePair tokenizes, all at once, every prompt (ready for the
+// answer) and the reference conversation continued by each response.
+func (b *openAIBackend) tokenizePair(ctx context.Context, prompts [][]store.Message, responses [2]string) (ids [][]int, full [2][]int, err error) {
+	ids = make([][]int, len(prompts))
+	var wg sync.WaitGroup
+	errs := make([]error, len(prompts)+2)
+	for i, p := range prompts {
+		wg.Go(func() { ids[i], errs[i] = b.tokenizeChat(ctx, p, false) })
+	}
+	for k, text := range responses {
+		withResponse := append(slices.Clone(prompts[0]), store.Message{Role: "assistant", Content: text})
+		wg.Go(func() { full[k], errs[len(prompts)+k] = b.tokenizeChat(ctx, withResponse, true) })
+	}
+	wg.Wait()
+	return ids, full, errors.Join(errs...)
+}
+
+// errAt is errs[i], or nil when errs is nil (nothing failed).
+func errAt(errs []error, i int) error {
+	if errs == nil {
+		return nil
+	}
+	return errs[i]
+}
+
+// responseTokens is what the conversation continued by the response adds
+// to the prompt: the response's tokens. The continued conversation must
+// start with the prompt's tokens, or the two are not comparable.
+func responseTokens(prompt, continued []int) ([]int, error) {
+	if len(continued) <= len(prompt) || !slices.Equal(continued[:len(prompt)], prompt) {
+		return nil, fmt.Errorf("the conversation with the response (%d tokens) does not extend the prompt (%d tokens) token for token", len(continued), len(prompt))
+	}
+	return continued[len(prompt):], nil
+}
