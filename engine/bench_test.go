@@ -15,6 +15,7 @@ import (
 
 	"github.com/popi-tui/popi-tui/engine/internal/enginetest"
 	"github.com/popi-tui/popi-tui/store"
+	"github.com/popi-tui/popi-tui/store/storetest"
 )
 
 // The figures of the README's Performance section for the engine:
@@ -45,7 +46,7 @@ func slowServer(b *testing.B, latency time.Duration, capacity int) *httptest.Ser
 // benchDB is a database of n users with two history pairs each.
 func benchDB(b *testing.B, n int) *store.DB {
 	b.Helper()
-	db := enginetest.NewDB(b)
+	db := storetest.Open(b)
 	var in strings.Builder
 	for i := 0; i < n; i++ {
 		for j := 0; j < 2; j++ {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/popi-tui/popi-tui/engine/internal/enginetest"
 	"github.com/popi-tui/popi-tui/store"
+	"github.com/popi-tui/popi-tui/store/storetest"
 )
 
 // A hand-written OpenAI-compatible server, for the faults a real server
@@ -62,7 +63,7 @@ func (f *fake) url() string { return f.srv.URL + "/v1" }
 // backend "fake" (a summarizer and generator) at urls.
 func testEngine(t *testing.T, timeout time.Duration, urls ...string) (*Engine, *store.DB) {
 	t.Helper()
-	db := enginetest.DemoDB(t)
+	db := storetest.DemoDB(t)
 	cfg := Config{HistoryBudget: DefaultHistoryBudget, MaxAttempts: 3, Concurrency: 16, Backends: []BackendConfig{{
 		Name: "fake", Kind: KindOpenAI, Roles: []string{RoleSummarizer, RoleGenerator}, BaseURLs: urls, Model: "fake-model",
 		Temperature: 0.6, MaxTokens: 64, Concurrency: 4, Timeout: timeout,

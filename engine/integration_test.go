@@ -11,6 +11,7 @@ import (
 
 	"github.com/popi-tui/popi-tui/engine/internal/enginetest"
 	"github.com/popi-tui/popi-tui/store"
+	"github.com/popi-tui/popi-tui/store/storetest"
 )
 
 // Integration tests against a real OpenAI-compatible server process:
@@ -28,7 +29,7 @@ import (
 func realEngine(t *testing.T, model string, maxTokens int) (*Engine, *store.DB) {
 	t.Helper()
 	url, _ := enginetest.RealServer(t)
-	db := enginetest.DemoDB(t)
+	db := storetest.DemoDB(t)
 	cfg := Config{HistoryBudget: DefaultHistoryBudget, MaxAttempts: 2, Concurrency: 16, Backends: []BackendConfig{{
 		Name: "real", Kind: KindOpenAI, Roles: []string{RoleSummarizer, RoleGenerator}, BaseURLs: []string{url}, Model: model,
 		APIKeyEnv: "POPI_LLM_API_KEY", Temperature: 0, MaxTokens: maxTokens, Concurrency: 8, Timeout: 2 * time.Minute,

@@ -4,15 +4,15 @@ import (
 	"context"
 	"testing"
 
-	"github.com/popi-tui/popi-tui/engine/internal/enginetest"
 	"github.com/popi-tui/popi-tui/store"
+	"github.com/popi-tui/popi-tui/store/storetest"
 )
 
 // A summary a merge brought in after this database's current one is not
 // this database's work: infer with the same backend still runs, and its
 // summary becomes current.
 func TestInferIgnoresVersionsMergedAfterTheCurrentOne(t *testing.T) {
-	bob := enginetest.DemoDB(t)
+	bob := storetest.DemoDB(t)
 	be := New(bob, Config{}, Options{})
 	if _, err := be.InferAll(context.Background(), InferOptions{Backend: HeuristicName, Users: []string{"terse-tom"}}, nil); err != nil {
 		t.Fatal(err)
@@ -20,7 +20,7 @@ func TestInferIgnoresVersionsMergedAfterTheCurrentOne(t *testing.T) {
 	be.Close()
 	bob.Close()
 
-	ann := enginetest.DemoDB(t)
+	ann := storetest.DemoDB(t)
 	if _, err := ann.AddSummary(store.Summary{User: "terse-tom", Text: "Ann's own words.", Source: store.SourceHuman}); err != nil {
 		t.Fatal(err)
 	}

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/popi-tui/popi-tui/engine/internal/enginetest"
 	"github.com/popi-tui/popi-tui/store"
+	"github.com/popi-tui/popi-tui/store/storetest"
 )
 
 // The OpenAI-compatible client (openai.go): streaming, timeouts,
@@ -84,7 +84,7 @@ func TestReviewGlobalSlotHeldDuringBackoff(t *testing.T) {
 		return false
 	})
 	b := newFake(t, nil)
-	db := enginetest.DemoDB(t)
+	db := storetest.DemoDB(t)
 	bc := func(name, url string) BackendConfig {
 		return BackendConfig{Name: name, Kind: KindOpenAI, Roles: []string{RoleGenerator}, BaseURLs: []string{url}, Model: "fake-model",
 			Temperature: 0.6, MaxTokens: 64, Concurrency: 4, Timeout: 5 * time.Second}

@@ -5,15 +5,15 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/popi-tui/popi-tui/engine/internal/enginetest"
 	"github.com/popi-tui/popi-tui/store"
+	"github.com/popi-tui/popi-tui/store/storetest"
 )
 
 // Held-out pairs, tasks and the persona must never reach the summarizer:
 // held-out pairs test the summary, tasks are what it is used for, and the
 // persona is the ground truth it is judged against.
 func TestSummarizerInputNeverLeaksHeldOutTasksOrPersona(t *testing.T) {
-	db := enginetest.DemoDB(t)
+	db := storetest.DemoDB(t)
 	users := 0
 	err := db.EachUser("", func(u store.User) (bool, error) {
 		users++
@@ -89,7 +89,7 @@ func TestSummarizerInputNeedsHistory(t *testing.T) {
 // The raw condition puts the history in place of a summary: the same
 // rule holds, nothing held out, no tasks, no persona.
 func TestGeneratorRawConditionNeverLeaks(t *testing.T) {
-	db := enginetest.DemoDB(t)
+	db := storetest.DemoDB(t)
 	signals, err := db.Signals("skeptic-sam")
 	if err != nil {
 		t.Fatal(err)

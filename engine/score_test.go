@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/popi-tui/popi-tui/engine/internal/enginetest"
 	"github.com/popi-tui/popi-tui/engine/vllmtest"
 	"github.com/popi-tui/popi-tui/store"
+	"github.com/popi-tui/popi-tui/store/storetest"
 )
 
 // Scoring given responses (score.go, score_pair.go) against the fake vLLM
@@ -58,7 +58,7 @@ var pairScores = map[string]map[string]float64{
 // url, and that generator as a Server.
 func scoringServer(t *testing.T, url string, concurrency int) (*Engine, *Server) {
 	t.Helper()
-	e := New(enginetest.DemoDB(t), Config{MaxAttempts: 1, Concurrency: 4 * concurrency, Backends: []BackendConfig{{Name: "vllm", Kind: KindOpenAI,
+	e := New(storetest.DemoDB(t), Config{MaxAttempts: 1, Concurrency: 4 * concurrency, Backends: []BackendConfig{{Name: "vllm", Kind: KindOpenAI,
 		Roles: []string{RoleGenerator}, BaseURLs: []string{url + "/v1"}, Model: "fake-vllm", Concurrency: concurrency, Timeout: 10 * time.Second}}}, Options{})
 	t.Cleanup(e.Close)
 	srv, err := e.Server("vllm", RoleGenerator)

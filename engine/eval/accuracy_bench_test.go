@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/popi-tui/popi-tui/engine/internal/enginetest"
 	"github.com/popi-tui/popi-tui/engine/vllmtest"
 	"github.com/popi-tui/popi-tui/store"
+	"github.com/popi-tui/popi-tui/store/storetest"
 )
 
 // The figure of the README's Performance section for preference accuracy:
@@ -58,7 +58,7 @@ func BenchmarkAccuracyThroughput(b *testing.B) {
 // pair and a summary.
 func accuracyBenchDB(b *testing.B, n int) *store.DB {
 	b.Helper()
-	db := enginetest.NewDB(b)
+	db := storetest.Open(b)
 	var in strings.Builder
 	for i := range n {
 		fmt.Fprintf(&in, `{"user":"u%05d","kind":"pair","prompt":"question","chosen":"short answer","rejected":"a much longer answer"}`+"\n", i)

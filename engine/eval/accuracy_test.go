@@ -12,9 +12,9 @@ import (
 
 	"github.com/popi-tui/popi-tui/engine"
 	"github.com/popi-tui/popi-tui/engine/eval/stats"
-	"github.com/popi-tui/popi-tui/engine/internal/enginetest"
 	"github.com/popi-tui/popi-tui/engine/vllmtest"
 	"github.com/popi-tui/popi-tui/store"
+	"github.com/popi-tui/popi-tui/store/storetest"
 )
 
 // accuracyScores are the log-probabilities the fake model gives each
@@ -42,7 +42,7 @@ var accuracyScores = map[string]map[string]float64{
 // held-out pair, and a model summary for all but u4.
 func accuracyDB(t testing.TB) *store.DB {
 	t.Helper()
-	db := enginetest.NewDB(t)
+	db := storetest.Open(t)
 	held := map[string][2]string{
 		"u1": {"alpha answer one", "beta answer one"}, "u2": {"gamma answer two", "delta answer two"},
 		"u3": {"epsilon answer three", "zeta answer three"}, "u4": {"eta answer four", "theta answer four"},

@@ -8,12 +8,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/popi-tui/popi-tui/engine/internal/enginetest"
 	"github.com/popi-tui/popi-tui/store"
+	"github.com/popi-tui/popi-tui/store/storetest"
 )
 
 func TestContextSaving(t *testing.T) {
-	db := enginetest.NewDB(t)
+	db := storetest.Open(t)
 	const users = `{"user":"u1","kind":"task","id":"t1","prompt":"p"}
 {"user":"u2","kind":"task","id":"t1","prompt":"p"}
 {"user":"u3","kind":"task","id":"t1","prompt":"p"}
@@ -62,7 +62,7 @@ func TestContextSaving(t *testing.T) {
 }
 
 func TestContextSavingEmpty(t *testing.T) {
-	rep, err := ContextSaving(enginetest.NewDB(t))
+	rep, err := ContextSaving(storetest.Open(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +76,7 @@ func TestContextSavingEmpty(t *testing.T) {
 // each, a model's and a person's).
 func BenchmarkContextSaving(b *testing.B) {
 	const n = 100_000
-	db := enginetest.NewDB(b)
+	db := storetest.Open(b)
 	var jsonl strings.Builder
 	for i := range n {
 		fmt.Fprintf(&jsonl, "{\"user\":\"u%06d\",\"kind\":\"task\",\"id\":\"t\",\"prompt\":\"p\"}\n", i)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/popi-tui/popi-tui/engine"
 	"github.com/popi-tui/popi-tui/engine/internal/enginetest"
+	"github.com/popi-tui/popi-tui/store/storetest"
 )
 
 // Integration tests against a real OpenAI-compatible server process, as
@@ -24,7 +25,7 @@ func TestIntegrationJudgeCountsWhatItCannotRead(t *testing.T) {
 	judge := real
 	judge.Name, judge.Roles = "judge", []string{engine.RoleJudge}
 	cfg := engine.Config{HistoryBudget: engine.DefaultHistoryBudget, MaxAttempts: 2, Concurrency: 16, Backends: []engine.BackendConfig{real, judge}}
-	e := engine.New(enginetest.DemoDB(t), cfg, engine.Options{Getenv: func(string) string { return "none" }})
+	e := engine.New(storetest.DemoDB(t), cfg, engine.Options{Getenv: func(string) string { return "none" }})
 	t.Cleanup(e.Close)
 	ctx := context.Background()
 	if _, err := e.InferAll(ctx, engine.InferOptions{Backend: engine.HeuristicName, Users: []string{"terse-tom"}}, nil); err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/popi-tui/popi-tui/engine"
 	"github.com/popi-tui/popi-tui/engine/internal/enginetest"
 	"github.com/popi-tui/popi-tui/store"
+	"github.com/popi-tui/popi-tui/store/storetest"
 )
 
 // judgeFake is one server playing generator and judge. As generator it
@@ -83,7 +84,7 @@ const summaryText = "Wants it short."
 // "persona-pat" has a persona, the others only history.
 func judgeDB(t *testing.T, prompts []string) *store.DB {
 	t.Helper()
-	db := enginetest.NewDB(t)
+	db := storetest.Open(t)
 	var in strings.Builder
 	for i, p := range prompts {
 		u := fmt.Sprintf("user%d", i)

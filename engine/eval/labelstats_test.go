@@ -10,8 +10,8 @@ import (
 
 	"github.com/popi-tui/popi-tui/engine"
 	"github.com/popi-tui/popi-tui/engine/eval/stats"
-	"github.com/popi-tui/popi-tui/engine/internal/enginetest"
 	"github.com/popi-tui/popi-tui/store"
+	"github.com/popi-tui/popi-tui/store/storetest"
 )
 
 // The candidates the label tests compare, each with its slot (its place
@@ -82,7 +82,7 @@ func lsKappa(k *float64) float64 {
 // two annotators: comparison X is vllm (summary) against vllm (none), Y
 // adds llama (raw), R replays a held-out pair's two responses.
 func TestLabelStatsTwoAnnotators(t *testing.T) {
-	db := enginetest.NewDB(t)
+	db := storetest.Open(t)
 	s := time.Second
 	// Taken back or replaced, so not counted: ann's first word on u1/t1 X
 	// (vllm (none) best), and bob's decision on u2/t2 X.
@@ -202,7 +202,7 @@ func lsAgreement(agree, decisive int) ReplayAgreement {
 // TestLabelStatsThreeAnnotators: three annotators, panes shuffled
 // differently for each, so that only slots can match their ratings.
 func TestLabelStatsThreeAnnotators(t *testing.T) {
-	db := enginetest.NewDB(t)
+	db := storetest.Open(t)
 	sn, ns := []store.Candidate{lsSum, lsNone}, []store.Candidate{lsNone, lsSum}
 	lsAdd(t, db,
 		lsDecision{"ann", "u1", "t1", sn, "a", nil, time.Second},   // slot 0
@@ -345,7 +345,7 @@ func TestLabelStatsEdges(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			db := enginetest.NewDB(t)
+			db := storetest.Open(t)
 			lsAdd(t, db, tt.decisions...)
 			tt.check(t, lsReport(t, db))
 		})
@@ -354,7 +354,7 @@ func TestLabelStatsEdges(t *testing.T) {
 
 // TestLabelReportJSON pins the snake_case names `eval --json` prints.
 func TestLabelReportJSON(t *testing.T) {
-	db := enginetest.NewDB(t)
+	db := storetest.Open(t)
 	lsAdd(t, db, lsDecision{"ann", "u1", "t1", []store.Candidate{lsSum, lsNone}, "a", nil, time.Second},
 		lsDecision{"bob", "u1", "t1", []store.Candidate{lsSum, lsNone}, "a", nil, time.Second})
 	b, err := json.Marshal(lsReport(t, db))

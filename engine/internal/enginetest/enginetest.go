@@ -1,42 +1,16 @@
 // Package enginetest holds what the tests of engine and engine/eval
-// share: a database (empty, or of the demo users), the real model server the
+// share beside store/storetest's databases: the real model server the
 // integration tests run against, and a good streamed chat answer for
-// hand-written servers. It imports store only, so that engine's own
-// tests can use it.
+// hand-written servers. It imports nothing of engine, so that engine's
+// own tests can use it.
 package enginetest
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"os"
-	"path/filepath"
 	"testing"
-
-	"github.com/popi-tui/popi-tui/store"
 )
-
-// NewDB is a new, empty database in the test's temporary directory,
-// closed when the test ends.
-func NewDB(t testing.TB) *store.DB {
-	t.Helper()
-	db, err := store.Open(filepath.Join(t.TempDir(), "popi.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
-}
-
-// DemoDB is a new database holding the demo users, as NewDB.
-func DemoDB(t testing.TB) *store.DB {
-	t.Helper()
-	db := NewDB(t)
-	if _, err := db.LoadDemo(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	return db
-}
 
 // RealServer is the real OpenAI-compatible server the integration tests
 // run against: POPI_LLM_URL (a base URL ending in /v1) and POPI_LLM_MODEL
