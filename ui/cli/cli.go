@@ -9,11 +9,12 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/popi-tui/popi-tui/ui/sanitize"
 	"io"
 	"os"
 	"sort"
 	"strings"
+
+	"github.com/popi-tui/popi-tui/ui/sanitize"
 )
 
 // Exit statuses (DESIGN §5).
@@ -52,7 +53,13 @@ func (g *globals) register(fs *flag.FlagSet) {
 
 // command is one subcommand.
 type command struct {
+	// args names the positional arguments in the usage line; a command
+	// without is given none (Run refuses them).
 	name, args, summary string
+	// noArgsHint, for a command that takes no arguments, is what its
+	// refusal of some adds: what was meant instead ("name users with
+	// --user").
+	noArgsHint string
 	// flags registers the command's own flags; run gets the positional
 	// arguments left after parsing.
 	flags func(fs *flag.FlagSet)
@@ -70,6 +77,10 @@ func (c *runContext) printf(format string, args ...any) { fmt.Fprintf(c.Stdout, 
 func (c *runContext) eprintf(format string, args ...any) {
 	fmt.Fprintf(c.Stderr, format, args...)
 }
+
+// say prints a line for the person on standard error, after the program's
+// name. msg may quote files, data or servers: it is sanitized.
+func (c *runContext) say(msg string) { c.eprintf("popi-tui: %s\n", sanitize.Line(msg)) }
 
 // errAlreadyReported fails a command whose failure has been printed.
 var errAlreadyReported = errors.New("failed")
@@ -135,10 +146,24 @@ func Run(ctx context.Context, args []string, env Env) int {
 		c.printf("%s", commandUsage(cmd, fs))
 		return ExitOK
 	}
+	if err == nil {
+		err = cmd.checkArgs(positional)
+	}
 	if err != nil {
 		return c.usageFailure("popi-tui "+cmd.name, err)
 	}
 	return c.finish(ctx, "popi-tui "+cmd.name, cmd.run(ctx, c, positional))
+}
+
+// checkArgs refuses arguments to a command that takes none.
+func (cmd *command) checkArgs(args []string) error {
+	switch {
+	case cmd.args != "" || len(args) == 0:
+		return nil
+	case cmd.noArgsHint != "":
+		return usagef("%s takes no arguments (%s)", cmd.name, cmd.noArgsHint)
+	}
+	return usagef("%s takes no arguments", cmd.name)
 }
 
 // finish turns a command's error into the exit status, saying why.
@@ -162,12 +187,7 @@ func (c *runContext) finish(ctx context.Context, prog string, err error) int {
 
 // openTUI opens the interactive program on the database.
 func (c *runContext) openTUI(ctx context.Context) error {
-	db, err := c.openDB()
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	return runTUI(ctx, c, db, false)
+	return c.withDB(func(w *workspace) error { return runTUI(ctx, c, w.db, false) })
 }
 
 func (c *runContext) usageFailure(prog string, err error) int {

@@ -21,56 +21,49 @@ configured model served?), the round-trip time, and which optional features it
 offers: POST /tokenize (exact token counts) and prompt log-probabilities
 (scoring a given response, which preference accuracy needs). Exit status 1 if
 a configured backend is not usable.`,
-		run: func(ctx context.Context, c *runContext, args []string) error {
-			if len(args) > 0 {
-				return usagef("backends takes no arguments")
-			}
-			db, err := c.openDB()
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			e, err := c.openEngine(db, func(msg string) { c.eprintf("popi-tui: %s\n", msg) })
-			if err != nil {
-				return err
-			}
-			defer e.Close()
-			cfgs := e.Backends()
-			health := make([]engine.Health, len(cfgs))
-			var wg sync.WaitGroup
-			for i, b := range cfgs {
-				wg.Go(func() { health[i] = e.Check(ctx, b.Name) })
-			}
-			wg.Wait()
-			c.printf("configuration: %s\n", configName(e.Config()))
-			bad := 0
-			for _, h := range health {
-				b := h.Backend
-				status := "ok"
-				if !h.OK() {
-					status, bad = "NOT USABLE", bad+1
-				}
-				if b.Kind == engine.KindOffline {
-					status += " (offline engine"
-					if b.Name == engine.HeuristicName || b.Name == engine.ReplayName {
-						status += ", built in"
-					}
-					status += ")"
-				}
-				c.printf("\n%s  [%s]  %s  model %s  — %s\n", sanitize.Line(b.Name), b.Kind, strings.Join(b.Roles, ", "), sanitize.Line(b.Model), status)
-				if h.Problem != "" {
-					c.printf("    problem: %s\n", sanitize.Line(h.Problem))
-				}
-				for _, r := range h.Replicas {
-					c.printf("    %s  %s\n", r.URL, describeReplica(r))
-				}
-			}
-			if bad > 0 {
-				return fmt.Errorf("%d backend(s) not usable", bad)
-			}
-			return nil
+		run: func(ctx context.Context, c *runContext, _ []string) error {
+			return c.withEngine(func(_ *workspace, e *engine.Engine) error { return listBackends(ctx, c, e) })
 		},
 	}
+}
+
+// listBackends checks every backend at once and lists them with what was
+// found, in configuration order.
+func listBackends(ctx context.Context, c *runContext, e *engine.Engine) error {
+	cfgs := e.Backends()
+	health := make([]engine.Health, len(cfgs))
+	var wg sync.WaitGroup
+	for i, b := range cfgs {
+		wg.Go(func() { health[i] = e.Check(ctx, b.Name) })
+	}
+	wg.Wait()
+	c.printf("configuration: %s\n", configName(e.Config()))
+	bad := 0
+	for _, h := range health {
+		b := h.Backend
+		status := "ok"
+		if !h.OK() {
+			status, bad = "NOT USABLE", bad+1
+		}
+		if b.Kind == engine.KindOffline {
+			status += " (offline engine"
+			if b.Name == engine.HeuristicName || b.Name == engine.ReplayName {
+				status += ", built in"
+			}
+			status += ")"
+		}
+		c.printf("\n%s  [%s]  %s  model %s  — %s\n", sanitize.Line(b.Name), b.Kind, strings.Join(b.Roles, ", "), sanitize.Line(b.Model), status)
+		if h.Problem != "" {
+			c.printf("    problem: %s\n", sanitize.Line(h.Problem))
+		}
+		for _, r := range h.Replicas {
+			c.printf("    %s  %s\n", r.URL, describeReplica(r))
+		}
+	}
+	if bad > 0 {
+		return fmt.Errorf("%d backend(s) not usable", bad)
+	}
+	return nil
 }
 
 func describeReplica(r engine.ReplicaHealth) string {

@@ -20,12 +20,7 @@ func demoCommand() *command {
 With --db PATH the demo database is created and filled if PATH is new, and
 reused as it is otherwise, so a session can be resumed. Without --db a fresh
 temporary database is used and removed afterwards.`,
-		run: func(ctx context.Context, c *runContext, args []string) error {
-			if len(args) > 0 {
-				return usagef("demo takes no arguments")
-			}
-			return runDemo(ctx, c)
-		},
+		run: func(ctx context.Context, c *runContext, _ []string) error { return runDemo(ctx, c) },
 	}
 }
 
@@ -39,35 +34,46 @@ func runDemo(ctx context.Context, c *runContext) error {
 		defer os.RemoveAll(dir)
 		path = filepath.Join(dir, "demo.db")
 	}
-	db, err := c.openDBAt(path)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	// A database with users is a session to resume; an empty one (new, or
-	// left empty by an interrupted first run) gets the demo data.
+	return c.withDBAt(path, func(w *workspace) error {
+		if err := loadDemo(ctx, c, w.db, path); err != nil {
+			return err
+		}
+		if c.interactive() { // the whole job, no model server: the offline engine
+			return runTUI(ctx, c, w.db, true)
+		}
+		return printDemo(c, w.db, path)
+	})
+}
+
+// loadDemo fills an empty database with the demo users; a database with
+// users is a session to resume (an empty one is new, or was left empty by
+// an interrupted first run).
+func loadDemo(ctx context.Context, c *runContext, db *store.DB, path string) error {
 	st, err := db.Stats()
 	if err != nil {
 		return err
 	}
-	if st.Users == 0 {
-		rep, err := db.LoadDemo(ctx)
-		if err != nil {
-			return fmt.Errorf("demo: %w", err)
-		}
-		where := "Demo database " + sanitize.Line(path)
-		if c.db == "" {
-			where = "A temporary demo database (give --db PATH to keep one)"
-		}
-		c.printf("%s: loaded %s.\n\n", where, describeAdded(rep))
-	} else {
+	if st.Users > 0 {
 		c.printf("Demo database %s: reusing it as it is.\n\n", sanitize.Line(path))
+		return nil
 	}
-	if c.interactive() { // the whole job, no model server: the offline engine
-		return runTUI(ctx, c, db, true)
+	rep, err := db.LoadDemo(ctx)
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
 	}
+	where := "Demo database " + sanitize.Line(path)
+	if c.db == "" {
+		where = "A temporary demo database (give --db PATH to keep one)"
+	}
+	c.printf("%s: loaded %s.\n\n", where, describeAdded(rep))
+	return nil
+}
+
+// printDemo shows the demo users without a terminal: what each has, and
+// what the offline heuristic summarizer reads in their history.
+func printDemo(c *runContext, db *store.DB, path string) error {
 	c.printf("%-16s %7s %8s %5s %7s %7s %9s\n", "user", "history", "held-out", "texts", "profile", "persona", "tasks")
-	err = db.EachUser("", func(u store.User) (bool, error) {
+	err := db.EachUser("", func(u store.User) (bool, error) {
 		n := u.Counts
 		c.printf("%-16s %7d %8d %5d %7s %7s %9d\n", sanitize.Line(u.ID), n.HistoryPairs, n.HeldoutPairs, n.Texts, yesNo(n.Profiles > 0), yesNo(n.Personas > 0), n.Tasks)
 		return true, nil

@@ -8,12 +8,10 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync/atomic"
 
 	"github.com/popi-tui/popi-tui/engine"
 	"github.com/popi-tui/popi-tui/engine/eval"
 	"github.com/popi-tui/popi-tui/store"
-	"github.com/popi-tui/popi-tui/ui/sanitize"
 )
 
 // Metrics of popi-tui eval.
@@ -74,11 +72,12 @@ type judgeJSON struct {
 func evalCommand() *command {
 	var f evalFlags
 	return &command{
-		name:    "eval",
-		summary: "measure summaries (accuracy, judge win rate, context saving) and the labels",
-		help:    evalHelp,
-		flags:   f.register,
-		run:     f.run,
+		name:       "eval",
+		noArgsHint: "choose with --metric",
+		summary:    "measure summaries (accuracy, judge win rate, context saving) and the labels",
+		help:       evalHelp,
+		flags:      f.register,
+		run:        f.run,
 	}
 }
 
@@ -112,7 +111,7 @@ but is not kept, nor is one that ended in an error.`
 type evalFlags struct {
 	metrics, conditions, users listFlag
 	backend, judge, summary    string
-	concurrency                int
+	atOnce                     concurrency
 	asJSON                     bool
 }
 
@@ -123,25 +122,24 @@ func (f *evalFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.summary, "summary", eval.SummaryCurrent, "which summary conditions accuracy: current, model, human or heuristic")
 	fs.Var(&f.conditions, "condition", "accuracy under `C`: summary (default), raw, none (repeatable)")
 	fs.Var(&f.users, "user", "only this user `ID` (repeatable; default: all users)")
-	fs.IntVar(&f.concurrency, "concurrency", 0, "pairs or prompts at once (default: the configuration's concurrency)")
+	f.atOnce.register(fs, "pairs or prompts")
 	fs.BoolVar(&f.asJSON, "json", false, "print one JSON object, for scripts")
 }
 
-func (f *evalFlags) run(ctx context.Context, c *runContext, args []string) error {
-	if err := f.checkUsage(args); err != nil {
+func (f *evalFlags) run(ctx context.Context, c *runContext, _ []string) error {
+	if err := f.checkUsage(); err != nil {
 		return err
 	}
-	db, err := c.openDB()
-	if err != nil {
+	return c.withDB(func(w *workspace) error { return f.evaluate(ctx, w) })
+}
+
+// evaluate measures and prints the metrics asked for.
+func (f *evalFlags) evaluate(ctx context.Context, w *workspace) error {
+	c := w.c
+	if err := f.checkBackends(w); err != nil {
 		return err
 	}
-	defer db.Close()
-	ev := evaluation{c: c, db: db, asJSON: f.asJSON}
-	defer ev.close()
-	if err := f.checkBackends(&ev); err != nil {
-		return err
-	}
-	res, failures, notRun, err := f.measure(ctx, &ev)
+	res, failures, notRun, err := f.measure(ctx, w)
 	if err != nil {
 		return err
 	}
@@ -163,12 +161,9 @@ func (f *evalFlags) run(ctx context.Context, c *runContext, args []string) error
 
 // checkUsage checks the arguments and flags before any metric runs: a
 // mistake in the last metric must not cost a long run of the first.
-func (f *evalFlags) checkUsage(args []string) error {
-	if len(args) > 0 {
-		return usagef("eval takes no arguments (choose with --metric)")
-	}
-	if f.concurrency < 0 {
-		return usagef("--concurrency must be positive")
+func (f *evalFlags) checkUsage() error {
+	if err := f.atOnce.check(); err != nil {
+		return err
 	}
 	if len(f.metrics) == 0 {
 		f.metrics = listFlag{metricContext, metricLabels}
@@ -190,27 +185,42 @@ func (f *evalFlags) checkUsage(args []string) error {
 }
 
 // checkBackends opens the engine when a metric asks servers, picks the
-// default judge, and checks the backends named against the configuration.
-func (f *evalFlags) checkBackends(ev *evaluation) error {
-	if !slices.Contains(f.metrics, metricAccuracy) && !slices.Contains(f.metrics, metricJudge) {
+// default judge, and checks the backend names the metrics will use against
+// the configuration, so that a misspelt name fails at once rather than
+// after the metrics before it have run.
+func (f *evalFlags) checkBackends(w *workspace) error {
+	judge := slices.Contains(f.metrics, metricJudge)
+	if !judge && !slices.Contains(f.metrics, metricAccuracy) {
 		return nil
 	}
-	e, err := ev.engine(nil)
+	e, err := w.engine()
 	if err != nil {
 		return err
 	}
-	if slices.Contains(f.metrics, metricJudge) && f.judge == "" {
+	if judge && f.judge == "" {
 		if f.judge = e.DefaultBackend(engine.RoleJudge); f.judge == "" {
 			return usagef("--metric judge needs a judge: give --judge NAME, or a backend with role \"judge\" in the configuration")
 		}
 	}
-	return checkEvalBackends(e, f.metrics, f.backend, f.judge)
+	if err := checkBackendName(e, "--backend", f.backend, engine.RoleGenerator); err != nil || !judge {
+		return err
+	}
+	return checkBackendName(e, "--judge", f.judge, engine.RoleJudge)
+}
+
+// checkBackendName refuses a backend flag that names no backend of the
+// role (none named is the default's to choose).
+func checkBackendName(e *engine.Engine, option, name, role string) error {
+	if name == "" || slices.Contains(e.BackendsWith(role), name) {
+		return nil
+	}
+	return usagef("%s %q: no backend of that name with role %q (configured: %s)", option, name, role, strings.Join(e.BackendsWith(role), ", "))
 }
 
 // measure runs each metric asked for once, in its first place, and
 // returns what they measured, the failures that stand, and the metrics
 // Ctrl-C kept from starting. A usage error stops it at once.
-func (f *evalFlags) measure(ctx context.Context, ev *evaluation) (res evalResult, failures []error, notRun []string, err error) {
+func (f *evalFlags) measure(ctx context.Context, w *workspace) (res evalResult, failures []error, notRun []string, err error) {
 	for i, m := range f.metrics {
 		if slices.Index(f.metrics, m) < i {
 			continue // given twice: run once, in its first place
@@ -223,18 +233,18 @@ func (f *evalFlags) measure(ctx context.Context, ev *evaluation) (res evalResult
 		switch m {
 		case metricContext:
 			var r eval.ContextReport
-			if r, err = eval.ContextSaving(ev.db); err == nil {
+			if r, err = eval.ContextSaving(w.db); err == nil {
 				res.Context = &r
 			}
 		case metricLabels:
 			var r eval.LabelReport
-			if r, err = eval.LabelStats(ev.db); err == nil {
+			if r, err = eval.LabelStats(w.db); err == nil {
 				res.Labels = &r
 			}
 		case metricAccuracy:
-			res.Accuracy, err = ev.accuracy(ctx, eval.AccuracyOptions{Backend: f.backend, Summary: f.summary, Conditions: f.conditions, Users: f.users, Concurrency: f.concurrency})
+			res.Accuracy, err = f.measureAccuracy(ctx, w)
 		case metricJudge:
-			res.Judge, err = ev.judge(ctx, eval.JudgeOptions{Judge: f.judge, Generator: f.backend, Users: f.users, Concurrency: f.concurrency})
+			res.Judge, err = f.measureJudge(ctx, w)
 		}
 		if err != nil {
 			var ue *usageError
@@ -266,78 +276,16 @@ func isCancellation(err error) bool {
 	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
 
-// checkEvalBackends checks the backend names the metrics will use against
-// the configuration, so that a misspelt name fails at once rather than
-// after the metrics before it have run.
-func checkEvalBackends(e *engine.Engine, metrics []string, backend, judge string) error {
-	check := func(flag, name, role string) error {
-		if name == "" || slices.Contains(e.BackendsWith(role), name) {
-			return nil
-		}
-		return usagef("%s %q: no backend of that name with role %q (configured: %s)", flag, name, role, strings.Join(e.BackendsWith(role), ", "))
-	}
-	if slices.Contains(metrics, metricAccuracy) || slices.Contains(metrics, metricJudge) {
-		if err := check("--backend", backend, engine.RoleGenerator); err != nil {
-			return err
-		}
-	}
-	if slices.Contains(metrics, metricJudge) {
-		return check("--judge", judge, engine.RoleJudge)
-	}
-	return nil
-}
-
-// evaluation runs the metrics that ask model servers.
-type evaluation struct {
-	c      *runContext
-	db     *store.DB
-	asJSON bool
-	e      *engine.Engine
-	// progress is the running metric's reporter. The engine is opened
-	// once for all metrics, with notice as its notice callback, so that a
-	// notice goes above the bar of the metric running when it comes (the
-	// judge's, not the accuracy run's before it).
-	progress atomic.Pointer[progressReport]
-}
-
-// engine is the engine, opened at the first metric that asks servers;
-// p becomes the reporter its notices go to.
-func (ev *evaluation) engine(p *progressReport) (*engine.Engine, error) {
-	ev.progress.Store(p)
-	if ev.e == nil {
-		e, err := ev.c.openEngine(ev.db, ev.notice)
-		if err != nil {
-			return nil, err
-		}
-		ev.e = e
-	}
-	return ev.e, nil
-}
-
-// notice prints an engine's notice above the running metric's bar.
-func (ev *evaluation) notice(msg string) {
-	if p := ev.progress.Load(); p != nil {
-		p.notice(msg)
-		return
-	}
-	ev.c.eprintf("popi-tui: %s\n", sanitize.Line(msg))
-}
-
-func (ev *evaluation) close() {
-	if ev.e != nil {
-		ev.e.Close()
-	}
-}
-
-func (ev *evaluation) accuracy(ctx context.Context, opt eval.AccuracyOptions) (*accuracyJSON, error) {
-	p := ev.c.newProgress("eval accuracy")
-	e, err := ev.engine(p)
+// measureAccuracy measures preference accuracy under a progress bar of its
+// own, on the engine every metric shares, and keeps a run that went to the
+// end.
+func (f *evalFlags) measureAccuracy(ctx context.Context, w *workspace) (*accuracyJSON, error) {
+	p := w.progress("eval accuracy")
+	e, err := w.engine()
 	if err != nil {
 		return nil, err
 	}
-	if opt.Concurrency == 0 {
-		opt.Concurrency = e.Config().Concurrency
-	}
+	opt := eval.AccuracyOptions{Backend: f.backend, Summary: f.summary, Conditions: f.conditions, Users: f.users, Concurrency: f.atOnce.of(e)}
 	rep, err := eval.Accuracy(ctx, e, opt, p.items)
 	p.done()
 	if err != nil && rep.Rows == nil {
@@ -353,25 +301,20 @@ func (ev *evaluation) accuracy(ctx context.Context, opt eval.AccuracyOptions) (*
 	}
 	slices.Sort(conditions)
 	key := fmt.Sprintf("accuracy %s/%s summary=%s conditions=%s users=%s", rep.Backend, rep.Model, rep.Summary, strings.Join(conditions, ","), usersKey(rep.Users))
-	if kept(rep.Run, err) {
-		if kerr := ev.keep(metricAccuracy, key, out); kerr != nil {
-			return out, errors.Join(kerr, runFailure("accuracy", rep.Run))
-		}
-	}
-	return out, errors.Join(err, runFailure("accuracy", rep.Run))
+	return out, endRun(w.db, metricAccuracy, key, out, rep.Run, err)
 }
 
-func (ev *evaluation) judge(ctx context.Context, opt eval.JudgeOptions) (*judgeJSON, error) {
-	p := ev.c.newProgress("eval judge")
-	e, err := ev.engine(p)
+// measureJudge measures the judge's win rate as measureAccuracy measures
+// accuracy.
+func (f *evalFlags) measureJudge(ctx context.Context, w *workspace) (*judgeJSON, error) {
+	p := w.progress("eval judge")
+	e, err := w.engine()
 	if err != nil {
 		return nil, err
 	}
+	opt := eval.JudgeOptions{Judge: f.judge, Generator: f.backend, Users: f.users, Concurrency: f.atOnce.of(e)}
 	if opt.Generator == "" {
 		opt.Generator = e.DefaultBackend(engine.RoleGenerator)
-	}
-	if opt.Concurrency == 0 {
-		opt.Concurrency = e.Config().Concurrency
 	}
 	rep, err := eval.JudgeWinRate(ctx, e, opt, p.items)
 	p.done()
@@ -380,12 +323,7 @@ func (ev *evaluation) judge(ctx context.Context, opt eval.JudgeOptions) (*judgeJ
 	}
 	out := &judgeJSON{JudgeReport: rep, Run: newRunJSON(rep.Run)}
 	key := fmt.Sprintf("judge %s/%s generator=%s users=%s", rep.Judge, rep.JudgeModel, rep.Generator, usersKey(rep.Users))
-	if kept(rep.Run, err) {
-		if kerr := ev.keep(metricJudge, key, out); kerr != nil {
-			return out, errors.Join(kerr, runFailure("judge", rep.Run))
-		}
-	}
-	return out, errors.Join(err, runFailure("judge", rep.Run))
+	return out, endRun(w.db, metricJudge, key, out, rep.Run, err)
 }
 
 // usersKey is a report's user filter (--user; none: all users) in a kept
@@ -408,23 +346,26 @@ func kept(run engine.Report, err error) bool {
 	return err == nil && !run.Interrupted
 }
 
+// endRun ends a metric's run that asked servers: it keeps the run if it
+// went to the end, and returns the error the metric ends with (the run's,
+// or keeping's, and its failed items).
+func endRun(db *store.DB, metric, key string, result any, run engine.Report, err error) error {
+	if kept(run, err) {
+		if kerr := keep(db, metric, key, result); kerr != nil {
+			return errors.Join(kerr, runFailure(metric, run))
+		}
+	}
+	return errors.Join(err, runFailure(metric, run))
+}
+
 // keep stores a finished run for the Stats screen.
-func (ev *evaluation) keep(metric, key string, result any) error {
+func keep(db *store.DB, metric, key string, result any) error {
 	data, err := json.Marshal(result)
 	if err != nil {
 		return fmt.Errorf("keeping the %s run: %w", metric, err)
 	}
-	if _, err = ev.db.AddEvalRun(metric, key, data); err != nil {
+	if _, err = db.AddEvalRun(metric, key, data); err != nil {
 		return fmt.Errorf("keeping the %s run: %w", metric, err)
-	}
-	return nil
-}
-
-// runFailure is the error of a run with failed items (they are listed in
-// the output).
-func runFailure(what string, r engine.Report) error {
-	if r.Failed > 0 {
-		return fmt.Errorf("%s: %d of %d failed", what, r.Failed, r.Total)
 	}
 	return nil
 }

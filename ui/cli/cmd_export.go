@@ -116,28 +116,30 @@ is reported on standard error (--json: as one JSON object).`,
 			if err := o.check(what, kind); err != nil {
 				return err
 			}
-			db, err := c.openDB()
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			var rep exportReport
-			write := func(w io.Writer) (err error) {
-				rep, err = kind.write(c, db, ctxWriter{ctx, w}, o)
-				return err
-			}
-			if o.out == "-" {
-				err = write(c.Stdout)
-			} else {
-				err = store.WriteFileAtomic(o.out, write)
-			}
-			if err != nil {
-				return err
-			}
-			c.printExportReport(what, o, rep)
-			return nil
+			return c.withDB(func(w *workspace) error { return o.export(ctx, c, w.db, what, kind) })
 		},
 	}
+}
+
+// export writes what to -o (a file is replaced only once the export is
+// complete) and reports what it wrote and left out.
+func (o *exportOptions) export(ctx context.Context, c *runContext, db *store.DB, what string, kind exportKind) error {
+	var rep exportReport
+	write := func(w io.Writer) (err error) {
+		rep, err = kind.write(c, db, ctxWriter{ctx, w}, o)
+		return err
+	}
+	var err error
+	if o.out == "-" {
+		err = write(c.Stdout)
+	} else {
+		err = store.WriteFileAtomic(o.out, write)
+	}
+	if err != nil {
+		return err
+	}
+	c.printExportReport(what, o, rep)
+	return nil
 }
 
 // check refuses flags that do not apply to what is exported, and fills in

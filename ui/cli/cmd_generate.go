@@ -7,18 +7,18 @@ import (
 
 	"github.com/popi-tui/popi-tui/engine"
 	"github.com/popi-tui/popi-tui/store"
-	"github.com/popi-tui/popi-tui/ui/sanitize"
 )
 
 func generateCommand() *command {
 	var (
 		users, backends, conditions listFlag
-		concurrency                 int
+		atOnce                      concurrency
 		force                       bool
 	)
 	return &command{
-		name:    "generate",
-		summary: "answer users' tasks and held-out prompts with generator backends",
+		name:       "generate",
+		noArgsHint: "name users with --user",
+		summary:    "answer users' tasks and held-out prompts with generator backends",
 		help: `
 Answers every task and held-out prompt of every user (or those named with
 --user) with each generator backend (--backend, repeatable; default: every
@@ -32,58 +32,44 @@ built-in backend "replay" offers both responses of each held-out pair.`,
 			fs.Var(&users, "user", "a user `ID` (repeatable; default: all users)")
 			fs.Var(&backends, "backend", "a generator `NAME` (repeatable)")
 			fs.Var(&conditions, "condition", "summary, raw or none (repeatable)")
-			fs.IntVar(&concurrency, "concurrency", 0, "answers asked for at once (default: the configuration's concurrency)")
+			atOnce.register(fs, "answers asked for")
 			fs.BoolVar(&force, "force", false, "ask again even when an answer is cached")
 		},
-		run: func(ctx context.Context, c *runContext, args []string) error {
-			if len(args) > 0 {
-				return usagef("generate takes no arguments (name users with --user)")
-			}
+		run: func(ctx context.Context, c *runContext, _ []string) error {
 			for _, cond := range conditions {
 				if err := store.CheckCondition(cond); err != nil {
 					return usagef("%v", err)
 				}
 			}
-			if concurrency < 0 {
-				return usagef("--concurrency must be positive")
-			}
-			db, err := c.openDB()
-			if err != nil {
+			if err := atOnce.check(); err != nil {
 				return err
 			}
-			defer db.Close()
-			p := c.newProgress("generate")
-			e, err := c.openEngine(db, p.notice)
-			if err != nil {
-				return err
-			}
-			defer e.Close()
-			if len(backends) == 0 {
-				for _, name := range e.BackendsWith(engine.RoleGenerator) {
-					if name != engine.ReplayName {
-						backends = append(backends, name)
+			return c.withEngine(func(w *workspace, e *engine.Engine) error {
+				if len(backends) == 0 {
+					if backends = generators(e); len(backends) == 0 {
+						return fmt.Errorf("no generator backend is configured (%s); add a [[backend]] with role = \"generator\", or give --backend replay", configName(e.Config()))
 					}
 				}
-				if len(backends) == 0 {
-					return fmt.Errorf("no generator backend is configured (%s); add a [[backend]] with role = \"generator\", or give --backend replay", configName(e.Config()))
+				p := w.progress("generate")
+				rep, err := e.GenerateAll(ctx, engine.GenerateOptions{Users: users, Backends: backends, Conditions: conditions, Force: force, Concurrency: atOnce.of(e)}, p.items)
+				p.done()
+				if err != nil {
+					return err
 				}
-			}
-			if concurrency == 0 {
-				concurrency = e.Config().Concurrency
-			}
-			rep, err := e.GenerateAll(ctx, engine.GenerateOptions{Users: users, Backends: backends, Conditions: conditions, Force: force, Concurrency: concurrency}, p.items)
-			p.done()
-			if err != nil {
-				return err
-			}
-			return c.printReport("generate", rep)
+				return c.printReport("generate", rep)
+			})
 		},
 	}
 }
 
-func configName(cfg engine.Config) string {
-	if cfg.Path == "" {
-		return "no configuration file"
+// generators are the generator backends generate runs by default: every
+// one configured (replay, built in, only when named).
+func generators(e *engine.Engine) []string {
+	var names []string
+	for _, name := range e.BackendsWith(engine.RoleGenerator) {
+		if name != engine.ReplayName {
+			names = append(names, name)
+		}
 	}
-	return sanitize.Line(cfg.Path) // a file name is printed like any untrusted text
+	return names
 }

@@ -36,21 +36,19 @@ file again adds nothing. Ctrl-C stops an import and leaves its file out.`,
 			if len(args) == 0 {
 				return usagef("no input files (give one or more FILEs, or - for standard input)")
 			}
-			return runImport(ctx, c, f, args)
+			return c.withDB(func(w *workspace) error { return importFiles(ctx, w, f, args) })
 		},
 	}
 }
 
-func runImport(ctx context.Context, c *runContext, f format.Format, files []string) error {
-	db, err := c.openDB()
-	if err != nil {
-		return err
-	}
-	defer db.Close()
+// importFiles imports each file into the database in turn, saying what
+// each added, and the total of several.
+func importFiles(ctx context.Context, w *workspace, f format.Format, files []string) error {
+	c := w.c
 	var total store.ImportReport
 	var failed []string
 	for _, name := range files {
-		rep, err := importFile(ctx, c, db, name, f)
+		rep, err := importFile(ctx, w, name, f)
 		if err != nil {
 			if errors.Is(err, store.ErrInterrupted) {
 				return err // Run reports it, with exit status 130
@@ -61,7 +59,7 @@ func runImport(ctx context.Context, c *runContext, f format.Format, files []stri
 			if more := rep.BadRecords - len(rep.Errors); more > 0 {
 				c.eprintf("%s: … and %d more bad record(s)\n", sanitize.Line(rep.File), more)
 			}
-			c.eprintf("popi-tui: %s\n", sanitize.Line(err.Error())) // names the file
+			c.say(err.Error()) // names the file
 			failed = append(failed, name)
 			continue
 		}
@@ -73,21 +71,29 @@ func runImport(ctx context.Context, c *runContext, f format.Format, files []stri
 	if len(files) > 1 {
 		c.printf("total: added %s; %d duplicate(s) skipped\n", describeAdded(total), total.Duplicates)
 	}
-	switch {
-	case len(failed) == 1 && len(files) == 1:
-		return errAlreadyReported
-	case len(failed) > 0:
-		return fmt.Errorf("%d of %d files not imported: %s", len(failed), len(files), strings.Join(failed, ", "))
-	}
-	return nil
+	return filesLeft("imported", failed, files)
 }
 
-func importFile(ctx context.Context, c *runContext, db *store.DB, name string, f format.Format) (store.ImportReport, error) {
+// filesLeft is the error of a command over files some of which failed,
+// each reported as it failed: with one file that report says it all; with
+// several, the failed ones are counted and named.
+func filesLeft(verb string, failed, files []string) error {
+	switch {
+	case len(failed) == 0:
+		return nil
+	case len(files) == 1:
+		return errAlreadyReported
+	}
+	return fmt.Errorf("%d of %d files not %s: %s", len(failed), len(files), verb, strings.Join(failed, ", "))
+}
+
+// importFile imports one file ("-": standard input) under a progress bar.
+func importFile(ctx context.Context, w *workspace, name string, f format.Format) (store.ImportReport, error) {
 	var r io.Reader
 	var size int64 = -1
 	display := name
 	if name == "-" {
-		r, display = c.Stdin, "stdin"
+		r, display = w.c.Stdin, "stdin"
 	} else {
 		f, err := os.Open(name)
 		if err != nil {
@@ -102,8 +108,8 @@ func importFile(ctx context.Context, c *runContext, db *store.DB, name string, f
 		}
 		r = f
 	}
-	p := c.newProgress(display)
-	rep, err := db.Import(ctx, display, r, store.ImportOptions{Format: f, Progress: func(n int64) { p.bytes(n, size) }})
+	p := w.progress(display)
+	rep, err := w.db.Import(ctx, display, r, store.ImportOptions{Format: f, Progress: func(n int64) { p.bytes(n, size) }})
 	p.done()
 	return rep, err
 }

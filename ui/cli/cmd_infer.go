@@ -9,14 +9,15 @@ import (
 
 func inferCommand() *command {
 	var (
-		users       listFlag
-		backend     string
-		concurrency int
-		force       bool
+		users   listFlag
+		backend string
+		atOnce  concurrency
+		force   bool
 	)
 	return &command{
-		name:    "infer",
-		summary: "infer preference summaries with a summarizer backend",
+		name:       "infer",
+		noArgsHint: "name users with --user",
+		summary:    "infer preference summaries with a summarizer backend",
 		help: `
 Summarizes every user (or those named with --user) with a summarizer backend
 from the configuration file, storing each summary as the user's newest
@@ -26,39 +27,25 @@ stopped. The built-in backend "heuristic" is the offline baseline.`,
 		flags: func(fs *flag.FlagSet) {
 			fs.Var(&users, "user", "a user `ID` to summarize (repeatable; default: all users)")
 			fs.StringVar(&backend, "backend", "", "the summarizer `NAME` (default: the first configured summarizer, else heuristic)")
-			fs.IntVar(&concurrency, "concurrency", 0, "users summarized at once (default: the configuration's concurrency)")
+			atOnce.register(fs, "users summarized")
 			fs.BoolVar(&force, "force", false, "summarize again users this backend has already summarized")
 		},
-		run: func(ctx context.Context, c *runContext, args []string) error {
-			if len(args) > 0 {
-				return usagef("infer takes no arguments (name users with --user)")
-			}
-			if concurrency < 0 {
-				return usagef("--concurrency must be positive")
-			}
-			db, err := c.openDB()
-			if err != nil {
+		run: func(ctx context.Context, c *runContext, _ []string) error {
+			if err := atOnce.check(); err != nil {
 				return err
 			}
-			defer db.Close()
-			p := c.newProgress("infer")
-			e, err := c.openEngine(db, p.notice)
-			if err != nil {
-				return err
-			}
-			defer e.Close()
-			if backend == "" {
-				backend = e.DefaultBackend(engine.RoleSummarizer)
-			}
-			if concurrency == 0 {
-				concurrency = e.Config().Concurrency
-			}
-			rep, err := e.InferAll(ctx, engine.InferOptions{Users: users, Backend: backend, Force: force, Concurrency: concurrency}, p.items)
-			p.done()
-			if err != nil {
-				return err
-			}
-			return c.printReport("infer via "+backend, rep)
+			return c.withEngine(func(w *workspace, e *engine.Engine) error {
+				if backend == "" {
+					backend = e.DefaultBackend(engine.RoleSummarizer)
+				}
+				p := w.progress("infer")
+				rep, err := e.InferAll(ctx, engine.InferOptions{Users: users, Backend: backend, Force: force, Concurrency: atOnce.of(e)}, p.items)
+				p.done()
+				if err != nil {
+					return err
+				}
+				return c.printReport("infer via "+backend, rep)
+			})
 		},
 	}
 }

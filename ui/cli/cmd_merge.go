@@ -34,17 +34,13 @@ could not be merged; the other files are merged all the same.`,
 			if len(args) == 0 {
 				return usagef("no databases to merge (give one or more OTHER.db)")
 			}
-			return runMerge(ctx, c, args)
+			return c.withDB(func(w *workspace) error { return mergeFiles(ctx, c, w.db, args) })
 		},
 	}
 }
 
-func runMerge(ctx context.Context, c *runContext, files []string) error {
-	db, err := c.openDB()
-	if err != nil {
-		return err
-	}
-	defer db.Close()
+// mergeFiles merges each file into db in turn, saying what each brought.
+func mergeFiles(ctx context.Context, c *runContext, db *store.DB, files []string) error {
 	var failed, conflicted []string
 	for _, path := range files {
 		rep, err := db.Merge(ctx, path)
@@ -52,7 +48,7 @@ func runMerge(ctx context.Context, c *runContext, files []string) error {
 			if errors.Is(err, store.ErrInterrupted) {
 				return err // Run reports it, with exit status 130
 			}
-			c.eprintf("popi-tui: %s\n", sanitize.Line(err.Error()))
+			c.say(err.Error())
 			failed = append(failed, path)
 			continue
 		}
@@ -74,20 +70,15 @@ func runMerge(ctx context.Context, c *runContext, files []string) error {
 			}
 		}
 	}
-	var problems []string
-	if len(conflicted) > 0 {
-		problems = append(problems, fmt.Sprintf("conflicts in %s (the records here were kept)", strings.Join(conflicted, ", ")))
+	err := filesLeft("merged", failed, files)
+	if len(conflicted) == 0 {
+		return err
 	}
-	if len(failed) > 0 {
-		if len(failed) == 1 && len(files) == 1 {
-			return errAlreadyReported
-		}
-		problems = append(problems, fmt.Sprintf("%d of %d files not merged: %s", len(failed), len(files), strings.Join(failed, ", ")))
+	conflicts := fmt.Sprintf("conflicts in %s (the records here were kept)", strings.Join(conflicted, ", "))
+	if err != nil { // with conflicts in one file, another failed: err counts them
+		return fmt.Errorf("%s; %w", conflicts, err)
 	}
-	if len(problems) > 0 {
-		return errors.New(strings.Join(problems, "; "))
-	}
-	return nil
+	return errors.New(conflicts)
 }
 
 // describeMerge says in one line what merging one file did.

@@ -23,23 +23,17 @@ generations and labels (current decisions: retracted ones are not counted).`,
 		flags: func(fs *flag.FlagSet) {
 			fs.BoolVar(&asJSON, "json", false, "print one JSON object, for scripts")
 		},
-		run: func(ctx context.Context, c *runContext, args []string) error {
-			if len(args) > 0 {
-				return usagef("stats takes no arguments")
-			}
-			db, err := c.openDB()
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			st, err := db.Stats()
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return json.NewEncoder(c.Stdout).Encode(st)
-			}
-			return printStats(c.Stdout, db.Path(), st)
+		run: func(_ context.Context, c *runContext, _ []string) error {
+			return c.withDB(func(w *workspace) error {
+				st, err := w.db.Stats()
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					return json.NewEncoder(c.Stdout).Encode(st)
+				}
+				return printStats(c.Stdout, w.db.Path(), st)
+			})
 		},
 	}
 }

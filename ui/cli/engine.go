@@ -1,13 +1,13 @@
 package cli
 
 import (
+	"flag"
 	"fmt"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/popi-tui/popi-tui/engine"
-	"github.com/popi-tui/popi-tui/store"
 	"github.com/popi-tui/popi-tui/ui/sanitize"
 )
 
@@ -32,16 +32,6 @@ func (c *runContext) loadConfig() (engine.Config, error) {
 	return engine.LoadConfig(path, required)
 }
 
-// openEngine makes the engine for db from the configuration; notices go
-// to notify (above a progress bar, when there is one).
-func (c *runContext) openEngine(db *store.DB, notify func(string)) (*engine.Engine, error) {
-	cfg, err := c.loadConfig()
-	if err != nil {
-		return nil, err
-	}
-	return engine.New(db, cfg, engine.Options{Getenv: c.Getenv, Notify: notify}), nil
-}
-
 // listFlag collects a repeatable flag; each value may also be a comma-
 // separated list.
 type listFlag []string
@@ -57,6 +47,31 @@ func (l *listFlag) Set(v string) error {
 	return nil
 }
 
+// concurrency is a bulk run's --concurrency: how many items it works on at
+// once; 0, the default, is the configuration's concurrency.
+type concurrency int
+
+// register adds the flag to fs; what says what is worked on at once.
+func (n *concurrency) register(fs *flag.FlagSet, what string) {
+	fs.IntVar((*int)(n), "concurrency", 0, what+" at once (default: the configuration's concurrency)")
+}
+
+// check refuses a negative value, before anything runs.
+func (n concurrency) check() error {
+	if n < 0 {
+		return usagef("--concurrency must be positive")
+	}
+	return nil
+}
+
+// of is the number to run with on e: the flag's, else the configuration's.
+func (n concurrency) of(e *engine.Engine) int {
+	if n == 0 {
+		return e.Config().Concurrency
+	}
+	return int(n)
+}
+
 // printReport writes a bulk run's final report, and says whether anything
 // failed.
 func (c *runContext) printReport(what string, r engine.Report) error {
@@ -66,15 +81,36 @@ func (c *runContext) printReport(what string, r engine.Report) error {
 	}
 	c.printf("%s: %d done, %d skipped (already done), %d failed of %d in %s — %.1f requests/s, %.0f tokens/s\n",
 		what, r.Done, r.Skipped, r.Failed, r.Total, took, r.RequestsPerSecond(), r.TokensPerSecond())
-	for _, e := range r.Errors { // reasons quote servers; examples name users: both untrusted
-		c.eprintf("  %d × %s (e.g. %s)\n", e.Count, sanitize.Line(e.Reason), sanitize.Line(e.Example))
+	for _, e := range r.Errors {
+		c.eprintf("  %s\n", failureCount(e.Count, e.Reason, e.Example))
 	}
-	switch {
-	case r.Interrupted:
+	if r.Interrupted {
 		left := r.Total - r.Done - r.Skipped - r.Failed
 		return fmt.Errorf("%s interrupted with %d left to do; finished work is kept, and running the same command again resumes", what, left)
-	case r.Failed > 0:
+	}
+	return runFailure(what, r)
+}
+
+// failureCount says how many items failed for one reason, with an example
+// of them. Reasons quote servers and examples name users: both are
+// sanitized.
+func failureCount(count int, reason, example string) string {
+	return fmt.Sprintf("%d × %s (e.g. %s)", count, sanitize.Line(reason), sanitize.Line(example))
+}
+
+// runFailure is the error of a run with failed items (they are listed in
+// the output).
+func runFailure(what string, r engine.Report) error {
+	if r.Failed > 0 {
 		return fmt.Errorf("%s: %d of %d failed", what, r.Failed, r.Total)
 	}
 	return nil
+}
+
+// configName is the configuration file's name as printed.
+func configName(cfg engine.Config) string {
+	if cfg.Path == "" {
+		return "no configuration file"
+	}
+	return sanitize.Line(cfg.Path) // a file name is printed like any untrusted text
 }

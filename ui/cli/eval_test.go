@@ -19,6 +19,7 @@ import (
 	"github.com/popi-tui/popi-tui/engine/eval"
 	"github.com/popi-tui/popi-tui/engine/vllmtest"
 	"github.com/popi-tui/popi-tui/store"
+	"github.com/popi-tui/popi-tui/store/storetest"
 )
 
 // evalDB imports two users with a held-out pair each and summarizes them
@@ -394,23 +395,21 @@ func TestEvalRunJSONHasNoNullLists(t *testing.T) {
 // bar of the metric running when they come.
 func TestEvalNoticesGoToTheRunningMetric(t *testing.T) {
 	e := newTestEnv(t)
-	db, err := store.Open(e.path("notices.db"))
+	var stderr strings.Builder
+	c := &runContext{Env: Env{Stdout: io.Discard, Stderr: &stderr, Getenv: e.getenv, StderrIsTerminal: true}}
+	w := &workspace{c: c, db: storetest.Open(t)}
+	defer w.close()
+	accuracy := w.progress("eval accuracy")
+	first, err := w.engine() // made while the accuracy's bar runs
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
-	var stderr strings.Builder
-	c := &runContext{Env: Env{Stdout: io.Discard, Stderr: &stderr, Getenv: e.getenv, StderrIsTerminal: true}}
-	ev := &evaluation{c: c, db: db}
-	defer ev.close()
-	accuracy, judge := c.newProgress("eval accuracy"), c.newProgress("eval judge")
-	for _, p := range []*progressReport{accuracy, judge} {
-		if _, err := ev.engine(p); err != nil {
-			t.Fatal(err)
-		}
+	judge := w.progress("eval judge")
+	if again, err := w.engine(); err != nil || again != first {
+		t.Fatalf("the judge's engine is %p (%v), want the one made for accuracy, %p", again, err, first)
 	}
 	judge.shown = true // the judge's bar is on the screen, the accuracy's is gone
-	ev.notice("backend judge: replica set aside")
+	w.notice("backend judge: replica set aside")
 	if want := "\r\x1b[2Kpopi-tui: backend judge: replica set aside\n"; stderr.String() != want {
 		t.Errorf("stderr %q, want %q (the judge's bar cleared first)", stderr.String(), want)
 	}

@@ -36,16 +36,8 @@ func (c *runContext) dbPath() (string, error) {
 	return filepath.Join(dir, "popi-tui", "popi.db"), nil
 }
 
-// openDB opens the database, saying so when it had to finish an
-// interrupted import.
-func (c *runContext) openDB() (*store.DB, error) {
-	path, err := c.dbPath()
-	if err != nil {
-		return nil, err
-	}
-	return c.openDBAt(path)
-}
-
+// openDBAt opens the database at path, saying so when it had to roll back
+// an interrupted import.
 func (c *runContext) openDBAt(path string) (*store.DB, error) {
 	db, err := store.Open(path)
 	if err != nil {
