@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/popi-tui/popi-tui/store/storetest"
 )
 
 // modelServer is a small OpenAI-compatible server for the command-line
@@ -63,9 +65,11 @@ func (e *testEnv) withConfig(url, extra string) string {
 	return path
 }
 
+// demoDB is a database holding the demo users, closed for commands to
+// open.
 func (e *testEnv) demoDB() string {
 	db := e.path("demo.db")
-	e.mustRun(ExitOK, "demo", "--db", db)
+	storetest.DemoDBAt(e.t, db).Close()
 	return db
 }
 

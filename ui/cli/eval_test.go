@@ -131,10 +131,7 @@ func TestEvalDefaultMetrics(t *testing.T) {
 	e := newTestEnv(t)
 	db := e.demoDB()
 	e.mustRun(ExitOK, "infer", "--db", db, "--backend", "heuristic")
-	s, err := store.Open(db)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := storetest.OpenAt(t, db)
 	shown := time.Date(2026, 1, 1, 10, 0, 0, 0, time.UTC)
 	for i, item := range []struct{ user, prompt, ann, verdict string }{
 		{"terse-tom", "ho1", "alice", "a"}, {"terse-tom", "ho1", "bob", "a"},
@@ -211,10 +208,7 @@ func (e *testEnv) judgeConfig(srv *httptest.Server) string {
 // keptRuns is the latest kept run of each key in db.
 func keptRuns(t *testing.T, db string) []store.EvalRun {
 	t.Helper()
-	s, err := store.Open(db)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := storetest.OpenAt(t, db)
 	defer s.Close()
 	runs, err := s.LatestEvalRuns()
 	if err != nil {

@@ -463,12 +463,9 @@ func TestExportLeavesOutWhatItCannotComplete(t *testing.T) {
 	db := e.path("popi.db")
 	buildExportDB(t, db)
 	func() {
-		h, err := store.Open(db)
-		if err != nil {
-			t.Fatal(err)
-		}
+		h := storetest.OpenAt(t, db)
 		defer h.Close()
-		_, err = h.AddLabel(store.Label{
+		_, err := h.AddLabel(store.Label{
 			Kind: store.LabelDecision, User: "bullet-ben", PromptID: "task-9", Prompt: "Why?",
 			Candidates: []store.Candidate{
 				{Pane: "a", Backend: "offline", Model: "m", Condition: store.ConditionNone, GenerationID: "never-stored-generation"},

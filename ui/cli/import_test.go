@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/popi-tui/popi-tui/store/storetest"
 )
 
 func TestImportGoodFile(t *testing.T) {
@@ -259,7 +261,7 @@ func TestImportUnreadable(t *testing.T) {
 func TestImportCancelled(t *testing.T) {
 	e := newTestEnv(t)
 	db := e.path("popi.db")
-	e.mustRun(ExitOK, "demo", "--db", db)
+	storetest.DemoDBAt(t, db).Close()
 	before := e.stats(db)
 
 	var b strings.Builder

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/popi-tui/popi-tui/store"
+	"github.com/popi-tui/popi-tui/store/storetest"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -18,10 +19,7 @@ import (
 func annotate(t *testing.T, e *testEnv, path string, fn func(db *store.DB)) {
 	t.Helper()
 	e.mustRun(ExitOK, "import", "--db", path, writeFile(t, e.path("users.jsonl"), goodPopi))
-	db, err := store.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := storetest.OpenAt(t, path)
 	defer func() {
 		if err := db.Close(); err != nil {
 			t.Fatal(err)
@@ -183,10 +181,7 @@ func TestMergeCommandConflicts(t *testing.T) {
 		t.Errorf("stats after a merge with conflicts = %v, want %v", got, before)
 	}
 	var verdicts []string
-	db, err := store.Open(main)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := storetest.OpenAt(t, main)
 	db.EachLabel(func(l store.Label) error {
 		if l.Annotator == "ann" {
 			verdicts = append(verdicts, l.Verdict)
@@ -278,10 +273,7 @@ func TestMergeCommandBusy(t *testing.T) {
 	main, bob := e.path("main.db"), e.path("bob.db")
 	annotate(t, e, main, func(*store.DB) {})
 	annotate(t, e, bob, func(*store.DB) {})
-	h, err := store.Open(bob)
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := storetest.OpenAt(t, bob)
 	defer h.Close()
 	start := time.Now()
 	r := e.mustRun(ExitFailure, "merge", "--db", main, bob)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/popi-tui/popi-tui/store"
+	"github.com/popi-tui/popi-tui/store/storetest"
 )
 
 // demoStats is what stats says of a database holding only the demo data.
@@ -34,10 +35,7 @@ func TestStatsJSON(t *testing.T) {
 			"summaries": 2, "summaries_human": 1, "generations": 2, "labels": 1}},
 		{"retracted label", func(t *testing.T, e *testEnv, db string) {
 			buildExportDB(t, db)
-			h, err := store.Open(db)
-			if err != nil {
-				t.Fatal(err)
-			}
+			h := storetest.OpenAt(t, db)
 			defer h.Close()
 			var first store.Label
 			if err := h.EachLabel(func(l store.Label) error { first = l; return nil }); err != nil {
@@ -116,17 +114,7 @@ func TestStatsNotADatabase(t *testing.T) {
 func TestDatabaseInUse(t *testing.T) {
 	e := newTestEnv(t)
 	db := e.path("busy.db")
-	e.mustRun(ExitOK, "demo", "--db", db)
-	h, err := store.Open(db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	closed := false
-	defer func() {
-		if !closed {
-			h.Close()
-		}
-	}()
+	h := storetest.DemoDBAt(t, db) // closed at the end, or when the test fails
 	for _, args := range [][]string{
 		{"stats", "--db", db},
 		{"import", "--db", db, writeFile(t, e.path("in.jsonl"), goodPopi)},
@@ -157,7 +145,6 @@ func TestDatabaseInUse(t *testing.T) {
 	if err := h.Close(); err != nil {
 		t.Fatal(err)
 	}
-	closed = true
 	if got := e.stats(db); !equalStats(got, demoStats) {
 		t.Errorf("stats once released = %v, want %v", got, demoStats)
 	}
