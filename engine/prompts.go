@@ -136,7 +136,7 @@ type SummarizerPrompt struct {
 
 // Input is the text the summarizer is sent for a user. It returns an error
 // wrapping store.ErrNoHistory when the user has nothing the summarizer may
-// see. It fits store.SummarizerInput, for exports.
+// see. It fits trl.SummarizerInput (store/format/trl), for exports.
 func (p SummarizerPrompt) Input(user string, signals []store.Signal) (string, error) {
 	in, _, err := p.build(user, signals)
 	return in, err

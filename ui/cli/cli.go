@@ -1,7 +1,8 @@
 // Package cli is popi-tui's command line: it parses arguments, runs the
-// subcommands (import, export, stats, demo) against store and engine, and
-// prints their results. main wires it to the process; tests run it in
-// process.
+// subcommands (import, export, stats, demo, infer, generate, backends,
+// merge, eval) against store and engine, and prints their results; without
+// a command it opens the interactive UI. main wires it to the process;
+// tests run it in process.
 package cli
 
 import (
@@ -17,7 +18,7 @@ import (
 	"github.com/popi-tui/popi-tui/ui/sanitize"
 )
 
-// Exit statuses (DESIGN §5).
+// Exit statuses (the README's Usage section).
 const (
 	ExitOK          = 0
 	ExitFailure     = 1
