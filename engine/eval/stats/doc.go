@@ -1,6 +1,7 @@
 // Package stats holds the statistics behind `popi-tui eval`: confidence
 // intervals for proportions, medians, chance-corrected agreement between
-// annotators (Cohen's and Fleiss' kappa) and Bradley–Terry strengths.
+// annotators (Cohen's and Fleiss' kappa), Bradley–Terry strengths, and DPO's
+// margin, implicit rewards and loss for a preference pair.
 //
 // Everything here is a pure function of its arguments: no I/O and no
 // knowledge of the store, so that each formula is tested against numbers
