@@ -15,22 +15,15 @@ import (
 	"github.com/popi-tui/popi-tui/engine"
 	"github.com/popi-tui/popi-tui/store"
 	"github.com/popi-tui/popi-tui/themes"
+	"github.com/popi-tui/popi-tui/ui/screen"
 )
-
-// The smallest terminal the screens are laid out for.
-const (
-	MinWidth  = 60
-	MinHeight = 20
-)
-
-// maxFPS bounds how often the view is drawn, streaming included.
-const maxFPS = 30
 
 // App is the root model: it owns the size, the key map, the styles, the
 // jobs and the stack of screens, and routes messages to them.
 type App struct {
-	ctx     *Context
-	stack   []Screen
+	ctx     *screen.Context
+	jobs    *Runner
+	stack   []screen.Screen
 	help    helpOverlay
 	confirm *dialog // a question that takes the keys until answered
 	status  string  // the status line's last notice or error
@@ -45,7 +38,7 @@ type Options struct {
 	AppVersion string
 	Theme      themes.Theme
 	NoColor    bool
-	Compare    CompareSpec
+	Compare    screen.CompareSpec
 	Prefetch   int
 	Demo       bool
 	Input      io.Reader
@@ -57,18 +50,19 @@ func NewApp(opt Options) *App {
 	if opt.Prefetch <= 0 {
 		opt.Prefetch = 3
 	}
-	ctx := &Context{DB: opt.DB, Engine: opt.Engine, Annotator: opt.Annotator, AppVersion: opt.AppVersion,
+	jobs := NewRunner(opt.Engine)
+	ctx := &screen.Context{DB: opt.DB, Engine: opt.Engine, Annotator: opt.Annotator, AppVersion: opt.AppVersion,
 		Compare: opt.Compare, Prefetch: opt.Prefetch, Demo: opt.Demo,
-		Keys: DefaultKeyMap(), Styles: NewStyles(opt.Theme, opt.Output, opt.NoColor), Jobs: &Jobs{},
+		Keys: screen.DefaultKeyMap(), Styles: screen.NewStyles(opt.Theme, opt.Output, opt.NoColor), Jobs: jobs,
 		Width: 80, Height: 24}
-	return &App{ctx: ctx, stack: []Screen{newUsersScreen(ctx)}}
+	return &App{ctx: ctx, jobs: jobs, stack: []screen.Screen{newUsersScreen(ctx)}}
 }
 
 // Run runs the program until the person quits.
 func Run(ctx context.Context, opt Options) error {
 	app := NewApp(opt)
 	p := tea.NewProgram(app, tea.WithContext(ctx), tea.WithInput(opt.Input), tea.WithOutput(opt.Output),
-		tea.WithAltScreen(), tea.WithMouseCellMotion(), tea.WithFPS(maxFPS))
+		tea.WithAltScreen(), tea.WithMouseCellMotion(), tea.WithFPS(screen.MaxFPS))
 	_, err := p.Run()
 	app.shutdown()
 	if err != nil && ctx.Err() == nil {
@@ -84,13 +78,13 @@ const jobsStopTimeout = 10 * time.Second
 // shutdown cancels what is still running, jobs and the screens' requests,
 // and waits for the jobs: the caller closes the database next.
 func (a *App) shutdown() {
-	a.ctx.Jobs.CancelAll(jobsStopTimeout)
+	a.jobs.CancelAll(jobsStopTimeout)
 	for _, s := range a.stack {
 		s.Close()
 	}
 }
 
-func (a *App) top() Screen { return a.stack[len(a.stack)-1] }
+func (a *App) top() screen.Screen { return a.stack[len(a.stack)-1] }
 
 // Init loads the first screen.
 func (a *App) Init() tea.Cmd {
@@ -120,41 +114,37 @@ func (a *App) route(msg tea.Msg) tea.Cmd {
 			return nil
 		}
 		return a.top().Update(msg)
-	case noticeMsg:
-		a.status, a.isErr = msg.text, false
+	case screen.NoticeMsg:
+		a.status, a.isErr = msg.Text, false
 		return nil
-	case errMsg:
-		a.status, a.isErr = msg.err.Error(), true
+	case screen.ErrMsg:
+		a.status, a.isErr = msg.Err.Error(), true
 		return nil
-	case askMsg:
-		a.confirm = msg.d
+	case screen.AskMsg:
+		a.confirm = &dialog{question: msg.Question, answer: msg.Answer}
 		return nil
 	case quitAnswer:
 		if msg.yes {
 			return tea.Quit
 		}
 		return nil
-	case jobProgressMsg, jobDoneMsg:
-		return tea.Batch(a.ctx.Jobs.Update(msg), a.broadcast(msg))
 	}
-	return a.broadcast(msg)
+	return tea.Batch(a.jobs.Update(msg), a.broadcast(msg))
 }
 
 // navigate applies the pushes and pops asked for, in order.
 func (a *App) navigate() tea.Cmd {
 	var cmds []tea.Cmd
-	for len(a.ctx.nav) > 0 {
-		op := a.ctx.nav[0]
-		a.ctx.nav = a.ctx.nav[1:]
+	for _, op := range a.ctx.TakeNav() {
 		switch {
-		case op.push != nil:
-			a.stack = append(a.stack, op.push)
+		case op.Push != nil:
+			a.stack = append(a.stack, op.Push)
 			a.help.open = false
-			if i, ok := op.push.(interface{ Init() tea.Cmd }); ok {
+			if i, ok := op.Push.(interface{ Init() tea.Cmd }); ok {
 				cmds = append(cmds, i.Init())
 			}
-		case op.pop != nil:
-			cmds = append(cmds, a.remove(op.pop))
+		case op.Pop != nil:
+			cmds = append(cmds, a.remove(op.Pop))
 		}
 	}
 	return tea.Batch(cmds...)
@@ -162,7 +152,7 @@ func (a *App) navigate() tea.Cmd {
 
 // remove takes s off the stack wherever it is; the last screen is not
 // removed but quits (asking first when jobs are running).
-func (a *App) remove(s Screen) tea.Cmd {
+func (a *App) remove(s screen.Screen) tea.Cmd {
 	if s == a.top() {
 		return a.back()
 	}
@@ -170,7 +160,7 @@ func (a *App) remove(s Screen) tea.Cmd {
 		if t == s && i > 0 {
 			s.Close()
 			a.stack = append(a.stack[:i], a.stack[i+1:]...)
-			return func() tea.Msg { return dataChangedMsg{} }
+			return func() tea.Msg { return screen.DataChangedMsg{} }
 		}
 	}
 	return nil
@@ -231,7 +221,7 @@ func (a *App) key(msg tea.KeyMsg) tea.Cmd {
 			return nil
 		case key.Matches(msg, k.Jobs):
 			if _, on := a.top().(*jobsScreen); !on {
-				a.ctx.Push(newJobsScreen(a.ctx))
+				a.ctx.Push(newJobsScreen(a.ctx, a.jobs))
 			}
 			return nil
 		case key.Matches(msg, k.Stats):
@@ -254,10 +244,10 @@ func (a *App) back() tea.Cmd {
 		a.top().Close()
 		a.stack = a.stack[:len(a.stack)-1]
 		// What the popped screen did (labels, summaries) shows in the lists.
-		return func() tea.Msg { return dataChangedMsg{} }
+		return func() tea.Msg { return screen.DataChangedMsg{} }
 	}
 	if n := a.ctx.Jobs.Running(); n > 0 {
-		a.confirm = &dialog{question: fmt.Sprintf("%s still running: quit and cancel them? Finished work is kept. (y/n)", plural(n, "job is", "jobs are")),
+		a.confirm = &dialog{question: fmt.Sprintf("%s still running: quit and cancel them? Finished work is kept. (y/n)", screen.Plural(n, "job is", "jobs are")),
 			answer: func(yes bool) tea.Cmd { return func() tea.Msg { return quitAnswer{yes} } }}
 		return nil
 	}
@@ -279,7 +269,7 @@ func (a *App) forceQuit() tea.Cmd {
 		}
 	}
 	if n := a.ctx.Jobs.Running(); n > 0 {
-		lost = append(lost, plural(n, "running job", "running jobs")+" would be cancelled (finished work is kept)")
+		lost = append(lost, screen.Plural(n, "running job", "running jobs")+" would be cancelled (finished work is kept)")
 	}
 	if len(lost) == 0 {
 		return tea.Quit
@@ -293,8 +283,8 @@ func (a *App) forceQuit() tea.Cmd {
 func (a *App) View() string {
 	w, h := a.ctx.Width, a.ctx.Height
 	st := a.ctx.Styles
-	if w < MinWidth || h < MinHeight {
-		return ansi.Truncate(fmt.Sprintf("Terminal too small (%d×%d): popi-tui needs %d×%d.", w, h, MinWidth, MinHeight), w, "…")
+	if w < screen.MinWidth || h < screen.MinHeight {
+		return ansi.Truncate(fmt.Sprintf("Terminal too small (%d×%d): popi-tui needs %d×%d.", w, h, screen.MinWidth, screen.MinHeight), w, "…")
 	}
 	body := a.top().View()
 	switch {
@@ -302,24 +292,24 @@ func (a *App) View() string {
 		ls, _ := a.helpLines()
 		body = strings.Join(ls, "\n")
 	case a.confirm != nil:
-		body = lipgloss.Place(w, h-2, lipgloss.Center, lipgloss.Center, st.Dialog.Render(wrap(a.confirm.question, min(60, w-8))))
+		body = lipgloss.Place(w, h-2, lipgloss.Center, lipgloss.Center, st.Dialog.Render(screen.Wrap(a.confirm.question, min(60, w-8))))
 	}
-	lines := block(body, w, h-2)
+	lines := screen.Block(body, w, h-2)
 	for len(lines) < h-2 {
 		lines = append(lines, strings.Repeat(" ", w))
 	}
 	status := a.statusLine()
-	return strings.Join(lines, "\n") + "\n" + fit(status, w) + "\n" + fit(a.helpLine(), w)
+	return strings.Join(lines, "\n") + "\n" + screen.Fit(status, w) + "\n" + screen.Fit(a.helpLine(), w)
 }
 
 func (a *App) statusLine() string {
 	st := a.ctx.Styles
 	parts := []string{st.Title.Render("popi-tui"), a.top().Title()}
 	if n := a.ctx.Jobs.Running(); n > 0 {
-		parts = append(parts, st.Accent.Render(plural(n, "job", "jobs")+" running (J)"))
+		parts = append(parts, st.Accent.Render(screen.Plural(n, "job", "jobs")+" running (J)"))
 	}
 	if a.status != "" {
-		s := line(a.status)
+		s := screen.Line(a.status)
 		if a.isErr {
 			s = st.Error.Render("error: " + s)
 		}

@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/charmbracelet/bubbles/cursor"
@@ -20,6 +19,7 @@ import (
 
 	"github.com/popi-tui/popi-tui/engine"
 	"github.com/popi-tui/popi-tui/store"
+	"github.com/popi-tui/popi-tui/ui/screen"
 )
 
 // compareScreen is screen 4, Compare & label: one item (a user's prompt)
@@ -28,7 +28,7 @@ import (
 // by the store (fsync'd, with the session) before the screen moves on; the
 // next items are generated in the background meanwhile.
 type compareScreen struct {
-	ctx    *Context
+	ctx    *screen.Context
 	base   context.Context // every request of the screen; cancelled by Close
 	cancel context.CancelFunc
 	md     *markdown
@@ -68,8 +68,8 @@ type compareItem struct {
 // pane is one candidate answer of an item.
 type pane struct {
 	slot   int // index in ctx.Compare.Candidates
-	cand   CandidateSpec
-	st     *stream // the request filling it (nil before it starts)
+	cand   screen.CandidateSpec
+	st     *screen.Stream // the request filling it (nil before it starts)
 	text   string
 	done   bool
 	gen    *store.Generation // the finished answer
@@ -81,22 +81,6 @@ type pane struct {
 	plain      []string
 	plainText  string
 	plainWidth int
-}
-
-// stream is one Generate call. The engine writes deltas into it from the
-// request's goroutine; the UI reads snapshots. Writing never waits for
-// the UI, so a slow terminal cannot stall a request and a request never
-// blocks on a screen that is gone.
-type stream struct {
-	ctx    context.Context
-	cancel context.CancelFunc
-	notify chan struct{} // capacity 1: "there is something new"
-
-	mu       sync.Mutex
-	buf      strings.Builder
-	finished bool
-
-	watched bool // a watch command is outstanding (UI goroutine only)
 }
 
 type summaryEntry struct {
@@ -120,18 +104,6 @@ type (
 		ok   bool
 		err  error
 	}
-	// streamMsg is the text a stream has so far.
-	streamMsg struct {
-		st   *stream
-		text string
-	}
-	// streamDoneMsg is a stream's end: the stored answer, or why not.
-	streamDoneMsg struct {
-		st     *stream
-		gen    store.Generation
-		cached bool
-		err    error
-	}
 	labelSavedMsg struct {
 		op      labelOp
 		label   store.Label   // as stored
@@ -152,7 +124,7 @@ const (
 // undoDepth is how many decisions u can take back in a row.
 const undoDepth = 50
 
-func newCompareScreen(ctx *Context) *compareScreen {
+func newCompareScreen(ctx *screen.Context) *compareScreen {
 	base, cancel := context.WithCancel(context.Background())
 	in := textinput.New()
 	in.Prompt = "rationale: "
@@ -179,7 +151,7 @@ func (s *compareScreen) Init() tea.Cmd { return s.load() }
 // this comparison (a decision between other candidates is another
 // judgement: it neither marks an item done nor counts for agreement here).
 func (s *compareScreen) load() tea.Cmd {
-	db, annotator, replayOnly := s.ctx.DB, s.ctx.Annotator, s.ctx.Compare.replayOnly()
+	db, annotator, replayOnly := s.ctx.DB, s.ctx.Annotator, s.ctx.Compare.ReplayOnly()
 	comparison := s.ctx.Compare.Comparison()
 	return func() tea.Msg {
 		var m compareLoadedMsg
@@ -251,9 +223,9 @@ func (s *compareScreen) Update(msg tea.Msg) tea.Cmd {
 	case compareSummaryMsg:
 		s.summaries[msg.user] = &summaryEntry{loaded: true, ok: msg.ok, s: msg.s, err: msg.err}
 		return nil
-	case streamMsg:
+	case screen.StreamMsg:
 		return s.streamed(msg)
-	case streamDoneMsg:
+	case screen.StreamDone[store.Generation]:
 		return s.streamDone(msg)
 	case labelSavedMsg:
 		return s.saved(msg)
@@ -265,7 +237,7 @@ func (s *compareScreen) Update(msg tea.Msg) tea.Cmd {
 			s.sizeInput()
 		}
 		return s.renderAround()
-	case dataChangedMsg:
+	case screen.DataChangedMsg:
 		// A summary may have been edited: read the shown ones again.
 		clear(s.summaries)
 		if it := s.current(); it != nil {
@@ -344,8 +316,8 @@ func (s *compareScreen) enter() tea.Cmd {
 	cmds := []tea.Cmd{s.start(it), s.loadSummary(it.q.User), s.render(it)}
 	for _, p := range it.panes {
 		if p.st != nil && !p.done {
-			p.text = p.st.snapshot()
-			cmds = append(cmds, s.watch(p))
+			p.text = p.st.Text()
+			cmds = append(cmds, p.st.Read())
 		}
 	}
 	cmds = append(cmds, s.maybePrefetch())
@@ -411,83 +383,30 @@ func (s *compareScreen) start(it *compareItem) tea.Cmd {
 	return tea.Batch(cmds...)
 }
 
-// generate runs one pane's request in a command; the text arrives through
-// the stream (watch) and the end as a streamDoneMsg.
+// generate runs one pane's request in a command; its text is read from
+// the stream while the item is on screen, and its end arrives as a
+// screen.StreamDone.
 func (s *compareScreen) generate(it *compareItem, p *pane, force bool) tea.Cmd {
 	if p.st != nil {
-		p.st.cancel()
+		p.st.Close()
 	}
-	ctx, cancel := context.WithCancel(s.base)
-	st := &stream{ctx: ctx, cancel: cancel, notify: make(chan struct{}, 1)}
-	p.st, p.text, p.done, p.gen, p.err, p.offset = st, "", false, nil, nil, 0
 	e := s.ctx.Engine
 	req := engine.GenerateRequest{User: it.q.User, PromptID: it.q.PromptID, Condition: p.cand.Condition,
 		Backend: p.cand.Backend, Replay: p.cand.Replay, Force: force}
-	run := func() tea.Msg {
-		g, cached, err := e.Generate(ctx, req, st.write)
-		st.finish()
-		cancel() // also wakes a watcher still waiting
-		return streamDoneMsg{st: st, gen: g, cached: cached, err: err}
-	}
+	st, run := screen.Start(s.base, func(ctx context.Context, onDelta func(engine.Delta)) (store.Generation, error) {
+		g, _, err := e.Generate(ctx, req, onDelta)
+		return g, err
+	})
+	p.st, p.text, p.done, p.gen, p.err, p.offset = st, "", false, nil, nil, 0
 	if s.cur == it.pos {
-		return tea.Batch(run, s.watch(p))
+		return tea.Batch(run, st.Read())
 	}
 	return run
 }
 
-func (st *stream) write(d engine.Delta) {
-	st.mu.Lock()
-	if d.Reset {
-		st.buf.Reset()
-	}
-	st.buf.WriteString(d.Text)
-	st.mu.Unlock()
-	select {
-	case st.notify <- struct{}{}:
-	default: // a wake-up is pending already: it will read this too
-	}
-}
-
-func (st *stream) finish() {
-	st.mu.Lock()
-	st.finished = true
-	st.mu.Unlock()
-}
-
-func (st *stream) snapshot() string {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	return st.buf.String()
-}
-
-// watch is the command that waits for a stream's next text and returns it;
-// the handler issues it again while the pane is on screen (the
-// charmbracelet/mods pattern). Deltas that arrive while a frame is drawn
-// are read together.
-func (s *compareScreen) watch(p *pane) tea.Cmd {
-	st := p.st
-	if st == nil || st.watched {
-		return nil
-	}
-	st.watched = true
-	return func() tea.Msg {
-		select {
-		case <-st.notify:
-		case <-st.ctx.Done():
-			return nil
-		}
-		st.mu.Lock()
-		defer st.mu.Unlock()
-		if st.finished {
-			return nil // its streamDoneMsg carries the whole answer
-		}
-		return streamMsg{st: st, text: st.buf.String()}
-	}
-}
-
 // find locates the pane a stream fills (nil when it was replaced by a
 // regeneration or its item let go).
-func (s *compareScreen) find(st *stream) (*compareItem, *pane) {
+func (s *compareScreen) find(st *screen.Stream) (*compareItem, *pane) {
 	for _, it := range s.items {
 		for _, p := range it.panes {
 			if p.st == st {
@@ -498,30 +417,31 @@ func (s *compareScreen) find(st *stream) (*compareItem, *pane) {
 	return nil, nil
 }
 
-func (s *compareScreen) streamed(m streamMsg) tea.Cmd {
-	m.st.watched = false
-	it, p := s.find(m.st)
+// streamed shows a pane's text so far, and reads on while its item is on
+// screen.
+func (s *compareScreen) streamed(m screen.StreamMsg) tea.Cmd {
+	it, p := s.find(m.Stream)
 	if p == nil || p.done {
 		return nil
 	}
-	p.text = m.text
+	p.text = m.Text
 	if it.pos == s.cur {
-		return s.watch(p)
+		return m.Stream.Read()
 	}
 	return nil
 }
 
-func (s *compareScreen) streamDone(m streamDoneMsg) tea.Cmd {
-	it, p := s.find(m.st)
+func (s *compareScreen) streamDone(m screen.StreamDone[store.Generation]) tea.Cmd {
+	it, p := s.find(m.Stream)
 	if p == nil {
 		return nil
 	}
 	p.done = true
-	if m.err != nil {
-		p.err = m.err
+	if err := m.Stream.Err(); err != nil {
+		p.err = err
 		p.text = ""
 	} else {
-		g := m.gen
+		g := m.Result
 		p.gen, p.text = &g, g.Text
 	}
 	// Render now, while the person reads: a prefetched item then appears
@@ -584,7 +504,7 @@ func (s *compareScreen) key(msg tea.KeyMsg) tea.Cmd {
 		case key.Matches(msg, k.Cancel):
 			s.input.Blur()
 			s.input.SetValue("")
-			return notice("rationale not saved")
+			return screen.Notice("rationale not saved")
 		}
 		var cmd tea.Cmd
 		s.input, cmd = s.input.Update(msg)
@@ -598,7 +518,7 @@ func (s *compareScreen) key(msg tea.KeyMsg) tea.Cmd {
 	case key.Matches(msg, k.Best):
 		n, _ := strconv.Atoi(msg.String())
 		if it != nil && (n < 1 || n > len(it.panes)) {
-			return notice(fmt.Sprintf("there are %d panes: 1–%d names the best", len(it.panes), len(it.panes)))
+			return screen.Notice(fmt.Sprintf("there are %d panes: 1–%d names the best", len(it.panes), len(it.panes)))
 		}
 		return s.decide(store.PaneLetter(n - 1))
 	case key.Matches(msg, k.Tie):
@@ -623,7 +543,7 @@ func (s *compareScreen) key(msg tea.KeyMsg) tea.Cmd {
 			return nil
 		}
 		p := it.panes[s.focus]
-		return tea.Batch(s.generate(it, p, true), notice("regenerating pane "+store.PaneLetter(s.focus)))
+		return tea.Batch(s.generate(it, p, true), screen.Notice("regenerating pane "+store.PaneLetter(s.focus)))
 	case key.Matches(msg, k.Up):
 		s.scroll(it, s.focus, -1)
 	case key.Matches(msg, k.Down):
@@ -676,17 +596,17 @@ func (s *compareScreen) decide(verdict string) tea.Cmd {
 	case s.saving:
 		return nil
 	case !s.loaded:
-		return notice("still loading the queue")
+		return screen.Notice("still loading the queue")
 	case it == nil:
-		return notice("every item is labeled: u takes back the last decision, q goes back")
+		return screen.Notice("every item is labeled: u takes back the last decision, q goes back")
 	}
 	if verdict != store.VerdictSkip {
 		for i, p := range it.panes {
 			switch {
 			case p.err != nil:
-				return notice(fmt.Sprintf("pane %s failed: r regenerates it (focus it with tab), s skips the item", store.PaneLetter(i)))
+				return screen.Notice(fmt.Sprintf("pane %s failed: r regenerates it (focus it with tab), s skips the item", store.PaneLetter(i)))
 			case !p.done:
-				return notice(fmt.Sprintf("pane %s is still coming in: decide when every answer is whole", store.PaneLetter(i)))
+				return screen.Notice(fmt.Sprintf("pane %s is still coming in: decide when every answer is whole", store.PaneLetter(i)))
 			}
 		}
 	}
@@ -725,7 +645,7 @@ func (s *compareScreen) undoLast() tea.Cmd {
 	case s.saving:
 		return nil
 	case len(s.undo) == 0:
-		return notice("nothing to undo")
+		return screen.Notice("nothing to undo")
 	}
 	last := s.undo[len(s.undo)-1]
 	now := time.Now().UTC()
@@ -745,11 +665,11 @@ func (s *compareScreen) openRationale() tea.Cmd {
 		return nil
 	}
 	if len(s.undo) == 0 {
-		return notice("no decision yet: the rationale goes with the last decision made")
+		return screen.Notice("no decision yet: the rationale goes with the last decision made")
 	}
 	last := s.undo[len(s.undo)-1]
 	// Say which decision it goes with: the screen has moved on from it.
-	s.inputPrompt = fmt.Sprintf("rationale for %s · %s (%s)", line(last.User), line(last.PromptID), verdictText(last.Verdict))
+	s.inputPrompt = fmt.Sprintf("rationale for %s · %s (%s)", screen.Line(last.User), screen.Line(last.PromptID), verdictText(last.Verdict))
 	s.sizeInput()
 	s.input.SetValue(last.Rationale)
 	s.input.CursorEnd()
@@ -777,7 +697,7 @@ func (s *compareScreen) saveRationale() tea.Cmd {
 	}
 	last := s.undo[len(s.undo)-1]
 	if text == "" || text == last.Rationale {
-		return notice("rationale unchanged")
+		return screen.Notice("rationale unchanged")
 	}
 	l := last
 	l.ID, l.Amends, l.Rationale = "", last.ID, text
@@ -794,9 +714,15 @@ func (s *compareScreen) saved(m labelSavedMsg) tea.Cmd {
 	s.saving = false
 	if m.err != nil {
 		what := map[labelOp]string{opDecide: "the decision", opUndo: "the undo", opRationale: "the rationale"}[m.op]
-		return failedCmd(fmt.Errorf("%s was NOT saved (try again): %w", what, m.err))
+		return screen.Failed(fmt.Errorf("%s was NOT saved (try again): %w", what, m.err))
 	}
 	s.session = m.session
+	return tea.Batch(s.apply(m), screen.LabelSaved)
+}
+
+// apply moves on from a label on disk: the next item after a decision,
+// the item taken back after an undo.
+func (s *compareScreen) apply(m labelSavedMsg) tea.Cmd {
 	l := m.label
 	k := itemKey(l.User, l.PromptID)
 	switch m.op {
@@ -806,21 +732,21 @@ func (s *compareScreen) saved(m labelSavedMsg) tea.Cmd {
 		s.sessionN++
 		s.count(l, 1)
 		s.cur = s.q.next(s.cur + 1)
-		return tea.Batch(s.enter(), notice(fmt.Sprintf("saved %s · %s", verdictText(l.Verdict), revealLine(l.Candidates))))
+		return tea.Batch(s.enter(), screen.Notice(fmt.Sprintf("saved %s · %s", verdictText(l.Verdict), revealLine(l.Candidates))))
 	case opUndo:
 		s.undo = s.undo[:len(s.undo)-1]
 		s.sessionN = max(0, s.sessionN-1)
 		s.count(m.undone, -1)
 		s.q.setDone(k, false)
-		text := fmt.Sprintf("took back %s on %s · %s: it is the current item again", verdictText(m.undone.Verdict), line(l.User), line(l.PromptID))
+		text := fmt.Sprintf("took back %s on %s · %s: it is the current item again", verdictText(m.undone.Verdict), screen.Line(l.User), screen.Line(l.PromptID))
 		if pos, ok := s.q.index[k]; ok {
 			s.cur = pos
-			return tea.Batch(s.enter(), notice(text))
+			return tea.Batch(s.enter(), screen.Notice(text))
 		}
-		return notice(fmt.Sprintf("took back %s on %s · %s (not part of this comparison)", verdictText(m.undone.Verdict), line(l.User), line(l.PromptID)))
+		return screen.Notice(fmt.Sprintf("took back %s on %s · %s (not part of this comparison)", verdictText(m.undone.Verdict), screen.Line(l.User), screen.Line(l.PromptID)))
 	case opRationale:
 		s.undo[len(s.undo)-1] = l
-		return notice("rationale saved with the decision on " + line(l.User) + " · " + line(l.PromptID))
+		return screen.Notice("rationale saved with the decision on " + screen.Line(l.User) + " · " + screen.Line(l.PromptID))
 	}
 	return nil
 }
@@ -853,7 +779,7 @@ func (s *compareScreen) sideBySide() (bool, int) {
 
 // paneWidths is the outer width of a pane and the width of its text.
 func (s *compareScreen) paneWidths(n int) (outer, content int) {
-	w := max(MinWidth, s.ctx.Width)
+	w := max(screen.MinWidth, s.ctx.Width)
 	outer = w
 	if w >= 100 && n > 0 {
 		outer = w / n
@@ -880,16 +806,16 @@ func (s *compareScreen) paneLines(p *pane, content int) []string {
 		for i := range ls {
 			ls[i] = st.Error.Render(ls[i])
 		}
-		return append(append(ls, strings.Repeat(" ", content)), st.Muted.Render(fit(hint, content)))
+		return append(append(ls, strings.Repeat(" ", content)), st.Muted.Render(screen.Fit(hint, content)))
 	case p.done && strings.TrimSpace(p.text) == "":
-		return []string{st.Muted.Render(fit("(an empty answer)", content))}
+		return []string{st.Muted.Render(screen.Fit("(an empty answer)", content))}
 	case p.done:
 		if ls, ok := s.md.cached(p.text, content); ok {
 			return ls
 		}
 		// Being rendered: the plain text until then.
 	case p.text == "":
-		return []string{st.Muted.Render(fit("waiting for the answer…", content))}
+		return []string{st.Muted.Render(screen.Fit("waiting for the answer…", content))}
 	}
 	if p.plainText != p.text || p.plainWidth != content {
 		p.plain, p.plainText, p.plainWidth = plainLines(p.text, content), p.text, content
@@ -899,19 +825,19 @@ func (s *compareScreen) paneLines(p *pane, content int) []string {
 
 func (s *compareScreen) View() string {
 	st := s.ctx.Styles
-	w := max(MinWidth, s.ctx.Width)
-	h := max(MinHeight, s.ctx.Height) - 2
+	w := max(screen.MinWidth, s.ctx.Width)
+	h := max(screen.MinHeight, s.ctx.Height) - 2
 	switch {
 	case !s.loaded:
 		return st.Title.Render("Compare & label") + "\n\n" + st.Muted.Render("loading the queue…")
 	case s.loadErr != nil:
-		return st.Title.Render("Compare & label") + "\n\n" + st.Error.Render(fit("error: "+line(s.loadErr.Error()), w))
+		return st.Title.Render("Compare & label") + "\n\n" + st.Error.Render(screen.Fit("error: "+screen.Line(s.loadErr.Error()), w))
 	case s.q.len() == 0:
 		what := "tasks or held-out pairs"
-		if s.ctx.Compare.replayOnly() {
+		if s.ctx.Compare.ReplayOnly() {
 			what = "held-out pairs (replayed answers exist for those only)"
 		}
-		return st.Title.Render("Compare & label") + "\n\n" + wrap("Nothing to label: no user has "+what+". popi-tui import FILE loads some.", w)
+		return st.Title.Render("Compare & label") + "\n\n" + screen.Wrap("Nothing to label: no user has "+what+". popi-tui import FILE loads some.", w)
 	}
 	var top []string
 	top = append(top, s.progressLine(w))
@@ -920,7 +846,7 @@ func (s *compareScreen) View() string {
 		top = append(top, "", st.Success.Render(fmt.Sprintf("All %d items are labeled. ", s.q.len()))+
 			st.Muted.Render("u takes back the last decision; c adds a rationale to it; q goes back."))
 		if s.input.Focused() { // a rationale for the last decision
-			top = append(top, "", fit(s.input.View(), w))
+			top = append(top, "", screen.Fit(s.input.View(), w))
 		}
 		return strings.Join(top, "\n")
 	}
@@ -928,7 +854,7 @@ func (s *compareScreen) View() string {
 	if it.q.Heldout {
 		kind = "held-out pair " + it.q.PromptID
 	}
-	top = append(top, fit(st.Title.Render("User ")+st.Accent.Render(line(it.q.User))+st.Muted.Render(" · "+line(kind)), w))
+	top = append(top, screen.Fit(st.Title.Render("User ")+st.Accent.Render(screen.Line(it.q.User))+st.Muted.Render(" · "+screen.Line(kind)), w))
 
 	// The summary and the prompt share what the panes leave: at least 6
 	// rows stay for the panes.
@@ -942,14 +868,14 @@ func (s *compareScreen) View() string {
 	}
 	room := max(2, h-fixed-6)
 	sum := s.summaryLines(it, w)
-	promptLines := strings.Split(wrap(st.Title.Render("Prompt: ")+strings.ReplaceAll(clean(it.q.Prompt), "\t", "    "), w), "\n")
+	promptLines := strings.Split(screen.Wrap(st.Title.Render("Prompt: ")+strings.ReplaceAll(screen.Clean(it.q.Prompt), "\t", "    "), w), "\n")
 	sumRoom := min(len(sum), max(1, room/2))
 	if len(sum) > sumRoom {
-		sum = append(sum[:sumRoom-1:sumRoom-1], st.Muted.Render(fit(sum[sumRoom-1], w-2)+" …"))
+		sum = append(sum[:sumRoom-1:sumRoom-1], st.Muted.Render(screen.Fit(sum[sumRoom-1], w-2)+" …"))
 	}
 	promptRoom := max(1, min(len(promptLines), room-sumRoom+1))
 	if len(promptLines) > promptRoom {
-		promptLines = append(promptLines[:promptRoom-1:promptRoom-1], fit(promptLines[promptRoom-1], w-2)+" …")
+		promptLines = append(promptLines[:promptRoom-1:promptRoom-1], screen.Fit(promptLines[promptRoom-1], w-2)+" …")
 	}
 	top = append(top, sum...)
 	top = append(top, promptLines...)
@@ -992,7 +918,7 @@ func (s *compareScreen) View() string {
 	}
 	if s.input.Focused() {
 		b.WriteByte('\n')
-		b.WriteString(fit(s.input.View(), w))
+		b.WriteString(screen.Fit(s.input.View(), w))
 	}
 	return b.String()
 }
@@ -1005,9 +931,9 @@ func (s *compareScreen) progressLine(w int) string {
 	barW := max(10, min(30, w/5))
 	filled := 0
 	if total > 0 {
-		filled = done * barW / total
+		filled = done * barW / total // a bar that looks full is done
 	}
-	bar := st.Accent.Render(strings.Repeat("█", filled)) + st.Muted.Render(strings.Repeat("░", barW-filled))
+	bar := st.Bar(filled, barW)
 	parts := []string{fmt.Sprintf("%s %d/%d done", bar, done, total)}
 	rate := "– labels/h"
 	if s.sessionN > 0 {
@@ -1028,7 +954,7 @@ func (s *compareScreen) progressLine(w int) string {
 	if s.saving {
 		parts = append(parts, st.Warning.Render("saving…"))
 	}
-	return fit(strings.Join(parts, st.Muted.Render(" · ")), w)
+	return screen.Fit(strings.Join(parts, st.Muted.Render(" · ")), w)
 }
 
 // summaryLines is the pinned summary (or why there is none), wrapped.
@@ -1041,20 +967,20 @@ func (s *compareScreen) summaryLines(it *compareItem, w int) []string {
 		head = "Summary: reading…"
 	case e.err != nil:
 		head = "Summary: error: " + e.err.Error()
-	case !e.ok && s.ctx.Compare.replayOnly():
+	case !e.ok && s.ctx.Compare.ReplayOnly():
 		head = "Summary: none for this user (these answers were written without one)"
 	case !e.ok:
 		head = "Summary: none yet (i on the Users screen infers one)"
 	case s.folded:
-		head = fmt.Sprintf("Summary v%d (%s): folded — f shows it", e.s.Version, summaryState(&e.s))
+		head = fmt.Sprintf("Summary v%d (%s): folded — f shows it", e.s.Version, screen.SummaryState(&e.s))
 	default:
-		head = fmt.Sprintf("Summary v%d (%s, f folds): ", e.s.Version, summaryState(&e.s))
-		body = strings.ReplaceAll(clean(e.s.Text), "\t", " ")
+		head = fmt.Sprintf("Summary v%d (%s, f folds): ", e.s.Version, screen.SummaryState(&e.s))
+		body = strings.ReplaceAll(screen.Clean(e.s.Text), "\t", " ")
 	}
 	if body == "" {
-		return []string{st.Muted.Render(fit(line(head), w))}
+		return []string{st.Muted.Render(screen.Fit(screen.Line(head), w))}
 	}
-	return strings.Split(wrap(st.Muted.Render(line(head))+body, w), "\n")
+	return strings.Split(screen.Wrap(st.Muted.Render(screen.Line(head))+body, w), "\n")
 }
 
 // tabStrip names the panes, the focused one in brackets: "[a] b c".
@@ -1069,7 +995,7 @@ func (s *compareScreen) tabStrip(it *compareItem, w int) string {
 			parts = append(parts, " "+name+" ")
 		}
 	}
-	return fit(strings.Join(parts, " ")+st.Muted.Render("   tab: next pane"), w)
+	return screen.Fit(strings.Join(parts, " ")+st.Muted.Render("   tab: next pane"), w)
 }
 
 // paneMark says a pane's state in a character: still coming, failed.

@@ -13,6 +13,7 @@ import (
 	"github.com/popi-tui/popi-tui/engine"
 	"github.com/popi-tui/popi-tui/store"
 	"github.com/popi-tui/popi-tui/themes"
+	"github.com/popi-tui/popi-tui/ui/screen"
 )
 
 // The figures of issue 4 for Compare:
@@ -47,7 +48,7 @@ func benchCompare(b *testing.B, n int) (*App, *compareScreen) {
 	}
 	b.Cleanup(func() { db.Close() })
 	theme, _ := themes.Lookup("dark")
-	spec := CompareSpec{Mode: CompareList, Candidates: []CandidateSpec{
+	spec := screen.CompareSpec{Mode: screen.CompareList, Candidates: []screen.CandidateSpec{
 		{Backend: "alpha", Condition: store.ConditionSummary}, {Backend: "beta", Condition: store.ConditionSummary}, {Backend: "alpha", Condition: store.ConditionNone}}}
 	app := NewApp(Options{DB: db, Engine: engine.New(db, engine.Config{}, engine.Options{}), Annotator: "bench", AppVersion: "bench",
 		Theme: theme, Output: io.Discard, Compare: spec, Prefetch: 3})
@@ -66,7 +67,7 @@ func benchCompare(b *testing.B, n int) (*App, *compareScreen) {
 }
 
 // answer delivers every pane of the items at the given positions as the
-// engine would: a streamDoneMsg per pane (which renders it, as the
+// engine would: a StreamDone per pane (which renders it, as the
 // prefetch does), and the user's summary.
 func benchAnswer(s *compareScreen, positions ...int) {
 	for _, pos := range positions {
@@ -82,7 +83,7 @@ func benchAnswer(s *compareScreen, positions ...int) {
 			}
 			g := store.Generation{ID: fmt.Sprintf("g-%d-%d", pos, i), User: it.q.User, PromptID: it.q.PromptID,
 				Backend: p.cand.Backend, Model: p.cand.Backend + "-model", Condition: p.cand.Condition, Text: markdown8K(pos*10 + i)}
-			runRenders(s, s.Update(streamDoneMsg{st: p.st, gen: g}))
+			runRenders(s, s.Update(screen.StreamDone[store.Generation]{Stream: p.st, Result: g}))
 		}
 	}
 }
@@ -196,7 +197,7 @@ func BenchmarkCompareDecisionCommit(b *testing.B) {
 // through glamour at a pane's width (paid once, when the answer arrives).
 func BenchmarkMarkdownRender8KB(b *testing.B) {
 	theme, _ := themes.Lookup("dark")
-	st := NewStyles(theme, io.Discard, false)
+	st := screen.NewStyles(theme, io.Discard, false)
 	st.Renderer().SetColorProfile(termenv.TrueColor)
 	md := newMarkdown(st)
 	text := markdown8K(0)

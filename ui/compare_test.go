@@ -23,6 +23,7 @@ import (
 	"github.com/popi-tui/popi-tui/store"
 	"github.com/popi-tui/popi-tui/themes"
 	"github.com/popi-tui/popi-tui/ui/sanitize"
+	"github.com/popi-tui/popi-tui/ui/screen"
 )
 
 // compareHarness drives the real root model the way the program does:
@@ -41,7 +42,7 @@ type compareHarness struct {
 // harnessMessageBound stops a test whose commands would run forever.
 const harnessMessageBound = 20000
 
-func newCompareHarness(t testing.TB, db *store.DB, e *engine.Engine, spec CompareSpec, w, h int) *compareHarness {
+func newCompareHarness(t testing.TB, db *store.DB, e *engine.Engine, spec screen.CompareSpec, w, h int) *compareHarness {
 	t.Helper()
 	theme, err := themes.Lookup("dark")
 	if err != nil {
@@ -210,11 +211,11 @@ func compareDemoDB(t testing.TB) *store.DB {
 func compareReplayHarness(t *testing.T, db *store.DB, w, h int) *compareHarness {
 	t.Helper()
 	e := engine.New(db, engine.Config{}, engine.Options{})
-	spec, err := ParseCompare("", e, true)
+	spec, err := screen.ParseCompare("", e, true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if spec.Mode != CompareReplay {
+	if spec.Mode != screen.CompareReplay {
 		t.Fatalf("default spec in the demo = %+v", spec)
 	}
 	return newCompareHarness(t, db, e, spec, w, h)
@@ -518,7 +519,7 @@ func TestCompareSessionsArePerComparison(t *testing.T) {
 	e := engine.New(db, engine.Config{MaxAttempts: 1, Backends: []engine.BackendConfig{
 		compareGenerator("alpha", f.srv.URL, "model-alpha"), compareGenerator("beta", f.srv.URL, "model-beta")}}, engine.Options{})
 	t.Cleanup(e.Close)
-	spec, err := ParseCompare("alpha:none,beta:none", e, false)
+	spec, err := screen.ParseCompare("alpha:none,beta:none", e, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -691,7 +692,7 @@ func TestCompareThreePanesFromAServer(t *testing.T) {
 	e := engine.New(db, engine.Config{MaxAttempts: 1, Backends: []engine.BackendConfig{
 		compareGenerator("alpha", f.srv.URL, "model-alpha"), compareGenerator("beta", f.srv.URL, "model-beta")}}, engine.Options{})
 	t.Cleanup(e.Close)
-	spec, err := ParseCompare("alpha:none,beta:none,alpha:raw", e, false)
+	spec, err := screen.ParseCompare("alpha:none,beta:none,alpha:raw", e, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -770,7 +771,7 @@ func TestCompareBackendErrorShowsInItsPane(t *testing.T) {
 	e := engine.New(db, engine.Config{MaxAttempts: 1, Backends: []engine.BackendConfig{
 		compareGenerator("broken", bad.srv.URL, "model-broken"), compareGenerator("good", good.srv.URL, "model-good")}}, engine.Options{})
 	t.Cleanup(e.Close)
-	spec, err := ParseCompare("broken:none,good:none", e, false)
+	spec, err := screen.ParseCompare("broken:none,good:none", e, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -818,7 +819,7 @@ func TestCompareEscapeSequencesInAnswersNeverReachTheView(t *testing.T) {
 	})
 	e := engine.New(db, engine.Config{MaxAttempts: 1, Backends: []engine.BackendConfig{compareGenerator("evil", f.srv.URL, "m")}}, engine.Options{})
 	t.Cleanup(e.Close)
-	spec, err := ParseCompare("evil:none,evil:raw", e, false)
+	spec, err := screen.ParseCompare("evil:none,evil:raw", e, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -859,7 +860,7 @@ func TestCompareStreamsAndCloseCancels(t *testing.T) {
 	t.Cleanup(func() { close(release) })
 	e := engine.New(db, engine.Config{MaxAttempts: 1, Backends: []engine.BackendConfig{compareGenerator("slow", f.srv.URL, "m")}}, engine.Options{})
 	t.Cleanup(e.Close)
-	spec, err := ParseCompare("slow:none,slow:raw", e, false)
+	spec, err := screen.ParseCompare("slow:none,slow:raw", e, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -901,23 +902,9 @@ func TestCompareStreamsAndCloseCancels(t *testing.T) {
 	}
 }
 
-func TestCompareStreamResetAndCoalescing(t *testing.T) {
-	st := &stream{notify: make(chan struct{}, 1)}
-	st.write(engine.Delta{Text: "first try"})
-	st.write(engine.Delta{Reset: true})
-	st.write(engine.Delta{Text: "second "})
-	st.write(engine.Delta{Text: "try"}) // never blocks: one wake-up is pending
-	if got := st.snapshot(); got != "second try" {
-		t.Errorf("after a reset: %q", got)
-	}
-	if len(st.notify) != 1 {
-		t.Errorf("%d wake-ups pending, want 1", len(st.notify))
-	}
-}
-
 func TestCompareMarkdownHelper(t *testing.T) {
 	theme, _ := themes.Lookup("dark")
-	st := NewStyles(theme, io.Discard, true)
+	st := screen.NewStyles(theme, io.Discard, true)
 	md := newMarkdown(st)
 	text := "# Title\n\nSome *text* with `code`, a well-known Wi-Fi and \x1b[2Jescapes.\n\n```go\nfmt.Println(1)\n```\n"
 	render := func(text string, w int) []string {
@@ -967,7 +954,7 @@ func TestCompareMarkdownHelper(t *testing.T) {
 		t.Errorf("rendered after the screen closed: %v", msg)
 	}
 	// With colour on the theme picks glamour's style; never a margin.
-	colour := newMarkdown(Styles{Theme: theme})
+	colour := newMarkdown(screen.Styles{Theme: theme})
 	if colour.style.Document.Margin == nil || *colour.style.Document.Margin != 0 || colour.profile == termenv.Ascii {
 		t.Error("style for colour")
 	}
@@ -976,11 +963,11 @@ func TestCompareMarkdownHelper(t *testing.T) {
 func TestCompareMarkdownKeepsWordsTogether(t *testing.T) {
 	// glamour v1 alone leaves "internet" on a line of its own here.
 	theme, _ := themes.Lookup("dark")
-	md := newMarkdown(NewStyles(theme, io.Discard, true))
+	md := newMarkdown(screen.NewStyles(theme, io.Discard, true))
 	text := "**Wi-Fi** is a way for devices to connect to the internet without cables, using `radio` waves: the same kind of invisible signal a car-radio picks up, `a-b` and well-known."
 	for _, colour := range []bool{false, true} {
 		if colour {
-			st := NewStyles(theme, io.Discard, false)
+			st := screen.NewStyles(theme, io.Discard, false)
 			st.Renderer().SetColorProfile(termenv.TrueColor)
 			md = newMarkdown(st)
 		}
@@ -1036,7 +1023,7 @@ func TestCompareMarkdownOutputIsSanitized(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			st := NewStyles(theme, io.Discard, tt.noColor)
+			st := screen.NewStyles(theme, io.Discard, tt.noColor)
 			if !tt.noColor {
 				st.Renderer().SetColorProfile(termenv.TrueColor)
 			}

@@ -2,6 +2,8 @@ package ui
 
 import (
 	"strings"
+
+	"github.com/popi-tui/popi-tui/ui/screen"
 )
 
 // A line diff for summary versions: summaries are a few dozen lines, so
@@ -137,7 +139,7 @@ func (op diffOp) marker() string {
 // continuations included, starts with its marker, so a long changed line
 // never looks kept. The texts are sanitized here; colour, when the styles
 // have it, only repeats what the markers say.
-func renderDiff(d []diffLine, w int, st Styles) string {
+func renderDiff(d []diffLine, w int, st screen.Styles) string {
 	var b strings.Builder
 	for _, l := range d {
 		style := st.Base
@@ -147,19 +149,10 @@ func renderDiff(d []diffLine, w int, st Styles) string {
 		case diffDel:
 			style = st.Error
 		}
-		text := detab(clean(l.Text))
-		for _, part := range strings.Split(wrap(text, max(1, w-2)), "\n") {
+		text := screen.Detab(screen.Clean(l.Text))
+		for _, part := range strings.Split(screen.Wrap(text, max(1, w-2)), "\n") {
 			b.WriteString(style.Render(l.Op.marker()+part) + "\n")
 		}
 	}
 	return strings.TrimSuffix(b.String(), "\n")
-}
-
-// detab turns tabs into spaces: a tab's width depends on where the
-// terminal's tab stops are, which the layout cannot know.
-func detab(s string) string {
-	if !strings.Contains(s, "\t") {
-		return s
-	}
-	return strings.ReplaceAll(s, "\t", "    ")
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/popi-tui/popi-tui/themes"
+	"github.com/popi-tui/popi-tui/ui/screen"
 )
 
 // diffString writes a diff one line per entry with its marker, as it is
@@ -119,7 +120,7 @@ func TestLineDiffLarge(t *testing.T) {
 
 func TestRenderDiff(t *testing.T) {
 	theme, _ := themes.Lookup("dark")
-	st := NewStyles(theme, io.Discard, true)
+	st := screen.NewStyles(theme, io.Discard, true)
 	tests := []struct {
 		name     string
 		from, to string

@@ -11,6 +11,7 @@ import (
 	"github.com/popi-tui/popi-tui/engine"
 	"github.com/popi-tui/popi-tui/store"
 	"github.com/popi-tui/popi-tui/themes"
+	"github.com/popi-tui/popi-tui/ui/screen"
 )
 
 // itemLine is the line that names the item on screen.
@@ -25,7 +26,7 @@ func TestEndToEndLabelUndoQuitResume(t *testing.T) {
 	open := func() (*teatest.TestModel, *App) {
 		e := engine.New(db, engine.Config{}, engine.Options{})
 		t.Cleanup(e.Close)
-		spec, err := ParseCompare("", e, true)
+		spec, err := screen.ParseCompare("", e, true)
 		if err != nil {
 			t.Fatal(err)
 		}

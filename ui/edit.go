@@ -10,6 +10,7 @@ import (
 
 	"github.com/popi-tui/popi-tui/engine"
 	"github.com/popi-tui/popi-tui/store"
+	"github.com/popi-tui/popi-tui/ui/screen"
 )
 
 // editScreen edits a summary version in a text area. Saving adds a new
@@ -17,7 +18,7 @@ import (
 // changed. ctrl+r re-infers with a chosen summarizer, also as a new
 // version, which the text area then holds.
 type editScreen struct {
-	ctx      *Context
+	ctx      *screen.Context
 	user     string
 	base     store.Summary // the version being edited; Version 0: none yet
 	original string        // the text area's text as loaded: "changed" is against it
@@ -28,29 +29,28 @@ type editScreen struct {
 	backends []string // the summarizers to pick from
 	pick     int
 
-	stream  *summaryStream
-	preview string // the re-inference so far
+	inference *inference // a re-inference, shown as a preview
 }
 
 type (
 	// editSavedMsg reports that an edit is on disk (or why not).
 	editSavedMsg struct {
-		screen *editScreen
-		sum    store.Summary
-		err    error
+		edit *editScreen
+		sum  store.Summary
+		err  error
 	}
 	// editPickMsg opens the summarizer picker once a question allows it.
-	editPickMsg struct{ screen *editScreen }
+	editPickMsg struct{ edit *editScreen }
 )
 
-func newEditScreen(ctx *Context, user string, base store.Summary) *editScreen {
+func newEditScreen(ctx *screen.Context, user string, base store.Summary) *editScreen {
 	ta := textarea.New()
 	// A summary has no length or line limit worth enforcing here; the
 	// defaults (400 characters, 99 lines) would cut a model's summary.
 	ta.CharLimit, ta.MaxHeight, ta.MaxWidth = 0, 0, 0
 	ta.ShowLineNumbers = false
 	ta.Placeholder = "Describe what this user prefers…"
-	// Styles from the program's renderer, so NO_COLOR and the theme hold
+	// screen.Styles from the program's renderer, so NO_COLOR and the theme hold
 	// inside the text area too.
 	st := ctx.Styles
 	r := st.Renderer()
@@ -62,7 +62,7 @@ func newEditScreen(ctx *Context, user string, base store.Summary) *editScreen {
 	ta.Cursor.Style, ta.Cursor.TextStyle = plain, plain
 	// The text area drops control characters itself; clean first all the
 	// same, so what is edited is what the other screens show.
-	ta.SetValue(clean(base.Text))
+	ta.SetValue(screen.Clean(base.Text))
 	ta.Focus()
 	s := &editScreen{ctx: ctx, user: user, base: base, original: ta.Value(), ta: ta}
 	s.layout()
@@ -73,9 +73,9 @@ func (s *editScreen) Init() tea.Cmd { return textarea.Blink }
 
 func (s *editScreen) Title() string {
 	if s.base.Version == 0 {
-		return "Write summary · " + line(s.user)
+		return "Write summary · " + screen.Line(s.user)
 	}
-	return fmt.Sprintf("Edit summary · %s v%d", line(s.user), s.base.Version)
+	return fmt.Sprintf("Edit summary · %s v%d", screen.Line(s.user), s.base.Version)
 }
 
 // Typing is true throughout: the text area holds the keys, and q must not
@@ -83,9 +83,9 @@ func (s *editScreen) Title() string {
 func (s *editScreen) Typing() bool { return true }
 
 func (s *editScreen) Close() {
-	if s.stream != nil {
-		s.stream.cancel()
-		s.stream = nil
+	if s.inference != nil {
+		s.inference.stream.Close()
+		s.inference = nil
 	}
 }
 
@@ -96,7 +96,7 @@ func (s *editScreen) ShortHelp() []key.Binding {
 		start := k.Open
 		start.SetHelp(start.Help().Key, "re-infer")
 		return []key.Binding{k.Up, k.Down, start, k.Cancel}
-	case s.stream != nil:
+	case s.inference != nil:
 		return []key.Binding{k.Cancel}
 	}
 	return []key.Binding{k.Save, k.Reinfer, k.Cancel}
@@ -113,7 +113,7 @@ func (s *editScreen) changed() bool { return s.ta.Value() != s.original }
 // Unsaved names what quitting now would lose.
 func (s *editScreen) Unsaved() string {
 	if s.changed() {
-		return "your edits to " + line(s.user) + "'s summary"
+		return "your edits to " + screen.Line(s.user) + "'s summary"
 	}
 	return ""
 }
@@ -131,12 +131,12 @@ func (s *editScreen) Update(msg tea.Msg) tea.Cmd {
 		s.layout()
 		return nil
 	case editSavedMsg:
-		if msg.screen != s {
+		if msg.edit != s {
 			return nil
 		}
 		s.saving = false
 		if msg.err != nil {
-			return failedCmd(msg.err)
+			return screen.Failed(msg.err)
 		}
 		// On disk: only now does the screen move on. (The reload the
 		// change brings is the User screen's.)
@@ -145,19 +145,28 @@ func (s *editScreen) Update(msg tea.Msg) tea.Cmd {
 			how = fmt.Sprintf("edited from v%d", msg.sum.Parent)
 		}
 		s.ctx.Pop(s)
-		return batch(dataChanged, notice(fmt.Sprintf("saved v%d of %s's summary (%s)", msg.sum.Version, s.user, how)))
+		return tea.Batch(screen.DataChanged, screen.Notice(fmt.Sprintf("saved v%d of %s's summary (%s)", msg.sum.Version, s.user, how)))
 	case editPickMsg:
-		if msg.screen == s {
+		if msg.edit == s {
 			return s.openPicker()
 		}
 		return nil
-	case summaryStreamMsg:
-		return s.streamed(msg)
+	case screen.StreamMsg:
+		if !s.inference.owns(msg.Stream) {
+			return nil
+		}
+		s.inference.text = msg.Text
+		return msg.Stream.Read()
+	case screen.StreamDone[store.Summary]:
+		if !s.inference.owns(msg.Stream) {
+			return nil
+		}
+		return s.reinferred(msg.Result, msg.Stream.Err())
 	case tea.KeyMsg:
 		return s.key(msg)
 	}
 	// Everything else (the cursor's blink, pasted text) is the text area's.
-	if s.stream == nil && !s.picking {
+	if s.inference == nil && !s.picking {
 		var cmd tea.Cmd
 		s.ta, cmd = s.ta.Update(msg)
 		return cmd
@@ -168,11 +177,11 @@ func (s *editScreen) Update(msg tea.Msg) tea.Cmd {
 func (s *editScreen) key(msg tea.KeyMsg) tea.Cmd {
 	k := s.ctx.Keys
 	switch {
-	case s.stream != nil:
+	case s.inference != nil:
 		if key.Matches(msg, k.Cancel) {
-			s.stream.cancel()
-			s.stream, s.preview = nil, ""
-			return batch(s.ta.Focus(), notice("re-inference cancelled"))
+			s.inference.stream.Close()
+			s.inference = nil
+			return tea.Batch(s.ta.Focus(), screen.Notice("re-inference cancelled"))
 		}
 		return nil
 	case s.picking:
@@ -196,18 +205,18 @@ func (s *editScreen) key(msg tea.KeyMsg) tea.Cmd {
 		return s.save()
 	case key.Matches(msg, k.Reinfer):
 		if s.changed() {
-			screen := s
-			return ask("Re-inferring replaces your unsaved edits with a new version. Continue? (y/n)", func(yes bool) tea.Cmd {
+			edit := s
+			return screen.Ask("Re-inferring replaces your unsaved edits with a new version. Continue? (y/n)", func(yes bool) tea.Cmd {
 				if !yes {
 					return nil
 				}
-				return func() tea.Msg { return editPickMsg{screen} }
+				return func() tea.Msg { return editPickMsg{edit} }
 			})
 		}
 		return s.openPicker()
 	case key.Matches(msg, k.Cancel):
 		if s.changed() {
-			return ask("Throw away your edits to this summary? (y/n)", func(yes bool) tea.Cmd {
+			return screen.Ask("Throw away your edits to this summary? (y/n)", func(yes bool) tea.Cmd {
 				if yes {
 					s.ctx.Pop(s)
 				}
@@ -228,9 +237,9 @@ func (s *editScreen) save() tea.Cmd {
 	text := s.ta.Value()
 	switch {
 	case strings.TrimSpace(text) == "":
-		return failedCmd(fmt.Errorf("the summary is empty: write something, or esc to leave"))
+		return screen.Failed(fmt.Errorf("the summary is empty: write something, or esc to leave"))
 	case !s.changed():
-		return notice("nothing changed, so nothing to save (esc goes back)")
+		return screen.Notice("nothing changed, so nothing to save (esc goes back)")
 	}
 	s.saving = true
 	sum := store.Summary{User: s.user, Text: text, Source: store.SourceHuman, Parent: s.base.Version}
@@ -241,10 +250,10 @@ func (s *editScreen) save() tea.Cmd {
 		sum.HistoryTokens, sum.SummaryTokens, sum.TokensEstimated = s.base.HistoryTokens, (len(text)+3)/4, true
 		sum.HistoryCut = s.base.HistoryCut
 	}
-	db, screen := s.ctx.DB, s
+	db, edit := s.ctx.DB, s
 	return func() tea.Msg {
 		saved, err := db.AddSummary(sum)
-		return editSavedMsg{screen: screen, sum: saved, err: err}
+		return editSavedMsg{edit: edit, sum: saved, err: err}
 	}
 }
 
@@ -253,7 +262,7 @@ func (s *editScreen) openPicker() tea.Cmd {
 	e := s.ctx.Engine
 	s.backends = e.BackendsWith(engine.RoleSummarizer)
 	if len(s.backends) == 0 {
-		return failedCmd(fmt.Errorf("no summarizer is configured"))
+		return screen.Failed(fmt.Errorf("no summarizer is configured"))
 	}
 	s.pick = 0
 	for i, b := range s.backends {
@@ -270,33 +279,24 @@ func (s *editScreen) openPicker() tea.Cmd {
 func (s *editScreen) reinfer(backend string) tea.Cmd {
 	s.picking = false
 	var cmd tea.Cmd
-	s.stream, cmd = startSummaryStream(s.ctx.Engine, s.user, backend)
-	s.preview = ""
-	return batch(cmd, notice("re-inferring "+s.user+"'s summary via "+backend))
+	s.inference, cmd = infer(s.ctx.Engine, s.user, backend)
+	return tea.Batch(cmd, screen.Notice("re-inferring "+s.user+"'s summary via "+backend))
 }
 
-func (s *editScreen) streamed(msg summaryStreamMsg) tea.Cmd {
-	if msg.stream != s.stream || s.stream == nil {
-		return nil
-	}
-	if msg.reset {
-		s.preview = ""
-	}
-	s.preview += msg.text
-	if !msg.done {
-		return s.stream.next()
-	}
-	backend := s.stream.backend
-	s.stream, s.preview = nil, ""
+// reinferred ends the re-inference: the summary it stored, which the
+// screen edits from now on, or why not.
+func (s *editScreen) reinferred(sum store.Summary, err error) tea.Cmd {
+	backend := s.inference.backend
+	s.inference = nil
 	focus := s.ta.Focus()
-	if msg.err != nil {
-		return batch(focus, failedCmd(fmt.Errorf("re-infer %s's summary via %s: %w", s.user, backend, msg.err)))
+	if err != nil {
+		return tea.Batch(focus, screen.Failed(fmt.Errorf("re-infer %s's summary via %s: %w", s.user, backend, err)))
 	}
 	// Stored as a new version: it is now what this screen edits.
-	s.base = msg.sum
-	s.ta.SetValue(clean(msg.sum.Text))
+	s.base = sum
+	s.ta.SetValue(screen.Clean(sum.Text))
 	s.original = s.ta.Value()
-	return batch(focus, dataChanged, notice(fmt.Sprintf("saved v%d of %s's summary (%s); editing it now", msg.sum.Version, s.user, msg.sum.Source)))
+	return tea.Batch(focus, screen.DataChanged, screen.Notice(fmt.Sprintf("saved v%d of %s's summary (%s); editing it now", sum.Version, s.user, sum.Source)))
 }
 
 func (s *editScreen) View() string {
@@ -304,36 +304,36 @@ func (s *editScreen) View() string {
 	w, h := s.ctx.Width, max(3, s.ctx.Height-2)
 	from := "a new summary (no version yet)"
 	if s.base.Version > 0 {
-		from = fmt.Sprintf("v%d by %s", s.base.Version, line(s.base.Source))
+		from = fmt.Sprintf("v%d by %s", s.base.Version, screen.Line(s.base.Source))
 	}
-	head := st.Title.Render("Edit summary") + st.Muted.Render(" · "+line(s.user)+" · from "+from)
+	head := st.Title.Render("Edit summary") + st.Muted.Render(" · "+screen.Line(s.user)+" · from "+from)
 	var b strings.Builder
-	b.WriteString(fit(head, w) + "\n")
+	b.WriteString(screen.Fit(head, w) + "\n")
 	switch {
 	case s.picking:
-		b.WriteString(st.Header.Render(fit("Re-infer with which summarizer? It is saved as a new version.", w)) + "\n")
+		b.WriteString(st.Header.Render(screen.Fit("Re-infer with which summarizer? It is saved as a new version.", w)) + "\n")
 		def := s.ctx.Engine.DefaultBackend(engine.RoleSummarizer)
 		for i, name := range s.backends {
-			text := line(name)
+			text := screen.Line(name)
 			if name == def {
 				text += " (default)"
 			}
 			if i == s.pick {
-				b.WriteString(st.Selected.Render(fit("› "+text, w)) + "\n")
+				b.WriteString(st.Selected.Render(screen.Fit("› "+text, w)) + "\n")
 			} else {
-				b.WriteString(fit("  "+text, w) + "\n")
+				b.WriteString(screen.Fit("  "+text, w) + "\n")
 			}
 		}
-		b.WriteString(st.Muted.Render(fit("↑/↓ choose · enter re-infer · esc back to editing", w)))
+		b.WriteString(st.Muted.Render(screen.Fit("↑/↓ choose · enter re-infer · esc back to editing", w)))
 		return b.String()
-	case s.stream != nil:
-		b.WriteString(st.Accent.Render(fit("Re-inferring with "+line(s.stream.backend)+"… esc cancels", w)) + "\n")
+	case s.inference != nil:
+		b.WriteString(st.Accent.Render(screen.Fit("Re-inferring with "+screen.Line(s.inference.backend)+"… esc cancels", w)) + "\n")
 		text := "waiting for the first words…"
-		if s.preview != "" {
-			text = detab(clean(s.preview))
+		if s.inference.text != "" {
+			text = screen.Detab(screen.Clean(s.inference.text))
 		}
 		// The end of the text: that is where it grows.
-		lines := strings.Split(wrap(text, w), "\n")
+		lines := strings.Split(screen.Wrap(text, w), "\n")
 		if n := h - 2; len(lines) > n {
 			lines = lines[len(lines)-n:]
 		}
@@ -348,6 +348,6 @@ func (s *editScreen) View() string {
 	case s.changed():
 		state = "modified — ctrl+s saves as a new version, esc asks before discarding"
 	}
-	b.WriteString(st.Muted.Render(fit(fmt.Sprintf("%d lines · %d characters · %s", s.ta.LineCount(), len([]rune(s.ta.Value())), state), w)))
+	b.WriteString(st.Muted.Render(screen.Fit(fmt.Sprintf("%d lines · %d characters · %s", s.ta.LineCount(), len([]rune(s.ta.Value())), state), w)))
 	return b.String()
 }

@@ -7,6 +7,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/popi-tui/popi-tui/store"
+	"github.com/popi-tui/popi-tui/ui/screen"
 )
 
 // editOf opens the User screen of user and then its Edit screen.
@@ -43,7 +44,7 @@ func TestEditSaveMakesHumanVersion(t *testing.T) {
 	}
 	// Only once it was on disk did the screen go back, to a User screen
 	// that shows the new version.
-	if st.app.top() != Screen(us) || es.saving {
+	if st.app.top() != screen.Screen(us) || es.saving {
 		t.Fatalf("after the save %T is on top (saving %v), want the User screen", st.app.top(), es.saving)
 	}
 	wantIn(t, st.view(), "v2 of 2 · current", "human (edited from v1)", "saved v2")
@@ -91,11 +92,11 @@ func TestEditEscAsksBeforeDiscarding(t *testing.T) {
 	}
 	wantIn(t, st.view(), "Throw away your edits")
 	st.keys("n")
-	if st.app.top() != Screen(es) || es.ta.Value() != "Short. More." {
+	if st.app.top() != screen.Screen(es) || es.ta.Value() != "Short. More." {
 		t.Fatalf("after n: top %T, text %q; want the edits kept", st.app.top(), es.ta.Value())
 	}
 	st.keys("esc", "y")
-	if st.app.top() != Screen(us) {
+	if st.app.top() != screen.Screen(us) {
 		t.Fatalf("after y: top %T, want the User screen", st.app.top())
 	}
 	if n := len(st.versions("terse-tom")); n != 1 {
@@ -108,7 +109,7 @@ func TestEditEscUnchangedGoesBack(t *testing.T) {
 	st.addSummary(store.Summary{User: "terse-tom", Source: store.SourceHeuristic, Text: "Short."})
 	us, _ := st.editOf("terse-tom")
 	st.keys("esc")
-	if st.app.confirm != nil || st.app.top() != Screen(us) {
+	if st.app.confirm != nil || st.app.top() != screen.Screen(us) {
 		t.Errorf("esc without edits: confirm %v, top %T; want straight back", st.app.confirm, st.app.top())
 	}
 }
@@ -124,7 +125,7 @@ func TestEditCtrlCAsksBeforeLosingEdits(t *testing.T) {
 		t.Fatalf("ctrl+c with edits did not ask:\n%s", st.app.View())
 	}
 	st.keys("n")
-	if st.app.confirm != nil || st.app.top() != Screen(es) || es.ta.Value() != "Likes short answers." {
+	if st.app.confirm != nil || st.app.top() != screen.Screen(es) || es.ta.Value() != "Likes short answers." {
 		t.Fatalf("n: confirm %v, top %T, text %q", st.app.confirm, st.app.top(), es.ta.Value())
 	}
 	st.app.Update(tea.KeyMsg{Type: tea.KeyCtrlC})
@@ -141,7 +142,7 @@ func TestEditTypingTakesProgramKeys(t *testing.T) {
 	st := newScreenTest(t, 100, 30)
 	_, es := st.editOf("terse-tom")
 	st.keys("q?J")
-	if st.app.top() != Screen(es) || st.app.help.open {
+	if st.app.top() != screen.Screen(es) || st.app.help.open {
 		t.Fatalf("q?J: top %T, help %v; want them typed", st.app.top(), st.app.help.open)
 	}
 	if es.ta.Value() != "q?J" {
@@ -167,8 +168,8 @@ func TestEditReinferWithChosenSummarizer(t *testing.T) {
 	if len(vs) != 2 || vs[1].Source != store.SourceHeuristic {
 		t.Fatalf("versions %+v, want a heuristic v2", vs)
 	}
-	if es.base.Version != 2 || es.ta.Value() != clean(vs[1].Text) || es.changed() || es.stream != nil {
-		t.Errorf("the Edit screen edits v%d (changed %v, streaming %v), want the new v2", es.base.Version, es.changed(), es.stream != nil)
+	if es.base.Version != 2 || es.ta.Value() != screen.Clean(vs[1].Text) || es.changed() || es.inference != nil {
+		t.Errorf("the Edit screen edits v%d (changed %v, streaming %v), want the new v2", es.base.Version, es.changed(), es.inference != nil)
 	}
 	wantIn(t, st.view(), "from v2 by heuristic", "editing it now")
 	// Saving an edit of it now makes v3 from v2.

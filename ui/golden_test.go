@@ -15,6 +15,7 @@ import (
 	"github.com/popi-tui/popi-tui/engine"
 	"github.com/popi-tui/popi-tui/store"
 	"github.com/popi-tui/popi-tui/themes"
+	"github.com/popi-tui/popi-tui/ui/screen"
 )
 
 // Golden files of whole screens, drawn by the real program (teatest runs
@@ -114,7 +115,7 @@ func TestGoldenTooSmall(t *testing.T) {
 
 // goldenCompareApp is the program over the demo data with a saved session
 // of a fixed seed, so that the pane order is the same on every run.
-func goldenCompareApp(t *testing.T, w, h int, e func(db *store.DB) (*engine.Engine, CompareSpec)) *App {
+func goldenCompareApp(t *testing.T, w, h int, e func(db *store.DB) (*engine.Engine, screen.CompareSpec)) *App {
 	t.Helper()
 	db := compareDemoDB(t)
 	eng, spec := e(db)
@@ -131,10 +132,10 @@ func goldenCompareApp(t *testing.T, w, h int, e func(db *store.DB) (*engine.Engi
 func TestGoldenCompareTwoPanes(t *testing.T) {
 	for _, sz := range goldenSizes {
 		t.Run(fmt.Sprintf("%dx%d", sz.w, sz.h), func(t *testing.T) {
-			app := goldenCompareApp(t, sz.w, sz.h, func(db *store.DB) (*engine.Engine, CompareSpec) {
+			app := goldenCompareApp(t, sz.w, sz.h, func(db *store.DB) (*engine.Engine, screen.CompareSpec) {
 				e := engine.New(db, engine.Config{}, engine.Options{})
 				t.Cleanup(e.Close)
-				spec, _ := ParseCompare("", e, true)
+				spec, _ := screen.ParseCompare("", e, true)
 				return e, spec
 			})
 			requireGolden(t, goldenRunApp(t, app, sz.w, sz.h, goldenStep{keyRunes("l"), "Compare"}))
@@ -145,14 +146,14 @@ func TestGoldenCompareTwoPanes(t *testing.T) {
 func TestGoldenCompareThreePanes(t *testing.T) {
 	for _, sz := range goldenSizes {
 		t.Run(fmt.Sprintf("%dx%d", sz.w, sz.h), func(t *testing.T) {
-			app := goldenCompareApp(t, sz.w, sz.h, func(db *store.DB) (*engine.Engine, CompareSpec) {
+			app := goldenCompareApp(t, sz.w, sz.h, func(db *store.DB) (*engine.Engine, screen.CompareSpec) {
 				f := newCompareFakeServer(t, func(w http.ResponseWriter, r *http.Request, model string) {
 					compareSSE(w, model, "## Answer from "+strings.TrimPrefix(model, "model-")+"\n\n", "Some **bold** advice ", "in two parts.\n\n- one\n- two\n")
 				})
 				e := engine.New(db, engine.Config{MaxAttempts: 1, Backends: []engine.BackendConfig{
 					compareGenerator("alpha", f.srv.URL, "model-alpha"), compareGenerator("beta", f.srv.URL, "model-beta")}}, engine.Options{})
 				t.Cleanup(e.Close)
-				spec, err := ParseCompare("alpha:none,beta:none,alpha:raw", e, false)
+				spec, err := screen.ParseCompare("alpha:none,beta:none,alpha:raw", e, false)
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -7,6 +7,7 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
+	"github.com/popi-tui/popi-tui/ui/screen"
 )
 
 // helpOverlay is the "?" overlay: every binding of the top screen, then
@@ -22,7 +23,7 @@ const helpGap = 4
 
 // lines lays the groups out for a w×h area, scrolled to the offset; last
 // is the largest offset (0: it all fits).
-func (o helpOverlay) lines(st Styles, title string, groups [][]key.Binding, w, h int) (out []string, last int) {
+func (o helpOverlay) lines(st screen.Styles, title string, groups [][]key.Binding, w, h int) (out []string, last int) {
 	keyw := 0
 	var cols [][]string // one per group, each line "key  desc"
 	for _, g := range groups {
@@ -39,7 +40,7 @@ func (o helpOverlay) lines(st Styles, title string, groups [][]key.Binding, w, h
 				continue
 			}
 			h := b.Help()
-			col = append(col, st.HelpKey.Render(fit(h.Key, keyw))+"  "+st.HelpDesc.Render(h.Desc))
+			col = append(col, st.HelpKey.Render(screen.Fit(h.Key, keyw))+"  "+st.HelpDesc.Render(h.Desc))
 		}
 		if len(col) > 0 {
 			cols = append(cols, col)
@@ -75,7 +76,7 @@ func (o helpOverlay) lines(st Styles, title string, groups [][]key.Binding, w, h
 	blocks := make([]string, len(stacks))
 	for i, s := range stacks {
 		for j := range s {
-			s[j] = fit(s[j], colw)
+			s[j] = screen.Fit(s[j], colw)
 		}
 		blocks[i] = strings.Join(s, "\n")
 		if i < len(stacks)-1 {

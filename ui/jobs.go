@@ -13,15 +13,20 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/popi-tui/popi-tui/engine"
+	"github.com/popi-tui/popi-tui/ui/screen"
 )
 
-// Jobs are bulk inference and generation runs started from the UI. Each
-// runs in a command of its own (the engine's batch runner) and reports
-// progress as messages.
-type Jobs struct {
-	list []*Job
-	next int
+// Runner runs the bulk inference and generation jobs started from the UI.
+// Each runs in a command of its own (the engine's batch runner) and reports
+// progress as messages; the root gives the runner every message.
+type Runner struct {
+	engine *engine.Engine
+	list   []*Job
+	next   int
 }
+
+// NewRunner makes the runner of e's bulk jobs.
+func NewRunner(e *engine.Engine) *Runner { return &Runner{engine: e} }
 
 // Job is one bulk run.
 type Job struct {
@@ -39,20 +44,18 @@ type Job struct {
 	begun    atomic.Bool          // its command runs (a program quitting may never run it)
 }
 
-type (
-	jobProgressMsg struct {
-		id int
-		p  engine.Progress
-	}
-	jobDoneMsg struct {
-		id  int
-		rep engine.Report
-		err error
-	}
-)
+// progressMsg is a job's latest progress; its end is a screen.JobDoneMsg,
+// which the screens showing what jobs store handle too.
+type progressMsg struct {
+	id int
+	p  engine.Progress
+}
+
+// Jobs lists every job, oldest first.
+func (j *Runner) Jobs() []*Job { return j.list }
 
 // Running is the number of jobs not finished.
-func (j *Jobs) Running() int {
+func (j *Runner) Running() int {
 	n := 0
 	for _, job := range j.list {
 		if job.running() {
@@ -68,7 +71,7 @@ func (job *Job) running() bool { return job.Report == nil && job.Err == nil }
 // progress. A job doing what a running one does is not started (pressing
 // i twice must not summarize every user twice): the running one is
 // returned with started false.
-func (j *Jobs) start(what, title string, run func(ctx context.Context, progress func(engine.Progress)) (engine.Report, error)) (job *Job, cmd tea.Cmd, started bool) {
+func (j *Runner) start(what, title string, run func(ctx context.Context, progress func(engine.Progress)) (engine.Report, error)) (job *Job, cmd tea.Cmd, started bool) {
 	for _, job := range j.list {
 		if job.what == what && job.running() {
 			return job, nil, false
@@ -83,7 +86,7 @@ func (j *Jobs) start(what, title string, run func(ctx context.Context, progress 
 		job.begun.Store(true)
 		defer close(job.finished)
 		if ctx.Err() != nil { // cancelled before it began
-			return jobDoneMsg{job.ID, engine.Report{Interrupted: true}, nil}
+			return screen.JobDoneMsg{ID: job.ID, Report: engine.Report{Interrupted: true}}
 		}
 		rep, err := run(ctx, func(p engine.Progress) {
 			select { // keep only the latest
@@ -92,7 +95,7 @@ func (j *Jobs) start(what, title string, run func(ctx context.Context, progress 
 			}
 			job.updates <- p
 		})
-		return jobDoneMsg{job.ID, rep, err}
+		return screen.JobDoneMsg{ID: job.ID, Report: rep, Err: err}
 	}
 	return job, tea.Batch(runCmd, job.wait()), true
 }
@@ -103,85 +106,117 @@ func (job *Job) wait() tea.Cmd {
 	return func() tea.Msg {
 		select {
 		case p := <-job.updates:
-			return jobProgressMsg{job.ID, p}
+			return progressMsg{job.ID, p}
 		case <-job.finished:
 			return nil
 		}
 	}
 }
 
+// InferMissing summarizes every user without a summary, with the default
+// summarizer, in the background.
+func (j *Runner) InferMissing() tea.Cmd {
+	e := j.engine
+	backend := e.DefaultBackend(engine.RoleSummarizer)
+	if backend == "" {
+		return screen.Failed(fmt.Errorf("no summarizer is configured"))
+	}
+	return j.StartInfer(engine.InferOptions{Backend: backend, Missing: true, Concurrency: e.Config().Concurrency})
+}
+
 // StartInfer infers summaries in the background.
-func (j *Jobs) StartInfer(e *engine.Engine, opt engine.InferOptions) tea.Cmd {
+func (j *Runner) StartInfer(opt engine.InferOptions) tea.Cmd {
 	what := fmt.Sprintf("infer %q missing=%v force=%v %q", opt.Backend, opt.Missing, opt.Force, opt.Users)
 	title := "infer summaries via " + opt.Backend
 	if len(opt.Users) == 1 {
 		title = "infer " + opt.Users[0] + " via " + opt.Backend
 	}
 	job, cmd, ok := j.start(what, title, func(ctx context.Context, p func(engine.Progress)) (engine.Report, error) {
-		return e.InferAll(ctx, opt, p)
+		return j.engine.InferAll(ctx, opt, p)
 	})
 	job.infer = &opt
 	return j.started(job, cmd, ok)
 }
 
-// Inferring returns the running inference job that will summarize user
+// Inferring names the running inference job that will summarize user
 // (hasSummary: the user has a summary now, which a job inferring missing
-// summaries passes over), or nil.
-func (j *Jobs) Inferring(user string, hasSummary bool) *Job {
+// summaries passes over).
+func (j *Runner) Inferring(user string, hasSummary bool) (title string, ok bool) {
 	for _, job := range j.list {
 		if job.infer == nil || !job.running() || (job.infer.Missing && hasSummary) {
 			continue
 		}
 		if len(job.infer.Users) == 0 || slices.Contains(job.infer.Users, user) {
-			return job
+			return job.Title, true
 		}
 	}
-	return nil
+	return "", false
+}
+
+// Generate answers every task and held-out prompt with what spec
+// compares, in the background.
+func (j *Runner) Generate(spec screen.CompareSpec) tea.Cmd {
+	var backends, conditions []string
+	for _, c := range spec.Candidates {
+		if c.Replay != "" {
+			continue // a replayed answer is in the data already
+		}
+		if !slices.Contains(backends, c.Backend) {
+			backends = append(backends, c.Backend)
+		}
+		if !slices.Contains(conditions, c.Condition) {
+			conditions = append(conditions, c.Condition)
+		}
+	}
+	if len(backends) == 0 {
+		return screen.Notice("nothing to generate: the comparison (" + spec.Comparison() + ") replays answers from the data")
+	}
+	return j.StartGenerate(engine.GenerateOptions{Backends: backends, Conditions: conditions, Concurrency: j.engine.Config().Concurrency})
 }
 
 // StartGenerate generates answers in the background.
-func (j *Jobs) StartGenerate(e *engine.Engine, opt engine.GenerateOptions) tea.Cmd {
+func (j *Runner) StartGenerate(opt engine.GenerateOptions) tea.Cmd {
 	what := fmt.Sprintf("generate %q %q %q", opt.Backends, opt.Conditions, opt.Users)
 	title := "generate via " + strings.Join(opt.Backends, ", ")
 	if len(opt.Conditions) > 0 {
 		title += " (" + strings.Join(opt.Conditions, ", ") + ")"
 	}
 	return j.started(j.start(what, title, func(ctx context.Context, p func(engine.Progress)) (engine.Report, error) {
-		return e.GenerateAll(ctx, opt, p)
+		return j.engine.GenerateAll(ctx, opt, p)
 	}))
 }
 
 // started is the commands of a job just started, and a notice saying so;
 // or, for a job that was already running, a notice saying that.
-func (j *Jobs) started(job *Job, cmd tea.Cmd, ok bool) tea.Cmd {
+func (j *Runner) started(job *Job, cmd tea.Cmd, ok bool) tea.Cmd {
 	if !ok {
-		return notice(job.Title + " is already running (J shows it)")
+		return screen.Notice(job.Title + " is already running (J shows it)")
 	}
-	return tea.Batch(cmd, notice(job.Title+" started (J shows it)"))
+	return tea.Batch(cmd, screen.Notice(job.Title+" started (J shows it)"))
 }
 
 // Update takes the jobs' messages.
-func (j *Jobs) Update(msg tea.Msg) tea.Cmd {
+func (j *Runner) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
-	case jobProgressMsg:
+	case progressMsg:
 		// A report read just before the job finished is older than the
 		// finished job's own.
 		if job := j.find(msg.id); job != nil && job.running() {
 			job.Progress = msg.p
 			return job.wait()
 		}
-	case jobDoneMsg:
-		if job := j.find(msg.id); job != nil {
-			job.Progress = msg.rep.Progress
-			job.Report, job.Err = &msg.rep, msg.err
+	case screen.JobDoneMsg:
+		if job := j.find(msg.ID); job != nil {
+			job.Progress = msg.Report.Progress
+			job.Report, job.Err = &msg.Report, msg.Err
 			job.cancel()
-			return notice(job.summary())
+			return screen.Notice(job.summary())
 		}
 	}
 	return nil
 }
 
-func (j *Jobs) find(id int) *Job {
+func (j *Runner) find(id int) *Job {
 	for _, job := range j.list {
 		if job.ID == id {
 			return job
@@ -191,7 +226,7 @@ func (j *Jobs) find(id int) *Job {
 }
 
 // Cancel stops a job; what it finished is kept.
-func (j *Jobs) Cancel(id int) {
+func (j *Runner) Cancel(id int) {
 	if job := j.find(id); job != nil {
 		job.cancel()
 	}
@@ -200,7 +235,7 @@ func (j *Jobs) Cancel(id int) {
 // CancelAll stops every job (on quit) and waits up to timeout for them to
 // return: what they finished is stored by then, before the database is
 // closed. It reports whether they all returned.
-func (j *Jobs) CancelAll(timeout time.Duration) bool {
+func (j *Runner) CancelAll(timeout time.Duration) bool {
 	for _, job := range j.list {
 		job.cancel()
 	}
@@ -233,13 +268,14 @@ func (job *Job) summary() string {
 
 // jobsScreen lists the jobs with a progress bar each.
 type jobsScreen struct {
-	ctx    *Context
+	ctx    *screen.Context
+	jobs   *Runner
 	cursor int
 	bar    progress.Model
 }
 
-func newJobsScreen(ctx *Context) *jobsScreen {
-	return &jobsScreen{ctx: ctx, bar: ctx.Styles.ProgressBar(progress.WithoutPercentage())}
+func newJobsScreen(ctx *screen.Context, jobs *Runner) *jobsScreen {
+	return &jobsScreen{ctx: ctx, jobs: jobs, bar: ctx.Styles.ProgressBar(progress.WithoutPercentage())}
 }
 
 func (s *jobsScreen) Title() string { return "Jobs" }
@@ -262,7 +298,7 @@ func (s *jobsScreen) Update(msg tea.Msg) tea.Cmd {
 		return nil
 	}
 	k := s.ctx.Keys
-	jobs := s.ctx.Jobs.list
+	jobs := s.jobs.list
 	switch {
 	case key.Matches(km, k.Back):
 		s.ctx.Pop(s)
@@ -276,10 +312,10 @@ func (s *jobsScreen) Update(msg tea.Msg) tea.Cmd {
 		}
 		job := jobs[s.cursor]
 		if !job.running() {
-			return notice(job.Title + " has finished already: nothing to cancel")
+			return screen.Notice(job.Title + " has finished already: nothing to cancel")
 		}
-		s.ctx.Jobs.Cancel(job.ID)
-		return notice("cancelling " + job.Title + " (finished work is kept)")
+		s.jobs.Cancel(job.ID)
+		return screen.Notice("cancelling " + job.Title + " (finished work is kept)")
 	}
 	return nil
 }
@@ -290,7 +326,7 @@ const jobErrorsShown = 3
 func (s *jobsScreen) View() string {
 	st := s.ctx.Styles
 	w := s.ctx.Width
-	jobs := s.ctx.Jobs.list
+	jobs := s.jobs.list
 	head := st.Title.Render("Jobs")
 	if len(jobs) == 0 {
 		return head + "\n\n" + st.Muted.Render("No jobs yet. On the Users screen, i infers summaries and g generates answers in bulk.") + "\n"
@@ -335,7 +371,7 @@ func (s *jobsScreen) jobLines(job *Job, selected bool, w int) []string {
 	state := "running"
 	switch {
 	case job.Err != nil:
-		state = "FAILED: " + line(job.Err.Error())
+		state = "FAILED: " + screen.Line(job.Err.Error())
 	case job.Report != nil && job.Report.Interrupted:
 		state = "cancelled"
 	case job.Report != nil:
@@ -347,17 +383,17 @@ func (s *jobsScreen) jobLines(job *Job, selected bool, w int) []string {
 	}
 	rate := float64(p.Requests) / max(p.Elapsed.Seconds(), 1e-9)
 	ls := []string{
-		fit(fmt.Sprintf("%s%s — %s", cursor, line(job.Title), state), w),
-		fit(fmt.Sprintf("    %s %d/%d · %d done · %d skipped · %d failed · %.1f req/s · %s",
+		screen.Fit(fmt.Sprintf("%s%s — %s", cursor, screen.Line(job.Title), state), w),
+		screen.Fit(fmt.Sprintf("    %s %d/%d · %d done · %d skipped · %d failed · %.1f req/s · %s",
 			s.bar.ViewAs(frac), finished, p.Total, p.Done, p.Skipped, p.Failed, rate, p.Elapsed.Round(time.Second)), w),
 	}
 	if job.Report != nil {
 		errs := job.Report.Errors
 		for _, e := range errs[:min(len(errs), jobErrorsShown)] {
-			ls = append(ls, fit(st.Error.Render(fmt.Sprintf("    %d × %s (e.g. %s)", e.Count, line(e.Reason), line(e.Example))), w))
+			ls = append(ls, screen.Fit(st.Error.Render(fmt.Sprintf("    %d × %s (e.g. %s)", e.Count, screen.Line(e.Reason), screen.Line(e.Example))), w))
 		}
 		if n := len(errs) - jobErrorsShown; n > 0 {
-			ls = append(ls, fit(st.Muted.Render("    and "+plural(n, "other reason", "other reasons")), w))
+			ls = append(ls, screen.Fit(st.Muted.Render("    and "+screen.Plural(n, "other reason", "other reasons")), w))
 		}
 	}
 	return ls

@@ -14,6 +14,7 @@ import (
 	"github.com/muesli/termenv"
 
 	"github.com/popi-tui/popi-tui/ui/sanitize"
+	"github.com/popi-tui/popi-tui/ui/screen"
 )
 
 // markdown renders model answers for the panes with glamour. Rendering
@@ -53,7 +54,7 @@ const mdCacheSize = 64
 // newMarkdown picks glamour's style from the theme: dark or light, and
 // "notty" (no colour, no attributes) when colour is off, so NO_COLOR holds
 // inside the panes too.
-func newMarkdown(st Styles) *markdown {
+func newMarkdown(st screen.Styles) *markdown {
 	m := &markdown{renderers: map[int]*glamour.TermRenderer{}, cache: map[mdKey][]string{}, pending: map[mdKey]bool{}, profile: termenv.TrueColor}
 	if st.Renderer() != nil {
 		m.profile = st.Renderer().ColorProfile()
@@ -129,7 +130,7 @@ func (m *markdown) store(msg markdownMsg) {
 // reach the terminal. Tabs become spaces before wrapping, so that widths
 // are counted right.
 func (m *markdown) render(text string, width int) []string {
-	text = strings.ReplaceAll(clean(text), "\t", "    ")
+	text = strings.ReplaceAll(screen.Clean(text), "\t", "    ")
 	// glamour wraps before it adds some decorations (the notty style's
 	// emphasis marks), so a line can come out wider than asked: then it
 	// is rendered again, narrower by the excess, rather than cut or
@@ -154,11 +155,11 @@ func (m *markdown) render(text string, width int) []string {
 	for _, l := range ls {
 		if ansi.StringWidth(l) > width { // still: wrap it rather than lose text
 			for _, part := range strings.Split(ansi.Wrap(l, width, " -"), "\n") {
-				fitted = append(fitted, fit(part, width))
+				fitted = append(fitted, screen.Fit(part, width))
 			}
 			continue
 		}
-		fitted = append(fitted, fit(l, width))
+		fitted = append(fitted, screen.Fit(l, width))
 	}
 	return fitted
 }
@@ -204,10 +205,10 @@ func (m *markdown) glamour(text string, wrapAt int) ([]string, bool) {
 // plainLines is text (sanitized here) wrapped to width without Markdown:
 // an answer still streaming in, whose Markdown is not whole yet.
 func plainLines(text string, width int) []string {
-	text = strings.ReplaceAll(clean(text), "\t", "    ")
-	ls := strings.Split(wrap(text, width), "\n")
+	text = strings.ReplaceAll(screen.Clean(text), "\t", "    ")
+	ls := strings.Split(screen.Wrap(text, width), "\n")
 	for i := range ls {
-		ls[i] = fit(ls[i], width)
+		ls[i] = screen.Fit(ls[i], width)
 	}
 	return ls
 }

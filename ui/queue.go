@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/popi-tui/popi-tui/store"
+	"github.com/popi-tui/popi-tui/ui/screen"
 )
 
 // The labeling queue, kept free of I/O and of Bubble Tea so that its rules
@@ -172,7 +173,7 @@ func revealLine(cands []store.Candidate) string {
 		if c.Replay != "" {
 			what = c.Replay
 		}
-		parts[i] = fmt.Sprintf("%s = %s (%s)", c.Pane, line(c.Backend), what)
+		parts[i] = fmt.Sprintf("%s = %s (%s)", c.Pane, screen.Line(c.Backend), what)
 	}
 	return strings.Join(parts, ", ")
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/popi-tui/popi-tui/engine/eval"
 	"github.com/popi-tui/popi-tui/ui/sanitize"
+	"github.com/popi-tui/popi-tui/ui/screen"
 )
 
 // statsScreen shows what `popi-tui eval` reports, with bar charts: the
@@ -20,7 +21,7 @@ import (
 // summary is saved, and the latest accuracy and judge runs kept in the
 // database.
 type statsScreen struct {
-	ctx    *Context
+	ctx    *screen.Context
 	vp     viewport.Model
 	loaded bool
 	gen    int // reads started; an older read's answer is dropped
@@ -48,9 +49,9 @@ type statsLoadedMsg struct {
 	err  error
 }
 
-func newStatsScreen(ctx *Context) *statsScreen {
+func newStatsScreen(ctx *screen.Context) *statsScreen {
 	vp := viewport.New(1, 1)
-	vp.KeyMap = viewport.KeyMap{} // the screen maps the keys (one KeyMap)
+	vp.KeyMap = viewport.KeyMap{} // the screen maps the keys (one screen.KeyMap)
 	vp.MouseWheelEnabled = true
 	return &statsScreen{ctx: ctx, vp: vp}
 }
@@ -118,7 +119,7 @@ func (s *statsScreen) Update(msg tea.Msg) tea.Cmd {
 			s.data = msg.data
 		}
 		s.layout()
-	case dataChangedMsg, labelSavedMsg, jobDoneMsg:
+	case screen.DataChangedMsg, screen.LabelSavedMsg, screen.JobDoneMsg:
 		// A label, a summary or a job's results: the numbers move.
 		return s.load()
 	case tea.WindowSizeMsg:
@@ -164,12 +165,12 @@ func (s *statsScreen) View() string {
 	case !s.loaded:
 		return head + st.Muted.Render("  reading the labels and summaries…")
 	case s.err != nil:
-		return head + "\n\n" + st.Error.Render("error: "+line(s.err.Error()))
+		return head + "\n\n" + st.Error.Render("error: "+screen.Line(s.err.Error()))
 	}
 	if pct := s.vp.ScrollPercent(); s.vp.TotalLineCount() > s.vp.Height {
 		head += st.Muted.Render(fmt.Sprintf("  %3.0f%% (↑/↓ pgup/pgdn)", 100*pct))
 	}
-	return fit(head, s.ctx.Width) + "\n" + s.vp.View()
+	return screen.Fit(head, s.ctx.Width) + "\n" + s.vp.View()
 }
 
 // content is the whole report, w cells wide.
@@ -186,13 +187,13 @@ func (s *statsScreen) content(w int) string {
 	d := s.data
 
 	l := d.labels
-	section(fmt.Sprintf("Human labels — %s (and %s)", plural(l.Decisions, "decision", "decisions"), plural(l.Skips, "skip", "skips")))
+	section(fmt.Sprintf("Human labels — %s (and %s)", screen.Plural(l.Decisions, "decision", "decisions"), screen.Plural(l.Skips, "skip", "skips")))
 	if l.Decisions == 0 {
 		add(st.Muted.Render("No decisions yet: l on the Users screen starts labeling."))
 	} else {
 		namew := 8
 		for _, c := range l.Candidates {
-			namew = max(namew, min(28, ansi.StringWidth(line(c.Name))))
+			namew = max(namew, min(28, ansi.StringWidth(screen.Line(c.Name))))
 		}
 		// Wide: one row per candidate. Narrow: the counts and strength go
 		// on a second line, under the bar.
@@ -218,10 +219,10 @@ func (s *statsScreen) content(w int) string {
 			if c.Strength.Estimable {
 				bt = fmt.Sprintf("%s [%s, %s]", signed(c.Strength.Theta), signed(c.Strength.Low), signed(c.Strength.High))
 			} else if c.Strength.Reason != "" {
-				bt = "not estimable: " + line(c.Strength.Reason)
+				bt = "not estimable: " + screen.Line(c.Strength.Reason)
 			}
 			wlt := fmt.Sprintf("%d/%d/%d", c.Wins, c.Losses, c.Ties)
-			row := fmt.Sprintf("%-*s %s %-6s %-14s", namew, fit(line(c.Name), namew), s.bar(frac, barw), rate, ci)
+			row := fmt.Sprintf("%-*s %s %-6s %-14s", namew, screen.Fit(screen.Line(c.Name), namew), s.bar(frac, barw), rate, ci)
 			if wide {
 				add(fmt.Sprintf("%s %-11s %s", row, wlt, bt))
 			} else {
@@ -237,7 +238,7 @@ func (s *statsScreen) content(w int) string {
 			name := map[string]string{eval.AgreementCohen: "Cohen's κ", eval.AgreementFleiss: "Fleiss' κ"}[ia.Method]
 			add(fmt.Sprintf("Inter-annotator agreement: %s = %.3f over %d items (observed %.1f%%)", name, *ia.Kappa, ia.Items, 100*ia.ObservedAgreement))
 		case ia.Note != "":
-			add("Inter-annotator agreement: " + line(ia.Note))
+			add("Inter-annotator agreement: " + screen.Line(ia.Note))
 		}
 		add("")
 		for _, a := range l.Annotators {
@@ -245,8 +246,8 @@ func (s *statsScreen) content(w int) string {
 			if a.Replay.Decisive > 0 {
 				agree = fmt.Sprintf(" · agrees with the dataset %d/%d", a.Replay.Agree, a.Replay.Decisive)
 			}
-			add(fmt.Sprintf("%s: %s, %s, median %s to decide%s", line(a.Annotator), plural(a.Decisions, "decision", "decisions"),
-				plural(a.Skips, "skip", "skips"), a.MedianDecisionTime.Round(100*time.Millisecond), agree))
+			add(fmt.Sprintf("%s: %s, %s, median %s to decide%s", screen.Line(a.Annotator), screen.Plural(a.Decisions, "decision", "decisions"),
+				screen.Plural(a.Skips, "skip", "skips"), a.MedianDecisionTime.Round(100*time.Millisecond), agree))
 		}
 	}
 
@@ -257,15 +258,15 @@ func (s *statsScreen) content(w int) string {
 	}
 	for _, k := range d.context.Kinds {
 		if k.Users == 0 {
-			add(fmt.Sprintf("%-9s %s", line(k.Kind), st.Muted.Render("no summaries with token counts")))
+			add(fmt.Sprintf("%-9s %s", screen.Line(k.Kind), st.Muted.Render("no summaries with token counts")))
 			continue
 		}
 		est := ""
 		if k.Estimated > 0 {
 			est = fmt.Sprintf(" · %d estimated", k.Estimated)
 		}
-		add(fmt.Sprintf("%-9s %s ×%-5.1f %s: %.0f → %.0f tokens (median ×%.1f)%s", line(k.Kind), s.bar(k.RatioOfMeans/widest, 24), k.RatioOfMeans,
-			plural(k.Users, "user", "users"), k.MeanHistoryTokens, k.MeanSummaryTokens, k.MedianRatio, est))
+		add(fmt.Sprintf("%-9s %s ×%-5.1f %s: %.0f → %.0f tokens (median ×%.1f)%s", screen.Line(k.Kind), s.bar(k.RatioOfMeans/widest, 24), k.RatioOfMeans,
+			screen.Plural(k.Users, "user", "users"), k.MeanHistoryTokens, k.MeanSummaryTokens, k.MedianRatio, est))
 	}
 
 	section("Preference accuracy (the latest run of each; popi-tui eval --metric accuracy)")
@@ -276,17 +277,17 @@ func (s *statsScreen) content(w int) string {
 		a := run.rep
 		// Everything read from a kept run came from the database (any
 		// --db), and is sanitized.
-		add(fmt.Sprintf("%s (%s), summaries: %s%s · %s", line(a.Backend), line(a.Model), line(a.Summary), usersNote(a.Users), run.at.Local().Format("2006-01-02 15:04")))
+		add(fmt.Sprintf("%s (%s), summaries: %s%s · %s", screen.Line(a.Backend), screen.Line(a.Model), screen.Line(a.Summary), usersNote(a.Users), run.at.Local().Format("2006-01-02 15:04")))
 		for _, r := range a.Rows {
 			failed := ""
 			if r.Failed > 0 {
 				failed = fmt.Sprintf(" · %d failed", r.Failed)
 			}
 			if r.Pairs == 0 {
-				add(fmt.Sprintf("  %-8s no pairs (%d skipped)%s", line(r.Condition), r.Skipped, failed))
+				add(fmt.Sprintf("  %-8s no pairs (%d skipped)%s", screen.Line(r.Condition), r.Skipped, failed))
 				continue
 			}
-			add(fmt.Sprintf("  %-8s %s %5.1f%% [%.1f, %.1f]  %d pairs · %.0f context tokens%s", line(r.Condition), s.bar(r.Accuracy, 24), 100*r.Accuracy,
+			add(fmt.Sprintf("  %-8s %s %5.1f%% [%.1f, %.1f]  %d pairs · %.0f context tokens%s", screen.Line(r.Condition), s.bar(r.Accuracy, 24), 100*r.Accuracy,
 				100*r.Low, 100*r.High, r.Pairs, r.MeanContextTokens, failed))
 		}
 	}
@@ -297,7 +298,7 @@ func (s *statsScreen) content(w int) string {
 	}
 	for _, run := range d.judges {
 		j := run.rep
-		add(fmt.Sprintf("judge %s (%s) on %s: summary vs none%s · %s", line(j.Judge), line(j.JudgeModel), line(j.Generator), usersNote(j.Users),
+		add(fmt.Sprintf("judge %s (%s) on %s: summary vs none%s · %s", screen.Line(j.Judge), screen.Line(j.JudgeModel), screen.Line(j.Generator), usersNote(j.Users),
 			run.at.Local().Format("2006-01-02 15:04")))
 		if j.Wins+j.Ties+j.Losses == 0 {
 			add("  " + noVerdict(j))
@@ -342,17 +343,12 @@ func noVerdict(j eval.JudgeReport) string {
 	if len(why) == 0 {
 		return "no verdict: no prompt was judged"
 	}
-	return fmt.Sprintf("no verdict to count: of %s, %s", plural(j.Items, "prompt", "prompts"), strings.Join(why, ", "))
+	return fmt.Sprintf("no verdict to count: of %s, %s", screen.Plural(j.Items, "prompt", "prompts"), strings.Join(why, ", "))
 }
 
-// bar is a horizontal bar for a fraction in [0, 1], width cells wide: the
-// filled part in the accent colour and as █, the rest as ░, so that it
-// reads without colour too.
+// bar is a chart's bar for a fraction in [0, 1], width cells wide.
 func (s *statsScreen) bar(frac float64, width int) string {
-	frac = max(0, min(1, frac))
-	n := int(frac*float64(width) + 0.5)
-	st := s.ctx.Styles
-	return st.Accent.Render(strings.Repeat("█", n)) + st.Muted.Render(strings.Repeat("░", width-n))
+	return s.ctx.Styles.Bar(screen.Cells(frac, width), width)
 }
 
 // signed writes x with its sign, and a minus sign (−) that line
@@ -363,13 +359,13 @@ func signed(x float64) string { return strings.Replace(fmt.Sprintf("%+.2f", x), 
 // first indented; each line comes out exactly w cells wide.
 func wrapIndented(l string, w, indent int) []string {
 	if ansi.StringWidth(l) <= w {
-		return []string{fit(l, w)}
+		return []string{screen.Fit(l, w)}
 	}
 	parts := strings.Split(ansi.Wrap(l, w, " "), "\n")
-	out := []string{fit(parts[0], w)}
+	out := []string{screen.Fit(parts[0], w)}
 	rest := strings.TrimSpace(strings.Join(parts[1:], " "))
 	for _, m := range strings.Split(ansi.Wrap(rest, max(1, w-indent), " "), "\n") {
-		out = append(out, fit(strings.Repeat(" ", indent)+m, w))
+		out = append(out, screen.Fit(strings.Repeat(" ", indent)+m, w))
 	}
 	return out
 }

@@ -9,6 +9,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/popi-tui/popi-tui/store"
+	"github.com/popi-tui/popi-tui/ui/screen"
 )
 
 // S opens the Stats screen from anywhere; it reads the labels again when
@@ -37,7 +38,8 @@ func TestStatsScreenFollowsTheLabels(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, cmd := app.Update(labelSavedMsg{label: l})
+		_ = l
+		_, cmd := app.Update(screen.LabelSavedMsg{})
 		testDrive(app, cmd)
 	}
 	v = app.View()

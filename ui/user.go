@@ -14,6 +14,7 @@ import (
 
 	"github.com/popi-tui/popi-tui/engine"
 	"github.com/popi-tui/popi-tui/store"
+	"github.com/popi-tui/popi-tui/ui/screen"
 )
 
 // userWide is the width from which the history and the summary sit side
@@ -35,7 +36,7 @@ const (
 // profile; held-out pairs apart; the persona behind a toggle) beside what
 // the summarizers made of it (the summary's versions).
 type userScreen struct {
-	ctx  *Context
+	ctx  *screen.Context
 	user string
 
 	loaded   bool
@@ -55,8 +56,7 @@ type userScreen struct {
 	history, summary viewport.Model
 	versionsTop      int // the summary content's line where the versions list starts
 
-	stream     *summaryStream // a running inference, shown in the summary pane
-	streamText string
+	inference *inference // a running inference, shown in the summary pane
 
 	loads, shown int // loads started, and the latest one shown
 }
@@ -74,14 +74,14 @@ type (
 	}
 	// userSavedMsg reports a version made current again.
 	userSavedMsg struct {
-		screen *userScreen
-		from   int
-		sum    store.Summary
-		err    error
+		user *userScreen
+		from int
+		sum  store.Summary
+		err  error
 	}
 )
 
-func newUserScreen(ctx *Context, user string) *userScreen {
+func newUserScreen(ctx *screen.Context, user string) *userScreen {
 	s := &userScreen{ctx: ctx, user: user, history: viewport.New(1, 1), summary: viewport.New(1, 1)}
 	for _, vp := range []*viewport.Model{&s.history, &s.summary} {
 		// The screen drives the viewports itself: their own key map has
@@ -111,13 +111,13 @@ func (s *userScreen) load() tea.Cmd {
 	}
 }
 
-func (s *userScreen) Title() string { return "User " + line(s.user) }
+func (s *userScreen) Title() string { return "User " + screen.Line(s.user) }
 func (s *userScreen) Typing() bool  { return false }
 
 func (s *userScreen) Close() {
-	if s.stream != nil {
-		s.stream.cancel()
-		s.stream = nil
+	if s.inference != nil {
+		s.inference.stream.Close()
+		s.inference = nil
 	}
 }
 
@@ -171,25 +171,36 @@ func (s *userScreen) Update(msg tea.Msg) tea.Cmd {
 		s.renderHistory()
 		s.renderSummary()
 		return nil
-	case dataChangedMsg, jobDoneMsg:
+	case screen.DataChangedMsg, screen.JobDoneMsg:
 		return s.load()
 	case tea.WindowSizeMsg:
 		s.layout()
 		return nil
-	case summaryStreamMsg:
-		return s.streamed(msg)
+	case screen.StreamMsg:
+		if !s.inference.owns(msg.Stream) {
+			return nil
+		}
+		s.inference.text = msg.Text
+		s.renderSummary()
+		s.summary.GotoBottom()
+		return msg.Stream.Read()
+	case screen.StreamDone[store.Summary]:
+		if !s.inference.owns(msg.Stream) {
+			return nil
+		}
+		return s.inferred(msg.Result, msg.Stream.Err())
 	case userSavedMsg:
-		if msg.screen != s {
+		if msg.user != s {
 			return nil
 		}
 		s.saving = false
 		if msg.err != nil {
-			return failedCmd(msg.err)
+			return screen.Failed(msg.err)
 		}
 		s.addVersion(msg.sum)
 		s.selVersion, s.diff = 0, false
 		s.renderSummary()
-		return batch(notice(fmt.Sprintf("v%d is current again, as v%d", msg.from, msg.sum.Version)), dataChanged)
+		return tea.Batch(screen.Notice(fmt.Sprintf("v%d is current again, as v%d", msg.from, msg.sum.Version)), screen.DataChanged)
 	case tea.KeyMsg:
 		return s.key(msg)
 	case tea.MouseMsg:
@@ -206,10 +217,6 @@ func (s *userScreen) addVersion(v store.Summary) {
 		s.current = v.Version
 	}
 }
-
-// dataChanged tells every screen that the database changed (the Users
-// list re-reads its rows; this screen reloads itself).
-func dataChanged() tea.Msg { return dataChangedMsg{} }
 
 func (s *userScreen) key(msg tea.KeyMsg) tea.Cmd {
 	k := s.ctx.Keys
@@ -255,7 +262,7 @@ func (s *userScreen) key(msg tea.KeyMsg) tea.Cmd {
 		s.focused().GotoBottom()
 	case key.Matches(msg, k.Versions):
 		if len(s.versions) == 0 {
-			return notice("no summary versions yet: i infers one, e writes one")
+			return screen.Notice("no summary versions yet: i infers one, e writes one")
 		}
 		s.choosing, s.focus = true, userPaneSummary
 		s.renderSummary()
@@ -272,8 +279,8 @@ func (s *userScreen) key(msg tea.KeyMsg) tea.Cmd {
 			s.history.GotoTop() // the persona is the pane's first section
 		}
 	case key.Matches(msg, k.Edit):
-		if s.stream != nil {
-			return notice("a summary is being inferred: edit it once it is saved")
+		if s.inference != nil {
+			return screen.Notice("a summary is being inferred: edit it once it is saved")
 		}
 		base := store.Summary{User: s.user}
 		if sel, ok := s.selected(); ok {
@@ -371,50 +378,39 @@ func (s *userScreen) revealSelection() {
 // infer streams a new version from the default summarizer into the
 // summary pane; the engine stores it.
 func (s *userScreen) infer() tea.Cmd {
-	if s.stream != nil {
-		return notice("already inferring a summary for " + s.user)
+	if s.inference != nil {
+		return screen.Notice("already inferring a summary for " + s.user)
 	}
 	// Two summaries at once would both be stored, as two versions.
-	if job := s.ctx.Jobs.Inferring(s.user, len(s.versions) > 0); job != nil {
-		return notice("the running job " + job.Title + " summarizes " + s.user + " (J shows it)")
+	if job, ok := s.ctx.Jobs.Inferring(s.user, len(s.versions) > 0); ok {
+		return screen.Notice("the running job " + job + " summarizes " + s.user + " (J shows it)")
 	}
 	backend := s.ctx.Engine.DefaultBackend(engine.RoleSummarizer)
 	if backend == "" {
-		return failedCmd(fmt.Errorf("no summarizer is configured"))
+		return screen.Failed(fmt.Errorf("no summarizer is configured"))
 	}
 	var cmd tea.Cmd
-	s.stream, cmd = startSummaryStream(s.ctx.Engine, s.user, backend)
-	s.streamText, s.diff, s.choosing, s.focus = "", false, false, userPaneSummary
+	s.inference, cmd = infer(s.ctx.Engine, s.user, backend)
+	s.diff, s.choosing, s.focus = false, false, userPaneSummary
 	s.renderSummary()
-	return batch(cmd, notice("inferring a summary of "+s.user+" via "+backend))
+	return tea.Batch(cmd, screen.Notice("inferring a summary of "+s.user+" via "+backend))
 }
 
-func (s *userScreen) streamed(msg summaryStreamMsg) tea.Cmd {
-	if msg.stream != s.stream || s.stream == nil {
-		return nil
-	}
-	if msg.reset {
-		s.streamText = ""
-	}
-	s.streamText += msg.text
-	if !msg.done {
+// inferred ends the inference: the summary it stored, or why not.
+func (s *userScreen) inferred(sum store.Summary, err error) tea.Cmd {
+	backend := s.inference.backend
+	s.inference = nil
+	if err != nil {
 		s.renderSummary()
-		s.summary.GotoBottom()
-		return s.stream.next()
-	}
-	backend := s.stream.backend
-	s.stream, s.streamText = nil, ""
-	if msg.err != nil {
-		s.renderSummary()
-		return failedCmd(fmt.Errorf("infer a summary of %s via %s: %w", s.user, backend, msg.err))
+		return screen.Failed(fmt.Errorf("infer a summary of %s via %s: %w", s.user, backend, err))
 	}
 	// The version is stored: show it now, and let the reload that
-	// dataChanged brings confirm it.
-	s.addVersion(msg.sum)
+	// DataChanged brings confirm it.
+	s.addVersion(sum)
 	s.selVersion = 0
 	s.renderSummary()
 	s.summary.GotoTop()
-	return batch(notice(fmt.Sprintf("saved v%d of %s's summary (%s)", msg.sum.Version, s.user, msg.sum.Source)), dataChanged)
+	return tea.Batch(screen.Notice(fmt.Sprintf("saved v%d of %s's summary (%s)", sum.Version, s.user, sum.Source)), screen.DataChanged)
 }
 
 // makeCurrent makes the selected version current again: a new version
@@ -424,19 +420,19 @@ func (s *userScreen) makeCurrent() tea.Cmd {
 	sel, ok := s.selected()
 	switch {
 	case !ok:
-		return notice("no summary versions yet")
+		return screen.Notice("no summary versions yet")
 	case s.selectedIndex() == s.currentIndex():
-		return notice(fmt.Sprintf("v%d is already current: v selects another version", sel.Version))
+		return screen.Notice(fmt.Sprintf("v%d is already current: v selects another version", sel.Version))
 	case s.saving:
 		return nil
 	}
 	s.saving = true
-	db, screen, from := s.ctx.DB, s, sel.Version
+	db, user, from := s.ctx.DB, s, sel.Version
 	again := sel
 	again.ID, again.Version, again.CreatedAt, again.Parent = "", 0, time.Time{}, sel.Version
 	return func() tea.Msg {
 		sum, err := db.AddSummary(again)
-		return userSavedMsg{screen: screen, from: from, sum: sum, err: err}
+		return userSavedMsg{user: user, from: from, sum: sum, err: err}
 	}
 }
 
@@ -497,7 +493,7 @@ func (s *userScreen) renderHistory() {
 		if b.Len() > 0 {
 			b.WriteString("\n")
 		}
-		b.WriteString(st.Header.Render(wrap(text, w)) + "\n")
+		b.WriteString(st.Header.Render(screen.Wrap(text, w)) + "\n")
 	}
 
 	// The persona first, so showing it needs no scrolling.
@@ -505,7 +501,7 @@ func (s *userScreen) renderHistory() {
 	case len(personas) == 0:
 	case !s.persona:
 		heading("Persona (ground truth)")
-		b.WriteString(st.Muted.Render(wrap("hidden — p shows it", w)) + "\n")
+		b.WriteString(st.Muted.Render(screen.Wrap("hidden — p shows it", w)) + "\n")
 	default:
 		heading("Persona (ground truth — never shown to the summarizer)")
 		for _, p := range personas {
@@ -519,16 +515,16 @@ func (s *userScreen) renderHistory() {
 		}
 	}
 	if len(texts) > 0 {
-		heading(fmt.Sprintf("Written by the user — %s", plural(len(texts), "text", "texts")))
+		heading(fmt.Sprintf("Written by the user — %s", screen.Plural(len(texts), "text", "texts")))
 		for _, t := range texts {
 			label := "•"
 			if t.Source != "" {
-				label = "• " + line(t.Source) + ":"
+				label = "• " + screen.Line(t.Source) + ":"
 			}
 			writeLabelled(&b, "  ", st.Muted.Render(label), t.Text, w)
 		}
 	}
-	heading(fmt.Sprintf("History — %s the summarizer sees", plural(len(pairs), "pair", "pairs")))
+	heading(fmt.Sprintf("History — %s the summarizer sees", screen.Plural(len(pairs), "pair", "pairs")))
 	if len(pairs) == 0 {
 		b.WriteString(st.Muted.Render("  none") + "\n")
 	}
@@ -537,13 +533,13 @@ func (s *userScreen) renderHistory() {
 	}
 	if len(heldout) > 0 {
 		b.WriteString("\n" + st.Warning.Render(strings.Repeat("─", w)) + "\n")
-		heading(fmt.Sprintf("Held out — %s, never shown to the summarizer", plural(len(heldout), "pair", "pairs")))
+		heading(fmt.Sprintf("Held out — %s, never shown to the summarizer", screen.Plural(len(heldout), "pair", "pairs")))
 		for i, p := range heldout {
 			s.writePair(&b, fmt.Sprintf("H%d.", i+1), p, w)
 		}
 	}
 	if len(tasks) > 0 {
-		heading(fmt.Sprintf("Tasks — %s to answer", plural(len(tasks), "prompt", "prompts")))
+		heading(fmt.Sprintf("Tasks — %s to answer", screen.Plural(len(tasks), "prompt", "prompts")))
 		for i, t := range tasks {
 			writeLabelled(&b, "  ", fmt.Sprintf("%d.", i+1), t.Prompt, w)
 		}
@@ -563,7 +559,7 @@ func (s *userScreen) writePair(b *strings.Builder, n string, p store.Signal, w i
 // writeLabelled writes untrusted text wrapped to w cells after indent and
 // label: on the label's line when that leaves room, else under it.
 func writeLabelled(b *strings.Builder, indent, label, text string, w int) {
-	text = detab(clean(text))
+	text = screen.Detab(screen.Clean(text))
 	if strings.TrimSpace(text) == "" {
 		text = "(empty)"
 	}
@@ -580,7 +576,7 @@ func writeLabelled(b *strings.Builder, indent, label, text string, w int) {
 		label = ""
 	}
 	pad := strings.Repeat(" ", pw)
-	for i, ln := range strings.Split(wrap(text, max(1, w-pw)), "\n") {
+	for i, ln := range strings.Split(screen.Wrap(text, max(1, w-pw)), "\n") {
 		if i == 0 {
 			b.WriteString(ansi.Truncate(prefix, w, "") + ln + "\n")
 		} else {
@@ -601,20 +597,20 @@ func (s *userScreen) renderSummary() {
 		s.summary.SetContent(st.Muted.Render("loading…"))
 		return
 	case s.err != nil:
-		s.summary.SetContent(st.Error.Render(wrap("error: "+line(s.err.Error()), w)))
+		s.summary.SetContent(st.Error.Render(screen.Wrap("error: "+screen.Line(s.err.Error()), w)))
 		return
-	case s.stream != nil:
-		b.WriteString(st.Accent.Render(wrap("Inferring with "+line(s.stream.backend)+"… (streaming; it is saved as a new version when done)", w)) + "\n\n")
-		if s.streamText == "" {
+	case s.inference != nil:
+		b.WriteString(st.Accent.Render(screen.Wrap("Inferring with "+screen.Line(s.inference.backend)+"… (streaming; it is saved as a new version when done)", w)) + "\n\n")
+		if s.inference.text == "" {
 			b.WriteString(st.Muted.Render("waiting for the first words…"))
 		} else {
-			b.WriteString(wrap(detab(clean(s.streamText)), w))
+			b.WriteString(screen.Wrap(screen.Detab(screen.Clean(s.inference.text)), w))
 		}
 		s.summary.SetContent(b.String())
 		return
 	case len(s.versions) == 0:
 		backend := s.ctx.Engine.DefaultBackend(engine.RoleSummarizer)
-		s.summary.SetContent(st.Muted.Render(wrap("No summary yet: i infers one with "+line(backend)+", e writes one.", w)))
+		s.summary.SetContent(st.Muted.Render(screen.Wrap("No summary yet: i infers one with "+screen.Line(backend)+", e writes one.", w)))
 		return
 	}
 	i := s.selectedIndex()
@@ -624,9 +620,9 @@ func (s *userScreen) renderSummary() {
 	if i != s.currentIndex() {
 		head = fmt.Sprintf("v%d of %d · selected, not current (current is v%d; m makes it current)", sel.Version, last, cur)
 	}
-	b.WriteString(st.Title.Render(wrap(head, w)) + "\n")
+	b.WriteString(st.Title.Render(screen.Wrap(head, w)) + "\n")
 	field := func(name, value string) {
-		b.WriteString(wrap(st.Muted.Render(fmt.Sprintf("%-8s", name))+value, w) + "\n")
+		b.WriteString(screen.Wrap(st.Muted.Render(fmt.Sprintf("%-8s", name))+value, w) + "\n")
 	}
 	template := "—"
 	if sel.TemplateVersion > 0 {
@@ -653,14 +649,14 @@ func (s *userScreen) renderSummary() {
 		to = from + versionsShown
 	}
 	if from > 0 {
-		b.WriteString(st.Muted.Render(ansi.Truncate(fmt.Sprintf("  … %s before (v lists all)", plural(from, "version", "versions")), w, "…")) + "\n")
+		b.WriteString(st.Muted.Render(ansi.Truncate(fmt.Sprintf("  … %s before (v lists all)", screen.Plural(from, "version", "versions")), w, "…")) + "\n")
 	}
 	// The source column takes what the rest of a row leaves: marker,
 	// number, date and "(current)".
 	srcW := max(6, min(24, w-2-5-17-10))
 	for j := from; j < to; j++ {
 		v := s.versions[j]
-		text := fmt.Sprintf("v%-3d %s %s", v.Version, fit(line(v.Source), srcW), v.CreatedAt.Local().Format("2006-01-02 15:04"))
+		text := fmt.Sprintf("v%-3d %s %s", v.Version, screen.Fit(screen.Line(v.Source), srcW), v.CreatedAt.Local().Format("2006-01-02 15:04"))
 		if v.Parent > 0 && v.Parent != v.Version-1 {
 			text += fmt.Sprintf(" ← v%d", v.Parent)
 		}
@@ -669,7 +665,7 @@ func (s *userScreen) renderSummary() {
 		}
 		switch {
 		case j == i && s.choosing:
-			b.WriteString(st.Selected.Render(fit("› "+text, w)) + "\n")
+			b.WriteString(st.Selected.Render(screen.Fit("› "+text, w)) + "\n")
 		case j == i:
 			b.WriteString(st.Accent.Render(ansi.Truncate("› "+text, w, "…")) + "\n")
 		default:
@@ -677,17 +673,17 @@ func (s *userScreen) renderSummary() {
 		}
 	}
 	if to < n {
-		b.WriteString(st.Muted.Render(ansi.Truncate(fmt.Sprintf("  … %s after (v lists all)", plural(n-to, "version", "versions")), w, "…")) + "\n")
+		b.WriteString(st.Muted.Render(ansi.Truncate(fmt.Sprintf("  … %s after (v lists all)", screen.Plural(n-to, "version", "versions")), w, "…")) + "\n")
 	}
 	b.WriteString("\n")
 	if s.diff {
 		if i == 0 {
-			b.WriteString(st.Muted.Render(wrap(fmt.Sprintf("v%d is the first version: there is nothing to diff it against.", sel.Version), w)))
+			b.WriteString(st.Muted.Render(screen.Wrap(fmt.Sprintf("v%d is the first version: there is nothing to diff it against.", sel.Version), w)))
 		} else {
 			prev := s.versions[i-1]
 			d := lineDiff(prev.Text, sel.Text)
 			added, removed := diffStats(d)
-			b.WriteString(st.Header.Render(wrap(fmt.Sprintf("Diff v%d → v%d (+%d −%d lines)", prev.Version, sel.Version, added, removed), w)) + "\n")
+			b.WriteString(st.Header.Render(screen.Wrap(fmt.Sprintf("Diff v%d → v%d (+%d −%d lines)", prev.Version, sel.Version, added, removed), w)) + "\n")
 			if added == 0 && removed == 0 {
 				b.WriteString(st.Muted.Render("(the texts are the same)") + "\n")
 			}
@@ -695,14 +691,14 @@ func (s *userScreen) renderSummary() {
 		}
 	} else {
 		b.WriteString(st.Header.Render("Text") + "\n")
-		b.WriteString(wrap(detab(clean(sel.Text)), w))
+		b.WriteString(screen.Wrap(screen.Detab(screen.Clean(sel.Text)), w))
 	}
 	s.summary.SetContent(strings.TrimSuffix(b.String(), "\n"))
 }
 
 // sourceText says who wrote a version.
 func sourceText(v store.Summary) string {
-	src := line(v.Source)
+	src := screen.Line(v.Source)
 	switch {
 	case v.Source == store.SourceHuman && v.Parent > 0:
 		src += fmt.Sprintf(" (edited from v%d)", v.Parent)
@@ -712,7 +708,7 @@ func sourceText(v store.Summary) string {
 		// Only making a version current again gives a non-human one a parent.
 		src += fmt.Sprintf(" (v%d made current again)", v.Parent)
 	case v.IsModel() && v.Backend != "" && !strings.HasPrefix(v.Source, v.Backend+"/"):
-		src += " (backend " + line(v.Backend) + ")"
+		src += " (backend " + screen.Line(v.Backend) + ")"
 	}
 	return src
 }
@@ -751,24 +747,24 @@ func savingText(v store.Summary) string {
 func (s *userScreen) View() string {
 	st := s.ctx.Styles
 	w := s.ctx.Width
-	head := st.Title.Render(line(s.user))
+	head := st.Title.Render(screen.Line(s.user))
 	switch {
 	case !s.loaded:
 		head += st.Muted.Render("  loading…")
 	case s.err == nil:
 		c := s.info.Counts
 		head += st.Muted.Render(fmt.Sprintf("  %s · %d held out · %s · %s · %s",
-			plural(c.HistoryPairs, "pair", "pairs"), c.HeldoutPairs, plural(c.Texts, "text", "texts"),
-			plural(c.Profiles, "profile", "profiles"), plural(c.Tasks, "task", "tasks")))
+			screen.Plural(c.HistoryPairs, "pair", "pairs"), c.HeldoutPairs, screen.Plural(c.Texts, "text", "texts"),
+			screen.Plural(c.Profiles, "profile", "profiles"), screen.Plural(c.Tasks, "task", "tasks")))
 	}
 	if s.err != nil {
-		return fit(head, w) + "\n" + st.Error.Render(wrap("error: "+line(s.err.Error()), w))
+		return screen.Fit(head, w) + "\n" + st.Error.Render(screen.Wrap("error: "+screen.Line(s.err.Error()), w))
 	}
 	hw, sw, h := s.paneSizes()
 	hist := s.pane("History", &s.history, s.focus == userPaneHistory, hw, h)
 	sum := s.pane(s.summaryTitle(), &s.summary, s.focus == userPaneSummary, sw, h)
 	if s.wide() {
-		return fit(head, w) + "\n" + lipgloss.JoinHorizontal(lipgloss.Top, hist, sum)
+		return screen.Fit(head, w) + "\n" + lipgloss.JoinHorizontal(lipgloss.Top, hist, sum)
 	}
 	tab := func(name string, on bool) string {
 		if on {
@@ -781,12 +777,12 @@ func (s *userScreen) View() string {
 	if s.focus == userPaneSummary {
 		shown = sum
 	}
-	return fit(head, w) + "\n" + fit(tabs, w) + "\n" + shown
+	return screen.Fit(head, w) + "\n" + screen.Fit(tabs, w) + "\n" + shown
 }
 
 func (s *userScreen) summaryTitle() string {
 	switch {
-	case s.stream != nil:
+	case s.inference != nil:
 		return "Summary — inferring…"
 	case s.diff:
 		return "Summary — diff"
@@ -806,105 +802,28 @@ func (s *userScreen) pane(title string, vp *viewport.Model, focused bool, w, h i
 	if vp.TotalLineCount() > vp.Height {
 		head += fmt.Sprintf("  %d%%", int(vp.ScrollPercent()*100))
 	}
-	body := st.Header.Render(fit(head, vp.Width)) + "\n" + vp.View()
+	body := st.Header.Render(screen.Fit(head, vp.Width)) + "\n" + vp.View()
 	return style.Width(max(1, w-2)).Height(max(1, h-2)).MaxHeight(h).Render(body)
 }
 
-// summaryStream is one running Summarize whose text comes to the screen
-// as messages: a command reads what has arrived and returns it, and the
-// screen issues the command again for the rest (as charmbracelet/mods
-// streams a completion).
-type summaryStream struct {
-	user, backend string
-	events        chan summaryEvent
-	ctx           context.Context
-	cancel        context.CancelFunc
+// inference is a summary being inferred: its stream, the summarizer
+// asked and the text so far. The User screen shows it in the summary pane,
+// the Edit screen as a preview; the engine stores the summary at its end.
+type inference struct {
+	stream  *screen.Stream
+	backend string
+	text    string
 }
 
-// summaryEvent is a piece of the stream, or its end.
-type summaryEvent struct {
-	text  string
-	reset bool
-	done  bool
-	sum   store.Summary
-	err   error
+// infer starts streaming a summary of user by backend; the command runs
+// the request and reads its first text.
+func infer(e *engine.Engine, user, backend string) (*inference, tea.Cmd) {
+	st, run := screen.Start(context.Background(), func(ctx context.Context, onDelta func(engine.Delta)) (store.Summary, error) {
+		return e.Summarize(ctx, user, backend, onDelta)
+	})
+	return &inference{stream: st, backend: backend}, tea.Batch(run, st.Read())
 }
 
-// summaryStreamMsg is what arrived of a stream since the last message.
-// It names its stream (and user): every screen sees it, only the one
-// that started the stream uses it.
-type summaryStreamMsg struct {
-	stream *summaryStream
-	user   string
-	text   string // to append (after clearing, when reset)
-	reset  bool   // the backend retried: the text starts again
-	done   bool
-	sum    store.Summary // stored, when done without err
-	err    error
-}
-
-// startSummaryStream makes a stream for a user's summary by a backend;
-// the command starts it and returns its first message.
-func startSummaryStream(e *engine.Engine, user, backend string) (*summaryStream, tea.Cmd) {
-	ctx, cancel := context.WithCancel(context.Background())
-	st := &summaryStream{user: user, backend: backend, events: make(chan summaryEvent, 64), ctx: ctx, cancel: cancel}
-	return st, func() tea.Msg {
-		if ctx.Err() != nil {
-			return nil // the screen let go before the stream began: infer nothing
-		}
-		go func() {
-			send := func(ev summaryEvent) {
-				select {
-				case st.events <- ev:
-				case <-ctx.Done():
-				}
-			}
-			sum, err := e.Summarize(ctx, user, backend, func(d engine.Delta) {
-				send(summaryEvent{text: d.Text, reset: d.Reset})
-			})
-			send(summaryEvent{done: true, sum: sum, err: err})
-		}()
-		return st.next()()
-	}
-}
-
-// next reads the stream's next message: it waits for something, then
-// gathers what else arrives within a frame, so a fast stream costs at
-// most one message (and one redraw) per frame.
-func (st *summaryStream) next() tea.Cmd {
-	return func() tea.Msg {
-		msg := summaryStreamMsg{stream: st, user: st.user}
-		add := func(ev summaryEvent) bool {
-			if ev.reset {
-				msg.text, msg.reset = "", true
-			}
-			msg.text += ev.text
-			if ev.done {
-				msg.done, msg.sum, msg.err = true, ev.sum, ev.err
-			}
-			return ev.done
-		}
-		select {
-		case ev := <-st.events:
-			if add(ev) {
-				return msg
-			}
-		case <-st.ctx.Done():
-			return nil // cancelled: the screen has let go of it
-		}
-		frame := time.NewTimer(time.Second / maxFPS)
-		defer frame.Stop()
-		for {
-			select {
-			case ev := <-st.events:
-				if add(ev) {
-					return msg
-				}
-			case <-frame.C:
-				return msg
-			case <-st.ctx.Done():
-				return nil
-			}
-		}
-	}
-}
+// owns reports whether st is the inference's stream (a screen without an
+// inference owns none: every screen sees every stream's messages).
+func (in *inference) owns(st *screen.Stream) bool { return in != nil && in.stream == st }

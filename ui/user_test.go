@@ -15,6 +15,7 @@ import (
 	"github.com/popi-tui/popi-tui/engine"
 	"github.com/popi-tui/popi-tui/store"
 	"github.com/popi-tui/popi-tui/themes"
+	"github.com/popi-tui/popi-tui/ui/screen"
 )
 
 // screenTest drives the real root model over a fresh demo database, as
@@ -160,7 +161,7 @@ func (st *screenTest) open(id string) *userScreen {
 	s := newUserScreen(st.app.ctx, id)
 	st.app.ctx.Push(s)
 	st.run(st.app.navigate())
-	if st.app.top() != Screen(s) {
+	if st.app.top() != screen.Screen(s) {
 		st.t.Fatalf("top screen is %T, want the User screen", st.app.top())
 	}
 	return s
@@ -288,8 +289,8 @@ func TestUserScreenInferAddsHeuristicVersion(t *testing.T) {
 	if len(vs) != 1 || vs[0].Source != store.SourceHeuristic {
 		t.Fatalf("versions after i: %+v, want one heuristic", vs)
 	}
-	if s.stream != nil || len(s.versions) != 1 {
-		t.Errorf("screen: stream %v, %d versions; want finished, 1", s.stream, len(s.versions))
+	if s.inference != nil || len(s.versions) != 1 {
+		t.Errorf("screen: inference %v, %d versions; want finished, 1", s.inference, len(s.versions))
 	}
 	v := st.view()
 	wantIn(t, v, "v1 of 1 · current", "heuristic", "saved v1", "×", "summary ~")
@@ -310,13 +311,18 @@ func TestUserScreenInferAddsHeuristicVersion(t *testing.T) {
 func TestUserScreenStreamsIntoSummaryPane(t *testing.T) {
 	st := newScreenTest(t, 120, 40)
 	s := st.open("terse-tom")
-	stream := &summaryStream{user: "terse-tom", backend: "fake", events: make(chan summaryEvent), ctx: context.Background(), cancel: func() {}}
-	s.stream = stream
-	s.Update(summaryStreamMsg{stream: stream, user: "terse-tom", text: "Prefers sho"})
-	s.Update(summaryStreamMsg{stream: &summaryStream{}, user: "terse-tom", text: "IGNORED"})
+	idle := func(ctx context.Context, onDelta func(engine.Delta)) (store.Summary, error) {
+		return store.Summary{}, nil
+	}
+	stream, _ := screen.Start(context.Background(), idle)
+	other, _ := screen.Start(context.Background(), idle)
+	s.inference = &inference{stream: stream, backend: "fake"}
+	s.Update(screen.StreamMsg{Stream: stream, Text: "Prefers sho"})
+	s.Update(screen.StreamMsg{Stream: other, Text: "IGNORED"})
 	wantIn(t, st.view(), "Inferring with fake", "Prefers sho")
 	wantNotIn(t, st.view(), "IGNORED")
-	s.Update(summaryStreamMsg{stream: stream, user: "terse-tom", reset: true, text: "Wants one line."})
+	// A retried request starts the text again (the stream clears it).
+	s.Update(screen.StreamMsg{Stream: stream, Text: "Wants one line."})
 	wantIn(t, st.view(), "Wants one line.")
 	wantNotIn(t, st.view(), "Prefers sho")
 	s.Close()
@@ -333,7 +339,7 @@ func TestUserScreenDiffAfterEdit(t *testing.T) {
 		t.Fatalf("e opened %T", st.app.top())
 	}
 	st.keys("ctrl+end", "\nOne command is ideal.", "ctrl+s")
-	if st.app.top() != Screen(s) {
+	if st.app.top() != screen.Screen(s) {
 		t.Fatalf("after saving, %T is on top, want the User screen", st.app.top())
 	}
 	vs := st.versions("terse-tom")

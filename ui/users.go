@@ -9,15 +9,15 @@ import (
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 
-	"github.com/popi-tui/popi-tui/engine"
 	"github.com/popi-tui/popi-tui/store"
+	"github.com/popi-tui/popi-tui/ui/screen"
 )
 
 // usersScreen lists every user. It holds the ids (cheap: keys alone) and
 // reads the details of only the rows on screen, so 100,000 users cost no
 // more than 30 to show.
 type usersScreen struct {
-	ctx     *Context
+	ctx     *screen.Context
 	loaded  bool
 	ids     []string        // every user, in order
 	lower   []string        // ids in lower case, for filtering
@@ -52,12 +52,9 @@ type (
 		rows []store.Overview
 		err  error
 	}
-	// dataChangedMsg says the database changed under the lists (a summary
-	// saved, labels made): cached rows are read again.
-	dataChangedMsg struct{}
 )
 
-func newUsersScreen(ctx *Context) *usersScreen {
+func newUsersScreen(ctx *screen.Context) *usersScreen {
 	f := textinput.New()
 	f.Prompt = "/"
 	f.Placeholder = "filter users"
@@ -123,14 +120,14 @@ func (s *usersScreen) Update(msg tea.Msg) tea.Cmd {
 			return nil // read before the last change: fetch reads them again
 		}
 		if msg.err != nil {
-			return failedCmd(msg.err)
+			return screen.Failed(msg.err)
 		}
 		for _, o := range msg.rows {
 			s.rows[o.User.ID] = row{counts: o.User.Counts, summary: o.Summary}
 			delete(s.pending, o.User.ID)
 		}
 		return nil
-	case dataChangedMsg, jobDoneMsg:
+	case screen.DataChangedMsg, screen.JobDoneMsg:
 		s.gen++
 		clear(s.rows)
 		clear(s.pending)
@@ -192,9 +189,9 @@ func (s *usersScreen) key(msg tea.KeyMsg) tea.Cmd {
 		s.ctx.Push(newCompareScreen(s.ctx))
 		return nil
 	case key.Matches(msg, k.Infer):
-		return s.inferMissing()
+		return s.ctx.Jobs.InferMissing()
 	case key.Matches(msg, k.Generate):
-		return s.generateAll()
+		return s.ctx.Jobs.Generate(s.ctx.Compare)
 	default:
 		return nil
 	}
@@ -290,38 +287,6 @@ func (s *usersScreen) fetch() tea.Cmd {
 	}
 }
 
-// inferMissing starts a job summarizing every user without a summary.
-func (s *usersScreen) inferMissing() tea.Cmd {
-	e := s.ctx.Engine
-	backend := e.DefaultBackend(engine.RoleSummarizer)
-	if backend == "" {
-		return failedCmd(fmt.Errorf("no summarizer is configured"))
-	}
-	return s.ctx.Jobs.StartInfer(e, engine.InferOptions{Backend: backend, Missing: true, Concurrency: e.Config().Concurrency})
-}
-
-// generateAll starts a job answering every task and held-out prompt with
-// what the labeling session compares.
-func (s *usersScreen) generateAll() tea.Cmd {
-	var backends, conditions []string
-	for _, c := range s.ctx.Compare.Candidates {
-		if c.Replay != "" {
-			continue // a replayed answer is in the data already
-		}
-		if !slices.Contains(backends, c.Backend) {
-			backends = append(backends, c.Backend)
-		}
-		if !slices.Contains(conditions, c.Condition) {
-			conditions = append(conditions, c.Condition)
-		}
-	}
-	if len(backends) == 0 {
-		return notice("nothing to generate: the comparison (" + s.ctx.Compare.Comparison() + ") replays answers from the data")
-	}
-	e := s.ctx.Engine
-	return s.ctx.Jobs.StartGenerate(e, engine.GenerateOptions{Backends: backends, Conditions: conditions, Concurrency: e.Config().Concurrency})
-}
-
 func (s *usersScreen) View() string {
 	st := s.ctx.Styles
 	w := s.ctx.Width
@@ -335,14 +300,14 @@ func (s *usersScreen) View() string {
 	default:
 		head += st.Muted.Render(fmt.Sprintf("  %d", len(s.ids)))
 	}
-	b.WriteString(fit(head, w) + "\n")
+	b.WriteString(screen.Fit(head, w) + "\n")
 	if s.filter.Focused() || s.filter.Value() != "" {
-		b.WriteString(fit(s.filter.View(), w) + "\n")
+		b.WriteString(screen.Fit(s.filter.View(), w) + "\n")
 	} else {
 		b.WriteString("\n")
 	}
 	if s.err != nil {
-		b.WriteString(st.Error.Render("error: "+line(s.err.Error())) + "\n")
+		b.WriteString(st.Error.Render("error: "+screen.Line(s.err.Error())) + "\n")
 		return b.String()
 	}
 	if s.loaded && len(s.ids) == 0 {
@@ -352,13 +317,13 @@ func (s *usersScreen) View() string {
 	// The columns after the id take usersFixedWidth cells; the id gets
 	// the rest, up to 32.
 	idw := max(8, min(32, w-usersFixedWidth))
-	b.WriteString(st.Header.Render(fit(fmt.Sprintf("  %-*s %10s %6s  %-10s %6s %6s", idw, "user", "pairs h/ho", "tasks", "summary", "labels", "saving"), w)) + "\n")
+	b.WriteString(st.Header.Render(screen.Fit(fmt.Sprintf("  %-*s %10s %6s  %-10s %6s %6s", idw, "user", "pairs h/ho", "tasks", "summary", "labels", "saving"), w)) + "\n")
 	end := min(len(s.shown), s.offset+s.visible())
 	for n, i := range s.shown[min(s.offset, end):end] {
 		id := s.ids[i]
-		text := fmt.Sprintf("%-*s %10s %6s  %-10s %6d %6s", idw, fit(line(id), idw), "…", "", "", s.labels[id], "")
+		text := fmt.Sprintf("%-*s %10s %6s  %-10s %6d %6s", idw, screen.Fit(screen.Line(id), idw), "…", "", "", s.labels[id], "")
 		if r, ok := s.rows[id]; ok {
-			state, saving := summaryState(r.summary), "-"
+			state, saving := screen.SummaryState(r.summary), "-"
 			if r.summary != nil && r.summary.HistoryTokens > 0 && r.summary.SummaryTokens > 0 {
 				ratio := float64(r.summary.HistoryTokens) / float64(r.summary.SummaryTokens)
 				saving = fmt.Sprintf("×%.1f", ratio)
@@ -366,13 +331,13 @@ func (s *usersScreen) View() string {
 					saving = fmt.Sprintf("×%.0f", ratio)
 				}
 			}
-			text = fmt.Sprintf("%-*s %10s %6d  %-10s %6d %6s", idw, fit(line(id), idw),
+			text = fmt.Sprintf("%-*s %10s %6d  %-10s %6d %6s", idw, screen.Fit(screen.Line(id), idw),
 				fmt.Sprintf("%d/%d", r.counts.HistoryPairs, r.counts.HeldoutPairs), r.counts.Tasks, state, s.labels[id], saving)
 		}
 		if s.offset+n == s.cursor {
-			b.WriteString(st.Selected.Render(fit("› "+text, w)) + "\n")
+			b.WriteString(st.Selected.Render(screen.Fit("› "+text, w)) + "\n")
 		} else {
-			b.WriteString(fit("  "+text, w) + "\n")
+			b.WriteString(screen.Fit("  "+text, w) + "\n")
 		}
 	}
 	return b.String()
@@ -381,16 +346,3 @@ func (s *usersScreen) View() string {
 // usersFixedWidth is the width of a row but its id: the cursor mark and
 // the columns after the id with the spaces between them.
 const usersFixedWidth = 2 + 1 + 10 + 1 + 6 + 2 + 10 + 1 + 6 + 1 + 6
-
-// summaryState names where a user's current summary came from.
-func summaryState(s *store.Summary) string {
-	switch {
-	case s == nil:
-		return "none"
-	case s.Source == store.SourceHuman:
-		return "edited"
-	case s.Source == store.SourceHeuristic:
-		return "heuristic"
-	}
-	return "model"
-}

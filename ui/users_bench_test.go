@@ -20,6 +20,7 @@ import (
 	"github.com/popi-tui/popi-tui/engine"
 	"github.com/popi-tui/popi-tui/store"
 	"github.com/popi-tui/popi-tui/themes"
+	"github.com/popi-tui/popi-tui/ui/screen"
 )
 
 // The Users screen's figures (README, Performance):
@@ -124,7 +125,7 @@ func benchApp(b testing.TB, db *store.DB) *App {
 	theme, _ := themes.Lookup("dark")
 	e := engine.New(db, engine.Config{}, engine.Options{})
 	return NewApp(Options{DB: db, Engine: e, Annotator: "bench", Theme: theme, NoColor: true, Output: io.Discard,
-		Compare: CompareSpec{Mode: CompareReplay}})
+		Compare: screen.CompareSpec{Mode: screen.CompareReplay}})
 }
 
 // firstFrame opens the Users screen on db and draws it, as at start.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/popi-tui/popi-tui/engine"
 	"github.com/popi-tui/popi-tui/store"
+	"github.com/popi-tui/popi-tui/ui/screen"
 )
 
 // demoApp is the real root model over a fresh database of the demo users,
@@ -149,7 +150,7 @@ func TestQuitAsksWhileJobsRun(t *testing.T) {
 	app, _ := demoApp(t, 100, 30)
 	// A job that stays running until cancelled.
 	started := make(chan struct{})
-	_, run, _ := app.ctx.Jobs.start("long", "a long job", func(ctx context.Context, p func(engine.Progress)) (engine.Report, error) {
+	_, run, _ := app.jobs.start("long", "a long job", func(ctx context.Context, p func(engine.Progress)) (engine.Report, error) {
 		close(started)
 		<-ctx.Done()
 		return engine.Report{Interrupted: true}, nil
@@ -195,7 +196,7 @@ func goCmds(cmd tea.Cmd) {
 // The same job is not started twice while it runs (i pressed twice must
 // not summarize every user twice); once it has finished it can be.
 func TestJobsAreNotStartedTwice(t *testing.T) {
-	jobs := &Jobs{}
+	jobs := NewRunner(nil)
 	release := make(chan struct{})
 	run := func(ctx context.Context, p func(engine.Progress)) (engine.Report, error) {
 		<-release
@@ -214,12 +215,12 @@ func TestJobsAreNotStartedTwice(t *testing.T) {
 		t.Fatal("another job did not start")
 	}
 	goCmds(cmd)
-	if msg := jobs.started(first, nil, false)(); msg.(noticeMsg).text != "infer summaries via popi is already running (J shows it)" {
+	if msg := jobs.started(first, nil, false)(); msg.(screen.NoticeMsg).Text != "infer summaries via popi is already running (J shows it)" {
 		t.Errorf("notice: %+v", msg)
 	}
 	close(release)
 	<-first.finished
-	jobs.Update(jobDoneMsg{id: first.ID, rep: engine.Report{}})
+	jobs.Update(screen.JobDoneMsg{ID: first.ID})
 	if _, _, ok := jobs.start("infer all", "infer summaries via popi", run); !ok {
 		t.Error("a finished job cannot be run again")
 	}
@@ -324,7 +325,7 @@ func TestUsersDropRowsReadBeforeAChange(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	_, cmd := app.Update(dataChangedMsg{})
+	_, cmd := app.Update(screen.DataChangedMsg{})
 	testDrive(app, cmd)
 	_, cmd = app.Update(old)
 	testDrive(app, cmd)
@@ -341,11 +342,11 @@ func TestUsersDropRowsReadBeforeAChange(t *testing.T) {
 func TestJobsScreenScrollsAndSays(t *testing.T) {
 	app, _ := demoApp(t, 60, 20)
 	for i := range 12 {
-		job, cmd, _ := app.ctx.Jobs.start(fmt.Sprint(i), fmt.Sprintf("job number %d", i), func(ctx context.Context, p func(engine.Progress)) (engine.Report, error) {
+		job, cmd, _ := app.jobs.start(fmt.Sprint(i), fmt.Sprintf("job number %d", i), func(ctx context.Context, p func(engine.Progress)) (engine.Report, error) {
 			return engine.Report{Progress: engine.Progress{Total: 1, Done: 1}}, nil
 		})
 		for _, c := range cmd().(tea.BatchMsg) {
-			if msg, ok := c().(jobDoneMsg); ok {
+			if msg, ok := c().(screen.JobDoneMsg); ok {
 				app.Update(msg)
 			}
 		}
@@ -395,14 +396,14 @@ func TestJobsInferringCoversItsUsers(t *testing.T) {
 		{"not listed", engine.InferOptions{Users: []string{"bob"}}, "ann", false, false},
 	}
 	for _, tt := range tests {
-		jobs := &Jobs{}
+		jobs := NewRunner(nil)
 		job, cmd, _ := jobs.start("infer", "infer", run)
 		job.infer = &tt.opt
-		if got := jobs.Inferring(tt.user, tt.hasSummary); (got != nil) != tt.covered {
-			t.Errorf("%s: Inferring = %v, want covered %v", tt.name, got, tt.covered)
+		if got, ok := jobs.Inferring(tt.user, tt.hasSummary); ok != tt.covered {
+			t.Errorf("%s: Inferring = %q, want covered %v", tt.name, got, tt.covered)
 		}
 		job.Report = &engine.Report{} // finished
-		if jobs.Inferring(tt.user, tt.hasSummary) != nil {
+		if _, ok := jobs.Inferring(tt.user, tt.hasSummary); ok {
 			t.Errorf("%s: a finished job still covers %s", tt.name, tt.user)
 		}
 		_ = cmd // never run: nothing to wait for

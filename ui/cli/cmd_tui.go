@@ -9,6 +9,7 @@ import (
 	"github.com/popi-tui/popi-tui/store"
 	"github.com/popi-tui/popi-tui/themes"
 	"github.com/popi-tui/popi-tui/ui"
+	"github.com/popi-tui/popi-tui/ui/screen"
 )
 
 // runTUI opens the interactive program on db.
@@ -24,7 +25,7 @@ func runTUI(ctx context.Context, c *runContext, db *store.DB, demo bool) error {
 	if err != nil {
 		return usagef("%v", err)
 	}
-	compare, err := ui.ParseCompare(firstOf(c.compare, cfg.UI.Compare), e, demo)
+	compare, err := screen.ParseCompare(firstOf(c.compare, cfg.UI.Compare), e, demo)
 	if err != nil {
 		return usagef("%v", err)
 	}

@@ -6,11 +6,11 @@ import (
 	"time"
 
 	"github.com/charmbracelet/bubbles/progress"
-	"github.com/muesli/termenv"
 
 	"github.com/popi-tui/popi-tui/engine"
 	"github.com/popi-tui/popi-tui/themes"
 	"github.com/popi-tui/popi-tui/ui/sanitize"
+	"github.com/popi-tui/popi-tui/ui/screen"
 )
 
 // progressReport shows how far a bulk command is: a bar redrawn in place
@@ -33,14 +33,19 @@ const (
 func (c *runContext) newProgress(name string) *progressReport {
 	p := &progressReport{c: c, name: sanitize.Line(name), start: time.Now()} // a file name, say
 	p.last = p.start
-	if c.StderrIsTerminal {
-		opts := []progress.Option{progress.WithWidth(30)}
-		if themes.ColorDisabled(c.Getenv) {
-			opts = append(opts, progress.WithColorProfile(termenv.Ascii), progress.WithFillCharacters('#', '.'))
-		} else if t, err := themes.Lookup(c.theme); err == nil {
-			opts = append(opts, progress.WithSolidFill(t.Accent))
-		}
-		p.bar = progress.New(opts...)
+	if !c.StderrIsTerminal {
+		return p
+	}
+	// Themed as the UI's progress bars are; an unknown --theme keeps
+	// bubbles' own colours (the theme is looked up only with colour on: it
+	// may ask the terminal for its background).
+	width := progress.WithWidth(30)
+	if themes.ColorDisabled(c.Getenv) {
+		p.bar = screen.ProgressBar(themes.Theme{}, true, width)
+	} else if t, err := themes.Lookup(c.theme); err == nil {
+		p.bar = screen.ProgressBar(t, false, width)
+	} else {
+		p.bar = progress.New(width)
 	}
 	return p
 }

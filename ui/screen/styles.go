@@ -1,10 +1,10 @@
-package ui
+package screen
 
 import (
 	"io"
+	"strings"
 
 	"github.com/charmbracelet/bubbles/progress"
-
 	"github.com/charmbracelet/lipgloss"
 	"github.com/muesli/termenv"
 
@@ -58,10 +58,31 @@ func (s Styles) Renderer() *lipgloss.Renderer { return s.r }
 // ProgressBar is a bubbles progress bar in the theme's colours, or in
 // plain characters without colour.
 func (s Styles) ProgressBar(opts ...progress.Option) progress.Model {
-	if s.NoColor {
+	return ProgressBar(s.Theme, s.NoColor, opts...)
+}
+
+// ProgressBar is a bubbles progress bar in t's accent colour, or, with
+// noColor, in plain characters (# and .): the one theming of progress
+// bars, the UI's jobs and the command line's bulk runs alike.
+func ProgressBar(t themes.Theme, noColor bool, opts ...progress.Option) progress.Model {
+	if noColor {
 		opts = append(opts, progress.WithColorProfile(termenv.Ascii), progress.WithFillCharacters('#', '.'))
 	} else {
-		opts = append(opts, progress.WithSolidFill(s.Theme.Accent))
+		opts = append(opts, progress.WithSolidFill(t.Accent))
 	}
 	return progress.New(opts...)
+}
+
+// Bar is a horizontal bar width cells wide, the first filled of them in
+// the accent colour as █ and the rest as ░, so that it reads without
+// colour too: the labeling progress and the Stats screen's charts.
+func (s Styles) Bar(filled, width int) string {
+	filled = max(0, min(width, filled))
+	return s.Accent.Render(strings.Repeat("█", filled)) + s.Muted.Render(strings.Repeat("░", width-filled))
+}
+
+// Cells is how many of width cells a fraction in [0, 1] fills, to the
+// nearest cell.
+func Cells(frac float64, width int) int {
+	return int(max(0, min(1, frac))*float64(width) + 0.5)
 }

@@ -1,4 +1,4 @@
-package ui
+package screen
 
 import (
 	"fmt"
@@ -121,9 +121,9 @@ func ParseCompare(spec string, e *engine.Engine, demo bool) (CompareSpec, error)
 	return c, nil
 }
 
-// replayOnly reports whether every candidate replays a held-out pair:
+// ReplayOnly reports whether every candidate replays a held-out pair:
 // then only held-out prompts can be labeled.
-func (c CompareSpec) replayOnly() bool {
+func (c CompareSpec) ReplayOnly() bool {
 	for _, cand := range c.Candidates {
 		if cand.Replay == "" {
 			return false
