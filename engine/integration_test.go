@@ -199,7 +199,7 @@ func TestIntegrationAccuracyNeedsAScoringServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = srv.CheckScoring(context.Background())
+	err = srv.CheckScoring(context.Background(), ScoreOptions{EndOfTurn: true})
 	if os.Getenv("POPI_LLM_CAN_SCORE") != "" {
 		if err != nil {
 			t.Fatalf("a scoring server refused: %v", err)

@@ -44,8 +44,17 @@ const negInfLogprob = -9999.0
 // renders them: ready for the model's answer (continueFinal false), or
 // continuing the last message, an assistant's (continueFinal true).
 func (b *openAIBackend) tokenizeChat(ctx context.Context, msgs []store.Message, continueFinal bool) ([]int, error) {
+	return b.tokenizeRender(ctx, msgs, !continueFinal, continueFinal)
+}
+
+// tokenizeRender returns the token ids of msgs as the server's chat
+// template renders them with or without the generation prompt, the last
+// message continued or not; with neither, the conversation is finished,
+// and what the template puts after its last message is there
+// (score_eot.go).
+func (b *openAIBackend) tokenizeRender(ctx context.Context, msgs []store.Message, addGenerationPrompt, continueFinal bool) ([]int, error) {
 	req := map[string]any{"model": b.cfg.Model, "messages": msgs,
-		"add_generation_prompt": !continueFinal, "continue_final_message": continueFinal}
+		"add_generation_prompt": addGenerationPrompt, "continue_final_message": continueFinal}
 	body, err := b.request(ctx, "tokenize", true, "/tokenize", req)
 	if err != nil {
 		return nil, err

@@ -19,14 +19,15 @@ import (
 // a server that cannot (llama.cpp, Ollama, an older vLLM) is refused here
 // with an error wrapping ErrCannotScore and the reason, before a run
 // starts. A server that is down, overloaded or refusing the key says so
-// instead: that is worth fixing and trying again, not a verdict.
-func (s *Server) CheckScoring(ctx context.Context) error {
+// instead: that is worth fixing and trying again, not a verdict. With
+// opt.EndOfTurn the chat template must also put a token after a finished
+// assistant message, found as ScorePair finds it.
+func (s *Server) CheckScoring(ctx context.Context, opt ScoreOptions) error {
 	ob, name := s.ob, s.b.cfg.Name
-	msgs := []store.Message{{Role: "user", Content: "Say hello."}}
-	p, err := ob.tokenizeChat(ctx, msgs, false)
+	p, err := ob.tokenizeChat(ctx, probeMessages, false)
 	var full, y []int
 	if err == nil {
-		full, err = ob.tokenizeChat(ctx, append(msgs, store.Message{Role: "assistant", Content: "Hello there."}), true)
+		full, err = ob.tokenizeChat(ctx, append(slices.Clone(probeMessages), store.Message{Role: "assistant", Content: probeResponse}), true)
 	}
 	if err == nil {
 		y, err = responseTokens(p, full)
@@ -39,6 +40,12 @@ func (s *Server) CheckScoring(ctx context.Context) error {
 		err = joinDistinct(errs)
 	}
 	switch {
+	case err == nil && opt.EndOfTurn:
+		_, err = s.learnEndOfTurn(ctx)
+		if err == nil || errors.Is(err, ErrCannotScore) || ctx.Err() != nil {
+			return err
+		}
+		return fmt.Errorf("backend %s: checking what its chat template puts after a finished answer: %w", name, err)
 	case err == nil || ctx.Err() != nil:
 		return err
 	case !refusesScoring(err):
@@ -86,6 +93,9 @@ type PairScores struct {
 	// Chosen[i] and Rejected[i] are the log-probabilities of the two
 	// responses after prompt i (the sums over their tokens).
 	Chosen, Rejected []float64
+	// Tokens are how many tokens each response's sum is over, the chosen
+	// then the rejected (the end of turn included when counted).
+	Tokens [2]int
 	// Errs[i] says why the responses could not be scored after prompt i
 	// (nil when they were). After the reference, prompt 0, they always
 	// were: otherwise ScorePair returns the error.
@@ -98,23 +108,29 @@ type PairScores struct {
 // prompts (chat messages ready for the answer), prompts[0] being the
 // reference. A response's token ids come from one tokenization, after the
 // reference, and are used after every prompt, so that every score is of
-// the same tokens. Every tokenization goes at once, then the two scoring
+// the same tokens; with opt.EndOfTurn they end with the end-of-turn token
+// (score_eot.go). Every tokenization goes at once, then the two scoring
 // requests, one per response. A prompt the server refuses (longer than
 // the model's context, say) fails alone, in Errs.
-func (s *Server) ScorePair(ctx context.Context, prompts [][]store.Message, chosen, rejected string) (PairScores, error) {
+func (s *Server) ScorePair(ctx context.Context, prompts [][]store.Message, chosen, rejected string, opt ScoreOptions) (PairScores, error) {
 	b := s.ob
-	ids, full, err := b.tokenizePair(ctx, prompts, [2]string{chosen, rejected})
-	res := PairScores{Requests: len(prompts) + 2}
+	tok, err := b.tokenizePair(ctx, prompts, [2]string{chosen, rejected}, opt.EndOfTurn)
+	res := PairScores{Requests: tok.requests}
 	if err != nil {
 		return res, err
 	}
+	ids := tok.prompts
 	var resp [2][]int
-	for k := range full {
-		y, err := responseTokens(ids[0], full[k])
+	for k := range resp {
+		y, err := responseTokens(ids[0], tok.continued[k])
+		if err == nil && opt.EndOfTurn {
+			y, err = s.withEndOfTurn(ctx, ids[0], tok.continued[k], tok.finished[k])
+		}
 		if err != nil {
-			return PairScores{}, &BackendError{Backend: b.cfg.Name, Msg: fmt.Sprintf("tokenize the %s response: %v", []string{"chosen", "rejected"}[k], err)}
+			return PairScores{}, &BackendError{Backend: b.cfg.Name, Msg: fmt.Sprintf("tokenize the %s response: %v", []string{"chosen", "rejected"}[k], err), Err: err}
 		}
 		resp[k] = y
+		res.Tokens[k] = len(y)
 	}
 
 	// The two scoring requests: one per response, after every prompt.
@@ -148,21 +164,37 @@ func (s *Server) ScorePair(ctx context.Context, prompts [][]store.Message, chose
 	return res, nil
 }
 
+// pairTokens are a pair's tokenizations: every prompt ready for the
+// answer, and the reference conversation continued by each response (and
+// finished, for the end of turn).
+type pairTokens struct {
+	prompts             [][]int
+	continued, finished [2][]int
+	requests            int
+}
+
 // tokenizePair tokenizes, all at once, every prompt (ready for the
-// answer) and the reference conversation continued by each response.
-func (b *openAIBackend) tokenizePair(ctx context.Context, prompts [][]store.Message, responses [2]string) (ids [][]int, full [2][]int, err error) {
-	ids = make([][]int, len(prompts))
+// answer) and the reference conversation continued by each response, and
+// with finished, also ended by each response.
+func (b *openAIBackend) tokenizePair(ctx context.Context, prompts [][]store.Message, responses [2]string, finished bool) (pairTokens, error) {
+	t := pairTokens{prompts: make([][]int, len(prompts)), requests: len(prompts) + 2}
+	if finished {
+		t.requests += 2
+	}
 	var wg sync.WaitGroup
-	errs := make([]error, len(prompts)+2)
+	errs := make([]error, t.requests)
 	for i, p := range prompts {
-		wg.Go(func() { ids[i], errs[i] = b.tokenizeChat(ctx, p, false) })
+		wg.Go(func() { t.prompts[i], errs[i] = b.tokenizeChat(ctx, p, false) })
 	}
 	for k, text := range responses {
 		withResponse := append(slices.Clone(prompts[0]), store.Message{Role: "assistant", Content: text})
-		wg.Go(func() { full[k], errs[len(prompts)+k] = b.tokenizeChat(ctx, withResponse, true) })
+		wg.Go(func() { t.continued[k], errs[len(prompts)+k] = b.tokenizeRender(ctx, withResponse, false, true) })
+		if finished {
+			wg.Go(func() { t.finished[k], errs[len(prompts)+2+k] = b.tokenizeRender(ctx, withResponse, false, false) })
+		}
 	}
 	wg.Wait()
-	return ids, full, errors.Join(errs...)
+	return t, errors.Join(errs...)
 }
 
 // errAt is errs[i], or nil when errs is nil (nothing failed).

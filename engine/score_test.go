@@ -87,7 +87,7 @@ func TestScorePairOnEveryBuild(t *testing.T) {
 			f.Be(build)
 			_, srv := scoringServer(t, f.URL(), 4)
 			for range 2 { // the second time as the engine has learnt to ask
-				sc, err := srv.ScorePair(context.Background(), prompts, "alpha answer one", "beta answer one")
+				sc, err := srv.ScorePair(context.Background(), prompts, "alpha answer one", "beta answer one", ScoreOptions{})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -120,7 +120,7 @@ func TestScorePairPromptFailsAlone(t *testing.T) {
 	f.MaxModelLen = len(f.Render(none, true, false)) + len(strings.Fields("alpha answer one"))
 	_, srv := scoringServer(t, f.URL(), 4)
 	prompts := [][]store.Message{none, raw}
-	sc, err := srv.ScorePair(context.Background(), prompts, "alpha answer one", "beta answer one")
+	sc, err := srv.ScorePair(context.Background(), prompts, "alpha answer one", "beta answer one", ScoreOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +130,7 @@ func TestScorePairPromptFailsAlone(t *testing.T) {
 	tiny := newScoringFake(t, pairScores)
 	tiny.MaxModelLen = 3
 	_, srv = scoringServer(t, tiny.URL(), 4)
-	if _, err := srv.ScorePair(context.Background(), prompts, "alpha answer one", "beta answer one"); err == nil || !strings.Contains(err.Error(), "maximum context length") {
+	if _, err := srv.ScorePair(context.Background(), prompts, "alpha answer one", "beta answer one", ScoreOptions{}); err == nil || !strings.Contains(err.Error(), "maximum context length") {
 		t.Errorf("the reference refused: %v", err)
 	}
 }
@@ -154,7 +154,7 @@ func TestCheckScoringTellsDownFromCannot(t *testing.T) {
 				fmt.Fprint(w, `{"object":"error","message":"not now"}`)
 			}}
 			_, srv := scoringServer(t, f.URL(), 2)
-			err := srv.CheckScoring(context.Background())
+			err := srv.CheckScoring(context.Background(), ScoreOptions{})
 			if err == nil || errors.Is(err, ErrCannotScore) || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "backend vllm") ||
 				strings.Count(err.Error(), tt.want) != 1 {
 				t.Errorf("CheckScoring = %v; want the %s, not ErrCannotScore", err, tt.want)

@@ -18,8 +18,9 @@ var ErrOffline = errors.New("it is the offline engine, not a model server")
 // Server is a configured model server, asked directly: it shares the
 // engine's limits, replicas and retries with every other request.
 type Server struct {
-	b  *backend
-	ob *openAIBackend
+	b   *backend
+	ob  *openAIBackend
+	eot eotProbe // what its chat template puts after a finished message
 }
 
 // Server finds the backend named name that plays role, ready to be asked

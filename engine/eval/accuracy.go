@@ -120,7 +120,7 @@ func Accuracy(ctx context.Context, e *engine.Engine, opt AccuracyOptions, progre
 	if err != nil {
 		return AccuracyReport{}, err
 	}
-	if err := srv.CheckScoring(ctx); err != nil {
+	if err := srv.CheckScoring(ctx, engine.ScoreOptions{}); err != nil {
 		return AccuracyReport{}, err
 	}
 	users, total, err := selectUsers(e, opt.Users, false)
@@ -250,7 +250,7 @@ func scorePair(ctx context.Context, srv *engine.Server, in pairInputs, condition
 	if err != nil {
 		return pairResult{}, err
 	}
-	sc, err := srv.ScorePair(ctx, prompts, in.pair.Chosen, in.pair.Rejected)
+	sc, err := srv.ScorePair(ctx, prompts, in.pair.Chosen, in.pair.Rejected, engine.ScoreOptions{})
 	res.requests = sc.Requests
 	if err != nil {
 		return res, err

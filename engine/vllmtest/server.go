@@ -67,6 +67,20 @@ type Server struct {
 	// score).
 	Override map[string]http.HandlerFunc
 
+	// EndScores[response text][condition] is the log-probability of the
+	// end-of-turn token after the response under that condition; one not
+	// listed scores EndLogprob.
+	EndScores map[string]map[string]float64
+	// EndNewline puts a newline token after each finished message's end
+	// token, as ChatML's "<|im_end|>\n" does: a second token the finished
+	// render adds, which is not the end of turn (it scores NewlineLogprob).
+	EndNewline bool
+	// TrimWord, when a finished final assistant message ends with that
+	// word, leaves it out, as a template that trims the message does
+	// where the continued render keeps it: the finished render then does
+	// not extend the continued one.
+	TrimWord string
+
 	mu    sync.Mutex
 	vocab map[string]int
 	words []string
@@ -84,6 +98,7 @@ const (
 	fakeUser
 	fakeAssistant
 	fakeEnd
+	fakeNewline
 	fakeAlternative = 99 // a token the prompt_logprobs top lists, never in a prompt
 	fakeFirstWord   = 100
 )
@@ -95,6 +110,14 @@ const PromptLogprob = -0.25
 // GeneratedLogprob is what the token a Generates server adds scores: a
 // sum that counts it is off by it.
 const GeneratedLogprob = -3.5
+
+// EndLogprob is what the end-of-turn token after a response scores when
+// EndScores does not say; NewlineLogprob is what the newline after it
+// scores (EndNewline), which a sum must not count.
+const (
+	EndLogprob     = -0.125
+	NewlineLogprob = -6.0
+)
 
 // New starts a fake vLLM serving model "fake-vllm", closed when the test
 // ends.
@@ -145,8 +168,10 @@ func (f *Server) word(id int) string {
 }
 
 // Render is the toy chat template: BOS, then per message its role token,
-// its words and an end token; the generation prompt is the assistant's
-// role token; a continued final message has no end token.
+// its words and an end token (and a newline token, with EndNewline); the
+// generation prompt is the assistant's role token; a continued final
+// message has no end token. A finished final assistant message ending in
+// TrimWord loses it.
 func (f *Server) Render(msgs []store.Message, addGenerationPrompt, continueFinal bool) []int {
 	ids := []int{fakeBOS}
 	for i, m := range msgs {
@@ -155,11 +180,19 @@ func (f *Server) Render(msgs []store.Message, addGenerationPrompt, continueFinal
 			role = fakeAssistant
 		}
 		ids = append(ids, role)
-		for _, w := range strings.Fields(m.Content) {
+		words := strings.Fields(m.Content)
+		last := i == len(msgs)-1
+		if last && !continueFinal && role == fakeAssistant && f.TrimWord != "" && len(words) > 1 && words[len(words)-1] == f.TrimWord {
+			words = words[:len(words)-1]
+		}
+		for _, w := range words {
 			ids = append(ids, f.id(w))
 		}
-		if !(continueFinal && i == len(msgs)-1) {
+		if !(continueFinal && last) {
 			ids = append(ids, fakeEnd)
+			if f.EndNewline {
+				ids = append(ids, fakeNewline)
+			}
 		}
 	}
 	if addGenerationPrompt {
@@ -220,9 +253,11 @@ func (f *Server) condition(ids []int) string {
 }
 
 // logprobs is the per-token log-probabilities of a prompt: null for the
-// first, fakePromptLogprob up to the response (after the last assistant
-// token), then the response's total split over its tokens (the first two
-// carry it, so that a sum that skips or adds a token is wrong).
+// first, PromptLogprob up to the response (after the last assistant
+// token), then the response's total split over its words (the first two
+// carry it, so that a sum that skips or adds a token is wrong), then, if
+// the sequence goes on past the response's words, the end-of-turn token's
+// (EndScores, else EndLogprob) and a newline's (NewlineLogprob).
 func (f *Server) logprobs(ids []int) ([]*float64, error) {
 	start := 0
 	for i := len(ids) - 1; i >= 0 && start == 0; i-- {
@@ -230,33 +265,47 @@ func (f *Server) logprobs(ids []int) ([]*float64, error) {
 			start = i + 1
 		}
 	}
-	if start == 0 || start >= len(ids) {
+	end := start // after the response's words
+	for end < len(ids) && ids[end] >= fakeFirstWord {
+		end++
+	}
+	if start == 0 || end == start {
 		return nil, fmt.Errorf("no response after an assistant token")
 	}
-	words := make([]string, 0, len(ids)-start)
-	for _, id := range ids[start:] {
+	words := make([]string, 0, end-start)
+	for _, id := range ids[start:end] {
 		words = append(words, f.word(id))
 	}
-	byCondition, known := f.Scores[strings.Join(words, " ")]
+	response, condition := strings.Join(words, " "), f.condition(ids[:start])
+	byCondition, known := f.Scores[response]
 	if !known { // a response the test did not choose for (a probe): -1 a token
-		byCondition = map[string]float64{f.condition(ids[:start]): -float64(len(words))}
+		byCondition = map[string]float64{condition: -float64(len(words))}
 	}
-	total, ok := byCondition[f.condition(ids[:start])]
+	total, ok := byCondition[condition]
 	if !ok {
-		return nil, fmt.Errorf("no score for response %q under %s", strings.Join(words, " "), f.condition(ids[:start]))
+		return nil, fmt.Errorf("no score for response %q under %s", response, condition)
 	}
 	out := make([]*float64, len(ids))
 	for i := 1; i < len(ids); i++ {
 		v := PromptLogprob
 		switch {
-		case i == start && len(ids)-start == 1:
+		case i == start && end-start == 1:
 			v = total
 		case i == start:
 			v = total + 1.5
-		case i == start+1:
+		case i == start+1 && i < end:
 			v = -1.5
-		case i > start:
+		case i > start && i < end:
 			v = 0
+		case i >= end && ids[i] == fakeEnd:
+			v = EndLogprob
+			if s, ok := f.EndScores[response][condition]; ok {
+				v = s
+			}
+		case i >= end && ids[i] == fakeNewline:
+			v = NewlineLogprob
+		case i >= end:
+			return nil, fmt.Errorf("token %d after the response %q is neither an end nor a newline", ids[i], response)
 		}
 		out[i] = &v
 	}
