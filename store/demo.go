@@ -13,11 +13,15 @@ import (
 //go:embed demo/demo.jsonl
 var demoData []byte
 
-// DemoFileName is the name demo records are imported under.
-const DemoFileName = "demo.jsonl"
+// DemoFileName is the name demo records are imported under, and
+// DemoDataset the dataset its users are tagged with.
+const (
+	DemoFileName = "demo.jsonl"
+	DemoDataset  = "demo"
+)
 
 // LoadDemo imports the demo dataset. Like any import it adds nothing the
 // database already holds, so it can be called on every start.
 func (db *DB) LoadDemo(ctx context.Context) (ImportReport, error) {
-	return db.Import(ctx, DemoFileName, bytes.NewReader(demoData), ImportOptions{Format: FormatPopi})
+	return db.Import(ctx, DemoFileName, bytes.NewReader(demoData), ImportOptions{Format: FormatPopi, Dataset: DemoDataset})
 }

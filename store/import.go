@@ -51,6 +51,10 @@ func (e *RejectedError) Is(target error) bool { return target == ErrRejected }
 // ImportOptions tune one import.
 type ImportOptions struct {
 	Format format.Format
+	// Dataset tags the users the import creates (User.Dataset; CheckDataset
+	// says what a name may be): "" tags none. Users already in the
+	// database keep the dataset they came with.
+	Dataset string
 	// Progress, when set, is called now and then with the number of bytes
 	// of input consumed so far.
 	Progress func(bytesRead int64)
@@ -166,7 +170,12 @@ func (db *DB) Import(ctx context.Context, name string, r io.Reader, opt ImportOp
 	if err := db.recoverImport(); err != nil {
 		return rep, fmt.Errorf("import %s: %w", name, err)
 	}
-	w := importWriter{db: db, file: name}
+	if opt.Dataset != "" {
+		if why := CheckDataset(opt.Dataset); why != "" {
+			return rep, fmt.Errorf("import %s: dataset %q %s", name, opt.Dataset, why)
+		}
+	}
+	w := importWriter{db: db, file: name, dataset: opt.Dataset}
 	failure := w.run(ctx, r, opt.Progress, &rep)
 	rep.Errors, rep.BadRecords = w.errs, w.badCount
 	if failure != nil {
@@ -308,6 +317,7 @@ func parseRecords(ctx context.Context, name string, src *format.Reader, count *i
 type importWriter struct {
 	db      *DB
 	file    string
+	dataset string         // the tag of the users it creates
 	pending *pendingImport // set by the first batch that writes
 
 	staged map[string]indexEntry // index entries not yet written, by key
@@ -435,7 +445,7 @@ func (t *batchTx) apply(items []importItem) error {
 		if !seenUsers[it.user] {
 			seenUsers[it.user] = true
 			if users.Get([]byte(it.user)) == nil {
-				v, err := json.Marshal(User{ID: it.user, Meta: it.userMeta, FirstSeq: t.seq})
+				v, err := json.Marshal(User{ID: it.user, Meta: it.userMeta, FirstSeq: t.seq, Dataset: t.w.dataset})
 				if err != nil {
 					return err
 				}

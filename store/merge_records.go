@@ -380,7 +380,7 @@ func (m *mergeTx) ensureUser(user string) (bool, error) {
 	if first == 0 {
 		first = bodies.Sequence()
 	}
-	nu := User{ID: user, Meta: u.Meta, FirstSeq: first}
+	nu := User{ID: user, Meta: u.Meta, FirstSeq: first, Dataset: u.Dataset}
 	v, err := json.Marshal(nu)
 	if err != nil {
 		return false, err

@@ -2,6 +2,9 @@ package store
 
 import (
 	"encoding/json"
+	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/popi-tui/popi-tui/store/signal"
 )
@@ -89,4 +92,25 @@ type User struct {
 	// FirstSeq is the Seq of the first signal imported for this user; an
 	// import being rolled back removes the users it created.
 	FirstSeq uint64 `json:"first_seq"`
+	// Dataset names the dataset the user came from: the tag of the import
+	// that created the user (ImportOptions.Dataset). A later import that
+	// adds to the user keeps it; "" is a user imported without one (before
+	// datasets were recorded).
+	Dataset string `json:"dataset,omitempty"`
+}
+
+// CheckDataset says why a dataset name cannot be used, or returns "":
+// a name is 1–128 bytes of UTF-8 text without control characters.
+func CheckDataset(name string) string {
+	switch {
+	case name == "":
+		return "is empty"
+	case len(name) > 128:
+		return "is longer than 128 bytes"
+	case !utf8.ValidString(name):
+		return "is not valid UTF-8"
+	case strings.IndexFunc(name, unicode.IsControl) >= 0:
+		return "contains a control character"
+	}
+	return ""
 }

@@ -1,0 +1,35 @@
+package store
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// DatasetUsers counts the users of each dataset (User.Dataset), from one
+// snapshot; users imported without one count under "". A user's JSON is
+// decoded only when it names a dataset: most of an older database's users
+// have none.
+func (db *DB) DatasetUsers() (map[string]int, error) {
+	counts := map[string]int{}
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketUsers).ForEach(func(k, v []byte) error {
+			var u struct {
+				Dataset string `json:"dataset"`
+			}
+			if bytes.Contains(v, []byte(`"dataset"`)) {
+				if err := json.Unmarshal(v, &u); err != nil {
+					return fmt.Errorf("user %q: %w", k, err)
+				}
+			}
+			counts[u.Dataset]++
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("datasets: %w", err)
+	}
+	return counts, nil
+}
