@@ -111,18 +111,55 @@ func printJudge(w io.Writer, j *judgeJSON) {
 }
 
 func printContext(w io.Writer, c eval.ContextReport) {
-	fmt.Fprintln(w, "Context saving — each user's newest summary of each kind with token counts")
+	fmt.Fprintf(w, "Context saving — each user's newest summary of each kind with token counts%s\n", datasetsNote(c.Datasets))
+	fmt.Fprintln(w, "  whole history: every history pair, text and profile of the user, estimated at 4 bytes a token (20 more a pair or text);")
+	fmt.Fprintln(w, "  given history: what the summarizer was given, cut to the history budget, as counted with the summary")
 	tw := table(w)
-	fmt.Fprintln(tw, "  summaries\tusers\thistory tokens mean\tmedian\tsummary tokens mean\tmedian\tratio of means\tmedian ratio\testimated")
+	fmt.Fprintln(tw, "  "+contextHeading)
 	for _, k := range c.Kinds {
-		if k.Users == 0 {
-			fmt.Fprintf(tw, "  %s\t0\t–\t–\t–\t–\t–\t–\t0\n", sanitize.Line(k.Kind))
-			continue
-		}
-		fmt.Fprintf(tw, "  %s\t%d\t%.0f\t%.0f\t%.0f\t%.0f\t×%.1f\t×%.1f\t%d\n", sanitize.Line(k.Kind), k.Users, k.MeanHistoryTokens, k.MedianHistoryTokens,
-			k.MeanSummaryTokens, k.MedianSummaryTokens, k.RatioOfMeans, k.MedianRatio, k.Estimated)
+		fmt.Fprintln(tw, "  "+contextRow(k))
 	}
 	tw.Flush()
+	if len(c.ByDataset) == 0 {
+		return
+	}
+	tw = table(w)
+	fmt.Fprintln(tw, "  dataset\t"+contextHeading)
+	for _, d := range c.ByDataset {
+		for _, k := range d.Kinds {
+			fmt.Fprintf(tw, "  %s\t%s\n", datasetName(d.Dataset), contextRow(k))
+		}
+	}
+	tw.Flush()
+}
+
+const contextHeading = "summaries\tusers\tsummary tokens mean\tmedian\twhole history tokens mean\tmedian\twhole ÷ summary: ratio of means\tmedian ratio\tgiven history tokens mean\tmedian\testimated"
+
+// contextRow is one kind's row of the context table, its cells
+// tab-separated.
+func contextRow(k eval.ContextKind) string {
+	if k.Users == 0 {
+		return fmt.Sprintf("%s\t0\t–\t–\t–\t–\t–\t–\t–\t–\t0", sanitize.Line(k.Kind))
+	}
+	return fmt.Sprintf("%s\t%d\t%.0f\t%.0f\t%.0f\t%.0f\t×%.1f\t×%.1f\t%.0f\t%.0f\t%d", sanitize.Line(k.Kind), k.Users, k.MeanSummaryTokens, k.MedianSummaryTokens,
+		k.MeanHistoryTokens, k.MedianHistoryTokens, k.RatioOfMeans, k.MedianRatio, k.MeanGivenTokens, k.MedianGivenTokens, k.Estimated)
+}
+
+// datasetName is a dataset as a table shows it: users imported without
+// one are "(none)".
+func datasetName(d string) string {
+	if d == "" {
+		return "(none)"
+	}
+	return sanitize.Line(d)
+}
+
+// datasetsNote names the datasets a report was limited to (--dataset).
+func datasetsNote(datasets []string) string {
+	if len(datasets) == 0 {
+		return ""
+	}
+	return ", datasets: " + sanitize.Names(datasets, 5)
 }
 
 func printLabels(w io.Writer, l eval.LabelReport) {
