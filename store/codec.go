@@ -11,18 +11,35 @@ import (
 // encoding is a few appends, decoding a few slices. Everything else is JSON.
 //
 //	version byte (1) | kind byte | split byte | 8 × (uvarint length, bytes)
+//	version byte (2) | kind byte | split byte | 9 × (uvarint length, bytes)
 //
-// The eight strings are user, id, prompt, chosen, rejected, text, source, meta.
-const signalCodecVersion = 1
+// The eight strings are user, id, prompt, chosen, rejected, text, source,
+// meta; version 2 (schema 5) adds a ninth, a text's post. A signal without
+// a post is written in version 1, so that its bytes are what they always
+// were: an import compares a record with the one stored under its id byte
+// for byte.
+const (
+	signalCodecVersion     = 1
+	signalCodecVersionPost = 2
+)
 
 func encodeSignal(dst []byte, s *Signal) []byte {
-	dst = append(dst, signalCodecVersion, byte(s.Kind), byte(s.Split))
+	version := byte(signalCodecVersion)
+	if s.Post != "" {
+		version = signalCodecVersionPost
+	}
+	dst = append(dst, version, byte(s.Kind), byte(s.Split))
 	for _, f := range [...]string{s.User, s.ID, s.Prompt, s.Chosen, s.Rejected, s.Text, s.Source} {
 		dst = binary.AppendUvarint(dst, uint64(len(f)))
 		dst = append(dst, f...)
 	}
 	dst = binary.AppendUvarint(dst, uint64(len(s.Meta)))
-	return append(dst, s.Meta...)
+	dst = append(dst, s.Meta...)
+	if version == signalCodecVersionPost {
+		dst = binary.AppendUvarint(dst, uint64(len(s.Post)))
+		dst = append(dst, s.Post...)
+	}
+	return dst
 }
 
 // encodedSignalSize is the length of encodeSignal's output.
@@ -30,6 +47,9 @@ func encodedSignalSize(s *Signal) int {
 	n := 3
 	for _, l := range [...]int{len(s.User), len(s.ID), len(s.Prompt), len(s.Chosen), len(s.Rejected), len(s.Text), len(s.Source), len(s.Meta)} {
 		n += uvarintLen(uint64(l)) + l
+	}
+	if s.Post != "" {
+		n += uvarintLen(uint64(len(s.Post))) + len(s.Post)
 	}
 	return n
 }
@@ -67,13 +87,17 @@ func (a *byteArena) alloc(n int) []byte {
 var errCorruptSignal = errors.New("corrupt signal record")
 
 func decodeSignal(b []byte, seq uint64) (Signal, error) {
-	if len(b) < 3 || b[0] != signalCodecVersion {
+	if len(b) < 3 || (b[0] != signalCodecVersion && b[0] != signalCodecVersionPost) {
 		return Signal{}, fmt.Errorf("signal %d: %w (codec version)", seq, errCorruptSignal)
 	}
 	s := Signal{Kind: Kind(b[1]), Split: Split(b[2]), Seq: seq}
+	count := 8
+	if b[0] == signalCodecVersionPost {
+		count = 9
+	}
 	b = b[3:]
-	var fields [8][]byte
-	for i := range fields {
+	var fields [9][]byte
+	for i := range fields[:count] {
 		n, w := binary.Uvarint(b)
 		if w <= 0 || uint64(len(b)-w) < n {
 			return Signal{}, fmt.Errorf("signal %d: %w (field %d)", seq, errCorruptSignal, i)
@@ -86,6 +110,7 @@ func decodeSignal(b []byte, seq uint64) (Signal, error) {
 	if len(fields[7]) > 0 {
 		s.Meta = append([]byte(nil), fields[7]...)
 	}
+	s.Post = string(fields[8])
 	return s, nil
 }
 

@@ -45,7 +45,9 @@ type GenerationKey struct {
 	Backend   string
 	Model     string
 	Sampling  string // canonical form of the sampling settings, e.g. "temperature=0.6 max_tokens=1024"
-	Template  int    // version of the prompt template the request was worded with
+	Template  int    // version of the prompt template the request was worded with, before template sets
+	// TemplateSet is the version of the template set that worded the request.
+	TemplateSet string
 	// Input identifies exactly what was sent (a hash of the messages): it
 	// changes with what the condition puts in, the raw history for one.
 	Input string
@@ -62,6 +64,9 @@ func (k GenerationKey) Hash() string {
 	if k.Template != 0 {
 		writeField(h, strconv.Itoa(k.Template))
 	}
+	if k.TemplateSet != "" {
+		writeField(h, "set:"+k.TemplateSet)
+	}
 	if k.Input != "" {
 		writeField(h, "input:"+k.Input)
 	}
@@ -73,19 +78,21 @@ func (k GenerationKey) Hash() string {
 // generation, and the cache points at the newest; labels keep pointing at
 // the exact answers that were judged.
 type Generation struct {
-	ID        string    `json:"id"`
-	Key       string    `json:"key"` // GenerationKey.Hash
-	User      string    `json:"user"`
-	PromptID  string    `json:"prompt_id"`
-	Prompt    string    `json:"prompt"` // the user's prompt, before conditioning
-	Condition string    `json:"condition"`
-	SummaryID string    `json:"summary_id,omitempty"`
-	Backend   string    `json:"backend"`
-	Model     string    `json:"model"`
-	Sampling  string    `json:"sampling,omitempty"`
-	Template  int       `json:"template_version,omitempty"`
-	Messages  []Message `json:"messages"` // exactly what the generator was sent
-	Text      string    `json:"text"`
+	ID        string `json:"id"`
+	Key       string `json:"key"` // GenerationKey.Hash
+	User      string `json:"user"`
+	PromptID  string `json:"prompt_id"`
+	Prompt    string `json:"prompt"` // the user's prompt, before conditioning
+	Condition string `json:"condition"`
+	SummaryID string `json:"summary_id,omitempty"`
+	Backend   string `json:"backend"`
+	Model     string `json:"model"`
+	Sampling  string `json:"sampling,omitempty"`
+	Template  int    `json:"template_version,omitempty"` // before template sets
+	// TemplateSet is the version of the template set that worded Messages.
+	TemplateSet string    `json:"template_set,omitempty"`
+	Messages    []Message `json:"messages"` // exactly what the generator was sent
+	Text        string    `json:"text"`
 	// FinishReason is the server's ("stop", "length", …).
 	FinishReason     string        `json:"finish_reason,omitempty"`
 	PromptTokens     int           `json:"prompt_tokens,omitempty"`

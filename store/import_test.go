@@ -382,7 +382,8 @@ func TestImportAlignXArrayAndJSONLAgree(t *testing.T) {
 			pair = s
 		}
 	}
-	if text.Text != "Tabs, obviously." || string(text.Meta) != `{"prompt":"Tabs or spaces?","Preference Direction":[1,0,0.5]}` {
+	// The post a comment answered is the text's Post (AlignX calls it "prompt").
+	if text.Text != "Tabs, obviously." || text.Post != "Tabs or spaces?" || string(text.Meta) != `{"Preference Direction":[1,0,0.5]}` {
 		t.Errorf("UGC text = %+v", text)
 	}
 	if string(pair.Meta) != `{"Preference Direction":[0,1]}` {

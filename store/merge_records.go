@@ -358,6 +358,7 @@ func (m *mergeTx) ensureUser(user string) (bool, error) {
 	var first uint64
 	for i := range signals {
 		s := &signals[i]
+		signal.Lift(s) // as the migration to schema 5 did here
 		key := signalKey(user, s.ID)
 		if idx.Get(key) != nil {
 			continue // already here

@@ -17,6 +17,7 @@ var migrations = []func(tx *bolt.Tx) error{
 	migrateSessionsPerComparison,
 	migrateCurrentSummaryPins,
 	migrateReplayMessages,
+	migrateLiftedFields,
 }
 
 // migrateSessionsPerComparison (schema 1 → 2): sessions were kept per

@@ -14,35 +14,38 @@ import (
 // unpersonalized generator was sent when they were made (generator
 // template 1 had no system turn), which this records.
 func migrateReplayMessages(tx *bolt.Tx) error {
-	b := tx.Bucket(bucketGenerations)
+	return rewriteValues(tx.Bucket(bucketGenerations), func(k, v []byte) ([]byte, error) {
+		var g Generation
+		if err := json.Unmarshal(v, &g); err != nil {
+			return nil, fmt.Errorf("generation %q: %w", k, err)
+		}
+		if !fillReplayMessages(&g) {
+			return nil, nil
+		}
+		return json.Marshal(g)
+	})
+}
+
+// rewriteValues gives every value of a bucket (which may not exist) to
+// fix, and writes back those it returns anew (nil: leave it).
+func rewriteValues(b *bolt.Bucket, fix func(k, v []byte) ([]byte, error)) error {
 	if b == nil {
 		return nil
 	}
-	type fix struct {
-		key []byte
-		v   []byte
-	}
-	var fixes []fix
+	type change struct{ key, v []byte }
+	var changes []change
 	err := b.ForEach(func(k, v []byte) error {
-		var g Generation
-		if err := json.Unmarshal(v, &g); err != nil {
-			return fmt.Errorf("generation %q: %w", k, err)
+		nv, err := fix(k, v)
+		if nv != nil {
+			changes = append(changes, change{append([]byte(nil), k...), nv})
 		}
-		if !fillReplayMessages(&g) {
-			return nil
-		}
-		nv, err := json.Marshal(g)
-		if err != nil {
-			return err
-		}
-		fixes = append(fixes, fix{append([]byte(nil), k...), nv})
-		return nil
+		return err
 	})
 	if err != nil {
 		return err
 	}
-	for _, f := range fixes { // not while iterating: a Put may move the cursor's page
-		if err := b.Put(f.key, f.v); err != nil {
+	for _, c := range changes { // not while iterating: a Put may move the cursor's page
+		if err := b.Put(c.key, c.v); err != nil {
 			return err
 		}
 	}

@@ -36,12 +36,22 @@ type Summary struct {
 	Backend string `json:"backend,omitempty"`
 	Model   string `json:"model,omitempty"`
 	Parent  int    `json:"parent,omitempty"` // the version this one was edited from or replaces
-	// TemplateVersion is the version of the summarizer prompt template.
+	// TemplateVersion is the version of the summarizer prompt template of
+	// summaries made before template sets (1); TemplateSet replaces it.
 	TemplateVersion int `json:"template_version,omitempty"`
-	// Input is exactly what the summarizer was sent, for model summaries.
-	Input            string `json:"input,omitempty"`
-	PromptTokens     int    `json:"prompt_tokens,omitempty"`
-	CompletionTokens int    `json:"completion_tokens,omitempty"`
+	// TemplateSet is the version of the template set that worded the
+	// request (its version key, or a hash of its file), for model summaries.
+	TemplateSet string `json:"template_set,omitempty"`
+	// Input is exactly what the summarizer was sent, as one user turn, for
+	// model summaries made before template sets; Messages replaces it.
+	Input string `json:"input,omitempty"`
+	// Messages is exactly what the summarizer was sent, for model summaries.
+	Messages []Message `json:"messages,omitempty"`
+	// Signals are the kinds of signal the summarizer was shown; empty for
+	// every kind.
+	Signals          []string `json:"signals,omitempty"`
+	PromptTokens     int      `json:"prompt_tokens,omitempty"`
+	CompletionTokens int      `json:"completion_tokens,omitempty"`
 	// HistoryTokens and SummaryTokens measure the context a summary saves:
 	// the raw history it replaces, and itself.
 	HistoryTokens   int       `json:"history_tokens,omitempty"`
@@ -55,6 +65,9 @@ type Summary struct {
 // chat messages; nil when nothing was stored (human and heuristic
 // versions).
 func (s Summary) InputMessages() []Message {
+	if len(s.Messages) > 0 {
+		return s.Messages
+	}
 	if s.Input == "" {
 		return nil
 	}

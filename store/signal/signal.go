@@ -85,7 +85,12 @@ type Signal struct {
 	Chosen   string // pair
 	Rejected string // pair
 	Text     string // text, profile, persona
-	Source   string // text: where it was written ("comment", "review", …)
+	// Source is where a text was written ("comment", "review", …), or what
+	// a profile holds (SourceDemographics, or "" for a profile).
+	Source string
+	// Post is what a text answered: the post a comment was written under
+	// (AlignX's user-generated content keeps it), or "" when unknown.
+	Post string
 	// Meta holds the record's meta object merged with its unknown fields, as
 	// a JSON object; nil when there were none.
 	Meta json.RawMessage
@@ -117,7 +122,7 @@ func Check(s *Signal) error {
 		return errors.New(`pair: "chosen" and "rejected" are identical`)
 	}
 	for _, f := range [...]field{{"prompt", s.Prompt}, {"chosen", s.Chosen},
-		{"rejected", s.Rejected}, {"text", s.Text}, {"source", s.Source}} {
+		{"rejected", s.Rejected}, {"text", s.Text}, {"source", s.Source}, {"post", s.Post}} {
 		if strings.IndexByte(f.v, 0) >= 0 {
 			return fmt.Errorf("%q contains a NUL byte", f.name)
 		}
@@ -152,6 +157,10 @@ func ContentID(s *Signal) string {
 	for _, f := range [...]string{s.Prompt, s.Chosen, s.Rejected, s.Text, s.Source, string(s.Meta)} {
 		b = binary.AppendUvarint(b, uint64(len(f)))
 		b = append(b, f...)
+	}
+	if s.Post != "" { // after the fields every record had before posts, so that their ids stay
+		b = binary.AppendUvarint(b, uint64(len(s.Post)))
+		b = append(b, s.Post...)
 	}
 	sum := sha256.Sum256(b)
 	*bp = b

@@ -137,11 +137,12 @@ func (r *record) user() (User, error) {
 	u.Signals = append(u.Signals, r.persona...)
 	u.Signals = append(u.Signals, r.held)
 	if u.ID == "" {
-		u.ID = userID(&u)
+		u.ID = userID(&u) // before Lift: the id hashes the record as it was always read
 	}
 	for i := range u.Signals {
 		s := &u.Signals[i]
 		s.User = u.ID
+		signal.Lift(s)                 // a comment's post (its "prompt") into Post; "Demographic Information" marked as demographics
 		if s.Kind != signal.KindPair { // pairs were checked where they were read
 			if err := signal.Check(s); err != nil {
 				return User{}, err
@@ -235,7 +236,7 @@ func texts(data []byte, v jsonscan.Value) ([]signal.Signal, error) {
 					t.Text = f.Str
 					return nil
 				}
-				extra = append(extra, parse.Member{Key: key, Raw: f.Raw}) // the post it answered ("prompt") and the rest
+				extra = append(extra, parse.Member{Key: key, Raw: f.Raw}) // the post it answered ("prompt", which Lift moves to Post) and the rest
 				return nil
 			})
 			if err != nil {

@@ -153,5 +153,6 @@ func (f *popiFields) signal() (signal.Signal, error) {
 	if !f.hasID {
 		s.ID = signal.ContentID(&s)
 	}
+	signal.Lift(&s) // a text's "post" and a profile's "source" were read as meta members: named as before, stored in their fields
 	return s, nil
 }

@@ -74,6 +74,14 @@ func Append(dst []byte, s *signal.Signal) []byte {
 		if s.Source != "" {
 			field("source", s.Source)
 		}
+		if s.Post != "" {
+			field("post", s.Post)
+		}
+	case signal.KindProfile:
+		field("text", s.Text)
+		if s.Source != "" {
+			field("source", s.Source)
+		}
 	default:
 		field("text", s.Text)
 	}

@@ -28,6 +28,9 @@ const fxTrickyUsers = `{"user": "zed", "kind": "pair", "id": "p1", "prompt": "Q 
 {"user": "zed", "kind": "text", "id": "t-nosrc", "text": "no source"}
 {"user": "zed", "kind": "pair", "prompt": "p", "chosen": "c", "rejected": "r", "split": "history"}
 {"user": "ab\u0001", "kind": "text", "id": "x", "text": "a control character in the user id"}
+{"user": "zed", "kind": "text", "id": "t-post", "text": "a reply", "source": "comment", "post": "the post it answered", "votes": 3}
+{"user": "zed", "kind": "text", "id": "t-prompt", "text": "a reply", "prompt": "named as AlignX names it"}
+{"user": "zed", "kind": "profile", "id": "demographics", "text": "age 30"}
 `
 
 // fxSignalsByUser is every user's signals, Seq cleared.
@@ -101,8 +104,11 @@ func TestExportUsersRoundTrip(t *testing.T) {
 		if _, ok := r["meta"]; ok {
 			want = append(want, "meta")
 		}
-		if _, ok := r["source"]; ok && kind == "text" {
+		if _, ok := r["source"]; ok && (kind == "text" || kind == "profile") {
 			want = append(want, "source")
+		}
+		if _, ok := r["post"]; ok && kind == "text" {
+			want = append(want, "post")
 		}
 		if got := storetest.Keys(r); !slices.Equal(got, storetest.Sorted(want...)) {
 			t.Errorf("row %d (%s): fields %q, want %q", i, kind, got, storetest.Sorted(want...))
@@ -122,6 +128,12 @@ func TestExportUsersRoundTrip(t *testing.T) {
 			"meta": map[string]any{"text": "a stray field, kept in meta"}},
 		"zed/t-nosrc": {"user": "zed", "kind": "text", "id": "t-nosrc", "text": "no source"},
 		"zed/persona": {"user": "zed", "kind": "persona", "id": "persona", "text": "ground truth"},
+		// A text keeps the post it answered, however the input named it; a
+		// profile named demographics holds demographics.
+		"zed/t-post": {"user": "zed", "kind": "text", "id": "t-post", "text": "a reply", "source": "comment", "post": "the post it answered",
+			"meta": map[string]any{"votes": 3.0}},
+		"zed/t-prompt":     {"user": "zed", "kind": "text", "id": "t-prompt", "text": "a reply", "post": "named as AlignX names it"},
+		"zed/demographics": {"user": "zed", "kind": "profile", "id": "demographics", "text": "age 30", "source": "demographics"},
 	}
 	for key, want := range literal {
 		got, ok := byKey[key]
