@@ -95,8 +95,17 @@ func (e *testEnv) stats(db string) map[string]int {
 }
 
 // parseStatsJSON checks that out is exactly one JSON object on one line,
-// with exactly the integer fields of statKeys.
+// with exactly the integer fields of statKeys and "datasets" (checked by
+// parseDatasets), and returns the integer fields.
 func parseStatsJSON(t *testing.T, out string) map[string]int {
+	t.Helper()
+	st, _ := parseStatsAndDatasets(t, out)
+	return st
+}
+
+// parseStatsAndDatasets is parseStatsJSON that also returns the users of
+// each dataset: an object of non-negative integers adding up to the users.
+func parseStatsAndDatasets(t *testing.T, out string) (st, datasets map[string]int) {
 	t.Helper()
 	if !strings.HasSuffix(out, "\n") || strings.Count(out, "\n") != 1 {
 		t.Fatalf("stats --json printed %q, want one line", out)
@@ -115,12 +124,14 @@ func parseStatsJSON(t *testing.T, out string) map[string]int {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	want := slices.Clone(statKeys)
+	want := append(slices.Clone(statKeys), "datasets")
 	slices.Sort(want)
 	if !slices.Equal(keys, want) {
 		t.Fatalf("stats --json keys = %v, want %v", keys, want)
 	}
-	st := make(map[string]int, len(raw))
+	datasets = parseDatasets(t, raw["datasets"])
+	delete(raw, "datasets")
+	st = make(map[string]int, len(raw))
 	for k, v := range raw {
 		n, ok := v.(json.Number)
 		if !ok {
@@ -132,7 +143,34 @@ func parseStatsJSON(t *testing.T, out string) map[string]int {
 		}
 		st[k] = int(i)
 	}
-	return st
+	total := 0
+	for _, n := range datasets {
+		total += n
+	}
+	if total != st["users"] {
+		t.Fatalf("stats --json: datasets %v add up to %d users, not %d", datasets, total, st["users"])
+	}
+	return st, datasets
+}
+
+// parseDatasets checks the datasets of stats --json: an object whose
+// values are non-negative integers.
+func parseDatasets(t *testing.T, v any) map[string]int {
+	t.Helper()
+	obj, ok := v.(map[string]any)
+	if !ok {
+		t.Fatalf("stats --json: datasets = %v (%T), want an object", v, v)
+	}
+	out := make(map[string]int, len(obj))
+	for name, n := range obj {
+		num, ok := n.(json.Number)
+		i, err := num.Int64()
+		if !ok || err != nil || i < 0 {
+			t.Fatalf("stats --json: datasets[%q] = %v, want a non-negative integer", name, n)
+		}
+		out[name] = int(i)
+	}
+	return out
 }
 
 func equalStats(a, b map[string]int) bool {

@@ -7,7 +7,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/popi-tui/popi-tui/store"
 	"github.com/popi-tui/popi-tui/store/format"
@@ -16,6 +19,7 @@ import (
 
 func importCommand() *command {
 	var formatName string
+	var dataset givenString
 	return &command{
 		name:    "import",
 		args:    "FILE...",
@@ -24,9 +28,15 @@ func importCommand() *command {
 Each file is imported whole or not at all: a file with any bad record is
 rejected, its problems are listed as FILE:LINE: reason, and the database is
 left as it was. Records already in the database are skipped, so importing a
-file again adds nothing. Ctrl-C stops an import and leaves its file out.`,
+file again adds nothing. Ctrl-C stops an import and leaves its file out.
+
+The users a file creates are tagged with a dataset: --dataset NAME, else
+the file's base name without its extension (standard input: stdin).
+A user already in the database keeps the dataset they came with. eval
+--dataset and --by dataset, and stats --json, read the tags.`,
 		flags: func(fs *flag.FlagSet) {
 			fs.StringVar(&formatName, "format", string(format.Auto), "input format: auto, popi or alignx")
+			fs.Var(&dataset, "dataset", "tag the users the files create with dataset `NAME` (default: each file's base name without its extension)")
 		},
 		run: func(ctx context.Context, c *runContext, args []string) error {
 			f, err := format.Parse(formatName)
@@ -36,19 +46,24 @@ file again adds nothing. Ctrl-C stops an import and leaves its file out.`,
 			if len(args) == 0 {
 				return usagef("no input files (give one or more FILEs, or - for standard input)")
 			}
-			return c.withDB(func(w *workspace) error { return importFiles(ctx, w, f, args) })
+			if dataset.given {
+				if why := store.CheckDataset(dataset.value); why != "" {
+					return usagef("--dataset %q %s", sanitize.Line(dataset.value), why)
+				}
+			}
+			return c.withDB(func(w *workspace) error { return importFiles(ctx, w, f, dataset.value, args) })
 		},
 	}
 }
 
 // importFiles imports each file into the database in turn, saying what
 // each added, and the total of several.
-func importFiles(ctx context.Context, w *workspace, f format.Format, files []string) error {
+func importFiles(ctx context.Context, w *workspace, f format.Format, dataset string, files []string) error {
 	c := w.c
 	var total store.ImportReport
 	var failed []string
 	for _, name := range files {
-		rep, err := importFile(ctx, w, name, f)
+		rep, err := importFile(ctx, w, name, f, datasetOf(name, dataset))
 		if err != nil {
 			if errors.Is(err, store.ErrInterrupted) {
 				return err // Run reports it, with exit status 130
@@ -87,8 +102,50 @@ func filesLeft(verb string, failed, files []string) error {
 	return fmt.Errorf("%d of %d files not %s: %s", len(failed), len(files), verb, strings.Join(failed, ", "))
 }
 
-// importFile imports one file ("-": standard input) under a progress bar.
-func importFile(ctx context.Context, w *workspace, name string, f format.Format) (store.ImportReport, error) {
+// givenString is a string flag that knows whether it was given (an empty
+// --dataset= is a mistake, not the default).
+type givenString struct {
+	value string
+	given bool
+}
+
+func (g *givenString) String() string { return g.value }
+
+func (g *givenString) Set(s string) error {
+	g.value, g.given = s, true
+	return nil
+}
+
+// datasetOf is the dataset a file's users are tagged with: the one given,
+// else the file's base name without its extension ("stdin" for "-"), its
+// control characters and invalid UTF-8 made "_", cut to 128 bytes.
+func datasetOf(name, given string) string {
+	switch {
+	case given != "":
+		return given
+	case name == "-":
+		return "stdin"
+	}
+	base := filepath.Base(name)
+	if trimmed := strings.TrimSuffix(base, filepath.Ext(base)); trimmed != "" {
+		base = trimmed // not for ".jsonl", a name that is all extension
+	}
+	base = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return '_'
+		}
+		return r
+	}, strings.ToValidUTF8(base, "_"))
+	for len(base) > 128 {
+		_, size := utf8.DecodeLastRuneInString(base)
+		base = base[:len(base)-size]
+	}
+	return base
+}
+
+// importFile imports one file ("-": standard input) under a progress bar,
+// its new users tagged with dataset.
+func importFile(ctx context.Context, w *workspace, name string, f format.Format, dataset string) (store.ImportReport, error) {
 	var r io.Reader
 	var size int64 = -1
 	display := name
@@ -109,7 +166,7 @@ func importFile(ctx context.Context, w *workspace, name string, f format.Format)
 		r = f
 	}
 	p := w.progress(display)
-	rep, err := w.db.Import(ctx, display, r, store.ImportOptions{Format: f, Progress: func(n int64) { p.bytes(n, size) }})
+	rep, err := w.db.Import(ctx, display, r, store.ImportOptions{Format: f, Dataset: dataset, Progress: func(n int64) { p.bytes(n, size) }})
 	p.done()
 	return rep, err
 }

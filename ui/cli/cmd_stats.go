@@ -6,6 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 
 	"github.com/popi-tui/popi-tui/store"
 	"github.com/popi-tui/popi-tui/ui/sanitize"
@@ -19,7 +21,9 @@ func statsCommand() *command {
 		help: `
 --json prints one JSON object with the integer fields users, pairs_history,
 pairs_heldout, texts, profiles, personas, tasks, summaries, summaries_human,
-generations and labels (current decisions: retracted ones are not counted).`,
+generations and labels (current decisions: retracted ones are not counted),
+and datasets: the users of each dataset (import --dataset), those imported
+without one under "".`,
 		flags: func(fs *flag.FlagSet) {
 			fs.BoolVar(&asJSON, "json", false, "print one JSON object, for scripts")
 		},
@@ -29,13 +33,42 @@ generations and labels (current decisions: retracted ones are not counted).`,
 				if err != nil {
 					return err
 				}
-				if asJSON {
-					return json.NewEncoder(c.Stdout).Encode(st)
+				datasets, err := w.db.DatasetUsers()
+				if err != nil {
+					return err
 				}
-				return printStats(c.Stdout, w.db.Path(), st)
+				if asJSON {
+					return json.NewEncoder(c.Stdout).Encode(statsJSON{st, datasets})
+				}
+				if err := printStats(c.Stdout, w.db.Path(), st); err != nil {
+					return err
+				}
+				return printDatasets(c.Stdout, datasets)
 			})
 		},
 	}
+}
+
+// statsJSON is what stats --json prints: the counts, then the users of
+// each dataset.
+type statsJSON struct {
+	store.Stats
+	Datasets map[string]int `json:"datasets"`
+}
+
+// printDatasets lists the datasets and their users, in name order (users
+// imported without a dataset last, as "(none)").
+func printDatasets(w io.Writer, datasets map[string]int) error {
+	names := slices.Sorted(maps.Keys(datasets))
+	if len(names) > 0 && names[0] == "" {
+		names = append(names[1:], "")
+	}
+	for _, d := range names {
+		if _, err := fmt.Fprintf(w, "  dataset %s: %d user(s)\n", datasetName(d), datasets[d]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func printStats(w io.Writer, path string, st store.Stats) error {

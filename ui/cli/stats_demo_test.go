@@ -19,20 +19,21 @@ var demoStats = map[string]int{"users": 8, "pairs_history": 48, "pairs_heldout":
 
 func TestStatsJSON(t *testing.T) {
 	tests := []struct {
-		name  string
-		build func(t *testing.T, e *testEnv, db string)
-		want  map[string]int
+		name     string
+		build    func(t *testing.T, e *testEnv, db string)
+		want     map[string]int
+		datasets []string // the lines after the counts
 	}{
 		{"new database", func(t *testing.T, e *testEnv, db string) {}, map[string]int{"users": 0, "pairs_history": 0,
 			"pairs_heldout": 0, "texts": 0, "profiles": 0, "personas": 0, "tasks": 0, "summaries": 0,
-			"summaries_human": 0, "generations": 0, "labels": 0}},
+			"summaries_human": 0, "generations": 0, "labels": 0}, nil},
 		{"small import", func(t *testing.T, e *testEnv, db string) {
 			e.mustRun(ExitOK, "import", "--db", db, writeFile(t, e.path("in.jsonl"), goodPopi))
-		}, goodPopiStats},
-		{"demo", func(t *testing.T, e *testEnv, db string) { e.mustRun(ExitOK, "demo", "--db", db) }, demoStats},
+		}, goodPopiStats, []string{"dataset in: 2 user(s)"}},
+		{"demo", func(t *testing.T, e *testEnv, db string) { e.mustRun(ExitOK, "demo", "--db", db) }, demoStats, []string{"dataset demo: 8 user(s)"}},
 		{"export fixture", func(t *testing.T, e *testEnv, db string) { buildExportDB(t, db) }, map[string]int{"users": 8,
 			"pairs_history": 48, "pairs_heldout": 11, "texts": 4, "profiles": 4, "personas": 8, "tasks": 24,
-			"summaries": 2, "summaries_human": 1, "generations": 2, "labels": 1}},
+			"summaries": 2, "summaries_human": 1, "generations": 2, "labels": 1}, []string{"dataset demo: 8 user(s)"}},
 		{"retracted label", func(t *testing.T, e *testEnv, db string) {
 			buildExportDB(t, db)
 			h := storetest.OpenAt(t, db)
@@ -45,7 +46,7 @@ func TestStatsJSON(t *testing.T) {
 				t.Fatal(err)
 			}
 		}, map[string]int{"users": 8, "pairs_history": 48, "pairs_heldout": 11, "texts": 4, "profiles": 4, "personas": 8,
-			"tasks": 24, "summaries": 2, "summaries_human": 1, "generations": 2, "labels": 0}},
+			"tasks": 24, "summaries": 2, "summaries_human": 1, "generations": 2, "labels": 0}, []string{"dataset demo: 8 user(s)"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -76,8 +77,13 @@ func TestStatsJSON(t *testing.T) {
 				{"summaries", "summary versions (" + strconv.Itoa(tt.want["summaries_human"]) + " by a person)"},
 				{"generations", "generations"}, {"labels", "labels (current decisions)"},
 			}
-			if len(lines) != 1+len(wantRows) {
-				t.Fatalf("stats printed %d lines, want %d:\n%s", len(lines), 1+len(wantRows), r.stdout)
+			if len(lines) != 1+len(wantRows)+len(tt.datasets) {
+				t.Fatalf("stats printed %d lines, want %d:\n%s", len(lines), 1+len(wantRows)+len(tt.datasets), r.stdout)
+			}
+			for i, w := range tt.datasets {
+				if got := strings.TrimSpace(lines[1+len(wantRows)+i]); got != w {
+					t.Errorf("stats line %d = %q, want %q", 2+len(wantRows)+i, got, w)
+				}
 			}
 			for i, w := range wantRows {
 				n, what, ok := strings.Cut(strings.TrimSpace(lines[i+1]), "  ")
