@@ -73,8 +73,8 @@ type ContextKind struct {
 
 // WholeHistoryTokens estimates a user's whole history in tokens as the
 // history budget measures it: per history pair or text, a token per four
-// bytes of each of its fields and 20 for its layout (headings); per
-// profile, a token per four bytes. Held-out pairs, tasks and personas are
+// bytes of each of its fields (a text's post included) and 20 for its
+// layout (headings); per profile, a token per four bytes. Held-out pairs, tasks and personas are
 // never shown to the summarizer and do not count.
 func WholeHistoryTokens(signals []store.Signal) int {
 	est := func(s string) int { return (len(s) + 3) / 4 }
@@ -82,7 +82,7 @@ func WholeHistoryTokens(signals []store.Signal) int {
 	for _, s := range signals {
 		switch {
 		case s.Kind == store.KindPair && s.Split == store.SplitHistory, s.Kind == store.KindText:
-			n += est(s.Prompt) + est(s.Chosen) + est(s.Rejected) + est(s.Text) + 20
+			n += est(s.Prompt) + est(s.Chosen) + est(s.Rejected) + est(s.Text) + est(s.Post) + 20
 		case s.Kind == store.KindProfile:
 			n += est(s.Text)
 		}

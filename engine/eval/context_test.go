@@ -19,7 +19,7 @@ import (
 //
 //	u1: a pair of 8, 4 and 12 bytes (2 + 1 + 3 + 20 = 26) and a profile of 40 bytes (10): 36
 //	u2: a text of 100 bytes (25 + 20): 45
-//	u3: a pair of 1, 1 and 1 byte (1 + 1 + 1 + 20 = 23) and a text of 9 bytes (3 + 20 = 23): 46
+//	u3: a pair of 1, 1 and 1 byte (1 + 1 + 1 + 20 = 23) and a text of 9 bytes answering a post of 6 (3 + 2 + 20 = 25): 48
 //	u4: a task only: 0
 //
 // (held-out pairs, tasks and personas do not count), and summaries:
@@ -38,7 +38,7 @@ func contextDB(t testing.TB) *store.DB {
 {"user":"u2","kind":"persona","text":"a persona that is never shown"}
 `,
 		"review": `{"user":"u3","kind":"pair","prompt":"q","chosen":"a","rejected":"b"}
-{"user":"u3","kind":"text","source":"comment","text":"zzzzzzzzz"}
+{"user":"u3","kind":"text","source":"comment","text":"zzzzzzzzz","post":"a post"}
 {"user":"u4","kind":"task","id":"t1","prompt":"p"}
 `}
 	for _, dataset := range []string{"elix", "review"} {
@@ -85,10 +85,10 @@ func TestContextSaving(t *testing.T) {
 	// human: u1 36/1200/80 = 0.45.
 	human := ContextKind{Kind: SummaryHuman, Users: 1, MeanSummaryTokens: 80, MedianSummaryTokens: 80,
 		MeanHistoryTokens: 36, MedianHistoryTokens: 36, MeanGivenTokens: 1200, MedianGivenTokens: 1200, RatioOfMeans: 0.45, MedianRatio: 0.45}
-	// heuristic: u3 46/300/30, estimated.
+	// heuristic: u3 48/300/30, estimated.
 	heuristic := ContextKind{Kind: SummaryHeuristic, Users: 1, MeanSummaryTokens: 30, MedianSummaryTokens: 30,
-		MeanHistoryTokens: 46, MedianHistoryTokens: 46, MeanGivenTokens: 300, MedianGivenTokens: 300,
-		RatioOfMeans: 46.0 / 30, MedianRatio: 46.0 / 30, Estimated: 1}
+		MeanHistoryTokens: 48, MedianHistoryTokens: 48, MeanGivenTokens: 300, MedianGivenTokens: 300,
+		RatioOfMeans: 1.6, MedianRatio: 1.6, Estimated: 1}
 	checkKinds(t, "all", rep.Kinds, []ContextKind{model, human, heuristic})
 	if rep.ByDataset != nil || rep.Datasets != nil {
 		t.Errorf("datasets %v, by dataset %+v without asking", rep.Datasets, rep.ByDataset)
