@@ -198,11 +198,14 @@ func reason(err error) string {
 
 // InferOptions choose what a bulk inference does.
 type InferOptions struct {
-	Users       []string // all users when empty
-	Backend     string   // a summarizer
-	Force       bool     // infer again users already summarized by this backend
-	Missing     bool     // only users with no summary at all (from any source)
-	Concurrency int      // items at once; the backends' own limits still hold
+	Users   []string // all users when empty
+	Backend string   // a summarizer
+	Force   bool     // infer again users already summarized by this backend
+	Missing bool     // only users with no summary at all (from any source)
+	// Signals are the kinds of signal (AllSignals) the summarizer is shown;
+	// nil for the backend's signals setting.
+	Signals     []string
+	Concurrency int // items at once; the backends' own limits still hold
 }
 
 // InferAll summarizes users in bulk. A user already summarized by the same
@@ -231,12 +234,12 @@ func (e *Engine) InferAll(ctx context.Context, opt InferOptions, progress func(P
 					}
 				}
 				if !opt.Force {
-					done, err := e.summarizedBy(u, b)
+					done, err := e.summarizedBy(u, b, opt.Signals)
 					if err != nil || done {
 						return Outcome{Skipped: done}, err
 					}
 				}
-				s, err := e.summarize(ctx, u, b, nil)
+				s, err := e.summarize(ctx, u, b, opt.Signals, nil)
 				if err != nil {
 					return Outcome{}, err
 				}
@@ -357,9 +360,14 @@ func (b *backend) requests() int {
 }
 
 // summarizedBy reports whether the user has a summary version made by this
-// backend's model with the current prompt template, up to the current
-// version: one a merge brought in after it is not this database's work.
-func (e *Engine) summarizedBy(user string, b *backend) (bool, error) {
+// backend's model with its template set from the same kinds of signal,
+// up to the current version: one a merge brought in after it is not this
+// database's work.
+func (e *Engine) summarizedBy(user string, b *backend, allowed []string) (bool, error) {
+	if allowed == nil {
+		allowed = b.cfg.Signals
+	}
+	signals := canonicalSignals(allowed)
 	versions, current, err := e.db.SummaryVersions(user)
 	if err != nil {
 		return false, err
@@ -368,7 +376,7 @@ func (e *Engine) summarizedBy(user string, b *backend) (bool, error) {
 		if s.Version > current {
 			break
 		}
-		if s.Backend == b.cfg.Name && s.Model == b.cfg.Model && (b.chat == nil || s.TemplateVersion == SummarizerTemplateVersion) {
+		if s.Backend == b.cfg.Name && s.Model == b.cfg.Model && (b.chat == nil || s.TemplateSet == b.prompts().Version() && slices.Equal(s.Signals, signals)) {
 			return true, nil
 		}
 	}

@@ -55,6 +55,13 @@ type BackendConfig struct {
 	Concurrency int           // requests in flight to each replica
 	Timeout     time.Duration // longest wait for the first byte, and between two streamed chunks
 	Deadline    time.Duration // longest any one request (one attempt) may take, however steadily it streams
+	// Prompts is the template set the backend's requests are worded with:
+	// its own prompts setting, else the configuration's; nil for the
+	// built-in default (DefaultPromptSet).
+	Prompts *PromptSet
+	// Signals are the kinds of signal (AllSignals) the history its
+	// templates are given may hold; nil for all.
+	Signals []string
 }
 
 // Has reports whether the backend plays a role.
@@ -88,6 +95,23 @@ type Config struct {
 	Deadline time.Duration
 	// UI holds the interactive program's settings ([ui] in the file).
 	UI UIConfig
+	// Prompts is the template set of backends that name none (the top-level
+	// prompts setting); nil for the built-in default.
+	Prompts *PromptSet
+}
+
+// SummarizerPrompt builds summarizer inputs outside a run as the first
+// configured summarizer would (its template set and signals), else with
+// the configuration's set: the summaries export rebuilds inputs with it.
+func (c Config) SummarizerPrompt() SummarizerPrompt {
+	p := SummarizerPrompt{HistoryBudget: c.HistoryBudget, Prompts: c.Prompts}
+	for _, b := range c.Backends {
+		if b.Has(RoleSummarizer) && b.Kind == KindOpenAI {
+			p.Prompts, p.Signals = b.Prompts, b.Signals
+			break
+		}
+	}
+	return p
 }
 
 // UIConfig is the [ui] table: defaults the command line can override.
@@ -125,6 +149,7 @@ type fileConfig struct {
 	MaxAttempts   *int          `toml:"max_attempts"`
 	Concurrency   *int          `toml:"concurrency"`
 	Deadline      *duration     `toml:"deadline"`
+	Prompts       *string       `toml:"prompts"`
 	Backend       []fileBackend `toml:"backend"`
 	UI            fileUI        `toml:"ui"`
 }
@@ -149,6 +174,8 @@ type fileBackend struct {
 	Concurrency *int       `toml:"concurrency"`
 	Timeout     *duration  `toml:"timeout"`
 	Deadline    *duration  `toml:"deadline"`
+	Prompts     *string    `toml:"prompts"`
+	Signals     stringList `toml:"signals"`
 }
 
 // stringList takes a string or a list of strings.
@@ -215,7 +242,13 @@ func LoadConfig(path string, required bool) (Config, error) {
 	if err := fc.settings(&cfg, path, loc); err != nil {
 		return Config{}, err
 	}
-	r := backendReader{path: path, loc: loc, deadline: cfg.Deadline, seen: map[string]bool{}}
+	sets := promptSets{config: path, loaded: map[string]*PromptSet{}}
+	if fc.Prompts != nil {
+		if cfg.Prompts, err = sets.load(*fc.Prompts); err != nil {
+			return Config{}, &ConfigError{File: path, Line: loc.keyLine(toml.Key{"prompts"}), Key: "prompts", Msg: err.Error()}
+		}
+	}
+	r := backendReader{path: path, loc: loc, deadline: cfg.Deadline, seen: map[string]bool{}, sets: sets, prompts: cfg.Prompts}
 	for i, fb := range fc.Backend {
 		b, err := r.read(i, fb)
 		if err != nil {
@@ -292,6 +325,8 @@ type backendReader struct {
 	loc      locator
 	deadline time.Duration // the top-level deadline, for backends that set none
 	seen     map[string]bool
+	sets     promptSets
+	prompts  *PromptSet // the top-level template set, for backends that name none
 }
 
 // bad is a mistake in the i-th [[backend]], placed on key's line.
@@ -309,6 +344,9 @@ func (r *backendReader) read(i int, fb fileBackend) (BackendConfig, error) {
 		return BackendConfig{}, err
 	}
 	if err := r.limits(i, fb, &b); err != nil {
+		return BackendConfig{}, err
+	}
+	if err := r.wording(i, fb, &b); err != nil {
 		return BackendConfig{}, err
 	}
 	return b, r.deadlineCoversTimeout(i, fb, b)

@@ -14,7 +14,6 @@ type Engine struct {
 	db       *store.DB
 	cfg      Config
 	backends []*backend // in configuration order, then the built-in offline ones
-	prompt   SummarizerPrompt
 }
 
 // backend is a configured backend: a model server, or the offline engine.
@@ -50,7 +49,7 @@ func New(db *store.DB, cfg Config, opt Options) *Engine {
 	if cfg.HistoryBudget < 1 {
 		cfg.HistoryBudget = DefaultHistoryBudget
 	}
-	e := &Engine{db: db, cfg: cfg, prompt: SummarizerPrompt{HistoryBudget: cfg.HistoryBudget}}
+	e := &Engine{db: db, cfg: cfg}
 	global := make(chan struct{}, cfg.Concurrency)
 	keys := make([]string, len(cfg.Backends))
 	var urls []string
@@ -91,8 +90,9 @@ func (e *Engine) Close() {
 // Config is the configuration the engine runs with.
 func (e *Engine) Config() Config { return e.cfg }
 
-// SummarizerPrompt builds summarizer inputs with the configured budget.
-func (e *Engine) SummarizerPrompt() SummarizerPrompt { return e.prompt }
+// SummarizerPrompt builds summarizer inputs as the configuration's first
+// summarizer would (Config.SummarizerPrompt).
+func (e *Engine) SummarizerPrompt() SummarizerPrompt { return e.cfg.SummarizerPrompt() }
 
 // Backends lists every backend, configured ones first.
 func (e *Engine) Backends() []BackendConfig {

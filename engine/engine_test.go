@@ -47,7 +47,7 @@ func TestEmptyConfigurationUsesDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	signals, _ := db.Signals("thorough-theo")
-	if want := estimateTokens(selectHistory(signals, DefaultHistoryBudget).markdown()); s.HistoryTokens != want || want < 1000 {
+	if want := estimateTokens(historyData("thorough-theo", signals, DefaultHistoryBudget, nil).historyText()); s.HistoryTokens != want || want < 1000 {
 		t.Errorf("history tokens %d, want %d", s.HistoryTokens, want)
 	}
 	if c := e.Config(); c.HistoryBudget != DefaultHistoryBudget || c.MaxAttempts != DefaultMaxAttempts || c.Concurrency != DefaultGlobalLimit {

@@ -361,7 +361,7 @@ func TestTokenizeGivesExactCounts(t *testing.T) {
 		t.Fatal(err)
 	}
 	signals, _ := db.Signals("terse-tom")
-	history := selectHistory(signals, DefaultHistoryBudget).markdown()
+	history := historyData("terse-tom", signals, DefaultHistoryBudget, nil).historyText()
 	if s.TokensEstimated || s.HistoryTokens != len(strings.Fields(history)) || s.SummaryTokens != 3 {
 		t.Errorf("estimated %v, history %d (want %d), summary %d (want 3)", s.TokensEstimated, s.HistoryTokens, len(strings.Fields(history)), s.SummaryTokens)
 	}

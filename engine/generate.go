@@ -63,12 +63,9 @@ func (e *Engine) Generate(ctx context.Context, req GenerateRequest, onDelta func
 	if err := b.ready(); err != nil {
 		return store.Generation{}, false, err
 	}
-	signals, err := e.db.Signals(req.User)
+	signals, err := e.userSignals(req.User)
 	if err != nil {
 		return store.Generation{}, false, err
-	}
-	if len(signals) == 0 {
-		return store.Generation{}, false, fmt.Errorf("user %q: %w", req.User, store.ErrNotFound)
 	}
 	p, err := lookupPrompt(signals, req.User, req.PromptID)
 	if err != nil {
@@ -76,39 +73,29 @@ func (e *Engine) Generate(ctx context.Context, req GenerateRequest, onDelta func
 	}
 	key := store.GenerationKey{User: req.User, PromptID: req.PromptID, Condition: req.Condition,
 		Backend: b.cfg.Name, Model: b.cfg.Model, Sampling: b.cfg.Sampling()}
-	var msgs []store.Message
 	if b.chat == nil {
 		if req.Replay != ReplayChosen && req.Replay != ReplayRejected {
 			return store.Generation{}, false, fmt.Errorf("backend %s replays a held-out pair's responses: say which (chosen or rejected)", b.cfg.Name)
 		}
 		key.Condition, key.Sampling = "replay:"+req.Replay, ""
-		// A replayed answer was written for the bare prompt: it records the
-		// messages an unpersonalized generator is sent, so that its labels
-		// export with the prompt it answers.
-		if msgs, err = GeneratorMessages(store.ConditionNone, p.Prompt, "", History{}); err != nil {
-			return store.Generation{}, false, err
-		}
-	} else {
-		var summary store.Summary
-		if req.Condition == store.ConditionSummary {
-			var ok bool
-			if summary, ok, err = e.db.CurrentSummary(req.User); err != nil {
-				return store.Generation{}, false, err
-			} else if !ok {
-				return store.Generation{}, false, fmt.Errorf("user %q has %w (run popi-tui infer first)", req.User, ErrNoSummary)
-			}
-			key.SummaryID = summary.ID
-		}
-		if msgs, err = GeneratorMessages(req.Condition, p.Prompt, summary.Text, e.History(signals)); err != nil {
-			return store.Generation{}, false, fmt.Errorf("user %q, %s: %w", req.User, req.PromptID, err)
-		}
-		if req.Condition != store.ConditionNone { // the prompt alone is worded by no template
-			key.Template = GeneratorTemplateVersion
+	}
+	// A replayed answer was written for the bare prompt: it records the
+	// messages an unpersonalized generator is sent, so that its labels
+	// export with the prompt it answers.
+	r, err := e.generatorRequest(b, req, signals, p)
+	if err != nil {
+		return store.Generation{}, false, err
+	}
+	msgs := r.Messages
+	if b.chat != nil {
+		key.SummaryID = r.SummaryID
+		if req.Condition != store.ConditionNone { // the prompt alone is shared by sets that word it alike (Input says)
+			key.TemplateSet = r.TemplateSet
 		}
 		key.Input = store.TextHash(messagesText(msgs))
 	}
 	g = store.Generation{Key: key.Hash(), User: req.User, PromptID: req.PromptID, Prompt: p.Prompt, Condition: key.Condition,
-		SummaryID: key.SummaryID, Backend: b.cfg.Name, Model: b.cfg.Model, Sampling: key.Sampling, Template: key.Template, Messages: msgs}
+		SummaryID: key.SummaryID, Backend: b.cfg.Name, Model: b.cfg.Model, Sampling: key.Sampling, TemplateSet: r.TemplateSet, Messages: msgs}
 	if !req.Force {
 		if old, ok, err := e.db.CachedGeneration(g.Key); err != nil || ok {
 			return old, ok, err

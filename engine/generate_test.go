@@ -52,7 +52,7 @@ func TestReviewRawCacheIgnoresHistory(t *testing.T) {
 		t.Fatal(err)
 	}
 	signals, _ := db.Signals("terse-tom")
-	want, _ := GeneratorMessages(store.ConditionRaw, g1.Prompt, "", selectHistory(signals, 50))
+	want, _ := builtinGenerator(store.ConditionRaw, g1.Prompt, "", historyData("terse-tom", signals, 50, nil))
 	if cached || g2.Messages[0].Content != want[0].Content {
 		t.Errorf("cached answer reused though its raw-history prompt (%d bytes) differs from what would be sent now (%d bytes)", len(g2.Messages[0].Content), len(want[0].Content))
 	}

@@ -76,8 +76,8 @@ func TestIntegrationInfer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.TrimSpace(s.Text) == "" || s.Source != "real/"+model || s.TemplateVersion != SummarizerTemplateVersion ||
-		s.Version != 1 || s.HistoryTokens <= 0 || s.SummaryTokens <= 0 || !strings.Contains(s.Input, "### Preferred response") {
+	if strings.TrimSpace(s.Text) == "" || s.Source != "real/"+model || s.TemplateSet != DefaultPromptSet().Version() || len(s.Messages) != 2 ||
+		s.Version != 1 || s.HistoryTokens <= 0 || s.SummaryTokens <= 0 || !strings.Contains(s.Messages[1].Content, "### Preferred response") {
 		t.Errorf("summary = %+v", s)
 	}
 	if s.PromptTokens <= 0 || s.CompletionTokens <= 0 {

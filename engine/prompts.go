@@ -4,218 +4,255 @@
 package engine
 
 import (
-	"cmp"
 	"fmt"
 	"slices"
 	"strings"
 
-	openai "github.com/sashabaranov/go-openai"
-
 	"github.com/popi-tui/popi-tui/store"
 )
 
-// Every prompt popi-tui sends is worded in this file. The template
-// versions identify the wording: every summary records the summarizer
-// template it was inferred with, and the generator template is part of a
-// generation's cache key. Change the number whenever the wording changes.
-const (
-	SummarizerTemplateVersion = 1
-	GeneratorTemplateVersion  = 1
-)
+// Every request popi-tui sends a model is worded by a template set
+// (promptset.go): the backend's, else the configuration's, else the
+// built-in "popi" set. This file builds the requests from a user's
+// signals: the template data (promptdata.go) with the history the backend
+// may see, rendered by its set. Summarize, Generate, the evaluation and
+// `popi-tui prompts show` all come here, so what is shown is what is sent.
 
-// The summarizer's input follows the structure of POPI's summarizer
-// input, in our own words (README, Configuration: Prompts): the user's
-// preference pairs as numbered Markdown examples, then
-// what else the user has shown (texts they wrote, their profile), then the
-// instruction. Held-out pairs, tasks and the persona are never included.
-const (
-	summarizerExamplesHeading = "# How this user chose between two responses"
-	summarizerTextsHeading    = "# Things this user wrote"
-	summarizerProfileHeading  = "# About this user"
-	summarizerInstruction     = `# Your task
-
-Study the examples above. In each one the user preferred one response over the other; contrast the two to work out why. Write a concise, structured summary of this user's preferences — style, length, tone, format, level of detail, what they value and what they dislike — that generalizes beyond these particular examples and could guide anyone answering this user's future questions. Write only the summary.`
-
-	// The generator's input: a heading with what is known of the user, an
-	// instruction to answer for this user, and a heading with the prompt.
-	generatorSummaryHeading = "# What this user prefers"
-	generatorSummaryTask    = "# Your task\n\nAnswer the prompt below the way this user would prefer, following the preferences above. Write only the answer."
-	generatorRawTask        = "# Your task\n\nAnswer the prompt below the way this user would prefer, judging from what they chose above. Write only the answer."
-	generatorPromptHeading  = "# Prompt"
-)
-
-// History is what a model may see of a user: history pairs, texts and
-// profiles, cut to a token budget (Engine.History).
-type History struct {
-	pairs, texts, profiles []store.Signal
-	cut                    bool // signals were left out to fit the budget
+// Request is what a backend is sent: the messages, and the version of the
+// template set that worded them.
+type Request struct {
+	Backend  string
+	Messages []store.Message
+	// TemplateSet is the set's version (PromptSet.Version); "" when no
+	// template worded the messages (the replay generator's bare prompt).
+	TemplateSet string
+	SummaryID   string   // a generator request under the summary condition: the summary it carries
+	HistoryCut  bool     // the history was cut to the budget
+	Signals     []string // the kinds of signal the history was drawn from; nil for all
 }
 
-// selectHistory keeps the profile and then the most recent history pairs
-// and texts that fit in budget tokens (estimated: the budget is a guard,
-// not a measurement), always at least the newest one.
-func selectHistory(signals []store.Signal, budget int) History {
-	var h History
-	var recent []store.Signal
+// prompts is the backend's template set.
+func (b *backend) prompts() *PromptSet {
+	if b.cfg.Prompts != nil {
+		return b.cfg.Prompts
+	}
+	return DefaultPromptSet()
+}
+
+// named finds a backend by name, whatever its role.
+func (e *Engine) named(name string) (*backend, error) {
+	for _, b := range e.backends {
+		if b.cfg.Name == name {
+			return b, nil
+		}
+	}
+	names := make([]string, len(e.backends))
+	for i, b := range e.backends {
+		names[i] = b.cfg.Name
+	}
+	return nil, fmt.Errorf("no backend named %q (backends: %v)", name, names)
+}
+
+// Prompts is the template set the backend words its requests with.
+func (e *Engine) Prompts(backend string) (*PromptSet, error) {
+	b, err := e.named(backend)
+	if err != nil {
+		return nil, err
+	}
+	return b.prompts(), nil
+}
+
+// PromptData is the template data of a user as the backend may see them:
+// the history of the kinds its signals setting allows, cut to the history
+// budget. The caller fills in the prompt, summary or answers.
+func (e *Engine) PromptData(backend, user string, signals []store.Signal) (PromptData, error) {
+	b, err := e.named(backend)
+	if err != nil {
+		return PromptData{}, err
+	}
+	return historyData(user, signals, e.cfg.HistoryBudget, b.cfg.Signals), nil
+}
+
+// JudgeData is PromptData for a judge: the user's history, and their
+// persona (the judge's built-in templates tell it the persona, or the
+// history when there is none).
+func (e *Engine) JudgeData(judge, user string, signals []store.Signal) (PromptData, error) {
+	d, err := e.PromptData(judge, user, signals)
+	if err != nil {
+		return PromptData{}, err
+	}
+	d.Persona = Persona(signals)
+	return d, nil
+}
+
+// Persona is the user's persona text (every persona record, blank-line
+// separated), or "".
+func Persona(signals []store.Signal) string {
+	var parts []string
 	for _, s := range signals {
-		switch {
-		case s.Kind == store.KindPair && s.Split == store.SplitHistory, s.Kind == store.KindText:
-			recent = append(recent, s)
-		case s.Kind == store.KindProfile:
-			h.profiles = append(h.profiles, s)
-			budget -= estimateTokens(s.Text)
+		if s.Kind == store.KindPersona {
+			parts = append(parts, strings.TrimSpace(s.Text))
 		}
 	}
-	slices.SortFunc(recent, func(a, b store.Signal) int { return cmp.Compare(b.Seq, a.Seq) }) // newest first
-	var kept []store.Signal
-	for i, s := range recent {
-		cost := estimateTokens(s.Prompt) + estimateTokens(s.Chosen) + estimateTokens(s.Rejected) + estimateTokens(s.Text) + 20
-		if i > 0 && cost > budget {
-			h.cut = true
-			break
-		}
-		budget -= cost
-		kept = append(kept, s)
-	}
-	slices.Reverse(kept) // shown in the order they came
-	for _, s := range kept {
-		if s.Kind == store.KindPair {
-			h.pairs = append(h.pairs, s)
-		} else {
-			h.texts = append(h.texts, s)
-		}
-	}
-	return h
+	return strings.Join(parts, "\n\n")
 }
 
-// History is the user's history as the engine's budget (Config.HistoryBudget)
-// allows it, from the user's signals.
-func (e *Engine) History(signals []store.Signal) History {
-	return selectHistory(signals, e.cfg.HistoryBudget)
+// SummarizerRequest is what the summarizer backend is sent for a user,
+// with the history drawn from the kinds of signal allowed (nil: the
+// backend's signals setting).
+func (e *Engine) SummarizerRequest(user, backend string, allowed []string) (Request, error) {
+	b, err := e.backend(backend, RoleSummarizer)
+	if err != nil {
+		return Request{}, err
+	}
+	if b.chat == nil {
+		return Request{}, fmt.Errorf("backend %s is the offline engine: it sends no messages", b.cfg.Name)
+	}
+	signals, err := e.userSignals(user)
+	if err != nil {
+		return Request{}, err
+	}
+	r, _, err := e.summarizerRequest(b, user, signals, allowed)
+	return r, err
 }
 
-func (h History) empty() bool { return len(h.pairs)+len(h.texts)+len(h.profiles) == 0 }
-
-// markdown lays the history out as the summarizer (and the raw condition)
-// sees it.
-func (h History) markdown() string {
-	var b strings.Builder
-	if len(h.pairs) > 0 {
-		b.WriteString(summarizerExamplesHeading + "\n")
-		for i, p := range h.pairs {
-			fmt.Fprintf(&b, "\n## Example %d\n\n### Prompt\n\n%s\n\n### Preferred response\n\n%s\n\n### Dispreferred response\n\n%s\n",
-				i+1, p.Prompt, p.Chosen, p.Rejected)
-		}
-		b.WriteString("\n")
+func (e *Engine) summarizerRequest(b *backend, user string, signals []store.Signal, allowed []string) (Request, PromptData, error) {
+	if allowed == nil {
+		allowed = b.cfg.Signals
 	}
-	if len(h.texts) > 0 {
-		b.WriteString(summarizerTextsHeading + "\n")
-		for i, t := range h.texts {
-			source := ""
-			if t.Source != "" {
-				source = " (" + t.Source + ")"
-			}
-			fmt.Fprintf(&b, "\n## Text %d%s\n\n%s\n", i+1, source, t.Text)
-		}
-		b.WriteString("\n")
+	d := historyData(user, signals, e.cfg.HistoryBudget, allowed)
+	set := b.prompts()
+	msgs, err := set.Summarizer(d)
+	if err != nil {
+		return Request{}, d, err
 	}
-	if len(h.profiles) > 0 {
-		b.WriteString(summarizerProfileHeading + "\n")
-		for _, p := range h.profiles {
-			fmt.Fprintf(&b, "\n%s\n", p.Text)
-		}
-		b.WriteString("\n")
-	}
-	return b.String()
+	return Request{Backend: b.cfg.Name, Messages: msgs, TemplateSet: set.Version(), HistoryCut: d.HistoryCut, Signals: canonicalSignals(allowed)}, d, nil
 }
 
-// SummarizerPrompt builds summarizer inputs with a history budget.
+// canonicalSignals is nil for every kind (the default), else the kinds in
+// AllSignals' order.
+func canonicalSignals(allowed []string) []string {
+	var out []string
+	for _, s := range AllSignals {
+		if allowed == nil || slices.Contains(allowed, s) {
+			out = append(out, s)
+		}
+	}
+	if len(out) == len(AllSignals) {
+		return nil
+	}
+	return out
+}
+
+// userSignals reads a user's signals; a user without any is not found.
+func (e *Engine) userSignals(user string) ([]store.Signal, error) {
+	signals, err := e.db.Signals(user)
+	if err != nil {
+		return nil, err
+	}
+	if len(signals) == 0 {
+		return nil, fmt.Errorf("user %q: %w", user, store.ErrNotFound)
+	}
+	return signals, nil
+}
+
+// GeneratorRequest is what a generator is sent for a request: for a
+// model server, its template set's rendering of the prompt under the
+// condition (with the user's current summary under the summary
+// condition); for the replay generator, the bare prompt as one user turn,
+// which is what the replayed answers were written for.
+func (e *Engine) GeneratorRequest(req GenerateRequest) (Request, error) {
+	b, err := e.backend(req.Backend, RoleGenerator)
+	if err != nil {
+		return Request{}, err
+	}
+	signals, err := e.userSignals(req.User)
+	if err != nil {
+		return Request{}, err
+	}
+	p, err := lookupPrompt(signals, req.User, req.PromptID)
+	if err != nil {
+		return Request{}, err
+	}
+	return e.generatorRequest(b, req, signals, p)
+}
+
+func (e *Engine) generatorRequest(b *backend, req GenerateRequest, signals []store.Signal, p store.Signal) (Request, error) {
+	r := Request{Backend: b.cfg.Name}
+	if b.chat == nil {
+		r.Messages = []store.Message{{Role: "user", Content: p.Prompt}}
+		return r, nil
+	}
+	d := historyData(req.User, signals, e.cfg.HistoryBudget, b.cfg.Signals)
+	d.Prompt = p.Prompt
+	if req.Condition == store.ConditionSummary {
+		summary, ok, err := e.db.CurrentSummary(req.User)
+		if err != nil {
+			return Request{}, err
+		} else if !ok {
+			return Request{}, fmt.Errorf("user %q has %w (run popi-tui infer first)", req.User, ErrNoSummary)
+		}
+		d.Summary, r.SummaryID = summary.Text, summary.ID
+	}
+	set := b.prompts()
+	msgs, err := set.Generator(req.Condition, d)
+	if err != nil {
+		return Request{}, fmt.Errorf("user %q, %s: %w", req.User, req.PromptID, err)
+	}
+	r.Messages, r.TemplateSet = msgs, set.Version()
+	if req.Condition == store.ConditionRaw {
+		r.HistoryCut, r.Signals = d.HistoryCut, canonicalSignals(b.cfg.Signals)
+	}
+	return r, nil
+}
+
+// JudgeRequest is what the judge backend is sent for one order of two
+// answers to one of the user's prompts (a task or a held-out pair).
+func (e *Engine) JudgeRequest(judge, user, promptID, answerA, answerB string) (Request, error) {
+	b, err := e.backend(judge, RoleJudge)
+	if err != nil {
+		return Request{}, err
+	}
+	signals, err := e.userSignals(user)
+	if err != nil {
+		return Request{}, err
+	}
+	p, err := lookupPrompt(signals, user, promptID)
+	if err != nil {
+		return Request{}, err
+	}
+	d, err := e.JudgeData(judge, user, signals)
+	if err != nil {
+		return Request{}, err
+	}
+	d.Prompt, d.AnswerA, d.AnswerB = p.Prompt, answerA, answerB
+	set := b.prompts()
+	msgs, err := set.Judge(d)
+	if err != nil {
+		return Request{}, err
+	}
+	return Request{Backend: b.cfg.Name, Messages: msgs, TemplateSet: set.Version(), HistoryCut: d.HistoryCut}, nil
+}
+
+// SummarizerPrompt builds summarizer inputs outside a run (the summaries
+// export rebuilds the input of a summary written from scratch).
 type SummarizerPrompt struct {
-	HistoryBudget int // tokens; DefaultHistoryBudget when 0
+	HistoryBudget int        // tokens; DefaultHistoryBudget when 0
+	Prompts       *PromptSet // DefaultPromptSet when nil
+	Signals       []string   // the kinds of signal allowed; nil for all
 }
 
-// Input is the text the summarizer is sent for a user. It returns an error
-// wrapping store.ErrNoHistory when the user has nothing the summarizer may
-// see. It fits trl.SummarizerInput (store/format/trl), for exports.
-func (p SummarizerPrompt) Input(user string, signals []store.Signal) (string, error) {
-	in, _, err := p.build(user, signals)
-	return in, err
-}
-
-func (p SummarizerPrompt) build(user string, signals []store.Signal) (string, History, error) {
+// Input is the messages the summarizer is sent for a user. It returns an
+// error wrapping store.ErrNoHistory when the user has nothing the
+// summarizer may see. It fits trl.SummarizerInput, for exports.
+func (p SummarizerPrompt) Input(user string, signals []store.Signal) ([]store.Message, error) {
 	budget := p.HistoryBudget
 	if budget <= 0 {
 		budget = DefaultHistoryBudget
 	}
-	h := selectHistory(signals, budget)
-	if h.empty() {
-		return "", h, fmt.Errorf("user %q has %w (no history pairs, texts or profile)", user, store.ErrNoHistory)
+	set := p.Prompts
+	if set == nil {
+		set = DefaultPromptSet()
 	}
-	return h.markdown() + summarizerInstruction, h, nil
-}
-
-// SummarizerInput is the summarizer's input with the default budget.
-func SummarizerInput(user string, signals []store.Signal) (string, error) {
-	return SummarizerPrompt{}.Input(user, signals)
-}
-
-// SummarizerMessages is the chat request body's messages for a user.
-func SummarizerMessages(user string, signals []store.Signal) ([]openai.ChatCompletionMessage, error) {
-	input, err := SummarizerInput(user, signals)
-	if err != nil {
-		return nil, err
-	}
-	return []openai.ChatCompletionMessage{{Role: openai.ChatMessageRoleUser, Content: input}}, nil
-}
-
-// GeneratorMessages is what a generator is sent for a prompt under a
-// condition: with the user's summary, with the raw history h in its
-// place, or with nothing (the unpersonalized baseline). The raw condition
-// of a user with no history is an error wrapping store.ErrNoHistory.
-func GeneratorMessages(condition, prompt, summary string, h History) ([]store.Message, error) {
-	var content string
-	switch condition {
-	case store.ConditionSummary:
-		content = generatorSummaryHeading + "\n\n" + strings.TrimSpace(summary) + "\n\n" + generatorSummaryTask + "\n\n" + generatorPromptHeading + "\n\n" + prompt
-	case store.ConditionRaw:
-		if h.empty() {
-			return nil, fmt.Errorf("condition raw: the user %w", store.ErrNoHistory)
-		}
-		content = h.markdown() + generatorRawTask + "\n\n" + generatorPromptHeading + "\n\n" + prompt
-	case store.ConditionNone:
-		content = prompt
-	default:
-		return nil, store.CheckCondition(condition)
-	}
-	return []store.Message{{Role: openai.ChatMessageRoleUser, Content: content}}, nil
-}
-
-// JudgeTemplateVersion identifies the judge's wording (JudgeMessages).
-const JudgeTemplateVersion = 1
-
-// The judge is shown who the user is (their persona, or failing that how
-// they chose between responses), the prompt and two answers, and asked
-// for a verdict on a last line of its own, which is all that is read.
-const (
-	judgePersonaHeading = "# The user"
-	judgeTask           = `# Your task
-
-Judge which of the two answers above this particular user would prefer, given who they are. Judge by the user's tastes — style, length, tone, format, level of detail — not by your own. The order of the answers means nothing. Think briefly if you need to, then end with one line of exactly one of these forms:
-
-Verdict: A
-Verdict: B
-Verdict: tie`
-)
-
-// JudgeMessages is what the judge is sent for one order of two answers:
-// the user's persona, or when there is none their history (the
-// summarizer's Markdown of it, headed already) as evidence of taste.
-func JudgeMessages(persona string, h History, prompt, answerA, answerB string) []store.Message {
-	about := judgePersonaHeading + "\n\n" + strings.TrimSpace(persona) + "\n\n"
-	if strings.TrimSpace(persona) == "" {
-		about = h.markdown()
-	}
-	content := about + "# The prompt\n\n" + prompt +
-		"\n\n# Answer A\n\n" + answerA + "\n\n# Answer B\n\n" + answerB + "\n\n" + judgeTask
-	return []store.Message{{Role: openai.ChatMessageRoleUser, Content: content}}
+	return set.Summarizer(historyData(user, signals, budget, p.Signals))
 }

@@ -31,7 +31,7 @@ func testPrompts(t *testing.T) [][]store.Message {
 	t.Helper()
 	var prompts [][]store.Message
 	for _, c := range []string{store.ConditionNone, store.ConditionSummary, store.ConditionRaw} {
-		msgs, err := GeneratorMessages(c, "held question", "A summary that prefers brevity.", pairHistory())
+		msgs, err := builtinGenerator(c, "held question", "A summary that prefers brevity.", pairHistory())
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -20,13 +20,13 @@ import (
 // tested in engine/eval.
 
 // pairHistory is the history of the test pair's user: two pairs.
-func pairHistory() History {
+func pairHistory() PromptData {
 	var signals []store.Signal
 	for i := range 2 {
 		signals = append(signals, store.Signal{ID: fmt.Sprint("h", i), Kind: store.KindPair, Split: store.SplitHistory, Seq: uint64(i + 1),
 			Prompt: fmt.Sprint("history question ", i), Chosen: "short reply", Rejected: fmt.Sprint("long reply ", i)})
 	}
-	return selectHistory(signals, DefaultHistoryBudget)
+	return historyData("u", signals, DefaultHistoryBudget, nil)
 }
 
 // newScoringFake is a fake vLLM giving scores, that tells the conditions
@@ -35,9 +35,9 @@ func newScoringFake(t testing.TB, scores map[string]map[string]float64) *vllmtes
 	f := vllmtest.New(t, scores)
 	f.Condition = func(prompt string) string {
 		switch {
-		case strings.Contains(prompt, generatorSummaryHeading):
+		case strings.Contains(prompt, "# What this user prefers"):
 			return store.ConditionSummary
-		case strings.Contains(prompt, summarizerExamplesHeading):
+		case strings.Contains(prompt, "# How this user chose between two responses"):
 			return store.ConditionRaw
 		}
 		return store.ConditionNone
@@ -75,7 +75,7 @@ func TestScorePairOnEveryBuild(t *testing.T) {
 	conditions := []string{store.ConditionNone, store.ConditionSummary, store.ConditionRaw}
 	var prompts [][]store.Message
 	for _, c := range conditions {
-		msgs, err := GeneratorMessages(c, "held question", "A summary that prefers brevity.", pairHistory())
+		msgs, err := builtinGenerator(c, "held question", "A summary that prefers brevity.", pairHistory())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -114,8 +114,8 @@ func TestScorePairOnEveryBuild(t *testing.T) {
 // A prompt the server refuses (longer than the model's context) fails
 // alone; the reference failing fails the pair.
 func TestScorePairPromptFailsAlone(t *testing.T) {
-	none, _ := GeneratorMessages(store.ConditionNone, "held question", "", pairHistory())
-	raw, _ := GeneratorMessages(store.ConditionRaw, "held question", "", pairHistory())
+	none, _ := builtinGenerator(store.ConditionNone, "held question", "", pairHistory())
+	raw, _ := builtinGenerator(store.ConditionRaw, "held question", "", pairHistory())
 	f := newScoringFake(t, pairScores)
 	f.MaxModelLen = len(f.Render(none, true, false)) + len(strings.Fields("alpha answer one"))
 	_, srv := scoringServer(t, f.URL(), 4)
@@ -254,7 +254,7 @@ func checkResponseSums(t *testing.T, f *vllmtest.Server) {
 		{store.ConditionSummary, "kappa answer five", -9999},
 	}
 	for _, tt := range tests {
-		msgs, err := GeneratorMessages(tt.condition, "held question", "A summary that prefers brevity.", pairHistory())
+		msgs, err := builtinGenerator(tt.condition, "held question", "A summary that prefers brevity.", pairHistory())
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -10,49 +10,47 @@ import (
 // Summarize infers a summary of a user's preferences with a summarizer
 // backend and stores it as the user's newest summary version. onDelta,
 // when not nil, receives the text as it streams (raw, reasoning included).
-// The summary records where it came from, the prompt template, what was
+// The summary records where it came from, the template set, what was
 // sent, and the token counts that show the context it saves.
 func (e *Engine) Summarize(ctx context.Context, user, backendName string, onDelta func(Delta)) (store.Summary, error) {
 	b, err := e.backend(backendName, RoleSummarizer)
 	if err != nil {
 		return store.Summary{}, err
 	}
-	s, err := e.summarize(ctx, user, b, onDelta)
+	s, err := e.summarize(ctx, user, b, nil, onDelta)
 	if err != nil {
 		return store.Summary{}, err
 	}
 	return e.db.AddSummary(s)
 }
 
-// summarize infers a summary without storing it.
-func (e *Engine) summarize(ctx context.Context, user string, b *backend, onDelta func(Delta)) (store.Summary, error) {
+// summarize infers a summary without storing it, from the kinds of signal
+// allowed (nil: the backend's signals setting).
+func (e *Engine) summarize(ctx context.Context, user string, b *backend, allowed []string, onDelta func(Delta)) (store.Summary, error) {
 	if err := b.ready(); err != nil {
 		return store.Summary{}, err
 	}
-	signals, err := e.db.Signals(user)
+	signals, err := e.userSignals(user)
 	if err != nil {
 		return store.Summary{}, err
-	}
-	if len(signals) == 0 {
-		return store.Summary{}, fmt.Errorf("user %q: %w", user, store.ErrNotFound)
 	}
 	s := store.Summary{User: user, Source: b.source(), Backend: b.cfg.Name, Model: b.cfg.Model}
 	if b.chat == nil {
 		if s.Text, err = HeuristicSummary(signals); err != nil {
 			return store.Summary{}, fmt.Errorf("user %q: %w", user, err)
 		}
-		h := selectHistory(signals, e.cfg.HistoryBudget)
-		s.HistoryTokens, s.SummaryTokens, s.TokensEstimated = estimateTokens(h.markdown()), estimateTokens(s.Text), true
+		h := historyData(user, signals, e.cfg.HistoryBudget, nil)
+		s.HistoryTokens, s.SummaryTokens, s.TokensEstimated = estimateTokens(h.historyText()), estimateTokens(s.Text), true
 		if onDelta != nil {
 			onDelta(Delta{Text: s.Text})
 		}
 		return s, nil
 	}
-	input, h, err := e.prompt.build(user, signals)
+	req, d, err := e.summarizerRequest(b, user, signals, allowed)
 	if err != nil {
 		return store.Summary{}, err
 	}
-	c, err := b.chat.Complete(ctx, []store.Message{{Role: "user", Content: input}}, onDelta)
+	c, err := b.chat.Complete(ctx, req.Messages, onDelta)
 	if err != nil {
 		return store.Summary{}, err
 	}
@@ -61,7 +59,7 @@ func (e *Engine) summarize(ctx context.Context, user string, b *backend, onDelta
 		return store.Summary{}, &BackendError{Backend: b.cfg.Name,
 			Msg: fmt.Sprintf("the summary is empty once reasoning is removed (finish reason %q)", c.FinishReason)}
 	}
-	s.TemplateVersion, s.Input, s.HistoryCut = SummarizerTemplateVersion, input, h.cut
+	s.TemplateSet, s.Messages, s.Signals, s.HistoryCut = req.TemplateSet, req.Messages, req.Signals, req.HistoryCut
 	s.PromptTokens, s.CompletionTokens = c.PromptTokens, c.CompletionTokens
 	// The context saving: the raw history the summary stands in for,
 	// against the summary, counted by the same tokenizer. A tokenizer that
@@ -74,7 +72,7 @@ func (e *Engine) summarize(ctx context.Context, user string, b *backend, onDelta
 		return n, exact
 	}
 	var exact1, exact2 bool
-	s.HistoryTokens, exact1 = count(h.markdown())
+	s.HistoryTokens, exact1 = count(d.historyText())
 	s.SummaryTokens, exact2 = count(s.Text)
 	s.TokensEstimated = c.TokensEstimated || !exact1 || !exact2
 	return s, nil

@@ -16,7 +16,6 @@ func TestSummaryRecordsCutAndCounts(t *testing.T) {
 	f := newFake(t, nil)
 	e, _ := testEngine(t, 5*time.Second, f.url())
 	e.cfg.HistoryBudget = 200
-	e.prompt.HistoryBudget = 200
 	s, err := e.Summarize(context.Background(), "thorough-theo", "fake", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -24,7 +23,7 @@ func TestSummaryRecordsCutAndCounts(t *testing.T) {
 	if !s.HistoryCut || !s.TokensEstimated || s.HistoryTokens <= s.SummaryTokens || s.SummaryTokens != estimateTokens(s.Text) {
 		t.Errorf("summary = cut %v, estimated %v, history %d, summary %d tokens", s.HistoryCut, s.TokensEstimated, s.HistoryTokens, s.SummaryTokens)
 	}
-	if strings.Count(s.Input, "## Example") != 1 {
-		t.Errorf("a 200-token budget kept %d examples", strings.Count(s.Input, "## Example"))
+	if len(s.Messages) != 2 || strings.Count(s.Messages[1].Content, "## Example") != 1 {
+		t.Errorf("a 200-token budget kept %d examples", strings.Count(s.Messages[len(s.Messages)-1].Content, "## Example"))
 	}
 }

@@ -67,8 +67,9 @@ type AccuracyReport struct {
 	Backend      string        `json:"backend"`
 	Model        string        `json:"model"`
 	Summary      string        `json:"summary"`
-	Users        []string      `json:"users,omitempty"`  // the users asked for; all when empty
-	Template     int           `json:"template_version"` // the generator prompt's (engine.GeneratorTemplateVersion)
+	Users        []string      `json:"users,omitempty"`        // the users asked for; all when empty
+	Template     int           `json:"template_version"`       // the generator prompt's, for runs before template sets
+	TemplateSet  string        `json:"template_set,omitempty"` // the version of the generator's template set
 	HeldoutPairs int           `json:"heldout_pairs"`
 	Rows         []AccuracyRow `json:"conditions"`
 	Run          engine.Report `json:"-"` // the batch run: failures, throughput
@@ -130,7 +131,7 @@ func Accuracy(ctx context.Context, e *engine.Engine, opt AccuracyOptions, progre
 	tally := newAccuracyTally(opt.Conditions)
 	jobs := func(emit func(engine.Job) bool) error {
 		for _, u := range users {
-			pairs, err := heldoutPairs(e, u, opt.Summary)
+			pairs, err := heldoutPairs(e, opt.Backend, u, opt.Summary)
 			if err != nil {
 				return err
 			}
@@ -153,7 +154,11 @@ func Accuracy(ctx context.Context, e *engine.Engine, opt AccuracyOptions, progre
 	}
 	run, err := engine.RunJobs(ctx, total, jobs, opt.Concurrency, progress)
 	cfg := srv.Config()
-	rep := AccuracyReport{Backend: cfg.Name, Model: cfg.Model, Summary: opt.Summary, Template: engine.GeneratorTemplateVersion,
+	set, perr := e.Prompts(cfg.Name)
+	if perr != nil {
+		return AccuracyReport{}, perr
+	}
+	rep := AccuracyReport{Backend: cfg.Name, Model: cfg.Model, Summary: opt.Summary, TemplateSet: set.Version(),
 		HeldoutPairs: total, Rows: tally.result(), Run: run}
 	if len(opt.Users) > 0 {
 		rep.Users = users
@@ -182,8 +187,9 @@ func selectUsers(e *engine.Engine, given []string, tasks bool) (users []string, 
 	return users, total, nil
 }
 
-// heldoutPairs is what each of the user's held-out pairs is scored with.
-func heldoutPairs(e *engine.Engine, user, summaryKind string) ([]pairInputs, error) {
+// heldoutPairs is what each of the user's held-out pairs is scored with
+// on the generator backend.
+func heldoutPairs(e *engine.Engine, backend, user, summaryKind string) ([]pairInputs, error) {
 	signals, err := e.DB().Signals(user)
 	if err != nil {
 		return nil, err
@@ -192,11 +198,18 @@ func heldoutPairs(e *engine.Engine, user, summaryKind string) ([]pairInputs, err
 	if err != nil {
 		return nil, err
 	}
-	h := e.History(signals)
+	set, err := e.Prompts(backend)
+	if err != nil {
+		return nil, err
+	}
+	d, err := e.PromptData(backend, user, signals)
+	if err != nil {
+		return nil, err
+	}
 	var pairs []pairInputs
 	for _, s := range signals {
 		if s.Kind == store.KindPair && s.Split == store.SplitHeldout {
-			pairs = append(pairs, pairInputs{user: user, pair: s, summary: summary, hasSummary: hasSummary, history: h})
+			pairs = append(pairs, pairInputs{user: user, pair: s, summary: summary, hasSummary: hasSummary, set: set, data: d})
 		}
 	}
 	return pairs, nil
@@ -228,7 +241,8 @@ type pairInputs struct {
 	pair       store.Signal
 	summary    store.Summary
 	hasSummary bool
-	history    engine.History
+	set        *engine.PromptSet // the generator's template set
+	data       engine.PromptData // the user's history as the generator may see it
 }
 
 // pairResult is one pair's outcome under each condition it could be
@@ -275,8 +289,12 @@ func scorePair(ctx context.Context, srv *engine.Server, in pairInputs, condition
 // the reference first, then under each condition it can be asked under
 // (asked, in order); the others go to res.skipped.
 func pairPrompts(in pairInputs, conditions []string, res *pairResult) (prompts [][]store.Message, asked []string, err error) {
-	prompt := in.pair.Prompt
-	ref, _ := engine.GeneratorMessages(store.ConditionNone, prompt, "", in.history)
+	d := in.data
+	d.Prompt, d.Summary = in.pair.Prompt, in.summary.Text
+	ref, err := in.set.Generator(store.ConditionNone, d)
+	if err != nil {
+		return nil, nil, err
+	}
 	prompts = [][]store.Message{ref}
 	for _, c := range conditions {
 		switch {
@@ -286,7 +304,7 @@ func pairPrompts(in pairInputs, conditions []string, res *pairResult) (prompts [
 			res.skipped = append(res.skipped, c)
 			continue
 		}
-		msgs, err := engine.GeneratorMessages(c, prompt, in.summary.Text, in.history)
+		msgs, err := in.set.Generator(c, d)
 		if errors.Is(err, store.ErrNoHistory) {
 			res.skipped = append(res.skipped, c)
 			continue

@@ -74,6 +74,26 @@ func newScoringFake(t testing.TB) *vllmtest.Server {
 	return vllmtest.New(t, accuracyScores)
 }
 
+// generatorMessages is what the generator backend is sent for a held-out
+// pair's prompt under a condition, with summary.
+func generatorMessages(t testing.TB, e *engine.Engine, backend, condition string, pair store.Signal, summary string, signals []store.Signal) []store.Message {
+	t.Helper()
+	set, err := e.Prompts(backend)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := e.PromptData(backend, pair.User, signals)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Prompt, d.Summary = pair.Prompt, summary
+	msgs, err := set.Generator(condition, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return msgs
+}
+
 // scoringEngine is an engine with one generator, "vllm", on the fake at
 // url.
 func scoringEngine(db *store.DB, url string, concurrency int) *engine.Engine {
@@ -150,7 +170,7 @@ func TestAccuracyConditionFailsAlone(t *testing.T) {
 				if c == store.ConditionSummary && !hasSummary {
 					continue
 				}
-				msgs, _ := engine.GeneratorMessages(c, s.Prompt, sum.Text, e.History(signals))
+				msgs := generatorMessages(t, e, "vllm", c, s, sum.Text, signals)
 				for _, y := range []string{s.Chosen, s.Rejected} {
 					n := len(f.Render(msgs, true, false)) + len(strings.Fields(y))
 					if c == store.ConditionSummary {
@@ -227,10 +247,7 @@ func expectedContext(t *testing.T, e *engine.Engine, f *vllmtest.Server, conditi
 			if s.Split != store.SplitHeldout {
 				continue
 			}
-			msgs, err := engine.GeneratorMessages(condition, s.Prompt, sum.Text, e.History(signals))
-			if err != nil {
-				t.Fatal(err)
-			}
+			msgs := generatorMessages(t, e, "vllm", condition, s, sum.Text, signals)
 			total += len(f.Render(msgs, true, false))
 			n++
 		}

@@ -37,15 +37,17 @@ type JudgeReport struct {
 	Generator  string `json:"generator"`
 	// Users are the users asked for; all when empty.
 	Users []string `json:"users,omitempty"`
-	// Template is the judge prompt's version (engine.JudgeTemplateVersion).
-	Template int     `json:"template_version"`
-	Items    int     `json:"items"` // prompts judged (verdicts read or not)
-	Wins     int     `json:"wins"`
-	Ties     int     `json:"ties"`
-	Losses   int     `json:"losses"`
-	WinRate  float64 `json:"win_rate"` // (wins + ties/2) / (wins + ties + losses)
-	Low      float64 `json:"ci95_low"` // Wilson 95% interval
-	High     float64 `json:"ci95_high"`
+	// Template is the judge prompt's version, for runs before template
+	// sets; TemplateSet is the version of the judge's template set.
+	Template    int     `json:"template_version"`
+	TemplateSet string  `json:"template_set,omitempty"`
+	Items       int     `json:"items"` // prompts judged (verdicts read or not)
+	Wins        int     `json:"wins"`
+	Ties        int     `json:"ties"`
+	Losses      int     `json:"losses"`
+	WinRate     float64 `json:"win_rate"` // (wins + ties/2) / (wins + ties + losses)
+	Low         float64 `json:"ci95_low"` // Wilson 95% interval
+	High        float64 `json:"ci95_high"`
 	// Consistent items got the same verdict in both orders; FirstPicked
 	// counts the verdicts (of 2 per item) that chose answer A, whichever
 	// it was: a judge that picks A far more than half the time has a
@@ -138,15 +140,17 @@ func JudgeWinRate(ctx context.Context, e *engine.Engine, opt JudgeOptions, progr
 			if err != nil {
 				return err
 			}
-			persona := personaOf(signals)
-			h := e.History(signals)
+			d, err := e.JudgeData(judge.Config().Name, u, signals)
+			if err != nil {
+				return err
+			}
 			for _, s := range signals {
 				if s.Kind != store.KindTask && (s.Kind != store.KindPair || s.Split != store.SplitHeldout) {
 					continue
 				}
 				item := u + "/" + s.ID
 				ok := emit(engine.Job{Item: item, Run: func(ctx context.Context) (engine.Outcome, error) {
-					return judgeItem(ctx, e, judge, opt.Generator, item, s, persona, h, t)
+					return judgeItem(ctx, e, judge, opt.Generator, item, s, d, t)
 				}})
 				if !ok {
 					return nil
@@ -159,27 +163,24 @@ func JudgeWinRate(ctx context.Context, e *engine.Engine, opt JudgeOptions, progr
 	rep := t.report()
 	cfg := judge.Config()
 	rep.Judge, rep.JudgeModel, rep.Generator, rep.Run = cfg.Name, cfg.Model, opt.Generator, run
-	rep.Template = engine.JudgeTemplateVersion
+	set, err2 := e.Prompts(cfg.Name)
+	if err2 != nil {
+		return rep, err2
+	}
+	rep.TemplateSet = set.Version()
 	if len(opt.Users) > 0 {
 		rep.Users = users
 	}
 	return rep, err
 }
 
-// personaOf is the user's persona text, or "".
-func personaOf(signals []store.Signal) string {
-	var parts []string
-	for _, s := range signals {
-		if s.Kind == store.KindPersona {
-			parts = append(parts, strings.TrimSpace(s.Text))
-		}
-	}
-	return strings.Join(parts, "\n\n")
-}
-
 // judgeItem gets the two answers (cached, or generated now) and has them
 // judged in both orders at once.
-func judgeItem(ctx context.Context, e *engine.Engine, judge *engine.Server, generator, item string, s store.Signal, persona string, h engine.History, t *judgeTally) (engine.Outcome, error) {
+func judgeItem(ctx context.Context, e *engine.Engine, judge *engine.Server, generator, item string, s store.Signal, d engine.PromptData, t *judgeTally) (engine.Outcome, error) {
+	set, err := e.Prompts(judge.Config().Name)
+	if err != nil {
+		return engine.Outcome{}, err
+	}
 	var answers [2]store.Generation
 	requests := 0
 	for i, c := range []string{store.ConditionSummary, store.ConditionNone} {
@@ -197,14 +198,20 @@ func judgeItem(ctx context.Context, e *engine.Engine, judge *engine.Server, gene
 		answers[i] = g
 	}
 	summary, none := answers[0].Text, answers[1].Text
-	orders := [2][2]string{{summary, none}, {none, summary}}
+	var orders [2][]store.Message // rendered before anything is sent: a template that fails sends nothing
+	for k, o := range [2][2]string{{summary, none}, {none, summary}} {
+		d.Prompt, d.AnswerA, d.AnswerB = s.Prompt, o[0], o[1]
+		if orders[k], err = set.Judge(d); err != nil {
+			return engine.Outcome{Requests: requests}, err
+		}
+	}
 	var verdicts [2]string
 	var raw [2]string
 	var errs [2]error
 	var wg sync.WaitGroup
-	for k, o := range orders {
+	for k, msgs := range orders {
 		wg.Go(func() {
-			c, err := judge.Complete(ctx, engine.JudgeMessages(persona, h, s.Prompt, o[0], o[1]), nil)
+			c, err := judge.Complete(ctx, msgs, nil)
 			raw[k], errs[k] = c.Text, err
 		})
 	}

@@ -7,7 +7,6 @@ import (
 	"io"
 	"slices"
 
-	"github.com/popi-tui/popi-tui/engine"
 	"github.com/popi-tui/popi-tui/store"
 	"github.com/popi-tui/popi-tui/store/format"
 	"github.com/popi-tui/popi-tui/store/format/popi"
@@ -52,7 +51,7 @@ var exportKinds = map[string]exportKind{
 			if err != nil {
 				return nil, err
 			}
-			input := engine.SummarizerPrompt{HistoryBudget: cfg.HistoryBudget}.Input
+			input := cfg.SummarizerPrompt().Input
 			rep, err := trl.ExportSummaries(db, w, trl.SummaryExport{Format: o.format, Conversational: o.conversation, Input: input})
 			return summariesReport(rep), err
 		},

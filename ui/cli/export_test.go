@@ -259,7 +259,7 @@ func TestExport(t *testing.T) {
 				t.Errorf("prompt = %#v, want the summarizer input", r["prompt"])
 			}
 			wantField(t, r, "completion", f.human.Text)
-			wantField(t, r, "system", "")
+			wantField(t, r, "system", "You are a careful assistant. You read closely and write plainly.") // the built-in set's system turn, apart
 			wantField(t, r, "user", "terse-tom")
 			wantField(t, r, "summary_id", f.human.ID)
 			wantField(t, r, "summary_version", float64(f.human.Version))
@@ -270,8 +270,8 @@ func TestExport(t *testing.T) {
 		}},
 		{"summaries sft conversational", []string{"summaries", "--conversational"}, "summaries (sft): 1 row(s)", 1, func(t *testing.T, rows []map[string]any) {
 			r := rows[0]
-			if got := messages(t, "prompt", r["prompt"]); len(got) != 1 || got[0].Role != "user" || !strings.Contains(got[0].Content, "Preferred response") {
-				t.Errorf("prompt = %v, want the summarizer input as one user turn", got)
+			if got := messages(t, "prompt", r["prompt"]); len(got) != 2 || got[0].Role != "system" || got[1].Role != "user" || !strings.Contains(got[1].Content, "Preferred response") {
+				t.Errorf("prompt = %v, want the summarizer input: a system turn and a user turn", got)
 			}
 			if got := messages(t, "completion", r["completion"]); !slices.Equal(got, []store.Message{{Role: "assistant", Content: f.human.Text}}) {
 				t.Errorf("completion = %v", got)

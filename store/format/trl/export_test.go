@@ -572,16 +572,16 @@ const fxSummaryExportUsers = `{"user": "u1", "kind": "pair", "id": "h1", "prompt
 
 // fxSummarizerInput names the user and the signals it was given, in order,
 // and fails if it is given another user's signal.
-func fxSummarizerInput(user string, signals []Signal) (string, error) {
+func fxSummarizerInput(user string, signals []Signal) ([]Message, error) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "summarize %s:", user)
 	for _, s := range signals {
 		if s.User != user {
-			return "", fmt.Errorf("signal %s of %q given for %q", s.ID, s.User, user)
+			return nil, fmt.Errorf("signal %s of %q given for %q", s.ID, s.User, user)
 		}
 		fmt.Fprintf(&b, " %s/%s", s.Kind, s.ID)
 	}
-	return b.String(), nil
+	return []Message{{Role: "user", Content: b.String()}}, nil
 }
 
 func TestExportSummaries(t *testing.T) {
@@ -702,7 +702,7 @@ func TestExportSummariesErrors(t *testing.T) {
 	boom := errors.New("template broken")
 	for _, f := range []string{SummariesSFT, SummariesPairs} {
 		buf.Reset()
-		_, err := ExportSummaries(db, &buf, SummaryExport{Format: f, Input: func(string, []Signal) (string, error) { return "", boom }})
+		_, err := ExportSummaries(db, &buf, SummaryExport{Format: f, Input: func(string, []Signal) ([]Message, error) { return nil, boom }})
 		if !errors.Is(err, boom) || !strings.Contains(err.Error(), `"u3"`) {
 			t.Errorf("%s with a failing summarizer input: err %v", f, err)
 		}
@@ -720,13 +720,13 @@ func TestExportSummariesSkipsUsersWithoutHistory(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	input := func(user string, signals []Signal) (string, error) {
+	input := func(user string, signals []Signal) ([]Message, error) {
 		for _, s := range signals {
 			if s.Kind == KindPair && s.Split == SplitHistory {
-				return "input of " + user, nil
+				return []Message{{Role: "user", Content: "input of " + user}}, nil
 			}
 		}
-		return "", fmt.Errorf("user %q has %w", user, ErrNoHistory)
+		return nil, fmt.Errorf("user %q has %w", user, ErrNoHistory)
 	}
 	var buf bytes.Buffer
 	rep, err := ExportSummaries(db, &buf, SummaryExport{Format: SummariesSFT, Input: input})

@@ -17,11 +17,12 @@ const (
 	SummariesPairs = "pairs" // the human summary preferred over the one it replaced
 )
 
-// SummarizerInput builds what the summarizer is sent for a user, from the
-// user's signals. The engine owns the wording; the store calls it so that
-// exports pair each human summary with exactly that input. It returns an
-// error wrapping store.ErrNoHistory for a user with nothing to summarize.
-type SummarizerInput func(user string, signals []store.Signal) (string, error)
+// SummarizerInput builds the messages the summarizer is sent for a user,
+// from the user's signals. The engine owns the wording (its template
+// sets); the export calls it so that each human summary is paired with
+// exactly that input. It returns an error wrapping store.ErrNoHistory for
+// a user with nothing to summarize.
+type SummarizerInput func(user string, signals []store.Signal) ([]store.Message, error)
 
 // SummaryExport configures ExportSummaries.
 type SummaryExport struct {
@@ -228,14 +229,14 @@ func summarizerPrompt(u store.UserSummaries, v store.Summary, byVersion map[int]
 	if err != nil {
 		return nil, store.Summary{}, err
 	}
-	in, err := rebuild(v.User, signals)
+	msgs, err := rebuild(v.User, signals)
 	if err != nil {
 		if errors.Is(err, store.ErrNoHistory) {
 			return nil, store.Summary{}, err
 		}
 		return nil, store.Summary{}, fmt.Errorf("summarizer input for %q: %w", v.User, err)
 	}
-	return []store.Message{{Role: "user", Content: in}}, store.Summary{}, nil
+	return msgs, store.Summary{}, nil
 }
 
 // machineAncestor follows a version's parents to the nearest one a person
