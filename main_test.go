@@ -92,9 +92,21 @@ func statsOf(t *testing.T, db string) (map[string]int, string) {
 	if code != 0 {
 		t.Fatalf("stats: exit %d: %s", code, errOut)
 	}
-	var st map[string]int
-	if err := json.Unmarshal([]byte(out), &st); err != nil {
+	// The counts are integers; "datasets" is the one object beside them.
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(out), &raw); err != nil {
 		t.Fatalf("stats --json printed %q: %v", out, err)
+	}
+	st := make(map[string]int, len(raw))
+	for k, v := range raw {
+		if k == "datasets" {
+			continue
+		}
+		var n int
+		if err := json.Unmarshal(v, &n); err != nil {
+			t.Fatalf("stats --json: %s is %s, not an integer", k, v)
+		}
+		st[k] = n
 	}
 	return st, errOut
 }
