@@ -186,6 +186,7 @@ func (s *stringList) UnmarshalTOML(v any) error {
 	case string:
 		*s = []string{v}
 	case []any:
+		*s = make(stringList, 0, len(v)) // an empty list is set, not missing
 		for _, x := range v {
 			str, ok := x.(string)
 			if !ok {
