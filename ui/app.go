@@ -1,3 +1,9 @@
+// Package ui is popi-tui's interactive program. Its root model, App,
+// composes the screens — each a package of its own (users, user, compare,
+// jobs, stats) over the common package screen — with the program's own
+// keys and the ? overlay (help), in a frame (package frame: the stack,
+// the routing, the status and help lines). I/O happens only in tea.Cmds,
+// whose results come back as messages. See ARCHITECTURE.md.
 package ui
 
 import (
@@ -9,25 +15,27 @@ import (
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/lipgloss"
-	"github.com/charmbracelet/x/ansi"
 
 	"github.com/popi-tui/popi-tui/engine"
 	"github.com/popi-tui/popi-tui/store"
 	"github.com/popi-tui/popi-tui/themes"
+	"github.com/popi-tui/popi-tui/ui/frame"
+	"github.com/popi-tui/popi-tui/ui/help"
+	"github.com/popi-tui/popi-tui/ui/jobs"
 	"github.com/popi-tui/popi-tui/ui/screen"
+	"github.com/popi-tui/popi-tui/ui/stats"
+	"github.com/popi-tui/popi-tui/ui/users"
 )
 
-// App is the root model: it owns the size, the key map, the styles, the
-// jobs and the stack of screens, and routes messages to them.
+// App is the root model: the Context every screen shares, the jobs, the
+// frame holding the stack of screens (Users at the bottom), and the ?
+// overlay. It takes ? (help), J (jobs) and S (stats) itself; the frame
+// takes q, ctrl+c and the rest.
 type App struct {
-	ctx     *screen.Context
-	jobs    *Runner
-	stack   []screen.Screen
-	help    helpOverlay
-	confirm *dialog // a question that takes the keys until answered
-	status  string  // the status line's last notice or error
-	isErr   bool
+	ctx   *screen.Context
+	jobs  *jobs.Runner
+	frame *frame.Frame
+	help  help.Overlay
 }
 
 // Options configure the program.
@@ -50,12 +58,12 @@ func NewApp(opt Options) *App {
 	if opt.Prefetch <= 0 {
 		opt.Prefetch = 3
 	}
-	jobs := NewRunner(opt.Engine)
+	runner := jobs.NewRunner(opt.Engine)
 	ctx := &screen.Context{DB: opt.DB, Engine: opt.Engine, Annotator: opt.Annotator, AppVersion: opt.AppVersion,
 		Compare: opt.Compare, Prefetch: opt.Prefetch, Demo: opt.Demo,
-		Keys: screen.DefaultKeyMap(), Styles: screen.NewStyles(opt.Theme, opt.Output, opt.NoColor), Jobs: jobs,
+		Styles: screen.NewStyles(opt.Theme, opt.Output, opt.NoColor), Jobs: runner,
 		Width: 80, Height: 24}
-	return &App{ctx: ctx, jobs: jobs, stack: []screen.Screen{newUsersScreen(ctx)}}
+	return &App{ctx: ctx, jobs: runner, frame: frame.New(ctx, users.New(ctx)), help: help.New()}
 }
 
 // Run runs the program until the person quits.
@@ -79,274 +87,78 @@ const jobsStopTimeout = 10 * time.Second
 // and waits for the jobs: the caller closes the database next.
 func (a *App) shutdown() {
 	a.jobs.CancelAll(jobsStopTimeout)
-	for _, s := range a.stack {
-		s.Close()
-	}
+	a.frame.Close()
 }
-
-func (a *App) top() screen.Screen { return a.stack[len(a.stack)-1] }
 
 // Init loads the first screen.
-func (a *App) Init() tea.Cmd {
-	if i, ok := a.top().(interface{ Init() tea.Cmd }); ok {
-		return i.Init()
-	}
-	return nil
-}
+func (a *App) Init() tea.Cmd { return a.frame.Init() }
 
-// Update routes a message: sizes and program keys here, keys to the top
-// screen (or the dialog), everything else to every screen and the jobs.
-// The navigation the screens asked for is applied before it returns.
+// Update takes the program's own keys and the overlay's; everything else
+// is the frame's. The navigation asked for is applied before it returns.
 func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
-	cmd := a.route(msg)
-	return a, tea.Batch(cmd, a.navigate())
-}
-
-func (a *App) route(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
-	case tea.WindowSizeMsg:
-		a.ctx.Width, a.ctx.Height = msg.Width, msg.Height
-		return a.broadcast(msg)
 	case tea.KeyMsg:
-		return a.key(msg)
-	case tea.MouseMsg: // the wheel scrolls what is on screen, not what lies under it
-		if a.help.open || a.confirm != nil {
-			return nil
+		if cmd, ok := a.key(msg); ok {
+			return a, tea.Batch(cmd, a.frame.Navigate())
 		}
-		return a.top().Update(msg)
-	case screen.NoticeMsg:
-		a.status, a.isErr = msg.Text, false
-		return nil
-	case screen.ErrMsg:
-		a.status, a.isErr = msg.Err.Error(), true
-		return nil
-	case screen.AskMsg:
-		a.confirm = &dialog{question: msg.Question, answer: msg.Answer}
-		return nil
-	case quitAnswer:
-		if msg.yes {
-			return tea.Quit
+	case tea.MouseMsg:
+		if a.help.IsOpen() {
+			return a, nil // the wheel scrolls what is on screen
 		}
-		return nil
 	}
-	return tea.Batch(a.jobs.Update(msg), a.broadcast(msg))
+	depth := a.frame.Depth()
+	_, cmd := a.frame.Update(msg)
+	if a.frame.Depth() > depth {
+		a.help.Close() // a screen opened over the overlay
+	}
+	return a, cmd
 }
 
-// navigate applies the pushes and pops asked for, in order.
-func (a *App) navigate() tea.Cmd {
-	var cmds []tea.Cmd
-	for _, op := range a.ctx.TakeNav() {
-		switch {
-		case op.Push != nil:
-			a.stack = append(a.stack, op.Push)
-			a.help.open = false
-			if i, ok := op.Push.(interface{ Init() tea.Cmd }); ok {
-				cmds = append(cmds, i.Init())
-			}
-		case op.Pop != nil:
-			cmds = append(cmds, a.remove(op.Pop))
-		}
-	}
-	return tea.Batch(cmds...)
-}
-
-// remove takes s off the stack wherever it is; the last screen is not
-// removed but quits (asking first when jobs are running).
-func (a *App) remove(s screen.Screen) tea.Cmd {
-	if s == a.top() {
-		return a.back()
-	}
-	for i, t := range a.stack[:len(a.stack)-1] {
-		if t == s && i > 0 {
-			s.Close()
-			a.stack = append(a.stack[:i], a.stack[i+1:]...)
-			return func() tea.Msg { return screen.DataChangedMsg{} }
-		}
-	}
-	return nil
-}
-
-// broadcast gives a message to every screen.
-func (a *App) broadcast(msg tea.Msg) tea.Cmd {
-	var cmds []tea.Cmd
-	for _, s := range a.stack {
-		cmds = append(cmds, s.Update(msg))
-	}
-	return tea.Batch(cmds...)
-}
-
-func (a *App) key(msg tea.KeyMsg) tea.Cmd {
-	k := a.ctx.Keys
-	if a.confirm != nil {
-		d := a.confirm
-		switch {
-		case key.Matches(msg, k.Yes):
-			a.confirm = nil
-			return d.answer(true)
-		case key.Matches(msg, k.No), key.Matches(msg, k.Quit):
-			a.confirm = nil
-			return d.answer(false)
-		case key.Matches(msg, k.ForceQuit):
-			return tea.Quit
-		}
-		return nil
-	}
-	if key.Matches(msg, k.ForceQuit) {
-		return a.forceQuit()
-	}
-	if a.help.open {
-		_, last := a.helpLines()
-		switch {
-		case key.Matches(msg, k.Help), key.Matches(msg, k.Quit), key.Matches(msg, k.Back):
-			a.help.open = false
-		case key.Matches(msg, k.Up):
-			a.help.offset = max(0, min(last, a.help.offset)-1)
-		case key.Matches(msg, k.Down):
-			a.help.offset = min(last, a.help.offset+1)
-		case key.Matches(msg, k.PageUp):
-			a.help.offset = max(0, min(last, a.help.offset)-(a.ctx.Height-6))
-		case key.Matches(msg, k.PageDown):
-			a.help.offset = min(last, a.help.offset+(a.ctx.Height-6))
-		case key.Matches(msg, k.Top):
-			a.help.offset = 0
-		case key.Matches(msg, k.Bottom):
-			a.help.offset = last
-		}
-		return nil
-	}
-	if !a.top().Typing() {
-		switch {
-		case key.Matches(msg, k.Help):
-			a.help = helpOverlay{open: true}
-			return nil
-		case key.Matches(msg, k.Jobs):
-			if _, on := a.top().(*jobsScreen); !on {
-				a.ctx.Push(newJobsScreen(a.ctx, a.jobs))
-			}
-			return nil
-		case key.Matches(msg, k.Stats):
-			if _, on := a.top().(*statsScreen); !on {
-				a.ctx.Push(newStatsScreen(a.ctx))
-			}
-			return nil
-		case key.Matches(msg, k.Quit):
-			return a.back()
-		}
-	}
-	a.status = ""
-	return a.top().Update(msg)
-}
-
-// back pops the top screen; on the last one it quits, asking first when
-// jobs are running.
-func (a *App) back() tea.Cmd {
-	if len(a.stack) > 1 {
-		a.top().Close()
-		a.stack = a.stack[:len(a.stack)-1]
-		// What the popped screen did (labels, summaries) shows in the lists.
-		return func() tea.Msg { return screen.DataChangedMsg{} }
-	}
-	if n := a.ctx.Jobs.Running(); n > 0 {
-		a.confirm = &dialog{question: fmt.Sprintf("%s still running: quit and cancel them? Finished work is kept. (y/n)", screen.Plural(n, "job is", "jobs are")),
-			answer: func(yes bool) tea.Cmd { return func() tea.Msg { return quitAnswer{yes} } }}
-		return nil
-	}
-	return tea.Quit
-}
-
-type quitAnswer struct{ yes bool }
-
-// forceQuit is ctrl+c: it quits at once, unless that would lose what a
-// person typed or cancel running jobs; then it asks first, and a second
-// ctrl+c quits.
-func (a *App) forceQuit() tea.Cmd {
-	var lost []string
-	for _, s := range a.stack {
-		if u, ok := s.(interface{ Unsaved() string }); ok {
-			if what := u.Unsaved(); what != "" {
-				lost = append(lost, what+" would be lost")
-			}
-		}
-	}
-	if n := a.ctx.Jobs.Running(); n > 0 {
-		lost = append(lost, screen.Plural(n, "running job", "running jobs")+" would be cancelled (finished work is kept)")
-	}
-	if len(lost) == 0 {
-		return tea.Quit
-	}
-	a.confirm = &dialog{question: "Quit now? " + strings.Join(lost, "; ") + ". (y/n; ctrl+c again quits)",
-		answer: func(yes bool) tea.Cmd { return func() tea.Msg { return quitAnswer{yes} } }}
-	return nil
-}
-
-// View draws the top screen, the status and help lines, and any overlay.
-func (a *App) View() string {
-	w, h := a.ctx.Width, a.ctx.Height
-	st := a.ctx.Styles
-	if w < screen.MinWidth || h < screen.MinHeight {
-		return ansi.Truncate(fmt.Sprintf("Terminal too small (%d×%d): popi-tui needs %d×%d.", w, h, screen.MinWidth, screen.MinHeight), w, "…")
-	}
-	body := a.top().View()
+// key handles ?, J and S and the overlay's keys; it reports whether the
+// key was its own. A question, ctrl+c, a screen typing into a text field
+// and every other key are the frame's.
+func (a *App) key(msg tea.KeyMsg) (tea.Cmd, bool) {
+	k := a.frame.Keys()
 	switch {
-	case a.help.open:
+	case a.frame.Asking(), key.Matches(msg, k.ForceQuit):
+		return nil, false
+	case a.help.IsOpen():
+		_, last := a.helpLines()
+		a.help.Update(msg, last, a.ctx.Height-6)
+		return nil, true
+	case a.frame.Top().Typing():
+		return nil, false
+	case key.Matches(msg, k.Help):
+		a.help.Open()
+	case key.Matches(msg, k.Jobs):
+		if _, on := a.frame.Top().(*jobs.Screen); !on {
+			a.ctx.Push(jobs.NewScreen(a.ctx, a.jobs))
+		}
+	case key.Matches(msg, k.Stats):
+		if _, on := a.frame.Top().(*stats.Screen); !on {
+			a.ctx.Push(stats.New(a.ctx))
+		}
+	default:
+		return nil, false
+	}
+	return nil, true
+}
+
+// View draws the top screen in the frame, or the overlay over it.
+func (a *App) View() string {
+	body := a.frame.Body()
+	if a.help.IsOpen() {
 		ls, _ := a.helpLines()
 		body = strings.Join(ls, "\n")
-	case a.confirm != nil:
-		body = lipgloss.Place(w, h-2, lipgloss.Center, lipgloss.Center, st.Dialog.Render(screen.Wrap(a.confirm.question, min(60, w-8))))
 	}
-	lines := screen.Block(body, w, h-2)
-	for len(lines) < h-2 {
-		lines = append(lines, strings.Repeat(" ", w))
-	}
-	status := a.statusLine()
-	return strings.Join(lines, "\n") + "\n" + screen.Fit(status, w) + "\n" + screen.Fit(a.helpLine(), w)
-}
-
-func (a *App) statusLine() string {
-	st := a.ctx.Styles
-	parts := []string{st.Title.Render("popi-tui"), a.top().Title()}
-	if n := a.ctx.Jobs.Running(); n > 0 {
-		parts = append(parts, st.Accent.Render(screen.Plural(n, "job", "jobs")+" running (J)"))
-	}
-	if a.status != "" {
-		s := screen.Line(a.status)
-		if a.isErr {
-			s = st.Error.Render("error: " + s)
-		}
-		parts = append(parts, s)
-	}
-	return strings.Join(parts, st.Muted.Render(" · "))
-}
-
-func (a *App) helpLine() string {
-	st := a.ctx.Styles
-	var parts []string
-	for _, b := range a.top().ShortHelp() {
-		if !b.Enabled() {
-			continue
-		}
-		h := b.Help()
-		parts = append(parts, st.HelpKey.Render(h.Key)+" "+st.HelpDesc.Render(h.Desc))
-	}
-	return strings.Join(parts, st.Muted.Render(" • "))
-}
-
-// globalBindings are the keys every screen has.
-func (a *App) globalBindings() []key.Binding {
-	k := a.ctx.Keys
-	return []key.Binding{k.Help, k.Jobs, k.Stats, k.Quit, k.ForceQuit}
+	return a.frame.Framed(body)
 }
 
 // helpLines is the overlay: every binding of the top screen, then the
 // program's own, laid out for the screen (the status and help lines
 // stay).
 func (a *App) helpLines() ([]string, int) {
-	groups := append(a.top().FullHelp(), a.globalBindings())
-	return a.help.lines(a.ctx.Styles, a.top().Title(), groups, a.ctx.Width, a.ctx.Height-2)
-}
-
-// dialog is a yes/no question.
-type dialog struct {
-	question string
-	answer   func(yes bool) tea.Cmd
+	top := a.frame.Top()
+	groups := append(top.FullHelp(), a.frame.Keys().Global())
+	return a.help.Lines(a.ctx.Styles, top.Title(), groups, a.ctx.Width, a.ctx.Height-2)
 }

@@ -1,17 +1,14 @@
 package ui
 
 import (
-	"io"
 	"regexp"
 	"testing"
 	"time"
 
 	"github.com/charmbracelet/x/exp/teatest"
 
-	"github.com/popi-tui/popi-tui/engine"
 	"github.com/popi-tui/popi-tui/store"
-	"github.com/popi-tui/popi-tui/themes"
-	"github.com/popi-tui/popi-tui/ui/screen"
+	"github.com/popi-tui/popi-tui/store/storetest"
 )
 
 // itemLine is the line that names the item on screen.
@@ -22,17 +19,9 @@ var itemLine = regexp.MustCompile(`User [^ ]+ · held-out pair [^ ]+`)
 // the same database again: the 4 labels are there and the session resumes
 // at the item taken back.
 func TestEndToEndLabelUndoQuitResume(t *testing.T) {
-	db := compareDemoDB(t)
+	db := storetest.DemoDB(t)
 	open := func() (*teatest.TestModel, *App) {
-		e := engine.New(db, engine.Config{}, engine.Options{})
-		t.Cleanup(e.Close)
-		spec, err := screen.ParseCompare("", e, true)
-		if err != nil {
-			t.Fatal(err)
-		}
-		theme, _ := themes.Lookup("dark")
-		app := NewApp(Options{DB: db, Engine: e, Annotator: "e2e", AppVersion: "test", Theme: theme, NoColor: true,
-			Output: io.Discard, Compare: spec, Prefetch: 3})
+		app := newApp(t, db, "e2e")
 		tm := teatest.NewTestModel(t, app, teatest.WithInitialTermSize(120, 40))
 		waitText(t, tm, "Users")
 		return tm, app

@@ -1,19 +1,19 @@
-package ui
+package compare
 
 import (
 	"fmt"
 	"io"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/muesli/termenv"
 
-	"github.com/popi-tui/popi-tui/engine"
 	"github.com/popi-tui/popi-tui/store"
+	"github.com/popi-tui/popi-tui/store/storetest"
 	"github.com/popi-tui/popi-tui/themes"
 	"github.com/popi-tui/popi-tui/ui/screen"
+	"github.com/popi-tui/popi-tui/ui/uitest"
 )
 
 // The figures of issue 4 for Compare:
@@ -38,38 +38,29 @@ func markdown8K(seed int) string {
 	return b.String()
 }
 
-// benchCompare is a compare screen on top of the real root model, over
+// benchCompare is a compare screen on top of the program's frame, over
 // n synthetic items of 3 candidates each; nothing generated yet.
-func benchCompare(b *testing.B, n int) (*App, *compareScreen) {
+func benchCompare(b *testing.B, n int) (*uitest.Env, *Screen) {
 	b.Helper()
-	db, err := store.Open(filepath.Join(b.TempDir(), "popi.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { db.Close() })
-	theme, _ := themes.Lookup("dark")
 	spec := screen.CompareSpec{Mode: screen.CompareList, Candidates: []screen.CandidateSpec{
 		{Backend: "alpha", Condition: store.ConditionSummary}, {Backend: "beta", Condition: store.ConditionSummary}, {Backend: "alpha", Condition: store.ConditionNone}}}
-	app := NewApp(Options{DB: db, Engine: engine.New(db, engine.Config{}, engine.Options{}), Annotator: "bench", AppVersion: "bench",
-		Theme: theme, Output: io.Discard, Compare: spec, Prefetch: 3})
 	// Colour on, whatever the test's output is: the realistic cost.
-	app.ctx.Styles.Renderer().SetColorProfile(termenv.TrueColor)
-	app.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
-	s := newCompareScreen(app.ctx)
-	b.Cleanup(s.Close)
-	app.stack = append(app.stack, s)
+	env := uitest.New(b, 120, 40, uitest.Options{DB: storetest.Open(b), Annotator: "bench", AppVersion: "bench", Compare: spec, Color: true})
+	s := New(env.Ctx)
+	env.Ctx.Push(s)
+	env.Frame.Navigate() // on the stack; its Init (reading the queue) is not run: the items come below
 	items := make([]queueItem, n)
 	for i := range items {
 		items[i] = queueItem{User: fmt.Sprintf("user-%06d", i), PromptID: "t1", Prompt: "How should I structure a small Go service so that it stays fast and easy to test?"}
 	}
 	s.Update(compareLoadedMsg{items: items, session: store.Session{Annotator: "bench", Seed: 1}})
-	return app, s
+	return env, s
 }
 
 // answer delivers every pane of the items at the given positions as the
 // engine would: a StreamDone per pane (which renders it, as the
 // prefetch does), and the user's summary.
-func benchAnswer(s *compareScreen, positions ...int) {
+func benchAnswer(s *Screen, positions ...int) {
 	for _, pos := range positions {
 		it := s.item(pos)
 		s.summaries[it.q.User] = &summaryEntry{loaded: true, ok: true,
@@ -90,7 +81,7 @@ func benchAnswer(s *compareScreen, positions ...int) {
 
 // rendered reports whether the current item's answers are rendered at
 // the pane width: the frames measured show Markdown, not the plain text.
-func rendered(s *compareScreen) bool {
+func rendered(s *Screen) bool {
 	it := s.current()
 	_, cw := s.paneWidths(len(it.panes))
 	for _, p := range it.panes {
@@ -105,7 +96,7 @@ func rendered(s *compareScreen) bool {
 // to the screen. The prefetch requests it also starts fail at once (the
 // synthetic users are not in the database) and are dropped: benchAnswer
 // answers them.
-func runRenders(s *compareScreen, cmd tea.Cmd) {
+func runRenders(s *Screen, cmd tea.Cmd) {
 	var walk func(c tea.Cmd)
 	walk = func(c tea.Cmd) {
 		if c == nil {
@@ -125,32 +116,32 @@ func runRenders(s *compareScreen, cmd tea.Cmd) {
 }
 
 func BenchmarkCompareView3Panes8KB(b *testing.B) {
-	app, s := benchCompare(b, 5)
+	env, s := benchCompare(b, 5)
 	benchAnswer(s, s.cur)
-	frame := app.View()
+	frame := env.Frame.View()
 	if strings.Count(frame, "Part 1 of answer") != 3 || !rendered(s) {
 		b.Fatalf("frame does not show 3 rendered panes:\n%s", frame)
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		_ = app.View()
+		_ = env.Frame.View()
 	}
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/1000, "ms/frame")
 }
 
 func BenchmarkCompareDecisionToNextItem(b *testing.B) {
-	app, s := benchCompare(b, b.N+8)
+	env, s := benchCompare(b, b.N+8)
 	benchAnswer(s, append([]int{s.cur}, s.q.upcoming(s.cur, 3)...)...)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		_, cmd := app.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{'1'}})
+		_, cmd := env.Frame.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{'1'}})
 		b.StopTimer()
 		saved := commitOf(b, cmd) // I/O, in a command: not the UI's time
 		b.StartTimer()
-		app.Update(saved)
-		frame := app.View()
+		env.Frame.Update(saved)
+		frame := env.Frame.View()
 		b.StopTimer()
 		if it := s.current(); it == nil || !it.complete() || !rendered(s) || !strings.Contains(frame, it.q.User) {
 			b.Fatalf("iteration %d: the next item is not on screen", i)
@@ -179,13 +170,13 @@ func commitOf(b *testing.B, cmd tea.Cmd) labelSavedMsg {
 // BenchmarkCompareDecisionCommit is the same with the commit counted: the
 // label and the session written and fsync'd before the screen moves on.
 func BenchmarkCompareDecisionCommit(b *testing.B) {
-	app, s := benchCompare(b, b.N+8)
+	env, s := benchCompare(b, b.N+8)
 	benchAnswer(s, append([]int{s.cur}, s.q.upcoming(s.cur, 3)...)...)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		_, cmd := app.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{'1'}})
-		app.Update(commitOf(b, cmd))
-		_ = app.View()
+		_, cmd := env.Frame.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{'1'}})
+		env.Frame.Update(commitOf(b, cmd))
+		_ = env.Frame.View()
 		b.StopTimer()
 		benchAnswer(s, s.q.upcoming(s.cur, 3)...)
 		b.StartTimer()

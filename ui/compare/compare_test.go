@@ -1,4 +1,4 @@
-package ui
+package compare
 
 import (
 	"context"
@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -21,196 +20,38 @@ import (
 
 	"github.com/popi-tui/popi-tui/engine"
 	"github.com/popi-tui/popi-tui/store"
+	"github.com/popi-tui/popi-tui/store/storetest"
 	"github.com/popi-tui/popi-tui/themes"
 	"github.com/popi-tui/popi-tui/ui/sanitize"
 	"github.com/popi-tui/popi-tui/ui/screen"
+	"github.com/popi-tui/popi-tui/ui/uitest"
 )
 
-// compareHarness drives the real root model the way the program does:
-// each command runs on its own goroutine (a streaming request and the
-// command watching it run side by side), and its message goes back
-// through App.Update on the test's goroutine, one at a time.
-type compareHarness struct {
-	t        testing.TB
-	app      *App
-	results  chan tea.Msg
-	stop     chan struct{}
-	inflight int
-	handled  int
-}
-
-// harnessMessageBound stops a test whose commands would run forever.
-const harnessMessageBound = 20000
-
-func newCompareHarness(t testing.TB, db *store.DB, e *engine.Engine, spec screen.CompareSpec, w, h int) *compareHarness {
+// openCompare opens the Compare screen in the program's frame (uitest)
+// over opt's database and engine, as annotator "tester" unless opt says,
+// and waits for its first item.
+func openCompare(t testing.TB, opt uitest.Options, w, h int) (*uitest.Env, *Screen) {
 	t.Helper()
-	theme, err := themes.Lookup("dark")
-	if err != nil {
-		t.Fatal(err)
+	if opt.Annotator == "" {
+		opt.Annotator = "tester"
 	}
-	app := NewApp(Options{DB: db, Engine: e, Annotator: "tester", AppVersion: "test-1", Theme: theme, NoColor: true,
-		Output: io.Discard, Compare: spec, Prefetch: 3})
-	hs := &compareHarness{t: t, app: app, results: make(chan tea.Msg, 256), stop: make(chan struct{})}
-	t.Cleanup(func() {
-		app.shutdown()
-		hs.settle()
-		close(hs.stop)
-	})
-	hs.run(app.Init())
-	hs.send(tea.WindowSizeMsg{Width: w, Height: h})
-	hs.settle()
-	return hs
-}
-
-func (hs *compareHarness) run(cmd tea.Cmd) {
-	if cmd == nil {
-		return
+	if opt.AppVersion == "" {
+		opt.AppVersion = "test-1"
 	}
-	hs.inflight++
-	go func() {
-		msg := cmd()
-		select {
-		case hs.results <- msg:
-		case <-hs.stop:
-		}
-	}()
-}
-
-// send gives a message to the root model and starts the commands it
-// returns.
-func (hs *compareHarness) send(msg tea.Msg) {
-	if msg == nil {
-		return
-	}
-	if hs.handled++; hs.handled > harnessMessageBound {
-		hs.t.Fatalf("more than %d messages: a command loops", harnessMessageBound)
-	}
-	switch m := msg.(type) {
-	case tea.BatchMsg:
-		for _, c := range m {
-			hs.run(c)
-		}
-		return
-	case tea.QuitMsg:
-		return
-	}
-	v := reflect.ValueOf(msg)
-	if v.Kind() == reflect.Slice && v.Type().Name() == "sequenceMsg" {
-		cmds := make([]tea.Cmd, v.Len())
-		for i := range cmds {
-			cmds[i] = v.Index(i).Interface().(tea.Cmd)
-		}
-		hs.inflight += len(cmds)
-		go func() { // one after another, as the program runs a sequence
-			for _, c := range cmds {
-				var msg tea.Msg
-				if c != nil {
-					msg = c()
-				}
-				select {
-				case hs.results <- msg:
-				case <-hs.stop:
-					return
-				}
-			}
-		}()
-		return
-	}
-	// Cursor blinks and other ticks: not fed back, so they stop.
-	if p := v.Type().PkgPath(); strings.HasSuffix(p, "bubbles/cursor") || strings.HasSuffix(p, "bubbles/spinner") {
-		return
-	}
-	_, cmd := hs.app.Update(msg)
-	hs.run(cmd)
-}
-
-// settle handles messages until no command is running, or until nothing
-// has come for a while (only timers left, whose messages are dropped).
-func (hs *compareHarness) settle() {
-	hs.t.Helper()
-	for hs.inflight > 0 {
-		select {
-		case msg := <-hs.results:
-			hs.inflight--
-			hs.send(msg)
-		case <-time.After(3 * time.Second):
-			return
-		}
-	}
-}
-
-// drain handles messages for a while, whatever is still running.
-func (hs *compareHarness) drain(d time.Duration) {
-	end := time.After(d)
-	for {
-		select {
-		case msg := <-hs.results:
-			hs.inflight--
-			hs.send(msg)
-		case <-end:
-			return
-		}
-	}
-}
-
-// press sends keys, settling after each.
-func (hs *compareHarness) press(keys ...string) {
-	hs.t.Helper()
-	for _, k := range keys {
-		hs.send(compareKey(k))
-		hs.settle()
-	}
-}
-
-func compareKey(k string) tea.KeyMsg {
-	types := map[string]tea.KeyType{"enter": tea.KeyEnter, "esc": tea.KeyEsc, "tab": tea.KeyTab, "shift+tab": tea.KeyShiftTab,
-		"down": tea.KeyDown, "up": tea.KeyUp, "pgdown": tea.KeyPgDown, "pgup": tea.KeyPgUp, "backspace": tea.KeyBackspace}
-	if t, ok := types[k]; ok {
-		return tea.KeyMsg{Type: t}
-	}
-	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(k)}
-}
-
-// screen is the compare screen on top of the stack.
-func (hs *compareHarness) screen() *compareScreen {
-	hs.t.Helper()
-	s, ok := hs.app.top().(*compareScreen)
-	if !ok {
-		hs.t.Fatalf("the top screen is %T, not Compare", hs.app.top())
-	}
-	return s
-}
-
-func (hs *compareHarness) view() string { return hs.app.View() }
-
-// openCompare presses l on the Users screen.
-func (hs *compareHarness) openCompare() *compareScreen {
-	hs.t.Helper()
-	hs.press("l")
-	s := hs.screen()
+	env := uitest.New(t, w, h, opt)
+	s := New(env.Ctx)
+	env.Open(s)
 	if !s.loaded || s.loadErr != nil {
-		hs.t.Fatalf("compare screen not loaded: %v", s.loadErr)
+		t.Fatalf("compare screen not loaded: %v", s.loadErr)
 	}
-	return s
+	return env, s
 }
 
-func compareDemoDB(t testing.TB) *store.DB {
-	t.Helper()
-	db, err := store.Open(filepath.Join(t.TempDir(), "popi.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if _, err := db.LoadDemo(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	return db
-}
-
-// compareReplayHarness is the demo: the replay generator, offline.
-func compareReplayHarness(t *testing.T, db *store.DB, w, h int) *compareHarness {
+// openReplay is the demo's comparison: the replay generator, offline.
+func openReplay(t *testing.T, db *store.DB, w, h int) (*uitest.Env, *Screen) {
 	t.Helper()
 	e := engine.New(db, engine.Config{}, engine.Options{})
+	t.Cleanup(e.Close)
 	spec, err := screen.ParseCompare("", e, true)
 	if err != nil {
 		t.Fatal(err)
@@ -218,7 +59,7 @@ func compareReplayHarness(t *testing.T, db *store.DB, w, h int) *compareHarness 
 	if spec.Mode != screen.CompareReplay {
 		t.Fatalf("default spec in the demo = %+v", spec)
 	}
-	return newCompareHarness(t, db, e, spec, w, h)
+	return openCompare(t, uitest.Options{DB: db, Engine: e, Compare: spec}, w, h)
 }
 
 // compareAllLabels is every label record, oldest first.
@@ -247,7 +88,7 @@ var compareDemoQueue = []string{
 	"playful-pia/ho1", "playful-pia/ho2", "skeptic-sam/ho1", "skeptic-sam/ho2", "terse-tom/ho1", "thorough-theo/ho1",
 }
 
-func compareCurrentItem(s *compareScreen) string {
+func compareCurrentItem(s *Screen) string {
 	it := s.current()
 	if it == nil {
 		return ""
@@ -256,9 +97,8 @@ func compareCurrentItem(s *compareScreen) string {
 }
 
 func TestCompareDemoDecisionIsBlindRecordedAndRevealed(t *testing.T) {
-	db := compareDemoDB(t)
-	hs := compareReplayHarness(t, db, 120, 40)
-	s := hs.openCompare()
+	db := storetest.DemoDB(t)
+	hs, s := openReplay(t, db, 120, 40)
 
 	if s.q.len() != len(compareDemoQueue) {
 		t.Fatalf("queue has %d items, want the demo's %d held-out pairs", s.q.len(), len(compareDemoQueue))
@@ -270,7 +110,7 @@ func TestCompareDemoDecisionIsBlindRecordedAndRevealed(t *testing.T) {
 	if len(it.panes) != 2 || !it.complete() {
 		t.Fatalf("want 2 finished panes, got %d (complete %v)", len(it.panes), it.complete())
 	}
-	v := hs.view()
+	v := hs.View()
 	for _, want := range []string{"Prompt:", "beginner-bea", "a · done", "b · done", "0/11 done", "Summary: none for this user"} {
 		if !strings.Contains(v, want) {
 			t.Errorf("view lacks %q:\n%s", want, v)
@@ -285,7 +125,7 @@ func TestCompareDemoDecisionIsBlindRecordedAndRevealed(t *testing.T) {
 	order := []int{it.panes[0].slot, it.panes[1].slot}
 
 	before := time.Now().UTC()
-	hs.press("1")
+	hs.Press("1")
 	ls := compareAllLabels(t, db)
 	if len(ls) != 1 {
 		t.Fatalf("%d labels stored, want 1", len(ls))
@@ -322,7 +162,7 @@ func TestCompareDemoDecisionIsBlindRecordedAndRevealed(t *testing.T) {
 	if got := compareCurrentItem(s); got != compareDemoQueue[1] {
 		t.Errorf("after the decision the item is %s, want %s", got, compareDemoQueue[1])
 	}
-	v = hs.view()
+	v = hs.View()
 	want := fmt.Sprintf("a = replay (%s), b = replay (%s)", l.Candidates[0].Replay, l.Candidates[1].Replay)
 	if !strings.Contains(v, want) || !strings.Contains(v, "saved a best") {
 		t.Errorf("status line does not reveal %q:\n%s", want, v)
@@ -340,14 +180,13 @@ func TestCompareDemoDecisionIsBlindRecordedAndRevealed(t *testing.T) {
 }
 
 func TestCompareUndoRetractsAndTheItemComesBack(t *testing.T) {
-	db := compareDemoDB(t)
-	hs := compareReplayHarness(t, db, 120, 40)
-	s := hs.openCompare()
-	hs.press("1", "2")
+	db := storetest.DemoDB(t)
+	hs, s := openReplay(t, db, 120, 40)
+	hs.Press("1", "2")
 	if got := compareCurrentItem(s); got != compareDemoQueue[2] {
 		t.Fatalf("after two decisions the item is %s", got)
 	}
-	hs.press("u")
+	hs.Press("u")
 	ls := compareAllLabels(t, db)
 	if len(ls) != 3 || ls[2].Kind != store.LabelRetraction || ls[2].Retracts != ls[1].ID || ls[2].Annotator != "tester" {
 		t.Fatalf("labels after undo: %+v", ls)
@@ -358,41 +197,40 @@ func TestCompareUndoRetractsAndTheItemComesBack(t *testing.T) {
 	if cur := compareCurrentLabels(t, db); len(cur) != 1 || cur[0].ID != ls[0].ID {
 		t.Errorf("current decisions after undo: %+v", cur)
 	}
-	if s.q.doneCount() != 1 || !strings.Contains(hs.view(), "1/11 done") || !strings.Contains(hs.view(), "took back") {
-		t.Errorf("progress after undo:\n%s", hs.view())
+	if s.q.doneCount() != 1 || !strings.Contains(hs.View(), "1/11 done") || !strings.Contains(hs.View(), "took back") {
+		t.Errorf("progress after undo:\n%s", hs.View())
 	}
 	sess, _, _ := db.Session("tester", s.ctx.Compare.Comparison())
 	if sess.LastItem != itemKey("beginner-bea", "ho1") || sess.Position != 1 {
 		t.Errorf("session after undo: %+v", sess)
 	}
 	// Undo again: the first decision too.
-	hs.press("u")
+	hs.Press("u")
 	if got := compareCurrentItem(s); got != compareDemoQueue[0] || len(compareCurrentLabels(t, db)) != 0 {
 		t.Errorf("after two undos: item %s, %d current", got, len(compareCurrentLabels(t, db)))
 	}
-	hs.press("u")
-	if !strings.Contains(hs.view(), "nothing to undo") {
-		t.Errorf("a third undo:\n%s", hs.view())
+	hs.Press("u")
+	if !strings.Contains(hs.View(), "nothing to undo") {
+		t.Errorf("a third undo:\n%s", hs.View())
 	}
 }
 
 func TestCompareRationaleAmends(t *testing.T) {
-	db := compareDemoDB(t)
-	hs := compareReplayHarness(t, db, 120, 40)
-	s := hs.openCompare()
-	hs.press("c")
-	if s.Typing() || !strings.Contains(hs.view(), "no decision yet") {
-		t.Fatalf("a rationale before any decision:\n%s", hs.view())
+	db := storetest.DemoDB(t)
+	hs, s := openReplay(t, db, 120, 40)
+	hs.Press("c")
+	if s.Typing() || !strings.Contains(hs.View(), "no decision yet") {
+		t.Fatalf("a rationale before any decision:\n%s", hs.View())
 	}
-	hs.press("2", "c")
-	if !s.Typing() || !hs.app.top().Typing() {
+	hs.Press("2", "c")
+	if !s.Typing() || !hs.Top().Typing() {
 		t.Fatal("the rationale input does not have the keys")
 	}
-	hs.press("t", "o", "o", " ", "l", "o", "n", "g") // t and o are text now, not verdicts
-	if !strings.Contains(hs.view(), "rationale for beginner-bea · ho1 (b best): too long") {
-		t.Errorf("input not shown:\n%s", hs.view())
+	hs.Press("t", "o", "o", " ", "l", "o", "n", "g") // t and o are text now, not verdicts
+	if !strings.Contains(hs.View(), "rationale for beginner-bea · ho1 (b best): too long") {
+		t.Errorf("input not shown:\n%s", hs.View())
 	}
-	hs.press("enter")
+	hs.Press("enter")
 	if s.Typing() {
 		t.Error("still typing after enter")
 	}
@@ -409,12 +247,12 @@ func TestCompareRationaleAmends(t *testing.T) {
 		t.Errorf("current: %+v", cur)
 	}
 	// Esc drops a rationale being typed.
-	hs.press("c", "x", "esc")
+	hs.Press("c", "x", "esc")
 	if s.Typing() || len(compareAllLabels(t, db)) != 2 {
 		t.Errorf("esc saved something or kept the focus")
 	}
 	// Undo takes back the decision with its rationale: the item returns.
-	hs.press("u")
+	hs.Press("u")
 	if len(compareCurrentLabels(t, db)) != 0 || compareCurrentItem(s) != compareDemoQueue[0] {
 		t.Errorf("undo after a rationale: %d current, item %s", len(compareCurrentLabels(t, db)), compareCurrentItem(s))
 	}
@@ -423,27 +261,26 @@ func TestCompareRationaleAmends(t *testing.T) {
 // At 60 columns a long rationale scrolls in its field: its end and the
 // cursor stay in view, and the frame stays 60 wide.
 func TestCompareRationaleScrollsWhenNarrow(t *testing.T) {
-	db := compareDemoDB(t)
-	hs := compareReplayHarness(t, db, 60, 20)
-	hs.openCompare()
-	hs.press("1", "c")
-	hs.press(strings.Split("because the second one rambles on END", "")...)
-	v := hs.view()
-	checkCompareFrame(t, v, 60, 20)
+	db := storetest.DemoDB(t)
+	hs, _ := openReplay(t, db, 60, 20)
+	hs.Press("1", "c")
+	hs.Press(strings.Split("because the second one rambles on END", "")...)
+	v := hs.View()
+	uitest.CheckFrame(t, v, 60, 20)
 	if !strings.Contains(v, "rambles on END") || !strings.Contains(v, "rationale for") {
 		t.Errorf("the end of the rationale is out of view:\n%s", v)
 	}
-	hs.send(tea.WindowSizeMsg{Width: 120, Height: 40})
-	if v := hs.view(); !strings.Contains(v, "rationale for beginner-bea · ho1 (a best): because the second one rambles on END") {
+	hs.Send(tea.WindowSizeMsg{Width: 120, Height: 40})
+	hs.Settle()
+	if v := hs.View(); !strings.Contains(v, "rationale for beginner-bea · ho1 (a best): because the second one rambles on END") {
 		t.Errorf("wider again, the prompt and text are not whole:\n%s", v)
 	}
 }
 
 func TestCompareTieAllBadSkip(t *testing.T) {
-	db := compareDemoDB(t)
-	hs := compareReplayHarness(t, db, 120, 40)
-	s := hs.openCompare()
-	hs.press("t", "x", "s", "3") // 3: only two panes
+	db := storetest.DemoDB(t)
+	hs, s := openReplay(t, db, 120, 40)
+	hs.Press("t", "x", "s", "3") // 3: only two panes
 	ls := compareAllLabels(t, db)
 	var got []string
 	for _, l := range ls {
@@ -452,8 +289,8 @@ func TestCompareTieAllBadSkip(t *testing.T) {
 	if !slices.Equal(got, []string{store.VerdictTie, store.VerdictBothBad, store.VerdictSkip}) {
 		t.Errorf("verdicts = %v", got)
 	}
-	if !strings.Contains(hs.view(), "there are 2 panes") || s.q.doneCount() != 3 || compareCurrentItem(s) != compareDemoQueue[3] {
-		t.Errorf("after t x s 3: done %d, item %s\n%s", s.q.doneCount(), compareCurrentItem(s), hs.view())
+	if !strings.Contains(hs.View(), "there are 2 panes") || s.q.doneCount() != 3 || compareCurrentItem(s) != compareDemoQueue[3] {
+		t.Errorf("after t x s 3: done %d, item %s\n%s", s.q.doneCount(), compareCurrentItem(s), hs.View())
 	}
 	if s.decisive != 0 {
 		t.Errorf("tie/all bad/skip counted as decisive")
@@ -464,23 +301,21 @@ func TestCompareTieAllBadSkip(t *testing.T) {
 // the same database: 4 labels are there and the session resumes at the
 // item taken back, with the same pane order; then at the next one.
 func TestCompareSessionResumesAfterReopening(t *testing.T) {
-	db := compareDemoDB(t)
-	hs := compareReplayHarness(t, db, 120, 40)
-	s := hs.openCompare()
-	hs.press("1", "2", "s", "t", "1", "u")
+	db := storetest.DemoDB(t)
+	hs, s := openReplay(t, db, 120, 40)
+	hs.Press("1", "2", "s", "t", "1", "u")
 	seed := s.session.Seed
 	order := append([]int(nil), s.current().panes[0].slot, s.current().panes[1].slot)
-	hs.press("q")
-	if _, ok := hs.app.top().(*usersScreen); !ok {
-		t.Fatalf("q did not go back to Users")
+	hs.Press("q")
+	if _, ok := hs.Top().(uitest.Blank); !ok {
+		t.Fatalf("q did not go back to the screen under Compare")
 	}
-	hs.press("q") // quits: nothing is running
+	hs.Press("q") // quits: nothing is running
 	if cur := compareCurrentLabels(t, db); len(cur) != 4 {
 		t.Fatalf("%d current decisions, want 4", len(cur))
 	}
 
-	hs2 := compareReplayHarness(t, db, 120, 40)
-	s2 := hs2.openCompare()
+	hs2, s2 := openReplay(t, db, 120, 40)
 	if got := compareCurrentItem(s2); got != compareDemoQueue[4] {
 		t.Fatalf("reopened at %s, want %s (the item taken back)", got, compareDemoQueue[4])
 	}
@@ -488,18 +323,17 @@ func TestCompareSessionResumesAfterReopening(t *testing.T) {
 		t.Errorf("seed %d (was %d), done %d, order %d%d (was %v)", s2.session.Seed, seed, s2.q.doneCount(),
 			s2.current().panes[0].slot, s2.current().panes[1].slot, order)
 	}
-	if !strings.Contains(hs2.view(), "4/11 done") {
-		t.Errorf("progress after reopening:\n%s", hs2.view())
+	if !strings.Contains(hs2.View(), "4/11 done") {
+		t.Errorf("progress after reopening:\n%s", hs2.View())
 	}
 	// Label it; reopen again: the one after.
-	hs2.press("2")
-	hs3 := compareReplayHarness(t, db, 80, 24)
-	s3 := hs3.openCompare()
+	hs2.Press("2")
+	hs3, s3 := openReplay(t, db, 80, 24)
 	if got := compareCurrentItem(s3); got != compareDemoQueue[5] {
 		t.Errorf("reopened at %s, want %s (the one after the last labeled)", got, compareDemoQueue[5])
 	}
 	// Undo reaches the previous program's last decision.
-	hs3.press("u")
+	hs3.Press("u")
 	if got := compareCurrentItem(s3); got != compareDemoQueue[4] || len(compareCurrentLabels(t, db)) != 4 {
 		t.Errorf("undo after reopening brought back %s", got)
 	}
@@ -509,10 +343,9 @@ func TestCompareSessionResumesAfterReopening(t *testing.T) {
 // first neither mark its items done nor move where it starts, and the
 // first resumes where it stopped afterwards.
 func TestCompareSessionsArePerComparison(t *testing.T) {
-	db := compareDemoDB(t)
-	hs := compareReplayHarness(t, db, 120, 40)
-	hs.openCompare()
-	hs.press("1", "2", "1")
+	db := storetest.DemoDB(t)
+	hs, _ := openReplay(t, db, 120, 40)
+	hs.Press("1", "2", "1")
 	f := newCompareFakeServer(t, func(w http.ResponseWriter, r *http.Request, model string) {
 		compareSSE(w, model, "An answer.")
 	})
@@ -523,107 +356,89 @@ func TestCompareSessionsArePerComparison(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs2 := newCompareHarness(t, db, e, spec, 120, 40)
-	s2 := hs2.openCompare()
+	hs2, s2 := openCompare(t, uitest.Options{DB: db, Engine: e, Compare: spec}, 120, 40)
 	if s2.q.doneCount() != 0 || s2.cur != 0 || s2.agree+s2.decisive != 0 || len(s2.undo) != 0 {
 		t.Errorf("another comparison: %d done, at %d, agreement %d/%d, %d to undo; want a fresh queue",
 			s2.q.doneCount(), s2.cur, s2.agree, s2.decisive, len(s2.undo))
 	}
 	// The same first prompt judged between the new candidates: both
 	// decisions stand.
-	hs2.press("1")
+	hs2.Press("1")
 	if n := len(compareCurrentLabels(t, db)); n != 4 {
 		t.Errorf("%d current decisions, want the 3 replayed and the new one", n)
 	}
-	hs3 := compareReplayHarness(t, db, 120, 40)
-	s3 := hs3.openCompare()
+	_, s3 := openReplay(t, db, 120, 40)
 	if s3.q.doneCount() != 3 || compareCurrentItem(s3) != compareDemoQueue[3] {
 		t.Errorf("back to replay: %d done, at %s; want 3 done, at %s", s3.q.doneCount(), compareCurrentItem(s3), compareDemoQueue[3])
 	}
 }
 
 func TestCompareLayoutSideBySideAndStacked(t *testing.T) {
-	db := compareDemoDB(t)
-	hs := compareReplayHarness(t, db, 120, 40)
-	hs.openCompare()
-	checkCompareFrame(t, hs.view(), 120, 40)
-	if n := comparePanesPerLine(hs.view(), "╮", "┓"); n != 2 {
-		t.Errorf("120 columns: %d pane tops on a line, want 2 side by side:\n%s", n, hs.view())
+	db := storetest.DemoDB(t)
+	hs, s := openReplay(t, db, 120, 40)
+	uitest.CheckFrame(t, hs.View(), 120, 40)
+	if n := comparePanesPerLine(hs.View(), "╮", "┓"); n != 2 {
+		t.Errorf("120 columns: %d pane tops on a line, want 2 side by side:\n%s", n, hs.View())
 	}
-	if strings.Contains(hs.view(), "[a]") {
+	if strings.Contains(hs.View(), "[a]") {
 		t.Error("tabs shown side by side")
 	}
 
-	hs.send(tea.WindowSizeMsg{Width: 80, Height: 24})
-	hs.settle()
-	v := hs.view()
-	checkCompareFrame(t, v, 80, 24)
+	hs.Send(tea.WindowSizeMsg{Width: 80, Height: 24})
+	hs.Settle()
+	v := hs.View()
+	uitest.CheckFrame(t, v, 80, 24)
 	if n := comparePanesPerLine(v, "╮", "┓"); n != 1 {
 		t.Errorf("80 columns: %d pane tops on a line, want 1 (stacked):\n%s", n, v)
 	}
 	if !strings.Contains(v, "[a]") || !strings.Contains(v, " b ") || !strings.Contains(v, "a · done") {
 		t.Errorf("80 columns: no tab strip with a focused:\n%s", v)
 	}
-	hs.press("tab")
-	v = hs.view()
+	hs.Press("tab")
+	v = hs.View()
 	if !strings.Contains(v, "[b]") || !strings.Contains(v, "b · done") || strings.Contains(v, "a · done") {
 		t.Errorf("tab did not show pane b alone:\n%s", v)
 	}
-	hs.press("f")
-	if !strings.Contains(hs.view(), "Summary") {
+	hs.Press("f")
+	if !strings.Contains(hs.View(), "Summary") {
 		t.Errorf("summary line gone after f")
 	}
 	// The smallest size still draws every part.
-	hs.send(tea.WindowSizeMsg{Width: 60, Height: 20})
-	hs.settle()
-	v = hs.view()
-	checkCompareFrame(t, v, 60, 20)
+	hs.Send(tea.WindowSizeMsg{Width: 60, Height: 20})
+	hs.Settle()
+	v = hs.View()
+	uitest.CheckFrame(t, v, 60, 20)
 	for _, want := range []string{"Prompt:", "[b]", "done"} {
 		if !strings.Contains(v, want) {
 			t.Errorf("60×20 lacks %q:\n%s", want, v)
 		}
 	}
 	// The panes scroll on their own: keys and the wheel.
-	s := hs.screen()
 	for range 2 {
-		if strings.Contains(hs.view(), " 1–") {
+		if strings.Contains(hs.View(), " 1–") {
 			break
 		}
-		hs.press("tab")
+		hs.Press("tab")
 	}
-	if !strings.Contains(hs.view(), " 1–") {
-		t.Fatalf("no pane longer than its box at 60×20:\n%s", hs.view())
+	if !strings.Contains(hs.View(), " 1–") {
+		t.Fatalf("no pane longer than its box at 60×20:\n%s", hs.View())
 	}
-	hs.press("down")
-	if p := s.current().panes[s.focus]; p.offset != 1 || !strings.Contains(hs.view(), " 2–") {
-		t.Errorf("down: offset %d\n%s", p.offset, hs.view())
+	hs.Press("down")
+	if p := s.current().panes[s.focus]; p.offset != 1 || !strings.Contains(hs.View(), " 2–") {
+		t.Errorf("down: offset %d\n%s", p.offset, hs.View())
 	}
-	hs.send(tea.MouseMsg{X: 5, Y: 15, Button: tea.MouseButtonWheelUp, Action: tea.MouseActionPress})
-	hs.settle()
+	hs.Send(tea.MouseMsg{X: 5, Y: 15, Button: tea.MouseButtonWheelUp, Action: tea.MouseActionPress})
+	hs.Settle()
 	if p := s.current().panes[s.focus]; p.offset != 0 {
 		t.Errorf("wheel up: offset %d", p.offset)
 	}
-	hs.press("pgdown")
+	hs.Press("pgdown")
 	if p := s.current().panes[s.focus]; p.offset == 0 {
 		t.Errorf("pgdown did not scroll")
 	}
 	other := s.current().panes[1-s.focus]
 	if other.offset != 0 {
 		t.Errorf("the other pane scrolled too")
-	}
-}
-
-// checkFrame: the frame is exactly w×h cells.
-func checkCompareFrame(t *testing.T, v string, w, h int) {
-	t.Helper()
-	ls := strings.Split(v, "\n")
-	if len(ls) != h {
-		t.Errorf("%d lines, want %d", len(ls), h)
-	}
-	for i, l := range ls {
-		if ansi.StringWidth(l) != w {
-			t.Errorf("line %d is %d cells, want %d: %q", i, ansi.StringWidth(l), w, l)
-		}
 	}
 }
 
@@ -685,7 +500,7 @@ func compareGenerator(name, url, model string) engine.BackendConfig {
 }
 
 func TestCompareThreePanesFromAServer(t *testing.T) {
-	db := compareDemoDB(t)
+	db := storetest.DemoDB(t)
 	f := newCompareFakeServer(t, func(w http.ResponseWriter, r *http.Request, model string) {
 		compareSSE(w, model, "## A heading\n\n", "Some **bold** advice ", "in three parts.\n\n- one\n- two\n")
 	})
@@ -696,8 +511,7 @@ func TestCompareThreePanesFromAServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs := newCompareHarness(t, db, e, spec, 120, 40)
-	s := hs.openCompare()
+	hs, s := openCompare(t, uitest.Options{DB: db, Engine: e, Compare: spec}, 120, 40)
 	// Tasks and held-out pairs: 8 users × 3 tasks + 11 held-out pairs.
 	if s.q.len() != 35 {
 		t.Errorf("queue of %d items, want 35", s.q.len())
@@ -706,8 +520,8 @@ func TestCompareThreePanesFromAServer(t *testing.T) {
 	if len(it.panes) != 3 || !it.complete() {
 		t.Fatalf("panes %d, complete %v", len(it.panes), it.complete())
 	}
-	v := hs.view()
-	checkCompareFrame(t, v, 120, 40)
+	v := hs.View()
+	uitest.CheckFrame(t, v, 120, 40)
 	if n := comparePanesPerLine(v, "╮", "┓"); n != 3 {
 		t.Errorf("%d pane tops on a line, want 3:\n%s", n, v)
 	}
@@ -730,7 +544,7 @@ func TestCompareThreePanesFromAServer(t *testing.T) {
 	if n := f.requests.Load(); n != 12 {
 		t.Errorf("%d requests, want 12 (this item and 3 prefetched, 3 panes each)", n)
 	}
-	hs.press("3")
+	hs.Press("3")
 	ls := compareAllLabels(t, db)
 	if len(ls) != 1 || ls[0].Verdict != "c" || len(ls[0].Candidates) != 3 {
 		t.Fatalf("labels: %+v", ls)
@@ -746,8 +560,8 @@ func TestCompareThreePanesFromAServer(t *testing.T) {
 	if !slices.Equal(slices.Sorted(slices.Values(slots)), []int{0, 1, 2}) {
 		t.Errorf("slots %v", slots)
 	}
-	if !strings.Contains(hs.view(), "= alpha (none)") || !strings.Contains(hs.view(), "= alpha (raw)") || !strings.Contains(hs.view(), "= beta (none)") {
-		t.Errorf("names not revealed:\n%s", hs.view())
+	if !strings.Contains(hs.View(), "= alpha (none)") || !strings.Contains(hs.View(), "= alpha (raw)") || !strings.Contains(hs.View(), "= beta (none)") {
+		t.Errorf("names not revealed:\n%s", hs.View())
 	}
 	// The next item was prefetched: no new request for it.
 	if n := f.requests.Load(); n > 15 {
@@ -759,7 +573,7 @@ func TestCompareThreePanesFromAServer(t *testing.T) {
 }
 
 func TestCompareBackendErrorShowsInItsPane(t *testing.T) {
-	db := compareDemoDB(t)
+	db := storetest.DemoDB(t)
 	bad := newCompareFakeServer(t, func(w http.ResponseWriter, r *http.Request, model string) {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusInternalServerError)
@@ -775,18 +589,17 @@ func TestCompareBackendErrorShowsInItsPane(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs := newCompareHarness(t, db, e, spec, 120, 40)
-	s := hs.openCompare()
-	v := hs.view()
+	hs, s := openCompare(t, uitest.Options{DB: db, Engine: e, Compare: spec}, 120, 40)
+	v := hs.View()
 	if !strings.Contains(v, "error:") || !strings.Contains(v, "500") || !strings.Contains(v, "failed") || !strings.Contains(v, "A fine answer.") {
 		t.Errorf("the error is not in its pane:\n%s", v)
 	}
 	if strings.Contains(v, "broken") || strings.Contains(v, "model-broken") {
 		t.Errorf("the error message names the backend:\n%s", v)
 	}
-	hs.press("1")
-	if len(compareAllLabels(t, db)) != 0 || !strings.Contains(hs.view(), "failed: r regenerates") {
-		t.Errorf("decided with a failed pane:\n%s", hs.view())
+	hs.Press("1")
+	if len(compareAllLabels(t, db)) != 0 || !strings.Contains(hs.View(), "failed: r regenerates") {
+		t.Errorf("decided with a failed pane:\n%s", hs.View())
 	}
 	// Regenerate the failed pane: asks again.
 	badPane := 0
@@ -796,15 +609,15 @@ func TestCompareBackendErrorShowsInItsPane(t *testing.T) {
 		}
 	}
 	for s.focus != badPane {
-		hs.press("tab")
+		hs.Press("tab")
 	}
 	n := bad.requests.Load()
-	hs.press("r")
+	hs.Press("r")
 	if bad.requests.Load() != n+1 || s.current().panes[badPane].err == nil {
 		t.Errorf("r: %d requests (was %d)", bad.requests.Load(), n)
 	}
 	first := compareCurrentItem(s)
-	hs.press("s")
+	hs.Press("s")
 	ls := compareAllLabels(t, db)
 	if len(ls) != 1 || ls[0].Verdict != store.VerdictSkip || len(ls[0].Candidates) != 2 || compareCurrentItem(s) == first {
 		t.Errorf("skip with a failed pane: %+v", ls)
@@ -812,7 +625,7 @@ func TestCompareBackendErrorShowsInItsPane(t *testing.T) {
 }
 
 func TestCompareEscapeSequencesInAnswersNeverReachTheView(t *testing.T) {
-	db := compareDemoDB(t)
+	db := storetest.DemoDB(t)
 	evil := []string{"Hello \x1b[2J", "world \x1b]52;c;eA==\x07 and ", "\u009b31mred\u009b0m ", "# Title \x1b[31m\n\n- item\x1bP1$r\x1b\\"}
 	f := newCompareFakeServer(t, func(w http.ResponseWriter, r *http.Request, model string) {
 		compareSSE(w, model, evil...)
@@ -824,12 +637,11 @@ func TestCompareEscapeSequencesInAnswersNeverReachTheView(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, size := range [][2]int{{120, 40}, {80, 24}} {
-		hs := newCompareHarness(t, db, e, spec, size[0], size[1])
-		s := hs.openCompare()
+		hs, s := openCompare(t, uitest.Options{DB: db, Engine: e, Compare: spec}, size[0], size[1])
 		if !s.current().complete() {
 			t.Fatal("answers not in")
 		}
-		v := hs.view()
+		v := hs.View()
 		if !strings.Contains(v, "Hello") || !strings.Contains(v, "red") {
 			t.Errorf("answer not shown:\n%s", v)
 		}
@@ -839,14 +651,14 @@ func TestCompareEscapeSequencesInAnswersNeverReachTheView(t *testing.T) {
 				t.Errorf("%dx%d: view contains %q:\n%q", size[0], size[1], bad, v)
 			}
 		}
-		hs.press("q")
+		hs.Press("q")
 	}
 }
 
 // A stream in progress shows as it comes; leaving the screen cancels it
 // and every command of the screen returns.
 func TestCompareStreamsAndCloseCancels(t *testing.T) {
-	db := compareDemoDB(t)
+	db := storetest.DemoDB(t)
 	release := make(chan struct{})
 	f := newCompareFakeServer(t, func(w http.ResponseWriter, r *http.Request, model string) {
 		w.Header().Set("Content-Type", "text/event-stream")
@@ -864,42 +676,22 @@ func TestCompareStreamsAndCloseCancels(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs := newCompareHarness(t, db, e, spec, 120, 40)
-	hs.send(compareKey("l"))
-	deadline := time.Now().Add(5 * time.Second)
-	for !strings.Contains(hs.view(), "Partial answer so far") && time.Now().Before(deadline) {
-		select {
-		case msg := <-hs.results:
-			hs.inflight--
-			hs.send(msg)
-		case <-time.After(50 * time.Millisecond):
-		}
+	hs := uitest.New(t, 120, 40, uitest.Options{DB: db, Engine: e, Compare: spec, Annotator: "tester"})
+	hs.Push(New(hs.Ctx)) // not Open: that would wait for the stalled streams
+	hs.WaitView("Partial answer so far")
+	if v := hs.View(); !strings.Contains(v, "streaming…") {
+		t.Fatalf("partial text not shown as streaming:\n%s", v)
 	}
-	v := hs.view()
-	if !strings.Contains(v, "Partial answer so far") || !strings.Contains(v, "streaming…") {
-		t.Fatalf("partial text not shown:\n%s", v)
-	}
-	hs.send(compareKey("1")) // not press: that would wait for the stalled stream
-	hs.drain(200 * time.Millisecond)
-	if len(compareAllLabels(t, db)) != 0 || !strings.Contains(hs.view(), "still coming in") {
+	hs.Send(uitest.Key("1"))
+	hs.WaitView("still coming in")
+	if len(compareAllLabels(t, db)) != 0 {
 		t.Errorf("decided while streaming")
 	}
-	if hs.inflight == 0 {
+	if hs.Running() == 0 {
 		t.Fatal("nothing in flight while streaming")
 	}
-	hs.send(compareKey("q")) // pop: Close cancels the requests
-	end := time.Now().Add(5 * time.Second)
-	for hs.inflight > 0 && time.Now().Before(end) {
-		select {
-		case msg := <-hs.results:
-			hs.inflight--
-			hs.send(msg)
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
-	if hs.inflight != 0 {
-		t.Errorf("%d commands still running after the screen closed", hs.inflight)
-	}
+	hs.Send(uitest.Key("q")) // pop: Close cancels the requests
+	hs.Settle()              // fails unless every command of the screen returns
 }
 
 func TestCompareMarkdownHelper(t *testing.T) {

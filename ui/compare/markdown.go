@@ -1,4 +1,4 @@
-package ui
+package compare
 
 import (
 	"context"
@@ -130,7 +130,7 @@ func (m *markdown) store(msg markdownMsg) {
 // reach the terminal. Tabs become spaces before wrapping, so that widths
 // are counted right.
 func (m *markdown) render(text string, width int) []string {
-	text = strings.ReplaceAll(screen.Clean(text), "\t", "    ")
+	text = screen.Detab(screen.Clean(text))
 	// glamour wraps before it adds some decorations (the notty style's
 	// emphasis marks), so a line can come out wider than asked: then it
 	// is rendered again, narrower by the excess, rather than cut or
@@ -187,7 +187,7 @@ func (m *markdown) glamour(text string, wrapAt int) ([]string, bool) {
 	// Only glamour's own styling may pass, and none without colour (its
 	// wrapper adds resets around what it took for styling).
 	if m.profile == termenv.Ascii {
-		out = strings.ReplaceAll(sanitize.Text(out), "\t", "    ")
+		out = screen.Detab(sanitize.Text(out))
 	} else {
 		out = sanitize.Styled(out)
 	}
@@ -205,7 +205,7 @@ func (m *markdown) glamour(text string, wrapAt int) ([]string, bool) {
 // plainLines is text (sanitized here) wrapped to width without Markdown:
 // an answer still streaming in, whose Markdown is not whole yet.
 func plainLines(text string, width int) []string {
-	text = strings.ReplaceAll(screen.Clean(text), "\t", "    ")
+	text = screen.Detab(screen.Clean(text))
 	ls := strings.Split(screen.Wrap(text, width), "\n")
 	for i := range ls {
 		ls[i] = screen.Fit(ls[i], width)

@@ -35,7 +35,6 @@ type Context struct {
 	Prefetch   int         // items generated ahead while labeling
 	Demo       bool        // the demo: the offline engine stands in for models
 
-	Keys   KeyMap
 	Styles Styles
 	Jobs   Jobs
 

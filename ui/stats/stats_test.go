@@ -1,4 +1,4 @@
-package ui
+package stats
 
 import (
 	"encoding/json"
@@ -10,24 +10,23 @@ import (
 
 	"github.com/popi-tui/popi-tui/store"
 	"github.com/popi-tui/popi-tui/ui/screen"
+	"github.com/popi-tui/popi-tui/ui/uitest"
 )
 
-// S opens the Stats screen from anywhere; it reads the labels again when
+// The Stats screen reads the labels again when
 // one is saved, keeps to the terminal's size and scrolls.
 func TestStatsScreenFollowsTheLabels(t *testing.T) {
-	app, db := demoApp(t, 80, 24)
-	press(app, "S")
-	s, ok := app.top().(*statsScreen)
-	if !ok {
-		t.Fatalf("S: top %T", app.top())
-	}
-	v := app.View()
+	env := uitest.New(t, 80, 24, uitest.Options{})
+	db := env.DB
+	s := New(env.Ctx)
+	env.Open(s)
+	v := env.View()
 	for _, want := range []string{"Stats", "Human labels — 0 decisions (and 0 skips)", "No decisions yet", "Context saving"} {
 		if !strings.Contains(v, want) {
 			t.Errorf("view lacks %q:\n%s", want, v)
 		}
 	}
-	checkCompareFrame(t, v, 80, 24)
+	uitest.CheckFrame(t, v, 80, 24)
 
 	shown := time.Now().Add(-3 * time.Second).UTC()
 	for _, verdict := range []string{"a", "b", "a"} {
@@ -39,27 +38,27 @@ func TestStatsScreenFollowsTheLabels(t *testing.T) {
 			t.Fatal(err)
 		}
 		_ = l
-		_, cmd := app.Update(screen.LabelSavedMsg{})
-		testDrive(app, cmd)
+		env.Send(screen.LabelSavedMsg{})
+		env.Settle()
 	}
-	v = app.View()
+	v = env.View()
 	for _, want := range []string{"Human labels — 2 decisions", "replay (chosen)", "50.0%", "Agreement with the dataset's choice"} {
 		if !strings.Contains(v, want) {
 			t.Errorf("after two labels the view lacks %q:\n%s", want, v)
 		}
 	}
-	checkCompareFrame(t, v, 80, 24)
+	uitest.CheckFrame(t, v, 80, 24)
 	top := s.vp.YOffset
-	press(app, "end")
+	env.Press("end")
 	if s.vp.YOffset <= top {
 		t.Errorf("end did not scroll (offset %d)", s.vp.YOffset)
 	}
-	_, cmd := app.Update(tea.WindowSizeMsg{Width: 60, Height: 20})
-	testDrive(app, cmd)
-	checkCompareFrame(t, app.View(), 60, 20)
-	press(app, "esc")
-	if _, ok := app.top().(*usersScreen); !ok {
-		t.Errorf("esc: top %T", app.top())
+	env.Send(tea.WindowSizeMsg{Width: 60, Height: 20})
+	env.Settle()
+	uitest.CheckFrame(t, env.View(), 60, 20)
+	env.Press("esc")
+	if env.Top() == screen.Screen(s) {
+		t.Error("esc did not close the Stats screen")
 	}
 }
 
@@ -108,15 +107,12 @@ func TestStatsScreenKeptRuns(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			app, db := demoApp(t, 80, 24)
-			if _, err := db.AddEvalRun(tt.metric, "run", []byte(tt.result)); err != nil {
+			env := uitest.New(t, 80, 24, uitest.Options{})
+			if _, err := env.DB.AddEvalRun(tt.metric, "run", []byte(tt.result)); err != nil {
 				t.Fatal(err)
 			}
-			press(app, "S")
-			s, ok := app.top().(*statsScreen)
-			if !ok {
-				t.Fatalf("S: top %T", app.top())
-			}
+			s := New(env.Ctx)
+			env.Open(s)
 			if s.err != nil {
 				t.Fatal(s.err)
 			}

@@ -1,4 +1,4 @@
-package ui
+package user
 
 import (
 	"fmt"
@@ -13,12 +13,13 @@ import (
 	"github.com/popi-tui/popi-tui/ui/screen"
 )
 
-// editScreen edits a summary version in a text area. Saving adds a new
+// Edit edits a summary version in a text area. Saving adds a new
 // version (source human, parent the version edited); versions are never
 // changed. ctrl+r re-infers with a chosen summarizer, also as a new
 // version, which the text area then holds.
-type editScreen struct {
+type Edit struct {
 	ctx      *screen.Context
+	keys     EditKeyMap
 	user     string
 	base     store.Summary // the version being edited; Version 0: none yet
 	original string        // the text area's text as loaded: "changed" is against it
@@ -35,15 +36,17 @@ type editScreen struct {
 type (
 	// editSavedMsg reports that an edit is on disk (or why not).
 	editSavedMsg struct {
-		edit *editScreen
+		edit *Edit
 		sum  store.Summary
 		err  error
 	}
 	// editPickMsg opens the summarizer picker once a question allows it.
-	editPickMsg struct{ edit *editScreen }
+	editPickMsg struct{ edit *Edit }
 )
 
-func newEditScreen(ctx *screen.Context, user string, base store.Summary) *editScreen {
+// NewEdit makes the Edit screen of user's summary, from the version base
+// (Version 0: none yet).
+func NewEdit(ctx *screen.Context, user string, base store.Summary) *Edit {
 	ta := textarea.New()
 	// A summary has no length or line limit worth enforcing here; the
 	// defaults (400 characters, 99 lines) would cut a model's summary.
@@ -64,14 +67,14 @@ func newEditScreen(ctx *screen.Context, user string, base store.Summary) *editSc
 	// same, so what is edited is what the other screens show.
 	ta.SetValue(screen.Clean(base.Text))
 	ta.Focus()
-	s := &editScreen{ctx: ctx, user: user, base: base, original: ta.Value(), ta: ta}
+	s := &Edit{ctx: ctx, keys: DefaultEditKeyMap(), user: user, base: base, original: ta.Value(), ta: ta}
 	s.layout()
 	return s
 }
 
-func (s *editScreen) Init() tea.Cmd { return textarea.Blink }
+func (s *Edit) Init() tea.Cmd { return textarea.Blink }
 
-func (s *editScreen) Title() string {
+func (s *Edit) Title() string {
 	if s.base.Version == 0 {
 		return "Write summary · " + screen.Line(s.user)
 	}
@@ -80,38 +83,20 @@ func (s *editScreen) Title() string {
 
 // Typing is true throughout: the text area holds the keys, and q must not
 // close the screen past the question that guards the edits.
-func (s *editScreen) Typing() bool { return true }
+func (s *Edit) Typing() bool { return true }
 
-func (s *editScreen) Close() {
+func (s *Edit) Close() {
 	if s.inference != nil {
 		s.inference.stream.Close()
 		s.inference = nil
 	}
 }
 
-func (s *editScreen) ShortHelp() []key.Binding {
-	k := s.ctx.Keys
-	switch {
-	case s.picking:
-		start := k.Open
-		start.SetHelp(start.Help().Key, "re-infer")
-		return []key.Binding{k.Up, k.Down, start, k.Cancel}
-	case s.inference != nil:
-		return []key.Binding{k.Cancel}
-	}
-	return []key.Binding{k.Save, k.Reinfer, k.Cancel}
-}
-
-func (s *editScreen) FullHelp() [][]key.Binding {
-	k := s.ctx.Keys
-	return [][]key.Binding{{k.Save, k.Reinfer, k.Cancel}}
-}
-
 // changed reports unsaved edits.
-func (s *editScreen) changed() bool { return s.ta.Value() != s.original }
+func (s *Edit) changed() bool { return s.ta.Value() != s.original }
 
 // Unsaved names what quitting now would lose.
-func (s *editScreen) Unsaved() string {
+func (s *Edit) Unsaved() string {
 	if s.changed() {
 		return "your edits to " + screen.Line(s.user) + "'s summary"
 	}
@@ -120,12 +105,12 @@ func (s *editScreen) Unsaved() string {
 
 // layout sizes the text area to the screen: a header line above, a
 // status line below.
-func (s *editScreen) layout() {
+func (s *Edit) layout() {
 	s.ta.SetWidth(max(10, s.ctx.Width))
 	s.ta.SetHeight(max(3, s.ctx.Height-2-2))
 }
 
-func (s *editScreen) Update(msg tea.Msg) tea.Cmd {
+func (s *Edit) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		s.layout()
@@ -174,8 +159,8 @@ func (s *editScreen) Update(msg tea.Msg) tea.Cmd {
 	return nil
 }
 
-func (s *editScreen) key(msg tea.KeyMsg) tea.Cmd {
-	k := s.ctx.Keys
+func (s *Edit) key(msg tea.KeyMsg) tea.Cmd {
+	k := s.keys
 	switch {
 	case s.inference != nil:
 		if key.Matches(msg, k.Cancel) {
@@ -186,11 +171,11 @@ func (s *editScreen) key(msg tea.KeyMsg) tea.Cmd {
 		return nil
 	case s.picking:
 		switch {
-		case key.Matches(msg, k.Up):
+		case key.Matches(msg, k.Picker.Up):
 			s.pick = max(0, s.pick-1)
-		case key.Matches(msg, k.Down):
+		case key.Matches(msg, k.Picker.Down):
 			s.pick = min(len(s.backends)-1, s.pick+1)
-		case key.Matches(msg, k.Open):
+		case key.Matches(msg, k.Picker.Start):
 			return s.reinfer(s.backends[s.pick])
 		case key.Matches(msg, k.Cancel):
 			s.picking = false
@@ -233,7 +218,7 @@ func (s *editScreen) key(msg tea.KeyMsg) tea.Cmd {
 
 // save writes the text as a new version. The screen leaves only on the
 // success message: AddSummary returns once the version is on disk.
-func (s *editScreen) save() tea.Cmd {
+func (s *Edit) save() tea.Cmd {
 	text := s.ta.Value()
 	switch {
 	case strings.TrimSpace(text) == "":
@@ -258,7 +243,7 @@ func (s *editScreen) save() tea.Cmd {
 }
 
 // openPicker lists the summarizers, the default one chosen.
-func (s *editScreen) openPicker() tea.Cmd {
+func (s *Edit) openPicker() tea.Cmd {
 	e := s.ctx.Engine
 	s.backends = e.BackendsWith(engine.RoleSummarizer)
 	if len(s.backends) == 0 {
@@ -276,16 +261,16 @@ func (s *editScreen) openPicker() tea.Cmd {
 }
 
 // reinfer streams a new version from a summarizer into the preview.
-func (s *editScreen) reinfer(backend string) tea.Cmd {
+func (s *Edit) reinfer(backend string) tea.Cmd {
 	s.picking = false
 	var cmd tea.Cmd
-	s.inference, cmd = infer(s.ctx.Engine, s.user, backend)
+	s.inference, cmd = startInference(s.ctx.Engine, s.user, backend)
 	return tea.Batch(cmd, screen.Notice("re-inferring "+s.user+"'s summary via "+backend))
 }
 
 // reinferred ends the re-inference: the summary it stored, which the
 // screen edits from now on, or why not.
-func (s *editScreen) reinferred(sum store.Summary, err error) tea.Cmd {
+func (s *Edit) reinferred(sum store.Summary, err error) tea.Cmd {
 	backend := s.inference.backend
 	s.inference = nil
 	focus := s.ta.Focus()
@@ -299,7 +284,7 @@ func (s *editScreen) reinferred(sum store.Summary, err error) tea.Cmd {
 	return tea.Batch(focus, screen.DataChanged, screen.Notice(fmt.Sprintf("saved v%d of %s's summary (%s); editing it now", sum.Version, s.user, sum.Source)))
 }
 
-func (s *editScreen) View() string {
+func (s *Edit) View() string {
 	st := s.ctx.Styles
 	w, h := s.ctx.Width, max(3, s.ctx.Height-2)
 	from := "a new summary (no version yet)"

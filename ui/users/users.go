@@ -1,4 +1,8 @@
-package ui
+// Package users is the Users screen, the program's first: every user,
+// filtered as one types, with what they hold and what was made of them;
+// it opens a user (package user) and labeling (package compare), and
+// starts the bulk jobs (through the Context's Jobs).
+package users
 
 import (
 	"fmt"
@@ -10,14 +14,17 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/popi-tui/popi-tui/store"
+	"github.com/popi-tui/popi-tui/ui/compare"
 	"github.com/popi-tui/popi-tui/ui/screen"
+	"github.com/popi-tui/popi-tui/ui/user"
 )
 
-// usersScreen lists every user. It holds the ids (cheap: keys alone) and
+// Screen lists every user. It holds the ids (cheap: keys alone) and
 // reads the details of only the rows on screen, so 100,000 users cost no
 // more than 30 to show.
-type usersScreen struct {
+type Screen struct {
 	ctx     *screen.Context
+	keys    KeyMap
 	loaded  bool
 	ids     []string        // every user, in order
 	lower   []string        // ids in lower case, for filtering
@@ -54,17 +61,18 @@ type (
 	}
 )
 
-func newUsersScreen(ctx *screen.Context) *usersScreen {
+// New makes the Users screen; its Init reads the user ids.
+func New(ctx *screen.Context) *Screen {
 	f := textinput.New()
 	f.Prompt = "/"
 	f.Placeholder = "filter users"
 	f.CharLimit = 200
-	return &usersScreen{ctx: ctx, rows: map[string]row{}, pending: map[string]bool{}, filter: f}
+	return &Screen{ctx: ctx, keys: DefaultKeyMap(), rows: map[string]row{}, pending: map[string]bool{}, filter: f}
 }
 
-func (s *usersScreen) Init() tea.Cmd { return s.load() }
+func (s *Screen) Init() tea.Cmd { return s.load() }
 
-func (s *usersScreen) load() tea.Cmd {
+func (s *Screen) load() tea.Cmd {
 	db, annotator := s.ctx.DB, s.ctx.Annotator
 	return func() tea.Msg {
 		ids, err := db.UserIDs()
@@ -76,30 +84,14 @@ func (s *usersScreen) load() tea.Cmd {
 	}
 }
 
-func (s *usersScreen) Title() string { return "Users" }
-func (s *usersScreen) Typing() bool  { return s.filter.Focused() }
-func (s *usersScreen) Close()        {}
-
-func (s *usersScreen) ShortHelp() []key.Binding {
-	k := s.ctx.Keys
-	if s.filter.Focused() {
-		return []key.Binding{k.Open, k.ClearFilter}
-	}
-	// The line is cut to the terminal's width: ? and q come early, so
-	// that what is cut can be found.
-	return []key.Binding{k.Open, k.Filter, k.Label, k.Help, k.Quit, k.Infer, k.Generate, k.Jobs}
-}
-
-func (s *usersScreen) FullHelp() [][]key.Binding {
-	k := s.ctx.Keys
-	return [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom, k.Open, k.Filter, k.ClearFilter},
-		{k.Label, k.Infer, k.Generate}}
-}
+func (s *Screen) Title() string { return "Users" }
+func (s *Screen) Typing() bool  { return s.filter.Focused() }
+func (s *Screen) Close()        {}
 
 // visible is how many rows fit.
-func (s *usersScreen) visible() int { return max(1, s.ctx.Height-2-4) }
+func (s *Screen) visible() int { return max(1, s.ctx.Height-2-4) }
 
-func (s *usersScreen) Update(msg tea.Msg) tea.Cmd {
+func (s *Screen) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case usersLoadedMsg:
 		// A reload (after every saved summary, closed screen, finished
@@ -141,14 +133,14 @@ func (s *usersScreen) Update(msg tea.Msg) tea.Cmd {
 	return nil
 }
 
-func (s *usersScreen) key(msg tea.KeyMsg) tea.Cmd {
-	k := s.ctx.Keys
+func (s *Screen) key(msg tea.KeyMsg) tea.Cmd {
+	k := s.keys
 	if s.filter.Focused() {
 		switch {
-		case key.Matches(msg, k.ClearFilter):
+		case key.Matches(msg, k.List.ClearFilter):
 			s.filter.SetValue("")
 			s.filter.Blur()
-		case key.Matches(msg, k.Open):
+		case key.Matches(msg, k.List.Open):
 			s.filter.Blur()
 		default:
 			var cmd tea.Cmd
@@ -160,37 +152,37 @@ func (s *usersScreen) key(msg tea.KeyMsg) tea.Cmd {
 		return s.fetch()
 	}
 	switch {
-	case key.Matches(msg, k.Up):
+	case key.Matches(msg, k.Nav.Up):
 		s.move(-1)
-	case key.Matches(msg, k.Down):
+	case key.Matches(msg, k.Nav.Down):
 		s.move(1)
-	case key.Matches(msg, k.PageUp):
+	case key.Matches(msg, k.Nav.PageUp):
 		s.move(-s.visible())
-	case key.Matches(msg, k.PageDown):
+	case key.Matches(msg, k.Nav.PageDown):
 		s.move(s.visible())
-	case key.Matches(msg, k.Top):
+	case key.Matches(msg, k.Nav.Top):
 		s.move(-len(s.shown))
-	case key.Matches(msg, k.Bottom):
+	case key.Matches(msg, k.Nav.Bottom):
 		s.move(len(s.shown))
-	case key.Matches(msg, k.Filter):
+	case key.Matches(msg, k.List.Filter):
 		s.filter.Focus()
 		return textinput.Blink
-	case key.Matches(msg, k.ClearFilter):
+	case key.Matches(msg, k.List.ClearFilter):
 		if s.filter.Value() != "" {
 			s.filter.SetValue("")
 			s.applyFilter()
 		}
-	case key.Matches(msg, k.Open):
+	case key.Matches(msg, k.List.Open):
 		if id, ok := s.current(); ok {
-			s.ctx.Push(newUserScreen(s.ctx, id))
+			s.ctx.Push(user.New(s.ctx, id))
 		}
 		return nil
-	case key.Matches(msg, k.Label):
-		s.ctx.Push(newCompareScreen(s.ctx))
+	case key.Matches(msg, k.Work.Label):
+		s.ctx.Push(compare.New(s.ctx))
 		return nil
-	case key.Matches(msg, k.Infer):
+	case key.Matches(msg, k.Work.Infer):
 		return s.ctx.Jobs.InferMissing()
-	case key.Matches(msg, k.Generate):
+	case key.Matches(msg, k.Work.Generate):
 		return s.ctx.Jobs.Generate(s.ctx.Compare)
 	default:
 		return nil
@@ -198,20 +190,20 @@ func (s *usersScreen) key(msg tea.KeyMsg) tea.Cmd {
 	return s.fetch()
 }
 
-func (s *usersScreen) current() (string, bool) {
+func (s *Screen) current() (string, bool) {
 	if s.cursor < 0 || s.cursor >= len(s.shown) {
 		return "", false
 	}
 	return s.ids[s.shown[s.cursor]], true
 }
 
-func (s *usersScreen) move(n int) {
+func (s *Screen) move(n int) {
 	s.cursor = max(0, min(len(s.shown)-1, s.cursor+n))
 	s.scroll()
 }
 
 // scroll keeps the cursor on screen.
-func (s *usersScreen) scroll() {
+func (s *Screen) scroll() {
 	v := s.visible()
 	if s.cursor < s.offset {
 		s.offset = s.cursor
@@ -225,13 +217,13 @@ func (s *usersScreen) scroll() {
 // applyFilter keeps the users whose id contains the filter text (any
 // case); the cursor stays on its user when it still passes. A filter that
 // extends the last one narrows the last result instead of scanning all.
-func (s *usersScreen) applyFilter() {
+func (s *Screen) applyFilter() {
 	keep, _ := s.current()
 	s.filterKeeping(keep)
 }
 
 // filterKeeping is applyFilter with the cursor kept on the user keep.
-func (s *usersScreen) filterKeeping(keep string) {
+func (s *Screen) filterKeeping(keep string) {
 	q := strings.ToLower(strings.TrimSpace(s.filter.Value()))
 	if s.shown != nil && q == s.query {
 		return
@@ -267,7 +259,7 @@ func (s *usersScreen) filterKeeping(keep string) {
 }
 
 // fetch reads the details of rows on screen that are not read yet.
-func (s *usersScreen) fetch() tea.Cmd {
+func (s *Screen) fetch() tea.Cmd {
 	var want []string
 	end := min(len(s.shown), s.offset+s.visible())
 	for _, i := range s.shown[min(s.offset, end):end] {
@@ -287,7 +279,7 @@ func (s *usersScreen) fetch() tea.Cmd {
 	}
 }
 
-func (s *usersScreen) View() string {
+func (s *Screen) View() string {
 	st := s.ctx.Styles
 	w := s.ctx.Width
 	var b strings.Builder

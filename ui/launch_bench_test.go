@@ -14,16 +14,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/charmbracelet/bubbles/cursor"
-	tea "github.com/charmbracelet/bubbletea"
-
 	"github.com/popi-tui/popi-tui/engine"
 	"github.com/popi-tui/popi-tui/store"
 	"github.com/popi-tui/popi-tui/themes"
 	"github.com/popi-tui/popi-tui/ui/screen"
+	"github.com/popi-tui/popi-tui/ui/uitest"
 )
 
-// The Users screen's figures (README, Performance):
+// The program's launch figures, on the Users screen (README, Performance):
 //
 //	go test ./ui -run '^$' -bench Users -benchtime 5x
 
@@ -79,61 +77,23 @@ func bigDB(b testing.TB) string {
 	return bigDBPath
 }
 
-// benchDrive runs a command and feeds what it returns back into the app,
-// following batches, until nothing is left. A command that has not
-// answered within 50 ms is a timer (cursor blink, tick): it is dropped, as
-// it would only fire later in the real program.
-func benchDrive(app *App, cmd tea.Cmd) (lastHandled time.Time) {
-	return drive(app, cmd, 50*time.Millisecond)
-}
-
-// drive is benchDrive with the wait for a command chosen: tests give slow
-// commands (a job's next report, under -race) time, and drop the cursor's
-// blink messages instead.
-func drive(app *App, cmd tea.Cmd, wait time.Duration) (lastHandled time.Time) {
-	lastHandled = time.Now()
-	queue := []tea.Cmd{cmd}
-	for steps := 0; len(queue) > 0 && steps < 1000; steps++ {
-		c := queue[0]
-		queue = queue[1:]
-		if c == nil {
-			continue
-		}
-		got := make(chan tea.Msg, 1)
-		go func() { got <- c() }()
-		var msg tea.Msg
-		select {
-		case msg = <-got:
-		case <-time.After(wait):
-			continue
-		}
-		switch m := msg.(type) {
-		case nil:
-		case cursor.BlinkMsg:
-		case tea.BatchMsg:
-			queue = append(queue, m...)
-		default:
-			_, next := app.Update(msg)
-			lastHandled = time.Now()
-			queue = append(queue, next)
-		}
-	}
-	return lastHandled
-}
-
-func benchApp(b testing.TB, db *store.DB) *App {
+// benchApp is the program over db as `popi-tui tui` starts it, with the
+// offline engine.
+func benchApp(tb testing.TB, db *store.DB) *App {
 	theme, _ := themes.Lookup("dark")
 	e := engine.New(db, engine.Config{}, engine.Options{})
-	return NewApp(Options{DB: db, Engine: e, Annotator: "bench", Theme: theme, NoColor: true, Output: io.Discard,
+	tb.Cleanup(e.Close)
+	app := NewApp(Options{DB: db, Engine: e, Annotator: "bench", Theme: theme, NoColor: true, Output: io.Discard,
 		Compare: screen.CompareSpec{Mode: screen.CompareReplay}})
+	tb.Cleanup(app.shutdown)
+	return app
 }
 
-// firstFrame opens the Users screen on db and draws it, as at start.
-func firstFrame(b testing.TB, db *store.DB) (*App, string) {
-	app := benchApp(b, db)
-	_, cmd := app.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
-	benchDrive(app, tea.Batch(app.Init(), cmd))
-	return app, app.View()
+// firstFrame starts the program on db and draws its first frame, as at
+// launch: Init, the terminal's size, every command they set off.
+func firstFrame(tb testing.TB, db *store.DB) (*uitest.Program, string) {
+	p := uitest.Drive(tb, benchApp(tb, db), 120, 40)
+	return p, p.View()
 }
 
 func BenchmarkUsersFirstFrame100k(b *testing.B) {
@@ -161,19 +121,19 @@ func BenchmarkUsersFilterKeystroke100k(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer db.Close()
-	app, _ := firstFrame(b, db)
-	benchDrive(app, func() tea.Msg { return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("/")} })
+	p, _ := firstFrame(b, db)
+	p.Press("/")
 	var total time.Duration
 	for i := 0; i < b.N; i++ {
 		// Type a digit, then take it back: two keystrokes, each redrawn.
-		for _, k := range []tea.KeyMsg{{Type: tea.KeyRunes, Runes: []rune(strconv.Itoa(i % 10))}, {Type: tea.KeyBackspace}} {
+		for _, k := range []string{strconv.Itoa(i % 10), "backspace"} {
 			// The time until the last message is handled and the frame drawn;
-			// the cursor's blink timer, dropped by benchDrive, is not work.
+			// the cursor's blink timer, which the Program drops, is not work.
 			start := time.Now()
-			_, cmd := app.Update(k)
-			handled := benchDrive(app, cmd)
+			p.Press(k)
+			handled := p.LastHandled()
 			drawStart := time.Now()
-			view := app.View()
+			view := p.View()
 			total += handled.Sub(start) + time.Since(drawStart)
 			if !strings.Contains(view, "user-") {
 				b.Fatalf("after a keystroke:\n%s", view)
@@ -223,11 +183,10 @@ func TestUsersMemoryChild(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	app, _ := firstFrame(t, db)
+	p, _ := firstFrame(t, db)
 	for _, r := range "/user-0999" {
-		_, cmd := app.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}})
-		benchDrive(app, cmd)
-		app.View()
+		p.Press(string(r))
+		p.View()
 	}
 	status, err := os.ReadFile("/proc/self/status")
 	if err != nil {

@@ -1,0 +1,294 @@
+package compare
+
+// Keys, the mouse, and the decisions they make: a decision, an undo or a
+// rationale is a label committed by the store (fsync'd, with the session)
+// in a command, and the screen moves on only on its success message.
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/popi-tui/popi-tui/store"
+	"github.com/popi-tui/popi-tui/ui/screen"
+)
+
+// key takes a key: the rationale's while it is typed, else a verdict or a
+// pane's.
+func (s *Screen) key(msg tea.KeyMsg) tea.Cmd {
+	k := s.keys
+	if s.input.Focused() {
+		switch {
+		case key.Matches(msg, k.Input.Save):
+			return s.saveRationale()
+		case key.Matches(msg, k.Input.Cancel):
+			s.input.Blur()
+			s.input.SetValue("")
+			return screen.Notice("rationale not saved")
+		}
+		var cmd tea.Cmd
+		s.input, cmd = s.input.Update(msg)
+		return cmd
+	}
+	d, p := k.Decide, k.Panes
+	it := s.current()
+	switch {
+	case key.Matches(msg, k.Back):
+		s.ctx.Pop(s)
+		return nil
+	case key.Matches(msg, d.Best):
+		n, _ := strconv.Atoi(msg.String())
+		if it != nil && (n < 1 || n > len(it.panes)) {
+			return screen.Notice(fmt.Sprintf("there are %d panes: 1–%d names the best", len(it.panes), len(it.panes)))
+		}
+		return s.decide(store.PaneLetter(n - 1))
+	case key.Matches(msg, d.Tie):
+		return s.decide(store.VerdictTie)
+	case key.Matches(msg, d.AllBad):
+		return s.decide(store.VerdictBothBad)
+	case key.Matches(msg, d.Skip):
+		return s.decide(store.VerdictSkip)
+	case key.Matches(msg, d.Undo):
+		return s.undoLast()
+	case key.Matches(msg, d.Rationale):
+		return s.openRationale()
+	case key.Matches(msg, p.FoldSummary):
+		s.folded = !s.folded
+	case it == nil:
+	case key.Matches(msg, p.Next):
+		s.focus = (s.focus + 1) % len(it.panes)
+	case key.Matches(msg, p.Prev):
+		s.focus = (s.focus + len(it.panes) - 1) % len(it.panes)
+	case key.Matches(msg, p.Regenerate):
+		if s.saving {
+			return nil
+		}
+		return tea.Batch(s.generate(it, it.panes[s.focus], true), screen.Notice("regenerating pane "+store.PaneLetter(s.focus)))
+	case key.Matches(msg, p.Up):
+		s.scroll(it, s.focus, -1)
+	case key.Matches(msg, p.Down):
+		s.scroll(it, s.focus, 1)
+	case key.Matches(msg, p.PageUp):
+		s.scroll(it, s.focus, -max(1, s.paneHeight()-3))
+	case key.Matches(msg, p.PageDown):
+		s.scroll(it, s.focus, max(1, s.paneHeight()-3))
+	case key.Matches(msg, p.Top):
+		s.scroll(it, s.focus, -1<<30)
+	case key.Matches(msg, p.Bottom):
+		s.scroll(it, s.focus, 1<<30)
+	}
+	return nil
+}
+
+// mouse scrolls the pane under the wheel (side by side) or the focused
+// one (stacked).
+func (s *Screen) mouse(m tea.MouseMsg) tea.Cmd {
+	it := s.current()
+	if it == nil || !tea.MouseEvent(m).IsWheel() || m.Y < s.panesTop {
+		return nil
+	}
+	i := s.focus
+	if side, _ := s.sideBySide(); side {
+		pw, _ := s.paneWidths(len(it.panes))
+		i = min(len(it.panes)-1, m.X/max(1, pw))
+	}
+	switch m.Button {
+	case tea.MouseButtonWheelUp:
+		s.scroll(it, i, -3)
+	case tea.MouseButtonWheelDown:
+		s.scroll(it, i, 3)
+	}
+	return nil
+}
+
+func (s *Screen) scroll(it *compareItem, i, by int) {
+	p := it.panes[i]
+	_, cw := s.paneWidths(len(it.panes))
+	n := len(s.paneLines(p, cw))
+	p.offset = max(0, min(p.offset+by, n-s.paneHeight()+2))
+}
+
+// decide commits a verdict on the current item; the screen moves on when
+// the store says it is on disk.
+func (s *Screen) decide(verdict string) tea.Cmd {
+	it := s.current()
+	switch {
+	case s.saving:
+		return nil
+	case !s.loaded:
+		return screen.Notice("still loading the queue")
+	case it == nil:
+		return screen.Notice("every item is labeled: u takes back the last decision, q goes back")
+	}
+	if verdict != store.VerdictSkip {
+		for i, p := range it.panes {
+			switch {
+			case p.err != nil:
+				return screen.Notice(fmt.Sprintf("pane %s failed: r regenerates it (focus it with tab), s skips the item", store.PaneLetter(i)))
+			case !p.done:
+				return screen.Notice(fmt.Sprintf("pane %s is still coming in: decide when every answer is whole", store.PaneLetter(i)))
+			}
+		}
+	}
+	now := time.Now().UTC()
+	l := store.Label{Kind: store.LabelDecision, User: it.q.User, PromptID: it.q.PromptID, Prompt: it.q.Prompt,
+		Verdict: verdict, Annotator: s.ctx.Annotator, ShownAt: it.shownAt, DecidedAt: now, AppVersion: s.ctx.AppVersion}
+	if e := s.summaries[it.q.User]; e != nil && e.ok {
+		l.SummaryID, l.SummaryVersion, l.SummaryHash = e.s.ID, e.s.Version, store.TextHash(e.s.Text)
+	}
+	for i, p := range it.panes {
+		c := store.Candidate{Pane: store.PaneLetter(i), Slot: p.slot, Backend: p.cand.Backend, Condition: p.cand.Condition, Replay: p.cand.Replay}
+		if p.gen != nil {
+			c.Backend, c.Model, c.GenerationID = p.gen.Backend, p.gen.Model, p.gen.ID
+		}
+		l.Candidates = append(l.Candidates, c)
+	}
+	sess := s.session
+	sess.Position, sess.LastItem, sess.UpdatedAt = s.q.doneCount()+1, it.q.key(), now
+	s.saving = true
+	return s.commit(opDecide, l, store.Label{}, sess)
+}
+
+// commit stores a label with the session in one fsync'd transaction.
+func (s *Screen) commit(op labelOp, l, undone store.Label, sess store.Session) tea.Cmd {
+	db := s.ctx.DB
+	return func() tea.Msg {
+		stored, err := db.AddLabel(l, &sess)
+		return labelSavedMsg{op: op, label: stored, undone: undone, session: sess, err: err}
+	}
+}
+
+// undoLast takes back the newest decision with a retraction record; its
+// item becomes the current one again.
+func (s *Screen) undoLast() tea.Cmd {
+	switch {
+	case s.saving:
+		return nil
+	case len(s.undo) == 0:
+		return screen.Notice("nothing to undo")
+	}
+	last := s.undo[len(s.undo)-1]
+	now := time.Now().UTC()
+	r := last.Retraction(now, s.ctx.AppVersion)
+	sess := s.session
+	sess.Position, sess.UpdatedAt = max(0, s.q.doneCount()-1), now
+	// A reopened session then starts at the item taken back.
+	if pos, ok := s.q.index[itemKey(last.User, last.PromptID)]; ok {
+		sess.LastItem = s.q.before(pos)
+	}
+	s.saving = true
+	return s.commit(opUndo, r, last, sess)
+}
+
+func (s *Screen) openRationale() tea.Cmd {
+	if s.saving {
+		return nil
+	}
+	if len(s.undo) == 0 {
+		return screen.Notice("no decision yet: the rationale goes with the last decision made")
+	}
+	last := s.undo[len(s.undo)-1]
+	// Say which decision it goes with: the screen has moved on from it.
+	s.inputPrompt = fmt.Sprintf("rationale for %s · %s (%s)", screen.Line(last.User), screen.Line(last.PromptID), verdictText(last.Verdict))
+	s.sizeInput()
+	s.input.SetValue(last.Rationale)
+	s.input.CursorEnd()
+	return s.input.Focus()
+}
+
+// sizeInput fits the rationale field to the width: the prompt gets at
+// most half of it, and the text scrolls sideways in the rest, cursor in
+// view.
+func (s *Screen) sizeInput() {
+	w := s.ctx.Width
+	s.input.Prompt = ansi.Truncate(s.inputPrompt, w/2-2, "…") + ": "
+	s.input.Width = max(8, w-ansi.StringWidth(s.input.Prompt)-2)
+	s.input.SetCursor(s.input.Position()) // scrolls again for the new width
+}
+
+// saveRationale records the rationale as a new decision that copies the
+// last one and amends it: labels are never changed in place.
+func (s *Screen) saveRationale() tea.Cmd {
+	text := strings.TrimSpace(s.input.Value())
+	s.input.Blur()
+	s.input.SetValue("")
+	if s.saving || len(s.undo) == 0 {
+		return nil
+	}
+	last := s.undo[len(s.undo)-1]
+	if text == "" || text == last.Rationale {
+		return screen.Notice("rationale unchanged")
+	}
+	l := last
+	l.ID, l.Amends, l.Rationale = "", last.ID, text
+	l.DecidedAt, l.AppVersion = time.Now().UTC(), s.ctx.AppVersion
+	l.Candidates = append([]store.Candidate(nil), last.Candidates...)
+	sess := s.session
+	sess.UpdatedAt = l.DecidedAt
+	s.saving = true
+	return s.commit(opRationale, l, store.Label{}, sess)
+}
+
+// saved applies a committed label; only now does the screen move on.
+func (s *Screen) saved(m labelSavedMsg) tea.Cmd {
+	s.saving = false
+	if m.err != nil {
+		what := map[labelOp]string{opDecide: "the decision", opUndo: "the undo", opRationale: "the rationale"}[m.op]
+		return screen.Failed(fmt.Errorf("%s was NOT saved (try again): %w", what, m.err))
+	}
+	s.session = m.session
+	return tea.Batch(s.apply(m), screen.LabelSaved)
+}
+
+// apply moves on from a label on disk: the next item after a decision,
+// the item taken back after an undo.
+func (s *Screen) apply(m labelSavedMsg) tea.Cmd {
+	l := m.label
+	k := itemKey(l.User, l.PromptID)
+	switch m.op {
+	case opDecide:
+		s.q.setDone(k, true)
+		s.pushUndo(l)
+		s.sessionN++
+		s.count(l, 1)
+		s.cur = s.q.next(s.cur + 1)
+		return tea.Batch(s.enter(), screen.Notice(fmt.Sprintf("saved %s · %s", verdictText(l.Verdict), revealLine(l.Candidates))))
+	case opUndo:
+		s.undo = s.undo[:len(s.undo)-1]
+		s.sessionN = max(0, s.sessionN-1)
+		s.count(m.undone, -1)
+		s.q.setDone(k, false)
+		text := fmt.Sprintf("took back %s on %s · %s: it is the current item again", verdictText(m.undone.Verdict), screen.Line(l.User), screen.Line(l.PromptID))
+		if pos, ok := s.q.index[k]; ok {
+			s.cur = pos
+			return tea.Batch(s.enter(), screen.Notice(text))
+		}
+		return screen.Notice(fmt.Sprintf("took back %s on %s · %s (not part of this comparison)", verdictText(m.undone.Verdict), screen.Line(l.User), screen.Line(l.PromptID)))
+	case opRationale:
+		s.undo[len(s.undo)-1] = l
+		return screen.Notice("rationale saved with the decision on " + screen.Line(l.User) + " · " + screen.Line(l.PromptID))
+	}
+	return nil
+}
+
+func (s *Screen) pushUndo(l store.Label) {
+	s.undo = append(s.undo, l)
+	if len(s.undo) > undoDepth {
+		s.undo = s.undo[len(s.undo)-undoDepth:]
+	}
+}
+
+// count adds (n = 1) or removes (n = -1) a decision from the agreement.
+func (s *Screen) count(l store.Label, n int) {
+	if a, d := l.AgreesWithDataset(); d {
+		s.decisive += n
+		if a {
+			s.agree += n
+		}
+	}
+}

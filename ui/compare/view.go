@@ -1,0 +1,330 @@
+package compare
+
+// Drawing the screen: the progress line, the summary and the prompt on
+// top, the panes side by side (from 100 columns) or one at a time under
+// tabs. View only joins what is laid out already (Markdown is rendered in
+// commands and cached).
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/popi-tui/popi-tui/engine"
+	"github.com/popi-tui/popi-tui/store"
+	"github.com/popi-tui/popi-tui/ui/screen"
+)
+
+// sideBySide reports whether the panes fit beside each other (100
+// columns and more); below, one pane shows at a time, with tabs.
+func (s *Screen) sideBySide() (bool, int) {
+	n := len(s.ctx.Compare.Candidates)
+	return s.ctx.Width >= 100, n
+}
+
+// paneWidths is the outer width of a pane and the width of its text.
+func (s *Screen) paneWidths(n int) (outer, content int) {
+	w := max(screen.MinWidth, s.ctx.Width)
+	outer = w
+	if w >= 100 && n > 0 {
+		outer = w / n
+	}
+	return outer, max(1, outer-4)
+}
+
+// paneHeight is the outer height of the panes, from the last layout.
+func (s *Screen) paneHeight() int {
+	return max(3, s.ctx.Height-2-s.panesTop)
+}
+
+// paneLines is what a pane shows, as lines content cells wide.
+func (s *Screen) paneLines(p *pane, content int) []string {
+	st := s.ctx.Styles
+	switch {
+	case p.err != nil:
+		msg := s.redactor.redact(p.err.Error()) // the reason, not the name
+		hint := "r regenerates this pane · s skips the item"
+		if errors.Is(p.err, engine.ErrNoSummary) {
+			hint = "this user has no summary yet: infer one (i on the Users screen) · s skips the item"
+		}
+		ls := plainLines("error: "+msg, content)
+		for i := range ls {
+			ls[i] = st.Error.Render(ls[i])
+		}
+		return append(append(ls, strings.Repeat(" ", content)), st.Muted.Render(screen.Fit(hint, content)))
+	case p.done && strings.TrimSpace(p.text) == "":
+		return []string{st.Muted.Render(screen.Fit("(an empty answer)", content))}
+	case p.done:
+		if ls, ok := s.md.cached(p.text, content); ok {
+			return ls
+		}
+		// Being rendered: the plain text until then.
+	case p.text == "":
+		return []string{st.Muted.Render(screen.Fit("waiting for the answer…", content))}
+	}
+	if p.plainText != p.text || p.plainWidth != content {
+		p.plain, p.plainText, p.plainWidth = plainLines(p.text, content), p.text, content
+	}
+	return p.plain
+}
+
+// View is the progress line, the item's user, summary and prompt, and its
+// panes with the rationale being typed under them.
+func (s *Screen) View() string {
+	st := s.ctx.Styles
+	w := max(screen.MinWidth, s.ctx.Width)
+	h := max(screen.MinHeight, s.ctx.Height) - 2
+	if v, ok := s.nothingToLabel(w); ok {
+		return v
+	}
+	it := s.current()
+	if it == nil {
+		top := []string{s.progressLine(w), "", st.Success.Render(fmt.Sprintf("All %d items are labeled. ", s.q.len())) +
+			st.Muted.Render("u takes back the last decision; c adds a rationale to it; q goes back.")}
+		if s.input.Focused() { // a rationale for the last decision
+			top = append(top, "", screen.Fit(s.input.View(), w))
+		}
+		return strings.Join(top, "\n")
+	}
+	top := s.head(it, w, h)
+	s.panesTop = len(top)
+	ph := h - len(top)
+	if s.input.Focused() {
+		ph--
+	}
+	var b strings.Builder
+	for _, l := range top {
+		b.WriteString(l)
+		b.WriteByte('\n')
+	}
+	s.drawPanes(&b, it, w, max(3, ph))
+	if s.input.Focused() {
+		b.WriteByte('\n')
+		b.WriteString(screen.Fit(s.input.View(), w))
+	}
+	return b.String()
+}
+
+// nothingToLabel is the screen while there is no queue to show: loading,
+// failed, or empty.
+func (s *Screen) nothingToLabel(w int) (string, bool) {
+	st := s.ctx.Styles
+	title := st.Title.Render("Compare & label") + "\n\n"
+	switch {
+	case !s.loaded:
+		return title + st.Muted.Render("loading the queue…"), true
+	case s.loadErr != nil:
+		return title + st.Error.Render(screen.Fit("error: "+screen.Line(s.loadErr.Error()), w)), true
+	case s.q.len() == 0:
+		what := "tasks or held-out pairs"
+		if s.ctx.Compare.ReplayOnly() {
+			what = "held-out pairs (replayed answers exist for those only)"
+		}
+		return title + screen.Wrap("Nothing to label: no user has "+what+". popi-tui import FILE loads some.", w), true
+	}
+	return "", false
+}
+
+// head is what stands above the panes: the progress line, the item's
+// user, the summary and the prompt (sharing what the panes leave: at
+// least 6 rows stay for them), and the tab strip when the panes are
+// stacked.
+func (s *Screen) head(it *compareItem, w, h int) []string {
+	st := s.ctx.Styles
+	kind := "task " + it.q.PromptID
+	if it.q.Heldout {
+		kind = "held-out pair " + it.q.PromptID
+	}
+	top := []string{s.progressLine(w),
+		screen.Fit(st.Title.Render("User ")+st.Accent.Render(screen.Line(it.q.User))+st.Muted.Render(" · "+screen.Line(kind)), w)}
+	side, _ := s.sideBySide()
+	fixed := len(top) + 1 // the prompt's first line
+	if !side {
+		fixed++ // the tab strip
+	}
+	if s.input.Focused() {
+		fixed++
+	}
+	room := max(2, h-fixed-6)
+	sum := s.summaryLines(it, w)
+	promptLines := strings.Split(screen.Wrap(st.Title.Render("Prompt: ")+screen.Detab(screen.Clean(it.q.Prompt)), w), "\n")
+	sumRoom := min(len(sum), max(1, room/2))
+	if len(sum) > sumRoom {
+		sum = append(sum[:sumRoom-1:sumRoom-1], st.Muted.Render(screen.Fit(sum[sumRoom-1], w-2)+" …"))
+	}
+	promptRoom := max(1, min(len(promptLines), room-sumRoom+1))
+	if len(promptLines) > promptRoom {
+		promptLines = append(promptLines[:promptRoom-1:promptRoom-1], screen.Fit(promptLines[promptRoom-1], w-2)+" …")
+	}
+	top = append(top, sum...)
+	top = append(top, promptLines...)
+	if !side {
+		top = append(top, s.tabStrip(it, w))
+	}
+	return top
+}
+
+// drawPanes draws the item's panes ph rows high: side by side, or the
+// focused one alone.
+func (s *Screen) drawPanes(b *strings.Builder, it *compareItem, w, ph int) {
+	outer, content := s.paneWidths(len(it.panes))
+	if side, _ := s.sideBySide(); !side {
+		s.focus = min(s.focus, len(it.panes)-1)
+		b.WriteString(strings.Join(s.box(it.panes[s.focus], s.focus, outer, content, ph), "\n"))
+		return
+	}
+	boxes := make([][]string, len(it.panes))
+	for i, p := range it.panes {
+		pw := outer
+		if i == len(it.panes)-1 {
+			pw = w - outer*(len(it.panes)-1) // the last pane takes the remainder
+		}
+		boxes[i] = s.box(p, i, pw, content, ph)
+	}
+	for r := range ph {
+		for i := range boxes {
+			b.WriteString(boxes[i][r])
+		}
+		if r < ph-1 {
+			b.WriteByte('\n')
+		}
+	}
+}
+
+// progressLine: done / total with a bar, labels per hour this session,
+// agreement with the dataset's choice on replayed pairs.
+func (s *Screen) progressLine(w int) string {
+	st := s.ctx.Styles
+	done, total := s.q.doneCount(), s.q.len()
+	barW := max(10, min(30, w/5))
+	filled := 0
+	if total > 0 {
+		filled = done * barW / total // a bar that looks full is done
+	}
+	bar := st.Bar(filled, barW)
+	parts := []string{fmt.Sprintf("%s %d/%d done", bar, done, total)}
+	rate := "– labels/h"
+	if s.sessionN > 0 {
+		hours := max(time.Since(s.started).Hours(), 1.0/60) // not a wild rate after the first few seconds
+		rate = fmt.Sprintf("%.1f labels/h", float64(s.sessionN)/hours)
+	}
+	parts = append(parts, rate)
+	hasReplay := false
+	for _, c := range s.ctx.Compare.Candidates {
+		hasReplay = hasReplay || c.Replay != ""
+	}
+	switch {
+	case s.decisive > 0:
+		parts = append(parts, fmt.Sprintf("agreement w/ dataset %d/%d (%.0f%%)", s.agree, s.decisive, 100*float64(s.agree)/float64(s.decisive)))
+	case hasReplay:
+		parts = append(parts, "agreement w/ dataset –")
+	}
+	if s.saving {
+		parts = append(parts, st.Warning.Render("saving…"))
+	}
+	return screen.Fit(strings.Join(parts, st.Muted.Render(" · ")), w)
+}
+
+// summaryLines is the pinned summary (or why there is none), wrapped.
+func (s *Screen) summaryLines(it *compareItem, w int) []string {
+	st := s.ctx.Styles
+	e := s.summaries[it.q.User]
+	var head, body string
+	switch {
+	case e == nil || !e.loaded:
+		head = "Summary: reading…"
+	case e.err != nil:
+		head = "Summary: error: " + e.err.Error()
+	case !e.ok && s.ctx.Compare.ReplayOnly():
+		head = "Summary: none for this user (these answers were written without one)"
+	case !e.ok:
+		head = "Summary: none yet (i on the Users screen infers one)"
+	case s.folded:
+		head = fmt.Sprintf("Summary v%d (%s): folded — f shows it", e.s.Version, screen.SummaryState(&e.s))
+	default:
+		head = fmt.Sprintf("Summary v%d (%s, f folds): ", e.s.Version, screen.SummaryState(&e.s))
+		body = strings.ReplaceAll(screen.Clean(e.s.Text), "\t", " ")
+	}
+	if body == "" {
+		return []string{st.Muted.Render(screen.Fit(screen.Line(head), w))}
+	}
+	return strings.Split(screen.Wrap(st.Muted.Render(screen.Line(head))+body, w), "\n")
+}
+
+// tabStrip names the panes, the focused one in brackets: "[a] b c".
+func (s *Screen) tabStrip(it *compareItem, w int) string {
+	st := s.ctx.Styles
+	var parts []string
+	for i, p := range it.panes {
+		name := store.PaneLetter(i) + paneMark(p)
+		if i == s.focus {
+			parts = append(parts, st.Tag.Render("["+name+"]"))
+		} else {
+			parts = append(parts, " "+name+" ")
+		}
+	}
+	return screen.Fit(strings.Join(parts, " ")+st.Muted.Render("   tab: next pane"), w)
+}
+
+// paneMark says a pane's state in a character: still coming, failed.
+func paneMark(p *pane) string {
+	switch {
+	case p.err != nil:
+		return "!"
+	case !p.done:
+		return "…"
+	}
+	return ""
+}
+
+// box draws one pane: a border with its letter and state in the top edge
+// and the scroll position in the bottom one; focus is a heavier border
+// and a marker, not colour alone.
+func (s *Screen) box(p *pane, i, outer, content, height int) []string {
+	st := s.ctx.Styles
+	bs, border := st.Pane, lipgloss.RoundedBorder()
+	mark := " "
+	if i == s.focus {
+		bs, border, mark = st.PaneFocused, lipgloss.ThickBorder(), "▸"
+	}
+	edge := st.Renderer().NewStyle().Foreground(bs.GetBorderTopForeground())
+	lines := s.paneLines(p, content)
+	inner := max(1, height-2)
+	off := max(0, min(p.offset, len(lines)-inner))
+	state := "done"
+	switch {
+	case p.err != nil:
+		state = "failed"
+	case !p.done:
+		state = "streaming…"
+	}
+	title := fmt.Sprintf("%s%s · %s", mark, store.PaneLetter(i), state)
+	title = ansi.Truncate(title, max(0, outer-3), "")
+	top := edge.Render(border.TopLeft+border.Top) + st.Tag.Render(title) +
+		edge.Render(strings.Repeat(border.Top, max(0, outer-3-ansi.StringWidth(title)))+border.TopRight)
+	pos := ""
+	if len(lines) > inner {
+		pos = fmt.Sprintf(" %d–%d/%d ", off+1, min(off+inner, len(lines)), len(lines))
+		pos = ansi.Truncate(pos, max(0, outer-2), "")
+	}
+	bottom := edge.Render(border.BottomLeft + strings.Repeat(border.Bottom, max(0, outer-2-ansi.StringWidth(pos))) + pos + border.BottomRight)
+	// The same edges on every row: styled once per frame, not per row. A
+	// pane wider than its text (the last one takes the columns left over)
+	// pads on the right.
+	left, right := edge.Render(border.Left)+" ", strings.Repeat(" ", max(1, outer-3-content))+edge.Render(border.Right)
+	blank := strings.Repeat(" ", content)
+	out := make([]string, 0, height)
+	out = append(out, top)
+	for r := range inner {
+		l := blank
+		if off+r < len(lines) {
+			l = lines[off+r]
+		}
+		out = append(out, left+l+right)
+	}
+	return append(out, bottom)
+}
