@@ -2,6 +2,7 @@ package engine
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -27,7 +28,13 @@ type PromptData struct {
 	Prompt  string // the prompt to answer (generator, judge)
 	Summary string // the user's summary (generator, summary condition)
 
-	Persona string // the judge only: the user's persona; "" when there is none
+	// The judge is told one thing about the user (eval --persona), named
+	// by Told: "persona" fills Persona; "profile" fills Profile and
+	// Demographics; "history" fills Pairs and Texts. The fields of the
+	// other two are left empty, so that a template cannot tell the judge
+	// more than was chosen.
+	Told    string // the judge only: "persona", "profile" or "history"
+	Persona string // the judge only: the user's persona, when Told is "persona"
 	AnswerA string // the judge only: the answer shown first
 	AnswerB string // the judge only: the answer shown second
 }
@@ -164,12 +171,52 @@ func (d PromptData) historyText() string {
 	return b.String()
 }
 
+// What a judge may be told about the user (eval --persona): one of them,
+// so that runs told different things are never mixed in one number.
+const (
+	JudgeToldPersona = "persona" // the persona records: ground truth, for synthetic users
+	JudgeToldProfile = "profile" // the profile and demographics (AlignX's Reddit users have no persona)
+	JudgeToldHistory = "history" // the history pairs and texts, cut to the history budget
+)
+
+// JudgeTold is what a judge may be told, the default first.
+var JudgeTold = []string{JudgeToldPersona, JudgeToldProfile, JudgeToldHistory}
+
+// ErrNothingToTell is a judge request for a user who lacks what the judge
+// is to be told (no persona, say): the prompt is skipped, not judged on
+// less.
+var ErrNothingToTell = errors.New("nothing to tell the judge")
+
+// judgeData is the template data of what the judge is told about the
+// user. The history is cut to budget as the summarizer's is, but with
+// only pairs and texts allowed: the profiles are another choice, and must
+// not eat the history's budget. An error wraps ErrNothingToTell when the
+// user has none of it.
+func judgeData(user string, signals []store.Signal, budget int, told string) (PromptData, error) {
+	var d PromptData
+	switch told {
+	case JudgeToldPersona:
+		d = PromptData{User: user, Persona: Persona(signals)}
+	case JudgeToldProfile:
+		d = historyData(user, signals, budget, []string{SignalProfile, SignalDemographics})
+	case JudgeToldHistory:
+		d = historyData(user, signals, budget, []string{SignalPairs, SignalTexts})
+	default:
+		return PromptData{}, fmt.Errorf("the judge cannot be told %q (want %s)", told, strings.Join(JudgeTold, ", "))
+	}
+	d.Told = told
+	if d.Persona == "" && d.empty() {
+		return d, fmt.Errorf("user %q has no %s: %w", user, told, ErrNothingToTell)
+	}
+	return d, nil
+}
+
 // exampleData fills every field, to try templates on when a set is loaded.
 func exampleData() PromptData {
 	return PromptData{User: "u", Pairs: []PairData{{N: 1, Prompt: "p", Chosen: "c", Rejected: "r"}},
 		Texts:   []TextData{{N: 1, Text: "t", Source: "comment", Post: "post"}},
 		Profile: "profile", Demographics: "demographics", Prompt: "prompt", Summary: "summary",
-		Persona: "persona", AnswerA: "a", AnswerB: "b"}
+		Told: JudgeToldPersona, Persona: "persona", AnswerA: "a", AnswerB: "b"}
 }
 
 // sparseData leaves the optional fields empty, so that trying templates on

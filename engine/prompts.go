@@ -73,16 +73,13 @@ func (e *Engine) PromptData(backend, user string, signals []store.Signal) (Promp
 	return historyData(user, signals, e.cfg.HistoryBudget, b.cfg.Signals), nil
 }
 
-// JudgeData is PromptData for a judge: the user's history, and their
-// persona (the judge's built-in templates tell it the persona, or the
-// history when there is none).
-func (e *Engine) JudgeData(judge, user string, signals []store.Signal) (PromptData, error) {
-	d, err := e.PromptData(judge, user, signals)
-	if err != nil {
-		return PromptData{}, err
-	}
-	d.Persona = Persona(signals)
-	return d, nil
+// JudgeData is PromptData for a judge: what it is told about the user
+// (told: JudgeToldPersona, JudgeToldProfile or JudgeToldHistory, the
+// history cut to the configured budget), and nothing else of them. The
+// judge backend's signals setting does not apply: told is the choice. A
+// user lacking what was chosen is an error wrapping ErrNothingToTell.
+func (e *Engine) JudgeData(user string, signals []store.Signal, told string) (PromptData, error) {
+	return judgeData(user, signals, e.cfg.HistoryBudget, told)
 }
 
 // Persona is the user's persona text (every persona record, blank-line
@@ -207,7 +204,8 @@ func (e *Engine) generatorRequest(b *backend, req GenerateRequest, signals []sto
 }
 
 // JudgeRequest is what the judge backend is sent for one order of two
-// answers to one of the user's prompts (a task or a held-out pair).
+// answers to one of the user's prompts (a task or a held-out pair), told
+// the user's persona, as eval's judge is by default.
 func (e *Engine) JudgeRequest(judge, user, promptID, answerA, answerB string) (Request, error) {
 	b, err := e.backend(judge, RoleJudge)
 	if err != nil {
@@ -221,7 +219,7 @@ func (e *Engine) JudgeRequest(judge, user, promptID, answerA, answerB string) (R
 	if err != nil {
 		return Request{}, err
 	}
-	d, err := e.JudgeData(judge, user, signals)
+	d, err := e.JudgeData(user, signals, JudgeToldPersona) // eval's default
 	if err != nil {
 		return Request{}, err
 	}

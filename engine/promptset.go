@@ -338,8 +338,8 @@ func (p *PromptSet) Generator(condition string, d PromptData) ([]store.Message, 
 }
 
 // Judge is what the judge is sent for one order of two answers (d.AnswerA
-// and d.AnswerB to d.Prompt), told about the user by d.Persona, or their
-// history when there is none (as the built-in sets do).
+// and d.AnswerB to d.Prompt), told about the user what d.Told names (the
+// persona, the profile or the history: the only user fields d fills).
 func (p *PromptSet) Judge(d PromptData) ([]store.Message, error) {
 	return p.render(TableJudge, d)
 }

@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -17,19 +19,25 @@ import (
 	"github.com/popi-tui/popi-tui/store/storetest"
 )
 
-// judgeFake is one server playing generator and judge. As generator it
-// answers "SUMMARY <prompt>" when given the user's summary (every summary
-// of judgeDB says summaryText) and "PLAIN <prompt>" otherwise; as judge
-// (a request that shows two answers, headed "# Answer A" and "# Answer B"
-// in the judge's wording) it follows the script of the prompt being
-// judged, given where the summary answer is.
+// judgeFake is one server playing generators and judge. As a generator
+// it answers "TAG@MODEL PROMPT", where TAG says what it was given: SUMMARY
+// the user's summary (every summary of judgeDB says summaryText), RAW the
+// history (a pair rejecting "verbose"), PLAIN nothing. As judge (a request
+// that shows two answers, headed "# Answer A" and "# Answer B" in the
+// judge's wording) it follows the script of the prompt being judged, given
+// where the summary answer of generator model "g" is.
 type judgeFake struct {
 	srv *httptest.Server
 	// script[prompt] says what the judge writes, given which answer (A
 	// or B) is the summary one.
 	script map[string]func(summaryIs string) string
 	mu     sync.Mutex
-	asked  []string // what the judge was sent
+	asked  []judgeAsked // what the judge was sent
+}
+
+// judgeAsked is one judge request: its last turn, and the answers in it.
+type judgeAsked struct {
+	content, a, b, prompt string
 }
 
 func newJudgeFake(t *testing.T, script map[string]func(summaryIs string) string) *judgeFake {
@@ -43,26 +51,51 @@ func newJudgeFake(t *testing.T, script map[string]func(summaryIs string) string)
 		content := req.Messages[len(req.Messages)-1].Content
 		if !strings.Contains(content, "# Answer A\n\n") {
 			prompt := content[strings.LastIndex(content, "\n")+1:]
-			if strings.Contains(content, summaryText) {
-				enginetest.WriteStream(w, req.Model, []string{"SUMMARY " + prompt}, "stop")
-			} else {
-				enginetest.WriteStream(w, req.Model, []string{"PLAIN " + prompt}, "stop")
+			tag := "PLAIN"
+			switch {
+			case strings.Contains(content, summaryText):
+				tag = "SUMMARY"
+			case strings.Contains(content, "verbose"):
+				tag = "RAW"
 			}
+			enginetest.WriteStream(w, req.Model, []string{tag + "@" + req.Model + " " + prompt}, "stop")
 			return
 		}
-		f.mu.Lock()
-		f.asked = append(f.asked, content)
-		f.mu.Unlock()
 		a := between(content, "# Answer A\n\n", "\n\n# Answer B")
-		prompt := strings.TrimPrefix(strings.TrimPrefix(a, "SUMMARY "), "PLAIN ")
+		b := between(content, "# Answer B\n\n", "\n\n# Your task")
+		_, prompt, _ := strings.Cut(a, " ")
+		f.mu.Lock()
+		f.asked = append(f.asked, judgeAsked{content, a, b, prompt})
+		f.mu.Unlock()
 		summaryIs := "B"
-		if strings.HasPrefix(a, "SUMMARY ") {
+		if strings.HasPrefix(a, "SUMMARY@g ") {
 			summaryIs = "A"
 		}
 		enginetest.WriteStream(w, req.Model, []string{f.script[prompt](summaryIs)}, "stop")
 	}))
 	t.Cleanup(f.srv.Close)
 	return f
+}
+
+// requests is what the judge was sent, so far.
+func (f *judgeFake) requests() []judgeAsked {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.asked)
+}
+
+// judgeEngine is an engine with backends on f: generator "gen" (model
+// g), generator "base" (model b), judge "judge" (model j).
+func judgeEngine(t *testing.T, db *store.DB, f *judgeFake, budget int) *engine.Engine {
+	t.Helper()
+	backend := func(name, model, role string) engine.BackendConfig {
+		return engine.BackendConfig{Name: name, Kind: engine.KindOpenAI, Roles: []string{role}, BaseURLs: []string{f.srv.URL + "/v1"}, Model: model, Concurrency: 4, Timeout: 5 * time.Second}
+	}
+	e := engine.New(db, engine.Config{MaxAttempts: 1, Concurrency: 16, HistoryBudget: budget, Backends: []engine.BackendConfig{
+		backend("gen", "g", engine.RoleGenerator), backend("base", "b", engine.RoleGenerator), backend("judge", "j", engine.RoleJudge),
+	}}, engine.Options{})
+	t.Cleanup(e.Close)
+	return e
 }
 
 func between(s, from, to string) string {
@@ -80,34 +113,44 @@ func between(s, from, to string) string {
 // summaryText is what every summary of judgeDB says.
 const summaryText = "Wants it short."
 
-// judgeDB: users with one task each; all but "nosum" have a summary;
-// "persona-pat" has a persona, the others only history.
+// judgeDB: users user0… with one task each, of the prompts given, and
+// "nosum" with a task; each has a persona and a history pair; all but
+// "nosum" have a summary.
 func judgeDB(t *testing.T, prompts []string) *store.DB {
 	t.Helper()
 	db := storetest.Open(t)
 	var in strings.Builder
-	for i, p := range prompts {
+	for i, p := range append(slices.Clone(prompts), "unjudged") {
 		u := fmt.Sprintf("user%d", i)
-		if i == 0 {
-			u = "persona-pat"
-			fmt.Fprintf(&in, `{"user":%q,"kind":"persona","text":"Pat is a retired sailor who wants one-line answers."}`+"\n", u)
+		if i == len(prompts) {
+			u = "nosum"
 		}
+		fmt.Fprintf(&in, `{"user":%q,"kind":"persona","text":"%s is a retired sailor who wants one-line answers."}`+"\n", u, u)
 		fmt.Fprintf(&in, `{"user":%q,"kind":"pair","prompt":"an old question","chosen":"brief","rejected":"verbose"}`+"\n", u)
 		fmt.Fprintf(&in, `{"user":%q,"kind":"task","prompt":%q}`+"\n", u, p)
 	}
-	fmt.Fprintf(&in, `{"user":"nosum","kind":"task","prompt":"unjudged"}`+"\n")
 	if _, err := db.Import(context.Background(), "judge.jsonl", strings.NewReader(in.String()), store.ImportOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	ids, _ := db.UserIDs()
+	addSummaries(t, db, "nosum")
+	return db
+}
+
+// addSummaries gives every user of db but those named a summary saying
+// summaryText.
+func addSummaries(t *testing.T, db *store.DB, except ...string) {
+	t.Helper()
+	ids, err := db.UserIDs()
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, u := range ids {
-		if u != "nosum" {
+		if !slices.Contains(except, u) {
 			if _, err := db.AddSummary(store.Summary{User: u, Text: summaryText, Source: "m/x"}); err != nil {
 				t.Fatal(err)
 			}
 		}
 	}
-	return db
 }
 
 // The verdicts of both orders make one outcome; position bias, ties and
@@ -139,11 +182,7 @@ func TestJudgeWinRate(t *testing.T) {
 	}
 	db := judgeDB(t, []string{"q-win", "q-win2", "q-loss", "q-tie", "q-first", "q-wintie", "q-garbled", "q-halfread", "q-think"})
 	f := newJudgeFake(t, script)
-	e := engine.New(db, engine.Config{MaxAttempts: 1, Concurrency: 16, Backends: []engine.BackendConfig{
-		{Name: "gen", Kind: engine.KindOpenAI, Roles: []string{engine.RoleGenerator}, BaseURLs: []string{f.srv.URL + "/v1"}, Model: "g", Concurrency: 4, Timeout: 5 * time.Second},
-		{Name: "judge", Kind: engine.KindOpenAI, Roles: []string{engine.RoleJudge}, BaseURLs: []string{f.srv.URL + "/v1"}, Model: "j", Concurrency: 4, Timeout: 5 * time.Second},
-	}}, engine.Options{})
-	defer e.Close()
+	e := judgeEngine(t, db, f, 0)
 	rep, err := JudgeWinRate(context.Background(), e, JudgeOptions{Judge: "judge", Generator: "gen", Concurrency: 3}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -161,14 +200,14 @@ func TestJudgeWinRate(t *testing.T) {
 		t.Errorf("malformed verdicts %+v, want 3 (two of q-garbled, one of q-halfread)", got.Malformed)
 	}
 	for _, m := range got.Malformed {
-		if !strings.Contains(m.Item, "/") || (m.Order != "summary first" && m.Order != "none first") || m.Answer == "" {
+		if !strings.Contains(m.Item, "/") || (m.Order != "summary first" && m.Order != "opponent first") || m.Answer == "" {
 			t.Errorf("malformed %+v", m)
 		}
 	}
 	if rate := 5.0 / 7; got.WinRate != rate || !(got.Low < rate && rate < got.High) {
 		t.Errorf("win rate %v [%v, %v], want %v inside its interval", got.WinRate, got.Low, got.High, rate)
 	}
-	// A's: q-win, q-win2, q-think summary-first (3); q-loss none-first (1);
+	// A's: q-win, q-win2, q-think summary-first (3); q-loss opponent-first (1);
 	// q-first both (2); q-wintie first (1); q-halfread first (1).
 	if got.FirstPicked != 8 {
 		t.Errorf("first picked %d times, want 8", got.FirstPicked)
@@ -176,41 +215,52 @@ func TestJudgeWinRate(t *testing.T) {
 	if rep.Run.Failed != 0 {
 		t.Errorf("run: %+v", rep.Run)
 	}
-	// Who the judge was told about: the persona, or the history.
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	persona, history := 0, 0
-	for _, a := range f.asked {
-		switch {
-		case strings.Contains(a, "retired sailor"):
-			persona++
-		case strings.Contains(a, "an old question") && strings.Contains(a, "verbose"): // the history pair
-			history++
-		default:
-			t.Errorf("the judge was told nothing of the user:\n%s", a)
+	// The judge was told the persona (the default), and only that; the
+	// skipped user is counted with the reason.
+	asked := f.requests()
+	for _, a := range asked {
+		if !strings.Contains(a.content, " is a retired sailor who wants one-line answers.") || strings.Contains(a.content, "verbose") {
+			t.Errorf("the judge was not told the persona alone:\n%s", a.content)
 		}
 	}
-	if persona != 2 || history != 16 {
-		t.Errorf("%d judgements with the persona (want 2), %d with the history (want 16)", persona, history)
+	if len(asked) != 18 || rep.Told != engine.JudgeToldPersona || rep.Orders != OrdersBoth || !maps.Equal(rep.SkippedReasons, map[string]int{SkipNoSummary: 1}) {
+		t.Errorf("%d judgements (want 18), told %q, orders %q, skipped %v", len(asked), rep.Told, rep.Orders, rep.SkippedReasons)
 	}
 }
 
 // The offline engine answers no condition: it is refused as the generator
-// up front, not failed item by item. A run with no verdict reports an
-// interval that says nothing is known, and lists (empty) in JSON.
-func TestJudgeRefusesTheOfflineGenerator(t *testing.T) {
+// or the opponent up front, not failed item by item, and so are choices
+// that mean nothing. A run with no verdict reports an interval that says
+// nothing is known, and lists (empty) in JSON.
+func TestJudgeRefusals(t *testing.T) {
 	db := judgeDB(t, []string{"q"})
 	f := newJudgeFake(t, map[string]func(string) string{"q": func(string) string { return "Verdict: A" }})
-	e := engine.New(db, engine.Config{MaxAttempts: 1, Backends: []engine.BackendConfig{
-		{Name: "judge", Kind: engine.KindOpenAI, Roles: []string{engine.RoleJudge}, BaseURLs: []string{f.srv.URL + "/v1"}, Model: "j", Concurrency: 1, Timeout: 5 * time.Second},
-	}}, engine.Options{})
-	defer e.Close()
-	if _, err := JudgeWinRate(context.Background(), e, JudgeOptions{Judge: "judge", Generator: engine.ReplayName}, nil); err == nil || !strings.Contains(err.Error(), "offline engine") {
-		t.Errorf("the replay generator: err = %v, want a refusal naming the offline engine", err)
+	e := judgeEngine(t, db, f, 0)
+	tests := []struct {
+		name string
+		opt  JudgeOptions
+		want string
+	}{
+		{"replay generator", JudgeOptions{Generator: engine.ReplayName, Against: Opponent{"gen", "none"}}, "backend replay cannot be judged: it is the offline engine, which answers no condition (give --backend a model server)"},
+		{"replay opponent", JudgeOptions{Generator: "gen", Against: Opponent{engine.ReplayName, "none"}}, "give --against a model server"},
+		{"unknown opponent", JudgeOptions{Generator: "gen", Against: Opponent{"nosuch", "none"}}, `--against: no backend named "nosuch" (generators: gen, base`},
+		{"the summary answer itself", JudgeOptions{Generator: "gen", Against: Opponent{"gen", "summary"}}, "opponent gen:summary is the summary answer itself"},
+		{"unknown condition", JudgeOptions{Generator: "gen", Against: Opponent{"base", "bogus"}}, `opponent base:bogus: unknown condition "bogus" (want summary|raw|none)`},
+		{"unknown orders", JudgeOptions{Generator: "gen", Orders: "three"}, `unknown orders "three" (want both or one)`},
+		{"unknown persona", JudgeOptions{Generator: "gen", Told: "diary"}, `unknown persona "diary": the judge can be told the user's persona, profile, history`},
+	}
+	for _, tt := range tests {
+		tt.opt.Judge = "judge"
+		if _, err := JudgeWinRate(context.Background(), e, tt.opt, nil); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: err = %v, want %q", tt.name, err, tt.want)
+		}
+	}
+	if asked := f.requests(); len(asked) != 0 {
+		t.Errorf("a refused run asked the judge %d times", len(asked))
 	}
 	rep := (&judgeTally{}).report()
-	if rep.Low != 0 || rep.High != 1 || rep.Malformed == nil {
-		t.Errorf("empty report: interval [%v, %v], malformed %#v; want [0, 1] and an empty list", rep.Low, rep.High, rep.Malformed)
+	if rep.Low != 0 || rep.High != 1 || rep.Malformed == nil || rep.SkippedReasons == nil {
+		t.Errorf("empty report: interval [%v, %v], malformed %#v, skipped %#v; want [0, 1] and empty collections", rep.Low, rep.High, rep.Malformed, rep.SkippedReasons)
 	}
 }
 
@@ -222,11 +272,7 @@ func TestJudgeEmptyAnswerIsUnreadable(t *testing.T) {
 		"q-empty": func(string) string { return "" },
 		"q-ok":    func(string) string { return "Verdict: tie" },
 	})
-	e := engine.New(db, engine.Config{MaxAttempts: 1, Concurrency: 4, Backends: []engine.BackendConfig{
-		{Name: "gen", Kind: engine.KindOpenAI, Roles: []string{engine.RoleGenerator}, BaseURLs: []string{f.srv.URL + "/v1"}, Model: "g", Concurrency: 4, Timeout: 5 * time.Second},
-		{Name: "judge", Kind: engine.KindOpenAI, Roles: []string{engine.RoleJudge}, BaseURLs: []string{f.srv.URL + "/v1"}, Model: "j", Concurrency: 4, Timeout: 5 * time.Second},
-	}}, engine.Options{})
-	defer e.Close()
+	e := judgeEngine(t, db, f, 0)
 	rep, err := JudgeWinRate(context.Background(), e, JudgeOptions{Judge: "judge", Generator: "gen"}, nil)
 	if err != nil || rep.Run.Failed != 0 {
 		t.Fatalf("run %+v, %v", rep.Run, err)
