@@ -99,8 +99,11 @@ server):
             llama.cpp's server and Ollama cannot, and are refused.
   judge     a judge backend (--judge) compares, for every held-out prompt and
             task, the generator's (--backend) answer with the summary against
-            its answer with nothing, in both orders, told the user's persona
-            (or their history); unreadable verdicts are counted, not guessed.
+            --against BACKEND:CONDITION (default: its answer with none), in
+            both orders or, with --orders one, in one drawn from --seed (a
+            verdict a vote), told the user's --persona (persona, profile or
+            history; a user without it is skipped); unreadable verdicts are
+            counted, not guessed.
 
 Intervals are Wilson 95% intervals. Accuracy and judge runs are kept in the
 database; the Stats screen (S) shows the latest of each backend, setting
@@ -113,6 +116,7 @@ type evalFlags struct {
 	backend, judge, summary    string
 	atOnce                     concurrency
 	asJSON                     bool
+	judgeOpts                  judgeFlags // --against, --orders, --seed, --persona (eval_judge.go)
 }
 
 func (f *evalFlags) register(fs *flag.FlagSet) {
@@ -122,12 +126,16 @@ func (f *evalFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.summary, "summary", eval.SummaryCurrent, "which summary conditions accuracy: current, model, human or heuristic")
 	fs.Var(&f.conditions, "condition", "accuracy under `C`: summary (default), raw, none (repeatable)")
 	fs.Var(&f.users, "user", "only this user `ID` (repeatable; default: all users)")
+	f.judgeOpts.register(fs)
 	f.atOnce.register(fs, "pairs or prompts")
 	fs.BoolVar(&f.asJSON, "json", false, "print one JSON object, for scripts")
 }
 
 func (f *evalFlags) run(ctx context.Context, c *runContext, _ []string) error {
 	if err := f.checkUsage(); err != nil {
+		return err
+	}
+	if err := f.judgeOpts.check(f.metrics, f.backend); err != nil {
 		return err
 	}
 	return c.withDB(func(w *workspace) error { return f.evaluate(ctx, w) })
@@ -205,7 +213,10 @@ func (f *evalFlags) checkBackends(w *workspace) error {
 	if err := checkBackendName(e, "--backend", f.backend, engine.RoleGenerator); err != nil || !judge {
 		return err
 	}
-	return checkBackendName(e, "--judge", f.judge, engine.RoleJudge)
+	if err := checkBackendName(e, "--judge", f.judge, engine.RoleJudge); err != nil {
+		return err
+	}
+	return f.judgeOpts.checkAgainst(e, f.backend)
 }
 
 // checkBackendName refuses a backend flag that names no backend of the
@@ -316,14 +327,14 @@ func (f *evalFlags) measureJudge(ctx context.Context, w *workspace) (*judgeJSON,
 	if opt.Generator == "" {
 		opt.Generator = e.DefaultBackend(engine.RoleGenerator)
 	}
+	f.judgeOpts.apply(&opt)
 	rep, err := eval.JudgeWinRate(ctx, e, opt, p.items)
 	p.done()
 	if err != nil && rep.Judge == "" {
 		return nil, err
 	}
 	out := &judgeJSON{JudgeReport: rep, Run: newRunJSON(rep.Run)}
-	key := fmt.Sprintf("judge %s/%s generator=%s users=%s", rep.Judge, rep.JudgeModel, rep.Generator, usersKey(rep.Users))
-	return out, endRun(w.db, metricJudge, key, out, rep.Run, err)
+	return out, endRun(w.db, metricJudge, judgeKey(rep), out, rep.Run, err)
 }
 
 // usersKey is a report's user filter (--user; none: all users) in a kept

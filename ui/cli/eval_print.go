@@ -90,26 +90,6 @@ func printRunErrors(w io.Writer, r runJSON) {
 	}
 }
 
-func printJudge(w io.Writer, j *judgeJSON) {
-	fmt.Fprintf(w, "Judge win rate — judge %s (%s) on generator %s: the answer with the summary against the answer with nothing%s\n",
-		sanitize.Line(j.Judge), sanitize.Line(j.JudgeModel), sanitize.Line(j.Generator), usersNote(j.Users))
-	fmt.Fprintf(w, "  %d prompts: %d wins, %d ties, %d losses; %d with an unreadable verdict, %d skipped (no summary)\n",
-		j.Items, j.Wins, j.Ties, j.Losses, j.MalformedItems, j.Skipped)
-	if n := j.Wins + j.Ties + j.Losses; n > 0 {
-		fmt.Fprintf(w, "  win rate %s %s · the same verdict in both orders %d/%d · answer A picked in %d of %d verdicts read\n",
-			pct(j.WinRate), interval(j.Low, j.High), j.Consistent, n, j.FirstPicked, j.Verdicts)
-	}
-	for i, m := range j.Malformed {
-		if i == 5 {
-			fmt.Fprintf(w, "  … and %d more unreadable verdicts (--json lists them all)\n", len(j.Malformed)-i)
-			break
-		}
-		fmt.Fprintf(w, "  unreadable: %s (%s): %q\n", sanitize.Line(m.Item), sanitize.Line(m.Order), sanitize.Line(m.Answer))
-	}
-	fmt.Fprintf(w, "  %s\n", runLine(j.Run))
-	printRunErrors(w, j.Run)
-}
-
 func printContext(w io.Writer, c eval.ContextReport) {
 	fmt.Fprintf(w, "Context saving — each user's newest summary of each kind with token counts%s\n", datasetsNote(c.Datasets))
 	fmt.Fprintln(w, "  whole history: every history pair, text and profile of the user, estimated at 4 bytes a token (20 more a pair or text);")
