@@ -40,7 +40,7 @@ func markdown8K(seed int) string {
 
 // benchCompare is a compare screen on top of the program's frame, over
 // n synthetic items of 3 candidates each; nothing generated yet.
-func benchCompare(b *testing.B, n int) (*uitest.Env, *Screen) {
+func benchCompare(b testing.TB, n int) (*uitest.Env, *Screen) {
 	b.Helper()
 	spec := screen.CompareSpec{Mode: screen.CompareList, Candidates: []screen.CandidateSpec{
 		{Backend: "alpha", Condition: store.ConditionSummary}, {Backend: "beta", Condition: store.ConditionSummary}, {Backend: "alpha", Condition: store.ConditionNone}}}
@@ -69,8 +69,11 @@ func benchAnswer(s *Screen, positions ...int) {
 			if p.done {
 				continue
 			}
-			if p.st == nil {
-				s.generate(it, p, false) // its command is not run: the answer comes below
+			if p.st == nil || p.st.Err() != nil {
+				// Not asked yet, or asked by the prefetch, whose request
+				// failed (the synthetic user is not in the database): ask
+				// again without running the request; the answer comes below.
+				s.generate(it, p, false)
 			}
 			g := store.Generation{ID: fmt.Sprintf("g-%d-%d", pos, i), User: it.q.User, PromptID: it.q.PromptID,
 				Backend: p.cand.Backend, Model: p.cand.Backend + "-model", Condition: p.cand.Condition, Text: markdown8K(pos*10 + i)}
@@ -94,8 +97,8 @@ func rendered(s *Screen) bool {
 
 // runRenders runs a command and hands the Markdown renders it yields back
 // to the screen. The prefetch requests it also starts fail at once (the
-// synthetic users are not in the database) and are dropped: benchAnswer
-// answers them.
+// synthetic users are not in the database) and their messages are
+// dropped: benchAnswer asks again and answers them.
 func runRenders(s *Screen, cmd tea.Cmd) {
 	var walk func(c tea.Cmd)
 	walk = func(c tea.Cmd) {
@@ -160,11 +163,26 @@ func commitOf(b *testing.B, cmd tea.Cmd) labelSavedMsg {
 	if cmd == nil {
 		b.Fatal("the decision key returned no command")
 	}
-	saved, ok := cmd().(labelSavedMsg)
-	if !ok || saved.err != nil {
+	var saved []labelSavedMsg
+	var run func(c tea.Cmd)
+	run = func(c tea.Cmd) { // the frame batches the screen's command with its own
+		if c == nil {
+			return
+		}
+		switch m := c().(type) {
+		case tea.BatchMsg:
+			for _, c := range m {
+				run(c)
+			}
+		case labelSavedMsg:
+			saved = append(saved, m)
+		}
+	}
+	run(cmd)
+	if len(saved) != 1 || saved[0].err != nil {
 		b.Fatalf("commit: %+v", saved)
 	}
-	return saved
+	return saved[0]
 }
 
 // BenchmarkCompareDecisionCommit is the same with the commit counted: the
