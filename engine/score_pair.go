@@ -97,21 +97,24 @@ type PairScores struct {
 	// then the rejected (the end of turn included when counted).
 	Tokens [2]int
 	// Errs[i] says why the responses could not be scored after prompt i
-	// (nil when they were). After the reference, prompt 0, they always
-	// were: otherwise ScorePair returns the error.
+	// (nil when they were). After prompt 0, the one the responses' tokens
+	// are read after, they always were: otherwise ScorePair returns the
+	// error.
 	Errs []error
 	// Requests counts the tokenizations and scoring requests sent.
 	Requests int
 }
 
 // ScorePair scores the chosen and the rejected response after each of
-// prompts (chat messages ready for the answer), prompts[0] being the
-// reference. A response's token ids come from one tokenization, after the
-// reference, and are used after every prompt, so that every score is of
-// the same tokens; with opt.EndOfTurn they end with the end-of-turn token
-// (score_eot.go). Every tokenization goes at once, then the two scoring
-// requests, one per response. A prompt the server refuses (longer than
-// the model's context, say) fails alone, in Errs.
+// prompts (chat messages ready for the answer). A response's token ids
+// come from one tokenization, after prompts[0] (the none prompt, which is
+// the reference when the model is its own), and are used after every
+// prompt, so that every score is of the same tokens; with opt.EndOfTurn
+// they end with the end-of-turn token (score_eot.go). Another server (a
+// reference model of its own) tokenizes for itself, in its own ScorePair.
+// Every tokenization goes at once, then the two scoring requests, one per
+// response. A prompt the server refuses (longer than the model's context,
+// say) fails alone, in Errs; prompts[0] failing fails the pair.
 func (s *Server) ScorePair(ctx context.Context, prompts [][]store.Message, chosen, rejected string, opt ScoreOptions) (PairScores, error) {
 	b := s.ob
 	tok, err := b.tokenizePair(ctx, prompts, [2]string{chosen, rejected}, opt.EndOfTurn)
@@ -147,7 +150,7 @@ func (s *Server) ScorePair(ctx context.Context, prompts [][]store.Message, chose
 	}
 	wg.Wait()
 	res.Requests += 2
-	// Without the reference, nothing can be scored; without a prompt's
+	// Without prompt 0, nothing can be scored; without another prompt's
 	// own scores, only that prompt fails.
 	if err := errors.Join(errAt(seqErrs[0], 0), errAt(seqErrs[1], 0)); err != nil {
 		return res, err

@@ -2,24 +2,24 @@ package eval
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"slices"
-	"sync"
 
 	"github.com/popi-tui/popi-tui/engine"
-	"github.com/popi-tui/popi-tui/engine/eval/stats"
 	"github.com/popi-tui/popi-tui/store"
 )
 
 // Preference accuracy (the POPI paper's metric): on each held-out pair
 // (x, y_w, y_l) a response is scored r(y) = log p(y | conditioned input) −
-// log p_ref(y | x alone), both from the same backend; the pair is correct
-// when r(y_w) > r(y_l), and a tie counts ½. The conditioned input is
-// exactly what the generator is sent under the condition; the reference
-// is the none condition (the prompt alone), so none itself scores every
-// pair a tie: the floor that says the backend learnt nothing.
+// log p_ref(y | x alone); the pair is correct when r(y_w) > r(y_l), and a
+// tie counts ½. The conditioned input is exactly what the generator is
+// sent under the condition. The reference is a model of its own
+// (AccuracyOptions.Reference) sent its own none template (the prompt
+// alone), by default the generator itself: then none scores every pair a
+// tie, the floor that says the backend learnt nothing. Beside the count,
+// DPO's margin h = r(y_w) − r(y_l) and loss −log σ(β·h) (eval/stats),
+// which POPI's trainer reports on the same pairs.
 
 // Which of a user's summaries conditions the summary condition.
 const (
@@ -29,13 +29,30 @@ const (
 	SummaryHeuristic = "heuristic" // the newest of the offline baseline
 )
 
+// DefaultBeta is DPO's β when AccuracyOptions.Beta is 0: POPI's default.
+const DefaultBeta = 0.1
+
 // AccuracyOptions choose what preference accuracy measures.
 type AccuracyOptions struct {
-	Backend     string   // a generator on a server that scores given responses (vLLM)
+	Backend string // a generator on a server that scores given responses (vLLM)
+	// Reference is the backend of the reference model, sent its own none
+	// template; Backend when empty. Its server tokenizes the responses
+	// its own way: each model scores the tokens it reads them as.
+	Reference string
+	// NoEndOfTurn leaves the end-of-turn token out of each response's
+	// log-probability; by default it counts, as POPI's trainer counts the
+	// EOS token it appends (engine.ScoreOptions).
+	NoEndOfTurn bool
+	// Beta is DPO's β, for the rewards and the loss (not the margin or
+	// the accuracy); DefaultBeta when 0. It must be positive.
+	Beta        float64
 	Summary     string   // SummaryCurrent (default), SummaryModel, SummaryHuman or SummaryHeuristic
 	Conditions  []string // store.ConditionSummary (default), ConditionRaw, ConditionNone
 	Users       []string // all users when empty
-	Concurrency int      // pairs at once; the backend's own limits still hold
+	Datasets    []string // only users of these datasets (store.User.Dataset); all when empty
+	ByDataset   bool     // also report each dataset apart (AccuracyReport.ByDataset)
+	KeepPairs   bool     // return every pair's scores (AccuracyReport.Pairs)
+	Concurrency int      // pairs at once; the backends' own limits still hold
 }
 
 // AccuracyRow is the accuracy under one condition.
@@ -48,6 +65,11 @@ type AccuracyRow struct {
 	Accuracy  float64 `json:"accuracy"` // (correct + ties/2) / pairs
 	Low       float64 `json:"ci95_low"` // Wilson 95% interval
 	High      float64 `json:"ci95_high"`
+	// MeanMargin is the mean of DPO's margin h = r(y_w) − r(y_l) over the
+	// pairs, in nats (β does not enter it); MeanLoss the mean of DPO's
+	// loss −log σ(β·h), in nats (POPI's trainer reports it divided by β).
+	MeanMargin float64 `json:"mean_margin"`
+	MeanLoss   float64 `json:"mean_dpo_loss"`
 	// MeanContextTokens is the mean length, in the server's tokens, of
 	// what the generator is given before the response (the prompt as the
 	// chat template renders it, summary or history included).
@@ -62,17 +84,39 @@ type AccuracyRow struct {
 	Errors []engine.ErrorCount `json:"errors"`
 }
 
+// AccuracyDataset is the accuracy of one dataset's users ("" for users
+// imported without one).
+type AccuracyDataset struct {
+	Dataset string        `json:"dataset"`
+	Rows    []AccuracyRow `json:"conditions"`
+}
+
 // AccuracyReport is what an accuracy run measured.
 type AccuracyReport struct {
-	Backend      string        `json:"backend"`
-	Model        string        `json:"model"`
+	Backend string `json:"backend"`
+	Model   string `json:"model"`
+	// Reference and ReferenceModel are the reference model's backend and
+	// model; ReferenceTemplateSet its template set's version.
+	Reference            string `json:"reference"`
+	ReferenceModel       string `json:"reference_model"`
+	ReferenceTemplateSet string `json:"reference_template_set,omitempty"`
+	// EndOfTurn says whether each response's log-probability counts the
+	// end-of-turn token (runs before it could are false).
+	EndOfTurn    bool          `json:"end_of_turn"`
+	Beta         float64       `json:"beta"`
 	Summary      string        `json:"summary"`
 	Users        []string      `json:"users,omitempty"`        // the users asked for; all when empty
+	Datasets     []string      `json:"datasets,omitempty"`     // the datasets asked for; all when empty
 	Template     int           `json:"template_version"`       // the generator prompt's, for runs before template sets
 	TemplateSet  string        `json:"template_set,omitempty"` // the version of the generator's template set
 	HeldoutPairs int           `json:"heldout_pairs"`
 	Rows         []AccuracyRow `json:"conditions"`
-	Run          engine.Report `json:"-"` // the batch run: failures, throughput
+	// ByDataset is the same per dataset, with AccuracyOptions.ByDataset.
+	ByDataset []AccuracyDataset `json:"by_dataset,omitempty"`
+	// Pairs are every scored pair under every condition, in the order of
+	// the users and their pairs, with AccuracyOptions.KeepPairs.
+	Pairs []PairScore   `json:"-"`
+	Run   engine.Report `json:"-"` // the batch run: failures, throughput
 }
 
 // tieTolerance is how close two scores must be to tie, in nats: log-
@@ -80,21 +124,31 @@ type AccuracyReport struct {
 // so equal scores can differ in the last bits.
 const tieTolerance = 1e-6
 
-// Check reports what is wrong with the options' --summary and
-// --condition values, before anything runs.
+// Check reports what is wrong with the options' --summary, --condition
+// and --beta values, before anything runs.
 func (opt AccuracyOptions) Check() error {
 	_, err := opt.normalized()
 	return err
 }
 
 // normalized fills in the defaults (the current summary; the summary
-// condition) and keeps each condition once.
+// condition; the generator as its own reference; DefaultBeta) and keeps
+// each condition once.
 func (opt AccuracyOptions) normalized() (AccuracyOptions, error) {
 	if opt.Summary == "" {
 		opt.Summary = SummaryCurrent
 	}
 	if !slices.Contains([]string{SummaryCurrent, SummaryModel, SummaryHuman, SummaryHeuristic}, opt.Summary) {
 		return opt, fmt.Errorf("unknown summary %q (want current, model, human or heuristic)", opt.Summary)
+	}
+	if opt.Beta == 0 {
+		opt.Beta = DefaultBeta
+	}
+	if !(opt.Beta > 0) || math.IsInf(opt.Beta, 1) {
+		return opt, fmt.Errorf("β must be a positive number, not %v", opt.Beta)
+	}
+	if opt.Reference == "" {
+		opt.Reference = opt.Backend
 	}
 	conditions, err := engine.Conditions(opt.Conditions)
 	if err != nil {
@@ -104,46 +158,42 @@ func (opt AccuracyOptions) normalized() (AccuracyOptions, error) {
 	return opt, nil
 }
 
-// Accuracy measures preference accuracy over every held-out pair, on a
-// generator backend of e that scores given responses, through the batch
-// runner: the pairs run concurrency at a time, and each pair's two scoring
-// requests (one per response, each scoring it under the reference and
-// every condition) go at once.
+// Accuracy measures preference accuracy over every held-out pair of the
+// users asked for, on a generator backend of e that scores given
+// responses against a reference backend that does too, through the batch
+// runner: the pairs run concurrency at a time, and each pair's scoring
+// requests (one per response and server, each scoring it after every
+// prompt that server is asked) go at once.
 func Accuracy(ctx context.Context, e *engine.Engine, opt AccuracyOptions, progress func(engine.Progress)) (AccuracyReport, error) {
 	opt, err := opt.normalized()
 	if err != nil {
 		return AccuracyReport{}, err
 	}
-	srv, err := e.Server(opt.Backend, engine.RoleGenerator)
-	if errors.Is(err, engine.ErrOffline) {
-		return AccuracyReport{}, fmt.Errorf("backend %s %w: it is the offline engine (preference accuracy needs a model's log-probabilities)", opt.Backend, engine.ErrCannotScore)
-	}
+	srv, err := openScorers(ctx, e, opt)
 	if err != nil {
 		return AccuracyReport{}, err
 	}
-	if err := srv.CheckScoring(ctx, engine.ScoreOptions{}); err != nil {
-		return AccuracyReport{}, err
-	}
-	users, total, err := selectUsers(e, opt.Users, false)
+	users, total, datasets, err := accuracyUsers(e, opt)
 	if err != nil {
 		return AccuracyReport{}, err
 	}
-	tally := newAccuracyTally(opt.Conditions)
+	tally := newAccuracyTally(opt)
 	jobs := func(emit func(engine.Job) bool) error {
+		seq := 0
 		for _, u := range users {
-			pairs, err := heldoutPairs(e, opt.Backend, u, opt.Summary)
+			pairs, err := heldoutPairs(e, opt, u)
 			if err != nil {
 				return err
 			}
 			for _, pair := range pairs {
-				item := u + "/" + pair.pair.ID
+				item, at, dataset := u+"/"+pair.pair.ID, seq, datasets[u]
+				seq++
 				ok := emit(engine.Job{Item: item, Run: func(ctx context.Context) (engine.Outcome, error) {
-					res, err := scorePair(ctx, srv, pair, opt.Conditions)
-					if err != nil {
-						return engine.Outcome{Requests: res.requests}, err
+					res, err := srv.scorePair(ctx, pair, opt.Conditions)
+					if err == nil {
+						tally.add(res, pairKey{user: pair.user, pair: pair.pair.ID, item: item, dataset: dataset, seq: at})
 					}
-					tally.add(res, item)
-					return engine.Outcome{Requests: res.requests}, nil
+					return engine.Outcome{Requests: res.requests}, err
 				}})
 				if !ok {
 					return nil
@@ -153,66 +203,105 @@ func Accuracy(ctx context.Context, e *engine.Engine, opt AccuracyOptions, progre
 		return nil
 	}
 	run, err := engine.RunJobs(ctx, total, jobs, opt.Concurrency, progress)
-	cfg := srv.Config()
-	set, perr := e.Prompts(cfg.Name)
-	if perr != nil {
-		return AccuracyReport{}, perr
+	rep, rerr := srv.report(e, opt)
+	if rerr != nil {
+		return AccuracyReport{}, rerr
 	}
-	rep := AccuracyReport{Backend: cfg.Name, Model: cfg.Model, Summary: opt.Summary, TemplateSet: set.Version(),
-		HeldoutPairs: total, Rows: tally.result(), Run: run}
+	rep.HeldoutPairs, rep.Run = total, run
+	rep.Rows, rep.ByDataset, rep.Pairs = tally.result()
 	if len(opt.Users) > 0 {
 		rep.Users = users
 	}
 	return rep, err
 }
 
+// accuracyUsers is the users a run covers (the given ones, or all, of
+// the datasets asked for), how many held-out pairs they have, and, when
+// the run filters or groups by dataset, each user's dataset.
+func accuracyUsers(e *engine.Engine, opt AccuracyOptions) (users []string, total int, datasets map[string]string, err error) {
+	if users, err = e.SelectUsers(opt.Users); err != nil {
+		return nil, 0, nil, err
+	}
+	if len(opt.Datasets) > 0 || opt.ByDataset {
+		if datasets, err = userDatasets(e.DB()); err != nil {
+			return nil, 0, nil, fmt.Errorf("preference accuracy: %w", err)
+		}
+	}
+	if len(opt.Datasets) > 0 {
+		users = slices.DeleteFunc(slices.Clone(users), func(u string) bool { return !slices.Contains(opt.Datasets, datasets[u]) })
+	}
+	total, err = countItems(e, users, false)
+	return users, total, datasets, err
+}
+
 // selectUsers is the users a run covers (the given ones, or all), and
 // how many held-out pairs they have (and tasks, with tasks), counted from
 // the index alone, for the progress bar.
 func selectUsers(e *engine.Engine, given []string, tasks bool) (users []string, total int, err error) {
-	users, err = e.SelectUsers(given)
-	if err != nil {
+	if users, err = e.SelectUsers(given); err != nil {
 		return nil, 0, err
 	}
+	total, err = countItems(e, users, tasks)
+	return users, total, err
+}
+
+// countItems counts the users' held-out pairs (and tasks, with tasks).
+func countItems(e *engine.Engine, users []string, tasks bool) (total int, err error) {
 	for _, u := range users {
 		rec, err := e.DB().User(u)
 		if err != nil {
-			return nil, 0, err
+			return 0, err
 		}
 		total += rec.Counts.HeldoutPairs
 		if tasks {
 			total += rec.Counts.Tasks
 		}
 	}
-	return users, total, nil
+	return total, nil
 }
 
 // heldoutPairs is what each of the user's held-out pairs is scored with
-// on the generator backend.
-func heldoutPairs(e *engine.Engine, backend, user, summaryKind string) ([]pairInputs, error) {
+// on the generator backend and the reference's.
+func heldoutPairs(e *engine.Engine, opt AccuracyOptions, user string) ([]pairInputs, error) {
 	signals, err := e.DB().Signals(user)
 	if err != nil {
 		return nil, err
 	}
-	summary, hasSummary, err := summaryOfKind(e.DB(), user, summaryKind)
+	summary, hasSummary, err := summaryOfKind(e.DB(), user, opt.Summary)
 	if err != nil {
 		return nil, err
 	}
-	set, err := e.Prompts(backend)
+	gen, err := promptsFor(e, opt.Backend, user, signals)
 	if err != nil {
 		return nil, err
 	}
-	d, err := e.PromptData(backend, user, signals)
-	if err != nil {
-		return nil, err
+	ref := gen
+	if opt.Reference != opt.Backend {
+		if ref, err = promptsFor(e, opt.Reference, user, signals); err != nil {
+			return nil, err
+		}
 	}
 	var pairs []pairInputs
 	for _, s := range signals {
 		if s.Kind == store.KindPair && s.Split == store.SplitHeldout {
-			pairs = append(pairs, pairInputs{user: user, pair: s, summary: summary, hasSummary: hasSummary, set: set, data: d})
+			pairs = append(pairs, pairInputs{user: user, pair: s, summary: summary, hasSummary: hasSummary, gen: gen, ref: ref})
 		}
 	}
 	return pairs, nil
+}
+
+// promptsFor is a backend's template set and the user's history as the
+// backend may see it.
+func promptsFor(e *engine.Engine, backend, user string, signals []store.Signal) (userPrompts, error) {
+	set, err := e.Prompts(backend)
+	if err != nil {
+		return userPrompts{}, err
+	}
+	d, err := e.PromptData(backend, user, signals)
+	if err != nil {
+		return userPrompts{}, err
+	}
+	return userPrompts{set: set, data: d}, nil
 }
 
 // summaryOfKind is the user's summary that conditions the summary
@@ -233,161 +322,4 @@ func summaryOfKind(db *store.DB, user, kind string) (store.Summary, bool, error)
 		}
 	}
 	return store.Summary{}, false, nil
-}
-
-// pairInputs is what a held-out pair is scored with.
-type pairInputs struct {
-	user       string
-	pair       store.Signal
-	summary    store.Summary
-	hasSummary bool
-	set        *engine.PromptSet // the generator's template set
-	data       engine.PromptData // the user's history as the generator may see it
-}
-
-// pairResult is one pair's outcome under each condition it could be
-// asked under.
-type pairResult struct {
-	margin   map[string]float64 // condition → r(y_w) − r(y_l)
-	context  map[string]int     // condition → tokens before the response
-	skipped  []string           // conditions it could not be asked under
-	failed   map[string]error   // conditions the server would not score
-	requests int                // tokenizations and scoring requests sent
-}
-
-// scorePair scores both responses of a pair under the reference (the
-// none condition: the prompt alone) and every condition it can be asked
-// under, and works out each condition's margin r(y_w) − r(y_l).
-func scorePair(ctx context.Context, srv *engine.Server, in pairInputs, conditions []string) (pairResult, error) {
-	res := pairResult{margin: map[string]float64{}, context: map[string]int{}, failed: map[string]error{}}
-	prompts, asked, err := pairPrompts(in, conditions, &res)
-	if err != nil {
-		return pairResult{}, err
-	}
-	sc, err := srv.ScorePair(ctx, prompts, in.pair.Chosen, in.pair.Rejected, engine.ScoreOptions{})
-	res.requests = sc.Requests
-	if err != nil {
-		return res, err
-	}
-	res.context[store.ConditionNone] = sc.PromptTokens[0]
-	res.margin[store.ConditionNone] = 0 // r(y) = 0 for both: the reference against itself
-	for i, c := range asked {
-		p := i + 1 // prompts[0] is the reference
-		if err := sc.Errs[p]; err != nil {
-			res.failed[c] = err
-			continue
-		}
-		rw := sc.Chosen[p] - sc.Chosen[0]
-		rl := sc.Rejected[p] - sc.Rejected[0]
-		res.margin[c] = rw - rl
-		res.context[c] = sc.PromptTokens[p]
-	}
-	return res, nil
-}
-
-// pairPrompts is what the generator is sent for the pair's prompt: under
-// the reference first, then under each condition it can be asked under
-// (asked, in order); the others go to res.skipped.
-func pairPrompts(in pairInputs, conditions []string, res *pairResult) (prompts [][]store.Message, asked []string, err error) {
-	d := in.data
-	d.Prompt, d.Summary = in.pair.Prompt, in.summary.Text
-	ref, err := in.set.Generator(store.ConditionNone, d)
-	if err != nil {
-		return nil, nil, err
-	}
-	prompts = [][]store.Message{ref}
-	for _, c := range conditions {
-		switch {
-		case c == store.ConditionNone:
-			continue // the reference itself
-		case c == store.ConditionSummary && !in.hasSummary:
-			res.skipped = append(res.skipped, c)
-			continue
-		}
-		msgs, err := in.set.Generator(c, d)
-		if errors.Is(err, store.ErrNoHistory) {
-			res.skipped = append(res.skipped, c)
-			continue
-		}
-		if err != nil {
-			return nil, nil, err
-		}
-		prompts = append(prompts, msgs)
-		asked = append(asked, c)
-	}
-	return prompts, asked, nil
-}
-
-// accuracyTally adds up pair results per condition, safely from the
-// batch runner's workers.
-type accuracyTally struct {
-	mu         sync.Mutex
-	conditions []string
-	rows       map[string]*AccuracyRow
-	context    map[string]int
-}
-
-func newAccuracyTally(conditions []string) *accuracyTally {
-	t := &accuracyTally{conditions: conditions, rows: map[string]*AccuracyRow{}, context: map[string]int{}}
-	for _, c := range conditions {
-		t.rows[c] = &AccuracyRow{Condition: c}
-	}
-	return t
-}
-
-func (t *accuracyTally) add(res pairResult, item string) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	for _, c := range res.skipped {
-		if r, ok := t.rows[c]; ok {
-			r.Skipped++
-		}
-	}
-	for c, err := range res.failed {
-		r, ok := t.rows[c]
-		if !ok {
-			continue
-		}
-		r.Failed++
-		r.Errors = engine.CountError(r.Errors, item, err)
-	}
-	for c, m := range res.margin {
-		r, ok := t.rows[c]
-		if !ok {
-			continue // the reference, not asked for
-		}
-		r.Pairs++
-		switch {
-		case math.Abs(m) <= tieTolerance:
-			r.Ties++
-		case m > 0:
-			r.Correct++
-		default:
-			r.Wrong++
-		}
-		t.context[c] += res.context[c]
-	}
-}
-
-func (t *accuracyTally) result() []AccuracyRow {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	out := make([]AccuracyRow, 0, len(t.conditions))
-	for _, c := range t.conditions {
-		r := *t.rows[c]
-		r.Errors = slices.Clone(r.Errors)
-		if r.Errors == nil {
-			r.Errors = []engine.ErrorCount{}
-		}
-		engine.SortErrors(r.Errors)
-		r.Low, r.High = stats.Wilson(0, 0) // no pairs: nothing is known
-		if r.Pairs > 0 {
-			wins := float64(r.Correct) + float64(r.Ties)/2
-			r.Accuracy = wins / float64(r.Pairs)
-			r.Low, r.High = stats.Wilson(wins, r.Pairs)
-			r.MeanContextTokens = float64(t.context[c]) / float64(r.Pairs)
-		}
-		out = append(out, r)
-	}
-	return out
 }

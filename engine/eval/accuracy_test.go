@@ -172,7 +172,7 @@ func TestAccuracyConditionFailsAlone(t *testing.T) {
 				}
 				msgs := generatorMessages(t, e, "vllm", c, s, sum.Text, signals)
 				for _, y := range []string{s.Chosen, s.Rejected} {
-					n := len(f.Render(msgs, true, false)) + len(strings.Fields(y))
+					n := len(f.Render(msgs, true, false)) + len(strings.Fields(y)) + 1 // and the end of turn
 					if c == store.ConditionSummary {
 						summaryMax = max(summaryMax, n)
 					} else {
@@ -334,6 +334,10 @@ func TestAccuracyOptionsAreChecked(t *testing.T) {
 		{AccuracyOptions{Backend: "vllm", Summary: "newest"}, `unknown summary "newest"`},
 		{AccuracyOptions{Backend: "vllm", Conditions: []string{"persona"}}, `unknown condition "persona"`},
 		{AccuracyOptions{Backend: "nope"}, `nope`},
+		{AccuracyOptions{Backend: "vllm", Reference: "nope"}, `the reference model: no backend named "nope"`},
+		{AccuracyOptions{Backend: "vllm", Beta: -0.1}, `β must be a positive number, not -0.1`},
+		{AccuracyOptions{Backend: "vllm", Beta: math.NaN()}, `β must be a positive number, not NaN`},
+		{AccuracyOptions{Backend: "vllm", Beta: math.Inf(1)}, `β must be a positive number, not +Inf`},
 	}
 	for _, tt := range tests {
 		if _, err := Accuracy(context.Background(), e, tt.opt, nil); err == nil || !strings.Contains(err.Error(), tt.want) {
