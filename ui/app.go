@@ -98,6 +98,9 @@ func (a *App) Init() tea.Cmd { return a.frame.Init() }
 func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.KeyMsg:
+		if keys, ok := a.burst(msg); ok {
+			return a, a.each(keys)
+		}
 		if cmd, ok := a.key(msg); ok {
 			return a, tea.Batch(cmd, a.frame.Navigate())
 		}
@@ -112,6 +115,33 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		a.help.Close() // a screen opened over the overlay
 	}
 	return a, cmd
+}
+
+// burst splits keys typed faster than the terminal is read ("1" "1",
+// or q then l from tmux): Bubble Tea hands runes read together to the
+// program as one message, which no binding matches. Unless a text field
+// has the keys (where they are text) or they were pasted, each rune is a
+// key of its own.
+func (a *App) burst(msg tea.KeyMsg) ([]tea.KeyMsg, bool) {
+	if msg.Type != tea.KeyRunes || msg.Paste || len(msg.Runes) < 2 || a.frame.Top().Typing() {
+		return nil, false
+	}
+	keys := make([]tea.KeyMsg, len(msg.Runes))
+	for i, r := range msg.Runes {
+		keys[i] = tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}, Alt: msg.Alt}
+	}
+	return keys, true
+}
+
+// each handles keys one after another, as if typed apart: each sees the
+// screen the one before it left (a key after q reaches the screen under).
+func (a *App) each(keys []tea.KeyMsg) tea.Cmd {
+	cmds := make([]tea.Cmd, 0, len(keys))
+	for _, k := range keys {
+		_, cmd := a.Update(k)
+		cmds = append(cmds, cmd)
+	}
+	return tea.Batch(cmds...)
 }
 
 // key handles ?, J and S and the overlay's keys; it reports whether the

@@ -7,6 +7,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/popi-tui/popi-tui/ui/compare"
 	"github.com/popi-tui/popi-tui/ui/jobs"
 	"github.com/popi-tui/popi-tui/ui/uitest"
 	"github.com/popi-tui/popi-tui/ui/users"
@@ -142,4 +143,19 @@ func TestJobsScreenIsTheRunners(t *testing.T) {
 		t.Fatalf("J: top %T", app.frame.Top())
 	}
 	uitest.WantIn(t, js.View(), "No jobs yet")
+}
+
+// Keys read together (tmux send-keys, a fast typist) arrive as one
+// message of several runes: each is a key of its own, seeing the screen
+// the one before it left; in a text field they stay text.
+func TestKeysReadTogetherAreEachAKey(t *testing.T) {
+	app, _ := demoApp(t)
+	p := uitest.Drive(t, app, 120, 40)
+	p.Press("enter", "ql") // back from the user, then label
+	if _, ok := app.frame.Top().(*compare.Screen); !ok {
+		t.Fatalf("enter, then q and l read together: top %T, want Compare", app.frame.Top())
+	}
+	p.Press("q", "/", "ter") // "ter" read together into the filter: text
+
+	uitest.WantIn(t, p.View(), "1 of 8 match", "› terse-tom")
 }
