@@ -6,12 +6,17 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
+	"maps"
+	"math"
 	"slices"
 	"strings"
 
 	"github.com/popi-tui/popi-tui/engine"
 	"github.com/popi-tui/popi-tui/engine/eval"
 	"github.com/popi-tui/popi-tui/store"
+	"github.com/popi-tui/popi-tui/store/format/printsafe"
+	"github.com/popi-tui/popi-tui/ui/sanitize"
 )
 
 // Metrics of popi-tui eval.
@@ -93,10 +98,17 @@ server):
             replayed held-out pairs; inter-annotator agreement (Cohen's κ for
             two annotators, Fleiss' κ for more)
   accuracy  preference accuracy on every held-out pair: r(y) = log p(y | the
-            generator's input under the condition) − log p(y | the prompt
-            alone), correct when r(chosen) > r(rejected), a tie counting ½.
-            Needs --backend on a server that scores given responses (vLLM);
-            llama.cpp's server and Ollama cannot, and are refused.
+            generator's input under the condition) − log p_ref(y | the
+            prompt alone, worded by the reference's none template), correct
+            when r(chosen) > r(rejected), a tie counting ½; beside it DPO's
+            mean margin h = r(chosen) − r(rejected) and mean loss
+            −log σ(β·h) (natural log; POPI's trainer prints it divided by
+            β). A response's log-probability counts the end-of-turn token
+            after it (--no-eot: its own tokens only). Needs --backend (and
+            --reference, default --backend) on a server that scores given
+            responses (vLLM); llama.cpp's server and Ollama cannot, and are
+            refused. --pairs-out FILE writes each pair's numbers per
+            condition as JSON lines.
   judge     a judge backend (--judge) compares, for every held-out prompt and
             task, the generator's (--backend) answer with the summary against
             --against BACKEND:CONDITION (default: its answer with none), in
@@ -105,10 +117,15 @@ server):
             history; a user without it is skipped); unreadable verdicts are
             counted, not guessed.
 
+--dataset NAME keeps the users imported with that dataset tag, and --by
+dataset adds a row per dataset (accuracy and context; labels and judge
+cover every user).
+
 Intervals are Wilson 95% intervals. Accuracy and judge runs are kept in the
 database; the Stats screen (S) shows the latest of each backend, setting
 and set of users (--user). A run stopped by Ctrl-C prints what it measured
-but is not kept, nor is one that ended in an error.`
+but is not kept, nor is one that ended in an error (nor is --pairs-out
+written).`
 
 // evalFlags are eval's flags, as given.
 type evalFlags struct {
@@ -117,6 +134,12 @@ type evalFlags struct {
 	atOnce                     concurrency
 	asJSON                     bool
 	judgeOpts                  judgeFlags // --against, --orders, --seed, --persona (eval_judge.go)
+	// accuracy's reference, end of turn, β and per-pair file; accuracy's
+	// and context's dataset filter and grouping.
+	reference, pairsOut, by string
+	noEOT                   bool
+	beta                    float64
+	datasets                listFlag
 }
 
 func (f *evalFlags) register(fs *flag.FlagSet) {
@@ -126,6 +149,12 @@ func (f *evalFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.summary, "summary", eval.SummaryCurrent, "which summary conditions accuracy: current, model, human or heuristic")
 	fs.Var(&f.conditions, "condition", "accuracy under `C`: summary (default), raw, none (repeatable)")
 	fs.Var(&f.users, "user", "only this user `ID` (repeatable; default: all users)")
+	fs.StringVar(&f.reference, "reference", "", "accuracy: the reference model's generator backend `NAME` (default: --backend)")
+	fs.BoolVar(&f.noEOT, "no-eot", false, "accuracy: leave the end-of-turn token out of each response's log-probability")
+	fs.Float64Var(&f.beta, "beta", eval.DefaultBeta, "accuracy: DPO's `β`, for the rewards and the loss")
+	fs.StringVar(&f.pairsOut, "pairs-out", "", "accuracy: write each pair's scores under each condition to `FILE` (JSON lines)")
+	fs.Var(&f.datasets, "dataset", "accuracy, context: only users of dataset `NAME` (repeatable)")
+	fs.StringVar(&f.by, "by", "", "accuracy, context: `dataset` adds a row per dataset")
 	f.judgeOpts.register(fs)
 	f.atOnce.register(fs, "pairs or prompts")
 	fs.BoolVar(&f.asJSON, "json", false, "print one JSON object, for scripts")
@@ -145,6 +174,9 @@ func (f *evalFlags) run(ctx context.Context, c *runContext, _ []string) error {
 func (f *evalFlags) evaluate(ctx context.Context, w *workspace) error {
 	c := w.c
 	if err := f.checkBackends(w); err != nil {
+		return err
+	}
+	if err := f.checkDatasets(w.db); err != nil {
 		return err
 	}
 	res, failures, notRun, err := f.measure(ctx, w)
@@ -189,6 +221,46 @@ func (f *evalFlags) checkUsage() error {
 			return usagef("%v", err)
 		}
 	}
+	return f.checkAccuracyUsage()
+}
+
+// checkAccuracyUsage checks the flags of accuracy and of the dataset
+// filter: each must apply to a metric asked for, or the run would look
+// filtered or written when it is not.
+func (f *evalFlags) checkAccuracyUsage() error {
+	accuracy := slices.Contains(f.metrics, metricAccuracy)
+	switch {
+	case !(f.beta > 0) || math.IsInf(f.beta, 1):
+		return usagef("--beta %v: DPO's β must be a positive number", f.beta)
+	case f.by != "" && f.by != "dataset":
+		return usagef("--by %q: the only grouping is by dataset", sanitize.Line(f.by))
+	case (len(f.datasets) > 0 || f.by != "") && (slices.Contains(f.metrics, metricLabels) || slices.Contains(f.metrics, metricJudge)):
+		return usagef("--dataset and --by apply to --metric accuracy and context: the labels and the judge cover every user")
+	case !accuracy && (f.reference != "" || f.pairsOut != "" || f.noEOT):
+		return usagef("--reference, --no-eot and --pairs-out apply to --metric accuracy")
+	case f.pairsOut == "-":
+		return usagef("--pairs-out writes a file: give its name (standard output has the report)")
+	}
+	return nil
+}
+
+// checkDatasets refuses a --dataset no user was imported with: a typing
+// mistake would otherwise measure nobody.
+func (f *evalFlags) checkDatasets(db *store.DB) error {
+	if len(f.datasets) == 0 {
+		return nil
+	}
+	counts, err := db.DatasetUsers()
+	if err != nil {
+		return err
+	}
+	for _, d := range f.datasets {
+		if counts[d] == 0 {
+			known := slices.Sorted(maps.Keys(counts))
+			known = slices.DeleteFunc(known, func(k string) bool { return k == "" })
+			return usagef("--dataset %q: no user was imported with that dataset (datasets: %s)", sanitize.Line(d), sanitize.Names(known, 10))
+		}
+	}
 	return nil
 }
 
@@ -210,7 +282,10 @@ func (f *evalFlags) checkBackends(w *workspace) error {
 			return usagef("--metric judge needs a judge: give --judge NAME, or a backend with role \"judge\" in the configuration")
 		}
 	}
-	if err := checkBackendName(e, "--backend", f.backend, engine.RoleGenerator); err != nil || !judge {
+	if err := checkBackendName(e, "--backend", f.backend, engine.RoleGenerator); err != nil {
+		return err
+	}
+	if err := checkBackendName(e, "--reference", f.reference, engine.RoleGenerator); err != nil || !judge {
 		return err
 	}
 	if err := checkBackendName(e, "--judge", f.judge, engine.RoleJudge); err != nil {
@@ -244,7 +319,8 @@ func (f *evalFlags) measure(ctx context.Context, w *workspace) (res evalResult, 
 		switch m {
 		case metricContext:
 			var r eval.ContextReport
-			if r, err = eval.ContextSaving(w.db); err == nil {
+			opt := eval.ContextOptions{Datasets: f.datasets, ByDataset: f.by == "dataset"}
+			if r, err = eval.ContextSavingWith(w.db, opt); err == nil {
 				res.Context = &r
 			}
 		case metricLabels:
@@ -288,31 +364,69 @@ func isCancellation(err error) bool {
 }
 
 // measureAccuracy measures preference accuracy under a progress bar of its
-// own, on the engine every metric shares, and keeps a run that went to the
-// end.
+// own, on the engine every metric shares, keeps a run that went to the
+// end, and writes its pairs (--pairs-out).
 func (f *evalFlags) measureAccuracy(ctx context.Context, w *workspace) (*accuracyJSON, error) {
 	p := w.progress("eval accuracy")
 	e, err := w.engine()
 	if err != nil {
 		return nil, err
 	}
-	opt := eval.AccuracyOptions{Backend: f.backend, Summary: f.summary, Conditions: f.conditions, Users: f.users, Concurrency: f.atOnce.of(e)}
+	opt := eval.AccuracyOptions{Backend: f.backend, Reference: f.reference, NoEndOfTurn: f.noEOT, Beta: f.beta,
+		Summary: f.summary, Conditions: f.conditions, Users: f.users, Datasets: f.datasets, ByDataset: f.by == "dataset",
+		KeepPairs: f.pairsOut != "", Concurrency: f.atOnce.of(e)}
 	rep, err := eval.Accuracy(ctx, e, opt, p.items)
 	p.done()
 	if err != nil && rep.Rows == nil {
 		return nil, err
 	}
 	out := &accuracyJSON{AccuracyReport: rep, Run: newRunJSON(rep.Run)}
-	// The conditions as the engine reports them (defaulted, deduplicated),
-	// as a set: `--condition summary` and no --condition are one setting,
-	// and so are the same conditions in another order.
+	if f.pairsOut != "" {
+		err = errors.Join(err, f.writePairs(w.c, rep, err))
+	}
+	return out, endRun(w.db, metricAccuracy, accuracyKey(rep), out, rep.Run, err)
+}
+
+// accuracyKey is what an accuracy run is kept under: its setting. The
+// conditions are as the engine reports them (defaulted, deduplicated),
+// as a set: `--condition summary` and no --condition are one setting,
+// and so are the same conditions in another order.
+func accuracyKey(rep eval.AccuracyReport) string {
 	conditions := make([]string, len(rep.Rows))
 	for i, r := range rep.Rows {
 		conditions[i] = r.Condition
 	}
 	slices.Sort(conditions)
-	key := fmt.Sprintf("accuracy %s/%s summary=%s conditions=%s users=%s", rep.Backend, rep.Model, rep.Summary, strings.Join(conditions, ","), usersKey(rep.Users))
-	return out, endRun(w.db, metricAccuracy, key, out, rep.Run, err)
+	return fmt.Sprintf("accuracy %s/%s summary=%s conditions=%s reference=%s/%s eot=%t beta=%g datasets=%s users=%s", rep.Backend, rep.Model, rep.Summary,
+		strings.Join(conditions, ","), rep.Reference, rep.ReferenceModel, rep.EndOfTurn, rep.Beta, usersKey(rep.Datasets), usersKey(rep.Users))
+}
+
+// writePairs writes every scored pair under every condition to
+// --pairs-out, one JSON line each, replacing the file only once it is
+// complete, and escaped as the exports are (text from the data is in the
+// ids). A run that did not go to the end leaves the file as it was: a
+// part of the pairs would read as all of them.
+func (f *evalFlags) writePairs(c *runContext, rep eval.AccuracyReport, runErr error) error {
+	if !kept(rep.Run, runErr) {
+		c.say(fmt.Sprintf("--pairs-out %s was not written: the run did not go to the end", f.pairsOut))
+		return nil
+	}
+	err := store.WriteFileAtomic(f.pairsOut, func(w io.Writer) error {
+		safe := printsafe.NewWriter(w)
+		enc := json.NewEncoder(safe)
+		enc.SetEscapeHTML(false)
+		for _, p := range rep.Pairs {
+			if err := enc.Encode(p); err != nil {
+				return err
+			}
+		}
+		return safe.Close()
+	})
+	if err != nil {
+		return fmt.Errorf("--pairs-out: %w", err)
+	}
+	c.eprintf("wrote %s to %s\n", plural(len(rep.Pairs), "pair score", "pair scores"), sanitize.Line(f.pairsOut))
+	return nil
 }
 
 // measureJudge measures the judge's win rate as measureAccuracy measures
@@ -337,11 +451,12 @@ func (f *evalFlags) measureJudge(ctx context.Context, w *workspace) (*judgeJSON,
 	return out, endRun(w.db, metricJudge, judgeKey(rep), out, rep.Run, err)
 }
 
-// usersKey is a report's user filter (--user; none: all users) in a kept
-// run's key: runs over different users are different runs, and a run over
-// some users is never the latest over all. The filter is a set (sorted,
-// each once: the order of --user means nothing), and names are quoted so
-// that no list of names reads as another.
+// usersKey is a report's user filter (--user; none: all users), or its
+// dataset filter (--dataset), in a kept run's key: runs over different
+// users are different runs, and a run over some users is never the latest
+// over all. The filter is a set (sorted, each once: the order of --user
+// means nothing), and names are quoted so that no list of names reads as
+// another.
 func usersKey(users []string) string {
 	if len(users) == 0 {
 		return "all"

@@ -43,18 +43,22 @@ func interval(lo, hi float64) string { return fmt.Sprintf("[%.1f%%, %.1f%%]", 10
 func table(w io.Writer) *tabwriter.Writer { return tabwriter.NewWriter(w, 0, 0, 2, ' ', 0) }
 
 func printAccuracy(w io.Writer, a *accuracyJSON) {
-	fmt.Fprintf(w, "Preference accuracy — backend %s (%s), summaries: %s, %d held-out pairs%s\n",
-		sanitize.Line(a.Backend), sanitize.Line(a.Model), sanitize.Line(a.Summary), a.HeldoutPairs, usersNote(a.Users))
-	tw := table(w)
-	fmt.Fprintln(tw, "  condition\tpairs\tcorrect\tties\twrong\taccuracy\t95% CI\tcontext tokens\tskipped\tfailed")
-	for _, r := range a.Rows {
-		acc, ci := "–", "–"
-		if r.Pairs > 0 {
-			acc, ci = pct(r.Accuracy), interval(r.Low, r.High)
-		}
-		fmt.Fprintf(tw, "  %s\t%d\t%d\t%d\t%d\t%s\t%s\t%.1f\t%d\t%d\n", sanitize.Line(r.Condition), r.Pairs, r.Correct, r.Ties, r.Wrong, acc, ci, r.MeanContextTokens, r.Skipped, r.Failed)
+	reference := "itself as the reference"
+	if a.Reference != a.Backend {
+		reference = fmt.Sprintf("reference %s (%s)", sanitize.Line(a.Reference), sanitize.Line(a.ReferenceModel))
 	}
-	tw.Flush()
+	fmt.Fprintf(w, "Preference accuracy — backend %s (%s), %s, summaries: %s, %d held-out pairs%s%s\n",
+		sanitize.Line(a.Backend), sanitize.Line(a.Model), reference, sanitize.Line(a.Summary), a.HeldoutPairs, usersNote(a.Users), datasetsNote(a.Datasets))
+	eot := "with the end-of-turn token"
+	if !a.EndOfTurn {
+		eot = "without the end-of-turn token (--no-eot)"
+	}
+	fmt.Fprintf(w, "  log-probabilities %s; margin h = r(chosen) − r(rejected), DPO loss −log σ(βh) in nats, β = %g\n", eot, a.Beta)
+	groups := make([]datasetRows, len(a.ByDataset))
+	for i, d := range a.ByDataset {
+		groups[i] = datasetRows{d.Dataset, mapRows(d.Rows, accuracyRow)}
+	}
+	printTables(w, accuracyHeading, mapRows(a.Rows, accuracyRow), groups)
 	// A condition the server refused for some pairs (the rest of each pair
 	// was scored): why, per condition.
 	for _, r := range a.Rows {
@@ -64,6 +68,20 @@ func printAccuracy(w io.Writer, a *accuracyJSON) {
 	}
 	fmt.Fprintf(w, "  %s\n", runLine(a.Run))
 	printRunErrors(w, a.Run)
+}
+
+const accuracyHeading = "condition\tpairs\tcorrect\tties\twrong\taccuracy\t95% CI\tmean margin\tmean DPO loss\tcontext tokens\tskipped\tfailed"
+
+// accuracyRow is one condition's row of the accuracy table, its cells
+// tab-separated.
+func accuracyRow(r eval.AccuracyRow) string {
+	acc, ci, margin, loss := "–", "–", "–", "–"
+	if r.Pairs > 0 {
+		acc, ci = pct(r.Accuracy), interval(r.Low, r.High)
+		margin, loss = fmt.Sprintf("%+.3f", r.MeanMargin), fmt.Sprintf("%.4f", r.MeanLoss)
+	}
+	return fmt.Sprintf("%s\t%d\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t%.1f\t%d\t%d", sanitize.Line(r.Condition), r.Pairs, r.Correct, r.Ties, r.Wrong, acc, ci,
+		margin, loss, r.MeanContextTokens, r.Skipped, r.Failed)
 }
 
 // usersNote names the users a run was limited to (--user), so that it is
@@ -94,23 +112,50 @@ func printContext(w io.Writer, c eval.ContextReport) {
 	fmt.Fprintf(w, "Context saving — each user's newest summary of each kind with token counts%s\n", datasetsNote(c.Datasets))
 	fmt.Fprintln(w, "  whole history: every history pair, text and profile of the user, estimated at 4 bytes a token (20 more a pair or text);")
 	fmt.Fprintln(w, "  given history: what the summarizer was given, cut to the history budget, as counted with the summary")
+	groups := make([]datasetRows, len(c.ByDataset))
+	for i, d := range c.ByDataset {
+		groups[i] = datasetRows{d.Dataset, mapRows(d.Kinds, contextRow)}
+	}
+	printTables(w, contextHeading, mapRows(c.Kinds, contextRow), groups)
+}
+
+// datasetRows are one dataset's rows of a table, each's cells
+// tab-separated.
+type datasetRows struct {
+	dataset string
+	rows    []string
+}
+
+// printTables writes a table of rows under heading (cells tab-separated),
+// then, when there are groups, a table of every dataset's rows, the
+// dataset in a column of its own.
+func printTables(w io.Writer, heading string, rows []string, groups []datasetRows) {
 	tw := table(w)
-	fmt.Fprintln(tw, "  "+contextHeading)
-	for _, k := range c.Kinds {
-		fmt.Fprintln(tw, "  "+contextRow(k))
+	fmt.Fprintln(tw, "  "+heading)
+	for _, r := range rows {
+		fmt.Fprintln(tw, "  "+r)
 	}
 	tw.Flush()
-	if len(c.ByDataset) == 0 {
+	if len(groups) == 0 {
 		return
 	}
 	tw = table(w)
-	fmt.Fprintln(tw, "  dataset\t"+contextHeading)
-	for _, d := range c.ByDataset {
-		for _, k := range d.Kinds {
-			fmt.Fprintf(tw, "  %s\t%s\n", datasetName(d.Dataset), contextRow(k))
+	fmt.Fprintln(tw, "  dataset\t"+heading)
+	for _, g := range groups {
+		for _, r := range g.rows {
+			fmt.Fprintf(tw, "  %s\t%s\n", datasetName(g.dataset), r)
 		}
 	}
 	tw.Flush()
+}
+
+// mapRows is each of xs as a table row.
+func mapRows[T any](xs []T, row func(T) string) []string {
+	out := make([]string, len(xs))
+	for i, x := range xs {
+		out[i] = row(x)
+	}
+	return out
 }
 
 const contextHeading = "summaries\tusers\tsummary tokens mean\tmedian\twhole history tokens mean\tmedian\twhole ÷ summary: ratio of means\tmedian ratio\tgiven history tokens mean\tmedian\testimated"

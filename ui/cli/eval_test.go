@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -22,20 +23,17 @@ import (
 	"github.com/popi-tui/popi-tui/store/storetest"
 )
 
-// evalDB imports two users with a held-out pair each and summarizes them
-// with the offline heuristic.
+// evalDB imports two users with a held-out pair each, u1 from dataset
+// ds-one and u2 from ds-two, and summarizes them with the offline
+// heuristic.
 func (e *testEnv) evalDB() string {
 	db := e.path("eval.db")
-	in := e.path("eval.jsonl")
-	data := `{"user":"u1","kind":"pair","prompt":"old question","chosen":"brief","rejected":"verbose"}
-{"user":"u1","kind":"pair","split":"heldout","prompt":"new question","chosen":"yes one","rejected":"no one"}
-{"user":"u2","kind":"pair","prompt":"old question","chosen":"brief","rejected":"verbose"}
-{"user":"u2","kind":"pair","split":"heldout","prompt":"new question","chosen":"yes two","rejected":"no two"}
-`
-	if err := os.WriteFile(in, []byte(data), 0o600); err != nil {
-		e.t.Fatal(err)
+	for _, u := range []struct{ user, dataset, n string }{{"u1", "ds-one", "one"}, {"u2", "ds-two", "two"}} {
+		data := fmt.Sprintf(`{"user":%q,"kind":"pair","prompt":"old question","chosen":"brief","rejected":"verbose"}
+{"user":%q,"kind":"pair","split":"heldout","id":"h-%s","prompt":"new question","chosen":"yes %s","rejected":"no %s"}
+`, u.user, u.user, u.n, u.n, u.n)
+		e.mustRun(ExitOK, "import", "--db", db, writeFile(e.t, e.path(u.dataset+".jsonl"), data))
 	}
-	e.mustRun(ExitOK, "import", "--db", db, in)
 	e.mustRun(ExitOK, "infer", "--db", db, "--backend", "heuristic")
 	return db
 }
@@ -51,8 +49,13 @@ func TestEvalAccuracyAgainstAScoringServer(t *testing.T) {
 	})
 	cfg := e.withConfig(f.URL()+"/v1", "")
 	r := e.mustRun(ExitOK, "eval", "--db", db, "--config", cfg, "--metric", "accuracy", "--backend", "fake", "--condition", "summary,none")
-	for _, want := range []string{"Preference accuracy — backend fake (tiny), summaries: current, 2 held-out pairs",
-		"summary    2      1        0     1      50.0%", "none       2      0        2     0      50.0%", "2 done, 0 failed"} {
+	// Margins 3 − 1 = 2 and −1 − 2 = −3: mean −0.5; losses ln(1 + e^−0.2)
+	// = 0.598139 and ln(1 + e^0.3) = 0.854355: mean 0.726247. none is the
+	// reference itself: margin 0, loss ln 2.
+	for _, want := range []string{"Preference accuracy — backend fake (tiny), itself as the reference, summaries: current, 2 held-out pairs",
+		"log-probabilities with the end-of-turn token; margin h = r(chosen) − r(rejected), DPO loss −log σ(βh) in nats, β = 0.1",
+		"summary    2      1        0     1      50.0%     [9.5%, 90.5%]  -0.500       0.7262", "none       2      0        2     0      50.0%     [9.5%, 90.5%]  +0.000       0.6931",
+		"2 done, 0 failed"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("output lacks %q:\n%s", want, r.stdout)
 		}
@@ -82,11 +85,97 @@ func TestEvalAccuracyAgainstAScoringServer(t *testing.T) {
 	for _, run := range runs {
 		keys = append(keys, run.Key)
 	}
-	if want := []string{"accuracy fake/tiny summary=current conditions=none,summary users=all", "accuracy fake/tiny summary=current conditions=summary users=all"}; !slices.Equal(keys, want) {
+	if want := []string{"accuracy fake/tiny summary=current conditions=none,summary reference=fake/tiny eot=true beta=0.1 datasets=all users=all",
+		"accuracy fake/tiny summary=current conditions=summary reference=fake/tiny eot=true beta=0.1 datasets=all users=all"}; !slices.Equal(keys, want) {
 		t.Errorf("kept keys %q, want %q", keys, want)
 	}
 	if len(runs) == 0 || runs[len(runs)-1].Metric != "accuracy" || !strings.Contains(string(runs[len(runs)-1].Result), `"accuracy":0.5`) {
 		t.Errorf("the latest kept run: %+v", runs)
+	}
+}
+
+// A reference backend of its own, β, the pairs file and the datasets,
+// end to end. The generator ("fake") scores the responses' words as in
+// TestEvalAccuracyAgainstAScoringServer, the reference ("ref") after the
+// prompt alone yes one −6, no one −5, yes two −2, no two −5; the end of
+// turn scores −0.125 (vllmtest.EndLogprob) everywhere. At β 0.5:
+//
+//	u1 (ds-one): logp −2.125, −4.125; ref −6.125, −5.125; r 4, 1; h 3: correct,
+//	             rewards 2, 0.5, loss ln(1 + e^−1.5) = 0.201413
+//	u2 (ds-two): logp −4.125, −1.125; ref −2.125, −5.125; r −2, 4; h −6: wrong,
+//	             rewards −1, 2, loss ln(1 + e^3) = 3.048587
+//
+// means: margin −1.5, loss 1.625000. Without the end of turn the
+// log-probabilities are the words' alone (−2, −4; −6, −5 …), over 2
+// tokens a response instead of 3, and the margins the same.
+func TestEvalAccuracyReferenceAndPairsOut(t *testing.T) {
+	e := newTestEnv(t)
+	db := e.evalDB()
+	gen := vllmtest.New(t, map[string]map[string]float64{
+		"yes one": {"none": -5, "summary": -2}, "no one": {"none": -5, "summary": -4},
+		"yes two": {"none": -3, "summary": -4}, "no two": {"none": -3, "summary": -1},
+	})
+	ref := vllmtest.New(t, map[string]map[string]float64{"yes one": {"none": -6}, "no one": {"none": -5}, "yes two": {"none": -2}, "no two": {"none": -5}})
+	cfg := e.withConfig(gen.URL()+"/v1", fmt.Sprintf("\n[[backend]]\nname = \"ref\"\nrole = \"generator\"\nbase_url = %q\nmodel = \"base\"\n", ref.URL()+"/v1"))
+	out := e.path("pairs.jsonl")
+	args := []string{"eval", "--db", db, "--config", cfg, "--metric", "accuracy", "--backend", "fake", "--reference", "ref", "--beta", "0.5", "--pairs-out", out}
+	r := e.mustRun(ExitOK, append(args, "--by", "dataset")...)
+	for _, want := range []string{"backend fake (tiny), reference ref (base), summaries: current, 2 held-out pairs", "β = 0.5",
+		"summary    2      1        0     1      50.0%     [9.5%, 90.5%]  -1.500       1.6250",
+		"ds-one   summary    1      1        0     0      100.0%", "+3.000       0.2014", "ds-two   summary    1      0        0     1      0.0%", "-6.000       3.0486"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	if want := "wrote 2 pair scores to " + out; !strings.Contains(r.stderr, want) {
+		t.Errorf("stderr %q lacks %q", r.stderr, want)
+	}
+	// Each line has exactly the documented fields. [user][chosen, rejected]:
+	tests := []struct {
+		name      string
+		extra     []string
+		logp, ref [2][2]float64
+		tokens    float64
+	}{
+		{"end of turn", nil, [2][2]float64{{-2.125, -4.125}, {-4.125, -1.125}}, [2][2]float64{{-6.125, -5.125}, {-2.125, -5.125}}, 3},
+		{"--no-eot", []string{"--no-eot"}, [2][2]float64{{-2, -4}, {-4, -1}}, [2][2]float64{{-6, -5}, {-2, -5}}, 2},
+	}
+	for _, tt := range tests {
+		e.mustRun(ExitOK, append(args, tt.extra...)...)
+		data, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
+		if len(lines) != 2 {
+			t.Fatalf("%s: %d lines:\n%s", tt.name, len(lines), data)
+		}
+		for i, w := range []struct {
+			user, pair                              string
+			margin, rewardW, rewardL, loss, correct float64
+		}{{"u1", "h-one", 3, 2, 0.5, 0.2014132779827524, 1}, {"u2", "h-two", -6, -1, 2, 3.048587351573742, 0}} {
+			var got map[string]any
+			if err := json.Unmarshal([]byte(lines[i]), &got); err != nil {
+				t.Fatalf("%s: line %d: %v", tt.name, i+1, err)
+			}
+			want := map[string]any{"user": w.user, "pair": w.pair, "condition": "summary", "logp_chosen": tt.logp[i][0], "logp_rejected": tt.logp[i][1],
+				"ref_logp_chosen": tt.ref[i][0], "ref_logp_rejected": tt.ref[i][1], "tokens_chosen": tt.tokens, "tokens_rejected": tt.tokens,
+				"margin": w.margin, "reward_chosen": w.rewardW, "reward_rejected": w.rewardL, "dpo_loss": w.loss, "correct": w.correct}
+			if len(got) != len(want) {
+				t.Errorf("%s: line %d has %d fields, want %d: %s", tt.name, i+1, len(got), len(want), lines[i])
+			}
+			for k, v := range want {
+				f, isNum := v.(float64)
+				if g, ok := got[k].(float64); isNum && ok && math.Abs(g-f) <= 1e-9 || got[k] == v {
+					continue
+				}
+				t.Errorf("%s: line %d: %s = %v, want %v", tt.name, i+1, k, got[k], v)
+			}
+		}
+	}
+	// Kept under a key naming the reference, the end of turn and β.
+	if runs := keptRuns(t, db); len(runs) != 2 || !strings.Contains(runs[1].Key, "reference=ref/base eot=false beta=0.5 datasets=all") {
+		t.Errorf("kept runs: %+v", runs)
 	}
 }
 
@@ -115,6 +204,16 @@ func TestEvalRefusals(t *testing.T) {
 		{[]string{"--metric", "context", "--metric", "accuracy", "--backend", "fake", "--condition", "bogus"}, `unknown condition "bogus"`},
 		{[]string{"--metric", "context", "--metric", "accuracy", "--backend", "nosuch"}, `--backend "nosuch": no backend of that name with role "generator"`},
 		{[]string{"--metric", "context", "--metric", "judge", "--backend", "fake", "--judge", "nosuch"}, `--judge "nosuch": no backend of that name with role "judge"`},
+		{[]string{"--metric", "context", "--metric", "accuracy", "--backend", "fake", "--reference", "nosuch"}, `--reference "nosuch": no backend of that name with role "generator" (configured: fake, replay)`},
+		{[]string{"--metric", "accuracy", "--backend", "fake", "--beta", "0"}, "--beta 0: DPO's β must be a positive number"},
+		{[]string{"--metric", "accuracy", "--backend", "fake", "--beta", "-0.5"}, "--beta -0.5: DPO's β must be a positive number"},
+		{[]string{"--metric", "accuracy", "--backend", "fake", "--beta", "NaN"}, "--beta NaN: DPO's β must be a positive number"},
+		{[]string{"--metric", "accuracy", "--backend", "fake", "--pairs-out", "-"}, "--pairs-out writes a file"},
+		{[]string{"--metric", "context", "--pairs-out", "p.jsonl"}, "--reference, --no-eot and --pairs-out apply to --metric accuracy"},
+		{[]string{"--metric", "context", "--no-eot"}, "--reference, --no-eot and --pairs-out apply to --metric accuracy"},
+		{[]string{"--metric", "context", "--by", "user"}, `--by "user": the only grouping is by dataset`},
+		{[]string{"--dataset", "ds-one"}, "--dataset and --by apply to --metric accuracy and context: the labels and the judge cover every user"},
+		{[]string{"--metric", "context", "--dataset", "nosuch"}, `--dataset "nosuch": no user was imported with that dataset (datasets: ds-one, ds-two)`},
 		{[]string{"extra"}, "eval takes no arguments"},
 	}
 	for _, tt := range tests {
@@ -437,5 +536,51 @@ func TestEvalPrintSanitizes(t *testing.T) {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}
+	}
+}
+
+// --dataset and --by reach context saving: the users of one dataset, and
+// a row per dataset and kind of summary.
+func TestEvalContextByDataset(t *testing.T) {
+	e := newTestEnv(t)
+	db := e.evalDB()
+	r := e.mustRun(ExitOK, "eval", "--db", db, "--metric", "context", "--dataset", "ds-one", "--by", "dataset")
+	for _, want := range []string{"Context saving — each user's newest summary of each kind with token counts, datasets: ds-one", "  ds-one   heuristic  1"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	if strings.Contains(r.stdout, "ds-two") {
+		t.Errorf("a dataset left out is reported:\n%s", r.stdout)
+	}
+}
+
+// The pairs file is escaped as the exports are: characters a terminal
+// acts on, from ids in the data, are \u escapes of the same strings.
+func TestEvalPairsOutIsPrintSafe(t *testing.T) {
+	e := newTestEnv(t)
+	const evil = "u\u202e1\u0085\u2028"
+	f := &evalFlags{pairsOut: e.path("pairs.jsonl")}
+	var stderr strings.Builder
+	c := &runContext{Env: Env{Stdout: io.Discard, Stderr: &stderr}}
+	rep := eval.AccuracyReport{Pairs: []eval.PairScore{{User: evil, Pair: "p", Condition: "summary", Correct: 0.5}}}
+	if err := f.writePairs(c, rep, nil); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(f.pairsOut)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got eval.PairScore
+	if err := json.Unmarshal(data, &got); err != nil || got.User != evil || !strings.HasSuffix(string(data), "}\n") {
+		t.Errorf("%q decodes to %+v (%v)", data, got, err)
+	}
+	for _, raw := range []string{"\u202e", "\u0085", "\u2028"} {
+		if strings.Contains(string(data), raw) {
+			t.Errorf("%q holds %q unescaped", data, raw)
+		}
+	}
+	if !strings.Contains(string(data), `"user":"u\u202e1\u0085\u2028"`) {
+		t.Errorf("%q lacks the escaped user", data)
 	}
 }
