@@ -80,17 +80,23 @@ func (s *Screen) renderHistory() {
 	if len(by.profiles) > 0 {
 		h.heading("Profile")
 		for _, p := range by.profiles {
-			writeLabelled(&h.b, "  ", "", p.Text, h.w)
+			// Where a profile came from matters: AlignX's demographics
+			// are the user's, its "profile" field partly the held-out
+			// answer's direction (signals can leave either out).
+			label := ""
+			if p.Source != "" {
+				label = st.Muted.Render(sourceLabel(p.Source))
+			}
+			writeLabelled(&h.b, "  ", label, p.Text, h.w)
 		}
 	}
 	if len(by.texts) > 0 {
 		h.heading(fmt.Sprintf("Written by the user — %s", screen.Plural(len(by.texts), "text", "texts")))
 		for _, t := range by.texts {
-			label := "•"
-			if t.Source != "" {
-				label = "• " + screen.Line(t.Source) + ":"
+			writeLabelled(&h.b, "  ", st.Muted.Render(sourceLabel(t.Source)), t.Text, h.w)
+			if t.Post != "" { // a comment: what it answered, under it
+				writeLabelled(&h.b, "      ", st.Muted.Render("↳ in reply to"), t.Post, h.w)
 			}
-			writeLabelled(&h.b, "  ", st.Muted.Render(label), t.Text, h.w)
 		}
 	}
 	h.pairs(by)
@@ -156,4 +162,13 @@ func writeLabelled(b *strings.Builder, indent, label, text string, w int) {
 			b.WriteString(ansi.Truncate(pad, w, "") + ln + "\n")
 		}
 	}
+}
+
+// sourceLabel is the bullet of a profile or text, naming its source
+// when it has one.
+func sourceLabel(source string) string {
+	if source == "" {
+		return "•"
+	}
+	return "• " + screen.Line(source) + ":"
 }

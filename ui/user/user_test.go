@@ -354,3 +354,22 @@ func TestUserScreenEscapeSequencesNeverReachTheView(t *testing.T) {
 	st.Press("ctrl+r")
 	check("picker")
 }
+
+// An AlignX comment shows the post it answered; a profile says where it
+// came from (demographics apart from the rest).
+func TestUserScreenShowsPostsAndProfileSources(t *testing.T) {
+	db := storetest.Open(t)
+	storetest.Import(t, db, `{"user":"zed","kind":"text","id":"t1","text":"Tabs, always.","source":"comment","post":"Tabs or spaces?"}
+{"user":"zed","kind":"text","id":"t2","text":"I wrote a parser this weekend."}
+{"user":"zed","kind":"profile","id":"demographics","text":"Age: 30s; Country: NZ"}
+{"user":"zed","kind":"profile","id":"p2","text":"Prefers blunt answers."}
+`)
+	env := uitest.New(t, 120, 60, uitest.Options{DB: db})
+	open(env, "zed")
+	v := env.View()
+	uitest.WantIn(t, v, "• comment: Tabs, always.", "↳ in reply to Tabs or spaces?", "• I wrote a parser this weekend.",
+		"• demographics: Age: 30s; Country: NZ", "  Prefers blunt answers.")
+	if i, j := strings.Index(v, "Tabs, always."), strings.Index(v, "Tabs or spaces?"); i < 0 || j < i {
+		t.Errorf("the post is not under its comment:\n%s", v)
+	}
+}
