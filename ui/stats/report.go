@@ -2,12 +2,15 @@ package stats
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/popi-tui/popi-tui/engine/eval"
+	"github.com/popi-tui/popi-tui/store"
 	"github.com/popi-tui/popi-tui/ui/sanitize"
 	"github.com/popi-tui/popi-tui/ui/screen"
 )
@@ -177,19 +180,63 @@ func (r *report) judges(runs []timed[eval.JudgeReport]) {
 	}
 	for _, run := range runs {
 		j := run.rep
-		r.add(fmt.Sprintf("judge %s (%s) on %s: summary vs none%s · %s", screen.Line(j.Judge), screen.Line(j.JudgeModel), screen.Line(j.Generator), usersNote(j.Users),
-			run.at.Local().Format("2006-01-02 15:04")))
+		r.add(fmt.Sprintf("judge %s (%s) on %s: summary vs %s%s%s · %s", screen.Line(j.Judge), screen.Line(j.JudgeModel), screen.Line(j.Generator),
+			opponent(j), judgeChoices(j), usersNote(j.Users), run.at.Local().Format("2006-01-02 15:04")))
 		if j.Wins+j.Ties+j.Losses == 0 {
 			r.add("  " + noVerdict(j))
 			continue
 		}
 		skipped := ""
 		if j.Skipped > 0 {
-			skipped = fmt.Sprintf(" · %d skipped (no summary)", j.Skipped)
+			skipped = " · " + skippedNote(j)
 		}
 		r.add(fmt.Sprintf("  %s %5.1f%% [%.1f, %.1f]  %d/%d/%d W/T/L · %d unreadable%s", r.bar(j.WinRate, 24), 100*j.WinRate, 100*j.Low, 100*j.High,
 			j.Wins, j.Ties, j.Losses, j.MalformedItems, skipped))
 	}
+}
+
+// opponent is what the summary answer faced: the generator's own answer
+// under a condition (none, before --against existed), or another
+// backend's.
+func opponent(j eval.JudgeReport) string {
+	cond := j.AgainstCondition
+	if cond == "" {
+		cond = store.ConditionNone
+	}
+	if j.AgainstBackend == "" || j.AgainstBackend == j.Generator {
+		return screen.Line(cond)
+	}
+	return screen.Line(j.AgainstBackend) + ":" + screen.Line(cond)
+}
+
+// judgeChoices names the run's choices that are not the defaults: one
+// order per prompt, and what the judge was told when not the persona.
+func judgeChoices(j eval.JudgeReport) string {
+	var out string
+	if j.Orders == "one" {
+		out += fmt.Sprintf(" · one order (seed %d)", j.Seed)
+	}
+	if j.Told != "" && j.Told != "persona" {
+		out += " · told the " + screen.Line(j.Told)
+	}
+	return out
+}
+
+// skippedNote counts the skipped prompts by reason (runs kept before
+// reasons were counted were skipped for want of a summary).
+func skippedNote(j eval.JudgeReport) string {
+	if len(j.SkippedReasons) == 0 {
+		return fmt.Sprintf("%d skipped (no summary)", j.Skipped)
+	}
+	reasons := slices.Sorted(maps.Keys(j.SkippedReasons))
+	if len(reasons) == 1 {
+		return fmt.Sprintf("%d skipped (%s)", j.Skipped, screen.Line(reasons[0]))
+	}
+	parts := make([]string, len(reasons))
+	for i, why := range reasons {
+		parts[i] = fmt.Sprintf("%s: %d", screen.Line(why), j.SkippedReasons[why])
+	}
+	return fmt.Sprintf("%d skipped (%s)", j.Skipped, strings.Join(parts, ", "))
 }
 
 // usersNote names the users a kept run was limited to (--user), so that
@@ -207,7 +254,7 @@ func usersNote(users []string) string {
 func noVerdict(j eval.JudgeReport) string {
 	var why []string
 	if j.Skipped > 0 {
-		why = append(why, fmt.Sprintf("%d skipped (no summary)", j.Skipped))
+		why = append(why, skippedNote(j))
 	}
 	if j.MalformedItems > 0 {
 		why = append(why, fmt.Sprintf("%d with an unreadable verdict", j.MalformedItems))

@@ -97,6 +97,13 @@ func TestStatsScreenKeptRuns(t *testing.T) {
 		{"judge: skipped beside verdicts", "judge",
 			`{"judge":"j","judge_model":"jm","generator":"g","items":3,"wins":2,"skipped":1,"win_rate":1}`,
 			[]string{"2/0/0 W/T/L · 0 unreadable · 1 skipped (no summary)"}, nil},
+		{"judge against another backend, one order, told the profile", "judge",
+			`{"judge":"j","judge_model":"jm","generator":"g","against_backend":"base","against_condition":"none","orders":"one","seed":7,"persona":"profile",` +
+				`"items":4,"wins":1,"losses":1,"win_rate":0.5,"skipped":2,"skipped_reasons":{"no summary":1,"no profile":1}}`,
+			[]string{"judge j (jm) on g: summary vs base:none · one order (seed 7) · told the profile · ", "1/0/1 W/T/L · 0 unreadable · 2 skipped (no profile: 1, no summary: 1)"}, nil},
+		{"judge against the generator under raw", "judge",
+			`{"judge":"j","judge_model":"jm","generator":"g","against_backend":"g","against_condition":"raw","orders":"both","persona":"persona","items":1,"wins":1,"win_rate":1}`,
+			[]string{"judge j (jm) on g: summary vs raw · "}, []string{"one order", "told the"}},
 		{"escapes in an accuracy run", "accuracy",
 			`{"backend":"b` + jsonEscape(evil) + `","model":"m","summary":"current` + jsonEscape(evil) + `","users":["u` + jsonEscape(evil) + `"],` +
 				`"conditions":[{"condition":"summary` + jsonEscape(evil) + `","pairs":1,"correct":1,"accuracy":1},{"condition":"raw` + jsonEscape(evil) + `","skipped":1}]}`,
