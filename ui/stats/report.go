@@ -1,6 +1,7 @@
 package stats
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"slices"
@@ -156,19 +157,52 @@ func (r *report) accuracy(runs []timed[eval.AccuracyReport]) {
 	}
 	for _, run := range runs {
 		a := run.rep
-		r.add(fmt.Sprintf("%s (%s), summaries: %s%s · %s", screen.Line(a.Backend), screen.Line(a.Model), screen.Line(a.Summary), usersNote(a.Users), run.at.Local().Format("2006-01-02 15:04")))
-		for _, row := range a.Rows {
-			failed := ""
-			if row.Failed > 0 {
-				failed = fmt.Sprintf(" · %d failed", row.Failed)
-			}
-			if row.Pairs == 0 {
-				r.add(fmt.Sprintf("  %-8s no pairs (%d skipped)%s", screen.Line(row.Condition), row.Skipped, failed))
-				continue
-			}
-			r.add(fmt.Sprintf("  %-8s %s %5.1f%% [%.1f, %.1f]  %d pairs · %.0f context tokens%s", screen.Line(row.Condition), r.bar(row.Accuracy, 24), 100*row.Accuracy,
-				100*row.Low, 100*row.High, row.Pairs, row.MeanContextTokens, failed))
+		r.add(fmt.Sprintf("%s (%s), summaries: %s%s%s · %s", screen.Line(a.Backend), screen.Line(a.Model), screen.Line(a.Summary), scoringNote(a), usersNote(a.Users),
+			run.at.Local().Format("2006-01-02 15:04")))
+		r.accuracyRows("  ", a.Rows, a.Beta > 0)
+		for _, d := range a.ByDataset {
+			r.add("  dataset " + screen.Line(cmp.Or(d.Dataset, "(untagged)")))
+			r.accuracyRows("    ", d.Rows, a.Beta > 0)
 		}
+	}
+}
+
+// scoringNote says how a run scored, for runs that recorded it (before
+// β, the reference and the end of turn were options, runs kept none):
+// the reference when it is another backend, the end of turn, β.
+func scoringNote(a eval.AccuracyReport) string {
+	if a.Beta == 0 {
+		return ""
+	}
+	out := ""
+	if a.Reference != "" && a.Reference != a.Backend {
+		out += fmt.Sprintf(" · reference %s (%s)", screen.Line(a.Reference), screen.Line(a.ReferenceModel))
+	}
+	eot := "end of turn counted"
+	if !a.EndOfTurn {
+		eot = "end of turn left out"
+	}
+	return out + fmt.Sprintf(" · %s · β %g", eot, a.Beta)
+}
+
+// accuracyRows writes a run's rows, one per condition; with DPO's figures
+// (dpo), each row's mean margin and loss.
+func (r *report) accuracyRows(indent string, rows []eval.AccuracyRow, dpo bool) {
+	for _, row := range rows {
+		failed := ""
+		if row.Failed > 0 {
+			failed = fmt.Sprintf(" · %d failed", row.Failed)
+		}
+		if row.Pairs == 0 {
+			r.add(fmt.Sprintf("%s%-8s no pairs (%d skipped)%s", indent, screen.Line(row.Condition), row.Skipped, failed))
+			continue
+		}
+		loss := ""
+		if dpo {
+			loss = fmt.Sprintf(" · margin %s · loss %.3f", signed(row.MeanMargin), row.MeanLoss)
+		}
+		r.add(fmt.Sprintf("%s%-8s %s %5.1f%% [%.1f, %.1f]  %d pairs · %.0f context tokens%s%s", indent, screen.Line(row.Condition), r.bar(row.Accuracy, 24), 100*row.Accuracy,
+			100*row.Low, 100*row.High, row.Pairs, row.MeanContextTokens, loss, failed))
 	}
 }
 

@@ -97,6 +97,12 @@ func TestStatsScreenKeptRuns(t *testing.T) {
 		{"judge: skipped beside verdicts", "judge",
 			`{"judge":"j","judge_model":"jm","generator":"g","items":3,"wins":2,"skipped":1,"win_rate":1}`,
 			[]string{"2/0/0 W/T/L · 0 unreadable · 1 skipped (no summary)"}, nil},
+		{"accuracy against a reference, with β and datasets", "accuracy",
+			`{"backend":"vllm","model":"m","reference":"base","reference_model":"bm","end_of_turn":true,"beta":0.1,"summary":"current",` +
+				`"conditions":[{"condition":"summary","pairs":4,"correct":3,"accuracy":0.75,"mean_margin":1.25,"mean_dpo_loss":0.64}],` +
+				`"by_dataset":[{"dataset":"alignx","conditions":[{"condition":"summary","pairs":2,"correct":2,"accuracy":1,"mean_margin":-0.5,"mean_dpo_loss":0.72}]}]}`,
+			[]string{"vllm (m), summaries: current · reference base (bm) · end of turn counted · β 0.1 · ", "4 pairs · 0 context tokens · margin +1.25 · loss 0.640",
+				"  dataset alignx", "    summary ", "margin −0.50 · loss 0.720"}, nil},
 		{"judge against another backend, one order, told the profile", "judge",
 			`{"judge":"j","judge_model":"jm","generator":"g","against_backend":"base","against_condition":"none","orders":"one","seed":7,"persona":"profile",` +
 				`"items":4,"wins":1,"losses":1,"win_rate":0.5,"skipped":2,"skipped_reasons":{"no summary":1,"no profile":1}}`,
