@@ -3,7 +3,10 @@ package engine
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -34,17 +37,21 @@ func realEngine(t *testing.T, model string, maxTokens int) (*Engine, *store.DB) 
 		Name: "real", Kind: KindOpenAI, Roles: []string{RoleSummarizer, RoleGenerator}, BaseURLs: []string{url}, Model: model,
 		APIKeyEnv: "POPI_LLM_API_KEY", Temperature: 0, MaxTokens: maxTokens, Concurrency: 8, Timeout: 2 * time.Minute,
 	}}}
-	e := New(db, cfg, Options{Getenv: func(k string) string {
-		if k == "POPI_LLM_API_KEY" {
-			if v := os.Getenv(k); v != "" {
-				return v
-			}
-			return "none" // local servers take any key
-		}
-		return ""
-	}})
+	e := New(db, cfg, Options{Getenv: realGetenv})
 	t.Cleanup(e.Close)
 	return e, db
+}
+
+// realGetenv gives the real server's key: POPI_LLM_API_KEY, or any key
+// for a local server, which takes any.
+func realGetenv(k string) string {
+	if k == "POPI_LLM_API_KEY" {
+		if v := os.Getenv(k); v != "" {
+			return v
+		}
+		return "none"
+	}
+	return ""
 }
 
 // expectText checks an answer against POPI_LLM_EXPECT when the server's
@@ -95,6 +102,53 @@ func TestIntegrationInfer(t *testing.T) {
 	rep, err = e.InferAll(context.Background(), InferOptions{Backend: "real"}, nil)
 	if err != nil || rep.Done != 0 || rep.Skipped != 8 {
 		t.Fatalf("second InferAll: %+v, %v", rep, err)
+	}
+}
+
+// The real server serves a custom template set named by the configuration
+// (prompts = FILE): a summary inferred with it records the set's version
+// and stores the messages its templates say, which are what reached the
+// server, word for word.
+func TestIntegrationCustomTemplateSet(t *testing.T) {
+	url, model := enginetest.RealServer(t)
+	rec := enginetest.NewRecorder(t, url)
+	dir := t.TempDir()
+	config := fmt.Sprintf("prompts = \"custom.toml\"\n\n[[backend]]\nname = \"real\"\nrole = \"summarizer\"\nbase_url = %q\n"+
+		"model = %q\napi_key_env = \"POPI_LLM_API_KEY\"\ntemperature = 0\nmax_tokens = 64\ntimeout = \"2m\"\n", rec.URL(), model)
+	for name, text := range map[string]string{"custom.toml": customSet, "config.toml": config} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg, err := LoadConfig(filepath.Join(dir, "config.toml"), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := storetest.DemoDB(t)
+	e := New(db, cfg, Options{Getenv: realGetenv})
+	t.Cleanup(e.Close)
+	rep, err := e.InferAll(context.Background(), InferOptions{Users: []string{"terse-tom"}, Backend: "real"}, nil)
+	if err != nil || rep.Done != 1 || rep.Failed != 0 {
+		t.Fatalf("InferAll: %+v, %v", rep, err)
+	}
+	signals, _ := db.Signals("terse-tom")
+	want := []store.Message{{Role: "system", Content: "SYS terse-tom"}, {Role: "user", Content: wantSummarizer(signals, AllSignals...)}}
+	s, ok, err := db.CurrentSummary("terse-tom")
+	if err != nil || !ok {
+		t.Fatalf("no summary stored: %v", err)
+	}
+	if s.TemplateSet != "custom-1" || !slices.Equal(s.Messages, want) || s.Source != "real/"+model {
+		t.Errorf("stored summary: set %q, source %q, messages %q\nwant %q", s.TemplateSet, s.Source, s.Messages, want)
+	}
+	expectText(t, s.Text)
+	sent := rec.Chats()
+	if len(sent) != 1 || len(sent[0]) != len(want) {
+		t.Fatalf("the server was sent %q", sent)
+	}
+	for i, m := range sent[0] {
+		if m.Role != want[i].Role || m.Content != want[i].Content {
+			t.Errorf("message %d reached the server as %q, want %q", i, m, want[i])
+		}
 	}
 }
 

@@ -1,8 +1,8 @@
 // Package cli is popi-tui's command line: it parses arguments, runs the
 // subcommands (import, export, stats, demo, infer, generate, backends,
-// merge, eval) against store and engine, and prints their results; without
-// a command it opens the interactive UI. main wires it to the process;
-// tests run it in process.
+// merge, eval, prompts) against store and engine, and prints their
+// results; without a command it opens the interactive UI. main wires it to
+// the process; tests run it in process.
 package cli
 
 import (
@@ -96,7 +96,7 @@ func usagef(format string, args ...any) error {
 }
 
 func commands() []*command {
-	cmds := []*command{importCommand(), exportCommand(), statsCommand(), demoCommand(), inferCommand(), generateCommand(), backendsCommand(), mergeCommand(), evalCommand()}
+	cmds := []*command{importCommand(), exportCommand(), statsCommand(), demoCommand(), inferCommand(), generateCommand(), backendsCommand(), mergeCommand(), evalCommand(), promptsCommand()}
 	sort.Slice(cmds, func(i, j int) bool { return cmds[i].name < cmds[j].name })
 	return cmds
 }

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"flag"
+	"strings"
 
 	"github.com/popi-tui/popi-tui/engine"
 )
@@ -13,6 +14,7 @@ func inferCommand() *command {
 		backend string
 		atOnce  concurrency
 		force   bool
+		signals listFlag
 	)
 	return &command{
 		name:       "infer",
@@ -23,28 +25,49 @@ Summarizes every user (or those named with --user) with a summarizer backend
 from the configuration file, storing each summary as the user's newest
 version. Users already summarized by the same backend, model and prompt
 template are skipped unless --force, so an interrupted run resumes where it
-stopped. The built-in backend "heuristic" is the offline baseline.`,
+stopped. The built-in backend "heuristic" is the offline baseline.
+
+--signals says which kinds of signal the summarizer is shown (default: the
+backend's signals setting, else all): pairs (history pairs), texts (what the
+user wrote, with the posts they answered), profile, demographics. AlignX's
+in-context setting shows everything; its preference-based setting the
+profile alone (--signals profile). A summary records the signals it was made
+from, and one made from others does not count as done.`,
 		flags: func(fs *flag.FlagSet) {
 			fs.Var(&users, "user", "a user `ID` to summarize (repeatable; default: all users)")
 			fs.StringVar(&backend, "backend", "", "the summarizer `NAME` (default: the first configured summarizer, else heuristic)")
 			atOnce.register(fs, "users summarized")
 			fs.BoolVar(&force, "force", false, "summarize again users this backend has already summarized")
+			fs.Var(&signals, "signals", "the kinds of signal the summarizer is shown: pairs,texts,profile,demographics (default: the backend's setting)")
 		},
 		run: func(ctx context.Context, c *runContext, _ []string) error {
 			if err := atOnce.check(); err != nil {
 				return err
 			}
+			if len(signals) > 0 {
+				if err := engine.CheckSignals(signals); err != nil {
+					return usagef("--signals: %v", err)
+				}
+			}
 			return c.withEngine(func(w *workspace, e *engine.Engine) error {
 				if backend == "" {
 					backend = e.DefaultBackend(engine.RoleSummarizer)
 				}
+				what := "infer via " + backend
+				if len(signals) > 0 {
+					if b, err := e.Backend(backend, engine.RoleSummarizer); err == nil && b.Kind == engine.KindOffline {
+						return usagef("--signals: the offline summarizer %s reads every signal (it sends no prompt)", backend)
+					}
+					what += " from " + strings.Join(signals, ", ")
+				}
 				p := w.progress("infer")
-				rep, err := e.InferAll(ctx, engine.InferOptions{Users: users, Backend: backend, Force: force, Concurrency: atOnce.of(e)}, p.items)
+				opt := engine.InferOptions{Users: users, Backend: backend, Force: force, Signals: signals, Concurrency: atOnce.of(e)}
+				rep, err := e.InferAll(ctx, opt, p.items)
 				p.done()
 				if err != nil {
 					return err
 				}
-				return c.printReport("infer via "+backend, rep)
+				return c.printReport(what, rep)
 			})
 		},
 	}
