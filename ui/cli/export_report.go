@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/popi-tui/popi-tui/engine"
 	"github.com/popi-tui/popi-tui/store/format/popi"
 	"github.com/popi-tui/popi-tui/store/format/printsafe"
 	"github.com/popi-tui/popi-tui/store/format/trl"
@@ -66,6 +67,7 @@ var leftOutWords = map[string]string{
 	trl.LeftOutConflict:        "conflicting annotators",
 	trl.LeftOutNoHistory:       "no history to build the prompt from",
 	trl.LeftOutNothingReplaced: "no model summary replaced",
+	trl.LeftOutNoSummary:       "without a summary",
 }
 
 func (r labelsReport) text(format string) []string {
@@ -131,4 +133,63 @@ func (r usersReport) fields() any { return popi.Report(r) }
 
 func (r usersReport) text(string) []string {
 	return []string{fmt.Sprintf("users (popi): %d record(s) of %d user(s)", r.Rows, r.Users)}
+}
+
+// wording says whose template set worded a training export's prompts.
+type wording struct {
+	Backend     string `json:"backend"` // "" for the configuration's: no model backend has the role
+	TemplateSet string `json:"template_set"`
+}
+
+func wordingOf(r engine.Renderer) wording {
+	return wording{Backend: r.Backend(), TemplateSet: r.TemplateSet()}
+}
+
+func (w wording) text(role string) string {
+	if w.Backend == "" {
+		return fmt.Sprintf("  prompts worded by the configuration's template set %s (no model %s is configured)", sanitize.Line(w.TemplateSet), role)
+	}
+	return fmt.Sprintf("  prompts worded as %s %s words them: template set %s", role, sanitize.Line(w.Backend), sanitize.Line(w.TemplateSet))
+}
+
+// pairsReport is a pairs export's report, with its wording.
+type pairsReport struct {
+	trl.PairReport
+	wording
+}
+
+func (r pairsReport) fields() any { return r }
+
+// splitWords names the pairs of each split in a sentence.
+var splitWords = map[string]string{trl.PairsHeldout: "held-out pair(s)", trl.PairsHistory: "history pair(s)", trl.PairsAll: "pair(s)"}
+
+func (r pairsReport) text(format string) []string {
+	lines := []string{
+		fmt.Sprintf("pairs (%s): %d row(s) of %d user(s), from %d %s under the %s condition", format, r.Rows, r.Users, r.Pairs, splitWords[r.Split], r.Condition),
+		r.wording.text("generator"),
+		"  left out: " + countList(r.LeftOut, []string{trl.LeftOutNoSummary, trl.LeftOutNoHistory}),
+	}
+	if n := r.LeftOut[trl.LeftOutNoSummary]; n > 0 {
+		lines = append(lines, fmt.Sprintf("  %d pair(s) of users without a summary: popi-tui infer makes them (or export --condition raw or none)", n))
+	}
+	if format == trl.PairsKTO {
+		lines = append(lines, fmt.Sprintf("  rows shuffled with seed %d (--seed)", r.Seed))
+	}
+	return lines
+}
+
+// summarizerReport is a summarizer export's report, with its wording.
+type summarizerReport struct {
+	trl.SummarizerReport
+	wording
+}
+
+func (r summarizerReport) fields() any { return r }
+
+func (r summarizerReport) text(format string) []string {
+	return []string{
+		fmt.Sprintf("summarizer (%s): %d row(s) of %d user(s), one per held-out pair (%d)", format, r.Rows, r.Users, r.Pairs),
+		r.wording.text("summarizer"),
+		"  left out: " + countList(r.LeftOut, []string{trl.LeftOutNoHistory}),
+	}
 }

@@ -251,11 +251,13 @@ func TestPromptsUsageErrors(t *testing.T) {
 		{"an offline backend", append(slices.Clone(show), "--user", "terse-tom", "--backend", "heuristic"), "--backend: backend heuristic is the offline engine"},
 		{"a backend without the role", append(slices.Clone(show), "--user", "terse-tom", "--role", "generator", "--backend", "heuristic"), `backend "heuristic" is not a generator`},
 		{"no judge configured", []string{"prompts", "show", "--db", db, "--user", "terse-tom", "--role", "judge"}, "no judge backend is configured"},
+		{"infer: an unknown signal", []string{"infer", "--db", db, "--config", cfg, "--signals", "pairs,posts"}, `--signals: unknown signal "posts"`},
+		{"infer: signals of the offline summarizer", []string{"infer", "--db", db, "--signals", "profile"}, "--signals: the offline summarizer heuristic reads every signal"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := e.mustRun(ExitUsage, tt.args...)
-			if r.stdout != "" || !strings.Contains(r.stderr, tt.want) || !strings.Contains(r.stderr, "Run 'popi-tui prompts --help'") {
+			if r.stdout != "" || !strings.Contains(r.stderr, tt.want) || !strings.Contains(r.stderr, "Run 'popi-tui "+tt.args[0]+" --help'") {
 				t.Errorf("stdout %q, stderr %q, want %q", r.stdout, r.stderr, tt.want)
 			}
 		})
