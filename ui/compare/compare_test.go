@@ -848,3 +848,55 @@ func TestCompareMarkdownOutputIsSanitized(t *testing.T) {
 		})
 	}
 }
+
+// One word wider than the pane (a URL, a long code line) is broken hard
+// where it stands; the rest of the answer still wraps at the pane's width,
+// and a broken code line stays indented in its block.
+func TestCompareMarkdownLongWordsBreakAlone(t *testing.T) {
+	theme, _ := themes.Lookup("dark")
+	url := "https://example.com/" + strings.Repeat("very-long-path-segment/", 6)
+	code := "    result := computeSomethingExpensive(firstArgument, secondArgument, thirdArgument, fourth)"
+	text := "Read the guide at " + url + " before you start. It explains every step of the setup in plain words, with examples that you can copy.\n\n```go\nfunc f() {\n" + code + "\n}\n```\n"
+	for _, colour := range []bool{false, true} {
+		st := screen.NewStyles(theme, io.Discard, !colour)
+		if colour {
+			st.Renderer().SetColorProfile(termenv.TrueColor)
+		}
+		md := newMarkdown(st)
+		const w = 56
+		ls := md.render(text, w)
+		widest, joined := 0, ""
+		for _, l := range ls {
+			if n := ansi.StringWidth(l); n != w {
+				t.Errorf("colour %v: line %q is %d cells, want %d", colour, l, n, w)
+			}
+			p := strings.TrimRight(ansi.Strip(l), " ")
+			joined += p + "\n"
+			if !strings.Contains(p, "example.com") && !strings.Contains(p, "segment") && !strings.Contains(p, "Argument") {
+				widest = max(widest, ansi.StringWidth(p))
+			}
+		}
+		if widest < w-12 {
+			t.Errorf("colour %v: the prose wraps at %d cells in a %d-cell pane:\n%s", colour, widest, w, joined)
+		}
+		if !strings.Contains(strings.ReplaceAll(strings.ReplaceAll(joined, "\n", ""), " ", ""), strings.ReplaceAll(url, " ", "")) {
+			t.Errorf("colour %v: the URL is not all there:\n%s", colour, joined)
+		}
+		// The code line's pieces after the first keep the line's indentation.
+		var pieces []string
+		for _, l := range strings.Split(joined, "\n") {
+			if strings.Contains(l, "Argument") || strings.Contains(l, "fourth)") {
+				pieces = append(pieces, l)
+			}
+		}
+		if len(pieces) < 2 {
+			t.Fatalf("colour %v: the long code line was not broken:\n%s", colour, joined)
+		}
+		lead := func(s string) int { return len(s) - len(strings.TrimLeft(s, " ")) }
+		for _, p := range pieces[1:] {
+			if lead(p) < lead(pieces[0]) {
+				t.Errorf("colour %v: a piece of the code line lost its indentation: %q after %q", colour, p, pieces[0])
+			}
+		}
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"github.com/charmbracelet/glamour"
 	gansi "github.com/charmbracelet/glamour/ansi"
 	"github.com/charmbracelet/glamour/styles"
+	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/muesli/termenv"
 
@@ -26,6 +27,7 @@ import (
 type markdown struct {
 	style   gansi.StyleConfig
 	profile termenv.Profile
+	code    lipgloss.Style // fenced code, which the panes lay out themselves
 
 	mu        sync.Mutex // renders run in commands; a renderer is not safe for concurrent use
 	renderers map[int]*glamour.TermRenderer
@@ -55,7 +57,8 @@ const mdCacheSize = 64
 // "notty" (no colour, no attributes) when colour is off, so NO_COLOR holds
 // inside the panes too.
 func newMarkdown(st screen.Styles) *markdown {
-	m := &markdown{renderers: map[int]*glamour.TermRenderer{}, cache: map[mdKey][]string{}, pending: map[mdKey]bool{}, profile: termenv.TrueColor}
+	m := &markdown{renderers: map[int]*glamour.TermRenderer{}, cache: map[mdKey][]string{}, pending: map[mdKey]bool{}, profile: termenv.TrueColor,
+		code: st.Accent}
 	if st.Renderer() != nil {
 		m.profile = st.Renderer().ColorProfile()
 	}
@@ -129,39 +132,113 @@ func (m *markdown) store(msg markdownMsg) {
 // "&#27;" into the very controls taken out, and only its own styling may
 // reach the terminal. Tabs become spaces before wrapping, so that widths
 // are counted right.
+//
+// The answer is wrapped at the pane's width. A line glamour could not
+// break (a URL, a long code line) is broken hard, its continuation
+// indented as it was, so one long word never narrows the whole answer.
+// Only when every line too wide is a few cells over — glamour adds some
+// decorations after it wraps (the notty style's emphasis marks) — is the
+// answer wrapped again, narrower by that much.
 func (m *markdown) render(text string, width int) []string {
 	text = screen.Detab(screen.Clean(text))
-	// glamour wraps before it adds some decorations (the notty style's
-	// emphasis marks), so a line can come out wider than asked: then it
-	// is rendered again, narrower by the excess, rather than cut or
-	// broken in two.
-	wrapAt := width
-	var ls []string
-	for range 3 {
-		var ok bool
-		if ls, ok = m.glamour(text, wrapAt); !ok {
+	var out []string
+	for _, seg := range splitFences(text) {
+		var ls []string
+		if seg.code {
+			ls = m.codeLines(seg.text, width)
+		} else if ls = m.prose(seg.text, width); ls == nil {
 			return plainLines(text, width)
 		}
-		widest := 0
-		for _, l := range ls {
-			widest = max(widest, ansi.StringWidth(l))
+		if len(ls) == 0 {
+			continue
 		}
-		if widest <= width || wrapAt <= width/2 {
-			break
+		if len(out) > 0 {
+			out = append(out, strings.Repeat(" ", width))
 		}
-		wrapAt = max(width/2, wrapAt-(widest-width))
+		out = append(out, ls...)
+	}
+	if len(out) == 0 {
+		return plainLines(text, width)
+	}
+	return out
+}
+
+// prose is Markdown without fenced code rendered by glamour at width; nil
+// if glamour failed.
+func (m *markdown) prose(text string, width int) []string {
+	ls, ok := m.glamour(text, width)
+	if !ok {
+		return nil
+	}
+	if over := decorationExcess(ls, width); over > 0 {
+		if again, ok := m.glamour(text, width-over); ok {
+			ls = again
+		}
 	}
 	fitted := make([]string, 0, len(ls))
 	for _, l := range ls {
-		if ansi.StringWidth(l) > width { // still: wrap it rather than lose text
-			for _, part := range strings.Split(ansi.Wrap(l, width, " -"), "\n") {
-				fitted = append(fitted, screen.Fit(part, width))
-			}
-			continue
-		}
-		fitted = append(fitted, screen.Fit(l, width))
+		fitted = append(fitted, hardWrap(l, width)...)
 	}
 	return fitted
+}
+
+// codeIndent is where fenced code starts in a pane, as glamour places it.
+const codeIndent = 2
+
+// codeLines lays out a fenced block's lines (sanitized) as they are,
+// indented; a line too long is cut where the width ends and goes on
+// under its own indentation, never re-flowed (glamour would break it at
+// a space and start the rest at the block's edge).
+func (m *markdown) codeLines(code string, width int) []string {
+	var out []string
+	pad := strings.Repeat(" ", min(codeIndent, width/4))
+	for _, l := range strings.Split(strings.TrimSuffix(code, "\n"), "\n") {
+		for _, piece := range hardWrap(pad+l, width) {
+			out = append(out, m.code.Render(piece))
+		}
+	}
+	return out
+}
+
+// maxDecoration is the most a line can be widened by what glamour adds
+// after wrapping it (emphasis marks, a code span's backquotes).
+const maxDecoration = 4
+
+// decorationExcess is how far the lines too wide go over width, when
+// every one of them is over by no more than glamour's decorations (so
+// wrapping narrower mends them); 0 when none is too wide, or one holds
+// what no wrapping breaks.
+func decorationExcess(ls []string, width int) int {
+	over := 0
+	for _, l := range ls {
+		n := ansi.StringWidth(l) - width
+		if n > maxDecoration {
+			return 0
+		}
+		over = max(over, n)
+	}
+	if width-over < 10 {
+		return 0
+	}
+	return over
+}
+
+// hardWrap cuts a line wider than width into pieces of width cells, each
+// piece after the first indented as the line was (a code line stays in its
+// block), every piece padded to width.
+func hardWrap(l string, width int) []string {
+	n := ansi.StringWidth(l)
+	if n <= width {
+		return []string{screen.Fit(l, width)}
+	}
+	plain := ansi.Strip(l)
+	indent := min(ansi.StringWidth(plain)-ansi.StringWidth(strings.TrimLeft(plain, " ")), width/2)
+	out := []string{ansi.Cut(l, 0, width)}
+	pad := strings.Repeat(" ", indent)
+	for at, step := width, max(1, width-indent); at < n; at += step {
+		out = append(out, screen.Fit(pad+ansi.Cut(l, at, at+step), width))
+	}
+	return out
 }
 
 // glamour renders text wrapped at wrapAt, without the blank lines it
@@ -242,3 +319,42 @@ func protectHyphens(text string) (string, bool) {
 }
 
 func wordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
+
+// segment is a stretch of an answer: fenced code, or the Markdown around
+// it.
+type segment struct {
+	code bool
+	text string // a code block's lines, without its fences
+}
+
+// splitFences cuts text into Markdown and the fenced code blocks at its
+// top level (a fence of ``` or ~~~ indented at most three spaces, closed
+// by the same; an unclosed one runs to the end, as CommonMark has it).
+// Fences inside lists and quotes stay in the Markdown, for glamour.
+func splitFences(text string) []segment {
+	var segs []segment
+	var cur strings.Builder
+	fence := ""
+	flush := func(code bool) {
+		if cur.Len() > 0 || code {
+			segs = append(segs, segment{code: code, text: cur.String()})
+		}
+		cur.Reset()
+	}
+	for _, l := range strings.SplitAfter(text, "\n") {
+		trimmed := strings.TrimLeft(l, " ")
+		indent := len(l) - len(trimmed)
+		switch {
+		case fence == "" && indent <= 3 && (strings.HasPrefix(trimmed, "```") || strings.HasPrefix(trimmed, "~~~")):
+			flush(false)
+			fence = trimmed[:3]
+		case fence != "" && indent <= 3 && strings.HasPrefix(strings.TrimRight(trimmed, " \n"), fence) && strings.Trim(strings.TrimRight(trimmed, " \n"), fence[:1]) == "":
+			flush(true)
+			fence = ""
+		default:
+			cur.WriteString(l)
+		}
+	}
+	flush(fence != "")
+	return segs
+}
