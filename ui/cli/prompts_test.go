@@ -263,3 +263,21 @@ func TestPromptsUsageErrors(t *testing.T) {
 		})
 	}
 }
+
+// prompts is listed with the other commands, and its help names its flags.
+func TestPromptsHelp(t *testing.T) {
+	e := newTestEnv(t)
+	if r := e.mustRun(ExitOK, "--help"); !strings.Contains(r.stdout, "  prompts  write a template set to start from") {
+		t.Errorf("popi-tui --help does not list prompts:\n%s", r.stdout)
+	}
+	r := e.mustRun(ExitOK, "prompts", "--help")
+	for _, want := range []string{"Usage: popi-tui prompts [flags] init FILE | show", "-set set", "-force", "-user ID", "-role string",
+		"-condition string", "-backend NAME", "-prompt-id ID", "-signals", "(answer A)"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("prompts --help lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	if exists(e.defaultDB()) {
+		t.Errorf("--help created a database")
+	}
+}

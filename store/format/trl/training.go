@@ -42,7 +42,8 @@ type UserSource struct {
 // DBUsers reads the users of db. Each user is read in a transaction of
 // its own, none held while the caller renders a prompt: the renderer reads
 // the database too (the engine reads the current summary), and a read
-// transaction opened inside another can deadlock against a writer.
+// transaction opened inside another can deadlock against a writer. The
+// datasets are read with the ids, so Read knows them once IDs has run.
 func DBUsers(db *store.DB) UserSource {
 	datasets := map[string]string{}
 	return UserSource{
