@@ -29,7 +29,9 @@ const (
 	SummaryHeuristic = "heuristic" // the newest of the offline baseline
 )
 
-// DefaultBeta is DPO's β when AccuracyOptions.Beta is 0: POPI's default.
+// DefaultBeta is DPO's β when AccuracyOptions.Beta is 0: the value most
+// DPO trainers start from. A comparison with a training run takes that
+// run's β (POPI's run.sh for ELIX sets 0.01; README, eval: accuracy).
 const DefaultBeta = 0.1
 
 // AccuracyOptions choose what preference accuracy measures.

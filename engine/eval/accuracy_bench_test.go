@@ -7,12 +7,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/popi-tui/popi-tui/engine"
 	"github.com/popi-tui/popi-tui/engine/vllmtest"
 	"github.com/popi-tui/popi-tui/store"
 	"github.com/popi-tui/popi-tui/store/storetest"
 )
 
-// The figure of the README's Performance section for preference accuracy:
+// The figures of the README's Performance section for preference
+// accuracy:
 //
 //	go test ./engine/eval -run '^$' -bench AccuracyThroughput -benchtime 1x -count 3
 
@@ -31,15 +33,48 @@ const (
 func BenchmarkAccuracyThroughput(b *testing.B) {
 	const pairs = 1000
 	db := accuracyBenchDB(b, pairs)
+	url := benchServer(b)
+	benchAccuracy(b, pairs, func() *engine.Engine { return scoringEngine(db, url, benchCapacity) },
+		AccuracyOptions{Backend: "vllm", Concurrency: benchCapacity})
+}
+
+// BenchmarkAccuracyThroughputWithReference: the same against a reference
+// model on a server of its own, of the same shape: each pair is two
+// scoring requests on each server, at once, so the ideal is the same
+// (2·1000/C)·L.
+func BenchmarkAccuracyThroughputWithReference(b *testing.B) {
+	const pairs = 1000
+	db := accuracyBenchDB(b, pairs)
+	urls := [2]string{benchServer(b), benchServer(b)}
+	newEngine := func() *engine.Engine {
+		backends := make([]engine.BackendConfig, 2)
+		for k, name := range []string{"vllm", "ref"} {
+			backends[k] = engine.BackendConfig{Name: name, Kind: engine.KindOpenAI, Roles: []string{engine.RoleGenerator}, BaseURLs: []string{urls[k] + "/v1"},
+				Model: "fake-vllm", Concurrency: benchCapacity, Timeout: 10 * time.Second}
+		}
+		return engine.New(db, engine.Config{MaxAttempts: 1, Concurrency: 8 * benchCapacity, Backends: backends}, engine.Options{})
+	}
+	benchAccuracy(b, pairs, newEngine, AccuracyOptions{Backend: "vllm", Reference: "ref", Concurrency: benchCapacity})
+}
+
+// benchServer is a fake vLLM of the benchmarks' shape, and its URL.
+func benchServer(b *testing.B) string {
 	f := vllmtest.New(b, nil)
 	f.Capacity = make(chan struct{}, benchCapacity)
 	f.Latency = benchLatency
+	return f.URL()
+}
+
+// benchAccuracy measures accuracy with opt over the pairs b.N times, each
+// on an engine of its own, and reports the mean time against the ideal
+// (2·pairs/C)·L.
+func benchAccuracy(b *testing.B, pairs int, newEngine func() *engine.Engine, opt AccuracyOptions) {
 	ideal := 2 * float64(pairs) / benchCapacity * benchLatency.Seconds()
 	var total float64
 	for i := 0; i < b.N; i++ {
-		e := scoringEngine(db, f.URL(), benchCapacity)
+		e := newEngine()
 		start := time.Now()
-		rep, err := Accuracy(context.Background(), e, AccuracyOptions{Backend: "vllm", Concurrency: benchCapacity}, nil)
+		rep, err := Accuracy(context.Background(), e, opt, nil)
 		elapsed := time.Since(start).Seconds()
 		e.Close()
 		if err != nil || rep.Run.Done != pairs || rep.Rows[0].Pairs != pairs {
