@@ -518,7 +518,9 @@ func TestEvalPrintSanitizes(t *testing.T) {
 	res := evalResult{
 		Accuracy: &accuracyJSON{AccuracyReport: eval.AccuracyReport{Backend: "b" + evil, Model: "m" + evil, Summary: "current" + evil, Users: []string{"u1" + evil, "u2"},
 			Rows: []eval.AccuracyRow{{Condition: "summary" + evil, Pairs: 1, Correct: 1, Accuracy: 1}, {Condition: "raw" + evil, Failed: 2,
-				Errors: []engine.ErrorCount{{Reason: "backend b: HTTP 400: maximum context length" + evil, Count: 2, Example: "u1/p" + evil}}}}},
+				Errors: []engine.ErrorCount{{Reason: "backend b: HTTP 400: maximum context length" + evil, Count: 2, Example: "u1/p" + evil}}}},
+			Reference: "ref" + evil, ReferenceModel: "rm" + evil, Datasets: []string{"d" + evil},
+			ByDataset: []eval.AccuracyDataset{{Dataset: "d" + evil, Rows: []eval.AccuracyRow{{Condition: "summary" + evil, Pairs: 1}}}}},
 			Run: newRunJSON(engine.Report{Errors: []engine.ErrorCount{{Reason: "r" + evil, Count: 1, Example: "e" + evil}}})},
 		Judge: &judgeJSON{JudgeReport: eval.JudgeReport{Judge: "j" + evil, Items: 1, MalformedItems: 1, Users: []string{"u1" + evil},
 			Malformed: []eval.MalformedVerdict{{Item: "u1/p" + evil, Order: "summary first" + evil, Answer: "a" + evil}}}},
@@ -531,7 +533,7 @@ func TestEvalPrintSanitizes(t *testing.T) {
 			t.Errorf("output has %q:\n%q", bad, out.String())
 		}
 	}
-	for _, want := range []string{"summaries: current,", "users: u1, u2", "  summary ", "  raw ", "  model ", "  human ", "(summary first)",
+	for _, want := range []string{"summaries: current,", "users: u1, u2", "datasets: d", "reference ref (rm)", "  d        summary ", "  summary ", "  raw ", "  model ", "  human ", "(summary first)",
 		"raw failed 2× (e.g. u1/p): backend b: HTTP 400: maximum context length"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
