@@ -10,6 +10,7 @@ package frame
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
@@ -29,6 +30,7 @@ type Frame struct {
 	dialog  *dialog // a question that takes the keys until answered
 	status  string  // the status line's last notice or error
 	isErr   bool
+	shown   int        // counts the notices shown: a timer clears only its own
 	line    help.Model // draws the help line
 }
 
@@ -39,6 +41,28 @@ const separator = " • "
 type dialog struct {
 	question string
 	answer   func(yes bool) tea.Cmd
+}
+
+// How long the status line keeps a notice, and an error (read twice as
+// long: it may say what to do).
+const (
+	noticeFor = 5 * time.Second
+	errorFor  = 10 * time.Second
+)
+
+// clearStatus ends the status shown as the shown-th.
+type clearStatus struct{ shown int }
+
+// show puts a notice or an error on the status line until its time is up
+// or another takes its place.
+func (f *Frame) show(text string, isErr bool) tea.Cmd {
+	f.status, f.isErr = text, isErr
+	f.shown++
+	d := noticeFor
+	if isErr {
+		d = errorFor
+	}
+	return screen.After(d, clearStatus{f.shown})
 }
 
 // quitAnswer is the answer to "quit while jobs run?".
@@ -103,10 +127,13 @@ func (f *Frame) route(msg tea.Msg) tea.Cmd {
 		}
 		return f.Top().Update(msg)
 	case screen.NoticeMsg:
-		f.status, f.isErr = msg.Text, false
-		return nil
+		return f.show(msg.Text, false)
 	case screen.ErrMsg:
-		f.status, f.isErr = msg.Err.Error(), true
+		return f.show(msg.Err.Error(), true)
+	case clearStatus:
+		if msg.shown == f.shown {
+			f.status, f.isErr = "", false
+		}
 		return nil
 	case screen.AskMsg:
 		f.dialog = &dialog{question: msg.Question, answer: msg.Answer}

@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
-	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/popi-tui/popi-tui/ui/screen"
@@ -14,23 +13,50 @@ import (
 // View draws the top screen (or the question) in the frame.
 func (f *Frame) View() string { return f.Framed(f.Body()) }
 
-// Body is what the frame holds: the top screen, or the question over it.
+// Body is what the frame holds: the top screen, with the question (if
+// one is asked) drawn over its middle.
 func (f *Frame) Body() string {
 	body := f.Top().View()
-	if f.dialog != nil {
-		w, h, st := f.ctx.Width, f.ctx.Height, f.ctx.Styles
-		body = lipgloss.Place(w, h-2, lipgloss.Center, lipgloss.Center, st.Dialog.Render(screen.Wrap(f.dialog.question, min(60, w-8))))
+	if f.dialog == nil {
+		return body
 	}
-	return body
+	w, h, st := f.ctx.Width, f.ctx.Height, f.ctx.Styles
+	box := strings.Split(st.Dialog.Render(screen.Wrap(f.dialog.question, min(60, w-8))), "\n")
+	lines := screen.Block(body, w, h-2)
+	for len(lines) < h-2 {
+		lines = append(lines, strings.Repeat(" ", w))
+	}
+	return overlay(lines, box, w)
+}
+
+// overlay draws box over the middle of lines (each w cells wide), the
+// lines around it still showing.
+func overlay(lines, box []string, w int) string {
+	bw := 0
+	for _, l := range box {
+		bw = max(bw, ansi.StringWidth(l))
+	}
+	bw = min(bw, w)
+	x, y := (w-bw)/2, max(0, (len(lines)-len(box))/2)
+	for i, b := range box {
+		if y+i >= len(lines) {
+			break
+		}
+		l := lines[y+i]
+		lines[y+i] = ansi.Truncate(l, x, "") + screen.Fit(b, bw) + ansi.TruncateLeft(l, x+bw, "")
+	}
+	return strings.Join(lines, "\n")
 }
 
 // Framed draws body above the status and help lines, exactly the
-// terminal's size; below 60×20 it is one line saying the terminal is too
-// small.
+// terminal's size; below 60×20 it says, wrapped to fit, that the terminal
+// is too small.
 func (f *Frame) Framed(body string) string {
 	w, h := f.ctx.Width, f.ctx.Height
 	if w < screen.MinWidth || h < screen.MinHeight {
-		return ansi.Truncate(fmt.Sprintf("Terminal too small (%d×%d): popi-tui needs %d×%d.", w, h, screen.MinWidth, screen.MinHeight), w, "…")
+		msg := fmt.Sprintf("Terminal too small (%d×%d): popi-tui needs %d×%d.", w, h, screen.MinWidth, screen.MinHeight)
+		ls := strings.Split(screen.Wrap(msg, max(1, w)), "\n")
+		return strings.Join(ls[:min(len(ls), max(1, h))], "\n")
 	}
 	lines := screen.Block(body, w, h-2)
 	for len(lines) < h-2 {

@@ -1,6 +1,8 @@
 package screen
 
 import (
+	"time"
+
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/popi-tui/popi-tui/engine"
@@ -51,3 +53,18 @@ func DataChanged() tea.Msg { return DataChangedMsg{} }
 // LabelSaved is the command that tells every screen a decision was
 // committed.
 func LabelSaved() tea.Msg { return LabelSavedMsg{} }
+
+// After is a timer: msg, d from now. Timers are made with After only, so
+// that the tests' harness (ui/uitest), which waits for every command to
+// return, can tell a timer from work and not wait for it (by the name of
+// the function it returns, which inlining would change: hence noinline).
+//
+//go:noinline
+func After(d time.Duration, msg tea.Msg) tea.Cmd {
+	return func() tea.Msg {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		<-t.C
+		return msg
+	}
+}

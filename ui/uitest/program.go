@@ -21,9 +21,11 @@ import (
 // it run side by side), and each message goes back through the model's
 // Update on the test's goroutine, one at a time.
 //
-// The cursor's blink is a timer that never ends on its own: its commands
-// and messages (package bubbles/cursor) are dropped, so that "every
-// command has returned" is a condition a test can wait for.
+// Timers are not waited for: the cursor's blink (package bubbles/cursor),
+// which never ends on its own, is dropped, commands and messages, and so
+// are the program's own timers (screen.After, such as the status line's
+// clearing), so that "every command has returned" is a condition a test
+// can wait for. A test of what a timer does sends its message itself.
 type Program struct {
 	t        testing.TB
 	model    tea.Model
@@ -67,7 +69,7 @@ func (p *Program) LastHandled() time.Time { return p.last }
 
 // Run starts a command, as the program would.
 func (p *Program) Run(cmd tea.Cmd) {
-	if cmd == nil || fromCursor(cmd) {
+	if cmd == nil || isTimer(cmd) {
 		return
 	}
 	p.inflight++
@@ -80,10 +82,16 @@ func (p *Program) Run(cmd tea.Cmd) {
 	}()
 }
 
-// fromCursor reports whether a command is the cursor's blink timer.
-func fromCursor(cmd tea.Cmd) bool {
+// isTimer reports whether a command is the cursor's blink or one of the
+// program's timers.
+func isTimer(cmd tea.Cmd) bool {
 	fn := runtime.FuncForPC(reflect.ValueOf(cmd).Pointer())
-	return fn != nil && strings.HasPrefix(fn.Name(), "github.com/charmbracelet/bubbles/cursor.")
+	if fn == nil {
+		return false
+	}
+	name := fn.Name()
+	return strings.HasPrefix(name, "github.com/charmbracelet/bubbles/cursor.") ||
+		strings.HasPrefix(name, "github.com/popi-tui/popi-tui/ui/screen.After.")
 }
 
 // Send gives a message to the model now and starts the commands it
