@@ -52,9 +52,13 @@ type BackendConfig struct {
 	APIKeyEnv   string // the environment variable holding the API key
 	Temperature float64
 	MaxTokens   int
-	Concurrency int           // requests in flight to each replica
-	Timeout     time.Duration // longest wait for the first byte, and between two streamed chunks
-	Deadline    time.Duration // longest any one request (one attempt) may take, however steadily it streams
+	// MaxTokensField is the request field MaxTokens travels in:
+	// FieldMaxTokens or FieldMaxCompletionTokens; "" picks it by the
+	// model's family (TokensField).
+	MaxTokensField string
+	Concurrency    int           // requests in flight to each replica
+	Timeout        time.Duration // longest wait for the first byte, and between two streamed chunks
+	Deadline       time.Duration // longest any one request (one attempt) may take, however steadily it streams
 	// Prompts is the template set the backend's requests are worded with:
 	// its own prompts setting, else the configuration's; nil for the
 	// built-in default (DefaultPromptSet).
@@ -171,6 +175,7 @@ type fileBackend struct {
 	APIKey      *string    `toml:"api_key"`
 	Temperature *float64   `toml:"temperature"`
 	MaxTokens   *int       `toml:"max_tokens"`
+	TokensField *string    `toml:"max_tokens_field"`
 	Concurrency *int       `toml:"concurrency"`
 	Timeout     *duration  `toml:"timeout"`
 	Deadline    *duration  `toml:"deadline"`
@@ -428,6 +433,9 @@ func (r *backendReader) limits(i int, fb fileBackend, b *BackendConfig) error {
 			return r.bad(i, "max_tokens", "must be at least 1")
 		}
 		b.MaxTokens = *fb.MaxTokens
+	}
+	if err := r.reasoning(i, fb, b); err != nil {
+		return err
 	}
 	if fb.Concurrency != nil {
 		if *fb.Concurrency < 1 {

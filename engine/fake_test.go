@@ -73,6 +73,10 @@ func testEngine(t *testing.T, timeout time.Duration, urls ...string) (*Engine, *
 		if ob, ok := b.chat.(*openAIBackend); ok {
 			// Tests wait only as long as a server asks them to.
 			ob.backoff = func(_ int, retryAfter time.Duration) time.Duration { return max(time.Millisecond, retryAfter) }
+			// The fake reports 120 prompt tokens whatever it was sent: no
+			// cut prompt is to be told from that (truncation_test.go
+			// has servers that count).
+			ob.truncationWarned = true
 		}
 	}
 	t.Cleanup(e.Close)

@@ -46,6 +46,8 @@ type openAIBackend struct {
 	canTokenize   bool
 	scoreSingly   bool // the server scores one sequence per request, not batches
 	scoreRecipe   int  // the first of scoreRecipes the server has answered
+	// truncationWarned: a cut prompt was said (truncation.go), once.
+	truncationWarned bool
 }
 
 type replica struct {
@@ -57,6 +59,8 @@ type replica struct {
 	fails      int  // in a row
 	aside      bool // set aside (until asideUntil), and said to be
 	asideUntil time.Time
+	kind       serverKind // the server software, once kindKnown (serverkind.go)
+	kindKnown  bool
 }
 
 func newOpenAIBackend(cfg BackendConfig, maxAttempts int, global chan struct{}, apiKey string, redact *redactor, notify func(string)) *openAIBackend {
@@ -206,6 +210,7 @@ func (b *openAIBackend) Complete(ctx context.Context, msgs []store.Message, onDe
 		b.release(r, true, err)
 		if err == nil {
 			c.Attempts = attempt
+			b.checkTruncation(ctx, r, msgs, c)
 			return c, nil
 		}
 		var be *BackendError
@@ -242,18 +247,12 @@ func (b *openAIBackend) once(ctx context.Context, r *replica, msgs []store.Messa
 	info := &responseInfo{}
 	ctx = context.WithValue(ctx, responseInfoKey{}, info)
 
-	req := openai.ChatCompletionRequest{
-		Model:         b.cfg.Model,
-		Messages:      toOpenAI(msgs),
-		Temperature:   temperature(b.cfg.Temperature),
-		MaxTokens:     b.cfg.MaxTokens,
-		Stream:        true,
-		StreamOptions: &openai.StreamOptions{IncludeUsage: true},
-	}
+	req := b.cfg.chatRequest(toOpenAI(msgs), b.cfg.MaxTokens)
+	req.Stream, req.StreamOptions = true, &openai.StreamOptions{IncludeUsage: true}
 	start := time.Now()
 	stream, err := r.client.CreateChatCompletionStream(ctx, req)
 	if err != nil {
-		return Completion{}, b.classify(err, info, stalled.Load(), pastDeadline(ctx))
+		return Completion{}, b.classify(err, r, info, stalled.Load(), pastDeadline(ctx))
 	}
 	defer stream.Close()
 	var (
@@ -270,7 +269,7 @@ func (b *openAIBackend) once(ctx context.Context, r *replica, msgs []store.Messa
 			if c.FinishReason != "" && ctx.Err() == nil {
 				break // the answer was complete; only the goodbye was lost
 			}
-			return Completion{}, b.classify(err, info, stalled.Load(), pastDeadline(ctx))
+			return Completion{}, b.classify(err, r, info, stalled.Load(), pastDeadline(ctx))
 		}
 		idle.Stop() // the caller's time with a delta is not the server's silence
 		for _, ch := range resp.Choices {
@@ -339,10 +338,10 @@ func joinMessages(msgs []store.Message) string {
 	return store.Generation{Messages: msgs}.PromptText()
 }
 
-// classify turns what went wrong in an attempt into a BackendError saying
-// whether it is worth another try: stalled when the idle timeout cut it,
-// late when the deadline did.
-func (b *openAIBackend) classify(err error, info *responseInfo, stalled, late bool) error {
+// classify turns what went wrong in an attempt on r into a BackendError
+// saying whether it is worth another try: stalled when the idle timeout
+// cut it, late when the deadline did.
+func (b *openAIBackend) classify(err error, r *replica, info *responseInfo, stalled, late bool) error {
 	be := &BackendError{Backend: b.cfg.Name, Err: err}
 	var apiErr *openai.APIError
 	var reqErr *openai.RequestError
@@ -352,6 +351,10 @@ func (b *openAIBackend) classify(err error, info *responseInfo, stalled, late bo
 		be.Msg = b.deadlineMsg()
 	case stalled:
 		be.Msg, be.Temporary = fmt.Sprintf("no answer for %s (timeout)", b.cfg.Timeout), true
+	case !info.sent && !errors.Is(err, context.Canceled):
+		// The client refused the request itself (go-openai checks some
+		// models' parameters): the same request would be refused again.
+		be.Msg = fmt.Sprintf("the request was refused before it was sent: %v", err)
 	case errors.As(err, &apiErr):
 		be.Status, be.Msg = apiErr.HTTPStatusCode, apiErr.Message
 		if be.Msg == "" {
@@ -373,6 +376,9 @@ func (b *openAIBackend) classify(err error, info *responseInfo, stalled, late bo
 	if be.Status == http.StatusTooManyRequests || be.Status == http.StatusRequestTimeout || be.Status >= 500 {
 		be.Temporary = true
 		be.RetryAfter = info.retryAfter
+	}
+	if be.Status == http.StatusNotFound {
+		be.Msg += didYouMeanV1(r)
 	}
 	return b.redact.seal(be)
 }
@@ -457,6 +463,7 @@ func rootCause(err error) error {
 // stream that failed later, the Retry-After header) from the transport to
 // classify.
 type responseInfo struct {
+	sent       bool // the request reached the transport: the client did not refuse it
 	status     int
 	retryAfter time.Duration
 }
@@ -466,8 +473,12 @@ type responseInfoKey struct{}
 type headerRecorder struct{ c *http.Client }
 
 func (h headerRecorder) Do(req *http.Request) (*http.Response, error) {
+	info, ok := req.Context().Value(responseInfoKey{}).(*responseInfo)
+	if ok {
+		info.sent = true
+	}
 	resp, err := h.c.Do(req)
-	if info, ok := req.Context().Value(responseInfoKey{}).(*responseInfo); ok && resp != nil {
+	if ok && resp != nil {
 		info.status = resp.StatusCode
 		info.retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
 	}

@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	openai "github.com/sashabaranov/go-openai"
 )
 
 // ReplicaHealth is what a check found out about one replica. Optional
@@ -26,7 +28,19 @@ type ReplicaHealth struct {
 	// PromptLogprobs: /v1/completions scores a given text (echo with
 	// log-probabilities; vLLM), which preference accuracy needs.
 	PromptLogprobs bool
-	Problem        string // why it is not usable, when it is not
+	// Server is the server software, when it says: "llama.cpp", "vLLM",
+	// "Ollama"; "" otherwise (a hosted API, say).
+	Server string
+	// ServedAs is the id of the one model the server serves when that is
+	// not the configured model but requests for it are answered anyway
+	// (llama-server started without --alias names its model by its file).
+	ServedAs string
+	// ContextLength is how many tokens of context a request gets, when the
+	// server reports it (0 when not); ContextSource says where it was read.
+	ContextLength int
+	ContextSource string
+	Problem       string   // why it is not usable, when it is not
+	Warnings      []string // what works, but should be set right
 }
 
 // Health is the check of one backend.
@@ -77,24 +91,53 @@ func (e *Engine) Check(ctx context.Context, name string) Health {
 
 func (b *openAIBackend) checkReplica(ctx context.Context, r *replica) (rh ReplicaHealth) {
 	rh.URL = r.shown
-	// The problem quotes the server, which may quote the credentials.
-	defer func() { rh.Problem = b.redact.redact(rh.Problem) }()
+	// The problem and warnings quote the server, which may quote the credentials.
+	defer func() {
+		rh.Problem = b.redact.redact(rh.Problem)
+		for i, w := range rh.Warnings {
+			rh.Warnings[i] = b.redact.redact(w)
+		}
+	}()
 	ctx, cancel := b.bounded(ctx)
 	defer cancel()
+	body, ok := b.listModels(ctx, r, &rh)
+	if !ok {
+		return rh
+	}
+	kind := kindFromModels(body)
+	if kind == serverUnknown {
+		kind, _ = b.askOllama(ctx, r)
+	}
+	b.learnKind(r, kind)
+	rh.Server = kind.String()
+	b.matchModel(ctx, r, kind, &rh)
+	rh.ContextLength, rh.ContextSource = b.contextLength(ctx, r, kind, body)
+	_, err := b.tokenizeOn(ctx, r, "probe")
+	rh.Tokenize = err == nil
+	rh.PromptLogprobs = b.scoresPrompts(ctx, r)
+	return rh
+}
+
+// listModels asks for GET /v1/models and reads the ids in its answer; ok
+// is false when there is none to read (rh.Problem says why).
+func (b *openAIBackend) listModels(ctx context.Context, r *replica, rh *ReplicaHealth) (body []byte, ok bool) {
 	start := time.Now()
 	status, body, err := b.call(ctx, r, http.MethodGet, r.baseURL+"/models", nil)
 	rh.Latency = time.Since(start)
 	switch {
 	case err != nil && pastDeadline(ctx):
 		rh.Problem = "GET /models: " + b.deadlineMsg()
-		return rh
+		return nil, false
 	case err != nil:
 		rh.Problem = fmt.Sprintf("cannot reach it: %v", rootCause(err))
-		return rh
+		return nil, false
 	case status != http.StatusOK:
 		rh.Reachable = true
 		rh.Problem = fmt.Sprintf("GET /models: HTTP %d: %s", status, describeBody(body))
-		return rh
+		if status == http.StatusNotFound {
+			rh.Problem += b.v1Hint(ctx, r)
+		}
+		return nil, false
 	}
 	rh.Reachable = true
 	var models struct {
@@ -104,20 +147,66 @@ func (b *openAIBackend) checkReplica(ctx context.Context, r *replica) (rh Replic
 	}
 	if err := json.Unmarshal(body, &models); err != nil {
 		rh.Problem = "GET /models: " + describeBody(body)
-		return rh
+		return nil, false
 	}
 	for _, m := range models.Data {
 		rh.Models = append(rh.Models, m.ID)
 	}
-	// Ollama lists "name:latest" for a model it also answers to as "name".
-	rh.HasModel = slices.Contains(rh.Models, b.cfg.Model) || (!strings.Contains(b.cfg.Model, ":") && slices.Contains(rh.Models, b.cfg.Model+":latest"))
-	if !rh.HasModel {
-		rh.Problem = fmt.Sprintf("it does not serve model %q (it serves %v)", b.cfg.Model, rh.Models)
+	return body, true
+}
+
+// v1Hint is didYouMeanV1's hint, made sure of when the server answers
+// GET /v1/models where the hint points.
+func (b *openAIBackend) v1Hint(ctx context.Context, r *replica) string {
+	hint := didYouMeanV1(r)
+	if hint == "" {
+		return ""
 	}
-	_, err = b.tokenizeOn(ctx, r, "probe")
-	rh.Tokenize = err == nil
-	rh.PromptLogprobs = b.scoresPrompts(ctx, r)
-	return rh
+	if status, _, err := b.call(ctx, r, http.MethodGet, strings.TrimSuffix(r.baseURL, "/")+"/v1/models", nil); err == nil && status == http.StatusOK {
+		return strings.TrimSuffix(hint, "?)") + "? It answers GET /v1/models there)"
+	}
+	return hint
+}
+
+// matchModel says whether the server serves the configured model. One
+// that serves a single model under another id is asked for the configured
+// one: llama-server (without --alias) answers any name with its only
+// model, and is usable, with a warning; a server that refuses the name is
+// not, and is told which name to use.
+func (b *openAIBackend) matchModel(ctx context.Context, r *replica, kind serverKind, rh *ReplicaHealth) {
+	rh.HasModel = slices.ContainsFunc(rh.Models, func(id string) bool { return sameModel(id, b.cfg.Model) })
+	if rh.HasModel {
+		return
+	}
+	if len(rh.Models) != 1 {
+		rh.Problem = fmt.Sprintf("it does not serve model %q (it serves %v)", b.cfg.Model, rh.Models)
+		return
+	}
+	id := rh.Models[0]
+	fix := fmt.Sprintf("set model = %q", id)
+	if kind == serverLlamaCpp || kind == serverUnknown {
+		fix += fmt.Sprintf(", or start llama-server with --alias %s", b.cfg.Model)
+	}
+	if b.answersAs(ctx, r) {
+		rh.ServedAs = id
+		rh.Warnings = append(rh.Warnings, fmt.Sprintf("it serves one model, %q, and answers requests for %q with it; to name it as the server does, %s", id, b.cfg.Model, fix))
+		return
+	}
+	rh.Problem = fmt.Sprintf("it does not serve model %q (it serves %v): %s", b.cfg.Model, rh.Models, fix)
+}
+
+// sameModel says whether a served id is the configured model: Ollama
+// lists "name:latest" for a model it also answers to as "name".
+func sameModel(id, model string) bool {
+	return id == model || (!strings.Contains(model, ":") && id == model+":latest")
+}
+
+// answersAs asks r for a one-token answer from the configured model, as
+// infer would ask (the same fields).
+func (b *openAIBackend) answersAs(ctx context.Context, r *replica) bool {
+	req := b.cfg.chatRequest([]openai.ChatCompletionMessage{{Role: "user", Content: "Say OK."}}, 1)
+	_, err := r.client.CreateChatCompletion(ctx, req)
+	return err == nil
 }
 
 // scoresPrompts asks for the log-probabilities of a prompt's own tokens,

@@ -380,7 +380,12 @@ func (b *openAIBackend) postOnce(ctx context.Context, r *replica, what string, r
 	if root {
 		url = serverRoot(r.baseURL) + path
 	}
-	return b.post(ctx, r, what, url, payload)
+	body, err := b.post(ctx, r, what, url, payload)
+	var be *BackendError
+	if !root && errors.As(err, &be) && be.Status == http.StatusNotFound {
+		be.Msg += didYouMeanV1(r)
+	}
+	return body, err
 }
 
 // bounded is ctx bounded by the backend's deadline and timeout: the bound

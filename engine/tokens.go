@@ -24,8 +24,8 @@ func serverRoot(baseURL string) string {
 }
 
 // Tokenize counts the tokens of text with the server's own tokenizer when
-// it offers POST /tokenize (llama.cpp takes "content", vLLM "prompt" and
-// "model"; both answer with "tokens"), and estimates otherwise. Whether it
+// it offers POST /tokenize (tokenizeBody: each server is sent the fields
+// it reads; both answer with "tokens"), and estimates otherwise. Whether it
 // does is learnt from the first clear answer (a count, or a refusal such as
 // 404); a failure that says nothing (no connection, 5xx, cancelled) leaves
 // the question open and this one count estimated.
@@ -61,22 +61,47 @@ func (b *openAIBackend) learnTokenize(can bool) {
 
 // tokenizeOn asks one replica to count the tokens of text.
 func (b *openAIBackend) tokenizeOn(ctx context.Context, r *replica, text string) (int, error) {
+	b.mu.Lock()
+	kind := r.kind // as far as known: asking first would cost a request
+	b.mu.Unlock()
+	body, _ := json.Marshal(tokenizeBody(kind, b.cfg.Model, text))
 	ctx, cancel := b.bounded(ctx)
 	defer cancel()
-	body, _ := json.Marshal(map[string]any{"content": text, "prompt": text, "model": b.cfg.Model, "add_special": false})
 	data, err := b.post(ctx, r, "tokenize", serverRoot(r.baseURL)+"/tokenize", body)
 	if err != nil {
 		return 0, err
 	}
 	var out struct {
-		Tokens []json.RawMessage `json:"tokens"`
-		Count  *int              `json:"count"`
+		Tokens      []json.RawMessage `json:"tokens"`
+		Count       *int              `json:"count"`
+		MaxModelLen *int              `json:"max_model_len"`
 	}
 	if err := json.Unmarshal(data, &out); err != nil || out.Tokens == nil {
 		return 0, &BackendError{Backend: b.cfg.Name, Status: http.StatusOK, Msg: "tokenize: no token list in the answer"}
+	}
+	if out.MaxModelLen != nil && kind == serverUnknown {
+		// Only vLLM answers with max_model_len: from now on it is sent
+		// the fields it reads, and no others to warn of.
+		b.learnKind(r, serverVLLM)
 	}
 	if out.Count != nil {
 		return *out.Count, nil
 	}
 	return len(out.Tokens), nil
+}
+
+// tokenizeBody is a /tokenize request for text without special tokens (a
+// count of text, not of a prompt: no BOS), in the fields the server reads.
+// llama.cpp reads "content" and "add_special" (and "model" in router
+// mode); vLLM reads "prompt", "model" and "add_special_tokens" (true by
+// default) and warns of every field it ignores. A server that cannot be
+// told is sent both, as servers that copy either one read their own.
+func tokenizeBody(k serverKind, model, text string) map[string]any {
+	switch k {
+	case serverLlamaCpp:
+		return map[string]any{"content": text, "model": model, "add_special": false}
+	case serverVLLM:
+		return map[string]any{"prompt": text, "model": model, "add_special_tokens": false}
+	}
+	return map[string]any{"content": text, "prompt": text, "model": model, "add_special": false, "add_special_tokens": false}
 }

@@ -1,0 +1,134 @@
+package engine
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+// The context length a server gives a request, where it reports one: a
+// prompt longer than it is refused (vLLM) or cut (Ollama; llama.cpp with
+// --context-shift), so `backends` shows it beside the history budget.
+
+// contextLength is the context a request to r gets and where that was
+// read; 0 when the server does not say. models is r's GET /v1/models.
+func (b *openAIBackend) contextLength(ctx context.Context, r *replica, kind serverKind, models []byte) (int, string) {
+	switch kind {
+	case serverVLLM:
+		return vllmContext(models, b.cfg.Model)
+	case serverLlamaCpp:
+		return b.llamaCppContext(ctx, r)
+	case serverOllama:
+		return b.ollamaContext(ctx, r)
+	}
+	return 0, ""
+}
+
+// vllmContext reads the max_model_len vLLM lists with each model.
+func vllmContext(models []byte, model string) (int, string) {
+	var list struct {
+		Data []struct {
+			ID          string `json:"id"`
+			MaxModelLen int    `json:"max_model_len"`
+		} `json:"data"`
+	}
+	if json.Unmarshal(models, &list) != nil {
+		return 0, ""
+	}
+	for _, m := range list.Data {
+		if m.ID == model || len(list.Data) == 1 {
+			return m.MaxModelLen, "max_model_len"
+		}
+	}
+	return 0, ""
+}
+
+// llamaCppContext reads llama-server's GET /props: the context of one slot
+// (--ctx-size shared among --parallel slots), which is what a request gets.
+func (b *openAIBackend) llamaCppContext(ctx context.Context, r *replica) (int, string) {
+	status, body, err := b.call(ctx, r, http.MethodGet, serverRoot(r.baseURL)+"/props", nil)
+	if err != nil || status != http.StatusOK {
+		return 0, ""
+	}
+	var props struct {
+		Settings struct {
+			NCtx int `json:"n_ctx"`
+		} `json:"default_generation_settings"`
+	}
+	if json.Unmarshal(body, &props) != nil || props.Settings.NCtx <= 0 {
+		return 0, ""
+	}
+	return props.Settings.NCtx, "n_ctx of a slot (/props)"
+}
+
+// ollamaContext reads what Ollama says of the model's context, in the order
+// that decides what a request gets: the num_ctx the model sets (POST
+// /api/show), else the context it is loaded with now (GET /api/ps), else
+// the most the model takes (its model_info "<arch>.context_length"), which
+// the server's default (OLLAMA_CONTEXT_LENGTH, or 4k–256k by the GPU's
+// memory) may well be less than.
+func (b *openAIBackend) ollamaContext(ctx context.Context, r *replica) (int, string) {
+	root := serverRoot(r.baseURL)
+	payload, _ := json.Marshal(map[string]string{"model": b.cfg.Model})
+	var show struct {
+		Parameters string         `json:"parameters"`
+		ModelInfo  map[string]any `json:"model_info"`
+	}
+	if status, body, err := b.call(ctx, r, http.MethodPost, root+"/api/show", payload); err == nil && status == http.StatusOK {
+		json.Unmarshal(body, &show)
+	}
+	if n := numCtx(show.Parameters); n > 0 {
+		return n, "the model's num_ctx (/api/show)"
+	}
+	if n := b.ollamaLoaded(ctx, r); n > 0 {
+		return n, "as loaded now (/api/ps)"
+	}
+	for k, v := range show.ModelInfo {
+		if n, ok := v.(float64); ok && strings.HasSuffix(k, ".context_length") && n > 0 {
+			return int(n), "the model's most (/api/show); unless loaded with more, a request gets OLLAMA_CONTEXT_LENGTH (default 4k–256k by GPU memory)"
+		}
+	}
+	return 0, ""
+}
+
+// numCtx finds "num_ctx N" among the parameters /api/show lists, one a
+// line.
+func numCtx(parameters string) int {
+	sc := bufio.NewScanner(strings.NewReader(parameters))
+	for sc.Scan() {
+		if f := strings.Fields(sc.Text()); len(f) == 2 && f[0] == "num_ctx" {
+			if n, err := strconv.Atoi(f[1]); err == nil && n > 0 {
+				return n
+			}
+		}
+	}
+	return 0
+}
+
+// ollamaLoaded is the context_length /api/ps gives the model while it is
+// loaded; 0 when it is not.
+func (b *openAIBackend) ollamaLoaded(ctx context.Context, r *replica) int {
+	status, body, err := b.call(ctx, r, http.MethodGet, serverRoot(r.baseURL)+"/api/ps", nil)
+	if err != nil || status != http.StatusOK {
+		return 0
+	}
+	var ps struct {
+		Models []struct {
+			Name          string `json:"name"`
+			Model         string `json:"model"`
+			ContextLength int    `json:"context_length"`
+		} `json:"models"`
+	}
+	if json.Unmarshal(body, &ps) != nil {
+		return 0
+	}
+	for _, m := range ps.Models {
+		if sameModel(m.Name, b.cfg.Model) || sameModel(m.Model, b.cfg.Model) {
+			return m.ContextLength
+		}
+	}
+	return 0
+}

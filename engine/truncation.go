@@ -1,0 +1,70 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/popi-tui/popi-tui/store"
+)
+
+// Silent truncation: a server whose context is shorter than a prompt may
+// cut the prompt and answer anyway (Ollama does, by default with a 4k
+// context, so a 6,000-token history loses its oldest part without a word;
+// llama.cpp with --context-shift does too). The usage it reports gives it
+// away: prompt_tokens is then fewer than were sent. vLLM refuses such a
+// prompt (HTTP 400) instead, and is not checked.
+
+// estimatedShortfall is how far under an estimated count the server's must
+// be to be called a cut: estimates are off by about 20% either way, and a
+// chat template only adds tokens.
+const estimatedShortfall = 0.9
+
+// checkTruncation compares the prompt tokens the server says it read on r
+// with the tokens of msgs, counted by the server's /tokenize when it has
+// one (without the chat template, which only adds tokens, so any shortfall
+// is a cut) and estimated otherwise (then only a clear shortfall counts).
+// It warns through the engine's notices, once per backend: the same cut
+// would be said again on every long request of a run.
+func (b *openAIBackend) checkTruncation(ctx context.Context, r *replica, msgs []store.Message, c Completion) {
+	b.mu.Lock()
+	warned := b.truncationWarned
+	b.mu.Unlock()
+	if warned || b.notify == nil || c.TokensEstimated || c.PromptTokens <= 0 {
+		return
+	}
+	kind := b.kindOf(ctx, r)
+	if kind == serverVLLM {
+		return
+	}
+	sent, exact, err := b.Tokenize(ctx, joinMessages(msgs))
+	if err != nil {
+		return
+	}
+	if c.PromptTokens >= sent || (!exact && float64(c.PromptTokens) >= estimatedShortfall*float64(sent)) {
+		return
+	}
+	b.mu.Lock()
+	warned, b.truncationWarned = b.truncationWarned, true
+	b.mu.Unlock()
+	if warned {
+		return
+	}
+	count := fmt.Sprint(sent)
+	if !exact {
+		count = "~" + count + " (estimated)"
+	}
+	b.notify(b.redact.redact(fmt.Sprintf("backend %s: replica %s read %d prompt tokens of the %s sent: it cut the prompt to fit its context, and answered from part of it. %s",
+		b.cfg.Name, r.shown, c.PromptTokens, count, contextAdvice(kind))))
+}
+
+// contextAdvice says how to give a server more context, or to send it less.
+func contextAdvice(kind serverKind) string {
+	const less = "or lower history_budget (`popi-tui backends` shows the context where the server reports it)"
+	switch kind {
+	case serverOllama:
+		return "Start Ollama with OLLAMA_CONTEXT_LENGTH=16384 (or set PARAMETER num_ctx in the model's Modelfile), " + less
+	case serverLlamaCpp:
+		return "Start llama-server with a larger --ctx-size (it is shared among --parallel slots), " + less
+	}
+	return "Give the server a longer context, " + less
+}
