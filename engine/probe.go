@@ -84,9 +84,25 @@ func (e *Engine) Check(ctx context.Context, name string) Health {
 		return h
 	}
 	for _, r := range ob.replicas {
-		h.Replicas = append(h.Replicas, ob.checkReplica(ctx, r))
+		rh := ob.checkReplica(ctx, r)
+		if w := e.budgetWarning(b.cfg, rh.ContextLength); w != "" {
+			rh.Warnings = append(rh.Warnings, w)
+		}
+		h.Replicas = append(h.Replicas, rh)
 	}
 	return h
+}
+
+// budgetWarning says when a server's context cannot hold the history a
+// summarizer or judge is given plus the answer: such prompts would be cut
+// (or refused), and the person should know before a long run.
+func (e *Engine) budgetWarning(b BackendConfig, contextLength int) string {
+	need := e.cfg.HistoryBudget + b.MaxTokens
+	if contextLength <= 0 || contextLength >= need || !(b.Has(RoleSummarizer) || b.Has(RoleJudge)) {
+		return ""
+	}
+	return fmt.Sprintf("its context (%d tokens) is shorter than history_budget (%d) + max_tokens (%d): the longest histories will be cut or refused; give it more context or lower history_budget",
+		contextLength, e.cfg.HistoryBudget, b.MaxTokens)
 }
 
 func (b *openAIBackend) checkReplica(ctx context.Context, r *replica) (rh ReplicaHealth) {

@@ -52,9 +52,12 @@ func kindFromModels(body []byte) serverKind {
 	return serverUnknown
 }
 
-// kindOf is the server software of r, learnt once (GET /v1/models, then
-// Ollama's GET /api/version); an unclear answer (no connection, 5xx) is
-// not remembered, so the next call asks again.
+// kindOf is the server software of r, asked once (GET /v1/models, then
+// Ollama's GET /api/version). A server that did not say stays unknown,
+// even when it was only out of reach: not knowing costs little (the
+// /tokenize request names every field, and vLLM is then told from its
+// answer; advice is generic), and asking before every request would cost
+// a round trip each. `backends` asks again.
 func (b *openAIBackend) kindOf(ctx context.Context, r *replica) serverKind {
 	b.mu.Lock()
 	k, known := r.kind, r.kindKnown
@@ -64,17 +67,19 @@ func (b *openAIBackend) kindOf(ctx context.Context, r *replica) serverKind {
 	}
 	ctx, cancel := b.bounded(ctx)
 	defer cancel()
-	status, body, err := b.call(ctx, r, http.MethodGet, r.baseURL+"/models", nil)
-	if err != nil || status >= 500 {
-		return serverUnknown
+	k = serverUnknown
+	if status, body, err := b.call(ctx, r, http.MethodGet, r.baseURL+"/models", nil); err == nil && status == http.StatusOK {
+		k = kindFromModels(body)
 	}
-	k = kindFromModels(body)
-	if k == serverUnknown {
-		if k, known = b.askOllama(ctx, r); !known {
-			return serverUnknown
-		}
+	if k == serverUnknown && ctx.Err() == nil {
+		k, _ = b.askOllama(ctx, r)
 	}
-	b.learnKind(r, k)
+	b.mu.Lock()
+	if !r.kindKnown { // the answer of a /tokenize may have told first
+		r.kind, r.kindKnown = k, true
+	}
+	k = r.kind
+	b.mu.Unlock()
 	return k
 }
 

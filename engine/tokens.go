@@ -40,6 +40,7 @@ func (b *openAIBackend) Tokenize(ctx context.Context, text string) (int, bool, e
 	if err != nil {
 		return 0, false, err
 	}
+	b.kindOf(ctx, r) // once per replica: the fields to send depend on it
 	n, err := b.tokenizeOn(ctx, r, text)
 	b.release(r, false, nil) // a tokenizer's answer is no verdict on the replica's model
 	var be *BackendError
@@ -80,8 +81,10 @@ func (b *openAIBackend) tokenizeOn(ctx context.Context, r *replica, text string)
 		return 0, &BackendError{Backend: b.cfg.Name, Status: http.StatusOK, Msg: "tokenize: no token list in the answer"}
 	}
 	if out.MaxModelLen != nil && kind == serverUnknown {
-		// Only vLLM answers with max_model_len: from now on it is sent
-		// the fields it reads, and no others to warn of.
+		// Only vLLM answers with max_model_len (its /v1/models may have
+		// been out of reach, or behind a proxy that renames owned_by):
+		// from now on it is sent the fields it reads, and no others to
+		// warn of.
 		b.learnKind(r, serverVLLM)
 	}
 	if out.Count != nil {

@@ -15,14 +15,25 @@ import (
 // prompt (HTTP 400) instead, and is not checked.
 
 // estimatedShortfall is how far under an estimated count the server's must
-// be to be called a cut: estimates are off by about 20% either way, and a
-// chat template only adds tokens.
-const estimatedShortfall = 0.9
+// be to be called a cut: estimates are within about 20% (README: Token
+// counts), so a server that read fewer than 80% of them cut something,
+// while one tokenizer a little thriftier than the estimate has not. A cut
+// that matters is far below it (6,000 tokens cut to 4,096 is 68%).
+const estimatedShortfall = 0.8
+
+// promptCut says whether a server that read read prompt tokens cut a
+// prompt of sent tokens: counted exactly (the chat template only adds
+// tokens, so any shortfall is a cut) or estimated.
+func promptCut(read, sent int, exact bool) bool {
+	if exact {
+		return read < sent
+	}
+	return float64(read) < estimatedShortfall*float64(sent)
+}
 
 // checkTruncation compares the prompt tokens the server says it read on r
 // with the tokens of msgs, counted by the server's /tokenize when it has
-// one (without the chat template, which only adds tokens, so any shortfall
-// is a cut) and estimated otherwise (then only a clear shortfall counts).
+// one and estimated otherwise (promptCut).
 // It warns through the engine's notices, once per backend: the same cut
 // would be said again on every long request of a run.
 func (b *openAIBackend) checkTruncation(ctx context.Context, r *replica, msgs []store.Message, c Completion) {
@@ -40,7 +51,7 @@ func (b *openAIBackend) checkTruncation(ctx context.Context, r *replica, msgs []
 	if err != nil {
 		return
 	}
-	if c.PromptTokens >= sent || (!exact && float64(c.PromptTokens) >= estimatedShortfall*float64(sent)) {
+	if !promptCut(c.PromptTokens, sent, exact) {
 		return
 	}
 	b.mu.Lock()

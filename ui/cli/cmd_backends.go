@@ -52,7 +52,11 @@ func listBackends(ctx context.Context, c *runContext, e *engine.Engine) error {
 			}
 			status += ")"
 		}
-		c.printf("\n%s  [%s]  %s  model %s  — %s\n", sanitize.Line(b.Name), b.Kind, strings.Join(b.Roles, ", "), sanitize.Line(b.Model), status)
+		model := sanitize.Line(b.Model)
+		if b.Kind == engine.KindOpenAI && b.TokensField() != engine.FieldMaxTokens {
+			model += " (max_tokens sent as " + b.TokensField() + ")"
+		}
+		c.printf("\n%s  [%s]  %s  model %s  — %s\n", sanitize.Line(b.Name), b.Kind, strings.Join(b.Roles, ", "), model, status)
 		if h.Problem != "" {
 			c.printf("    problem: %s\n", sanitize.Line(h.Problem))
 		}
@@ -66,6 +70,10 @@ func listBackends(ctx context.Context, c *runContext, e *engine.Engine) error {
 	return nil
 }
 
+// describeReplica says what the check found: the server software when it
+// says, whether (and as what) the model is served, the optional features,
+// the context a request gets; then warnings (it works, but should be set
+// right) and the problem. Everything the server said is sanitized.
 func describeReplica(r engine.ReplicaHealth) string {
 	if !r.Reachable {
 		return "unreachable: " + sanitize.Line(r.Problem)
@@ -76,8 +84,21 @@ func describeReplica(r engine.ReplicaHealth) string {
 		}
 		return "no"
 	}
-	s := fmt.Sprintf("%d ms; model served: %s; /tokenize: %s; prompt log-probabilities: %s",
-		r.Latency.Milliseconds(), yes(r.HasModel), yes(r.Tokenize), yes(r.PromptLogprobs))
+	s := fmt.Sprintf("%d ms; ", r.Latency.Milliseconds())
+	if r.Server != "" {
+		s += r.Server + "; "
+	}
+	served := yes(r.HasModel)
+	if r.ServedAs != "" {
+		served = fmt.Sprintf("as %q", sanitize.Line(r.ServedAs))
+	}
+	s += fmt.Sprintf("model served: %s; /tokenize: %s; prompt log-probabilities: %s", served, yes(r.Tokenize), yes(r.PromptLogprobs))
+	if r.ContextLength > 0 {
+		s += fmt.Sprintf("; context: %d tokens (%s)", r.ContextLength, r.ContextSource)
+	}
+	for _, w := range r.Warnings {
+		s += "\n      warning: " + sanitize.Line(w)
+	}
 	if r.Problem != "" { // it quotes the server
 		s += "\n      problem: " + sanitize.Line(r.Problem)
 	}
