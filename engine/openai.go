@@ -408,11 +408,13 @@ func (b *openAIBackend) deadlineMsg() string {
 
 // describeBody says what an error body said, briefly: the message of the
 // error shapes servers use ({"error":{"message"}}, vLLM's
-// {"object":"error","message"}, {"error":"…"}), else the text itself.
+// {"object":"error","message"}, {"error":"…"}, FastAPI's {"detail":"…"}),
+// else the text itself.
 func describeBody(body []byte) string {
 	var shaped struct {
 		Message string          `json:"message"`
 		Error   json.RawMessage `json:"error"`
+		Detail  json.RawMessage `json:"detail"` // FastAPI's (vLLM's) own errors: {"detail":"Not Found"}
 	}
 	if json.Unmarshal(body, &shaped) == nil {
 		var inner struct {
@@ -422,6 +424,8 @@ func describeBody(body []byte) string {
 		switch {
 		case shaped.Message != "":
 			return shaped.Message
+		case json.Unmarshal(shaped.Detail, &str) == nil && str != "":
+			return str
 		case json.Unmarshal(shaped.Error, &inner) == nil && inner.Message != "":
 			return inner.Message
 		case json.Unmarshal(shaped.Error, &str) == nil && str != "":

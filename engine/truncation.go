@@ -73,7 +73,7 @@ func contextAdvice(kind serverKind) string {
 	const less = "or lower history_budget (`popi-tui backends` shows the context where the server reports it)"
 	switch kind {
 	case serverOllama:
-		return "Start Ollama with OLLAMA_CONTEXT_LENGTH=16384 (or set PARAMETER num_ctx in the model's Modelfile), " + less
+		return "Give the model more context: OLLAMA_CONTEXT_LENGTH=16384 when starting Ollama, or PARAMETER num_ctx 16384 in its Modelfile (which wins over the variable), " + less
 	case serverLlamaCpp:
 		return "Start llama-server with a larger --ctx-size (it is shared among --parallel slots), " + less
 	}
