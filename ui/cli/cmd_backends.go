@@ -17,10 +17,13 @@ func backendsCommand() *command {
 		help: `
 Lists every backend of the configuration file (and the built-in offline ones)
 with its roles, and checks each model server: GET /v1/models (is the
-configured model served?), the round-trip time, and which optional features it
-offers: POST /tokenize (exact token counts) and prompt log-probabilities
-(scoring a given response, which preference accuracy needs). Exit status 1 if
-a configured backend is not usable.`,
+configured model served?), the round-trip time, the server software when it
+says (llama.cpp, vLLM, Ollama), which optional features it offers: POST
+/tokenize (exact token counts) and prompt log-probabilities (scoring a given
+response, which preference accuracy needs), and the context a request gets
+where the server reports it. Warnings say what works but should be set right;
+problems say what to change. Exit status 1 if a configured backend is not
+usable.`,
 		run: func(ctx context.Context, c *runContext, _ []string) error {
 			return c.withEngine(func(_ *workspace, e *engine.Engine) error { return listBackends(ctx, c, e) })
 		},
