@@ -88,7 +88,7 @@ func (b *openAIBackend) ollamaContext(ctx context.Context, r *replica) (int, str
 	}
 	for k, v := range show.ModelInfo {
 		if n, ok := v.(float64); ok && strings.HasSuffix(k, ".context_length") && n > 0 {
-			return int(n), "the model's most (/api/show); unless loaded with more, a request gets OLLAMA_CONTEXT_LENGTH (default 4k–256k by GPU memory)"
+			return int(n), "the model's most (/api/show): a request gets only OLLAMA_CONTEXT_LENGTH of it, by default 4k–256k by GPU memory, which Ollama reports once the model is loaded"
 		}
 	}
 	return 0, ""
