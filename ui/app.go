@@ -1,9 +1,10 @@
 // Package ui is popi-tui's interactive program. Its root model, App,
 // composes the screens — each a package of its own (users, user, compare,
-// jobs, stats) over the common package screen — with the program's own
-// keys and the ? overlay (help), in a frame (package frame: the stack,
-// the routing, the status and help lines). I/O happens only in tea.Cmds,
-// whose results come back as messages. See ARCHITECTURE.md.
+// jobs, stats, decisions, export) over the common package screen — with
+// the program's own keys and the ? overlay (help), in a frame (package
+// frame: the stack, the routing, the status and help lines). I/O happens
+// only in tea.Cmds, whose results come back as messages. See
+// ARCHITECTURE.md.
 package ui
 
 import (
@@ -19,6 +20,8 @@ import (
 	"github.com/popi-tui/popi-tui/engine"
 	"github.com/popi-tui/popi-tui/store"
 	"github.com/popi-tui/popi-tui/themes"
+	"github.com/popi-tui/popi-tui/ui/decisions"
+	"github.com/popi-tui/popi-tui/ui/export"
 	"github.com/popi-tui/popi-tui/ui/frame"
 	"github.com/popi-tui/popi-tui/ui/help"
 	"github.com/popi-tui/popi-tui/ui/jobs"
@@ -29,8 +32,9 @@ import (
 
 // App is the root model: the Context every screen shares, the jobs, the
 // frame holding the stack of screens (Users at the bottom), and the ?
-// overlay. It takes ? (help), J (jobs) and S (stats) itself; the frame
-// takes q, ctrl+c and the rest.
+// overlay. It takes ? (help), J (jobs), S (stats), D (this annotator's
+// decisions in this comparison, to revisit any of them) and E (export)
+// itself; the frame takes q, ctrl+c and the rest.
 type App struct {
 	ctx   *screen.Context
 	jobs  *jobs.Runner
@@ -144,8 +148,8 @@ func (a *App) each(keys []tea.KeyMsg) tea.Cmd {
 	return tea.Batch(cmds...)
 }
 
-// key handles ?, J and S and the overlay's keys; it reports whether the
-// key was its own. A question, ctrl+c, a screen typing into a text field
+// key handles ?, J, S, D and E and the overlay's keys; it reports whether
+// the key was its own. A question, ctrl+c, a screen typing into a text field
 // and every other key are the frame's.
 func (a *App) key(msg tea.KeyMsg) (tea.Cmd, bool) {
 	k := a.frame.Keys()
@@ -167,6 +171,14 @@ func (a *App) key(msg tea.KeyMsg) (tea.Cmd, bool) {
 	case key.Matches(msg, k.Stats):
 		if _, on := a.frame.Top().(*stats.Screen); !on {
 			a.ctx.Push(stats.New(a.ctx))
+		}
+	case key.Matches(msg, k.Decisions):
+		if _, on := a.frame.Top().(*decisions.Screen); !on {
+			a.ctx.Push(decisions.New(a.ctx))
+		}
+	case key.Matches(msg, k.Export):
+		if _, on := a.frame.Top().(*export.Screen); !on {
+			a.ctx.Push(export.New(a.ctx))
 		}
 	default:
 		return nil, false

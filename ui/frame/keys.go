@@ -4,10 +4,11 @@ import "github.com/charmbracelet/bubbles/key"
 
 // Keys is the program's own keys, the same on every screen: the frame
 // takes q and ctrl+c (and a question's y and n), the root ? (help), J
-// (jobs) and S (stats). They are composed with the top screen's keys for
-// the help line and the ? overlay.
+// (jobs), S (stats), D (this annotator's decisions) and E (export). They
+// are composed with the top screen's keys for the help line and the ?
+// overlay.
 type Keys struct {
-	Help, Jobs, Stats, Quit, ForceQuit key.Binding
+	Help, Jobs, Stats, Decisions, Export, Quit, ForceQuit key.Binding
 	// A yes/no question's answers (q answers no too).
 	Yes, No key.Binding
 }
@@ -18,6 +19,8 @@ func DefaultKeys() Keys {
 		Help:      key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
 		Jobs:      key.NewBinding(key.WithKeys("J"), key.WithHelp("J", "jobs")),
 		Stats:     key.NewBinding(key.WithKeys("S"), key.WithHelp("S", "stats")),
+		Decisions: key.NewBinding(key.WithKeys("D"), key.WithHelp("D", "your decisions")),
+		Export:    key.NewBinding(key.WithKeys("E"), key.WithHelp("E", "export")),
 		Quit:      key.NewBinding(key.WithKeys("q"), key.WithHelp("q", "back/quit")),
 		ForceQuit: key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit")),
 		Yes:       key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "yes")),
@@ -28,5 +31,5 @@ func DefaultKeys() Keys {
 // Global is the program's keys as the ? overlay lists them, after the
 // screen's.
 func (k Keys) Global() []key.Binding {
-	return []key.Binding{k.Help, k.Jobs, k.Stats, k.Quit, k.ForceQuit}
+	return []key.Binding{k.Help, k.Jobs, k.Stats, k.Decisions, k.Export, k.Quit, k.ForceQuit}
 }
