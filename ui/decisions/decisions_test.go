@@ -7,12 +7,10 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
-	"github.com/popi-tui/popi-tui/engine"
 	"github.com/popi-tui/popi-tui/store"
 	"github.com/popi-tui/popi-tui/store/format/trl"
 	"github.com/popi-tui/popi-tui/store/storetest"
 	"github.com/popi-tui/popi-tui/ui/compare"
-	"github.com/popi-tui/popi-tui/ui/screen"
 	"github.com/popi-tui/popi-tui/ui/uitest"
 )
 
@@ -21,14 +19,7 @@ import (
 // then closed.
 func labeled(t *testing.T, w, h int, keys ...string) *uitest.Env {
 	t.Helper()
-	db := storetest.DemoDB(t)
-	e := engine.New(db, engine.Config{}, engine.Options{})
-	t.Cleanup(e.Close)
-	spec, err := screen.ParseCompare("", e, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := uitest.New(t, w, h, uitest.Options{DB: db, Engine: e, Compare: spec, AppVersion: "test-1"})
+	env := uitest.Replay(t, w, h, uitest.Options{AppVersion: "test-1"})
 	env.Open(compare.New(env.Ctx))
 	env.Press(keys...)
 	env.Press("esc")

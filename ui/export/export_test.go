@@ -9,12 +9,9 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
-	"github.com/popi-tui/popi-tui/engine"
 	"github.com/popi-tui/popi-tui/store/format/trl"
-	"github.com/popi-tui/popi-tui/store/storetest"
 	"github.com/popi-tui/popi-tui/ui/compare"
 	"github.com/popi-tui/popi-tui/ui/exportreport"
-	"github.com/popi-tui/popi-tui/ui/screen"
 	"github.com/popi-tui/popi-tui/ui/uitest"
 )
 
@@ -22,14 +19,7 @@ import (
 // Compare (a pane best, a tie, a skip), with the Export screen open.
 func labeled(t *testing.T, w, h int) (*uitest.Env, *Screen) {
 	t.Helper()
-	db := storetest.DemoDB(t)
-	e := engine.New(db, engine.Config{}, engine.Options{})
-	t.Cleanup(e.Close)
-	spec, err := screen.ParseCompare("", e, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := uitest.New(t, w, h, uitest.Options{DB: db, Engine: e, Compare: spec})
+	env := uitest.Replay(t, w, h, uitest.Options{})
 	env.Open(compare.New(env.Ctx))
 	env.Press("1", "t", "s", "esc")
 	s := New(env.Ctx)
