@@ -85,7 +85,7 @@ func TestDecisionOpensWithItsAnswersAndVerdict(t *testing.T) {
 	}
 	l := allLabels(t, env.DB)[0]
 	v := env.View()
-	uitest.WantIn(t, v, "Decision beginner-bea", "ho1", "Your verdict: a best", "▸a ★ best", "b", "Prompt:")
+	uitest.WantIn(t, v, "Decision beginner-bea", "ho1", "Your verdict: a best", "▸a · ★ best", "b", "Prompt:")
 	for i, c := range l.Candidates {
 		g, err := env.DB.Generation(c.GenerationID)
 		if err != nil {
@@ -109,7 +109,7 @@ func TestDecisionOpensWithItsAnswersAndVerdict(t *testing.T) {
 	// Stacked below 100 columns: one pane, with tabs naming the marks.
 	env.Send(tea.WindowSizeMsg{Width: 80, Height: 24})
 	env.Settle()
-	uitest.WantIn(t, env.View(), "a ★ best", "[b]")
+	uitest.WantIn(t, env.View(), "a · ★ best", "[b]")
 	uitest.CheckFrame(t, env.View(), 80, 24)
 }
 
@@ -146,7 +146,7 @@ func TestDecisionReplacedKeepsTheOldRetracted(t *testing.T) {
 		}
 	}
 	v := env.View()
-	uitest.WantIn(t, v, "Your verdict: b best", "▸a", "b ★ best", "replaced a best with b best on beginner-bea · ho1")
+	uitest.WantIn(t, v, "Your verdict: b best", "▸a", "b · ★ best", "replaced a best with b best on beginner-bea · ho1")
 
 	env.Press("esc")
 	if env.Top() != list {

@@ -115,7 +115,10 @@ func (s *Item) tabStrip(w int) string {
 	st := s.ctx.Styles
 	parts := make([]string, len(s.panes))
 	for i := range s.panes {
-		name := strings.TrimSpace(store.PaneLetter(i) + " " + s.mark(i))
+		name := store.PaneLetter(i)
+		if m := s.mark(i); m != "" {
+			name += " · " + m
+		}
 		if i == s.focus {
 			parts[i] = st.Tag.Render("[" + name + "]")
 		} else {
@@ -151,6 +154,9 @@ func (s *Item) box(i, outer, content, height int) []string {
 	lines := s.lines(i, content)
 	p := &s.panes[i]
 	p.offset = max(0, min(p.offset, len(lines)-max(1, height-2)))
-	title := strings.TrimRight(store.PaneLetter(i)+" "+s.mark(i), " ")
+	title := store.PaneLetter(i)
+	if m := s.mark(i); m != "" {
+		title += " · " + m
+	}
 	return s.ctx.Styles.PaneBox(title, lines, p.offset, outer, content, height, i == s.focus)
 }

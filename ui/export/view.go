@@ -23,7 +23,7 @@ func (s *Screen) View() string {
 		if s.mine {
 			whose = "yours only (" + screen.Line(s.ctx.Annotator) + ")"
 		}
-		lines = append(lines, s.formRow(rowWhose, "whose", "◂ "+whose+" ▸", "items decided differently: every decision", w))
+		lines = append(lines, s.formRow(rowWhose, "whose", "◂ "+whose+" ▸", "where annotators disagree, every decision is exported", w))
 	}
 	s.path.Width = max(8, w-14)
 	lines = append(lines, s.formRow(rowPath, "file", s.path.View(), "", w), "",
