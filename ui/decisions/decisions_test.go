@@ -181,3 +181,39 @@ func TestDecisionReplacedKeepsTheOldRetracted(t *testing.T) {
 		t.Errorf("the dpo row of beginner-bea does not choose pane b's answer:\n%s", out.String())
 	}
 }
+
+// What the database holds reaches the terminal sanitized (any --db may
+// hold anything); a missing answer says so in its pane; a long answer
+// scrolls.
+func TestDecisionUntrustedTextMissingAnswerAndScrolling(t *testing.T) {
+	const evil = "\x1b]52;c;eA==\x07\x1b[2J"
+	env := uitest.Replay(t, 100, 24, uitest.Options{})
+	long := "first" + evil + " line\n" + strings.Repeat("more words here\n", 60) + "the very end"
+	g, err := env.DB.PutGeneration(store.Generation{Key: "k-evil", User: "terse-tom", PromptID: "ho1", Backend: "b", Text: long})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := storetest.Decision(env.Ctx.Annotator, "terse-tom"+evil, "ho1", "b")
+	l.Prompt = "a prompt" + evil
+	l.Candidates = []store.Candidate{
+		{Pane: "a", Slot: 0, Backend: "replay", Replay: "chosen", Condition: "none", GenerationID: g.ID},
+		{Pane: "b", Slot: 1, Backend: "replay", Replay: "rejected", Condition: "none", GenerationID: "gone"},
+	}
+	storetest.AddLabel(t, env.DB, l)
+	env.Open(New(env.Ctx))
+	v := env.View()
+	env.Press("enter")
+	v += env.View()
+	uitest.WantIn(t, v, "terse-tom", "a prompt", "first", "line", "1–")
+	for _, bad := range []string{"\x1b]", "\x07", "\x1b[2J"} {
+		if strings.Contains(v, bad) {
+			t.Fatalf("the view carries %q", bad)
+		}
+	}
+	uitest.WantNotIn(t, env.View(), "the very end")
+	env.Press("end")
+	uitest.WantIn(t, env.View(), "the very end")
+	env.Press("tab")
+	uitest.WantIn(t, env.View(), "▸b · ★ best", "this answer is not in the database")
+	uitest.CheckFrame(t, env.View(), 100, 24)
+}
