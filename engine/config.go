@@ -124,7 +124,22 @@ type UIConfig struct {
 	Annotator string // recorded on every label; "" is the login name
 	Compare   string // what a labeling session compares (--compare)
 	Prefetch  int    // items generated ahead while labeling (default 3)
+	// Reveal is when Compare names the candidates of a decision: RevealNever
+	// (the default: annotators who see which answer was the dataset's learn
+	// to match it) or RevealAfter, in the status line after each decision.
+	Reveal string
+	// Question is what Compare asks of every comparison ("" the default
+	// question); Questions, by --compare mode or candidate list, overrides
+	// it per comparison.
+	Question  string
+	Questions map[string]string
 }
+
+// When Compare reveals the candidates ([ui] reveal).
+const (
+	RevealNever = "never"
+	RevealAfter = "after"
+)
 
 // ConfigError is a mistake in the configuration file, placed on its line.
 type ConfigError struct {
@@ -159,10 +174,13 @@ type fileConfig struct {
 }
 
 type fileUI struct {
-	Theme     string `toml:"theme"`
-	Annotator string `toml:"annotator"`
-	Compare   string `toml:"compare"`
-	Prefetch  *int   `toml:"prefetch"`
+	Theme     string            `toml:"theme"`
+	Annotator string            `toml:"annotator"`
+	Compare   string            `toml:"compare"`
+	Prefetch  *int              `toml:"prefetch"`
+	Reveal    string            `toml:"reveal"`
+	Question  string            `toml:"question"`
+	Questions map[string]string `toml:"questions"`
 }
 
 type fileBackend struct {
@@ -232,7 +250,7 @@ const MaxAttemptsLimit = 20
 // empty configuration unless required (a path the user named).
 func LoadConfig(path string, required bool) (Config, error) {
 	cfg := Config{Path: path, HistoryBudget: DefaultHistoryBudget, MaxAttempts: DefaultMaxAttempts, Concurrency: DefaultGlobalLimit,
-		Deadline: DefaultDeadline, UI: UIConfig{Prefetch: 3}}
+		Deadline: DefaultDeadline, UI: UIConfig{Prefetch: 3, Reveal: RevealNever}}
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) && !required {
 		cfg.Path = ""
@@ -314,7 +332,15 @@ func (fc fileConfig) settings(cfg *Config, path string, loc locator) error {
 	if fc.Deadline != nil {
 		cfg.Deadline = time.Duration(*fc.Deadline)
 	}
-	cfg.UI = UIConfig{Theme: fc.UI.Theme, Annotator: fc.UI.Annotator, Compare: fc.UI.Compare, Prefetch: 3}
+	cfg.UI = UIConfig{Theme: fc.UI.Theme, Annotator: fc.UI.Annotator, Compare: fc.UI.Compare, Prefetch: 3,
+		Reveal: RevealNever, Question: fc.UI.Question, Questions: fc.UI.Questions}
+	switch fc.UI.Reveal {
+	case "", RevealNever:
+	case RevealAfter:
+		cfg.UI.Reveal = RevealAfter
+	default:
+		return &ConfigError{File: path, Line: loc.keyLine(toml.Key{"ui", "reveal"}), Key: "ui.reveal", Msg: `must be "after" or "never"`}
+	}
 	if fc.UI.Prefetch != nil {
 		if *fc.UI.Prefetch < 0 || *fc.UI.Prefetch > 32 {
 			return &ConfigError{File: path, Line: loc.keyLine(toml.Key{"ui", "prefetch"}), Key: "ui.prefetch", Msg: "must be between 0 and 32"}

@@ -97,6 +97,7 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"an API key in the file", ok + "api_key = \"sk-123\"\n", ":6: backend.api_key: API keys do not go in files"},
 		{"bad budget", "history_budget = 0\n", ":1: history_budget: must be at least 1"},
 		{"bad prefetch", "concurrency = 8\n\n[ui]\ntheme = \"light\"\nprefetch = 99\n", ":5: ui.prefetch: must be between 0 and 32"},
+		{"bad reveal", "[ui]\nreveal = \"always\"\n", `:2: ui.reveal: must be "after" or "never"`},
 		{"unknown ui key", "[ui]\ncolour = \"red\"\n", ":2: ui.colour: unknown setting"},
 		{"too many attempts", "max_attempts = 40\n", ":1: max_attempts: must be at most 20"},
 		{"wrong type in the 2nd backend", ok + "[[backend]]\nname = \"b\"\nrole = \"generator\"\nbase_url = \"http://x/v1\"\nmodel = \"m\"\nmax_tokens = \"many\"\n", ":11: backend.max_tokens: incompatible types"},
@@ -160,5 +161,31 @@ temperature = 0.5
 	t.Logf("%v", err)
 	if err == nil || !strings.Contains(err.Error(), "c.toml:12:") {
 		t.Errorf("got %v, want line 12", err)
+	}
+}
+
+// [ui] reveal defaults to never (labeling stays blind); the question is
+// one for every comparison, or one per comparison under [ui.questions].
+func TestLoadConfigUIRevealAndQuestions(t *testing.T) {
+	tests := []struct {
+		name, text string
+		want       UIConfig
+	}{
+		{"defaults", "", UIConfig{Prefetch: 3, Reveal: RevealNever}},
+		{"reveal after", "[ui]\nreveal = \"after\"\n", UIConfig{Prefetch: 3, Reveal: RevealAfter}},
+		{"questions", "[ui]\nquestion = \"Which is kinder?\"\n\n[ui.questions]\nreplay = \"Which did the user pick?\"\n\"a:summary,b:summary\" = \"Which fits?\"\n",
+			UIConfig{Prefetch: 3, Reveal: RevealNever, Question: "Which is kinder?",
+				Questions: map[string]string{"replay": "Which did the user pick?", "a:summary,b:summary": "Which fits?"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := LoadConfig(writeConfig(t, tt.text), true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(cfg.UI, tt.want) {
+				t.Errorf("ui = %+v, want %+v", cfg.UI, tt.want)
+			}
+		})
 	}
 }

@@ -28,6 +28,20 @@ const (
 // MaxCandidates is the most panes one item compares.
 const MaxCandidates = 4
 
+// RankTie joins the panes of one rank in a ranking: ["b", "a=c"] ranks b
+// first, then a and c equal.
+const RankTie = "="
+
+// RankGroups splits a ranking into its ranks, best first, each the panes
+// ranked there (one, or more when they were ranked equal).
+func RankGroups(ranking []string) [][]string {
+	out := make([][]string, len(ranking))
+	for i, r := range ranking {
+		out[i] = strings.Split(r, RankTie)
+	}
+	return out
+}
+
 // PaneLetter names the i-th pane shown (0 → "a").
 func PaneLetter(i int) string { return string(rune('a' + i)) }
 
@@ -61,7 +75,7 @@ type Label struct {
 	// Candidates are in the order shown: Candidates[0] is pane "a".
 	Candidates []Candidate `json:"candidates,omitempty"`
 	Verdict    string      `json:"verdict,omitempty"`
-	Ranking    []string    `json:"ranking,omitempty"` // panes, best first, when ranked
+	Ranking    []string    `json:"ranking,omitempty"` // panes, best first, when ranked; panes ranked equal share an entry, joined by RankTie
 	Rationale  string      `json:"rationale,omitempty"`
 	Annotator  string      `json:"annotator"`
 	ShownAt    time.Time   `json:"shown_at"`
@@ -156,15 +170,25 @@ func (l *Label) validate() error {
 	switch l.Verdict {
 	case VerdictTie, VerdictBothBad, VerdictSkip:
 	case "":
-		if len(l.Ranking) != len(l.Candidates) {
+		groups := RankGroups(l.Ranking)
+		n := 0
+		for _, g := range groups {
+			n += len(g)
+		}
+		if n != len(l.Candidates) {
 			return fmt.Errorf("no verdict, and the ranking does not rank every pane")
 		}
 		seen := map[string]bool{}
-		for _, p := range l.Ranking {
-			if _, ok := l.Pane(p); !ok || seen[p] {
-				return fmt.Errorf("ranking %v is not an order of the panes", l.Ranking)
+		for _, g := range groups {
+			for _, p := range g {
+				if _, ok := l.Pane(p); !ok || seen[p] {
+					return fmt.Errorf("ranking %v is not an order of the panes", l.Ranking)
+				}
+				seen[p] = true
 			}
-			seen[p] = true
+		}
+		if len(groups) < 2 {
+			return fmt.Errorf("ranking %v ranks every pane equal: that is the verdict %q", l.Ranking, VerdictTie)
 		}
 	default:
 		if _, ok := l.Pane(l.Verdict); !ok {

@@ -74,6 +74,12 @@ func TestAddLabelRejectsInvalidLabels(t *testing.T) {
 		{"ranking names no pane", func(l *Label) {
 			l.Candidates, l.Verdict, l.Ranking = storetest.Candidates(3), "", []string{"a", "d", "b"}
 		}, `ranking [a d b] is not an order of the panes`},
+		{"ranking repeats a pane in a tie", func(l *Label) {
+			l.Candidates, l.Verdict, l.Ranking = storetest.Candidates(3), "", []string{"a=b", "b"}
+		}, `ranking [a=b b] is not an order of the panes`},
+		{"ranking of one rank", func(l *Label) {
+			l.Candidates, l.Verdict, l.Ranking = storetest.Candidates(3), "", []string{"a=b=c"}
+		}, `ranking [a=b=c] ranks every pane equal: that is the verdict "tie"`},
 		{"retraction without Retracts", func(l *Label) {
 			*l = l.Retraction(time.Now(), "test")
 		}, "a retraction must name the decision it takes back"},

@@ -231,8 +231,8 @@ func (t *labelTally) add(l store.Label) {
 // agreement: the slot of the best candidate, "tie" or "both_bad".
 //   - a pane letter: that pane's candidate beats every other;
 //   - "tie": every pair ties;
-//   - a ranking: each candidate beats every one ranked below it, and the
-//     first is the best;
+//   - a ranking: each candidate beats every one ranked below it, those
+//     ranked equal tie, and the first is the best;
 //   - "both_bad": no outcome.
 func (t *labelTally) outcomes(l store.Label, names []string) string {
 	switch {
@@ -246,20 +246,7 @@ func (t *labelTally) outcomes(l store.Label, names []string) string {
 	case l.Verdict == store.VerdictBothBad:
 		return store.VerdictBothBad
 	case l.Verdict == "" && len(l.Ranking) > 0:
-		order := make([]int, 0, len(l.Ranking))
-		for _, p := range l.Ranking {
-			if i := slices.IndexFunc(l.Candidates, func(c store.Candidate) bool { return c.Pane == p }); i >= 0 {
-				order = append(order, i)
-			}
-		}
-		for x, i := range order {
-			for _, j := range order[x+1:] {
-				t.win(names[i], names[j])
-			}
-		}
-		if len(order) > 0 {
-			return strconv.Itoa(l.Candidates[order[0]].Slot)
-		}
+		return t.ranking(l, names)
 	default:
 		best := slices.IndexFunc(l.Candidates, func(c store.Candidate) bool { return c.Pane == l.Verdict })
 		if best < 0 {
@@ -272,7 +259,41 @@ func (t *labelTally) outcomes(l store.Label, names []string) string {
 		}
 		return strconv.Itoa(l.Candidates[best].Slot)
 	}
-	return ""
+}
+
+// ranking counts a ranking's outcomes: each candidate beats every one of
+// a lower rank, and candidates ranked equal tie. Its rating is the best
+// candidate's slot, or "tie" when several share the first rank.
+func (t *labelTally) ranking(l store.Label, names []string) string {
+	var ranks [][]int // candidate indexes, best rank first
+	for _, g := range store.RankGroups(l.Ranking) {
+		var rank []int
+		for _, p := range g {
+			if i := slices.IndexFunc(l.Candidates, func(c store.Candidate) bool { return c.Pane == p }); i >= 0 {
+				rank = append(rank, i)
+			}
+		}
+		ranks = append(ranks, rank)
+	}
+	for x, rank := range ranks {
+		for y, i := range rank {
+			for _, j := range rank[y+1:] {
+				t.tie(names[i], names[j])
+			}
+			for _, lower := range ranks[x+1:] {
+				for _, j := range lower {
+					t.win(names[i], names[j])
+				}
+			}
+		}
+	}
+	switch {
+	case len(ranks) == 0 || len(ranks[0]) == 0:
+		return ""
+	case len(ranks[0]) > 1:
+		return store.VerdictTie
+	}
+	return strconv.Itoa(l.Candidates[ranks[0][0]].Slot)
 }
 
 // pair returns the tally between two names, and whether a is its A.

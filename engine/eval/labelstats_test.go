@@ -369,3 +369,34 @@ func TestLabelReportJSON(t *testing.T) {
 		}
 	}
 }
+
+// A ranking with equal ranks: each candidate beats every one ranked below
+// it, and those ranked equal tie.
+func TestLabelStatsRankingWithEqualRanks(t *testing.T) {
+	tests := []struct {
+		name    string
+		ranking []string // panes: a = summary, b = none, c = raw
+		// wins, losses, ties of summary, none, raw
+		want [3][3]int
+	}{
+		{"strict", []string{"a", "b", "c"}, [3][3]int{{2, 0, 0}, {1, 1, 0}, {0, 2, 0}}},
+		{"last two equal", []string{"a", "b=c"}, [3][3]int{{2, 0, 0}, {0, 1, 1}, {0, 1, 1}}},
+		{"first two equal", []string{"c=a", "b"}, [3][3]int{{1, 0, 1}, {0, 2, 0}, {1, 0, 1}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			db := storetest.Open(t)
+			lsAdd(t, db, lsDecision{"ann", "u1", "t1", []store.Candidate{lsSum, lsNone, lsRaw}, "", tt.ranking, time.Second})
+			rep := lsReport(t, db)
+			got := map[string][3]int{}
+			for _, c := range rep.Candidates {
+				got[c.Name] = [3]int{c.Wins, c.Losses, c.Ties}
+			}
+			for i, name := range []string{"vllm (summary)", "vllm (none)", "llama (raw)"} {
+				if got[name] != tt.want[i] {
+					t.Errorf("%s: wins, losses, ties %v, want %v", name, got[name], tt.want[i])
+				}
+			}
+		})
+	}
+}

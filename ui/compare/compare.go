@@ -17,6 +17,7 @@ import (
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/popi-tui/popi-tui/engine"
 	"github.com/popi-tui/popi-tui/store"
 	"github.com/popi-tui/popi-tui/ui/screen"
 )
@@ -50,12 +51,27 @@ type Screen struct {
 	focus    int  // the focused pane (display index)
 	folded   bool // the summary is folded away
 	input    textinput.Model
+	typing   rationaleTarget // what the rationale being typed is for
+	typingAt string          // the key of the item it is for (rationaleItem)
 	started  time.Time
-	sessionN int // decisions made in this session and not taken back
-	agree    int // decisive labels on replayed pairs that picked the dataset's choice
-	decisive int
-	panesTop int // the first row of the panes on the last frame (for the mouse)
+	sessionN int               // decisions made in this session and not taken back
+	verdicts map[string]string // item key → what this annotator's current decision on it is (tallyKind)
+	panesTop int               // the first row of the panes on the last frame (for the mouse)
+
+	reveal   bool     // name the candidates after each decision ([ui] reveal = "after")
+	question string   // what the annotator is asked of every item
+	overlay  *overlay // the prompt, persona or history over the panes; nil when closed
+	rank     *ranking // the ranking being entered; nil outside ranking mode
+	dbPath   string   // the database's file, for the export command at the end of the queue
 }
+
+// rationaleTarget is what a rationale being typed goes with.
+type rationaleTarget int
+
+const (
+	rationaleItem rationaleTarget = iota // the item on screen: its next verdict carries it
+	rationaleLast                        // the last decision, amended at once
+)
 
 // compareItem is one item on screen or in the background.
 type compareItem struct {
@@ -63,6 +79,9 @@ type compareItem struct {
 	pos     int
 	panes   []*pane // in display order: panes[0] is pane a
 	shownAt time.Time
+	// rationale is the annotator's note on this item, kept until a verdict
+	// commits it with the label (and given back when that verdict is undone).
+	rationale string
 }
 
 // pane is one candidate answer of an item.
@@ -140,11 +159,33 @@ func New(ctx *screen.Context) *Screen {
 	in.PlaceholderStyle = ctx.Styles.Muted
 	s := &Screen{ctx: ctx, keys: DefaultKeyMap(), base: base, cancel: cancel, md: newMarkdown(ctx.Styles), cur: -1, prefetchd: -1,
 		items: map[string]*compareItem{}, summaries: map[string]*summaryEntry{},
-		input: in}
+		verdicts: map[string]string{}, input: in}
+	var ui engine.UIConfig
 	if ctx.Engine != nil {
 		s.redactor = newRedactor(ctx.Engine.Backends())
+		ui = ctx.Engine.Config().UI
 	}
+	if ctx.DB != nil {
+		s.dbPath = ctx.DB.Path()
+	}
+	s.reveal = ui.Reveal == engine.RevealAfter
+	s.question = questionOf(ctx.Compare, ui)
 	return s
+}
+
+// DefaultQuestion is what an annotator is asked when nothing configures it.
+const DefaultQuestion = "Which answer would this user prefer?"
+
+// questionOf is the question of a comparison: the spec's own, else the
+// configuration's for this comparison ([ui.questions], by mode or by
+// candidate list), else its question for all, else the default.
+func questionOf(spec screen.CompareSpec, ui engine.UIConfig) string {
+	for _, q := range []string{spec.Question, ui.Questions[spec.Mode], ui.Questions[spec.Comparison()], ui.Question} {
+		if q = strings.TrimSpace(q); q != "" {
+			return q
+		}
+	}
+	return DefaultQuestion
 }
 
 func (s *Screen) Init() tea.Cmd { return s.load() }
@@ -194,6 +235,9 @@ func (s *Screen) Unsaved() string {
 	if s.input.Focused() && strings.TrimSpace(s.input.Value()) != "" {
 		return "the rationale being typed"
 	}
+	if it := s.current(); it != nil && it.rationale != "" {
+		return "the rationale of the item on screen (a verdict saves it)"
+	}
 	return ""
 }
 
@@ -214,6 +258,9 @@ func (s *Screen) Update(msg tea.Msg) tea.Cmd {
 		return s.streamDone(msg)
 	case labelSavedMsg:
 		return s.saved(msg)
+	case overlaySignalsMsg:
+		s.overlaySignals(msg)
+		return nil
 	case markdownMsg:
 		s.md.store(msg)
 		return nil
@@ -251,7 +298,9 @@ func (s *Screen) loadedMsg(m compareLoadedMsg) tea.Cmd {
 	for _, l := range m.labels {
 		done[itemKey(l.User, l.PromptID)] = true
 	}
-	s.agree, s.decisive = agreement(m.labels)
+	for _, l := range m.labels {
+		s.verdicts[itemKey(l.User, l.PromptID)] = tallyKind(l)
+	}
 	// Undo reaches back into earlier sessions too: the newest decisions,
 	// by when they were made (after a merge, storage order is merge order).
 	byTime := slices.Clone(m.labels)

@@ -7,19 +7,17 @@ package compare
 import (
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/x/ansi"
 
 	"github.com/popi-tui/popi-tui/store"
 	"github.com/popi-tui/popi-tui/ui/screen"
 )
 
-// key takes a key: the rationale's while it is typed, else a verdict or a
-// pane's.
+// key takes a key: the rationale's while it is typed, the overlay's while
+// it is open, the ranking's in ranking mode, else a verdict or a pane's.
 func (s *Screen) key(msg tea.KeyMsg) tea.Cmd {
 	k := s.keys
 	if s.input.Focused() {
@@ -29,34 +27,71 @@ func (s *Screen) key(msg tea.KeyMsg) tea.Cmd {
 		case key.Matches(msg, k.Input.Cancel):
 			s.input.Blur()
 			s.input.SetValue("")
-			return screen.Notice("rationale not saved")
+			return screen.Notice("rationale not changed")
 		}
 		var cmd tea.Cmd
 		s.input, cmd = s.input.Update(msg)
 		return cmd
 	}
-	d, p := k.Decide, k.Panes
+	if s.overlay != nil {
+		return s.overlayKey(msg)
+	}
+	if s.rank != nil {
+		if cmd, ok := s.rankKey(msg); ok {
+			return cmd
+		}
+	}
+	if cmd, ok := s.decisionKey(msg); ok {
+		return cmd
+	}
+	return s.paneKey(msg)
+}
+
+// decisionKey takes the keys that decide or annotate the item, and those
+// that open what stands behind it (the prompt, the persona, the history).
+func (s *Screen) decisionKey(msg tea.KeyMsg) (tea.Cmd, bool) {
+	k := s.keys
+	d, v := k.Decide, k.View
 	it := s.current()
 	switch {
 	case key.Matches(msg, k.Back):
 		s.ctx.Pop(s)
-		return nil
+		return nil, true
 	case key.Matches(msg, d.Best):
 		n, _ := strconv.Atoi(msg.String())
 		if it != nil && (n < 1 || n > len(it.panes)) {
-			return screen.Notice(fmt.Sprintf("there are %d panes: 1–%d names the best", len(it.panes), len(it.panes)))
+			return screen.Notice(fmt.Sprintf("there are %d panes: 1–%d names the best", len(it.panes), len(it.panes))), true
 		}
-		return s.decide(store.PaneLetter(n - 1))
+		return s.decide(store.PaneLetter(n-1), nil), true
 	case key.Matches(msg, d.Tie):
-		return s.decide(store.VerdictTie)
+		return s.decide(store.VerdictTie, nil), true
 	case key.Matches(msg, d.AllBad):
-		return s.decide(store.VerdictBothBad)
+		return s.decide(store.VerdictBothBad, nil), true
 	case key.Matches(msg, d.Skip):
-		return s.decide(store.VerdictSkip)
+		return s.decide(store.VerdictSkip, nil), true
 	case key.Matches(msg, d.Undo):
-		return s.undoLast()
+		return s.undoLast(), true
 	case key.Matches(msg, d.Rationale):
-		return s.openRationale()
+		return s.openRationale(rationaleItem), true
+	case key.Matches(msg, d.Amend):
+		return s.openRationale(rationaleLast), true
+	case key.Matches(msg, d.Rank):
+		return s.toggleRanking(), true
+	case key.Matches(msg, v.Prompt):
+		return s.openOverlay(overlayPrompt), true
+	case key.Matches(msg, v.Persona):
+		return s.openOverlay(overlayPersona), true
+	case key.Matches(msg, v.History):
+		return s.openOverlay(overlayHistory), true
+	}
+	return nil, false
+}
+
+// paneKey takes the keys that move between the panes and scroll them.
+func (s *Screen) paneKey(msg tea.KeyMsg) tea.Cmd {
+	p := s.keys.Panes
+	it := s.current()
+	switch {
 	case key.Matches(msg, p.FoldSummary):
 		s.folded = !s.folded
 	case it == nil:
@@ -65,10 +100,7 @@ func (s *Screen) key(msg tea.KeyMsg) tea.Cmd {
 	case key.Matches(msg, p.Prev):
 		s.focus = (s.focus + len(it.panes) - 1) % len(it.panes)
 	case key.Matches(msg, p.Regenerate):
-		if s.saving {
-			return nil
-		}
-		return tea.Batch(s.generate(it, it.panes[s.focus], true), screen.Notice("regenerating pane "+store.PaneLetter(s.focus)))
+		return s.regenerate(it)
 	case key.Matches(msg, p.Up):
 		s.scroll(it, s.focus, -1)
 	case key.Matches(msg, p.Down):
@@ -83,6 +115,24 @@ func (s *Screen) key(msg tea.KeyMsg) tea.Cmd {
 		s.scroll(it, s.focus, 1<<30)
 	}
 	return nil
+}
+
+// regenerate asks the focused pane's answer again; a replayed answer is
+// the dataset's own, and says so rather than doing nothing.
+func (s *Screen) regenerate(it *compareItem) tea.Cmd {
+	if s.saving {
+		return nil
+	}
+	p := it.panes[s.focus]
+	if p.cand.Replay != "" {
+		what := "its answer is fixed"
+		if s.ctx.Compare.ReplayOnly() {
+			// Every pane replays the dataset: saying so names no pane.
+			what = "it replays the dataset's own response"
+		}
+		return screen.Notice(fmt.Sprintf("pane %s cannot be regenerated: %s", store.PaneLetter(s.focus), what))
+	}
+	return tea.Batch(s.generate(it, p, true), screen.Notice("regenerating pane "+store.PaneLetter(s.focus)))
 }
 
 // mouse scrolls the pane under the wheel (side by side) or the focused
@@ -113,9 +163,10 @@ func (s *Screen) scroll(it *compareItem, i, by int) {
 	p.offset = max(0, min(p.offset+by, n-s.paneHeight()+2))
 }
 
-// decide commits a verdict on the current item; the screen moves on when
+// decide commits a verdict (or, verdict "", a ranking of the panes) on the
+// current item, with the rationale kept for it; the screen moves on when
 // the store says it is on disk.
-func (s *Screen) decide(verdict string) tea.Cmd {
+func (s *Screen) decide(verdict string, ranking []string) tea.Cmd {
 	it := s.current()
 	switch {
 	case s.saving:
@@ -123,21 +174,17 @@ func (s *Screen) decide(verdict string) tea.Cmd {
 	case !s.loaded:
 		return screen.Notice("still loading the queue")
 	case it == nil:
-		return screen.Notice("every item is labeled: u takes back the last decision, q goes back")
+		return screen.Notice("every item is labeled: u takes back the last decision, C amends its rationale, q goes back")
 	}
 	if verdict != store.VerdictSkip {
-		for i, p := range it.panes {
-			switch {
-			case p.err != nil:
-				return screen.Notice(fmt.Sprintf("pane %s failed: r regenerates it (focus it with tab), s skips the item", store.PaneLetter(i)))
-			case !p.done:
-				return screen.Notice(fmt.Sprintf("pane %s is still coming in: decide when every answer is whole", store.PaneLetter(i)))
-			}
+		if cmd := s.unready(it); cmd != nil {
+			return cmd
 		}
 	}
 	now := time.Now().UTC()
 	l := store.Label{Kind: store.LabelDecision, User: it.q.User, PromptID: it.q.PromptID, Prompt: it.q.Prompt,
-		Verdict: verdict, Annotator: s.ctx.Annotator, ShownAt: it.shownAt, DecidedAt: now, AppVersion: s.ctx.AppVersion}
+		Verdict: verdict, Ranking: ranking, Rationale: it.rationale,
+		Annotator: s.ctx.Annotator, ShownAt: it.shownAt, DecidedAt: now, AppVersion: s.ctx.AppVersion}
 	if e := s.summaries[it.q.User]; e != nil && e.ok {
 		l.SummaryID, l.SummaryVersion, l.SummaryHash = e.s.ID, e.s.Version, store.TextHash(e.s.Text)
 	}
@@ -152,6 +199,20 @@ func (s *Screen) decide(verdict string) tea.Cmd {
 	sess.Position, sess.LastItem, sess.UpdatedAt = s.q.doneCount()+1, it.q.key(), now
 	s.saving = true
 	return s.commit(opDecide, l, store.Label{}, sess)
+}
+
+// unready says why the item cannot be judged yet (a pane failed or is
+// still coming in), or is nil when it can.
+func (s *Screen) unready(it *compareItem) tea.Cmd {
+	for i, p := range it.panes {
+		switch {
+		case p.err != nil:
+			return screen.Notice(fmt.Sprintf("pane %s failed: r regenerates it (focus it with tab), s skips the item", store.PaneLetter(i)))
+		case !p.done:
+			return screen.Notice(fmt.Sprintf("pane %s is still coming in: decide when every answer is whole", store.PaneLetter(i)))
+		}
+	}
+	return nil
 }
 
 // commit stores a label with the session in one fsync'd transaction.
@@ -185,55 +246,6 @@ func (s *Screen) undoLast() tea.Cmd {
 	return s.commit(opUndo, r, last, sess)
 }
 
-func (s *Screen) openRationale() tea.Cmd {
-	if s.saving {
-		return nil
-	}
-	if len(s.undo) == 0 {
-		return screen.Notice("no decision yet: the rationale goes with the last decision made")
-	}
-	last := s.undo[len(s.undo)-1]
-	// Say which decision it goes with: the screen has moved on from it.
-	s.inputPrompt = fmt.Sprintf("rationale for %s · %s (%s)", screen.Line(last.User), screen.Line(last.PromptID), verdictText(last.Verdict))
-	s.sizeInput()
-	s.input.SetValue(last.Rationale)
-	s.input.CursorEnd()
-	return s.input.Focus()
-}
-
-// sizeInput fits the rationale field to the width: the prompt gets at
-// most half of it, and the text scrolls sideways in the rest, cursor in
-// view.
-func (s *Screen) sizeInput() {
-	w := s.ctx.Width
-	s.input.Prompt = ansi.Truncate(s.inputPrompt, w/2-2, "…") + ": "
-	s.input.Width = max(8, w-ansi.StringWidth(s.input.Prompt)-2)
-	s.input.SetCursor(s.input.Position()) // scrolls again for the new width
-}
-
-// saveRationale records the rationale as a new decision that copies the
-// last one and amends it: labels are never changed in place.
-func (s *Screen) saveRationale() tea.Cmd {
-	text := strings.TrimSpace(s.input.Value())
-	s.input.Blur()
-	s.input.SetValue("")
-	if s.saving || len(s.undo) == 0 {
-		return nil
-	}
-	last := s.undo[len(s.undo)-1]
-	if text == "" || text == last.Rationale {
-		return screen.Notice("rationale unchanged")
-	}
-	l := last
-	l.ID, l.Amends, l.Rationale = "", last.ID, text
-	l.DecidedAt, l.AppVersion = time.Now().UTC(), s.ctx.AppVersion
-	l.Candidates = append([]store.Candidate(nil), last.Candidates...)
-	sess := s.session
-	sess.UpdatedAt = l.DecidedAt
-	s.saving = true
-	return s.commit(opRationale, l, store.Label{}, sess)
-}
-
 // saved applies a committed label; only now does the screen move on.
 func (s *Screen) saved(m labelSavedMsg) tea.Cmd {
 	s.saving = false
@@ -255,20 +267,34 @@ func (s *Screen) apply(m labelSavedMsg) tea.Cmd {
 		s.q.setDone(k, true)
 		s.pushUndo(l)
 		s.sessionN++
-		s.count(l, 1)
+		s.verdicts[k] = tallyKind(l)
+		if it, ok := s.items[k]; ok {
+			it.rationale = "" // it is in the label now
+		}
+		s.rank = nil
 		s.cur = s.q.next(s.cur + 1)
-		return tea.Batch(s.enter(), screen.Notice(fmt.Sprintf("saved %s · %s", verdictText(l.Verdict), revealLine(l.Candidates))))
+		text := "saved " + decisionText(l)
+		if l.Rationale != "" {
+			text += " with its rationale"
+		}
+		if s.reveal {
+			text += " · " + revealLine(l.Candidates)
+		}
+		return tea.Batch(s.enter(), screen.Notice(text))
 	case opUndo:
 		s.undo = s.undo[:len(s.undo)-1]
 		s.sessionN = max(0, s.sessionN-1)
-		s.count(m.undone, -1)
+		delete(s.verdicts, k)
 		s.q.setDone(k, false)
-		text := fmt.Sprintf("took back %s on %s · %s: it is the current item again", verdictText(m.undone.Verdict), screen.Line(l.User), screen.Line(l.PromptID))
+		s.rank = nil
+		text := fmt.Sprintf("took back %s on %s · %s: it is the current item again", decisionText(m.undone), screen.Line(l.User), screen.Line(l.PromptID))
 		if pos, ok := s.q.index[k]; ok {
 			s.cur = pos
+			// Its rationale comes back with it, for the verdict made again.
+			s.item(pos).rationale = m.undone.Rationale
 			return tea.Batch(s.enter(), screen.Notice(text))
 		}
-		return screen.Notice(fmt.Sprintf("took back %s on %s · %s (not part of this comparison)", verdictText(m.undone.Verdict), screen.Line(l.User), screen.Line(l.PromptID)))
+		return screen.Notice(fmt.Sprintf("took back %s on %s · %s (not part of this comparison)", decisionText(m.undone), screen.Line(l.User), screen.Line(l.PromptID)))
 	case opRationale:
 		s.undo[len(s.undo)-1] = l
 		return screen.Notice("rationale saved with the decision on " + screen.Line(l.User) + " · " + screen.Line(l.PromptID))
@@ -280,15 +306,5 @@ func (s *Screen) pushUndo(l store.Label) {
 	s.undo = append(s.undo, l)
 	if len(s.undo) > undoDepth {
 		s.undo = s.undo[len(s.undo)-undoDepth:]
-	}
-}
-
-// count adds (n = 1) or removes (n = -1) a decision from the agreement.
-func (s *Screen) count(l store.Label, n int) {
-	if a, d := l.AgreesWithDataset(); d {
-		s.decisive += n
-		if a {
-			s.agree += n
-		}
 	}
 }

@@ -2,9 +2,9 @@ package compare
 
 import (
 	"fmt"
-	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/charmbracelet/x/exp/teatest"
 
@@ -23,51 +23,71 @@ import (
 //
 // and read the diff before committing.
 
-var goldenSizes = []struct{ w, h int }{{120, 40}, {80, 24}}
+var goldenSizes = []struct{ w, h int }{{80, 24}, {120, 40}, {140, 40}}
 
 // goldenCompare is the first item over the demo data, with a saved
 // session of a fixed seed so that the pane order is the same on every
 // run; models makes the engine and the comparison.
-func goldenCompare(t *testing.T, w, h int, models func(db *store.DB) (*engine.Engine, screen.CompareSpec)) string {
+func goldenCompare(t *testing.T, w, h int, models func(db *store.DB) (*engine.Engine, screen.CompareSpec), keys ...string) string {
 	t.Helper()
 	db := storetest.DemoDB(t)
 	e, spec := models(db)
 	if err := db.PutSession(store.Session{Annotator: "golden", Compare: spec.Comparison(), Seed: 42}); err != nil {
 		t.Fatal(err)
 	}
-	env, _ := openCompare(t, uitest.Options{DB: db, Engine: e, Compare: spec, Annotator: "golden", AppVersion: "test"}, w, h)
+	env, s := openCompare(t, uitest.Options{DB: db, Engine: e, Compare: spec, Annotator: "golden", AppVersion: "test"}, w, h)
+	env.Press(keys...)
+	// The same rate on every run, and the database's path (a new
+	// temporary directory each run) under a fixed name, in the export
+	// command.
+	s.started, s.dbPath = time.Now().Add(-2*time.Hour), "/tmp/golden.db"
 	return env.View()
 }
 
-func TestGoldenCompareTwoPanes(t *testing.T) {
-	for _, sz := range goldenSizes {
-		t.Run(fmt.Sprintf("%dx%d", sz.w, sz.h), func(t *testing.T) {
-			teatest.RequireEqualOutput(t, []byte(goldenCompare(t, sz.w, sz.h, func(db *store.DB) (*engine.Engine, screen.CompareSpec) {
-				e := engine.New(db, engine.Config{}, engine.Options{})
-				t.Cleanup(e.Close)
-				spec, _ := screen.ParseCompare("", e, true)
-				return e, spec
-			})))
+// goldenReplay is the demo's comparison.
+func goldenReplay(t *testing.T) func(db *store.DB) (*engine.Engine, screen.CompareSpec) {
+	return func(db *store.DB) (*engine.Engine, screen.CompareSpec) {
+		e := engine.New(db, engine.Config{}, engine.Options{})
+		t.Cleanup(e.Close)
+		spec, _ := screen.ParseCompare("", e, true)
+		return e, spec
+	}
+}
+
+// goldenThree is three candidates from a fake server.
+func goldenThree(t *testing.T) func(db *store.DB) (*engine.Engine, screen.CompareSpec) {
+	return func(db *store.DB) (*engine.Engine, screen.CompareSpec) {
+		return fakeModels(t, db, "alpha:none,beta:none,alpha:raw", func(model string) []string {
+			return []string{"## Answer from " + strings.TrimPrefix(model, "model-") + "\n\n", "Some **bold** advice ", "in two parts.\n\n- one\n- two\n"}
 		})
 	}
 }
 
-func TestGoldenCompareThreePanes(t *testing.T) {
+// goldenFrames checks the frames after keys at every golden size.
+func goldenFrames(t *testing.T, models func(t *testing.T) func(db *store.DB) (*engine.Engine, screen.CompareSpec), keys ...string) {
 	for _, sz := range goldenSizes {
 		t.Run(fmt.Sprintf("%dx%d", sz.w, sz.h), func(t *testing.T) {
-			teatest.RequireEqualOutput(t, []byte(goldenCompare(t, sz.w, sz.h, func(db *store.DB) (*engine.Engine, screen.CompareSpec) {
-				f := newCompareFakeServer(t, func(w http.ResponseWriter, r *http.Request, model string) {
-					compareSSE(w, model, "## Answer from "+strings.TrimPrefix(model, "model-")+"\n\n", "Some **bold** advice ", "in two parts.\n\n- one\n- two\n")
-				})
-				e := engine.New(db, engine.Config{MaxAttempts: 1, Backends: []engine.BackendConfig{
-					compareGenerator("alpha", f.srv.URL, "model-alpha"), compareGenerator("beta", f.srv.URL, "model-beta")}}, engine.Options{})
-				t.Cleanup(e.Close)
-				spec, err := screen.ParseCompare("alpha:none,beta:none,alpha:raw", e, false)
-				if err != nil {
-					t.Fatal(err)
-				}
-				return e, spec
-			})))
+			teatest.RequireEqualOutput(t, []byte(goldenCompare(t, sz.w, sz.h, models(t), keys...)))
 		})
 	}
+}
+
+func TestGoldenCompareTwoPanes(t *testing.T) { goldenFrames(t, goldenReplay) }
+
+func TestGoldenCompareThreePanes(t *testing.T) { goldenFrames(t, goldenThree) }
+
+// The item's rationale kept, under the prompt.
+func TestGoldenCompareRationaleKept(t *testing.T) {
+	goldenFrames(t, goldenReplay, append([]string{"c"}, append(strings.Split("too wordy", ""), "enter")...)...)
+}
+
+// The user's persona over the panes.
+func TestGoldenComparePersona(t *testing.T) { goldenFrames(t, goldenReplay, "p") }
+
+// A ranking being entered: b first, the next pane equal to it.
+func TestGoldenCompareRanking(t *testing.T) { goldenFrames(t, goldenThree, "R", "2", "t") }
+
+// The end of the queue: every demo item decided.
+func TestGoldenCompareEndOfQueue(t *testing.T) {
+	goldenFrames(t, goldenReplay, "1", "2", "t", "x", "s", "1", "2", "1", "2", "1", "2")
 }

@@ -46,6 +46,7 @@ func (s *Screen) item(pos int) *compareItem {
 // items prefetched.
 func (s *Screen) enter() tea.Cmd {
 	s.focus = 0
+	s.overlay, s.rank = nil, nil // they belong to the item left
 	it := s.current()
 	if it == nil {
 		return nil

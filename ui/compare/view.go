@@ -75,7 +75,6 @@ func (s *Screen) paneLines(p *pane, content int) []string {
 // View is the progress line, the item's user, summary and prompt, and its
 // panes with the rationale being typed under them.
 func (s *Screen) View() string {
-	st := s.ctx.Styles
 	w := max(screen.MinWidth, s.ctx.Width)
 	h := max(screen.MinHeight, s.ctx.Height) - 2
 	if v, ok := s.nothingToLabel(w); ok {
@@ -83,12 +82,7 @@ func (s *Screen) View() string {
 	}
 	it := s.current()
 	if it == nil {
-		top := []string{s.progressLine(w), "", st.Success.Render(fmt.Sprintf("All %d items are labeled. ", s.q.len())) +
-			st.Muted.Render("u takes back the last decision; c adds a rationale to it; q goes back.")}
-		if s.input.Focused() { // a rationale for the last decision
-			top = append(top, "", screen.Fit(s.input.View(), w))
-		}
-		return strings.Join(top, "\n")
+		return s.endOfQueue(w)
 	}
 	top := s.head(it, w, h)
 	s.panesTop = len(top)
@@ -101,7 +95,11 @@ func (s *Screen) View() string {
 		b.WriteString(l)
 		b.WriteByte('\n')
 	}
-	s.drawPanes(&b, it, w, max(3, ph))
+	if s.overlay != nil {
+		s.drawOverlay(&b, w, max(3, ph))
+	} else {
+		s.drawPanes(&b, it, w, max(3, ph))
+	}
 	if s.input.Focused() {
 		b.WriteByte('\n')
 		b.WriteString(screen.Fit(s.input.View(), w))
@@ -129,10 +127,15 @@ func (s *Screen) nothingToLabel(w int) (string, bool) {
 	return "", false
 }
 
+// promptFold is how many lines of a long prompt show above the panes; e
+// opens the whole of it.
+const promptFold = 3
+
 // head is what stands above the panes: the progress line, the item's
-// user, the summary and the prompt (sharing what the panes leave: at
-// least 6 rows stay for them), and the tab strip when the panes are
-// stacked.
+// user, the question, the summary and the prompt (folded, and sharing what
+// the panes leave: at least 6 rows stay for them), the rationale kept for
+// the item, the ranking being entered, and the tab strip when the panes
+// are stacked.
 func (s *Screen) head(it *compareItem, w, h int) []string {
 	st := s.ctx.Styles
 	kind := "task " + it.q.PromptID
@@ -140,32 +143,44 @@ func (s *Screen) head(it *compareItem, w, h int) []string {
 		kind = "held-out pair " + it.q.PromptID
 	}
 	top := []string{s.progressLine(w),
-		screen.Fit(st.Title.Render("User ")+st.Accent.Render(screen.Line(it.q.User))+st.Muted.Render(" · "+screen.Line(kind)), w)}
-	side, _ := s.sideBySide()
-	fixed := len(top) + 1 // the prompt's first line
-	if !side {
-		fixed++ // the tab strip
+		screen.Fit(st.Title.Render("User ")+st.Accent.Render(screen.Line(it.q.User))+st.Muted.Render(" · "+screen.Line(kind)+" · p persona · h history"), w),
+		screen.Fit(st.Title.Render("Question: ")+st.Accent.Render(screen.Line(s.question)), w)}
+	var below []string // under the prompt
+	if l, ok := s.rationaleLine(it, w); ok {
+		below = append(below, l)
 	}
+	if s.rank != nil {
+		below = append(below, s.rankingLine(w))
+	}
+	if side, _ := s.sideBySide(); !side {
+		below = append(below, s.tabStrip(it, w))
+	}
+	fixed := len(top) + len(below) + 1 // the prompt's first line
 	if s.input.Focused() {
 		fixed++
 	}
 	room := max(2, h-fixed-6)
 	sum := s.summaryLines(it, w)
-	promptLines := strings.Split(screen.Wrap(st.Title.Render("Prompt: ")+screen.Detab(screen.Clean(it.q.Prompt)), w), "\n")
 	sumRoom := min(len(sum), max(1, room/2))
 	if len(sum) > sumRoom {
 		sum = append(sum[:sumRoom-1:sumRoom-1], st.Muted.Render(screen.Fit(sum[sumRoom-1], w-2)+" …"))
 	}
-	promptRoom := max(1, min(len(promptLines), room-sumRoom+1))
-	if len(promptLines) > promptRoom {
-		promptLines = append(promptLines[:promptRoom-1:promptRoom-1], screen.Fit(promptLines[promptRoom-1], w-2)+" …")
-	}
 	top = append(top, sum...)
-	top = append(top, promptLines...)
-	if !side {
-		top = append(top, s.tabStrip(it, w))
+	top = append(top, s.promptLines(it, w, max(1, min(promptFold, room-sumRoom+1)))...)
+	return append(top, below...)
+}
+
+// promptLines is the prompt wrapped to w, at most n lines: a longer one is
+// cut, its last line saying how to read the rest.
+func (s *Screen) promptLines(it *compareItem, w, n int) []string {
+	st := s.ctx.Styles
+	ls := strings.Split(screen.Wrap(st.Title.Render("Prompt: ")+screen.Detab(screen.Clean(it.q.Prompt)), w), "\n")
+	if len(ls) <= n {
+		return ls
 	}
-	return top
+	more := st.Muted.Render(fmt.Sprintf(" … +%d lines (e expands)", len(ls)-n))
+	last := screen.Fit(ls[n-1], max(1, w-ansi.StringWidth(more)))
+	return append(ls[:n-1:n-1], strings.TrimRight(last, " ")+more)
 }
 
 // drawPanes draws the item's panes ph rows high: side by side, or the
@@ -207,26 +222,26 @@ func (s *Screen) progressLine(w int) string {
 	}
 	bar := st.Bar(filled, barW)
 	parts := []string{fmt.Sprintf("%s %d/%d done", bar, done, total)}
-	rate := "– labels/h"
-	if s.sessionN > 0 {
-		hours := max(time.Since(s.started).Hours(), 1.0/60) // not a wild rate after the first few seconds
-		rate = fmt.Sprintf("%.1f labels/h", float64(s.sessionN)/hours)
-	}
-	parts = append(parts, rate)
-	hasReplay := false
-	for _, c := range s.ctx.Compare.Candidates {
-		hasReplay = hasReplay || c.Replay != ""
-	}
-	switch {
-	case s.decisive > 0:
-		parts = append(parts, fmt.Sprintf("agreement w/ dataset %d/%d (%.0f%%)", s.agree, s.decisive, 100*float64(s.agree)/float64(s.decisive)))
-	case hasReplay:
-		parts = append(parts, "agreement w/ dataset –")
-	}
+	// No agreement with the dataset here: annotators who watch it learn to
+	// match the dataset, which spoils the agreement measured (Stats shows it).
+	parts = append(parts, s.rate()+" labels/h")
 	if s.saving {
 		parts = append(parts, st.Warning.Render("saving…"))
 	}
 	return screen.Fit(strings.Join(parts, st.Muted.Render(" · ")), w)
+}
+
+// rateFrom is the first label of a session from which its rate is shown:
+// after one label in a minute it would read 60 an hour.
+const rateFrom = 5
+
+// rate is this session's labels per hour, "–" before rateFrom of them.
+func (s *Screen) rate() string {
+	if s.sessionN < rateFrom {
+		return "–"
+	}
+	hours := max(time.Since(s.started).Hours(), 1.0/3600)
+	return fmt.Sprintf("%.1f", float64(s.sessionN)/hours)
 }
 
 // summaryLines is the pinned summary (or why there is none), wrapped.
@@ -240,13 +255,17 @@ func (s *Screen) summaryLines(it *compareItem, w int) []string {
 	case e.err != nil:
 		head = "Summary: error: " + e.err.Error()
 	case !e.ok && s.ctx.Compare.ReplayOnly():
-		head = "Summary: none for this user (these answers were written without one)"
+		head = "Summary: none for this user (the dataset's answers never use one)"
 	case !e.ok:
 		head = "Summary: none yet (i on the Users screen infers one)"
 	case s.folded:
 		head = fmt.Sprintf("Summary v%d (%s): folded — f shows it", e.s.Version, screen.SummaryState(&e.s))
 	default:
 		head = fmt.Sprintf("Summary v%d (%s, f folds): ", e.s.Version, screen.SummaryState(&e.s))
+		if s.ctx.Compare.ReplayOnly() {
+			// Replayed answers never saw it: it is there to know the user.
+			head = fmt.Sprintf("Summary v%d (%s; the dataset's answers never use it; f folds): ", e.s.Version, screen.SummaryState(&e.s))
+		}
 		body = strings.ReplaceAll(screen.Clean(e.s.Text), "\t", " ")
 	}
 	if body == "" {
@@ -261,6 +280,9 @@ func (s *Screen) tabStrip(it *compareItem, w int) string {
 	var parts []string
 	for i, p := range it.panes {
 		name := store.PaneLetter(i) + paneMark(p)
+		if s.rank != nil && s.rank.rankOf(i) > 0 {
+			name += fmt.Sprintf("#%d", s.rank.rankOf(i))
+		}
 		if i == s.focus {
 			parts = append(parts, st.Tag.Render("["+name+"]"))
 		} else {
@@ -281,20 +303,14 @@ func paneMark(p *pane) string {
 	return ""
 }
 
-// box draws one pane: a border with its letter and state in the top edge
-// and the scroll position in the bottom one; focus is a heavier border
-// and a marker, not colour alone.
+// box draws one pane: a border with its letter, its state and its rank
+// (in ranking mode) in the top edge and the scroll position in the bottom
+// one; focus is a heavier border and a marker, not colour alone.
 func (s *Screen) box(p *pane, i, outer, content, height int) []string {
-	st := s.ctx.Styles
-	bs, border := st.Pane, lipgloss.RoundedBorder()
 	mark := " "
 	if i == s.focus {
-		bs, border, mark = st.PaneFocused, lipgloss.ThickBorder(), "▸"
+		mark = "▸"
 	}
-	edge := st.Renderer().NewStyle().Foreground(bs.GetBorderTopForeground())
-	lines := s.paneLines(p, content)
-	inner := max(1, height-2)
-	off := max(0, min(p.offset, len(lines)-inner))
 	state := "done"
 	switch {
 	case p.err != nil:
@@ -303,6 +319,27 @@ func (s *Screen) box(p *pane, i, outer, content, height int) []string {
 		state = "streaming…"
 	}
 	title := fmt.Sprintf("%s%s · %s", mark, store.PaneLetter(i), state)
+	if s.rank != nil {
+		if n := s.rank.rankOf(i); n > 0 {
+			title += fmt.Sprintf(" · rank %d", n)
+		}
+	}
+	lines := s.paneLines(p, content)
+	off := max(0, min(p.offset, len(lines)-max(1, height-2)))
+	return s.frameBox(title, lines, off, outer, content, height, i == s.focus)
+}
+
+// frameBox draws lines (content cells wide) from off in a box outer cells
+// wide and height rows high, title in the top edge and the scroll
+// position in the bottom one.
+func (s *Screen) frameBox(title string, lines []string, off, outer, content, height int, focused bool) []string {
+	st := s.ctx.Styles
+	bs, border := st.Pane, lipgloss.RoundedBorder()
+	if focused {
+		bs, border = st.PaneFocused, lipgloss.ThickBorder()
+	}
+	edge := st.Renderer().NewStyle().Foreground(bs.GetBorderTopForeground())
+	inner := max(1, height-2)
 	title = ansi.Truncate(title, max(0, outer-3), "")
 	top := edge.Render(border.TopLeft+border.Top) + st.Tag.Render(title) +
 		edge.Render(strings.Repeat(border.Top, max(0, outer-3-ansi.StringWidth(title)))+border.TopRight)
@@ -313,7 +350,7 @@ func (s *Screen) box(p *pane, i, outer, content, height int) []string {
 	}
 	bottom := edge.Render(border.BottomLeft + strings.Repeat(border.Bottom, max(0, outer-2-ansi.StringWidth(pos))) + pos + border.BottomRight)
 	// The same edges on every row: styled once per frame, not per row. A
-	// pane wider than its text (the last one takes the columns left over)
+	// box wider than its text (the last pane takes the columns left over)
 	// pads on the right.
 	left, right := edge.Render(border.Left)+" ", strings.Repeat(" ", max(1, outer-3-content))+edge.Render(border.Right)
 	blank := strings.Repeat(" ", content)

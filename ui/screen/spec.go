@@ -22,6 +22,9 @@ const (
 type CompareSpec struct {
 	Mode       string
 	Candidates []CandidateSpec
+	// Question is what the annotator is asked of each item ("": the
+	// configuration's, else Compare's default).
+	Question string
 }
 
 // CandidateSpec is one candidate of every item.

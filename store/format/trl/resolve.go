@@ -114,11 +114,16 @@ func slotVerdict(cands []store.Candidate, verdict string, ranking []string) stri
 	}
 	switch {
 	case len(ranking) > 0:
-		slots := make([]string, len(ranking))
-		for i, p := range ranking {
-			slots[i] = slot(p)
+		ranks := make([]string, len(ranking))
+		for i, g := range store.RankGroups(ranking) {
+			slots := make([]string, len(g))
+			for j, p := range g {
+				slots[j] = slot(p)
+			}
+			slices.Sort(slots) // panes ranked equal are one rank whatever order they are named in
+			ranks[i] = strings.Join(slots, store.RankTie)
 		}
-		return "rank:" + strings.Join(slots, ",")
+		return "rank:" + strings.Join(ranks, ",")
 	case verdict == store.VerdictTie, verdict == store.VerdictBothBad, verdict == store.VerdictSkip:
 		return verdict
 	default:

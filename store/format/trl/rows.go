@@ -240,9 +240,16 @@ func orderedPairs(h *store.Decision) [][2]string {
 	var out [][2]string
 	switch {
 	case len(h.Ranking) > 0:
-		for i := range h.Ranking {
-			for j := i + 1; j < len(h.Ranking); j++ {
-				out = append(out, [2]string{h.Ranking[i], h.Ranking[j]})
+		// Each pane over every pane of a lower rank: N(N−1)/2 pairs for N
+		// ranks of one pane; panes ranked equal make no pair together.
+		groups := store.RankGroups(h.Ranking)
+		for i, better := range groups {
+			for _, b := range better {
+				for _, worse := range groups[i+1:] {
+					for _, w := range worse {
+						out = append(out, [2]string{b, w})
+					}
+				}
 			}
 		}
 	case h.Verdict == store.VerdictTie || h.Verdict == store.VerdictBothBad || h.Verdict == store.VerdictSkip:
@@ -293,13 +300,19 @@ func (w *rowWriter) dpoRows(h *store.Decision, cands map[string]judged, plain bo
 
 // ktoRows writes a decision's unpaired rows: the winner desirable and the
 // others not; for a ranking the first desirable and the last not; for
-// all-bad every answer undesirable. It marks where each row ends.
+// all-bad every answer undesirable. Panes ranked equal first (last) are
+// all desirable (undesirable). It marks where each row ends.
 func (w *rowWriter) ktoRows(h *store.Decision, cands map[string]judged, plain bool, ends []int) []int {
 	desirable := map[string]bool{} // pane → label
 	switch {
 	case len(h.Ranking) > 0:
-		desirable[h.Ranking[0]] = true
-		desirable[h.Ranking[len(h.Ranking)-1]] = false
+		groups := store.RankGroups(h.Ranking)
+		for _, p := range groups[0] {
+			desirable[p] = true
+		}
+		for _, p := range groups[len(groups)-1] {
+			desirable[p] = false
+		}
 	case h.Verdict == store.VerdictTie || h.Verdict == store.VerdictSkip:
 		return ends
 	default:
