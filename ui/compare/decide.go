@@ -142,6 +142,14 @@ func (s *Screen) mouse(m tea.MouseMsg) tea.Cmd {
 	if it == nil || !tea.MouseEvent(m).IsWheel() || m.Y < s.panesTop {
 		return nil
 	}
+	if o := s.overlay; o != nil { // the overlay covers the panes
+		if m.Button == tea.MouseButtonWheelUp {
+			o.offset = max(0, o.offset-3)
+		} else {
+			o.offset += 3 // at most the end, where it is drawn
+		}
+		return nil
+	}
 	i := s.focus
 	if side, _ := s.sideBySide(); side {
 		pw, _ := s.paneWidths(len(it.panes))

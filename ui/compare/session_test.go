@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/popi-tui/popi-tui/engine"
@@ -136,6 +137,13 @@ func TestCompareOverlays(t *testing.T) {
 	}
 	if s.overlay.offset == 0 {
 		t.Error("end did not scroll the history")
+	}
+	end := s.overlay.offset
+	hs.Send(tea.MouseMsg{X: 5, Y: 15, Button: tea.MouseButtonWheelUp, Action: tea.MouseActionPress})
+	hs.Settle()
+	hs.View()
+	if s.overlay.offset != end-3 {
+		t.Errorf("the wheel scrolled the history from %d to %d, want %d", end, s.overlay.offset, end-3)
 	}
 	hs.Press("esc")
 	if s.overlay != nil || compareCurrentItem(s) != item || !strings.Contains(hs.View(), "a · done") || hs.Top() != s {

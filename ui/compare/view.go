@@ -152,7 +152,7 @@ func (s *Screen) head(it *compareItem, w, h int) []string {
 	if s.rank != nil {
 		below = append(below, s.rankingLine(w))
 	}
-	if side, _ := s.sideBySide(); !side {
+	if side, _ := s.sideBySide(); !side && s.overlay == nil {
 		below = append(below, s.tabStrip(it, w))
 	}
 	fixed := len(top) + len(below) + 1 // the prompt's first line
