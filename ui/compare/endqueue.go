@@ -1,8 +1,9 @@
 package compare
 
 // The end of the queue: what this annotator decided in this comparison,
-// the session's pace, and the command that exports the labels (the
-// database is locked while the UI runs, so it is run after quitting).
+// the session's pace, and how to export the labels: the Export screen (E),
+// or the command, run after quitting (the database is locked while the UI
+// runs).
 
 import (
 	"fmt"
@@ -63,7 +64,7 @@ func (s *Screen) endOfQueue(w int) string {
 	for _, r := range rows {
 		lines = append(lines, screen.Fit(st.Muted.Render(fmt.Sprintf("  %-16s", r[0]))+r[1], w))
 	}
-	lines = append(lines, "", screen.Fit("Export them for training once you quit (the database is locked while this runs):", w))
+	lines = append(lines, "", screen.Fit("Export them for training: E here, or this command once you quit:", w))
 	for _, l := range wrapWords(s.exportCommand(), w-4) {
 		lines = append(lines, screen.Fit("  "+st.Accent.Render(l), w))
 	}
