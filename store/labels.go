@@ -42,6 +42,17 @@ func RankGroups(ranking []string) [][]string {
 	return out
 }
 
+// RankOf is the rank of a pane in a ranking (1 the best; panes ranked
+// equal share one), 0 when it has none.
+func RankOf(ranking []string, pane string) int {
+	for i, g := range RankGroups(ranking) {
+		if slices.Contains(g, pane) {
+			return i + 1
+		}
+	}
+	return 0
+}
+
 // PaneLetter names the i-th pane shown (0 → "a").
 func PaneLetter(i int) string { return string(rune('a' + i)) }
 

@@ -581,3 +581,22 @@ func TestRetractionTakesBackWhatItNames(t *testing.T) {
 		})
 	}
 }
+
+func TestRankOf(t *testing.T) {
+	tests := []struct {
+		ranking []string
+		pane    string
+		want    int
+	}{
+		{[]string{"b", "a", "c"}, "a", 2},
+		{[]string{"c", "a=b"}, "b", 2},
+		{[]string{"c=a", "b"}, "a", 1},
+		{[]string{"c", "a=b"}, "d", 0},
+		{nil, "a", 0},
+	}
+	for _, tt := range tests {
+		if got := RankOf(tt.ranking, tt.pane); got != tt.want {
+			t.Errorf("RankOf(%q, %q) = %d, want %d", tt.ranking, tt.pane, got, tt.want)
+		}
+	}
+}
