@@ -11,6 +11,7 @@ import (
 	"github.com/popi-tui/popi-tui/store/format/trl"
 	"github.com/popi-tui/popi-tui/store/storetest"
 	"github.com/popi-tui/popi-tui/ui/compare"
+	"github.com/popi-tui/popi-tui/ui/screen"
 	"github.com/popi-tui/popi-tui/ui/uitest"
 )
 
@@ -216,4 +217,30 @@ func TestDecisionUntrustedTextMissingAnswerAndScrolling(t *testing.T) {
 	env.Press("tab")
 	uitest.WantIn(t, env.View(), "▸b · ★ best", "this answer is not in the database")
 	uitest.CheckFrame(t, env.View(), 100, 24)
+}
+
+// A ranking is marked per pane, panes ranked equal sharing a rank, and a
+// verdict key replaces it as it replaces any decision.
+func TestDecisionRankedIsMarkedAndReplaced(t *testing.T) {
+	env := uitest.Replay(t, 140, 30, uitest.Options{})
+	l := storetest.Decision(env.Ctx.Annotator, "terse-tom", "ho1", "")
+	l.Candidates = storetest.Candidates(3)
+	l.Ranking = []string{"b", "a" + store.RankTie + "c"}
+	old := storetest.AddLabel(t, env.DB, l)
+	env.Ctx.Compare = screen.CompareSpec{Candidates: []screen.CandidateSpec{
+		{Backend: "backend-a", Condition: store.ConditionSummary}, {Backend: "backend-b", Condition: store.ConditionSummary},
+		{Backend: "backend-c", Condition: store.ConditionSummary}}}
+	if env.Ctx.Compare.Comparison() != store.Comparison(old.Candidates) {
+		t.Fatalf("comparison %q, the label's %q", env.Ctx.Compare.Comparison(), store.Comparison(old.Candidates))
+	}
+	env.Open(New(env.Ctx))
+	uitest.WantIn(t, env.View(), "b > a=c")
+	env.Press("enter")
+	uitest.WantIn(t, env.View(), "a · rank 2", "b · rank 1", "c · rank 2")
+	env.Press("3")
+	cur, err := env.DB.AnnotatorDecisions(env.Ctx.Annotator, store.Comparison(old.Candidates))
+	if err != nil || len(cur) != 1 || cur[0].Verdict != "c" || len(cur[0].Ranking) != 0 {
+		t.Fatalf("after replacing the ranking: %+v, %v", cur, err)
+	}
+	uitest.WantIn(t, env.View(), "c · ★ best", "replaced b > a=c with c best")
 }

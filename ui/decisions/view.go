@@ -105,7 +105,11 @@ func (s *Item) mark(i int) string {
 	case l.Verdict == store.VerdictBothBad:
 		return "bad"
 	case len(l.Ranking) > 0:
-		return fmt.Sprintf("rank %d", slices.Index(l.Ranking, p)+1)
+		for rank, g := range store.RankGroups(l.Ranking) {
+			if slices.Contains(g, p) {
+				return fmt.Sprintf("rank %d", rank+1)
+			}
+		}
 	}
 	return ""
 }
