@@ -71,31 +71,10 @@ func (e *Engine) Generate(ctx context.Context, req GenerateRequest, onDelta func
 	if err != nil {
 		return store.Generation{}, false, err
 	}
-	key := store.GenerationKey{User: req.User, PromptID: req.PromptID, Condition: req.Condition,
-		Backend: b.cfg.Name, Model: b.cfg.Model, Sampling: b.cfg.Sampling()}
-	if b.chat == nil {
-		if req.Replay != ReplayChosen && req.Replay != ReplayRejected {
-			return store.Generation{}, false, fmt.Errorf("backend %s replays a held-out pair's responses: say which (chosen or rejected)", b.cfg.Name)
-		}
-		key.Condition, key.Sampling = "replay:"+req.Replay, ""
-	}
-	// A replayed answer was written for the bare prompt: it records the
-	// messages an unpersonalized generator is sent, so that its labels
-	// export with the prompt it answers.
-	r, err := e.generatorRequest(b, req, signals, p)
+	g, err = e.newGeneration(b, req, signals, p)
 	if err != nil {
 		return store.Generation{}, false, err
 	}
-	msgs := r.Messages
-	if b.chat != nil {
-		key.SummaryID = r.SummaryID
-		if req.Condition != store.ConditionNone { // the prompt alone is shared by sets that word it alike (Input says)
-			key.TemplateSet = r.TemplateSet
-		}
-		key.Input = store.TextHash(messagesText(msgs))
-	}
-	g = store.Generation{Key: key.Hash(), User: req.User, PromptID: req.PromptID, Prompt: p.Prompt, Condition: key.Condition,
-		SummaryID: key.SummaryID, Backend: b.cfg.Name, Model: b.cfg.Model, Sampling: key.Sampling, TemplateSet: r.TemplateSet, Messages: msgs}
 	if !req.Force {
 		if old, ok, err := e.db.CachedGeneration(g.Key); err != nil || ok {
 			return old, ok, err
@@ -105,16 +84,52 @@ func (e *Engine) Generate(ctx context.Context, req GenerateRequest, onDelta func
 	if b.chat == nil {
 		c, err = replay(p, req.Replay, onDelta)
 	} else {
-		c, err = b.chat.Complete(ctx, msgs, onDelta)
+		c, err = b.chat.Complete(ctx, g.Messages, onDelta)
 	}
 	if err != nil {
 		return store.Generation{}, false, err
 	}
+	g, err = e.db.PutGeneration(answered(g, c))
+	return g, false, err
+}
+
+// newGeneration is the generation a request asks for, before its answer:
+// its cache key and what it sends. The live path and a batch file share
+// it, so that both store the same fields under the same key.
+func (e *Engine) newGeneration(b *backend, req GenerateRequest, signals []store.Signal, p store.Signal) (store.Generation, error) {
+	key := store.GenerationKey{User: req.User, PromptID: req.PromptID, Condition: req.Condition,
+		Backend: b.cfg.Name, Model: b.cfg.Model, Sampling: b.cfg.Sampling()}
+	if b.chat == nil {
+		if req.Replay != ReplayChosen && req.Replay != ReplayRejected {
+			return store.Generation{}, fmt.Errorf("backend %s replays a held-out pair's responses: say which (chosen or rejected)", b.cfg.Name)
+		}
+		key.Condition, key.Sampling = "replay:"+req.Replay, ""
+	}
+	// A replayed answer was written for the bare prompt: it records the
+	// messages an unpersonalized generator is sent, so that its labels
+	// export with the prompt it answers.
+	r, err := e.generatorRequest(b, req, signals, p)
+	if err != nil {
+		return store.Generation{}, err
+	}
+	msgs := r.Messages
+	if b.chat != nil {
+		key.SummaryID = r.SummaryID
+		if req.Condition != store.ConditionNone { // the prompt alone is shared by sets that word it alike (Input says)
+			key.TemplateSet = r.TemplateSet
+		}
+		key.Input = store.TextHash(messagesText(msgs))
+	}
+	return store.Generation{Key: key.Hash(), User: req.User, PromptID: req.PromptID, Prompt: p.Prompt, Condition: key.Condition,
+		SummaryID: key.SummaryID, Backend: b.cfg.Name, Model: b.cfg.Model, Sampling: key.Sampling, TemplateSet: r.TemplateSet, Messages: msgs}, nil
+}
+
+// answered is g with a model's answer.
+func answered(g store.Generation, c Completion) store.Generation {
 	g.Text, g.FinishReason = c.Text, c.FinishReason
 	g.PromptTokens, g.CompletionTokens, g.TokensEstimated = c.PromptTokens, c.CompletionTokens, c.TokensEstimated
 	g.Latency, g.TimeToFirstToken = c.Latency, c.TimeToFirstToken
-	g, err = e.db.PutGeneration(g)
-	return g, false, err
+	return g
 }
 
 // messagesText is every message, role and content, for hashing.

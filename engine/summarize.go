@@ -34,7 +34,7 @@ func (e *Engine) summarize(ctx context.Context, user string, b *backend, allowed
 	if err != nil {
 		return store.Summary{}, err
 	}
-	s := store.Summary{User: user, Source: b.source(), Backend: b.cfg.Name, Model: b.cfg.Model}
+	s := newSummary(user, b)
 	if b.chat == nil {
 		if s.Text, err = HeuristicSummary(signals); err != nil {
 			return store.Summary{}, fmt.Errorf("user %q: %w", user, err)
@@ -54,15 +54,7 @@ func (e *Engine) summarize(ctx context.Context, user string, b *backend, allowed
 	if err != nil {
 		return store.Summary{}, err
 	}
-	s.Text = StripReasoning(c.Text)
-	if s.Text == "" {
-		return store.Summary{}, &BackendError{Backend: b.cfg.Name,
-			Msg: fmt.Sprintf("the summary is empty once reasoning is removed (finish reason %q)", c.FinishReason)}
-	}
-	s.TemplateSet, s.Messages, s.Signals, s.HistoryCut = req.TemplateSet, req.Messages, req.Signals, req.HistoryCut
-	s.PromptTokens, s.CompletionTokens = c.PromptTokens, c.CompletionTokens
-	// The context saving: the raw history the summary stands in for,
-	// against the summary, counted by the same tokenizer. A tokenizer that
+	// The context saving is counted by the same tokenizer. A tokenizer that
 	// fails now costs exactness, not the summary.
 	count := func(text string) (int, bool) {
 		n, exact, err := b.chat.Tokenize(ctx, text)
@@ -71,9 +63,31 @@ func (e *Engine) summarize(ctx context.Context, user string, b *backend, allowed
 		}
 		return n, exact
 	}
+	return summaryOf(s, b, req, d, c, count)
+}
+
+// summaryOf is the summary a model's answer to a summarizer request makes:
+// the live path's and a batch file's, so that both store the same fields.
+// count counts tokens with the backend's tokenizer (exact is false for an
+// estimate).
+func summaryOf(s store.Summary, b *backend, req Request, d PromptData, c Completion, count func(string) (n int, exact bool)) (store.Summary, error) {
+	s.Text = StripReasoning(c.Text)
+	if s.Text == "" {
+		return store.Summary{}, &BackendError{Backend: b.cfg.Name,
+			Msg: fmt.Sprintf("the summary is empty once reasoning is removed (finish reason %q)", c.FinishReason)}
+	}
+	s.TemplateSet, s.Messages, s.Signals, s.HistoryCut = req.TemplateSet, req.Messages, req.Signals, req.HistoryCut
+	s.PromptTokens, s.CompletionTokens = c.PromptTokens, c.CompletionTokens
+	// The context saving: the raw history the summary stands in for,
+	// against the summary.
 	var exact1, exact2 bool
 	s.HistoryTokens, exact1 = count(d.historyText())
 	s.SummaryTokens, exact2 = count(s.Text)
 	s.TokensEstimated = c.TokensEstimated || !exact1 || !exact2
 	return s, nil
+}
+
+// newSummary is a summary of user by b, before its text.
+func newSummary(user string, b *backend) store.Summary {
+	return store.Summary{User: user, Source: b.source(), Backend: b.cfg.Name, Model: b.cfg.Model}
 }

@@ -117,11 +117,53 @@ func (g Generation) PromptText() string {
 // its key. It returns g with its new ID, and CreatedAt if unset. g must not
 // carry an ID: generations are never overwritten.
 func (db *DB) PutGeneration(g Generation) (Generation, error) {
+	g, v, err := newGeneration(g)
+	if err != nil {
+		return Generation{}, err
+	}
+	err = db.bolt.Batch(func(tx *bolt.Tx) error { // shares commits with concurrent writers, as AddSummary
+		return putGeneration(tx, g, v)
+	})
+	if err != nil {
+		return Generation{}, fmt.Errorf("put generation for %q: %w", g.User, err)
+	}
+	return g, nil
+}
+
+// PutGenerations stores several new generations in one transaction (one
+// commit for a batch file's answers), each as PutGeneration would, and
+// returns them as stored. Either all are stored or none.
+func (db *DB) PutGenerations(gs []Generation) ([]Generation, error) {
+	out := make([]Generation, len(gs))
+	vals := make([][]byte, len(gs))
+	for i, g := range gs {
+		var err error
+		if out[i], vals[i], err = newGeneration(g); err != nil {
+			return nil, err
+		}
+	}
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		for i, g := range out {
+			if err := putGeneration(tx, g, vals[i]); err != nil {
+				return fmt.Errorf("put generation for %q: %w", g.User, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// newGeneration checks a new generation, gives it its id and creation
+// time, and encodes it as stored.
+func newGeneration(g Generation) (Generation, []byte, error) {
 	if g.ID != "" {
-		return Generation{}, fmt.Errorf("put generation: it already has id %s (a new answer gets a new id)", g.ID)
+		return Generation{}, nil, fmt.Errorf("put generation: it already has id %s (a new answer gets a new id)", g.ID)
 	}
 	if g.Key == "" || g.User == "" || g.Backend == "" {
-		return Generation{}, fmt.Errorf("put generation: key, user and backend are required")
+		return Generation{}, nil, fmt.Errorf("put generation: key, user and backend are required")
 	}
 	if g.CreatedAt.IsZero() {
 		g.CreatedAt = time.Now().UTC()
@@ -129,18 +171,18 @@ func (db *DB) PutGeneration(g Generation) (Generation, error) {
 	g.ID = newID(g.CreatedAt)
 	v, err := json.Marshal(g)
 	if err != nil {
-		return Generation{}, fmt.Errorf("put generation: %w", err)
+		return Generation{}, nil, fmt.Errorf("put generation: %w", err)
 	}
-	err = db.bolt.Batch(func(tx *bolt.Tx) error { // shares commits with concurrent writers, as AddSummary
-		if err := tx.Bucket(bucketGenerations).Put([]byte(g.ID), v); err != nil {
-			return err
-		}
-		return tx.Bucket(bucketGenCache).Put([]byte(g.Key), []byte(g.ID))
-	})
-	if err != nil {
-		return Generation{}, fmt.Errorf("put generation for %q: %w", g.User, err)
+	return g, v, nil
+}
+
+// putGeneration stores an encoded generation and makes it its key's
+// cached answer.
+func putGeneration(tx *bolt.Tx, g Generation, v []byte) error {
+	if err := tx.Bucket(bucketGenerations).Put([]byte(g.ID), v); err != nil {
+		return err
 	}
-	return g, nil
+	return tx.Bucket(bucketGenCache).Put([]byte(g.Key), []byte(g.ID))
 }
 
 // CachedGeneration returns the newest generation for a key; ok is false
