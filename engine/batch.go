@@ -418,22 +418,10 @@ type GenerateOptions struct {
 // task, and conditions mean nothing to it). Cached answers are skipped
 // unless opt.Force.
 func (e *Engine) GenerateAll(ctx context.Context, opt GenerateOptions, progress func(Progress)) (Report, error) {
-	var backends []*backend
-	for _, name := range unique(opt.Backends) {
-		b, err := e.backend(name, RoleGenerator)
-		if err != nil {
-			return Report{}, err
-		}
-		backends = append(backends, b)
-	}
-	if len(backends) == 0 {
-		return Report{}, fmt.Errorf("no generator backend given")
-	}
-	conditions, err := Conditions(opt.Conditions)
+	backends, err := e.generatorsOf(&opt)
 	if err != nil {
 		return Report{}, err
 	}
-	opt.Conditions = conditions
 	users, err := e.SelectUsers(opt.Users)
 	if err != nil {
 		return Report{}, err
@@ -465,6 +453,25 @@ func (e *Engine) GenerateAll(ctx context.Context, opt GenerateOptions, progress 
 		return nil
 	}
 	return RunJobs(ctx, total, jobs, opt.Concurrency, progress)
+}
+
+// generatorsOf is the generator backends a bulk generation asks, each
+// once; it settles opt.Conditions (Conditions).
+func (e *Engine) generatorsOf(opt *GenerateOptions) ([]*backend, error) {
+	var backends []*backend
+	for _, name := range unique(opt.Backends) {
+		b, err := e.backend(name, RoleGenerator)
+		if err != nil {
+			return nil, err
+		}
+		backends = append(backends, b)
+	}
+	if len(backends) == 0 {
+		return nil, fmt.Errorf("no generator backend given")
+	}
+	conditions, err := Conditions(opt.Conditions)
+	opt.Conditions = conditions
+	return backends, err
 }
 
 // countGenerations counts GenerateAll's items from the index alone, for
