@@ -233,7 +233,11 @@ func completionOf(b *backend, res batchResult) (Completion, error) {
 		return be
 	}
 	if e := bytes.TrimSpace(res.Error); len(e) > 0 && string(e) != "null" {
-		return Completion{}, fail(0, "batch error: "+describeBody(e))
+		var msg string // vLLM's run-batch writes the error as a string
+		if json.Unmarshal(e, &msg) != nil {
+			msg = describeBody(e) // OpenAI's, as {code, message}
+		}
+		return Completion{}, fail(0, "batch error: "+msg)
 	}
 	if res.Response == nil {
 		return Completion{}, fail(0, "the result has neither a response nor an error")
