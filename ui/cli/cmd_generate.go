@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 
 	"github.com/popi-tui/popi-tui/engine"
 	"github.com/popi-tui/popi-tui/store"
@@ -14,9 +15,11 @@ func generateCommand() *command {
 		users, backends, conditions listFlag
 		atOnce                      concurrency
 		force                       bool
+		batch                       batchFlags
 	)
 	return &command{
 		name:       "generate",
+		args:       "[--batch-in RESULTS...]",
 		noArgsHint: "name users with --user",
 		summary:    "answer users' tasks and held-out prompts with generator backends",
 		help: `
@@ -27,15 +30,25 @@ comma-separated: summary = with the user's current summary, raw = with the
 raw history instead, none = the prompt alone; default: summary). Answers are
 cached by user, prompt, condition, summary version, backend, model and
 sampling settings: a second run skips what is done unless --force. The
-built-in backend "replay" offers both responses of each held-out pair.`,
+built-in backend "replay" offers both responses of each held-out pair.
+
+--batch-out FILE writes the requests to model servers instead of sending
+them, as an OpenAI Batch input file (vllm run-batch -i FILE -o RESULTS, or a
+hosted batch API); --batch-in RESULTS... stores the answers of the runner's
+output files as if fetched live. A request whose input changed since FILE
+was written (another summary, a new template set) is refused.`,
 		flags: func(fs *flag.FlagSet) {
 			fs.Var(&users, "user", "a user `ID` (repeatable; default: all users)")
 			fs.Var(&backends, "backend", "a generator `NAME` (repeatable)")
 			fs.Var(&conditions, "condition", "summary, raw or none (repeatable)")
 			atOnce.register(fs, "answers asked for")
 			fs.BoolVar(&force, "force", false, "ask again even when an answer is cached")
+			batch.register(fs)
 		},
-		run: func(ctx context.Context, c *runContext, _ []string) error {
+		run: func(ctx context.Context, c *runContext, args []string) error {
+			if err := batch.check("generate", args, map[string]bool{"user": len(users) > 0, "backend": len(backends) > 0, "condition": len(conditions) > 0}); err != nil {
+				return err
+			}
 			for _, cond := range conditions {
 				if err := store.CheckCondition(cond); err != nil {
 					return usagef("%v", err)
@@ -45,13 +58,22 @@ built-in backend "replay" offers both responses of each held-out pair.`,
 				return err
 			}
 			return c.withEngine(func(w *workspace, e *engine.Engine) error {
+				if batch.in {
+					return c.readBatchIn(ctx, w, e, args, engine.BatchInOptions{Kind: engine.BatchGeneration, Force: force}, "generate --batch-in")
+				}
 				if len(backends) == 0 {
 					if backends = generators(e); len(backends) == 0 {
 						return fmt.Errorf("no generator backend is configured (%s); add a [[backend]] with role = \"generator\", or give --backend replay", configName(e.Config()))
 					}
 				}
+				opt := engine.GenerateOptions{Users: users, Backends: backends, Conditions: conditions, Force: force, Concurrency: atOnce.of(e)}
+				if batch.out != "" {
+					return c.writeBatchOut(ctx, w, batch.out, "generate --batch-out", func(ctx context.Context, out io.Writer, progress func(engine.Progress)) (engine.Report, error) {
+						return e.GenerateBatchOut(ctx, out, opt, progress)
+					})
+				}
 				p := w.progress("generate")
-				rep, err := e.GenerateAll(ctx, engine.GenerateOptions{Users: users, Backends: backends, Conditions: conditions, Force: force, Concurrency: atOnce.of(e)}, p.items)
+				rep, err := e.GenerateAll(ctx, opt, p.items)
 				p.done()
 				if err != nil {
 					return err

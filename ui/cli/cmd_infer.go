@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"flag"
+	"io"
 	"strings"
 
 	"github.com/popi-tui/popi-tui/engine"
@@ -15,9 +16,11 @@ func inferCommand() *command {
 		atOnce  concurrency
 		force   bool
 		signals listFlag
+		batch   batchFlags
 	)
 	return &command{
 		name:       "infer",
+		args:       "[--batch-in RESULTS...]",
 		noArgsHint: "name users with --user",
 		summary:    "infer preference summaries with a summarizer backend",
 		help: `
@@ -32,15 +35,25 @@ backend's signals setting, else all): pairs (history pairs), texts (what the
 user wrote, with the posts they answered), profile, demographics. AlignX's
 in-context setting shows everything; its preference-based setting the
 profile alone (--signals profile). A summary records the signals it was made
-from, and one made from others does not count as done.`,
+from, and one made from others does not count as done.
+
+--batch-out FILE writes the requests instead of sending them, as an OpenAI
+Batch input file (vllm run-batch -i FILE -o RESULTS, or a hosted batch API);
+--batch-in RESULTS... stores the answers of the runner's output files as if
+fetched live. A request whose input changed since FILE was written is
+refused, and reading the same results again stores nothing.`,
 		flags: func(fs *flag.FlagSet) {
 			fs.Var(&users, "user", "a user `ID` to summarize (repeatable; default: all users)")
 			fs.StringVar(&backend, "backend", "", "the summarizer `NAME` (default: the first configured summarizer, else heuristic)")
 			atOnce.register(fs, "users summarized")
 			fs.BoolVar(&force, "force", false, "summarize again users this backend has already summarized")
 			fs.Var(&signals, "signals", "the kinds of signal the summarizer is shown: pairs,texts,profile,demographics (default: the backend's setting)")
+			batch.register(fs)
 		},
-		run: func(ctx context.Context, c *runContext, _ []string) error {
+		run: func(ctx context.Context, c *runContext, args []string) error {
+			if err := batch.check("infer", args, map[string]bool{"user": len(users) > 0, "backend": backend != "", "signals": len(signals) > 0}); err != nil {
+				return err
+			}
 			if err := atOnce.check(); err != nil {
 				return err
 			}
@@ -50,6 +63,9 @@ from, and one made from others does not count as done.`,
 				}
 			}
 			return c.withEngine(func(w *workspace, e *engine.Engine) error {
+				if batch.in {
+					return c.readBatchIn(ctx, w, e, args, engine.BatchInOptions{Kind: engine.BatchSummaries, Force: force}, "infer --batch-in")
+				}
 				if backend == "" {
 					backend = e.DefaultBackend(engine.RoleSummarizer)
 				}
@@ -60,8 +76,13 @@ from, and one made from others does not count as done.`,
 					}
 					what += " from " + strings.Join(signals, ", ")
 				}
-				p := w.progress("infer")
 				opt := engine.InferOptions{Users: users, Backend: backend, Force: force, Signals: signals, Concurrency: atOnce.of(e)}
+				if batch.out != "" {
+					return c.writeBatchOut(ctx, w, batch.out, "infer --batch-out", func(ctx context.Context, out io.Writer, progress func(engine.Progress)) (engine.Report, error) {
+						return e.InferBatchOut(ctx, out, opt, progress)
+					})
+				}
+				p := w.progress("infer")
 				rep, err := e.InferAll(ctx, opt, p.items)
 				p.done()
 				if err != nil {
