@@ -57,6 +57,9 @@ func (c *runContext) writeBatchOut(ctx context.Context, w *workspace, path, what
 	p := w.progress(what)
 	write := func(fw io.Writer) (err error) {
 		rep, err = out(ctx, ctxWriter{ctx, fw}, p.items)
+		if err == nil && rep.Interrupted {
+			err = ctx.Err() // half a file is no batch: it is not put in place
+		}
 		return err
 	}
 	var err error
@@ -67,15 +70,15 @@ func (c *runContext) writeBatchOut(ctx context.Context, w *workspace, path, what
 	}
 	p.done()
 	if err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("%s interrupted; %s was not written", what, sanitize.Line(path))
+		}
 		return err
 	}
 	c.eprintf("%s: wrote %d request(s) to %s, %d skipped (already done), %d failed of %d\n",
 		what, rep.Done, sanitize.Line(path), rep.Skipped, rep.Failed, rep.Total)
 	for _, e := range rep.Errors {
 		c.eprintf("  %s\n", failureCount(e.Count, e.Reason, e.Example))
-	}
-	if rep.Interrupted {
-		return fmt.Errorf("%s interrupted; %s was not written", what, sanitize.Line(path))
 	}
 	return runFailure(what, rep)
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -152,5 +153,37 @@ func TestBatchUsageErrors(t *testing.T) {
 	r := e.mustRun(ExitFailure, "--db", e.demoDB(), "infer", "--batch-out", e.path("x.jsonl"), "--backend", "heuristic")
 	if !strings.Contains(r.stderr, "backend heuristic is the offline engine: it sends no requests to put in a batch file") || exists(e.path("x.jsonl")) {
 		t.Errorf("an offline backend's batch file: %q", r.stderr)
+	}
+}
+
+// A batch file holds what a request's body holds: never the API key or
+// the password of a base_url, wherever the request would have gone.
+func TestBatchFileHoldsNoSecret(t *testing.T) {
+	const key, pass = "sk-batch-secret-1234", "hunter2-batch"
+	e := newTestEnv(t)
+	e.vars["POPI_TEST_KEY"] = key
+	db := e.demoDB()
+	cfg := e.withConfig("http://kim:"+pass+"@127.0.0.1:1/v1", "api_key_env = \"POPI_TEST_KEY\"\n")
+	reqs := e.path("requests.jsonl")
+	e.mustRun(ExitOK, "--db", db, "--config", cfg, "infer", "--batch-out", reqs)
+	e.mustRun(ExitOK, "--db", db, "--config", cfg, "generate", "--condition", "none", "--batch-out", e.path("gen.jsonl"))
+	for _, f := range []string{reqs, e.path("gen.jsonl")} {
+		data, err := os.ReadFile(f)
+		if err != nil || len(data) == 0 || strings.Contains(string(data), key) || strings.Contains(string(data), pass) {
+			t.Errorf("%s: %d bytes, a secret in it or %v", f, len(data), err)
+		}
+	}
+}
+
+// An interrupted --batch-out leaves no file: half a batch would be run as
+// if it were all.
+func TestBatchOutInterruptedWritesNothing(t *testing.T) {
+	e := newTestEnv(t)
+	db, cfg := e.demoDB(), e.withConfig(noServer, "")
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	r := e.runCtx(ctx, "", "--db", db, "--config", cfg, "infer", "--batch-out", e.path("requests.jsonl"))
+	if r.code != ExitInterrupted || exists(e.path("requests.jsonl")) || !strings.Contains(r.stderr, "was not written") {
+		t.Errorf("exit %d, file there: %v, stderr %q", r.code, exists(e.path("requests.jsonl")), r.stderr)
 	}
 }
