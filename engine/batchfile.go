@@ -9,8 +9,6 @@ import (
 	"strconv"
 	"strings"
 
-	openai "github.com/sashabaranov/go-openai"
-
 	"github.com/popi-tui/popi-tui/store"
 )
 
@@ -138,22 +136,12 @@ func signalsAllowed(name string) ([]string, error) {
 	return kinds, nil
 }
 
-// chatRequest is the chat completion request a backend sends for msgs:
-// the model and the sampling settings. The live path streams it (Stream
-// and StreamOptions added); a batch file holds it as it is.
-func chatRequest(cfg BackendConfig, msgs []store.Message) openai.ChatCompletionRequest {
-	return openai.ChatCompletionRequest{
-		Model:       cfg.Model,
-		Messages:    toOpenAI(msgs),
-		Temperature: temperature(cfg.Temperature),
-		MaxTokens:   cfg.MaxTokens,
-	}
-}
-
 // batchBody is the body of a batch request for msgs, and the hash of its
-// bytes that the custom_id carries.
+// bytes that the custom_id carries: the request a live answer streams
+// (BackendConfig.chatRequest: the model, the length in the backend's
+// field, the temperature), whole rather than streamed.
 func batchBody(cfg BackendConfig, msgs []store.Message) (body []byte, hash string, err error) {
-	body, err = json.Marshal(chatRequest(cfg, msgs))
+	body, err = json.Marshal(cfg.chatRequest(toOpenAI(msgs), cfg.MaxTokens))
 	if err != nil {
 		return nil, "", err
 	}
