@@ -104,12 +104,8 @@ func (s *Item) mark(i int) string {
 		return "tie"
 	case l.Verdict == store.VerdictBothBad:
 		return "bad"
-	case len(l.Ranking) > 0:
-		for rank, g := range store.RankGroups(l.Ranking) {
-			if slices.Contains(g, p) {
-				return fmt.Sprintf("rank %d", rank+1)
-			}
-		}
+	case store.RankOf(l.Ranking, p) > 0:
+		return fmt.Sprintf("rank %d", store.RankOf(l.Ranking, p))
 	}
 	return ""
 }
