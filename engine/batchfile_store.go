@@ -30,6 +30,9 @@ type batchPending struct {
 func (r *batchRun) work(ctx context.Context, in <-chan resultLine) {
 	p := &batchPending{users: map[string]bool{}, keys: map[string]bool{}}
 	for l := range in {
+		if ctx.Err() != nil {
+			continue // interrupted: the lines queued are read again by the next run
+		}
 		var err error
 		if l.id.Kind == batchSummarize {
 			err = r.summary(ctx, l, p)
@@ -117,6 +120,8 @@ func (r *batchRun) summary(ctx context.Context, l resultLine, p *batchPending) e
 	if err != nil {
 		r.fail(item, err)
 		return nil
+	} else if ctx.Err() != nil {
+		return nil // its counts may be estimates only because the run was stopped
 	}
 	p.summaries, p.users[id.User] = append(p.summaries, s), true
 	return nil

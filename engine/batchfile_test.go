@@ -201,3 +201,30 @@ func TestBatchGenerationsAndTokensEqualLive(t *testing.T) {
 		t.Errorf("the same results again, with Force: %+v, want nothing stored", rep)
 	}
 }
+
+// Results read under a stopped context store nothing half-made, and say
+// the run was interrupted; reading them again stores them.
+func TestBatchInInterrupted(t *testing.T) {
+	url := batchServer(t, true)
+	db := storetest.DemoDB(t)
+	e := batchEngine(t, db, url, nil)
+	reqs, _ := writeBatchOut(t, func(ctx context.Context, w io.Writer) (Report, error) {
+		return e.InferBatchOut(ctx, w, InferOptions{Backend: "fake"}, nil)
+	})
+	results := filepath.Join(t.TempDir(), "results.jsonl")
+	runBatch(t, reqs, results, nil)
+	f, err := os.Open(results)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	rep, err := e.BatchIn(ctx, []BatchFile{{Name: "results.jsonl", R: f}}, BatchInOptions{Kind: BatchSummaries}, nil)
+	if err != nil || !rep.Interrupted || rep.Done != 0 || storetest.Stats(t, db).Summaries != 0 {
+		t.Fatalf("stopped run: %+v, %v", rep, err)
+	}
+	if rep := batchIn(t, e, BatchSummaries, false, results); rep.Done != 8 {
+		t.Errorf("the run again: %+v", rep)
+	}
+}
