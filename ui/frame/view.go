@@ -83,7 +83,7 @@ func (f *Frame) statusLine() string {
 
 // helpLine is the keys of the top screen, most important first, as many
 // as fit beside the program's own: ? and q always (q says whether it goes
-// back or quits), J and S after them when there is room. While a text
+// back or quits), J, S, D and E after them when there is room. While a text
 // field has the keys they are text, and only the screen's are shown.
 // bubbles/help draws the line.
 func (f *Frame) helpLine(w int) string {
@@ -95,7 +95,7 @@ func (f *Frame) helpLine(w int) string {
 			quit = screen.Brief(f.keys.Quit, "quit")
 		}
 		must = []key.Binding{f.keys.Help, quit}
-		more = []key.Binding{f.keys.Jobs, f.keys.Stats}
+		more = []key.Binding{f.keys.Jobs, f.keys.Stats, f.keys.Decisions, f.keys.Export}
 	}
 	f.line.Width = w
 	return f.line.ShortHelpView(fitKeys(w, top.ShortHelp(), must, more))
