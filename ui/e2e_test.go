@@ -27,17 +27,20 @@ func TestEndToEndLabelUndoQuitResume(t *testing.T) {
 		waitText(t, tm, "Users")
 		return tm, app
 	}
-	// current reads the item on screen, waiting for the frame to show one.
+	// current reads the item on screen, waiting for the frame to show one
+	// whose answers are whole: a decision key is refused while one still
+	// streams, and the test would then wait for an item that never comes.
 	current := func(tm *teatest.TestModel, app *App, after string) string {
 		t.Helper()
 		var item string
 		teatest.WaitFor(t, tm.Output(), func(b []byte) bool {
-			m := itemLine.FindAll(b, -1)
+			m := itemLine.FindAllIndex(b, -1)
 			if len(m) == 0 {
 				return false
 			}
-			item = string(m[len(m)-1])
-			return item != after
+			last := m[len(m)-1]
+			item = string(b[last[0]:last[1]])
+			return item != after && answersWhole(b[last[1]:])
 		}, teatest.WithDuration(5*time.Second), teatest.WithCheckInterval(10*time.Millisecond))
 		return item
 	}
@@ -107,6 +110,25 @@ func TestEndToEndLabelUndoQuitResume(t *testing.T) {
 	tm.Send(keyRunes("q"))
 	tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
 }
+
+// answersWhole reports whether the panes' top edge (one line, side by
+// side) was last drawn with no answer streaming. The renderer redraws only
+// the lines that change: when the edge was not drawn again after the item
+// line, it still says what it said for the item decided before, whose
+// answers were whole.
+func answersWhole(b []byte) bool {
+	edge := paneEdge.FindAll(b, -1)
+	if len(edge) == 0 {
+		return true
+	}
+	return !notWhole.Match(edge[len(edge)-1])
+}
+
+var (
+	// paneEdge is a line that holds the panes' titles: their top edge.
+	paneEdge = regexp.MustCompile(`[┏╭][^\n]*· (done|streaming…|failed)[^\n]*`)
+	notWhole = regexp.MustCompile(`streaming…|failed`)
+)
 
 func lastOf(s []string) string {
 	if len(s) == 0 {
