@@ -374,3 +374,17 @@ func TestCompareRationaleGoesWithTheItemOnScreen(t *testing.T) {
 		t.Errorf("the verdict made again lost the rationale: %+v", ls[len(ls)-1])
 	}
 }
+
+// The smallest terminal keeps every line of the head and room for the
+// panes with a rationale kept and a ranking being entered.
+func TestCompareSmallestWithRationaleAndRanking(t *testing.T) {
+	hs, _, _ := openThree(t, 60, 20)
+	hs.Press("c", "o", "k", "enter", "R", "2")
+	v := hs.View()
+	uitest.CheckFrame(t, v, 60, 20)
+	for _, want := range []string{"Question:", "Prompt:", "Rationale", "Ranking: b", "b#1", "· done"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("60×20 lacks %q:\n%s", want, v)
+		}
+	}
+}
