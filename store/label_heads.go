@@ -134,6 +134,8 @@ func (c *Candidate) decode(v jsonscan.Value) error {
 			c.GenerationID, err = m.Text(key)
 		case "replay":
 			c.Replay, err = m.Text(key)
+		case "summary_id":
+			c.SummaryID, err = m.Text(key)
 		}
 		return err
 	})

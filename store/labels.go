@@ -67,6 +67,9 @@ type Candidate struct {
 	// Replay is "chosen" or "rejected" for a response replayed from a
 	// held-out pair, so labels can be checked against the dataset's choice.
 	Replay string `json:"replay,omitempty"`
+	// SummaryID names the summary shown, in a decision between summaries
+	// (summary_labels.go); answers' candidates have none.
+	SummaryID string `json:"summary_id,omitempty"`
 }
 
 // Label is one record of a person's judgement of one item: a user and a
@@ -174,6 +177,9 @@ func (l *Label) validate() error {
 		if c.Pane != PaneLetter(i) {
 			return fmt.Errorf("candidate %d is shown as pane %q (want %q)", i, c.Pane, PaneLetter(i))
 		}
+	}
+	if err := checkSummaryCandidates(l.Candidates); err != nil {
+		return err
 	}
 	if l.Verdict != "" && len(l.Ranking) > 0 {
 		return fmt.Errorf("both a verdict (%q) and a ranking: a decision is one or the other", l.Verdict)

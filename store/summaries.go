@@ -271,7 +271,10 @@ type UserSummaries struct {
 	User     string
 	Versions []Summary // oldest first
 	Current  int       // the current version's number
-	tx       *bolt.Tx
+	// Decisions are the user's current decisions between summaries, oldest
+	// first, when read by EachUserSummariesJudged.
+	Decisions []*Decision
+	tx        *bolt.Tx
 }
 
 // Signals reads the user's signals, from the same snapshot.
@@ -282,37 +285,42 @@ func (u UserSummaries) Signals() ([]Signal, error) { return userSignals(u.tx, u.
 // user's versions are read together and memory holds one user's versions
 // at a time.
 func (db *DB) EachUserSummaries(fn func(UserSummaries) error) error {
-	return db.bolt.View(func(tx *bolt.Tx) error {
-		u := UserSummaries{tx: tx}
-		flush := func() error {
-			if len(u.Versions) == 0 {
-				return nil
-			}
-			u.User = u.Versions[0].User
-			current, _ := currentSummary(tx, u.User)
-			u.Current = current.Version
-			err := fn(u)
-			u.Versions = u.Versions[:0]
-			return err
-		}
-		err := tx.Bucket(bucketSummaries).ForEach(func(k, v []byte) error {
-			var s Summary
-			if err := json.Unmarshal(v, &s); err != nil {
-				return fmt.Errorf("summary %q: %w", k, err)
-			}
-			if len(u.Versions) > 0 && u.Versions[0].User != s.User {
-				if err := flush(); err != nil {
-					return err
-				}
-			}
-			u.Versions = append(u.Versions, s)
+	return db.bolt.View(func(tx *bolt.Tx) error { return eachUserSummaries(tx, nil, fn) })
+}
+
+// eachUserSummaries is EachUserSummaries within tx, each user given the
+// decisions listed for them.
+func eachUserSummaries(tx *bolt.Tx, decisions map[string][]*Decision, fn func(UserSummaries) error) error {
+	u := UserSummaries{tx: tx}
+	flush := func() error {
+		if len(u.Versions) == 0 {
 			return nil
-		})
-		if err != nil {
-			return err
 		}
-		return flush()
+		u.User = u.Versions[0].User
+		current, _ := currentSummary(tx, u.User)
+		u.Current = current.Version
+		u.Decisions = decisions[u.User]
+		err := fn(u)
+		u.Versions = u.Versions[:0]
+		return err
+	}
+	err := tx.Bucket(bucketSummaries).ForEach(func(k, v []byte) error {
+		var s Summary
+		if err := json.Unmarshal(v, &s); err != nil {
+			return fmt.Errorf("summary %q: %w", k, err)
+		}
+		if len(u.Versions) > 0 && u.Versions[0].User != s.User {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+		u.Versions = append(u.Versions, s)
+		return nil
 	})
+	if err != nil {
+		return err
+	}
+	return flush()
 }
 
 // ErrNoHistory is a user with nothing a summarizer may see: no history

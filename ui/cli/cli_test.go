@@ -293,7 +293,7 @@ func TestUsageErrors(t *testing.T) {
 		{"export summaries as kto", []string{"export", "summaries", "--format", "kto"}, []string{`summaries cannot be exported as "kto"`}},
 		{"conversational raw default", []string{"export", "labels", "--conversational"}, []string{"--conversational applies to labels in dpo or kto format and to summaries"}},
 		{"conversational raw", []string{"export", "labels", "--format", "raw", "--conversational"}, []string{"--conversational applies to labels"}},
-		{"plain summaries", []string{"export", "summaries", "--plain"}, []string{"--plain applies to labels in dpo or kto format"}},
+		{"plain users", []string{"export", "users", "--plain"}, []string{"--plain applies to labels in dpo or kto format"}},
 		{"plain raw", []string{"export", "labels", "--format", "raw", "--plain"}, []string{"--plain applies to labels in dpo or kto format"}},
 		{"conversational users", []string{"export", "users", "--conversational"}, []string{"--conversational applies to labels"}},
 	}

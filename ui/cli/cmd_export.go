@@ -94,7 +94,9 @@ labels     --format raw (default): the current label records (newest decision
 summaries  --format sft (default): {"prompt": the summarizer's input,
            "completion": the latest human-edited summary};
            pairs: {"prompt","chosen": human summary,"rejected": the model
-           summary it replaced}. --conversational writes message lists.
+           summary it replaced}, and the pairs of every current decision
+           between summaries (--compare summaries in the UI).
+           Strings (--plain); --conversational writes message lists.
 users      --format popi (default): every user's records as popi JSONL.
 pairs      the generator's training data from the dataset's own pairs of
            --split heldout (default), history or all: --format dpo
@@ -126,7 +128,7 @@ func exportCommand() *command {
 		flags: func(fs *flag.FlagSet) {
 			fs.StringVar(&o.format, "format", "", "output format (see above)")
 			fs.StringVar(&o.out, "o", "-", "output `file`, - for standard output")
-			fs.BoolVar(&o.plain, "plain", false, "labels dpo/kto, pairs, summarizer: prompts and answers as strings, the system turn apart")
+			fs.BoolVar(&o.plain, "plain", false, "labels dpo/kto, summaries (its default), pairs, summarizer: prompts and answers as strings, the system turn apart")
 			fs.BoolVar(&o.conversation, "conversational", false, "prompts and answers as {role, content} message lists (the default but for summaries)")
 			fs.Uint64Var(&o.seed, "seed", trl.DefaultExportSeed, "labels and pairs in kto format: the `seed` of the row order")
 			fs.Var(&o.annotators, "annotators", "labels: `all` or NAME,… whose decisions to export")
@@ -189,8 +191,8 @@ func (o *exportOptions) check(what string, kind exportKind) error {
 	switch {
 	case o.plain && o.conversation:
 		return usagef("--plain and --conversational are opposites: give one")
-	case o.plain && !labelRows && !training:
-		return usagef("--plain applies to labels in dpo or kto format, pairs and summarizer (summaries are plain unless --conversational)")
+	case o.plain && !labelRows && !training && what != "summaries":
+		return usagef("--plain applies to labels in dpo or kto format, summaries, pairs and summarizer")
 	case o.conversation && !labelRows && !training && what != "summaries":
 		return usagef("--conversational applies to labels in dpo or kto format and to summaries (and is the default of pairs and summarizer)")
 	case o.seed != trl.DefaultExportSeed && !kto:

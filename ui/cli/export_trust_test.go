@@ -178,7 +178,8 @@ func TestExportUsageErrors(t *testing.T) {
 	}{
 		{[]string{"labels", "--format", "dpo", "--plain", "--conversational"}, "opposites"},
 		{[]string{"labels", "--plain"}, "--plain applies to labels in dpo or kto"},
-		{[]string{"summaries", "--plain"}, "--plain applies"},
+		{[]string{"users", "--plain"}, "--plain applies"},
+		{[]string{"summaries", "--plain", "--conversational"}, "opposites"},
 		{[]string{"users", "--conversational"}, "--conversational applies"},
 		{[]string{"labels", "--format", "dpo", "--seed", "5"}, "--seed orders"},
 		{[]string{"summaries", "--annotators", "kim"}, "apply to labels only"},

@@ -35,6 +35,7 @@ var leftOutWords = map[string]string{
 	trl.LeftOutNoHistory:       "no history to build the prompt from",
 	trl.LeftOutNothingReplaced: "no model summary replaced",
 	trl.LeftOutNoSummary:       "without a summary",
+	trl.LeftOutNoSummaryText:   "with a summary missing",
 }
 
 // Labels is a label export's report in format; asked are the annotators
@@ -77,6 +78,10 @@ func Summaries(r trl.SummaryReport, format string) []string {
 	lines := []string{
 		fmt.Sprintf("summaries (%s): %d row(s) from %d user(s) with a human-written summary", format, r.Rows, r.Users),
 		"  left out: " + CountList(r.LeftOut, order),
+	}
+	if format == trl.SummariesPairs {
+		lines = append(lines, fmt.Sprintf("  %d row(s) from %d decision(s) between summaries; left out: %s", r.DecisionRows, r.Decisions,
+			CountList(r.DecisionsLeftOut, []string{trl.LeftOutTie, trl.LeftOutAllBad, trl.LeftOutSkipped, trl.LeftOutNoSummaryText, trl.LeftOutNoHistory})))
 	}
 	if r.RebuiltPrompts > 0 {
 		lines = append(lines, fmt.Sprintf("  %d prompt(s) rebuilt from the history (no model summary input stored; prompt_source \"rebuilt\")", r.RebuiltPrompts))

@@ -27,6 +27,9 @@ func selectDecisions(current []*store.Decision, opt LabelExport, rep *ExportRepo
 		if len(opt.Annotators) > 0 && !slices.Contains(opt.Annotators, h.Annotator) {
 			continue
 		}
+		if h.JudgesSummaries() && opt.Format != LabelsRaw {
+			continue // the summarizer's data: export summaries --format pairs writes it
+		}
 		rep.Decisions++
 		rep.Annotators[h.Annotator]++
 		item := h.User + "\x00" + h.PromptID + "\x00" + store.Comparison(h.Candidates)

@@ -50,6 +50,12 @@ type SummaryReport struct {
 	// LeftOut counts users by reason: no history to build an input from,
 	// or (pairs) no machine-written version the human one replaced.
 	LeftOut map[string]int `json:"left_out"`
+	// Decisions counts the current decisions between summaries (pairs:
+	// every annotator's), DecisionRows the rows they gave (counted in
+	// Rows too) and DecisionsLeftOut those that gave none, by reason.
+	Decisions        int            `json:"decisions"`
+	DecisionRows     int            `json:"decision_rows"`
+	DecisionsLeftOut map[string]int `json:"decisions_left_out"`
 }
 
 // Why a user's human summary gives no row.
@@ -100,24 +106,35 @@ type summaryPairRow struct {
 // nearest model summary the human version descends from. Only when none
 // stored one is it rebuilt with opt.Input, and the row says so.
 func ExportSummaries(db *store.DB, w io.Writer, opt SummaryExport) (SummaryReport, error) {
-	rep := SummaryReport{LeftOut: map[string]int{LeftOutNoHistory: 0}}
+	rep := SummaryReport{LeftOut: map[string]int{LeftOutNoHistory: 0}, DecisionsLeftOut: map[string]int{}}
+	each := db.EachUserSummaries
 	switch opt.Format {
 	case SummariesSFT:
 	case SummariesPairs:
 		rep.LeftOut[LeftOutNothingReplaced] = 0
+		for _, r := range decisionLeftOutReasons {
+			rep.DecisionsLeftOut[r] = 0
+		}
+		each = db.EachUserSummariesJudged
 	default:
 		return rep, fmt.Errorf("unknown summary format %q (want sft or pairs)", opt.Format)
 	}
 	safe := printsafe.NewWriter(w)
 	enc := json.NewEncoder(safe)
 	enc.SetEscapeHTML(false)
-	err := db.EachUserSummaries(func(u store.UserSummaries) error {
+	err := each(func(u store.UserSummaries) error {
 		row, err := summaryRow(u, opt, &rep)
-		if err != nil || row == nil {
+		if err != nil {
 			return err
 		}
-		rep.Rows++
-		return enc.Encode(row)
+		if row != nil {
+			rep.Rows++
+			if err := enc.Encode(row); err != nil {
+				return err
+			}
+		}
+		// A user's judged pairs follow the pair of their edit.
+		return judgedRows(u, opt, &rep, enc)
 	})
 	if err == nil {
 		err = safe.Close()
@@ -148,7 +165,7 @@ func summaryRow(u store.UserSummaries, opt SummaryExport, rep *SummaryReport) (a
 		found = opt.Format == SummariesSFT
 		if opt.Format == SummariesPairs {
 			var ok bool
-			replaced, ok = machineAncestor(v, byVersion)
+			replaced, ok = store.MachineAncestor(v, byVersion)
 			found = ok && replaced.Text != v.Text
 		}
 	}
@@ -215,9 +232,18 @@ func promptColumns(msgs []store.Message, plain bool) (prompt any, system *string
 // model summary), and that version; or, when none did, the input rebuilt
 // from the user's history, and a zero Summary.
 func summarizerPrompt(u store.UserSummaries, v store.Summary, byVersion map[int]store.Summary, rebuild SummarizerInput) ([]store.Message, store.Summary, error) {
+	if msgs, from, ok := storedInput(v, byVersion); ok {
+		return msgs, from, nil
+	}
+	return rebuiltInput(u, rebuild)
+}
+
+// storedInput is the input stored with the nearest version v descends
+// from (itself included) that stored any, and that version.
+func storedInput(v store.Summary, byVersion map[int]store.Summary) ([]store.Message, store.Summary, bool) {
 	for steps := 0; steps <= len(byVersion); steps++ { // parents are older: no cycles, but be sure
 		if msgs := v.InputMessages(); msgs != nil {
-			return msgs, v, nil
+			return msgs, v, true
 		}
 		p, ok := byVersion[v.Parent]
 		if v.Parent == 0 || !ok {
@@ -225,6 +251,13 @@ func summarizerPrompt(u store.UserSummaries, v store.Summary, byVersion map[int]
 		}
 		v = p
 	}
+	return nil, store.Summary{}, false
+}
+
+// rebuiltInput is the summarizer's input built now from the user's
+// history, and a zero Summary (no stored input is its source).
+func rebuiltInput(u store.UserSummaries, rebuild SummarizerInput) ([]store.Message, store.Summary, error) {
+	v := store.Summary{User: u.User}
 	signals, err := u.Signals()
 	if err != nil {
 		return nil, store.Summary{}, err
@@ -237,20 +270,4 @@ func summarizerPrompt(u store.UserSummaries, v store.Summary, byVersion map[int]
 		return nil, store.Summary{}, fmt.Errorf("summarizer input for %q: %w", v.User, err)
 	}
 	return msgs, store.Summary{}, nil
-}
-
-// machineAncestor follows a version's parents to the nearest one a person
-// did not write: the text a human edit replaced.
-func machineAncestor(v store.Summary, byVersion map[int]store.Summary) (store.Summary, bool) {
-	for steps := 0; v.Parent != 0 && steps < len(byVersion); steps++ { // parents are older: no cycles, but be sure
-		p, ok := byVersion[v.Parent]
-		if !ok {
-			return store.Summary{}, false
-		}
-		if p.Source != store.SourceHuman {
-			return p, true
-		}
-		v = p
-	}
-	return store.Summary{}, false
 }
