@@ -156,6 +156,9 @@ func (j *Runner) Inferring(user string, hasSummary bool) (title string, ok bool)
 // Generate answers every task and held-out prompt with what spec
 // compares, in the background.
 func (j *Runner) Generate(spec screen.CompareSpec) tea.Cmd {
+	if spec.Summaries() {
+		return screen.Notice("nothing to generate: the comparison (" + spec.String() + ") is of summaries, which i infers")
+	}
 	var backends, conditions []string
 	for _, c := range spec.Candidates {
 		if c.Replay != "" {

@@ -15,6 +15,8 @@ const (
 	CompareConditions = "conditions" // the first generator with summary, raw, none: does the summary help?
 	CompareList       = "list"       // an explicit NAME:CONDITION,… list
 	CompareReplay     = "replay"     // a held-out pair's own two responses (the demo)
+	CompareSummaries  = "summaries"  // a user's summaries by 2–4 writers, side by side (summaries[:NAME,…])
+	CompareVersions   = "versions"   // summaries:versions, a model-written version against the human edit of it
 )
 
 // CompareSpec is what a labeling session compares: 2–4 candidates, each
@@ -37,6 +39,9 @@ type CandidateSpec struct {
 // String is how the spec is written on the command line and recorded in
 // a session.
 func (c CompareSpec) String() string {
+	if c.Summaries() {
+		return c.summariesString()
+	}
 	var parts []string
 	for _, cand := range c.Candidates {
 		if cand.Replay != "" {
@@ -57,6 +62,10 @@ func ParseCompare(spec string, e *engine.Engine, demo bool) (CompareSpec, error)
 		if name != engine.ReplayName {
 			generators = append(generators, name)
 		}
+	}
+	// A generator named "summaries" keeps its NAME:CONDITION lists.
+	if spec == CompareSummaries || strings.HasPrefix(spec, CompareSummaries+":") && !slices.Contains(generators, CompareSummaries) {
+		return parseSummaries(spec, e)
 	}
 	if spec == "" {
 		switch {
