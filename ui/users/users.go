@@ -16,6 +16,7 @@ import (
 	"github.com/popi-tui/popi-tui/store"
 	"github.com/popi-tui/popi-tui/ui/compare"
 	"github.com/popi-tui/popi-tui/ui/screen"
+	"github.com/popi-tui/popi-tui/ui/summaries"
 	"github.com/popi-tui/popi-tui/ui/user"
 )
 
@@ -176,6 +177,9 @@ func (s *Screen) key(msg tea.KeyMsg) tea.Cmd {
 		if id, ok := s.current(); ok {
 			s.ctx.Push(user.New(s.ctx, id))
 		}
+		return nil
+	case key.Matches(msg, k.Work.Label) && s.ctx.Compare.Summaries():
+		s.ctx.Push(summaries.New(s.ctx))
 		return nil
 	case key.Matches(msg, k.Work.Label):
 		s.ctx.Push(compare.New(s.ctx))
