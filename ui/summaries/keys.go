@@ -60,8 +60,11 @@ func (k KeyMap) verdict(msg tea.KeyMsg) (string, bool) {
 // the user's history.
 func (s *Screen) ShortHelp() []key.Binding {
 	d, p := s.keys.Decide, s.keys.Panes
-	if s.overlay {
+	switch {
+	case s.overlay:
 		return []key.Binding{screen.Brief(p.History, "close history"), p.Down, p.Up, p.PageDown, p.PageUp}
+	case s.loaded && s.current() == nil: // the end of the queue: only undo does anything
+		return []key.Binding{d.Undo}
 	}
 	return []key.Binding{screen.Brief(d.Best, "best"), d.Tie, d.AllBad, d.Skip, screen.Brief(d.Undo, "undo"),
 		screen.Brief(p.History, "history"), p.Next}

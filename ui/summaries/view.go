@@ -67,7 +67,7 @@ func (s *Screen) View() string {
 	}
 	it := s.current()
 	if it == nil {
-		return s.progressLine(w) + "\n\n" + st.Success.Render(fmt.Sprintf("All %s are judged. ", screen.Plural(len(s.q.items), "user", "users"))) +
+		return s.progressLine(w) + "\n\n" + st.Success.Render(fmt.Sprintf("Judged: all %s. ", screen.Plural(len(s.q.items), "user", "users"))) +
 			st.Muted.Render("u takes back the last decision; q goes back.")
 	}
 	top := []string{s.progressLine(w),
