@@ -258,6 +258,14 @@ func (s *Screen) Update(msg tea.Msg) tea.Cmd {
 		return s.streamDone(msg)
 	case labelSavedMsg:
 		return s.saved(msg)
+	case screen.LabelReplacedMsg:
+		// Replaced on the Decisions screen: u takes back what is current.
+		for i, l := range s.undo {
+			if l.ID == msg.Old.ID {
+				s.undo[i] = msg.New
+			}
+		}
+		return nil
 	case overlaySignalsMsg:
 		s.overlaySignals(msg)
 		return nil
