@@ -244,3 +244,21 @@ func TestDecisionRankedIsMarkedAndReplaced(t *testing.T) {
 	}
 	uitest.WantIn(t, env.View(), "c · ★ best", "replaced b > a=c with c best")
 }
+
+// A decision between summaries opens with the summaries' texts.
+func TestDecisionBetweenSummariesShowsThem(t *testing.T) {
+	env := uitest.New(t, 120, 40, uitest.Options{})
+	s1 := storetest.AddSummary(t, env.DB, store.Summary{User: "terse-tom", Source: store.SourceHeuristic, Text: "Wants one command and nothing else."})
+	s2 := storetest.AddSummary(t, env.DB, store.Summary{User: "terse-tom", Source: store.SourceHuman, Parent: s1.Version, Text: "Short answers; no greetings at all."})
+	l, err := env.DB.AddLabel(store.Label{Kind: store.LabelDecision, User: "terse-tom", PromptID: "summaries:test", Verdict: "b", Annotator: "tester",
+		Candidates: []store.Candidate{
+			{Pane: "a", Slot: 0, Backend: "heuristic", Condition: "summarizer", SummaryID: s1.ID},
+			{Pane: "b", Slot: 1, Backend: "human", Condition: "summarizer", SummaryID: s2.ID}}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	it := NewItem(env.Ctx, l)
+	env.Open(it)
+	uitest.WantIn(t, env.View(), "Wants one command", "Short answers; no greetings")
+	uitest.WantNotIn(t, env.View(), "no answer was stored")
+}

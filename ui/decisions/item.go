@@ -63,7 +63,20 @@ func (s *Item) Init() tea.Cmd {
 	db, l := s.ctx.DB, s.l
 	return func() tea.Msg {
 		m := answersMsg{id: l.ID, texts: make([]string, len(l.Candidates)), errs: make([]error, len(l.Candidates))}
+		summaries, err := judgedSummaries(db, l)
 		for i, c := range l.Candidates {
+			if c.SummaryID != "" { // a decision between summaries of the user
+				text, ok := summaries[c.SummaryID]
+				switch {
+				case err != nil:
+					m.errs[i] = err
+				case !ok:
+					m.errs[i] = errors.New("this summary is not in the database")
+				default:
+					m.texts[i] = text
+				}
+				continue
+			}
 			if c.GenerationID == "" {
 				m.errs[i] = errors.New("no answer was stored for this pane")
 				continue
@@ -185,4 +198,25 @@ func (s *Item) scroll(by int) {
 	}
 	p := &s.panes[s.focus]
 	p.offset = max(0, min(p.offset+by, len(p.lines)-s.paneHeight()+2))
+}
+
+// judgedSummaries is the text of each of the user's summary versions by
+// id, when l judged summaries (nil otherwise: nothing is read).
+func judgedSummaries(db *store.DB, l store.Label) (map[string]string, error) {
+	judged := false
+	for _, c := range l.Candidates {
+		judged = judged || c.SummaryID != ""
+	}
+	if !judged {
+		return nil, nil
+	}
+	vs, err := db.Summaries(l.User)
+	if err != nil {
+		return nil, err
+	}
+	texts := make(map[string]string, len(vs))
+	for _, v := range vs {
+		texts[v.ID] = v.Text
+	}
+	return texts, nil
 }
