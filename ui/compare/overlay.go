@@ -236,5 +236,5 @@ func (s *Screen) drawOverlay(sb *strings.Builder, w, ph int) {
 	o := s.overlay
 	lines := s.overlayLines(o, max(1, w-4))
 	o.offset = max(0, min(o.offset, len(lines)-(ph-2)))
-	sb.WriteString(strings.Join(s.frameBox(o.title(), lines, o.offset, w, max(1, w-4), ph, true), "\n"))
+	sb.WriteString(strings.Join(s.ctx.Styles.PaneBox(o.title(), lines, o.offset, w, max(1, w-4), ph, true), "\n"))
 }

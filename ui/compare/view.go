@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/popi-tui/popi-tui/engine"
@@ -326,42 +325,5 @@ func (s *Screen) box(p *pane, i, outer, content, height int) []string {
 	}
 	lines := s.paneLines(p, content)
 	off := max(0, min(p.offset, len(lines)-max(1, height-2)))
-	return s.frameBox(title, lines, off, outer, content, height, i == s.focus)
-}
-
-// frameBox draws lines (content cells wide) from off in a box outer cells
-// wide and height rows high, title in the top edge and the scroll
-// position in the bottom one.
-func (s *Screen) frameBox(title string, lines []string, off, outer, content, height int, focused bool) []string {
-	st := s.ctx.Styles
-	bs, border := st.Pane, lipgloss.RoundedBorder()
-	if focused {
-		bs, border = st.PaneFocused, lipgloss.ThickBorder()
-	}
-	edge := st.Renderer().NewStyle().Foreground(bs.GetBorderTopForeground())
-	inner := max(1, height-2)
-	title = ansi.Truncate(title, max(0, outer-3), "")
-	top := edge.Render(border.TopLeft+border.Top) + st.Tag.Render(title) +
-		edge.Render(strings.Repeat(border.Top, max(0, outer-3-ansi.StringWidth(title)))+border.TopRight)
-	pos := ""
-	if len(lines) > inner {
-		pos = fmt.Sprintf(" %d–%d/%d ", off+1, min(off+inner, len(lines)), len(lines))
-		pos = ansi.Truncate(pos, max(0, outer-2), "")
-	}
-	bottom := edge.Render(border.BottomLeft + strings.Repeat(border.Bottom, max(0, outer-2-ansi.StringWidth(pos))) + pos + border.BottomRight)
-	// The same edges on every row: styled once per frame, not per row. A
-	// box wider than its text (the last pane takes the columns left over)
-	// pads on the right.
-	left, right := edge.Render(border.Left)+" ", strings.Repeat(" ", max(1, outer-3-content))+edge.Render(border.Right)
-	blank := strings.Repeat(" ", content)
-	out := make([]string, 0, height)
-	out = append(out, top)
-	for r := range inner {
-		l := blank
-		if off+r < len(lines) {
-			l = lines[off+r]
-		}
-		out = append(out, left+l+right)
-	}
-	return append(out, bottom)
+	return s.ctx.Styles.PaneBox(title, lines, off, outer, content, height, i == s.focus)
 }

@@ -154,7 +154,10 @@ func (s *Item) box(i, outer, content, height int) []string {
 	lines := s.lines(i, content)
 	p := &s.panes[i]
 	p.offset = max(0, min(p.offset, len(lines)-max(1, height-2)))
-	title := store.PaneLetter(i)
+	title := " " + store.PaneLetter(i)
+	if i == s.focus {
+		title = "▸" + store.PaneLetter(i)
+	}
 	if m := s.mark(i); m != "" {
 		title += " · " + m
 	}

@@ -9,20 +9,20 @@ import (
 )
 
 // PaneBox draws one answer's pane as Compare lays it out: height rows of
-// outer cells, a border with the title in its top edge (after ▸ when
-// focused) and, when lines do not fit, the rows shown in the bottom one;
-// focus is a heavier border and the marker, not colour alone. lines are
-// content cells wide; the first shown is offset, clamped to the last
+// outer cells, a border with the title in its top edge and, when lines do
+// not fit, the rows shown in the bottom one; focus is a heavier border
+// (and a marker the caller puts in the title, not colour alone). lines
+// are content cells wide; the first shown is offset, clamped to the last
 // screenful. A pane wider than its text pads on the right.
 func (s Styles) PaneBox(title string, lines []string, offset, outer, content, height int, focused bool) []string {
-	bs, border, mark := s.Pane, lipgloss.RoundedBorder(), " "
+	bs, border := s.Pane, lipgloss.RoundedBorder()
 	if focused {
-		bs, border, mark = s.PaneFocused, lipgloss.ThickBorder(), "▸"
+		bs, border = s.PaneFocused, lipgloss.ThickBorder()
 	}
 	edge := s.Renderer().NewStyle().Foreground(bs.GetBorderTopForeground())
 	inner := max(1, height-2)
 	off := max(0, min(offset, len(lines)-inner))
-	title = ansi.Truncate(mark+title, max(0, outer-3), "")
+	title = ansi.Truncate(title, max(0, outer-3), "")
 	top := edge.Render(border.TopLeft+border.Top) + s.Tag.Render(title) +
 		edge.Render(strings.Repeat(border.Top, max(0, outer-3-ansi.StringWidth(title)))+border.TopRight)
 	pos := ""
