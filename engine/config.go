@@ -133,6 +133,12 @@ type UIConfig struct {
 	// it per comparison.
 	Question  string
 	Questions map[string]string
+	// The labeling queue (config_ui.go): skipped items asked again once at
+	// the end (SkipsAgain) or never (SkipsFinal); a team campaign hands
+	// each item to Overlap of the Team's annotators.
+	Skips   string
+	Team    []string
+	Overlap int
 }
 
 // When Compare reveals the candidates ([ui] reveal).
@@ -181,6 +187,9 @@ type fileUI struct {
 	Reveal    string            `toml:"reveal"`
 	Question  string            `toml:"question"`
 	Questions map[string]string `toml:"questions"`
+	Skips     *string           `toml:"skips"`
+	Team      stringList        `toml:"team"`
+	Overlap   *int              `toml:"overlap"`
 }
 
 type fileBackend struct {
@@ -347,7 +356,7 @@ func (fc fileConfig) settings(cfg *Config, path string, loc locator) error {
 		}
 		cfg.UI.Prefetch = *fc.UI.Prefetch
 	}
-	return nil
+	return fc.UI.queueSettings(&cfg.UI, path, loc)
 }
 
 // backendReader turns the file's [[backend]] tables into backends, one

@@ -15,21 +15,26 @@ import (
 func (db *DB) DatasetUsers() (map[string]int, error) {
 	counts := map[string]int{}
 	err := db.bolt.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketUsers).ForEach(func(k, v []byte) error {
-			var u struct {
-				Dataset string `json:"dataset"`
-			}
-			if bytes.Contains(v, []byte(`"dataset"`)) {
-				if err := json.Unmarshal(v, &u); err != nil {
-					return fmt.Errorf("user %q: %w", k, err)
-				}
-			}
-			counts[u.Dataset]++
-			return nil
-		})
+		return eachUserDataset(tx, func(_, dataset string) { counts[dataset]++ })
 	})
 	if err != nil {
 		return nil, fmt.Errorf("datasets: %w", err)
 	}
 	return counts, nil
+}
+
+// eachUserDataset calls fn with every user's id and dataset, in id order.
+func eachUserDataset(tx *bolt.Tx, fn func(user, dataset string)) error {
+	return tx.Bucket(bucketUsers).ForEach(func(k, v []byte) error {
+		var u struct {
+			Dataset string `json:"dataset"`
+		}
+		if bytes.Contains(v, []byte(`"dataset"`)) {
+			if err := json.Unmarshal(v, &u); err != nil {
+				return fmt.Errorf("user %q: %w", k, err)
+			}
+		}
+		fn(string(k), u.Dataset)
+		return nil
+	})
 }

@@ -112,19 +112,22 @@ func userSignals(tx *bolt.Tx, user string) ([]Signal, error) {
 // order and in import order within a user, from one snapshot.
 func (db *DB) EachSignal(fn func(Signal) error) error {
 	return db.bolt.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketUsers).ForEach(func(k, _ []byte) error {
-			signals, err := userSignals(tx, string(k))
-			if err != nil {
-				return err
-			}
-			for _, s := range signals {
-				if err := fn(s); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
+		return tx.Bucket(bucketUsers).ForEach(func(k, _ []byte) error { return eachSignalOf(tx, string(k), fn) })
 	})
+}
+
+// eachSignalOf calls fn for every signal of one user, in import order.
+func eachSignalOf(tx *bolt.Tx, user string, fn func(Signal) error) error {
+	signals, err := userSignals(tx, user)
+	if err != nil {
+		return err
+	}
+	for _, s := range signals {
+		if err := fn(s); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // UserIDs lists every user id in order, reading keys alone: the Users

@@ -4,23 +4,17 @@ import (
 	"io"
 	"testing"
 
-	"github.com/popi-tui/popi-tui/engine"
 	"github.com/popi-tui/popi-tui/store"
 	"github.com/popi-tui/popi-tui/store/storetest"
 	"github.com/popi-tui/popi-tui/themes"
-	"github.com/popi-tui/popi-tui/ui/screen"
+	"github.com/popi-tui/popi-tui/ui/uitest"
 )
 
 // newApp is the real root model over db with the offline engine and the
 // demo's comparison (replayed answers), as `popi-tui demo` has it.
 func newApp(t testing.TB, db *store.DB, annotator string) *App {
 	t.Helper()
-	e := engine.New(db, engine.Config{}, engine.Options{})
-	t.Cleanup(e.Close)
-	spec, err := screen.ParseCompare("", e, true)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e, spec := uitest.Replay(t, db)
 	theme, err := themes.Lookup("dark")
 	if err != nil {
 		t.Fatal(err)

@@ -8,7 +8,6 @@ package compare
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"slices"
 	"strings"
 	"time"
@@ -36,6 +35,7 @@ type Screen struct {
 
 	loaded  bool
 	loadErr error
+	sel     screen.Selection // whose items are queued (NewFor)
 	q       *queue
 	session store.Session // saved with every label
 	cur     int           // queue position of the current item; -1 when all are done
@@ -112,10 +112,8 @@ type summaryEntry struct {
 // Messages of the screen.
 type (
 	compareLoadedMsg struct {
-		items   []queueItem
-		labels  []store.Label // this annotator's current decisions, oldest first
-		session store.Session
-		err     error
+		queueData // the items, this annotator's decisions and session (queue_load.go)
+		err       error
 	}
 	compareSummaryMsg struct {
 		user string
@@ -191,36 +189,12 @@ func questionOf(spec screen.CompareSpec, ui engine.UIConfig) string {
 func (s *Screen) Init() tea.Cmd { return s.load() }
 
 // load reads the queue, and this annotator's decisions and session of
-// this comparison (a decision between other candidates is another
-// judgement: it neither marks an item done nor counts for agreement here).
+// this comparison (queue_load.go).
 func (s *Screen) load() tea.Cmd {
-	db, annotator, replayOnly := s.ctx.DB, s.ctx.Annotator, s.ctx.Compare.ReplayOnly()
-	comparison := s.ctx.Compare.Comparison()
+	db, opt := s.ctx.DB, s.queueOptions()
 	return func() tea.Msg {
-		var m compareLoadedMsg
-		m.err = db.EachSignal(func(sig store.Signal) error {
-			if it, ok := queueItemOf(sig, replayOnly); ok {
-				m.items = append(m.items, it)
-			}
-			return nil
-		})
-		if m.err != nil {
-			return m
-		}
-		if m.err = db.CurrentLabels(func(l store.Label) error {
-			if l.Annotator == annotator && store.Comparison(l.Candidates) == comparison {
-				m.labels = append(m.labels, l)
-			}
-			return nil
-		}); m.err != nil {
-			return m
-		}
-		var ok bool
-		m.session, ok, m.err = db.Session(annotator, comparison)
-		if !ok || m.session.Seed == 0 {
-			m.session = store.Session{Annotator: annotator, Compare: comparison, Seed: rand.Int64N(1<<62) + 1}
-		}
-		return m
+		d, err := readQueue(db, opt)
+		return compareLoadedMsg{queueData: d, err: err}
 	}
 }
 
@@ -302,10 +276,6 @@ func (s *Screen) loadedMsg(m compareLoadedMsg) tea.Cmd {
 		return nil
 	}
 	s.session = m.session
-	done := map[string]bool{}
-	for _, l := range m.labels {
-		done[itemKey(l.User, l.PromptID)] = true
-	}
 	for _, l := range m.labels {
 		s.verdicts[itemKey(l.User, l.PromptID)] = tallyKind(l)
 	}
@@ -314,7 +284,7 @@ func (s *Screen) loadedMsg(m compareLoadedMsg) tea.Cmd {
 	byTime := slices.Clone(m.labels)
 	slices.SortStableFunc(byTime, func(a, b store.Label) int { return a.DecidedAt.Compare(b.DecidedAt) })
 	s.undo = append(s.undo, byTime[max(0, len(byTime)-undoDepth):]...)
-	s.q = newQueue(m.items, done)
+	s.q = m.queue(s.ctx.Queue.Skips)
 	s.cur = s.q.resume(s.session.LastItem)
 	s.started = time.Now()
 	return s.enter()

@@ -53,7 +53,7 @@ func benchCompare(b testing.TB, n int) (*uitest.Env, *Screen) {
 	for i := range items {
 		items[i] = queueItem{User: fmt.Sprintf("user-%06d", i), PromptID: "t1", Prompt: "How should I structure a small Go service so that it stays fast and easy to test?"}
 	}
-	s.Update(compareLoadedMsg{items: items, session: store.Session{Annotator: "bench", Seed: 1}})
+	s.Update(compareLoadedMsg{queueData: queueData{items: items, session: store.Session{Annotator: "bench", Seed: 1}}})
 	return env, s
 }
 

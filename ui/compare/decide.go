@@ -272,7 +272,7 @@ func (s *Screen) apply(m labelSavedMsg) tea.Cmd {
 	k := itemKey(l.User, l.PromptID)
 	switch m.op {
 	case opDecide:
-		s.q.setDone(k, true)
+		s.q.decided(k, l.Verdict)
 		s.pushUndo(l)
 		s.sessionN++
 		s.verdicts[k] = tallyKind(l)
@@ -293,7 +293,7 @@ func (s *Screen) apply(m labelSavedMsg) tea.Cmd {
 		s.undo = s.undo[:len(s.undo)-1]
 		s.sessionN = max(0, s.sessionN-1)
 		delete(s.verdicts, k)
-		s.q.setDone(k, false)
+		s.q.undone(k, m.undone.Verdict)
 		s.rank = nil
 		text := fmt.Sprintf("took back %s on %s · %s: it is the current item again", decisionText(m.undone), screen.Line(l.User), screen.Line(l.PromptID))
 		if pos, ok := s.q.index[k]; ok {

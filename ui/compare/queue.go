@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"strings"
 
+	"github.com/popi-tui/popi-tui/engine"
 	"github.com/popi-tui/popi-tui/store"
 	"github.com/popi-tui/popi-tui/ui/screen"
 )
@@ -43,63 +44,131 @@ func queueItemOf(s store.Signal, replayOnly bool) (queueItem, bool) {
 }
 
 // queue is every item of a session in order (users in id order, each
-// user's prompts in import order) and which of them the annotator has a
-// current decision on. Done items are passed over, which is how reopening
-// resumes: nothing is asked twice, and an item taken back is asked again.
+// user's prompts in import order) and this annotator's current decision on
+// each. Decided items are passed over, which is how reopening resumes:
+// nothing is asked twice, and an item taken back is asked again. Under
+// skips = "again" an item skipped once comes back after every other item
+// (the second round, in queue order); a second skip is final.
 type queue struct {
-	items []queueItem
-	index map[string]int // item key → position
-	done  map[string]bool
-	nDone int
+	items   []queueItem
+	keys    []string          // items[i].key(), made once: the queue is walked on every decision
+	index   map[string]int    // item key → position
+	skips   string            // engine.SkipsAgain or SkipsFinal
+	verdict map[string]string // item key → the current decision's verdict
+	skipped map[string]int    // item key → the skips standing (not taken back)
+	t       QueueTally        // kept as items change: drawn on every frame
 }
 
-// newQueue makes a queue; done holds the keys of decided items (keys of
-// items not in the queue are ignored).
-func newQueue(items []queueItem, done map[string]bool) *queue {
-	q := &queue{items: items, index: make(map[string]int, len(items)), done: map[string]bool{}}
+// An item's state in the queue.
+type itemState int
+
+const (
+	statePending itemState = iota // never decided (or taken back): the first round
+	stateAgain                    // skipped once, skips = "again": the second round
+	stateDone
+)
+
+// newQueue makes a queue; verdicts holds the current decision of decided
+// items and skips how many skips of each stand (from the labels: a skip
+// taken back does not count). Keys of items not in the queue are ignored.
+func newQueue(items []queueItem, skips string, verdicts map[string]string, skipCounts map[string]int) *queue {
+	q := &queue{items: items, keys: make([]string, len(items)), index: make(map[string]int, len(items)), skips: skips,
+		verdict: map[string]string{}, skipped: map[string]int{}, t: QueueTally{Items: len(items)}}
 	for i, it := range items {
-		q.index[it.key()] = i
+		q.keys[i] = it.key()
+		q.index[q.keys[i]] = i
 	}
-	for k, d := range done {
-		q.setDone(k, d)
+	for k, n := range skipCounts {
+		if _, ok := q.index[k]; ok && n > 0 {
+			q.skipped[k] = n
+		}
+	}
+	for k, v := range verdicts {
+		if _, ok := q.index[k]; ok && v != "" {
+			q.verdict[k] = v
+		}
+	}
+	for _, k := range q.keys {
+		q.add(k, 1)
 	}
 	return q
 }
 
 func (q *queue) len() int       { return len(q.items) }
-func (q *queue) doneCount() int { return q.nDone }
+func (q *queue) doneCount() int { return q.t.Done }
 
-// setDone marks an item decided (or, undone, to be asked again).
-func (q *queue) setDone(key string, done bool) {
-	if _, ok := q.index[key]; !ok || q.done[key] == done {
-		return
+// state is where an item stands: a skip is final under skips = "final",
+// and the second time under "again".
+func (q *queue) state(key string) itemState {
+	switch v := q.verdict[key]; {
+	case v == "":
+		return statePending
+	case v == store.VerdictSkip && q.skips != engine.SkipsFinal && q.skipped[key] < 2:
+		return stateAgain
 	}
-	if done {
-		q.done[key] = true
-		q.nDone++
-	} else {
-		delete(q.done, key)
-		q.nDone--
-	}
+	return stateDone
 }
 
-func (q *queue) isDone(i int) bool { return q.done[q.items[i].key()] }
+// decided records a decision committed on an item.
+func (q *queue) decided(key, verdict string) {
+	if _, ok := q.index[key]; !ok {
+		return
+	}
+	q.add(key, -1)
+	q.verdict[key] = verdict
+	if verdict == store.VerdictSkip {
+		q.skipped[key]++
+	}
+	q.add(key, 1)
+}
 
-// next is the first item not done at or after position from, wrapping
+// undone records a decision taken back (its verdict): the item is asked
+// again.
+func (q *queue) undone(key, verdict string) {
+	if _, ok := q.index[key]; !ok {
+		return
+	}
+	q.add(key, -1)
+	delete(q.verdict, key)
+	if verdict == store.VerdictSkip && q.skipped[key] > 0 {
+		q.skipped[key]--
+	}
+	q.add(key, 1)
+}
+
+func (q *queue) isDone(i int) bool { return q.state(q.keys[i]) == stateDone }
+
+// visit calls fn with the positions of the items still to ask, in the
+// order they are asked: the first round from position from, wrapping
 // around to the start (an item taken back earlier in the queue is not
-// lost); -1 when every item is done.
-func (q *queue) next(from int) int {
+// lost), then the second round from the start; until fn returns false.
+func (q *queue) visit(from int, fn func(i int) bool) {
 	n := len(q.items)
 	if n == 0 {
-		return -1
+		return
 	}
 	from = ((from % n) + n) % n
 	for k := range n {
-		if i := (from + k) % n; !q.isDone(i) {
-			return i
+		if i := (from + k) % n; q.state(q.keys[i]) == statePending && !fn(i) {
+			return
 		}
 	}
-	return -1
+	for i := range n {
+		if q.state(q.keys[i]) == stateAgain && !fn(i) {
+			return
+		}
+	}
+}
+
+// next is the item to ask at or after position from (see visit); -1 when
+// every item is done.
+func (q *queue) next(from int) int {
+	next := -1
+	q.visit(from, func(i int) bool {
+		next = i
+		return false
+	})
+	return next
 }
 
 // resume is where a session picks up: the first item not done after the
@@ -111,18 +180,19 @@ func (q *queue) resume(lastItem string) int {
 	return q.next(0)
 }
 
-// upcoming lists the positions of the n items not done that come after
-// cur (not wrapping past it): the ones to prefetch.
+// upcoming lists the positions of the n items asked after cur (in the
+// order next takes them, cur left out): the ones to prefetch.
 func (q *queue) upcoming(cur, n int) []int {
 	if cur < 0 || n <= 0 {
 		return nil
 	}
 	var out []int
-	for k := 1; k < len(q.items) && len(out) < n; k++ {
-		if i := (cur + k) % len(q.items); !q.isDone(i) {
+	q.visit(cur+1, func(i int) bool {
+		if i != cur {
 			out = append(out, i)
 		}
-	}
+		return len(out) < n
+	})
 	return out
 }
 
@@ -133,18 +203,75 @@ func (q *queue) before(i int) string {
 	if i <= 0 || i > len(q.items) {
 		return ""
 	}
-	return q.items[i-1].key()
+	return q.keys[i-1]
+}
+
+// QueueTally counts the queue's items by where they stand, for the
+// progress line and the end of the queue.
+type QueueTally struct {
+	Items   int // in this annotator's queue (their share, with a team)
+	Done    int // decided for good
+	Decided int // done with a verdict that is not a skip
+	Ties    int
+	AllBad  int
+	Skipped int // done as skipped: with skips = "again", skipped twice
+	Again   int // skipped once, to be asked again at the end
+	Left    int // never decided (or taken back)
+}
+
+// tally counts the items: at the end of the queue Skipped is how many
+// were skipped (for good). The end-of-queue summary reads it.
+func (q *queue) tally() QueueTally { return q.t }
+
+// add adds an item, as it stands now, to the tally (n = 1) or takes it
+// out (n = -1).
+func (q *queue) add(key string, n int) {
+	t := &q.t
+	switch q.state(key) {
+	case statePending:
+		t.Left += n
+		return
+	case stateAgain:
+		t.Again += n
+		return
+	}
+	t.Done += n
+	switch q.verdict[key] {
+	case store.VerdictSkip:
+		t.Skipped += n
+	case store.VerdictTie:
+		t.Ties += n
+		t.Decided += n
+	case store.VerdictBothBad:
+		t.AllBad += n
+		t.Decided += n
+	default:
+		t.Decided += n
+	}
 }
 
 // paneOrder shuffles n candidates for one item: order[pane] is the
 // candidate's slot. It depends only on the session's seed and the item,
 // so a redraw, a resize or an undo never reshuffles what was shown.
+// A new session's seed is sessionSeed's, so the order of an item is the
+// same on every reopening (and every copy of the database) even before
+// the session is first saved.
 func paneOrder(seed int64, key string, n int) []int {
 	h := fnv.New64a()
 	fmt.Fprintf(h, "%d\x00%s", seed, key)
 	sum := h.Sum64()
 	r := rand.New(rand.NewPCG(sum, sum^0x9e3779b97f4a7c15))
 	return r.Perm(n)
+}
+
+// sessionSeed is the pane-order seed of an annotator's new session of a
+// comparison: drawn from their names, not at random, so an item left
+// undecided shows its answers in the same panes when it is reopened, and
+// two annotators of a team see an item's answers in different orders.
+func sessionSeed(annotator, comparison string) int64 {
+	h := fnv.New64a()
+	fmt.Fprintf(h, "%s\x00%s", annotator, comparison)
+	return int64(h.Sum64()>>2) + 1 // positive and not 0, as Session.Seed is when set
 }
 
 // agreement counts, over decisions on replayed held-out pairs, the

@@ -2,8 +2,10 @@ package compare
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
+	"github.com/popi-tui/popi-tui/engine"
 	"github.com/popi-tui/popi-tui/store"
 )
 
@@ -65,11 +67,11 @@ func TestQueueNextResumeUpcoming(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			done := map[string]bool{}
+			done := map[string]string{}
 			for _, d := range tt.done {
-				done[k(d)] = true
+				done[k(d)] = "a"
 			}
-			q := newQueue(items, done)
+			q := newQueue(items, engine.SkipsAgain, done, nil)
 			last := ""
 			if tt.last != "" {
 				last = k(tt.last)
@@ -88,20 +90,20 @@ func TestQueueNextResumeUpcoming(t *testing.T) {
 	}
 }
 
-func TestQueueSetDoneAndBefore(t *testing.T) {
-	q := newQueue(testItems("a1", "a2", "b1"), nil)
-	q.setDone(itemKey("a", "1"), true)
-	q.setDone(itemKey("a", "1"), true) // twice counts once
+func TestQueueDecidedUndoneAndBefore(t *testing.T) {
+	q := newQueue(testItems("a1", "a2", "b1"), engine.SkipsAgain, nil, nil)
+	q.decided(itemKey("a", "1"), "a")
+	q.decided(itemKey("a", "1"), "b") // decided again (a revisit) counts once
 	if q.doneCount() != 1 || q.next(0) != 1 {
 		t.Fatalf("done = %d, next = %d", q.doneCount(), q.next(0))
 	}
-	q.setDone(itemKey("a", "1"), false) // taken back: asked again
+	q.undone(itemKey("a", "1"), "b") // taken back: asked again
 	if q.doneCount() != 0 || q.next(0) != 0 {
 		t.Fatalf("after undo: done = %d, next = %d", q.doneCount(), q.next(0))
 	}
-	q.setDone(itemKey("z", "9"), true)
-	if q.doneCount() != 0 {
-		t.Errorf("an item outside the queue was counted")
+	q.decided(itemKey("z", "9"), "a")
+	if q.doneCount() != 0 || q.tally() != (QueueTally{Items: 3, Left: 3}) {
+		t.Errorf("an item outside the queue was counted: %+v", q.tally())
 	}
 	for i, want := range []string{"", itemKey("a", "1"), itemKey("a", "2")} {
 		if got := q.before(i); got != want {
@@ -110,12 +112,100 @@ func TestQueueSetDoneAndBefore(t *testing.T) {
 	}
 	// After an undo the session records the item before; reopening then
 	// starts at the item taken back.
-	q.setDone(itemKey("a", "1"), true)
+	q.decided(itemKey("a", "1"), "a")
 	if got := q.resume(q.before(1)); got != 1 {
 		t.Errorf("resume after undo of a2 = %d, want 1", got)
 	}
-	if empty := newQueue(nil, nil); empty.next(0) != -1 || empty.resume("") != -1 || empty.upcoming(0, 3) != nil {
+	if empty := newQueue(nil, "", nil, nil); empty.next(0) != -1 || empty.resume("") != -1 || empty.upcoming(0, 3) != nil {
 		t.Errorf("empty queue gives items")
+	}
+}
+
+// A skipped item comes back once, after every other item, under skips =
+// "again"; under "final" a skip is the item's decision. The steps decide
+// (or skip, "s", or undo, "u…") the item next gives, and the test follows
+// the items asked.
+func TestQueueSkips(t *testing.T) {
+	tests := []struct {
+		name   string
+		skips  string
+		loaded map[string]string // current verdicts read
+		counts map[string]int    // skips standing, read
+		steps  []string          // a verdict for the item next gives
+		asked  string            // the items asked, in order
+		tally  QueueTally        // at the end
+	}{
+		{name: "again: skips come back at the end, once", skips: engine.SkipsAgain,
+			steps: []string{"s", "a", "s", "b", "s", "a"},
+			asked: "a1 a2 b1 b2 a1 b1 -",
+			tally: QueueTally{Items: 4, Done: 4, Decided: 3, Skipped: 1}},
+		{name: "final: a skip is a decision", skips: engine.SkipsFinal,
+			steps: []string{"s", "a", "s", "b"},
+			asked: "a1 a2 b1 b2 -",
+			tally: QueueTally{Items: 4, Done: 4, Decided: 2, Skipped: 2}},
+		{name: "the default is again", skips: "",
+			steps: []string{"s", "a", "a", "a", "tie"},
+			asked: "a1 a2 b1 b2 a1 -",
+			tally: QueueTally{Items: 4, Done: 4, Decided: 4, Ties: 1}},
+		{name: "resumed: a skip read from the labels comes back, a second one stays", skips: engine.SkipsAgain,
+			loaded: map[string]string{"a1": "skip", "a2": "skip", "b1": "both_bad"}, counts: map[string]int{"a1": 1, "a2": 2},
+			steps: []string{"a", "s"},
+			asked: "b2 a1 -",
+			tally: QueueTally{Items: 4, Done: 4, Decided: 2, AllBad: 1, Skipped: 2}},
+		{name: "a skip taken back is asked in the first round again", skips: engine.SkipsAgain,
+			steps: []string{"s", "u", "a", "a", "a", "a"},
+			asked: "a1 a2 a1 a2 b1 b2 -",
+			tally: QueueTally{Items: 4, Done: 4, Decided: 4}},
+		{name: "stopped in the second round", skips: engine.SkipsAgain,
+			steps: []string{"s", "s", "a", "a", "a"},
+			asked: "a1 a2 b1 b2 a1 a2",
+			tally: QueueTally{Items: 4, Done: 3, Decided: 3, Again: 1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			k := func(s string) string { return itemKey(s[:1], s[1:]) }
+			loaded, counts := map[string]string{}, map[string]int{}
+			for it, v := range tt.loaded {
+				loaded[k(it)] = v
+			}
+			for it, n := range tt.counts {
+				counts[k(it)] = n
+			}
+			items := testItems("a1", "a2", "b1", "b2")
+			q := newQueue(items, tt.skips, loaded, counts)
+			name := func(i int) string {
+				if i < 0 {
+					return "-"
+				}
+				return items[i].User + items[i].PromptID
+			}
+			cur := q.resume("")
+			asked := []string{name(cur)}
+			var made [][2]string // key and verdict of the decisions, for undo
+			for _, step := range tt.steps {
+				switch step {
+				case "u": // as the screen does: the item taken back is current
+					m := made[len(made)-1]
+					made = made[:len(made)-1]
+					q.undone(m[0], m[1])
+					cur = q.index[m[0]]
+				case "s":
+					step = store.VerdictSkip
+					fallthrough
+				default:
+					q.decided(q.keys[cur], step)
+					made = append(made, [2]string{q.keys[cur], step})
+					cur = q.next(cur + 1)
+				}
+				asked = append(asked, name(cur))
+			}
+			if got := strings.Join(asked, " "); got != tt.asked {
+				t.Errorf("asked %s, want %s", got, tt.asked)
+			}
+			if q.tally() != tt.tally {
+				t.Errorf("tally %+v, want %+v", q.tally(), tt.tally)
+			}
+		})
 	}
 }
 

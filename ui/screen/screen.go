@@ -35,6 +35,13 @@ type Context struct {
 	Prefetch   int         // items generated ahead while labeling
 	Demo       bool        // the demo: the offline engine stands in for models
 
+	// Queue is the labeling queue's rules: skips, the team (queue.go).
+	Queue QueueSettings
+	// NewLabeling makes a Compare & label screen over a selection of users
+	// (compare.NewFor; the root sets it): screens that package compare
+	// cannot be imported by, such as User, start labeling through it.
+	NewLabeling func(ctx *Context, sel Selection) Screen
+
 	Styles Styles
 	Jobs   Jobs
 

@@ -1,0 +1,168 @@
+package compare
+
+// Reading a queue: the items of the users chosen (every user, some, a
+// dataset's), the annotator's share of them in a team campaign, their
+// decisions and skips, and their session. The screen reads it in a
+// command; popi-tui queue lists it (ListQueue).
+
+import (
+	"fmt"
+
+	"github.com/popi-tui/popi-tui/engine"
+	"github.com/popi-tui/popi-tui/store"
+	"github.com/popi-tui/popi-tui/ui/screen"
+)
+
+// NewFor makes Compare & label over a selection of users (l on the Users
+// screen: those the filter shows; on the User screen: that user).
+func NewFor(ctx *screen.Context, sel screen.Selection) *Screen {
+	s := New(ctx)
+	s.sel = sel
+	return s
+}
+
+// QueueOptions say whose queue it is, and of what.
+type QueueOptions struct {
+	Annotator string
+	Compare   screen.CompareSpec
+	Settings  screen.QueueSettings
+	Select    screen.Selection
+}
+
+func (s *Screen) queueOptions() QueueOptions {
+	return QueueOptions{Annotator: s.ctx.Annotator, Compare: s.ctx.Compare, Settings: s.ctx.Queue, Select: s.sel}
+}
+
+// queueData is what a session's queue is made of, read in one command.
+type queueData struct {
+	items   []queueItem    // the selection's items; with a team, the annotator's share of them
+	labels  []store.Label  // the annotator's current decisions on them, oldest first
+	skips   map[string]int // item key → skip decisions standing
+	session store.Session
+}
+
+// readQueue reads an annotator's queue. Decisions between other
+// candidates are other judgements: they neither mark an item done nor
+// count for agreement here.
+func readQueue(db *store.DB, opt QueueOptions) (queueData, error) {
+	var d queueData
+	if !opt.Settings.InTeam(opt.Annotator) {
+		return d, opt.Settings.NotInTeam(opt.Annotator)
+	}
+	each, err := signalsOf(db, opt.Select)
+	if err != nil {
+		return d, err
+	}
+	replayOnly, team := opt.Compare.ReplayOnly(), opt.Settings.Team
+	inQueue := map[string]bool{}
+	if err := each(func(sig store.Signal) error {
+		if it, ok := queueItemOf(sig, replayOnly); ok && inShare(team, opt.Settings.Overlap, opt.Annotator, it) {
+			d.items = append(d.items, it)
+			inQueue[it.key()] = true
+		}
+		return nil
+	}); err != nil {
+		return d, err
+	}
+	comparison := opt.Compare.Comparison()
+	if err := db.CurrentLabels(func(l store.Label) error {
+		if l.Annotator == opt.Annotator && store.Comparison(l.Candidates) == comparison && inQueue[itemKey(l.User, l.PromptID)] {
+			d.labels = append(d.labels, l)
+		}
+		return nil
+	}); err != nil {
+		return d, err
+	}
+	if opt.Settings.Skips != engine.SkipsFinal {
+		if d.skips, err = skipCounts(db, opt.Annotator, comparison); err != nil {
+			return d, err
+		}
+	}
+	var ok bool
+	if d.session, ok, err = db.Session(opt.Annotator, comparison); err != nil {
+		return d, err
+	}
+	if !ok {
+		d.session = store.Session{Annotator: opt.Annotator, Compare: comparison}
+	}
+	if d.session.Seed == 0 {
+		d.session.Seed = sessionSeed(opt.Annotator, comparison)
+	}
+	return d, nil
+}
+
+// signalsOf is how the selection's signals are read: every user's, or the
+// chosen users' alone (one user's queue reads one user).
+func signalsOf(db *store.DB, sel screen.Selection) (func(func(store.Signal) error) error, error) {
+	users := sel.Users
+	if sel.Dataset != "" {
+		ids, err := db.DatasetUserIDs(sel.Dataset)
+		if err != nil {
+			return nil, err
+		}
+		if users != nil { // both: the dataset's users among those listed
+			chosen := map[string]bool{}
+			for _, u := range users {
+				chosen[u] = true
+			}
+			kept := ids[:0]
+			for _, id := range ids {
+				if chosen[id] {
+					kept = append(kept, id)
+				}
+			}
+			ids = kept
+		}
+		users = append([]string{}, ids...) // not nil, even when empty: nil is everyone
+	}
+	if users == nil {
+		return db.EachSignal, nil
+	}
+	return func(fn func(store.Signal) error) error { return db.EachSignalOf(users, fn) }, nil
+}
+
+// skipCounts counts, per item, an annotator's skips in a comparison that
+// stand: not taken back (a retraction of a skip, or of a rationale added
+// to it, takes the skip back). A skip with a rationale added is one skip.
+func skipCounts(db *store.DB, annotator, comparison string) (map[string]int, error) {
+	root := map[string]string{} // label id → the decision it amends, first of its line
+	skipOf := map[string]string{}
+	err := db.EachLabel(func(l store.Label) error {
+		switch {
+		case l.Annotator != annotator:
+		case l.Kind == store.LabelRetraction:
+			delete(skipOf, rootOf(root, l.Retracts))
+		case l.Kind != store.LabelDecision || store.Comparison(l.Candidates) != comparison:
+		case l.Amends != "":
+			root[l.ID] = rootOf(root, l.Amends)
+		case l.Verdict == store.VerdictSkip:
+			skipOf[l.ID] = itemKey(l.User, l.PromptID)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("skips of %q: %w", annotator, err)
+	}
+	counts := map[string]int{}
+	for _, k := range skipOf {
+		counts[k]++
+	}
+	return counts, nil
+}
+
+// rootOf follows amendments back to the decision they amend.
+func rootOf(root map[string]string, id string) string {
+	if r, ok := root[id]; ok {
+		return r
+	}
+	return id
+}
+
+// queue makes the session's queue of what was read.
+func (d queueData) queue(skips string) *queue {
+	verdicts := make(map[string]string, len(d.labels))
+	for _, l := range d.labels {
+		verdicts[itemKey(l.User, l.PromptID)] = l.Verdict
+	}
+	return newQueue(d.items, skips, verdicts, d.skips)
+}
