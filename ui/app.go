@@ -20,6 +20,7 @@ import (
 	"github.com/popi-tui/popi-tui/engine"
 	"github.com/popi-tui/popi-tui/store"
 	"github.com/popi-tui/popi-tui/themes"
+	"github.com/popi-tui/popi-tui/ui/compare"
 	"github.com/popi-tui/popi-tui/ui/decisions"
 	"github.com/popi-tui/popi-tui/ui/export"
 	"github.com/popi-tui/popi-tui/ui/frame"
@@ -40,6 +41,7 @@ type App struct {
 	jobs  *jobs.Runner
 	frame *frame.Frame
 	help  help.Overlay
+	label *screen.Selection // labeling to open first
 }
 
 // Options configure the program.
@@ -55,6 +57,12 @@ type Options struct {
 	Demo       bool
 	Input      io.Reader
 	Output     io.Writer
+
+	// Queue is the labeling queue's rules ([ui] skips, team, overlap).
+	Queue screen.QueueSettings
+	// Label, when set, opens labeling of those users over the Users screen
+	// (popi-tui --users, --dataset).
+	Label *screen.Selection
 }
 
 // NewApp makes the program's root model, opening on the Users screen.
@@ -67,7 +75,9 @@ func NewApp(opt Options) *App {
 		Compare: opt.Compare, Prefetch: opt.Prefetch, Demo: opt.Demo,
 		Styles: screen.NewStyles(opt.Theme, opt.Output, opt.NoColor), Jobs: runner,
 		Width: 80, Height: 24}
-	return &App{ctx: ctx, jobs: runner, frame: frame.New(ctx, users.New(ctx)), help: help.New()}
+	ctx.Queue = opt.Queue
+	ctx.NewLabeling = func(c *screen.Context, sel screen.Selection) screen.Screen { return compare.NewFor(c, sel) }
+	return &App{ctx: ctx, jobs: runner, frame: frame.New(ctx, users.New(ctx)), help: help.New(), label: opt.Label}
 }
 
 // Run runs the program until the person quits.
@@ -94,8 +104,15 @@ func (a *App) shutdown() {
 	a.frame.Close()
 }
 
-// Init loads the first screen.
-func (a *App) Init() tea.Cmd { return a.frame.Init() }
+// Init loads the first screen, and opens the labeling asked for on the
+// command line over it (q goes back to the Users screen).
+func (a *App) Init() tea.Cmd {
+	if a.label == nil {
+		return a.frame.Init()
+	}
+	a.ctx.Push(a.ctx.NewLabeling(a.ctx, *a.label))
+	return tea.Batch(a.frame.Init(), a.frame.Navigate())
+}
 
 // Update takes the program's own keys and the overlay's; everything else
 // is the frame's. The navigation asked for is applied before it returns.

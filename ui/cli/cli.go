@@ -66,12 +66,16 @@ type command struct {
 	flags func(fs *flag.FlagSet)
 	run   func(ctx context.Context, c *runContext, args []string) error
 	help  string // shown by popi-tui CMD --help, after the flags
+	// selects: the command takes --users and --dataset as the program does
+	// (whom to label: selection.go).
+	selects bool
 }
 
 // runContext is what a running command can reach.
 type runContext struct {
 	Env
 	globals
+	sel selection
 }
 
 func (c *runContext) printf(format string, args ...any) { fmt.Fprintf(c.Stdout, format, args...) }
@@ -96,7 +100,7 @@ func usagef(format string, args ...any) error {
 }
 
 func commands() []*command {
-	cmds := []*command{importCommand(), exportCommand(), statsCommand(), demoCommand(), inferCommand(), generateCommand(), backendsCommand(), mergeCommand(), evalCommand(), promptsCommand()}
+	cmds := []*command{importCommand(), exportCommand(), statsCommand(), demoCommand(), inferCommand(), generateCommand(), backendsCommand(), mergeCommand(), evalCommand(), promptsCommand(), queueCommand()}
 	sort.Slice(cmds, func(i, j int) bool { return cmds[i].name < cmds[j].name })
 	return cmds
 }
@@ -110,6 +114,7 @@ func Run(ctx context.Context, args []string, env Env) int {
 	c := &runContext{Env: env}
 	root := newFlagSet("popi-tui")
 	c.globals.register(root)
+	c.sel.register(root)
 	version := root.Bool("version", false, "print the version and exit")
 	positional, err := parseInterspersed(root, args, true)
 	switch {
@@ -139,6 +144,11 @@ func Run(ctx context.Context, args []string, env Env) int {
 	}
 	fs := newFlagSet("popi-tui " + cmd.name)
 	c.globals.register(fs)
+	if cmd.selects {
+		c.sel.register(fs)
+	} else if c.sel.set() {
+		return c.usageFailure("popi-tui", fmt.Errorf("--users and --dataset choose whom the interactive UI, demo and queue label; %s does not take them there", cmd.name))
+	}
 	if cmd.flags != nil {
 		cmd.flags(fs)
 	}

@@ -20,22 +20,41 @@ func runTUI(ctx context.Context, c *runContext, db *store.DB, demo bool) error {
 	}
 	e := engine.New(db, cfg, engine.Options{Getenv: c.Getenv})
 	defer e.Close()
-	name := firstOf(c.theme, cfg.UI.Theme)
-	theme, err := themes.Lookup(name)
+	opt, err := c.tuiOptions(cfg, db, e, demo)
 	if err != nil {
-		return usagef("%v", err)
+		return err
+	}
+	return ui.Run(ctx, opt)
+}
+
+// tuiOptions is how the interactive program is set up: the flags over the
+// configuration's [ui] table.
+func (c *runContext) tuiOptions(cfg engine.Config, db *store.DB, e *engine.Engine, demo bool) (ui.Options, error) {
+	theme, err := themes.Lookup(firstOf(c.theme, cfg.UI.Theme))
+	if err != nil {
+		return ui.Options{}, usagef("%v", err)
 	}
 	compare, err := screen.ParseCompare(firstOf(c.compare, cfg.UI.Compare), e, demo)
 	if err != nil {
-		return usagef("%v", err)
+		return ui.Options{}, usagef("%v", err)
 	}
-	return ui.Run(ctx, ui.Options{
+	annotator := firstOf(c.annotator, cfg.UI.Annotator, c.loginName())
+	queue, err := queueSettings(cfg.UI, annotator)
+	if err != nil {
+		return ui.Options{}, err
+	}
+	label, err := c.sel.resolve(db)
+	if err != nil {
+		return ui.Options{}, err
+	}
+	return ui.Options{
 		DB: db, Engine: e, AppVersion: c.Version,
-		Annotator: firstOf(c.annotator, cfg.UI.Annotator, c.loginName()),
+		Annotator: annotator,
 		Theme:     theme, NoColor: themes.ColorDisabled(c.Getenv),
 		Compare: compare, Prefetch: cfg.UI.Prefetch, Demo: demo,
 		Input: c.Stdin, Output: c.Stdout,
-	})
+		Queue: queue, Label: label,
+	}, nil
 }
 
 // loginName is who is at the keyboard, for labels without --annotator.

@@ -8,7 +8,6 @@ package compare
 import (
 	"fmt"
 
-	"github.com/popi-tui/popi-tui/engine"
 	"github.com/popi-tui/popi-tui/store"
 	"github.com/popi-tui/popi-tui/ui/screen"
 )
@@ -20,6 +19,9 @@ func NewFor(ctx *screen.Context, sel screen.Selection) *Screen {
 	s.sel = sel
 	return s
 }
+
+// Selection is whose items the screen queues.
+func (s *Screen) Selection() screen.Selection { return s.sel }
 
 // QueueOptions say whose queue it is, and of what.
 type QueueOptions struct {
@@ -73,10 +75,8 @@ func readQueue(db *store.DB, opt QueueOptions) (queueData, error) {
 	}); err != nil {
 		return d, err
 	}
-	if opt.Settings.Skips != engine.SkipsFinal {
-		if d.skips, err = skipCounts(db, opt.Annotator, comparison); err != nil {
-			return d, err
-		}
+	if d.skips, err = skipCounts(db, opt.Annotator, comparison); err != nil {
+		return d, err
 	}
 	var ok bool
 	if d.session, ok, err = db.Session(opt.Annotator, comparison); err != nil {

@@ -27,6 +27,8 @@ type KeyMap struct {
 		Edit, Infer key.Binding
 	}
 	Persona, Back key.Binding
+	// Label opens labeling of this user's items.
+	Label key.Binding
 }
 
 // DefaultKeyMap is the User screen's keys.
@@ -42,6 +44,7 @@ func DefaultKeyMap() KeyMap {
 	k.Summary.Infer = key.NewBinding(key.WithKeys("i"), key.WithHelp("i", "infer summary"))
 	k.Persona = key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "show persona"))
 	k.Back = screen.BackKey()
+	k.Label = key.NewBinding(key.WithKeys("l"), key.WithHelp("l", "label this user"))
 	return k
 }
 
@@ -61,7 +64,7 @@ func (s *Screen) FullHelp() [][]key.Binding {
 	k := s.keys
 	p := k.Panes
 	return [][]key.Binding{{p.Up, p.Down, p.PageUp, p.PageDown, p.Top, p.Bottom, p.Next},
-		{k.Versions.Choose, k.Versions.MakeCurrent, s.diffKey(), s.personaKey(), k.Summary.Edit, k.Summary.Infer, k.Back}}
+		{k.Versions.Choose, k.Versions.MakeCurrent, s.diffKey(), s.personaKey(), k.Summary.Edit, k.Summary.Infer, k.Label, k.Back}}
 }
 
 // diffKey and personaKey say what the toggle does now.

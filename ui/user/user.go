@@ -234,6 +234,9 @@ func (s *Screen) key(msg tea.KeyMsg) tea.Cmd {
 		return s.infer()
 	case key.Matches(msg, k.Versions.MakeCurrent):
 		return s.makeCurrent()
+	case key.Matches(msg, k.Label) && s.ctx.NewLabeling != nil:
+		s.ctx.Push(s.ctx.NewLabeling(s.ctx, screen.Selection{Users: []string{s.user}, Name: "user " + s.user}))
+		return nil
 	default:
 		k.Panes.Scroll(s.focused(), msg)
 	}

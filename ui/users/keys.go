@@ -40,7 +40,11 @@ func (s *Screen) ShortHelp() []key.Binding {
 	if s.filter.Focused() {
 		return []key.Binding{screen.Brief(k.List.Open, "done"), k.List.ClearFilter}
 	}
-	return []key.Binding{k.List.Open, k.List.Filter, k.Work.Label, screen.Brief(k.Work.Infer, "infer summaries"), k.Work.Generate}
+	label := k.Work.Label
+	if s.query != "" {
+		label = screen.Brief(label, "label these")
+	}
+	return []key.Binding{k.List.Open, k.List.Filter, label, screen.Brief(k.Work.Infer, "infer summaries"), k.Work.Generate}
 }
 
 // FullHelp is every key of the screen, for the ? overlay.

@@ -182,8 +182,7 @@ func (s *Screen) key(msg tea.KeyMsg) tea.Cmd {
 		s.ctx.Push(summaries.New(s.ctx))
 		return nil
 	case key.Matches(msg, k.Work.Label):
-		s.ctx.Push(compare.New(s.ctx))
-		return nil
+		return s.label()
 	case key.Matches(msg, k.Work.Infer):
 		return s.ctx.Jobs.InferMissing()
 	case key.Matches(msg, k.Work.Generate):
@@ -192,6 +191,26 @@ func (s *Screen) key(msg tea.KeyMsg) tea.Cmd {
 		return nil
 	}
 	return s.fetch()
+}
+
+// label opens labeling of the users the filter shows: everyone's items
+// without a filter.
+func (s *Screen) label() tea.Cmd {
+	var sel screen.Selection
+	switch n := len(s.shown); {
+	case s.query == "":
+	case n == 0:
+		return screen.Notice(fmt.Sprintf("no user matches %q: nothing to label", screen.Line(s.filter.Value())))
+	case n == 1:
+		sel = screen.Selection{Users: []string{s.ids[s.shown[0]]}, Name: "user " + s.ids[s.shown[0]]}
+	default:
+		sel = screen.Selection{Users: make([]string, n), Name: fmt.Sprintf("the %d users matching %q", n, s.filter.Value())}
+		for i, j := range s.shown {
+			sel.Users[i] = s.ids[j]
+		}
+	}
+	s.ctx.Push(compare.NewFor(s.ctx, sel))
+	return nil
 }
 
 func (s *Screen) current() (string, bool) {

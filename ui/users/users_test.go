@@ -1,6 +1,7 @@
 package users
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -144,5 +145,46 @@ func TestUsersFitTheTerminal(t *testing.T) {
 		env.Send(tea.WindowSizeMsg{Width: sz.w, Height: sz.h})
 		env.Settle()
 		uitest.CheckFrame(t, env.View(), sz.w, sz.h)
+	}
+}
+
+// l labels the users the filter shows: everyone without a filter, one
+// user by name, none when nothing matches.
+func TestUsersLabelWhatTheFilterShows(t *testing.T) {
+	db := storetest.DemoDB(t)
+	_, spec := uitest.Replay(t, db)
+	var s *Screen
+	env := uitest.New(t, 120, 40, uitest.Options{DB: db, Compare: spec,
+		First: func(ctx *screen.Context) screen.Screen { s = New(ctx); return s }})
+	label := func() (*compare.Screen, string) {
+		t.Helper()
+		env.Press("l")
+		c, ok := env.Top().(*compare.Screen)
+		if !ok {
+			return nil, env.View()
+		}
+		v := env.View()
+		env.Press("q")
+		return c, v
+	}
+	if c, v := label(); c == nil || !c.Selection().All() || !strings.Contains(v, "0/11 done") {
+		t.Errorf("without a filter:\n%s", v)
+	}
+	env.Press("/", "b", "e", "enter")
+	uitest.WantIn(t, env.View(), "2 of 8 match", "l label these")
+	c, v := label()
+	if c == nil || !slices.Equal(c.Selection().Users, []string{"beginner-bea", "bullet-ben"}) || !strings.Contains(v, "0/3 done") {
+		t.Errorf("filter be:\n%s", v)
+	}
+	env.Press("/", "backspace", "backspace", "t", "o", "m", "enter")
+	if c, v := label(); c == nil || c.Selection().Name != "user terse-tom" {
+		t.Errorf("filter tom:\n%s", v)
+	}
+	env.Press("/", "x", "enter")
+	if c, v := label(); c != nil || !strings.Contains(v, `no user matches "tomx": nothing to label`) {
+		t.Errorf("a filter matching nobody opened labeling:\n%s", v)
+	}
+	if env.Top() != screen.Screen(s) {
+		t.Errorf("top %T", env.Top())
 	}
 }
