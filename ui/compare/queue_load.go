@@ -23,6 +23,19 @@ func NewFor(ctx *screen.Context, sel screen.Selection) *Screen {
 // Selection is whose items the screen queues.
 func (s *Screen) Selection() screen.Selection { return s.sel }
 
+// emptyText says why there is nothing to label: no user has what a
+// comparison can ask of, or none of those chosen, or the annotator's
+// share of a team's items is empty.
+func (s *Screen) emptyText(what string) string {
+	switch {
+	case !s.sel.All():
+		return fmt.Sprintf("Nothing to label: %s: no %s.", screen.Line(s.sel.Name), what)
+	case len(s.ctx.Queue.Team) > 0:
+		return fmt.Sprintf("Nothing to label: no %s goes to %s in the team's campaign.", what, screen.Line(s.ctx.Annotator))
+	}
+	return "Nothing to label: no user has " + what + ". popi-tui import FILE loads some."
+}
+
 // QueueOptions say whose queue it is, and of what.
 type QueueOptions struct {
 	Annotator string

@@ -148,3 +148,10 @@ func TestCompareTeamShare(t *testing.T) {
 		t.Errorf("someone outside the team: %v\n%s", zed.loadErr, env.View())
 	}
 }
+
+// An empty queue says why: the users chosen have nothing to label.
+func TestCompareEmptySelectionSaysWhy(t *testing.T) {
+	db := storetest.DemoDB(t)
+	hs, _ := openQueue(t, db, "kim", screen.QueueSettings{}, screen.Selection{Dataset: "elix", Name: "dataset elix"})
+	uitest.WantIn(t, hs.View(), "Nothing to label: dataset elix: no held-out pairs")
+}

@@ -121,7 +121,7 @@ func (s *Screen) nothingToLabel(w int) (string, bool) {
 		if s.ctx.Compare.ReplayOnly() {
 			what = "held-out pairs (replayed answers exist for those only)"
 		}
-		return title + screen.Wrap("Nothing to label: no user has "+what+". popi-tui import FILE loads some.", w), true
+		return title + screen.Wrap(s.emptyText(what), w), true
 	}
 	return "", false
 }
