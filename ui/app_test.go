@@ -14,7 +14,7 @@ import (
 // demo's comparison (replayed answers), as `popi-tui demo` has it.
 func newApp(t testing.TB, db *store.DB, annotator string) *App {
 	t.Helper()
-	e, spec := uitest.Replay(t, db)
+	e, spec := uitest.ReplayEngine(t, db)
 	theme, err := themes.Lookup("dark")
 	if err != nil {
 		t.Fatal(err)

@@ -49,7 +49,7 @@ func openCompare(t testing.TB, opt uitest.Options, w, h int) (*uitest.Env, *Scre
 // openReplay is the demo's comparison: the replay generator, offline.
 func openReplay(t *testing.T, db *store.DB, w, h int) (*uitest.Env, *Screen) {
 	t.Helper()
-	e, spec := uitest.Replay(t, db)
+	e, spec := uitest.ReplayEngine(t, db)
 	if spec.Mode != screen.CompareReplay {
 		t.Fatalf("default spec in the demo = %+v", spec)
 	}

@@ -1,6 +1,7 @@
 package compare
 
 import (
+	"cmp"
 	"fmt"
 	"hash/fnv"
 	"math/rand/v2"
@@ -68,6 +69,10 @@ const (
 	stateDone
 )
 
+// verdictRanked stands for a ranking's verdict in the queue: a ranked
+// decision has no Verdict (store.Label.Ranking), but it is a decision.
+const verdictRanked = "ranked"
+
 // newQueue makes a queue; verdicts holds the current decision of decided
 // items and skips how many skips of each stand (from the labels: a skip
 // taken back does not count). Keys of items not in the queue are ignored.
@@ -84,8 +89,8 @@ func newQueue(items []queueItem, skips string, verdicts map[string]string, skipC
 		}
 	}
 	for k, v := range verdicts {
-		if _, ok := q.index[k]; ok && v != "" {
-			q.verdict[k] = v
+		if _, ok := q.index[k]; ok {
+			q.verdict[k] = cmp.Or(v, verdictRanked)
 		}
 	}
 	for _, k := range q.keys {
@@ -109,13 +114,13 @@ func (q *queue) state(key string) itemState {
 	return stateDone
 }
 
-// decided records a decision committed on an item.
+// decided records a decision committed on an item ("" for a ranking).
 func (q *queue) decided(key, verdict string) {
 	if _, ok := q.index[key]; !ok {
 		return
 	}
 	q.add(key, -1)
-	q.verdict[key] = verdict
+	q.verdict[key] = cmp.Or(verdict, verdictRanked)
 	if verdict == store.VerdictSkip {
 		q.skipped[key]++
 	}
@@ -134,6 +139,13 @@ func (q *queue) undone(key, verdict string) {
 		q.skipped[key]--
 	}
 	q.add(key, 1)
+}
+
+// replaced records a decision replaced from the Decisions screen
+// (screen.LabelReplacedMsg): the old one taken back, the new one current.
+func (q *queue) replaced(old, new store.Label) {
+	q.undone(itemKey(old.User, old.PromptID), old.Verdict)
+	q.decided(itemKey(new.User, new.PromptID), new.Verdict)
 }
 
 func (q *queue) isDone(i int) bool { return q.state(q.keys[i]) == stateDone }

@@ -15,7 +15,7 @@ import (
 
 // replaySpec is the demo's comparison.
 func replaySpec(t testing.TB, db *store.DB) screen.CompareSpec {
-	_, spec := uitest.Replay(t, db)
+	_, spec := uitest.ReplayEngine(t, db)
 	return spec
 }
 

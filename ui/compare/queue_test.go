@@ -209,6 +209,27 @@ func TestQueueSkips(t *testing.T) {
 	}
 }
 
+// A ranking (no verdict) is a decision; a decision replaced from the
+// Decisions screen swaps its verdict, and a skip replaced no longer counts.
+func TestQueueRankingAndReplaced(t *testing.T) {
+	k := func(s string) string { return itemKey(s[:1], s[1:]) }
+	q := newQueue(testItems("a1", "a2", "b1"), engine.SkipsAgain, map[string]string{k("a1"): ""}, nil)
+	if q.doneCount() != 1 || q.next(0) != 1 || q.verdict[k("a1")] != verdictRanked {
+		t.Fatalf("a ranking read: done %d, next %d", q.doneCount(), q.next(0))
+	}
+	q.decided(k("a2"), "")
+	q.decided(k("b1"), store.VerdictSkip)
+	if q.tally() != (QueueTally{Items: 3, Done: 2, Decided: 2, Again: 1}) {
+		t.Fatalf("tally %+v", q.tally())
+	}
+	skip := store.Label{User: "b", PromptID: "1", Verdict: store.VerdictSkip}
+	tie := store.Label{User: "b", PromptID: "1", Verdict: store.VerdictTie}
+	q.replaced(skip, tie)
+	if q.tally() != (QueueTally{Items: 3, Done: 3, Decided: 3, Ties: 1}) || q.skipped[k("b1")] != 0 || q.next(0) != -1 {
+		t.Errorf("after replacing the skip by a tie: %+v, skips %d", q.tally(), q.skipped[k("b1")])
+	}
+}
+
 func TestQueuePaneOrder(t *testing.T) {
 	tests := []struct {
 		seed int64

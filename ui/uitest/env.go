@@ -122,16 +122,3 @@ func (Blank) ShortHelp() []key.Binding  { return nil }
 func (Blank) FullHelp() [][]key.Binding { return nil }
 func (Blank) Typing() bool              { return false }
 func (Blank) Close()                    {}
-
-// Replay is the offline engine over db and the demo's comparison (the
-// replay generator's two answers), as `popi-tui demo` has them.
-func Replay(t testing.TB, db *store.DB) (*engine.Engine, screen.CompareSpec) {
-	t.Helper()
-	e := engine.New(db, engine.Config{}, engine.Options{})
-	t.Cleanup(e.Close)
-	spec, err := screen.ParseCompare("", e, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return e, spec
-}

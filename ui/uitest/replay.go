@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/popi-tui/popi-tui/engine"
+	"github.com/popi-tui/popi-tui/store"
 	"github.com/popi-tui/popi-tui/store/storetest"
 	"github.com/popi-tui/popi-tui/ui/screen"
 )
@@ -16,12 +17,19 @@ func Replay(t testing.TB, w, h int, opt Options) *Env {
 	if opt.DB == nil {
 		opt.DB = storetest.DemoDB(t)
 	}
-	e := engine.New(opt.DB, engine.Config{}, engine.Options{})
+	opt.Engine, opt.Compare = ReplayEngine(t, opt.DB)
+	return New(t, w, h, opt)
+}
+
+// ReplayEngine is the offline engine over db and the demo's comparison,
+// for a test that starts its Env (or the whole program) itself.
+func ReplayEngine(t testing.TB, db *store.DB) (*engine.Engine, screen.CompareSpec) {
+	t.Helper()
+	e := engine.New(db, engine.Config{}, engine.Options{})
 	t.Cleanup(e.Close)
 	spec, err := screen.ParseCompare("", e, true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	opt.Engine, opt.Compare = e, spec
-	return New(t, w, h, opt)
+	return e, spec
 }

@@ -152,7 +152,7 @@ func TestUsersFitTheTerminal(t *testing.T) {
 // user by name, none when nothing matches.
 func TestUsersLabelWhatTheFilterShows(t *testing.T) {
 	db := storetest.DemoDB(t)
-	_, spec := uitest.Replay(t, db)
+	_, spec := uitest.ReplayEngine(t, db)
 	var s *Screen
 	env := uitest.New(t, 120, 40, uitest.Options{DB: db, Compare: spec,
 		First: func(ctx *screen.Context) screen.Screen { s = New(ctx); return s }})
