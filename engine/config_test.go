@@ -171,11 +171,11 @@ func TestLoadConfigUIRevealAndQuestions(t *testing.T) {
 		name, text string
 		want       UIConfig
 	}{
-		{"defaults", "", UIConfig{Prefetch: 3, Reveal: RevealNever}},
-		{"reveal after", "[ui]\nreveal = \"after\"\n", UIConfig{Prefetch: 3, Reveal: RevealAfter}},
+		{"defaults", "", UIConfig{Prefetch: 3, Reveal: RevealNever, Skips: SkipsAgain}},
+		{"reveal after", "[ui]\nreveal = \"after\"\n", UIConfig{Prefetch: 3, Reveal: RevealAfter, Skips: SkipsAgain}},
 		{"questions", "[ui]\nquestion = \"Which is kinder?\"\n\n[ui.questions]\nreplay = \"Which did the user pick?\"\n\"a:summary,b:summary\" = \"Which fits?\"\n",
 			UIConfig{Prefetch: 3, Reveal: RevealNever, Question: "Which is kinder?",
-				Questions: map[string]string{"replay": "Which did the user pick?", "a:summary,b:summary": "Which fits?"}}},
+				Questions: map[string]string{"replay": "Which did the user pick?", "a:summary,b:summary": "Which fits?"}, Skips: SkipsAgain}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -148,6 +148,9 @@ func (q *queue) replaced(old, new store.Label) {
 	q.decided(itemKey(new.User, new.PromptID), new.Verdict)
 }
 
+// doneKey reports whether an item is decided for good (not asked again).
+func (q *queue) doneKey(key string) bool { return q.state(key) == stateDone }
+
 func (q *queue) isDone(i int) bool { return q.state(q.keys[i]) == stateDone }
 
 // visit calls fn with the positions of the items still to ask, in the

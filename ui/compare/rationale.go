@@ -69,7 +69,7 @@ func (s *Screen) saveRationale() tea.Cmd {
 	if s.typing == rationaleItem {
 		it, ok := s.items[s.typingAt]
 		switch {
-		case !ok || s.q.done[s.typingAt]:
+		case !ok || s.q.doneKey(s.typingAt):
 			return screen.Notice("rationale not kept: its item was decided meanwhile")
 		case text == it.rationale:
 			return screen.Notice("rationale unchanged")

@@ -82,14 +82,18 @@ func TestCompareEndOfQueueSummary(t *testing.T) {
 	db := storetest.DemoDB(t)
 	hs, s := openReplay(t, db, 120, 40)
 	hs.Press("1", "2", "t", "x", "s", "1", "2", "1", "2", "1", "2")
+	if got := compareCurrentItem(s); got != compareDemoQueue[4] {
+		t.Fatalf("after 11 decisions: at %s, want the skipped %s back", got, compareDemoQueue[4])
+	}
+	hs.Press("s") // skipped again: final
 	if s.current() != nil {
-		t.Fatalf("items left after 11 decisions: at %s", compareCurrentItem(s))
+		t.Fatalf("items left after 12 decisions: at %s", compareCurrentItem(s))
 	}
 	v := hs.View()
 	uitest.CheckFrame(t, v, 120, 40)
 	flat := strings.Join(strings.Fields(v), " ")
 	for _, want := range []string{"All 11 items are decided", "labeled", "8  (8 with a best answer, 0 ranked)", "ties", "all bad", "skipped",
-		"labels per hour", "(this session: 11 labels)", "export labels --format dpo --annotators tester -o labels-tester.jsonl", "--db "} {
+		"labels per hour", "(this session: 12 labels)", "export labels --format dpo --annotators tester -o labels-tester.jsonl", "--db "} {
 		if !strings.Contains(flat, strings.Join(strings.Fields(want), " ")) {
 			t.Errorf("the end of the queue lacks %q:\n%s", want, v)
 		}
