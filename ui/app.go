@@ -28,6 +28,7 @@ import (
 	"github.com/popi-tui/popi-tui/ui/jobs"
 	"github.com/popi-tui/popi-tui/ui/screen"
 	"github.com/popi-tui/popi-tui/ui/stats"
+	"github.com/popi-tui/popi-tui/ui/summaries"
 	"github.com/popi-tui/popi-tui/ui/users"
 )
 
@@ -76,7 +77,12 @@ func NewApp(opt Options) *App {
 		Styles: screen.NewStyles(opt.Theme, opt.Output, opt.NoColor), Jobs: runner,
 		Width: 80, Height: 24}
 	ctx.Queue = opt.Queue
-	ctx.NewLabeling = func(c *screen.Context, sel screen.Selection) screen.Screen { return compare.NewFor(c, sel) }
+	ctx.NewLabeling = func(c *screen.Context, sel screen.Selection) screen.Screen {
+		if c.Compare.Summaries() { // compares every user's summaries: it takes no selection
+			return summaries.New(c)
+		}
+		return compare.NewFor(c, sel)
+	}
 	return &App{ctx: ctx, jobs: runner, frame: frame.New(ctx, users.New(ctx)), help: help.New(), label: opt.Label}
 }
 

@@ -52,6 +52,9 @@ func runQueue(c *runContext, db *store.DB, e *engine.Engine, asJSON bool) error 
 	if err != nil {
 		return usagef("%v", err)
 	}
+	if spec.Summaries() {
+		return usagef("queue lists the answers Compare & label asks about; a comparison of summaries (--compare %s) is not listed", spec)
+	}
 	opt := compare.QueueOptions{Annotator: firstOf(c.annotator, cfg.UI.Annotator, c.loginName()), Compare: spec}
 	if opt.Settings, err = queueSettings(cfg.UI, opt.Annotator); err != nil {
 		return err

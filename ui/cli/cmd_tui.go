@@ -47,6 +47,9 @@ func (c *runContext) tuiOptions(cfg engine.Config, db *store.DB, e *engine.Engin
 	if err != nil {
 		return ui.Options{}, err
 	}
+	if label != nil && compare.Summaries() {
+		return ui.Options{}, usagef("--users and --dataset choose the items of Compare & label; Compare summaries (--compare %s) covers every user", compare)
+	}
 	return ui.Options{
 		DB: db, Engine: e, AppVersion: c.Version,
 		Annotator: annotator,

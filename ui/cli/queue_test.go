@@ -127,6 +127,7 @@ func TestQueueSelectionErrors(t *testing.T) {
 		{[]string{"--users", "x", "export", "labels"}, "export does not take them there"},
 		{[]string{"queue", "--config", config, "--annotator", "zed"}, `annotator "zed" is not in the team of [ui] team (kim, lee, max): each item goes to 2 of them`},
 		{[]string{"queue", "--compare", "nope:summary"}, `no generator backend named "nope"`},
+		{[]string{"queue", "--compare", "summaries:versions"}, "a comparison of summaries (--compare summaries"},
 	}
 	for _, tt := range tests {
 		r := e.mustRun(ExitUsage, append(tt.args, "--db", db)...)
@@ -162,7 +163,11 @@ func TestTUIOptionsSelection(t *testing.T) {
 	if opt, err = c.tuiOptions(cfg, d, eng, true); err != nil || opt.Label == nil || opt.Label.Dataset != "demo" {
 		t.Errorf("--dataset: %+v, %v", opt.Label, err)
 	}
-	c.annotator = "zed"
+	c.compare = "summaries:versions"
+	if _, err := c.tuiOptions(cfg, d, eng, true); err == nil || !strings.Contains(err.Error(), "Compare summaries (--compare summaries") {
+		t.Errorf("--dataset with a comparison of summaries: %v", err)
+	}
+	c.compare, c.annotator = "", "zed"
 	if _, err := c.tuiOptions(cfg, d, eng, true); err == nil || !strings.Contains(err.Error(), "not in the team") {
 		t.Errorf("an annotator outside the team: %v", err)
 	}
