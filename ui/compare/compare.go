@@ -239,6 +239,10 @@ func (s *Screen) Update(msg tea.Msg) tea.Cmd {
 				s.undo[i] = msg.New
 			}
 		}
+		if s.q != nil { // a skip replaced does not come back
+			s.q.replaced(msg.Old, msg.New)
+			s.verdicts[itemKey(msg.New.User, msg.New.PromptID)] = tallyKind(msg.New)
+		}
 		return nil
 	case overlaySignalsMsg:
 		s.overlaySignals(msg)

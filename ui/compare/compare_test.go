@@ -845,15 +845,7 @@ func TestCompareUndoAfterADecisionWasReplaced(t *testing.T) {
 	db := storetest.DemoDB(t)
 	hs, _ := openReplay(t, db, 120, 40)
 	hs.Press("1")
-	old := compareCurrentLabels(t, db)[0]
-	l := old
-	l.ID, l.Verdict = "", store.VerdictTie
-	_, replaced, err := db.ReplaceDecision(old, l, "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs.Send(screen.LabelReplacedMsg{Old: old, New: replaced})
-	hs.Settle()
+	replaceFirst(t, hs, db, store.VerdictTie)
 	hs.Press("u")
 	if cur := compareCurrentLabels(t, db); len(cur) != 0 {
 		t.Errorf("after u, current decisions: %+v (the replacement was not taken back)", cur)

@@ -155,3 +155,31 @@ func TestCompareEmptySelectionSaysWhy(t *testing.T) {
 	hs, _ := openQueue(t, db, "kim", screen.QueueSettings{}, screen.Selection{Dataset: "elix", Name: "dataset elix"})
 	uitest.WantIn(t, hs.View(), "Nothing to label: dataset elix: no held-out pairs")
 }
+
+// A skip replaced from the Decisions screen by a verdict is decided: it
+// does not come back at the end of the queue.
+func TestCompareReplacedSkipDoesNotComeBack(t *testing.T) {
+	db := storetest.DemoDB(t)
+	hs, s := openQueue(t, db, "kim", screen.QueueSettings{}, screen.Selection{Users: []string{"bullet-ben"}})
+	hs.Press("s")
+	replaceFirst(t, hs, db, store.VerdictTie)
+	hs.Press("1")
+	if s.current() != nil || s.q.tally() != (QueueTally{Items: 2, Done: 2, Decided: 2, Ties: 1}) {
+		t.Errorf("after the skip was replaced by a tie: at %s, %+v", compareCurrentItem(s), s.q.tally())
+	}
+}
+
+// replaceFirst replaces the first current decision by one of verdict, as
+// the Decisions screen does, and tells the screens.
+func replaceFirst(t *testing.T, hs *uitest.Env, db *store.DB, verdict string) {
+	t.Helper()
+	old := compareCurrentLabels(t, db)[0]
+	l := old
+	l.ID, l.Verdict = "", verdict
+	_, replaced, err := db.ReplaceDecision(old, l, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs.Send(screen.LabelReplacedMsg{Old: old, New: replaced})
+	hs.Settle()
+}
