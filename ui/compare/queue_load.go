@@ -7,6 +7,7 @@ package compare
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/popi-tui/popi-tui/store"
 	"github.com/popi-tui/popi-tui/ui/screen"
@@ -34,6 +35,19 @@ func (s *Screen) emptyText(what string) string {
 		return fmt.Sprintf("Nothing to label: no %s goes to %s in the team's campaign.", what, screen.Line(s.ctx.Annotator))
 	}
 	return "Nothing to label: no user has " + what + ". popi-tui import FILE loads some."
+}
+
+// scope says, on the progress line, what the queue is when it is not
+// every item: the users chosen, the annotator's share of a team's.
+func (s *Screen) scope() string {
+	var parts []string
+	if !s.sel.All() {
+		parts = append(parts, screen.Line(s.sel.Name))
+	}
+	if t := s.ctx.Queue; len(t.Team) > 0 {
+		parts = append(parts, fmt.Sprintf("your share: each item to %d of %d", t.Overlap, len(t.Team)))
+	}
+	return strings.Join(parts, " · ")
 }
 
 // QueueOptions say whose queue it is, and of what.

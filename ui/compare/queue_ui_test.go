@@ -112,7 +112,7 @@ func TestCompareSelectionQueue(t *testing.T) {
 	if got := queueKeys(s.q.items); !slices.Equal(got, []string{"bullet-ben/ho1", "bullet-ben/ho2", "terse-tom/ho1"}) {
 		t.Fatalf("queue %v", got)
 	}
-	if v := hs.View(); !strings.Contains(v, "0/3 done") {
+	if v := hs.View(); !strings.Contains(v, "0/3 done · 2 users") {
 		t.Errorf("progress over the selection:\n%s", v)
 	}
 	hs.Press("1", "1", "1")
@@ -137,7 +137,7 @@ func TestCompareTeamShare(t *testing.T) {
 	if got := queueKeys(s.q.items); !slices.Equal(got, want) {
 		t.Fatalf("lee's queue %v, want %v", got, want)
 	}
-	if v := hs.View(); !strings.Contains(v, fmt.Sprintf("0/%d done", len(want))) {
+	if v := hs.View(); !strings.Contains(v, fmt.Sprintf("0/%d done · your share: each item to 2 of 3", len(want))) {
 		t.Errorf("progress over lee's share:\n%s", v)
 	}
 	env := uitest.New(t, 120, 40, uitest.Options{DB: db, Compare: replaySpec(t, db), Annotator: "zed"})

@@ -221,6 +221,9 @@ func (s *Screen) progressLine(w int) string {
 	}
 	bar := st.Bar(filled, barW)
 	parts := []string{fmt.Sprintf("%s %d/%d done", bar, done, total)}
+	if scope := s.scope(); scope != "" {
+		parts = append(parts, st.Muted.Render(scope))
+	}
 	// No agreement with the dataset here: annotators who watch it learn to
 	// match the dataset, which spoils the agreement measured (Stats shows it).
 	parts = append(parts, s.rate()+" labels/h")
