@@ -2,10 +2,11 @@ package cli
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/spf13/pflag"
 
 	"github.com/popi-tui/popi-tui/engine"
 	"github.com/popi-tui/popi-tui/store"
@@ -23,7 +24,7 @@ type batchFlags struct {
 	in  bool
 }
 
-func (f *batchFlags) register(fs *flag.FlagSet) {
+func (f *batchFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.out, "batch-out", "", "write the requests to `FILE` as an OpenAI Batch input file (vllm run-batch -i FILE), instead of sending them")
 	fs.BoolVar(&f.in, "batch-in", false, "store the answers of the batch runner's output files given as arguments (- for standard input)")
 }

@@ -8,12 +8,11 @@ package cli
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"os"
 	"sort"
-	"strings"
+
+	"github.com/spf13/pflag"
 
 	"github.com/popi-tui/popi-tui/ui/sanitize"
 )
@@ -39,17 +38,42 @@ type Env struct {
 	StdinIsTerminal, StdoutIsTerminal bool
 }
 
-// globals are the flags every command accepts, before or after its name.
+// globals are the flags of the whole program: each command registers
+// those it uses (globalUse), so they are accepted before or after its name
+// and listed in its help, and only there.
 type globals struct {
 	db, config, theme, annotator, compare string
+	sel                                   selection
 }
 
-func (g *globals) register(fs *flag.FlagSet) {
-	fs.StringVar(&g.db, "db", g.db, "database `path` (default $XDG_DATA_HOME/popi-tui/popi.db)")
-	fs.StringVar(&g.config, "config", g.config, "configuration `file` (default $XDG_CONFIG_HOME/popi-tui/config.toml)")
-	fs.StringVar(&g.theme, "theme", g.theme, "colour theme: dark, light or high-contrast (default: follows the terminal)")
-	fs.StringVar(&g.annotator, "annotator", g.annotator, "`name` recorded on every label (default: your login name)")
-	fs.StringVar(&g.compare, "compare", g.compare, "what labeling compares: backends, conditions, or NAME:CONDITION,… (default: backends with two generators, else conditions; replay in the demo)")
+// globalUse says which global flags a command reads.
+type globalUse uint8
+
+const (
+	useDB     globalUse = 1 << iota // --db
+	useConfig                       // --config
+	useTheme                        // --theme (the UI, and progress bars)
+	useUI                           // --annotator, --compare: labeling
+	useSelect                       // --users, --dataset: whom to label (selection.go)
+)
+
+func (g *globals) register(fs *pflag.FlagSet, use globalUse) {
+	if use&useDB != 0 {
+		fs.StringVar(&g.db, "db", g.db, "database `path` (default $POPI_DB, else $XDG_DATA_HOME/popi-tui/popi.db)")
+	}
+	if use&useConfig != 0 {
+		fs.StringVar(&g.config, "config", g.config, "configuration `file` (default $POPI_CONFIG, else $XDG_CONFIG_HOME/popi-tui/config.toml)")
+	}
+	if use&useTheme != 0 {
+		fs.StringVar(&g.theme, "theme", g.theme, "colour theme: dark, light or high-contrast (default: follows the terminal)")
+	}
+	if use&useUI != 0 {
+		fs.StringVar(&g.annotator, "annotator", g.annotator, "`name` recorded on every label (default: your login name)")
+		fs.StringVar(&g.compare, "compare", g.compare, "what labeling compares: backends, conditions, or NAME:CONDITION,… (default: backends with two generators, else conditions; replay in the demo)")
+	}
+	if use&useSelect != 0 {
+		g.sel.register(fs)
+	}
 }
 
 // command is one subcommand.
@@ -61,21 +85,19 @@ type command struct {
 	// refusal of some adds: what was meant instead ("name users with
 	// --user").
 	noArgsHint string
+	// uses are the global flags the command reads.
+	uses globalUse
 	// flags registers the command's own flags; run gets the positional
 	// arguments left after parsing.
-	flags func(fs *flag.FlagSet)
+	flags func(fs *pflag.FlagSet)
 	run   func(ctx context.Context, c *runContext, args []string) error
-	help  string // shown by popi-tui CMD --help, after the flags
-	// selects: the command takes --users and --dataset as the program does
-	// (whom to label: selection.go).
-	selects bool
+	help  string // shown by popi-tui CMD --help, after the summary
 }
 
 // runContext is what a running command can reach.
 type runContext struct {
 	Env
 	globals
-	sel selection
 }
 
 func (c *runContext) printf(format string, args ...any) { fmt.Fprintf(c.Stdout, format, args...) }
@@ -103,67 +125,6 @@ func commands() []*command {
 	cmds := []*command{importCommand(), exportCommand(), statsCommand(), demoCommand(), inferCommand(), generateCommand(), backendsCommand(), mergeCommand(), evalCommand(), promptsCommand(), queueCommand()}
 	sort.Slice(cmds, func(i, j int) bool { return cmds[i].name < cmds[j].name })
 	return cmds
-}
-
-// Run runs popi-tui with args (without the program name) and returns the
-// exit status. ctx is cancelled on Ctrl-C.
-func Run(ctx context.Context, args []string, env Env) int {
-	if env.Getenv == nil {
-		env.Getenv = os.Getenv
-	}
-	c := &runContext{Env: env}
-	root := newFlagSet("popi-tui")
-	c.globals.register(root)
-	c.sel.register(root)
-	version := root.Bool("version", false, "print the version and exit")
-	positional, err := parseInterspersed(root, args, true)
-	switch {
-	case errors.Is(err, flag.ErrHelp):
-		c.printf("%s", mainUsage(root))
-		return ExitOK
-	case err != nil:
-		return c.usageFailure("popi-tui", err)
-	case *version:
-		c.printf("popi-tui %s\n", env.Version)
-		return ExitOK
-	case len(positional) == 0 && c.interactive():
-		return c.finish(ctx, "popi-tui", c.openTUI(ctx))
-	case len(positional) == 0:
-		c.eprintf("%s\nThe interactive UI needs a terminal; give a command to work without one.\n", mainUsage(root))
-		return ExitUsage
-	}
-	name, rest := positional[0], positional[1:]
-	var cmd *command
-	for _, cm := range commands() {
-		if cm.name == name {
-			cmd = cm
-		}
-	}
-	if cmd == nil {
-		return c.usageFailure("popi-tui", fmt.Errorf("unknown command %q (commands: %s)", name, commandNames()))
-	}
-	fs := newFlagSet("popi-tui " + cmd.name)
-	c.globals.register(fs)
-	if cmd.selects {
-		c.sel.register(fs)
-	} else if c.sel.set() {
-		return c.usageFailure("popi-tui", fmt.Errorf("--users and --dataset choose whom the interactive UI, demo and queue label; %s does not take them there", cmd.name))
-	}
-	if cmd.flags != nil {
-		cmd.flags(fs)
-	}
-	positional, err = parseInterspersed(fs, rest, false)
-	if errors.Is(err, flag.ErrHelp) {
-		c.printf("%s", commandUsage(cmd, fs))
-		return ExitOK
-	}
-	if err == nil {
-		err = cmd.checkArgs(positional)
-	}
-	if err != nil {
-		return c.usageFailure("popi-tui "+cmd.name, err)
-	}
-	return c.finish(ctx, "popi-tui "+cmd.name, cmd.run(ctx, c, positional))
 }
 
 // checkArgs refuses arguments to a command that takes none.
@@ -204,98 +165,4 @@ func (c *runContext) openTUI(ctx context.Context) error {
 func (c *runContext) usageFailure(prog string, err error) int {
 	c.eprintf("%s: %s\nRun '%s --help' for usage.\n", prog, sanitize.Text(err.Error()), prog) // quotes the command line
 	return ExitUsage
-}
-
-func commandNames() string {
-	var names []string
-	for _, c := range commands() {
-		names = append(names, c.name)
-	}
-	return strings.Join(names, ", ")
-}
-
-func newFlagSet(name string) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard) // errors are reported by Run, help by the usage texts
-	fs.Usage = func() {}
-	return fs
-}
-
-// parseInterspersed parses flags wherever they are among the arguments,
-// so that `popi-tui import --db X F` and `popi-tui import F --db X` both
-// work. "--" ends the flags (unless it is a flag's value, as in
-// `--annotator --`). With stopAtFirst, parsing stops at the first
-// positional argument (the command name), leaving the rest to the command.
-func parseInterspersed(fs *flag.FlagSet, args []string, stopAtFirst bool) ([]string, error) {
-	var positional []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		rest := fs.Args()
-		if len(rest) == 0 {
-			return positional, nil
-		}
-		if consumed := len(args) - len(rest); consumed > 0 && args[consumed-1] == "--" &&
-			(consumed < 2 || !takesValue(fs, args[consumed-2])) {
-			return append(positional, rest...), nil
-		}
-		if stopAtFirst {
-			return append(positional, rest...), nil
-		}
-		positional = append(positional, rest[0])
-		args = rest[1:]
-	}
-}
-
-// takesValue reports whether arg is a flag that consumes the next argument
-// as its value: a known, non-boolean flag written without "=".
-func takesValue(fs *flag.FlagSet, arg string) bool {
-	name, ok := strings.CutPrefix(arg, "-")
-	if !ok || strings.Contains(name, "=") {
-		return false
-	}
-	f := fs.Lookup(strings.TrimPrefix(name, "-"))
-	if f == nil {
-		return false
-	}
-	b, isBool := f.Value.(interface{ IsBoolFlag() bool })
-	return !isBool || !b.IsBoolFlag()
-}
-
-func mainUsage(fs *flag.FlagSet) string {
-	var b strings.Builder
-	b.WriteString(`popi-tui — a workbench for POPI-style personalization of language models.
-
-Usage:
-  popi-tui [global flags] COMMAND [flags] [arguments]
-
-Commands:
-`)
-	for _, c := range commands() {
-		fmt.Fprintf(&b, "  %-8s %s\n", c.name, c.summary)
-	}
-	b.WriteString("\nGlobal flags (accepted before or after the command):\n")
-	b.WriteString(flagDefaults(fs))
-	b.WriteString("\nRun 'popi-tui COMMAND --help' for a command's flags.\n")
-	return b.String()
-}
-
-func commandUsage(c *command, fs *flag.FlagSet) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "Usage: popi-tui %s [flags] %s\n\n%s\n", c.name, c.args, c.summary)
-	if c.help != "" {
-		fmt.Fprintf(&b, "\n%s\n", strings.TrimSpace(c.help))
-	}
-	b.WriteString("\nFlags:\n")
-	b.WriteString(flagDefaults(fs))
-	return b.String()
-}
-
-func flagDefaults(fs *flag.FlagSet) string {
-	var b strings.Builder
-	fs.SetOutput(&b)
-	fs.PrintDefaults()
-	fs.SetOutput(io.Discard)
-	return b.String()
 }

@@ -217,7 +217,7 @@ func exists(path string) bool {
 }
 
 func TestVersion(t *testing.T) {
-	for _, args := range [][]string{{"--version"}, {"-version"}, {"--db", "ignored.db", "--version"}} {
+	for _, args := range [][]string{{"--version"}, {"--db", "ignored.db", "--version"}} {
 		e := newTestEnv(t)
 		r := e.mustRun(ExitOK, args...)
 		if r.stdout != "popi-tui 9.8.7-test\n" {
@@ -230,13 +230,13 @@ func TestVersion(t *testing.T) {
 }
 
 func TestMainHelp(t *testing.T) {
-	for _, args := range [][]string{{"--help"}, {"-h"}, {"-help"}} {
+	for _, args := range [][]string{{"--help"}, {"-h"}} {
 		e := newTestEnv(t)
 		r := e.mustRun(ExitOK, args...)
 		if r.stderr != "" {
 			t.Errorf("%q: stderr = %q, want nothing", args, r.stderr)
 		}
-		for _, want := range []string{"Usage:", "Commands:", "  demo ", "  export ", "  import ", "  stats ", "-db path", "-config file", "-version"} {
+		for _, want := range []string{"Usage:", "Commands:", "  demo ", "  export ", "  import ", "  stats ", "--db path", "--config file", "--version"} {
 			if !strings.Contains(r.stdout, want) {
 				t.Errorf("%q: stdout lacks %q:\n%s", args, want, r.stdout)
 			}
@@ -330,12 +330,19 @@ func TestCommandHelp(t *testing.T) {
 		cmd   string
 		flags []string
 	}{
-		{"import", []string{"-format string", "FILE..."}},
-		{"export", []string{"-format string", "-o file", "-conversational", "labels|summaries|users", "dpo", "kto", "sft", "pairs"}},
-		{"stats", []string{"-json"}},
-		{"demo", []string{}},
+		{"import", []string{"--format string", "FILE...", "--theme string"}},
+		{"export", []string{"--format string", "-o, --output file", "--conversational", "labels|summaries|users", "dpo", "kto", "sft", "pairs", "--config file"}},
+		{"stats", []string{"--json"}},
+		{"demo", []string{"--config file", "--theme string", "--annotator name", "--compare string"}},
 	}
-	global := []string{"-db path", "-config file", "-theme string", "-annotator name", "Flags:"}
+	// Every command reads the database; the other global flags are listed
+	// only by the commands that read them.
+	global := []string{"--db path", "-h, --help", "Flags:"}
+	unused := map[string][]string{
+		"import": {"--config", "--annotator", "--compare"},
+		"export": {"--theme", "--annotator", "--compare"},
+		"stats":  {"--config", "--theme", "--annotator", "--compare"},
+	}
 	for _, tt := range tests {
 		for _, args := range [][]string{
 			{tt.cmd, "--help"},
@@ -364,6 +371,12 @@ func TestCommandHelp(t *testing.T) {
 						t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
 					}
 				}
+				_, flagList, _ := strings.Cut(r.stdout, "\nFlags:\n")
+				for _, flag := range unused[tt.cmd] {
+					if strings.Contains(flagList, flag+" ") {
+						t.Errorf("stdout lists %s, which %s does not read:\n%s", flag, tt.cmd, r.stdout)
+					}
+				}
 				if exists(e.defaultDB()) || exists(db) {
 					t.Errorf("--help created a database")
 				}
@@ -385,7 +398,6 @@ func TestGlobalFlagPlacement(t *testing.T) {
 	}{
 		{"before the command", func(db, f string) []string { return []string{"--db", db, "import", f} }, "in.jsonl"},
 		{"before the command with =", func(db, f string) []string { return []string{"--db=" + db, "import", f} }, "in.jsonl"},
-		{"single dash", func(db, f string) []string { return []string{"-db", db, "import", f} }, "in.jsonl"},
 		{"after the command", func(db, f string) []string { return []string{"import", "--db", db, f} }, "in.jsonl"},
 		{"after the file", func(db, f string) []string { return []string{"import", f, "--db", db} }, "in.jsonl"},
 		{"after the file with =", func(db, f string) []string { return []string{"import", f, "--db=" + db} }, "in.jsonl"},
@@ -524,7 +536,7 @@ func TestDoubleDashAsFlagValue(t *testing.T) {
 		t.Fatal(err)
 	}
 	db := e.path("x.db")
-	r := e.mustRun(0, "import", "--annotator", "--", in, "--db", db)
+	r := e.mustRun(0, "import", "--theme", "--", in, "--db", db)
 	if !strings.Contains(r.stdout, "added 1 user(s)") {
 		t.Errorf("stdout = %q", r.stdout)
 	}

@@ -13,6 +13,7 @@ import (
 func backendsCommand() *command {
 	return &command{
 		name:    "backends",
+		uses:    useDB | useConfig,
 		summary: "list the backends and check that each one answers",
 		help: `
 Lists every backend of the configuration file (and the built-in offline ones)

@@ -15,14 +15,14 @@ import (
 func demoCommand() *command {
 	return &command{
 		name:    "demo",
+		uses:    useDB | useConfig | useTheme | useUI,
 		summary: "load popi-tui's built-in demo users (no model server needed)",
 		help: `
 With --db PATH the demo database is created and filled if PATH is new, and
 reused as it is otherwise, so a session can be resumed. Without --db a fresh
 temporary database is used and removed afterwards. --users or --dataset open
 labeling of those users at once.`,
-		run:     func(ctx context.Context, c *runContext, _ []string) error { return runDemo(ctx, c) },
-		selects: true,
+		run: func(ctx context.Context, c *runContext, _ []string) error { return runDemo(ctx, c) },
 	}
 }
 

@@ -4,13 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"maps"
 	"math"
 	"slices"
 	"strings"
+
+	"github.com/spf13/pflag"
 
 	"github.com/popi-tui/popi-tui/engine"
 	"github.com/popi-tui/popi-tui/engine/eval"
@@ -78,6 +79,7 @@ func evalCommand() *command {
 	var f evalFlags
 	return &command{
 		name:       "eval",
+		uses:       useDB | useConfig | useTheme,
 		noArgsHint: "choose with --metric",
 		summary:    "measure summaries (accuracy, judge win rate, context saving) and the labels",
 		help:       evalHelp,
@@ -142,7 +144,7 @@ type evalFlags struct {
 	datasets                listFlag
 }
 
-func (f *evalFlags) register(fs *flag.FlagSet) {
+func (f *evalFlags) register(fs *pflag.FlagSet) {
 	fs.Var(&f.metrics, "metric", "`M`: context, labels, accuracy or judge (repeatable)")
 	fs.StringVar(&f.backend, "backend", "", "the generator `NAME` to score (accuracy) or whose answers are judged (judge)")
 	fs.StringVar(&f.judge, "judge", "", "the judge backend `NAME` (default: the first with the judge role)")

@@ -2,10 +2,11 @@ package cli
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"slices"
+
+	"github.com/spf13/pflag"
 
 	"github.com/popi-tui/popi-tui/engine"
 	"github.com/popi-tui/popi-tui/store"
@@ -122,12 +123,13 @@ func exportCommand() *command {
 	o := &exportOptions{}
 	return &command{
 		name:    "export",
+		uses:    useDB | useConfig,
 		args:    "labels|summaries|users|pairs|summarizer",
 		summary: "write labels, summaries, users or training data as JSONL for training code",
 		help:    exportHelp,
-		flags: func(fs *flag.FlagSet) {
+		flags: func(fs *pflag.FlagSet) {
 			fs.StringVar(&o.format, "format", "", "output format (see above)")
-			fs.StringVar(&o.out, "o", "-", "output `file`, - for standard output")
+			fs.StringVarP(&o.out, "output", "o", "-", "output `file`, - for standard output")
 			fs.BoolVar(&o.plain, "plain", false, "labels dpo/kto, summaries (its default), pairs, summarizer: prompts and answers as strings, the system turn apart")
 			fs.BoolVar(&o.conversation, "conversational", false, "prompts and answers as {role, content} message lists (the default but for summaries)")
 			fs.Uint64Var(&o.seed, "seed", trl.DefaultExportSeed, "labels and pairs in kto format: the `seed` of the row order")

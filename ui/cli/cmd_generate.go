@@ -2,9 +2,10 @@ package cli
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
+
+	"github.com/spf13/pflag"
 
 	"github.com/popi-tui/popi-tui/engine"
 	"github.com/popi-tui/popi-tui/store"
@@ -19,6 +20,7 @@ func generateCommand() *command {
 	)
 	return &command{
 		name:       "generate",
+		uses:       useDB | useConfig | useTheme,
 		args:       "[--batch-in RESULTS...]",
 		noArgsHint: "name users with --user",
 		summary:    "answer users' tasks and held-out prompts with generator backends",
@@ -37,7 +39,7 @@ them, as an OpenAI Batch input file (vllm run-batch -i FILE -o RESULTS, or a
 hosted batch API); --batch-in RESULTS... stores the answers of the runner's
 output files as if fetched live. A request whose input changed since FILE
 was written (another summary, a new template set) is refused.`,
-		flags: func(fs *flag.FlagSet) {
+		flags: func(fs *pflag.FlagSet) {
 			fs.Var(&users, "user", "a user `ID` (repeatable; default: all users)")
 			fs.Var(&backends, "backend", "a generator `NAME` (repeatable)")
 			fs.Var(&conditions, "condition", "summary, raw or none (repeatable)")

@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -11,6 +10,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/spf13/pflag"
 
 	"github.com/popi-tui/popi-tui/store"
 	"github.com/popi-tui/popi-tui/store/format"
@@ -22,6 +23,7 @@ func importCommand() *command {
 	var dataset givenString
 	return &command{
 		name:    "import",
+		uses:    useDB | useTheme,
 		args:    "FILE...",
 		summary: "load users from popi JSONL or AlignX files ('-' reads standard input)",
 		help: `
@@ -34,7 +36,7 @@ The users a file creates are tagged with a dataset: --dataset NAME, else
 the file's base name without its extension (standard input: stdin).
 A user already in the database keeps the dataset they came with. eval
 --dataset and --by dataset, and stats --json, read the tags.`,
-		flags: func(fs *flag.FlagSet) {
+		flags: func(fs *pflag.FlagSet) {
 			fs.StringVar(&formatName, "format", string(format.Auto), "input format: auto, popi or alignx")
 			fs.Var(&dataset, "dataset", "tag the users the files create with dataset `NAME` (default: each file's base name without its extension)")
 		},
@@ -110,6 +112,9 @@ type givenString struct {
 }
 
 func (g *givenString) String() string { return g.value }
+
+// Type names the value in help: "string".
+func (g *givenString) Type() string { return "string" }
 
 func (g *givenString) Set(s string) error {
 	g.value, g.given = s, true

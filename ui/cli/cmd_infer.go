@@ -2,9 +2,10 @@ package cli
 
 import (
 	"context"
-	"flag"
 	"io"
 	"strings"
+
+	"github.com/spf13/pflag"
 
 	"github.com/popi-tui/popi-tui/engine"
 )
@@ -20,6 +21,7 @@ func inferCommand() *command {
 	)
 	return &command{
 		name:       "infer",
+		uses:       useDB | useConfig | useTheme,
 		args:       "[--batch-in RESULTS...]",
 		noArgsHint: "name users with --user",
 		summary:    "infer preference summaries with a summarizer backend",
@@ -42,7 +44,7 @@ Batch input file (vllm run-batch -i FILE -o RESULTS, or a hosted batch API);
 --batch-in RESULTS... stores the answers of the runner's output files as if
 fetched live. A request whose input changed since FILE was written is
 refused, and reading the same results again stores nothing.`,
-		flags: func(fs *flag.FlagSet) {
+		flags: func(fs *pflag.FlagSet) {
 			fs.Var(&users, "user", "a user `ID` to summarize (repeatable; default: all users)")
 			fs.StringVar(&backend, "backend", "", "the summarizer `NAME` (default: the first configured summarizer, else heuristic)")
 			atOnce.register(fs, "users summarized")

@@ -17,6 +17,7 @@ const maxPrintedConflicts = 20
 func mergeCommand() *command {
 	return &command{
 		name:    "merge",
+		uses:    useDB,
 		args:    "OTHER.db...",
 		summary: "bring labels, summaries and generations from other annotators' databases into this one",
 		help: `

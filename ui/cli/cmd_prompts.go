@@ -4,13 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"slices"
 	"strings"
+
+	"github.com/spf13/pflag"
 
 	"github.com/popi-tui/popi-tui/engine"
 	"github.com/popi-tui/popi-tui/store"
@@ -54,10 +55,11 @@ func promptsCommand() *command {
 	o := &promptsOptions{}
 	return &command{
 		name:    "prompts",
+		uses:    useDB | useConfig,
 		args:    "init FILE | show",
 		summary: "write a template set to start from, or show the messages a request would send",
 		help:    promptsHelp,
-		flags: func(fs *flag.FlagSet) {
+		flags: func(fs *pflag.FlagSet) {
 			fs.StringVar(&o.set, "set", engine.BuiltinPrefix+engine.BuiltinPOPI, "init: the built-in `set` to write (builtin:popi or builtin:alignx)")
 			fs.BoolVar(&o.force, "force", false, "init: replace FILE if it exists")
 			fs.StringVar(&o.user, "user", "", "show: the user `ID` whose request to show")

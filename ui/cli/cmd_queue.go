@@ -3,9 +3,10 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"strings"
+
+	"github.com/spf13/pflag"
 
 	"github.com/popi-tui/popi-tui/engine"
 	"github.com/popi-tui/popi-tui/store"
@@ -19,6 +20,7 @@ func queueCommand() *command {
 	var asJSON bool
 	return &command{
 		name:    "queue",
+		uses:    useDB | useConfig | useUI | useSelect,
 		summary: "list an annotator's labeling queue: items, decided or not",
 		help: `
 Lists the items Compare & label asks --annotator (default: [ui] annotator,
@@ -33,10 +35,9 @@ selection, items (key "USER/PROMPT_ID", user, prompt_id, kind "heldout" or
 "task", decided, verdict, skips, done, annotators), and the counts total,
 done, decided, skipped, again, left, with next, the key of the item labeling
 resumes at ("" when every item is done).`,
-		flags: func(fs *flag.FlagSet) {
+		flags: func(fs *pflag.FlagSet) {
 			fs.BoolVar(&asJSON, "json", false, "print one JSON object, for scripts")
 		},
-		selects: true,
 		run: func(_ context.Context, c *runContext, _ []string) error {
 			return c.withEngine(func(w *workspace, e *engine.Engine) error { return runQueue(c, w.db, e, asJSON) })
 		},

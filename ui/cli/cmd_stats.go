@@ -3,11 +3,12 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"maps"
 	"slices"
+
+	"github.com/spf13/pflag"
 
 	"github.com/popi-tui/popi-tui/store"
 	"github.com/popi-tui/popi-tui/ui/sanitize"
@@ -17,6 +18,7 @@ func statsCommand() *command {
 	var asJSON bool
 	return &command{
 		name:    "stats",
+		uses:    useDB,
 		summary: "count users, signals, summaries, generations and labels",
 		help: `
 --json prints one JSON object with the integer fields users, pairs_history,
@@ -24,7 +26,7 @@ pairs_heldout, texts, profiles, personas, tasks, summaries, summaries_human,
 generations and labels (current decisions: retracted ones are not counted),
 and datasets: the users of each dataset (import --dataset), those imported
 without one under "".`,
-		flags: func(fs *flag.FlagSet) {
+		flags: func(fs *pflag.FlagSet) {
 			fs.BoolVar(&asJSON, "json", false, "print one JSON object, for scripts")
 		},
 		run: func(_ context.Context, c *runContext, _ []string) error {

@@ -247,7 +247,7 @@ func TestHostileFileNamesAreSanitized(t *testing.T) {
 		{[]string{"merge", "--db", db, other}, ExitOK, []string{otherShown + ": added "}},
 		{[]string{"merge", "--db", db, missing}, ExitFailure, []string{"popi-tui: merge " + missingShown + ": "}},
 		{[]string{"demo", "--db", db}, ExitOK, []string{"Demo database " + dbShown, "popi-tui --db " + dbShown + " stats"}},
-		{[]string{"stats", "--" + clear + "=1"}, ExitUsage, []string{"flag provided but not defined"}},
+		{[]string{"stats", "--" + clear + "=1"}, ExitUsage, []string{"unknown flag: --"}},
 		{[]string{"backends", "--db", db, "--config", config}, ExitOK, []string{"configuration: " + configShown}},
 		{[]string{"generate", "--db", db, "--config", config}, ExitFailure, []string{"no generator backend is configured (" + configShown + ")"}},
 	} {

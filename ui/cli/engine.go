@@ -1,21 +1,23 @@
 package cli
 
 import (
-	"flag"
 	"fmt"
 	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/spf13/pflag"
+
 	"github.com/popi-tui/popi-tui/engine"
 	"github.com/popi-tui/popi-tui/ui/sanitize"
 )
 
-// configPath is --config, or the default configuration file; required
-// says whether it must exist (it must when named).
+// configPath is --config, else $POPI_CONFIG, else the default
+// configuration file; required says whether it must exist (it must when
+// named).
 func (c *runContext) configPath() (path string, required bool, err error) {
-	if c.config != "" {
-		return c.config, true, nil
+	if cfg := firstOf(c.config, c.Getenv("POPI_CONFIG")); cfg != "" {
+		return cfg, true, nil
 	}
 	dir, err := c.xdgDir("XDG_CONFIG_HOME", ".config")
 	if err != nil {
@@ -38,6 +40,9 @@ type listFlag []string
 
 func (l *listFlag) String() string { return strings.Join(*l, ",") }
 
+// Type names the value in help when the usage names none.
+func (l *listFlag) Type() string { return "strings" }
+
 func (l *listFlag) Set(v string) error {
 	for _, part := range strings.Split(v, ",") {
 		if part = strings.TrimSpace(part); part != "" {
@@ -52,7 +57,7 @@ func (l *listFlag) Set(v string) error {
 type concurrency int
 
 // register adds the flag to fs; what says what is worked on at once.
-func (n *concurrency) register(fs *flag.FlagSet, what string) {
+func (n *concurrency) register(fs *pflag.FlagSet, what string) {
 	fs.IntVar((*int)(n), "concurrency", 0, what+" at once (default: the configuration's concurrency)")
 }
 

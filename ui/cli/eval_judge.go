@@ -1,12 +1,13 @@
 package cli
 
 import (
-	"flag"
 	"fmt"
 	"io"
 	"maps"
 	"slices"
 	"strings"
+
+	"github.com/spf13/pflag"
 
 	"github.com/popi-tui/popi-tui/engine"
 	"github.com/popi-tui/popi-tui/engine/eval"
@@ -30,7 +31,7 @@ type judgeFlags struct {
 	opponent eval.Opponent // --against, parsed by check
 }
 
-func (j *judgeFlags) register(fs *flag.FlagSet) {
+func (j *judgeFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&j.against, "against", "", "judge: set the summary answer against `BACKEND:CONDITION` (condition summary, raw or none; default: --backend with none)")
 	fs.StringVar(&j.orders, "orders", eval.OrdersBoth, "judge: `both` orders of each pair of answers, or one order a prompt drawn from --seed")
 	fs.Int64Var(&j.seed, "seed", defaultJudgeSeed, "judge --orders one: the seed `N` each prompt's order is drawn from")

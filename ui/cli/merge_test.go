@@ -288,7 +288,7 @@ func TestMergeCommandBusy(t *testing.T) {
 func TestMergeCommandHelp(t *testing.T) {
 	e := newTestEnv(t)
 	r := e.mustRun(ExitOK, "merge", "--help")
-	for _, want := range []string{"Usage: popi-tui merge [flags] OTHER.db...", "conflict", "-db path"} {
+	for _, want := range []string{"Usage: popi-tui merge [flags] OTHER.db...", "conflict", "--db path"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("merge --help lacks %q:\n%s", want, r.stdout)
 		}

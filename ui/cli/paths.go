@@ -24,10 +24,10 @@ func (c *runContext) xdgDir(env, fallback string) (string, error) {
 	return filepath.Join(home, fallback), nil
 }
 
-// dbPath is --db, or the default database.
+// dbPath is --db, else $POPI_DB, else the default database.
 func (c *runContext) dbPath() (string, error) {
-	if c.db != "" {
-		return c.db, nil
+	if db := firstOf(c.db, c.Getenv("POPI_DB")); db != "" {
+		return db, nil
 	}
 	dir, err := c.xdgDir("XDG_DATA_HOME", ".local/share")
 	if err != nil {

@@ -271,8 +271,8 @@ func TestPromptsHelp(t *testing.T) {
 		t.Errorf("popi-tui --help does not list prompts:\n%s", r.stdout)
 	}
 	r := e.mustRun(ExitOK, "prompts", "--help")
-	for _, want := range []string{"Usage: popi-tui prompts [flags] init FILE | show", "-set set", "-force", "-user ID", "-role string",
-		"-condition string", "-backend NAME", "-prompt-id ID", "-signals", "(answer A)"} {
+	for _, want := range []string{"Usage: popi-tui prompts [flags] init FILE | show", "--set set", "--force", "--user ID", "--role string",
+		"--condition string", "--backend NAME", "--prompt-id ID", "--signals", "(answer A)"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("prompts --help lacks %q:\n%s", want, r.stdout)
 		}

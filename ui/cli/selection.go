@@ -2,9 +2,10 @@ package cli
 
 import (
 	"errors"
-	"flag"
 	"maps"
 	"slices"
+
+	"github.com/spf13/pflag"
 
 	"github.com/popi-tui/popi-tui/engine"
 	"github.com/popi-tui/popi-tui/store"
@@ -21,7 +22,7 @@ type selection struct {
 	dataset string
 }
 
-func (s *selection) register(fs *flag.FlagSet) {
+func (s *selection) register(fs *pflag.FlagSet) {
 	fs.Var(&s.users, "users", "label these users only: `ID,…` (repeatable)")
 	fs.StringVar(&s.dataset, "dataset", s.dataset, "label the users of this dataset only (the `name` given to import --dataset)")
 }

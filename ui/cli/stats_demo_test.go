@@ -53,7 +53,7 @@ func TestStatsJSON(t *testing.T) {
 			e := newTestEnv(t)
 			db := e.path("popi.db")
 			tt.build(t, e, db)
-			for _, args := range [][]string{{"stats", "--json", "--db", db}, {"--db", db, "stats", "--json"}, {"stats", "--db=" + db, "-json"}} {
+			for _, args := range [][]string{{"stats", "--json", "--db", db}, {"--db", db, "stats", "--json"}, {"stats", "--db=" + db, "--json"}} {
 				r := e.mustRun(ExitOK, args...)
 				if r.stderr != "" {
 					t.Errorf("%q: stderr = %q, want nothing", args, r.stderr)
