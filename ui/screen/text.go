@@ -27,6 +27,19 @@ func Fit(s string, w int) string {
 	return s
 }
 
+// FitMiddle is Fit for names that differ at their ends (user-000123,
+// alignx/4f2a…91c0): a name too wide keeps its start and its end, cut in
+// the middle, so that two long names stay told apart.
+func FitMiddle(s string, w int) string {
+	n := ansi.StringWidth(s)
+	if w <= 0 || n <= w || w < 5 {
+		return Fit(s, w)
+	}
+	head := (w - 1) / 2
+	tail := w - 1 - head
+	return ansi.Truncate(s, head, "") + "…" + ansi.TruncateLeft(s, n-tail, "")
+}
+
 // Wrap breaks s into lines of at most w cells, at spaces where it can.
 func Wrap(s string, w int) string {
 	if w <= 0 {

@@ -336,7 +336,7 @@ func (s *Screen) View() string {
 	end := min(len(s.shown), s.offset+s.visible())
 	for n, i := range s.shown[min(s.offset, end):end] {
 		id := s.ids[i]
-		text := fmt.Sprintf("%-*s %10s %6s  %-10s %6d %6s", idw, screen.Fit(screen.Line(id), idw), "…", "", "", s.labels[id], "")
+		text := fmt.Sprintf("%-*s %10s %6s  %-10s %6d %6s", idw, screen.FitMiddle(screen.Line(id), idw), "…", "", "", s.labels[id], "")
 		if r, ok := s.rows[id]; ok {
 			state, saving := screen.SummaryState(r.summary), "-"
 			if r.summary != nil && r.summary.HistoryTokens > 0 && r.summary.SummaryTokens > 0 {
@@ -346,7 +346,7 @@ func (s *Screen) View() string {
 					saving = fmt.Sprintf("×%.0f", ratio)
 				}
 			}
-			text = fmt.Sprintf("%-*s %10s %6d  %-10s %6d %6s", idw, screen.Fit(screen.Line(id), idw),
+			text = fmt.Sprintf("%-*s %10s %6d  %-10s %6d %6s", idw, screen.FitMiddle(screen.Line(id), idw),
 				fmt.Sprintf("%d/%d", r.counts.HistoryPairs, r.counts.HeldoutPairs), r.counts.Tasks, state, s.labels[id], saving)
 		}
 		if s.offset+n == s.cursor {

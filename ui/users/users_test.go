@@ -188,3 +188,16 @@ func TestUsersLabelWhatTheFilterShows(t *testing.T) {
 		t.Errorf("top %T", env.Top())
 	}
 }
+
+// At 60 columns long ids that share their start stay told apart: they
+// are cut in the middle, their ends kept.
+func TestUsersLongIDsCutInTheMiddle(t *testing.T) {
+	db := storetest.Open(t)
+	storetest.Import(t, db, `{"user":"alignx-user-0000000000000000000000000000000000-a1","kind":"task","prompt":"p"}
+{"user":"alignx-user-0000000000000000000000000000000000-b2","kind":"task","prompt":"p"}
+`)
+	env, _ := openUsers(t, db, 60, 20)
+	v := env.View()
+	uitest.CheckFrame(t, v, 60, 20)
+	uitest.WantIn(t, v, "…0000-a1", "…0000-b2")
+}
