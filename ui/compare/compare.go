@@ -18,6 +18,7 @@ import (
 
 	"github.com/popi-tui/popi-tui/engine"
 	"github.com/popi-tui/popi-tui/store"
+	"github.com/popi-tui/popi-tui/ui/markdown"
 	"github.com/popi-tui/popi-tui/ui/screen"
 )
 
@@ -31,7 +32,7 @@ type Screen struct {
 	keys   KeyMap
 	base   context.Context // every request of the screen; cancelled by Close
 	cancel context.CancelFunc
-	md     *markdown
+	md     *markdown.Renderer
 
 	loaded  bool
 	loadErr error
@@ -155,7 +156,7 @@ func New(ctx *screen.Context) *Screen {
 	in.PromptStyle = ctx.Styles.Accent
 	in.TextStyle = ctx.Styles.Base
 	in.PlaceholderStyle = ctx.Styles.Muted
-	s := &Screen{ctx: ctx, keys: DefaultKeyMap(), base: base, cancel: cancel, md: newMarkdown(ctx.Styles), cur: -1, prefetchd: -1,
+	s := &Screen{ctx: ctx, keys: DefaultKeyMap(), base: base, cancel: cancel, md: markdown.New(ctx.Styles), cur: -1, prefetchd: -1,
 		items: map[string]*compareItem{}, summaries: map[string]*summaryEntry{},
 		verdicts: map[string]string{}, input: in}
 	var ui engine.UIConfig
@@ -247,8 +248,8 @@ func (s *Screen) Update(msg tea.Msg) tea.Cmd {
 	case overlaySignalsMsg:
 		s.overlaySignals(msg)
 		return nil
-	case markdownMsg:
-		s.md.store(msg)
+	case markdown.Msg:
+		s.md.Store(msg)
 		return nil
 	case tea.WindowSizeMsg:
 		if s.input.Focused() {

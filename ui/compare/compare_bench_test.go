@@ -12,6 +12,7 @@ import (
 	"github.com/popi-tui/popi-tui/store"
 	"github.com/popi-tui/popi-tui/store/storetest"
 	"github.com/popi-tui/popi-tui/themes"
+	"github.com/popi-tui/popi-tui/ui/markdown"
 	"github.com/popi-tui/popi-tui/ui/screen"
 	"github.com/popi-tui/popi-tui/ui/uitest"
 )
@@ -88,7 +89,7 @@ func rendered(s *Screen) bool {
 	it := s.current()
 	_, cw := s.paneWidths(len(it.panes))
 	for _, p := range it.panes {
-		if _, ok := s.md.cached(p.text, cw); !ok {
+		if _, ok := s.md.Cached(p.text, cw); !ok {
 			return false
 		}
 	}
@@ -111,7 +112,7 @@ func runRenders(s *Screen, cmd tea.Cmd) {
 			for _, c := range m {
 				walk(c)
 			}
-		case markdownMsg:
+		case markdown.Msg:
 			s.Update(m)
 		}
 	}
@@ -208,13 +209,13 @@ func BenchmarkMarkdownRender8KB(b *testing.B) {
 	theme, _ := themes.Lookup("dark")
 	st := screen.NewStyles(theme, io.Discard, false)
 	st.Renderer().SetColorProfile(termenv.TrueColor)
-	md := newMarkdown(st)
+	md := markdown.New(st)
 	text := markdown8K(0)
-	md.render(text, 36) // the renderer for the width is built once
+	md.Render(text, 36) // the renderer for the width is built once
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		md.render(text, 36)
+		md.Render(text, 36)
 	}
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/1000, "ms/answer")
 }

@@ -199,7 +199,7 @@ func (s *Screen) render(it *compareItem) tea.Cmd {
 	var cmds []tea.Cmd
 	for _, p := range it.panes {
 		if p.done && p.err == nil && strings.TrimSpace(p.text) != "" {
-			cmds = append(cmds, s.md.request(s.base, p.text, cw))
+			cmds = append(cmds, s.md.Request(s.base, p.text, cw))
 		}
 	}
 	return tea.Batch(cmds...)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/popi-tui/popi-tui/engine"
 	"github.com/popi-tui/popi-tui/store"
+	"github.com/popi-tui/popi-tui/ui/markdown"
 	"github.com/popi-tui/popi-tui/ui/screen"
 )
 
@@ -50,7 +51,7 @@ func (s *Screen) paneLines(p *pane, content int) []string {
 		if errors.Is(p.err, engine.ErrNoSummary) {
 			hint = "this user has no summary yet: infer one (i on the Users screen) · s skips the item"
 		}
-		ls := plainLines("error: "+msg, content)
+		ls := markdown.Plain("error: "+msg, content)
 		for i := range ls {
 			ls[i] = st.Error.Render(ls[i])
 		}
@@ -58,7 +59,7 @@ func (s *Screen) paneLines(p *pane, content int) []string {
 	case p.done && strings.TrimSpace(p.text) == "":
 		return []string{st.Muted.Render(screen.Fit("(an empty answer)", content))}
 	case p.done:
-		if ls, ok := s.md.cached(p.text, content); ok {
+		if ls, ok := s.md.Cached(p.text, content); ok {
 			return ls
 		}
 		// Being rendered: the plain text until then.
@@ -66,7 +67,7 @@ func (s *Screen) paneLines(p *pane, content int) []string {
 		return []string{st.Muted.Render(screen.Fit("waiting for the answer…", content))}
 	}
 	if p.plainText != p.text || p.plainWidth != content {
-		p.plain, p.plainText, p.plainWidth = plainLines(p.text, content), p.text, content
+		p.plain, p.plainText, p.plainWidth = markdown.Plain(p.text, content), p.text, content
 	}
 	return p.plain
 }

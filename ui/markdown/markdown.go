@@ -1,4 +1,7 @@
-package compare
+// Package markdown renders model answers and dataset texts (Markdown,
+// untrusted) as lines for a pane: glamour for the prose, fenced code laid
+// out line by line, sanitized on the way in and out, cached per width.
+package markdown
 
 import (
 	"context"
@@ -18,13 +21,13 @@ import (
 	"github.com/popi-tui/popi-tui/ui/screen"
 )
 
-// markdown renders model answers for the panes with glamour. Rendering
+// Renderer renders model answers for the panes with glamour. Rendering
 // an 8 KB answer takes about 10 ms, a frame must take far less: so answers
 // are rendered in commands, off the UI goroutine, as they arrive (the
 // pane shows the plain text meanwhile), and kept as lines already fitted
 // to the width, so that drawing a frame only slices them. A glamour
 // renderer is built once per width (building one parses its style).
-type markdown struct {
+type Renderer struct {
 	style   gansi.StyleConfig
 	profile termenv.Profile
 	code    lipgloss.Style // fenced code, which the panes lay out themselves
@@ -43,8 +46,8 @@ type mdKey struct {
 	text  string
 }
 
-// markdownMsg is a rendered answer.
-type markdownMsg struct {
+// Msg is a rendered answer, for the Renderer that asked for it (Store).
+type Msg struct {
 	key   mdKey
 	lines []string
 }
@@ -53,11 +56,11 @@ type markdownMsg struct {
 // item and of the prefetched ones, at a couple of widths (a resize).
 const mdCacheSize = 64
 
-// newMarkdown picks glamour's style from the theme: dark or light, and
+// New picks glamour's style from the theme: dark or light, and
 // "notty" (no colour, no attributes) when colour is off, so NO_COLOR holds
 // inside the panes too.
-func newMarkdown(st screen.Styles) *markdown {
-	m := &markdown{renderers: map[int]*glamour.TermRenderer{}, cache: map[mdKey][]string{}, pending: map[mdKey]bool{}, profile: termenv.TrueColor,
+func New(st screen.Styles) *Renderer {
+	m := &Renderer{renderers: map[int]*glamour.TermRenderer{}, cache: map[mdKey][]string{}, pending: map[mdKey]bool{}, profile: termenv.TrueColor,
 		code: st.Accent}
 	if st.Renderer() != nil {
 		m.profile = st.Renderer().ColorProfile()
@@ -85,17 +88,17 @@ func newMarkdown(st screen.Styles) *markdown {
 	return m
 }
 
-// cached returns text rendered at width, if it is.
-func (m *markdown) cached(text string, width int) ([]string, bool) {
+// Cached returns text rendered at width, if it is.
+func (m *Renderer) Cached(text string, width int) ([]string, bool) {
 	ls, ok := m.cache[mdKey{max(1, width), text}]
 	return ls, ok
 }
 
-// request is the command that renders text (untrusted: it is sanitized
+// Request is the command that renders text (untrusted: it is sanitized
 // first) at width, unless it is rendered or being rendered already. The
-// result comes back as a markdownMsg for store. ctx ending (the screen
+// result comes back as a Msg for Store. ctx ending (the screen
 // closed) skips the work.
-func (m *markdown) request(ctx context.Context, text string, width int) tea.Cmd {
+func (m *Renderer) Request(ctx context.Context, text string, width int) tea.Cmd {
 	k := mdKey{max(1, width), text}
 	if _, ok := m.cache[k]; ok || m.pending[k] {
 		return nil
@@ -107,13 +110,13 @@ func (m *markdown) request(ctx context.Context, text string, width int) tea.Cmd 
 		}
 		m.mu.Lock()
 		defer m.mu.Unlock()
-		return markdownMsg{key: k, lines: m.render(k.text, k.width)}
+		return Msg{key: k, lines: m.render(k.text, k.width)}
 	}
 }
 
-// store keeps a rendered answer, letting go of the oldest beyond the
+// Store keeps a rendered answer, letting go of the oldest beyond the
 // bound.
-func (m *markdown) store(msg markdownMsg) {
+func (m *Renderer) Store(msg Msg) {
 	delete(m.pending, msg.key)
 	if _, ok := m.cache[msg.key]; ok {
 		return
@@ -124,6 +127,14 @@ func (m *markdown) store(msg markdownMsg) {
 	}
 	m.cache[msg.key] = msg.lines
 	m.order = append(m.order, msg.key)
+}
+
+// Render lays text out now, on the caller's goroutine (a test, a
+// benchmark); screens use Request.
+func (m *Renderer) Render(text string, width int) []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.render(text, width)
 }
 
 // render lays text (untrusted) out as lines exactly width cells wide
@@ -139,7 +150,7 @@ func (m *markdown) store(msg markdownMsg) {
 // Only when every line too wide is a few cells over — glamour adds some
 // decorations after it wraps (the notty style's emphasis marks) — is the
 // answer wrapped again, narrower by that much.
-func (m *markdown) render(text string, width int) []string {
+func (m *Renderer) render(text string, width int) []string {
 	text = screen.Detab(screen.Clean(text))
 	var out []string
 	for _, seg := range splitFences(text) {
@@ -147,7 +158,7 @@ func (m *markdown) render(text string, width int) []string {
 		if seg.code {
 			ls = m.codeLines(seg.text, width)
 		} else if ls = m.prose(seg.text, width); ls == nil {
-			return plainLines(text, width)
+			return Plain(text, width)
 		}
 		if len(ls) == 0 {
 			continue
@@ -158,14 +169,14 @@ func (m *markdown) render(text string, width int) []string {
 		out = append(out, ls...)
 	}
 	if len(out) == 0 {
-		return plainLines(text, width)
+		return Plain(text, width)
 	}
 	return out
 }
 
 // prose is Markdown without fenced code rendered by glamour at width; nil
 // if glamour failed.
-func (m *markdown) prose(text string, width int) []string {
+func (m *Renderer) prose(text string, width int) []string {
 	ls, ok := m.glamour(text, width)
 	if !ok {
 		return nil
@@ -189,7 +200,7 @@ const codeIndent = 2
 // indented; a line too long is cut where the width ends and goes on
 // under its own indentation, never re-flowed (glamour would break it at
 // a space and start the rest at the block's edge).
-func (m *markdown) codeLines(code string, width int) []string {
+func (m *Renderer) codeLines(code string, width int) []string {
 	var out []string
 	pad := strings.Repeat(" ", min(codeIndent, width/4))
 	for _, l := range strings.Split(strings.TrimSuffix(code, "\n"), "\n") {
@@ -243,7 +254,7 @@ func hardWrap(l string, width int) []string {
 
 // glamour renders text wrapped at wrapAt, without the blank lines it
 // frames a document with (the pane is the frame).
-func (m *markdown) glamour(text string, wrapAt int) ([]string, bool) {
+func (m *Renderer) glamour(text string, wrapAt int) ([]string, bool) {
 	r, ok := m.renderers[wrapAt]
 	if !ok {
 		var err error
@@ -279,9 +290,9 @@ func (m *markdown) glamour(text string, wrapAt int) ([]string, bool) {
 	return ls, true
 }
 
-// plainLines is text (sanitized here) wrapped to width without Markdown:
-// an answer still streaming in, whose Markdown is not whole yet.
-func plainLines(text string, width int) []string {
+// Plain is text (sanitized here) wrapped to width without Markdown: an
+// answer still streaming in, whose Markdown is not whole yet.
+func Plain(text string, width int) []string {
 	text = screen.Detab(screen.Clean(text))
 	ls := strings.Split(screen.Wrap(text, width), "\n")
 	for i := range ls {
