@@ -48,6 +48,7 @@ type mdKey struct {
 
 // Msg is a rendered answer, for the Renderer that asked for it (Store).
 type Msg struct {
+	from  *Renderer // messages go to every screen: each keeps its own
 	key   mdKey
 	lines []string
 }
@@ -110,16 +111,20 @@ func (m *Renderer) Request(ctx context.Context, text string, width int) tea.Cmd 
 		}
 		m.mu.Lock()
 		defer m.mu.Unlock()
-		return Msg{key: k, lines: m.render(k.text, k.width)}
+		return Msg{from: m, key: k, lines: m.render(k.text, k.width)}
 	}
 }
 
 // Store keeps a rendered answer, letting go of the oldest beyond the
-// bound.
-func (m *Renderer) Store(msg Msg) {
+// bound; it reports whether msg was this renderer's (another screen's is
+// left alone).
+func (m *Renderer) Store(msg Msg) bool {
+	if msg.from != m {
+		return false
+	}
 	delete(m.pending, msg.key)
 	if _, ok := m.cache[msg.key]; ok {
-		return
+		return true
 	}
 	if len(m.order) >= mdCacheSize {
 		delete(m.cache, m.order[0])
@@ -127,6 +132,7 @@ func (m *Renderer) Store(msg Msg) {
 	}
 	m.cache[msg.key] = msg.lines
 	m.order = append(m.order, msg.key)
+	return true
 }
 
 // Render lays text out now, on the caller's goroutine (a test, a

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"strings"
 
+	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/popi-tui/popi-tui/store"
+	"github.com/popi-tui/popi-tui/ui/markdown"
 	"github.com/popi-tui/popi-tui/ui/screen"
 )
 
@@ -45,6 +47,16 @@ type historyWriter struct {
 	b  strings.Builder
 	st screen.Styles
 	w  int
+	md *markdown.Renderer
+	// want is the answers not rendered yet at their width: plain until
+	// their Markdown comes back.
+	want []mdText
+}
+
+// mdText is a text to render at a width.
+type mdText struct {
+	text  string
+	width int
 }
 
 // heading starts a section.
@@ -58,13 +70,13 @@ func (h *historyWriter) heading(text string) {
 // renderHistory renders what the user told us, for the pane's width: the
 // persona first (so showing it needs no scrolling), the profile, texts,
 // the history the summarizer sees, the held-out pairs apart, the tasks.
-func (s *Screen) renderHistory() {
+func (s *Screen) renderHistory() tea.Cmd {
 	st := s.ctx.Styles
 	if !s.loaded {
 		s.history.SetContent(st.Muted.Render("loading…"))
-		return
+		return nil
 	}
-	h := &historyWriter{st: st, w: s.history.Width}
+	h := &historyWriter{st: st, w: s.history.Width, md: s.md}
 	by := sections(s.signals)
 	switch {
 	case len(by.personas) == 0:
@@ -107,6 +119,11 @@ func (s *Screen) renderHistory() {
 		}
 	}
 	s.history.SetContent(strings.TrimSuffix(h.b.String(), "\n"))
+	cmds := make([]tea.Cmd, 0, len(h.want))
+	for _, t := range h.want {
+		cmds = append(cmds, s.md.Request(s.base, t.text, t.width))
+	}
+	return tea.Batch(cmds...)
 }
 
 // pairs writes the history's pairs, then the held-out ones under a rule.
@@ -131,8 +148,34 @@ func (h *historyWriter) pairs(by bySection) {
 // in words, colour only repeats it.
 func (h *historyWriter) pair(n string, p store.Signal) {
 	writeLabelled(&h.b, " ", h.st.Tag.Render(n), p.Prompt, h.w)
-	writeLabelled(&h.b, "    ", h.st.Success.Render("▲ preferred   "), p.Chosen, h.w)
-	writeLabelled(&h.b, "    ", h.st.Error.Render("▽ dispreferred"), p.Rejected, h.w)
+	h.answer(h.st.Success.Render("▲ preferred   "), p.Chosen)
+	h.answer(h.st.Error.Render("▽ dispreferred"), p.Rejected)
+}
+
+// answer writes a pair's response beside its label, its Markdown rendered
+// as Compare renders answers (plain until the render comes back). Too
+// narrow to share the line, the label stands above it.
+func (h *historyWriter) answer(label, text string) {
+	prefix := "    " + label + " "
+	pw := ansi.StringWidth(prefix)
+	if h.w-pw < 20 {
+		h.b.WriteString(ansi.Truncate("    "+label, h.w, "…") + "\n")
+		prefix, pw = "      ", 6
+	}
+	cw := max(1, h.w-pw)
+	lines, ok := h.md.Cached(text, cw)
+	if !ok {
+		lines = markdown.Plain(text, cw)
+		h.want = append(h.want, mdText{text, cw})
+	}
+	pad := strings.Repeat(" ", pw)
+	for i, l := range lines {
+		if i == 0 {
+			h.b.WriteString(prefix + l + "\n")
+		} else {
+			h.b.WriteString(pad + l + "\n")
+		}
+	}
 }
 
 // writeLabelled writes untrusted text wrapped to w cells after indent and

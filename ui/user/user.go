@@ -5,6 +5,7 @@
 package user
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/popi-tui/popi-tui/store"
+	"github.com/popi-tui/popi-tui/ui/markdown"
 	"github.com/popi-tui/popi-tui/ui/screen"
 )
 
@@ -58,6 +60,12 @@ type Screen struct {
 
 	inference *inference // a running inference, shown in the summary pane
 
+	// The history's answers are Markdown, rendered as Compare renders
+	// them (in commands, cached per width); base ends with the screen.
+	md         *markdown.Renderer
+	base       context.Context
+	cancelBase context.CancelFunc
+
 	loads, shown int // loads started, and the latest one shown
 }
 
@@ -83,7 +91,9 @@ type (
 
 // New makes the User screen of user; its Init reads them.
 func New(ctx *screen.Context, user string) *Screen {
-	s := &Screen{ctx: ctx, keys: DefaultKeyMap(), user: user, history: viewport.New(1, 1), summary: viewport.New(1, 1)}
+	base, cancel := context.WithCancel(context.Background())
+	s := &Screen{ctx: ctx, keys: DefaultKeyMap(), user: user, history: viewport.New(1, 1), summary: viewport.New(1, 1),
+		md: markdown.New(ctx.Styles), base: base, cancelBase: cancel}
 	for _, vp := range []*viewport.Model{&s.history, &s.summary} {
 		// The screen drives the viewports itself: their own key map has
 		// d, u, f, b, h, l, which are this screen's keys.
@@ -117,6 +127,7 @@ func (s *Screen) Title() string { return "User " + screen.Line(s.user) }
 func (s *Screen) Typing() bool { return false }
 
 func (s *Screen) Close() {
+	s.cancelBase()
 	if s.inference != nil {
 		s.inference.stream.Close()
 		s.inference = nil
@@ -137,13 +148,16 @@ func (s *Screen) Update(msg tea.Msg) tea.Cmd {
 		if s.selectedIndex() < 0 {
 			s.selVersion = 0 // the selected version is gone (it cannot be, but keep the view sane)
 		}
-		s.renderHistory()
 		s.renderSummary()
-		return nil
+		return s.renderHistory()
 	case screen.DataChangedMsg, screen.JobDoneMsg:
 		return s.load()
 	case tea.WindowSizeMsg:
-		s.layout()
+		return s.layout()
+	case markdown.Msg:
+		if s.md.Store(msg) {
+			s.renderHistory()
+		}
 		return nil
 	case screen.StreamMsg:
 		if !s.inference.owns(msg.Stream) {
@@ -215,11 +229,12 @@ func (s *Screen) key(msg tea.KeyMsg) tea.Cmd {
 		s.renderSummary()
 	case key.Matches(msg, k.Persona):
 		s.persona = !s.persona
-		s.renderHistory()
+		cmd := s.renderHistory()
 		if s.persona {
 			s.focus = userPaneHistory
 			s.history.GotoTop() // the persona is the pane's first section
 		}
+		return cmd
 	case key.Matches(msg, k.Summary.Edit):
 		if s.inference != nil {
 			return screen.Notice("a summary is being inferred: edit it once it is saved")

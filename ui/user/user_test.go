@@ -373,3 +373,15 @@ func TestUserScreenShowsPostsAndProfileSources(t *testing.T) {
 		t.Errorf("the post is not under its comment:\n%s", v)
 	}
 }
+
+// The history's answers are Markdown, rendered as Compare renders them.
+func TestUserScreenRendersAnswersAsMarkdown(t *testing.T) {
+	db := storetest.Open(t)
+	storetest.Import(t, db, `{"user":"zed","kind":"pair","prompt":"Steps?","chosen":"## Plan\n\n- first item\n- second item","rejected":"Just **do** it."}
+`)
+	env := uitest.New(t, 120, 40, uitest.Options{DB: db})
+	open(env, "zed")
+	v := env.View()
+	uitest.WantIn(t, v, "• first item", "• second item")
+	uitest.WantNotIn(t, v, "- first item")
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/charmbracelet/bubbles/viewport"
+	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 
 	"github.com/popi-tui/popi-tui/ui/screen"
@@ -26,15 +27,16 @@ func (s *Screen) paneSizes() (histW, sumW, h int) {
 }
 
 // layout sizes the panes for the terminal and renders their content for
-// that width; the scroll positions are kept.
-func (s *Screen) layout() {
+// that width (asking for the answers' Markdown at it); the scroll
+// positions are kept.
+func (s *Screen) layout() tea.Cmd {
 	hw, sw, h := s.paneSizes()
 	// A pane: border (2) and padding (2) across; border (2) and its title
 	// line down.
 	s.history.Width, s.history.Height = max(1, hw-4), max(1, h-3)
 	s.summary.Width, s.summary.Height = max(1, sw-4), max(1, h-3)
-	s.renderHistory()
 	s.renderSummary()
+	return s.renderHistory()
 }
 
 func (s *Screen) View() string {
