@@ -10,7 +10,6 @@ import (
 	"context"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"syscall"
 
 	"github.com/charmbracelet/x/term"
@@ -19,7 +18,7 @@ import (
 )
 
 // version is set at build time with -ldflags "-X main.version=…"; otherwise
-// it comes from the module build information.
+// it comes from the module build information (cli.BuildVersion).
 var version = ""
 
 func main() {
@@ -53,19 +52,4 @@ func stopSignals() []os.Signal {
 	return sigs
 }
 
-func appVersion() string {
-	if version != "" {
-		return version
-	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
-	}
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		for _, s := range bi.Settings {
-			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
-				return "devel-" + s.Value[:12]
-			}
-		}
-	}
-	return "devel"
-}
+func appVersion() string { return cli.BuildVersion(version) }

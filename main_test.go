@@ -234,3 +234,19 @@ func TestInterruptedInferResumes(t *testing.T) {
 		t.Errorf("rerun: exit %d, %q %q", code, out, errOut)
 	}
 }
+
+// The binary says which source it was built from: the module version, and
+// for a build from a clone the revision (when the build stamps it), never
+// a bare "devel".
+func TestVersionOfTheBinary(t *testing.T) {
+	out, errOut, code := run(t, "version")
+	if code != 0 || errOut != "" || !strings.HasPrefix(out, "popi-tui ") {
+		t.Fatalf("version: exit %d, %q %q", code, out, errOut)
+	}
+	if v := strings.TrimSpace(strings.TrimPrefix(out, "popi-tui ")); v == "devel" || v == "(devel)" {
+		t.Errorf("version says only %q", v)
+	}
+	if flag, _, _ := run(t, "--version"); flag != out {
+		t.Errorf("--version %q, version %q", flag, out)
+	}
+}

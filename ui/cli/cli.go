@@ -122,7 +122,7 @@ func usagef(format string, args ...any) error {
 }
 
 func commands() []*command {
-	cmds := []*command{importCommand(), exportCommand(), statsCommand(), demoCommand(), inferCommand(), generateCommand(), backendsCommand(), mergeCommand(), evalCommand(), promptsCommand(), queueCommand()}
+	cmds := []*command{importCommand(), exportCommand(), statsCommand(), demoCommand(), inferCommand(), generateCommand(), backendsCommand(), mergeCommand(), evalCommand(), promptsCommand(), queueCommand(), versionCommand(), manCommand()}
 	sort.Slice(cmds, func(i, j int) bool { return cmds[i].name < cmds[j].name })
 	return cmds
 }

@@ -77,8 +77,18 @@ func (c *runContext) rootCommand() *cobra.Command {
 		}
 		c.printf("%s", commandUsage(cmd))
 	})
+	root.SetHelpCommand(c.helpCommand(root))
 	for _, cmd := range commands() {
 		root.AddCommand(c.cobraCommand(cmd))
+	}
+	// Now rather than at Execute, so that the manual page has them too.
+	root.InitDefaultHelpFlag()
+	root.InitDefaultHelpCmd()
+	root.InitDefaultCompletionCmd()
+	for _, cmd := range root.Commands() {
+		if cmd.Name() == "completion" {
+			refuseUnknownShell(cmd)
+		}
 	}
 	return root
 }
@@ -98,6 +108,7 @@ func (c *runContext) cobraCommand(cmd *command) *cobra.Command {
 	if cmd.flags != nil {
 		cmd.flags(cc.Flags())
 	}
+	cc.InitDefaultHelpFlag() // now, for help COMMAND to list it too
 	return cc
 }
 
@@ -147,6 +158,24 @@ func checkSelection(root *cobra.Command, args []string, at int) error {
 		}
 	}
 	return nil
+}
+
+// refuseUnknownShell makes `completion` without a shell, or with one it
+// does not know, a usage error (cobra shows its help, exit status 0).
+func refuseUnknownShell(completion *cobra.Command) {
+	completion.Args = func(_ *cobra.Command, args []string) error {
+		if len(args) > 0 {
+			return usagef("no completion for shell %q (shells: bash, zsh, fish, powershell)", sanitize.Line(args[0]))
+		}
+		return nil
+	}
+	completion.RunE = func(*cobra.Command, []string) error {
+		return usagef("say which shell: bash, zsh, fish or powershell")
+	}
+	for _, sh := range completion.Commands() {
+		sh.InitDefaultHelpFlag()
+	}
+	completion.InitDefaultHelpFlag()
 }
 
 func isCommand(root *cobra.Command, name string) bool {
