@@ -43,6 +43,7 @@ type Env struct {
 // and listed in its help, and only there.
 type globals struct {
 	db, config, theme, annotator, compare string
+	url, model                            string // one backend for this command (engine.SingleBackend)
 	sel                                   selection
 }
 
@@ -63,6 +64,8 @@ func (g *globals) register(fs *pflag.FlagSet, use globalUse) {
 	}
 	if use&useConfig != 0 {
 		fs.StringVar(&g.config, "config", g.config, "configuration `file` (default $POPI_CONFIG, else $XDG_CONFIG_HOME/popi-tui/config.toml)")
+		fs.StringVar(&g.url, "url", g.url, "one backend with every role, at this base `URL`, instead of the configuration's (default $OPENAI_BASE_URL)")
+		fs.StringVar(&g.model, "model", g.model, "the `model` of --url's backend (default $POPI_MODEL)")
 	}
 	if use&useTheme != 0 {
 		fs.StringVar(&g.theme, "theme", g.theme, "colour theme: dark, light or high-contrast (default: follows the terminal)")
@@ -122,7 +125,7 @@ func usagef(format string, args ...any) error {
 }
 
 func commands() []*command {
-	cmds := []*command{importCommand(), exportCommand(), statsCommand(), demoCommand(), inferCommand(), generateCommand(), backendsCommand(), mergeCommand(), evalCommand(), promptsCommand(), queueCommand(), versionCommand(), manCommand()}
+	cmds := []*command{importCommand(), exportCommand(), statsCommand(), demoCommand(), inferCommand(), generateCommand(), backendsCommand(), mergeCommand(), evalCommand(), promptsCommand(), queueCommand(), versionCommand(), manCommand(), configCommand()}
 	sort.Slice(cmds, func(i, j int) bool { return cmds[i].name < cmds[j].name })
 	return cmds
 }

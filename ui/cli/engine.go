@@ -26,12 +26,39 @@ func (c *runContext) configPath() (path string, required bool, err error) {
 	return filepath.Join(dir, "popi-tui", "config.toml"), false, nil
 }
 
+// loadConfig reads the configuration. --url or --model replace its
+// backends with one for this command; without a file, OPENAI_BASE_URL and
+// POPI_MODEL make that one backend.
 func (c *runContext) loadConfig() (engine.Config, error) {
 	path, required, err := c.configPath()
 	if err != nil {
 		return engine.Config{}, err
 	}
-	return engine.LoadConfig(path, required)
+	cfg, err := engine.LoadConfig(path, required)
+	if err != nil {
+		return engine.Config{}, err
+	}
+	sb, ok := engine.SingleBackendFromEnv(c.Getenv)
+	switch {
+	case c.url != "" || c.model != "":
+		if c.url != "" || !ok {
+			sb = engine.SingleBackend{BaseURL: firstOf(c.url, engine.OpenAIBaseURL), BaseURLFrom: "--url", ModelFrom: "--model"}
+			if c.url == "" {
+				sb.BaseURLFrom = "the default base URL"
+			}
+			if c.Getenv(engine.EnvAPIKey) != "" {
+				sb.APIKeyEnv = engine.EnvAPIKey
+			}
+		}
+		sb.Model = firstOf(c.model, sb.Model)
+	case !ok || cfg.Path != "":
+		return cfg, nil
+	}
+	cfg, err = cfg.WithSingleBackend(sb)
+	if err != nil {
+		return engine.Config{}, usagef("%v", err)
+	}
+	return cfg, nil
 }
 
 // listFlag collects a repeatable flag; each value may also be a comma-
