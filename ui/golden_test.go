@@ -20,7 +20,7 @@ import (
 //
 // and read the diff before committing.
 
-var goldenSizes = []struct{ w, h int }{{120, 40}, {80, 24}}
+var goldenSizes = []struct{ w, h int }{{120, 40}, {80, 24}, {140, 40}}
 
 // goldenRun starts the program on the demo data at w×h, waits for the
 // Users list with its rows read, sends keys (each waiting for its text to
