@@ -104,6 +104,27 @@ func (c *runContext) readBatchIn(ctx context.Context, w *workspace, e *engine.En
 	p := w.progress(what)
 	rep, err := e.BatchIn(ctx, files, opt, p.items)
 	p.done()
+	if err := c.printBatchIn(what, rep); err != nil {
+		return err
+	}
+	switch {
+	case err != nil:
+		return err
+	case rep.Interrupted:
+		return fmt.Errorf("%s interrupted; what was stored is kept, and reading the same files again resumes", what)
+	case rep.Failed > 0 || rep.Refused > 0:
+		return fmt.Errorf("%s: %d error(s) in the results and %d refused line(s): nothing of them was stored", what, rep.Failed, rep.Refused)
+	}
+	return nil
+}
+
+// printBatchIn says what reading results stored, refused and why.
+func (c *runContext) printBatchIn(what string, rep engine.BatchInReport) error {
+	if c.out.asJSON {
+		j := newBulkJSON(what, rep.Report)
+		j.Refused, j.Problems = &rep.Refused, rep.Problems
+		return c.printJSON(j)
+	}
 	c.printf("%s: %d result(s): %d stored, %d already stored, %d error(s) in the results, %d refused\n",
 		what, rep.Total, rep.Done, rep.Skipped, rep.Failed, rep.Refused)
 	for _, e := range rep.Errors {
@@ -114,14 +135,6 @@ func (c *runContext) readBatchIn(ctx context.Context, w *workspace, e *engine.En
 	}
 	if more := rep.Refused - len(rep.Problems); more > 0 {
 		c.eprintf("… and %d more refused line(s)\n", more)
-	}
-	switch {
-	case err != nil:
-		return err
-	case rep.Interrupted:
-		return fmt.Errorf("%s interrupted; what was stored is kept, and reading the same files again resumes", what)
-	case rep.Failed > 0 || rep.Refused > 0:
-		return fmt.Errorf("%s: %d error(s) in the results and %d refused line(s): nothing of them was stored", what, rep.Failed, rep.Refused)
 	}
 	return nil
 }

@@ -45,6 +45,7 @@ type globals struct {
 	db, config, theme, annotator, compare string
 	url, model                            string // one backend for this command (engine.SingleBackend)
 	sel                                   selection
+	out                                   outputFlags
 }
 
 // globalUse says which global flags a command reads.
@@ -56,6 +57,8 @@ const (
 	useTheme                        // --theme (the UI, and progress bars)
 	useUI                           // --annotator, --compare: labeling
 	useSelect                       // --users, --dataset: whom to label (selection.go)
+	useJSON                         // --json: the report as one JSON object (output.go)
+	useQuiet                        // --quiet: no progress
 )
 
 func (g *globals) register(fs *pflag.FlagSet, use globalUse) {
@@ -77,6 +80,7 @@ func (g *globals) register(fs *pflag.FlagSet, use globalUse) {
 	if use&useSelect != 0 {
 		g.sel.register(fs)
 	}
+	g.out.register(fs, use)
 }
 
 // command is one subcommand.

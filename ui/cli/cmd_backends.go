@@ -13,7 +13,7 @@ import (
 func backendsCommand() *command {
 	return &command{
 		name:    "backends",
-		uses:    useDB | useConfig,
+		uses:    useDB | useConfig | useJSON,
 		summary: "list the backends and check that each one answers",
 		help: `
 Lists every backend of the configuration file (and the built-in offline ones)
@@ -41,6 +41,16 @@ func listBackends(ctx context.Context, c *runContext, e *engine.Engine) error {
 		wg.Go(func() { health[i] = e.Check(ctx, b.Name) })
 	}
 	wg.Wait()
+	if c.out.asJSON {
+		out := newBackendsJSON(e.Config(), health)
+		if err := c.printJSON(out); err != nil {
+			return err
+		}
+		if !out.Usable {
+			return errAlreadyReported
+		}
+		return nil
+	}
 	c.printf("configuration: %s\n", configName(e.Config()))
 	bad := 0
 	for _, h := range health {

@@ -15,7 +15,7 @@ import (
 func demoCommand() *command {
 	return &command{
 		name:    "demo",
-		uses:    useDB | useConfig | useTheme | useUI,
+		uses:    useDB | useConfig | useTheme | useUI | useSelect,
 		summary: "load popi-tui's built-in demo users (no model server needed)",
 		help: `
 With --db PATH the demo database is created and filled if PATH is new, and

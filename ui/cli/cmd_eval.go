@@ -79,7 +79,7 @@ func evalCommand() *command {
 	var f evalFlags
 	return &command{
 		name:       "eval",
-		uses:       useDB | useConfig | useTheme,
+		uses:       useDB | useConfig | useTheme | useQuiet,
 		noArgsHint: "choose with --metric",
 		summary:    "measure summaries (accuracy, judge win rate, context saving) and the labels",
 		help:       evalHelp,

@@ -20,7 +20,7 @@ func generateCommand() *command {
 	)
 	return &command{
 		name:       "generate",
-		uses:       useDB | useConfig | useTheme,
+		uses:       useDB | useConfig | useTheme | useJSON | useQuiet,
 		args:       "[--batch-in RESULTS...]",
 		noArgsHint: "name users with --user",
 		summary:    "answer users' tasks and held-out prompts with generator backends",

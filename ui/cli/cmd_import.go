@@ -23,7 +23,7 @@ func importCommand() *command {
 	var dataset givenString
 	return &command{
 		name:    "import",
-		uses:    useDB | useTheme,
+		uses:    useDB | useTheme | useJSON | useQuiet,
 		args:    "FILE...",
 		summary: "load users from popi JSONL or AlignX files ('-' reads standard input)",
 		help: `
@@ -62,33 +62,64 @@ A user already in the database keeps the dataset they came with. eval
 // each added, and the total of several.
 func importFiles(ctx context.Context, w *workspace, f format.Format, dataset string, files []string) error {
 	c := w.c
-	var total store.ImportReport
-	var failed []string
+	var out importJSON
+	out.Files, out.Failed = []importFileJSON{}, []string{}
 	for _, name := range files {
 		rep, err := importFile(ctx, w, name, f, datasetOf(name, dataset))
+		if errors.Is(err, store.ErrInterrupted) {
+			return err // Run reports it, with exit status 130
+		}
+		out.Files = append(out.Files, importEntry(rep, name, datasetOf(name, dataset), err))
 		if err != nil {
-			if errors.Is(err, store.ErrInterrupted) {
-				return err // Run reports it, with exit status 130
+			if !c.out.asJSON {
+				reportBadFile(c, rep, err)
 			}
-			for _, e := range rep.Errors {
-				c.eprintf("%s\n", sanitize.Line(e.Error()))
-			}
-			if more := rep.BadRecords - len(rep.Errors); more > 0 {
-				c.eprintf("%s: … and %d more bad record(s)\n", sanitize.Line(rep.File), more)
-			}
-			c.say(err.Error()) // names the file
-			failed = append(failed, name)
+			out.Failed = append(out.Failed, name)
 			continue
 		}
-		c.printf("%s (%s): added %s; %d duplicate(s) skipped\n", sanitize.Line(rep.File), rep.Format, describeAdded(rep), rep.Duplicates)
-		total.Users += rep.Users
-		total.Added = total.Added.Plus(rep.Added)
-		total.Duplicates += rep.Duplicates
+		if !c.out.asJSON {
+			c.printf("%s (%s): added %s; %d duplicate(s) skipped\n", sanitize.Line(rep.File), rep.Format, describeAdded(rep), rep.Duplicates)
+		}
+		out.Total.Users += rep.Users
+		out.Total.Added = out.Total.Added.Plus(rep.Added)
+		out.Total.Duplicates += rep.Duplicates
 	}
-	if len(files) > 1 {
-		c.printf("total: added %s; %d duplicate(s) skipped\n", describeAdded(total), total.Duplicates)
+	switch {
+	case c.out.asJSON:
+		if err := c.printJSON(out); err != nil {
+			return err
+		}
+	case len(files) > 1:
+		total := store.ImportReport{Users: out.Total.Users, Added: out.Total.Added}
+		c.printf("total: added %s; %d duplicate(s) skipped\n", describeAdded(total), out.Total.Duplicates)
 	}
-	return filesLeft("imported", failed, files)
+	return filesLeft("imported", out.Failed, files)
+}
+
+// reportBadFile lists a file's bad records (the first of them) and why it
+// was not imported.
+func reportBadFile(c *runContext, rep store.ImportReport, err error) {
+	for _, e := range rep.Errors {
+		c.eprintf("%s\n", sanitize.Line(e.Error()))
+	}
+	if more := rep.BadRecords - len(rep.Errors); more > 0 {
+		c.eprintf("%s: … and %d more bad record(s)\n", sanitize.Line(rep.File), more)
+	}
+	c.say(err.Error()) // names the file
+}
+
+// importEntry is one file's part of import --json.
+func importEntry(rep store.ImportReport, name, dataset string, err error) importFileJSON {
+	e := importFileJSON{File: name, Format: string(rep.Format), Dataset: dataset, Users: rep.Users, Added: rep.Added,
+		Duplicates: rep.Duplicates, BadRecords: rep.BadRecords, Errors: []string{}}
+	for _, bad := range rep.Errors {
+		e.Errors = append(e.Errors, bad.Error())
+	}
+	if err != nil {
+		e.Error = err.Error()
+		e.Users, e.Added, e.Duplicates = 0, store.Counts{}, 0 // nothing of a rejected file stays
+	}
+	return e
 }
 
 // filesLeft is the error of a command over files some of which failed,

@@ -21,7 +21,7 @@ func inferCommand() *command {
 	)
 	return &command{
 		name:       "infer",
-		uses:       useDB | useConfig | useTheme,
+		uses:       useDB | useConfig | useTheme | useJSON | useQuiet,
 		args:       "[--batch-in RESULTS...]",
 		noArgsHint: "name users with --user",
 		summary:    "infer preference summaries with a summarizer backend",

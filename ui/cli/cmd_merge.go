@@ -17,7 +17,7 @@ const maxPrintedConflicts = 20
 func mergeCommand() *command {
 	return &command{
 		name:    "merge",
-		uses:    useDB,
+		uses:    useDB | useJSON,
 		args:    "OTHER.db...",
 		summary: "bring labels, summaries and generations from other annotators' databases into this one",
 		help: `
@@ -43,32 +43,33 @@ could not be merged; the other files are merged all the same.`,
 // mergeFiles merges each file into db in turn, saying what each brought.
 func mergeFiles(ctx context.Context, c *runContext, db *store.DB, files []string) error {
 	var failed, conflicted []string
+	entries := []mergeFileJSON{}
 	for _, path := range files {
 		rep, err := db.Merge(ctx, path)
+		if errors.Is(err, store.ErrInterrupted) {
+			return err // Run reports it, with exit status 130
+		}
 		if err != nil {
-			if errors.Is(err, store.ErrInterrupted) {
-				return err // Run reports it, with exit status 130
+			entries = append(entries, mergeFileJSON{File: path, Error: err.Error(), Conflicting: []string{}, SharedNames: []string{}})
+			if !c.out.asJSON {
+				c.say(err.Error())
 			}
-			c.say(err.Error())
 			failed = append(failed, path)
 			continue
 		}
-		name := sanitize.Line(path)
-		c.printf("%s: %s\n", name, describeMerge(rep))
-		for _, sn := range rep.SharedNames {
-			c.eprintf("%s: warning: annotator %q decided %d item(s) in both databases, each on its own: two people under one name? The newest decision counts; give each person their own --annotator NAME\n",
-				name, sanitize.Line(sn.Annotator), sn.Items)
-		}
-		if n := rep.ConflictCount(); n > 0 {
+		entries = append(entries, newMergeFileJSON(path, rep))
+		if rep.ConflictCount() > 0 {
 			conflicted = append(conflicted, path)
-			shown := rep.Conflicts[:min(len(rep.Conflicts), maxPrintedConflicts)]
-			for _, cf := range shown {
-				// Ids come from the other database: untrusted.
-				c.eprintf("%s: %s\n", name, sanitize.Line(cf.String()))
-			}
-			if more := n - len(shown); more > 0 {
-				c.eprintf("%s: … and %d more conflict(s)\n", name, more)
-			}
+		}
+		if !c.out.asJSON {
+			printMerge(c, path, rep)
+		}
+	}
+	if c.out.asJSON {
+		if err := c.printJSON(struct {
+			Files []mergeFileJSON `json:"files"`
+		}{entries}); err != nil {
+			return err
 		}
 	}
 	err := filesLeft("merged", failed, files)
@@ -80,6 +81,26 @@ func mergeFiles(ctx context.Context, c *runContext, db *store.DB, files []string
 		return fmt.Errorf("%s; %w", conflicts, err)
 	}
 	return errors.New(conflicts)
+}
+
+// printMerge says what merging one file brought, its warnings and
+// conflicts.
+func printMerge(c *runContext, path string, rep store.MergeReport) {
+	name := sanitize.Line(path)
+	c.printf("%s: %s\n", name, describeMerge(rep))
+	for _, sn := range rep.SharedNames {
+		c.eprintf("%s: warning: annotator %q decided %d item(s) in both databases, each on its own: two people under one name? The newest decision counts; give each person their own --annotator NAME\n",
+			name, sanitize.Line(sn.Annotator), sn.Items)
+	}
+	n := rep.ConflictCount()
+	shown := rep.Conflicts[:min(len(rep.Conflicts), maxPrintedConflicts)]
+	for _, cf := range shown {
+		// Ids come from the other database: untrusted.
+		c.eprintf("%s: %s\n", name, sanitize.Line(cf.String()))
+	}
+	if more := n - len(shown); n > 0 && more > 0 {
+		c.eprintf("%s: … and %d more conflict(s)\n", name, more)
+	}
 }
 
 // describeMerge says in one line what merging one file did.

@@ -107,6 +107,12 @@ func (n concurrency) of(e *engine.Engine) int {
 // printReport writes a bulk run's final report, and says whether anything
 // failed.
 func (c *runContext) printReport(what string, r engine.Report) error {
+	if c.out.asJSON {
+		if err := c.printJSON(newBulkJSON(what, r)); err != nil {
+			return err
+		}
+		return c.reportEnd(what, r)
+	}
 	took := r.Elapsed.Round(100 * time.Millisecond)
 	if r.Elapsed < time.Second {
 		took = r.Elapsed.Round(time.Millisecond)
@@ -116,6 +122,11 @@ func (c *runContext) printReport(what string, r engine.Report) error {
 	for _, e := range r.Errors {
 		c.eprintf("  %s\n", failureCount(e.Count, e.Reason, e.Example))
 	}
+	return c.reportEnd(what, r)
+}
+
+// reportEnd is the error of a finished run: interrupted, or with failures.
+func (c *runContext) reportEnd(what string, r engine.Report) error {
 	if r.Interrupted {
 		left := r.Total - r.Done - r.Skipped - r.Failed
 		return fmt.Errorf("%s interrupted with %d left to do; finished work is kept, and running the same command again resumes", what, left)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/charmbracelet/bubbles/progress"
+	"github.com/muesli/termenv"
 
 	"github.com/popi-tui/popi-tui/engine"
 	"github.com/popi-tui/popi-tui/themes"
@@ -39,13 +40,17 @@ func (c *runContext) newProgress(name string) *progressReport {
 	// Themed as the UI's progress bars are; an unknown --theme keeps
 	// bubbles' own colours (the theme is looked up only with colour on: it
 	// may ask the terminal for its background).
-	width := progress.WithWidth(30)
-	if themes.ColorDisabled(c.Getenv) {
-		p.bar = screen.ProgressBar(themes.Theme{}, true, width)
+	opts := []progress.Option{progress.WithWidth(30)}
+	disabled, forced := colorChoice(c.Getenv)
+	if forced {
+		opts = append(opts, progress.WithColorProfile(termenv.ANSI256))
+	}
+	if disabled {
+		p.bar = screen.ProgressBar(themes.Theme{}, true, opts...)
 	} else if t, err := themes.Lookup(c.theme); err == nil {
-		p.bar = screen.ProgressBar(t, false, width)
+		p.bar = screen.ProgressBar(t, false, opts...)
 	} else {
-		p.bar = progress.New(width)
+		p.bar = progress.New(opts...)
 	}
 	return p
 }
@@ -54,6 +59,9 @@ func (c *runContext) newProgress(name string) *progressReport {
 // line, elsewhere plain every few seconds. fraction < 0 means the total
 // is unknown.
 func (p *progressReport) show(fraction float64, line, plain string) {
+	if p.c.out.quiet {
+		return
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	now := time.Now()
