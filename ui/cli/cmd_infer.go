@@ -25,25 +25,7 @@ func inferCommand() *command {
 		args:       "[--batch-in RESULTS...]",
 		noArgsHint: "name users with --user",
 		summary:    "infer preference summaries with a summarizer backend",
-		help: `
-Summarizes every user (or those named with --user) with a summarizer backend
-from the configuration file, storing each summary as the user's newest
-version. Users already summarized by the same backend, model and prompt
-template are skipped unless --force, so an interrupted run resumes where it
-stopped. The built-in backend "heuristic" is the offline baseline.
-
---signals says which kinds of signal the summarizer is shown (default: the
-backend's signals setting, else all): pairs (history pairs), texts (what the
-user wrote, with the posts they answered), profile, demographics. AlignX's
-in-context setting shows everything; its preference-based setting the
-profile alone (--signals profile). A summary records the signals it was made
-from, and one made from others does not count as done.
-
---batch-out FILE writes the requests instead of sending them, as an OpenAI
-Batch input file (vllm run-batch -i FILE -o RESULTS, or a hosted batch API);
---batch-in RESULTS... stores the answers of the runner's output files as if
-fetched live. A request whose input changed since FILE was written is
-refused, and reading the same results again stores nothing.`,
+		help:       inferHelp,
 		flags: func(fs *pflag.FlagSet) {
 			fs.Var(&users, "user", "a user `ID` to summarize (repeatable; default: all users)")
 			fs.StringVar(&backend, "backend", "", "the summarizer `NAME` (default: the first configured summarizer, else heuristic)")
@@ -95,3 +77,23 @@ refused, and reading the same results again stores nothing.`,
 		},
 	}
 }
+
+const inferHelp = `
+Summarizes every user (or those named with --user) with a summarizer backend
+from the configuration file, storing each summary as the user's newest
+version. Users already summarized by the same backend, model and prompt
+template are skipped unless --force, so an interrupted run resumes where it
+stopped. The built-in backend "heuristic" is the offline baseline.
+
+--signals says which kinds of signal the summarizer is shown (default: the
+backend's signals setting, else all): pairs (history pairs), texts (what the
+user wrote, with the posts they answered), profile, demographics. AlignX's
+in-context setting shows everything; its preference-based setting the
+profile alone (--signals profile). A summary records the signals it was made
+from, and one made from others does not count as done.
+
+--batch-out FILE writes the requests instead of sending them, as an OpenAI
+Batch input file (vllm run-batch -i FILE -o RESULTS, or a hosted batch API);
+--batch-in RESULTS... stores the answers of the runner's output files as if
+fetched live. A request whose input changed since FILE was written is
+refused, and reading the same results again stores nothing.`
