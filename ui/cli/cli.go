@@ -94,6 +94,9 @@ type command struct {
 	noArgsHint string
 	// uses are the global flags the command reads.
 	uses globalUse
+	// valid are the words its first argument may be, for completion
+	// (export's kinds, config's actions).
+	valid []string
 	// flags registers the command's own flags; run gets the positional
 	// arguments left after parsing.
 	flags func(fs *pflag.FlagSet)
@@ -105,6 +108,9 @@ type command struct {
 type runContext struct {
 	Env
 	globals
+	// singleFrom says where the one backend of engine.SingleBackend came
+	// from ("--url and --model"), when it replaced the configuration's.
+	singleFrom string
 }
 
 func (c *runContext) printf(format string, args ...any) { fmt.Fprintf(c.Stdout, format, args...) }

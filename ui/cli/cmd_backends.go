@@ -51,7 +51,7 @@ func listBackends(ctx context.Context, c *runContext, e *engine.Engine) error {
 		}
 		return nil
 	}
-	c.printf("configuration: %s\n", configName(e.Config()))
+	c.printf("configuration: %s\n", c.configName(e.Config()))
 	bad := 0
 	for _, h := range health {
 		b := h.Backend

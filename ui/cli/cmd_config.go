@@ -22,6 +22,7 @@ func configCommand() *command {
 		name:    "config",
 		args:    "init | path | check",
 		uses:    useConfig,
+		valid:   []string{"init", "path", "check"},
 		summary: "write a starter configuration, say which file is read, or check it",
 		help: `
 init   writes a commented starter configuration (llama.cpp, vLLM, Ollama and
@@ -158,7 +159,7 @@ func printConfigCheck(c *runContext, cfg engine.Config, out configCheckJSON) {
 	if out.Error != "" {
 		return // finish prints it
 	}
-	c.printf("configuration: %s\n", configName(cfg))
+	c.printf("configuration: %s\n", c.configName(cfg))
 	for _, b := range out.Backends {
 		where := strings.Join(b.BaseURLs, ", ")
 		if b.Kind == engine.KindOffline {

@@ -125,6 +125,7 @@ func exportCommand() *command {
 		name:    "export",
 		uses:    useDB | useConfig,
 		args:    "labels|summaries|users|pairs|summarizer",
+		valid:   []string{"labels", "summaries", "users", "pairs", "summarizer"},
 		summary: "write labels, summaries, users or training data as JSONL for training code",
 		help:    exportHelp,
 		flags: func(fs *pflag.FlagSet) {

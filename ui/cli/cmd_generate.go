@@ -65,7 +65,7 @@ was written (another summary, a new template set) is refused.`,
 				}
 				if len(backends) == 0 {
 					if backends = generators(e); len(backends) == 0 {
-						return fmt.Errorf("no generator backend is configured (%s); add a [[backend]] with role = \"generator\", or give --backend replay", configName(e.Config()))
+						return fmt.Errorf("no generator backend is configured (%s); add a [[backend]] with role = \"generator\", or give --backend replay", c.configName(e.Config()))
 					}
 				}
 				opt := engine.GenerateOptions{Users: users, Backends: backends, Conditions: conditions, Force: force, Concurrency: atOnce.of(e)}

@@ -57,6 +57,7 @@ func promptsCommand() *command {
 		name:    "prompts",
 		uses:    useDB | useConfig,
 		args:    "init FILE | show",
+		valid:   []string{"init", "show"},
 		summary: "write a template set to start from, or show the messages a request would send",
 		help:    promptsHelp,
 		flags: func(fs *pflag.FlagSet) {

@@ -41,6 +41,9 @@ func TestCompletionAnswers(t *testing.T) {
 		{[]string{"__complete", "im"}, []string{"import"}, []string{"export"}},
 		{[]string{"__complete", "export", "--"}, []string{"--output\t", "--json\t", "--db\t", "--config\t"}, []string{"--annotator\t", "--theme\t"}},
 		{[]string{"__complete", "help", ""}, []string{"stats", "queue"}, nil},
+		{[]string{"__complete", "export", ""}, []string{"labels", "summaries", "users", "pairs", "summarizer"}, nil},
+		{[]string{"__complete", "config", ""}, []string{"init", "path", "check"}, nil},
+		{[]string{"__complete", "completion", ""}, []string{"bash", "zsh", "fish", "powershell"}, nil},
 	} {
 		e := newTestEnv(t)
 		r := e.mustRun(ExitOK, tt.args...)

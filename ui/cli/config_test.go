@@ -90,7 +90,11 @@ func TestConfigCheck(t *testing.T) {
 		{"mistake", "[[backend]]\nname = \"x\"\nrole = \"summarizer\"\nbase_url = \"http://h/v1\"\nmodel = \"m\"\ntemperature = 9\n", nil, nil, ExitFailure, []string{"config.toml:6: backend.temperature: must be between 0 and 2"}},
 		{"key unset", "[[backend]]\nname = \"x\"\nrole = \"judge\"\nbase_url = \"https://h/v1\"\nmodel = \"m\"\napi_key_env = \"HOSTED_KEY\"\n", nil, nil, ExitFailure, []string{"problem: $HOSTED_KEY is not set"}},
 		{"key set", "[[backend]]\nname = \"x\"\nrole = \"judge\"\nbase_url = \"https://h/v1\"\nmodel = \"m\"\napi_key_env = \"HOSTED_KEY\"\n", map[string]string{"HOSTED_KEY": "k"}, nil, ExitOK, []string{"ok: 1 backend(s)"}},
-		{"no file", "", nil, nil, ExitOK, []string{"configuration: no configuration file", "ok: 0 backend(s)"}},
+		{"no file", "", nil, nil, ExitOK, []string{"configuration: no configuration file\n", "ok: 0 backend(s)"}},
+		{"the environment's backend", "", map[string]string{"OPENAI_BASE_URL": "http://127.0.0.1:11434/v1", "POPI_MODEL": "llama3.2"}, nil, ExitOK,
+			[]string{"configuration: no configuration file; one backend from OPENAI_BASE_URL and POPI_MODEL\n", "default  [openai]  summarizer, generator, judge  model llama3.2  http://127.0.0.1:11434/v1"}},
+		{"--model over a file", starterConfig, map[string]string{"OPENAI_BASE_URL": "http://127.0.0.1:8000/v1"}, []string{"--model", "q"}, ExitOK,
+			[]string{"; its backends replaced by one from OPENAI_BASE_URL and --model\n", "ok: 1 backend(s)"}},
 		{"--config missing", "", nil, []string{"--config", "nope.toml"}, ExitFailure, []string{"nope.toml"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

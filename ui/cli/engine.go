@@ -50,7 +50,9 @@ func (c *runContext) loadConfig() (engine.Config, error) {
 				sb.APIKeyEnv = engine.EnvAPIKey
 			}
 		}
-		sb.Model = firstOf(c.model, sb.Model)
+		if c.model != "" {
+			sb.Model, sb.ModelFrom = c.model, "--model"
+		}
 	case !ok || cfg.Path != "":
 		return cfg, nil
 	}
@@ -58,6 +60,7 @@ func (c *runContext) loadConfig() (engine.Config, error) {
 	if err != nil {
 		return engine.Config{}, usagef("%v", err)
 	}
+	c.singleFrom = sb.BaseURLFrom + " and " + sb.ModelFrom
 	return cfg, nil
 }
 
@@ -150,10 +153,18 @@ func runFailure(what string, r engine.Report) error {
 	return nil
 }
 
-// configName is the configuration file's name as printed.
-func configName(cfg engine.Config) string {
-	if cfg.Path == "" {
-		return "no configuration file"
+// configName is the configuration file's name as printed, and where the
+// one backend came from when the environment or --url made it.
+func (c *runContext) configName(cfg engine.Config) string {
+	name := "no configuration file"
+	if cfg.Path != "" {
+		name = sanitize.Line(cfg.Path) // a file name is printed like any untrusted text
 	}
-	return sanitize.Line(cfg.Path) // a file name is printed like any untrusted text
+	if c.singleFrom != "" {
+		name += "; its backends replaced by one from " + c.singleFrom
+		if cfg.Path == "" {
+			name = "no configuration file; one backend from " + c.singleFrom
+		}
+	}
+	return name
 }

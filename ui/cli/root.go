@@ -43,8 +43,13 @@ func Run(ctx context.Context, args []string, env Env) int {
 func (c *runContext) rootCommand() *cobra.Command {
 	var version bool
 	root := &cobra.Command{
-		Use:           "popi-tui",
-		Short:         "a workbench for POPI-style personalization of language models",
+		Use:   "popi-tui",
+		Short: "a workbench for POPI-style personalization of language models",
+		Long: `popi-tui keeps user histories in an embedded database, gets preference
+summaries from a summarizer model, lets a person read and edit them, shows
+several backends' answers side by side, and records blind human preference
+labels that it exports as training data. Without a command it opens the
+interactive UI on the database.`,
 		SilenceErrors: true, // finish reports errors, sanitized, with the exit status
 		SilenceUsage:  true,
 		Args: func(_ *cobra.Command, args []string) error {
@@ -96,10 +101,11 @@ func (c *runContext) rootCommand() *cobra.Command {
 // cobraCommand makes cmd a cobra command run in c.
 func (c *runContext) cobraCommand(cmd *command) *cobra.Command {
 	cc := &cobra.Command{
-		Use:   strings.TrimSpace(cmd.name + " [flags] " + cmd.args),
-		Short: cmd.summary,
-		Long:  strings.TrimSpace(cmd.help),
-		Args:  func(_ *cobra.Command, args []string) error { return cmd.checkArgs(args) },
+		Use:       strings.TrimSpace(cmd.name + " [flags] " + cmd.args),
+		Short:     cmd.summary,
+		Long:      strings.TrimSpace(cmd.help),
+		Args:      func(_ *cobra.Command, args []string) error { return cmd.checkArgs(args) },
+		ValidArgs: cmd.valid,
 		RunE: func(cc *cobra.Command, args []string) error {
 			return cmd.run(cc.Context(), c, args)
 		},
