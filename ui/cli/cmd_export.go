@@ -114,7 +114,8 @@ summarizer --format grpo: one row per held-out pair, {"prompt": what the
 
 Without -o (or with -o -) rows go to standard output. A file given with -o
 is replaced only once the export is complete. What was written and left out
-is reported on standard error (--json: as one JSON object).`
+is reported on standard error (--json: as one JSON object, on standard
+output when the rows go to -o FILE).`
 
 // exportWhat lists what can be exported, for messages.
 const exportWhat = "labels, summaries, users, pairs or summarizer"
@@ -139,7 +140,7 @@ func exportCommand() *command {
 			fs.StringVar(&o.condition, "condition", "", "pairs: what the generator is given: summary (default), raw or none")
 			fs.StringVar(&o.split, "split", "", "pairs: which pairs: heldout (default), history or all")
 			fs.StringVar(&o.backend, "backend", "", "pairs, summarizer: the model backend `NAME` whose template set words the prompts")
-			fs.BoolVar(&o.json, "json", false, "report on standard error as one JSON object")
+			fs.BoolVar(&o.json, "json", false, "the report as one JSON object: on standard output with -o FILE, else on standard error (the rows are on standard output)")
 		},
 		run: func(ctx context.Context, c *runContext, args []string) error {
 			if len(args) != 1 {

@@ -180,8 +180,8 @@ func TestExportPairsReportAndFile(t *testing.T) {
 	out := e.path("kto.jsonl")
 	r := e.mustRun(ExitOK, "export", "pairs", "--db", db, "--format", "kto", "--json", "-o", out)
 	var rep map[string]any
-	if err := json.Unmarshal([]byte(r.stderr), &rep); err != nil || r.stdout != "" {
-		t.Fatalf("stderr %q is not one JSON object (%v); stdout %q", r.stderr, err, r.stdout)
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || r.stderr != "" {
+		t.Fatalf("stdout %q is not one JSON object (%v); stderr %q", r.stdout, err, r.stderr)
 	}
 	want := map[string]any{"export": "pairs", "format": "kto", "output": out, "rows": 6.0, "pairs": 11.0, "users": 2.0,
 		"left_out": map[string]any{"no_summary": 8.0, "no_history": 0.0}, "condition": "summary", "split": "heldout", "seed": 1.0,

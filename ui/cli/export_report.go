@@ -20,7 +20,9 @@ type exportReport interface {
 }
 
 // printExportReport writes the report on standard error: the rows stay
-// alone on standard output.
+// alone on standard output. The JSON report of an export to a file goes
+// to standard output, as every command's --json does, since no rows are
+// there.
 func (c *runContext) printExportReport(what string, o *exportOptions, rep exportReport) {
 	if o.json {
 		obj := map[string]any{}
@@ -28,7 +30,11 @@ func (c *runContext) printExportReport(what string, o *exportOptions, rep export
 		json.Unmarshal(raw, &obj)
 		obj["export"], obj["format"], obj["output"] = what, o.format, o.out
 		line, _ := json.Marshal(obj)
-		c.eprintf("%s\n", printsafe.JSON(line)) // names from the data are printed exactly, and safely
+		to := c.Stderr
+		if o.out != "-" {
+			to = c.Stdout
+		}
+		fmt.Fprintf(to, "%s\n", printsafe.JSON(line)) // names from the data are printed exactly, and safely
 		return
 	}
 	for _, l := range rep.text(o.format) {

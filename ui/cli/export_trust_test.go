@@ -95,12 +95,12 @@ func TestExportReportJSON(t *testing.T) {
 	labelReplayed(t, db, 4, "kim", "lee")
 	out := e.path("kto.jsonl")
 	r := e.mustRun(ExitOK, "--db", db, "export", "labels", "--format", "kto", "--json", "-o", out)
-	if strings.Count(r.stderr, "\n") != 1 {
-		t.Fatalf("--json: stderr %q, want one line", r.stderr)
+	if strings.Count(r.stdout, "\n") != 1 || r.stderr != "" { // with -o FILE the report is on stdout
+		t.Fatalf("--json: stdout %q, want one line; stderr %q", r.stdout, r.stderr)
 	}
 	var rep map[string]any
-	if err := json.Unmarshal([]byte(r.stderr), &rep); err != nil {
-		t.Fatalf("--json: %v: %s", err, r.stderr)
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatalf("--json: %v: %s", err, r.stdout)
 	}
 	want := map[string]any{
 		"export": "labels", "format": "kto", "output": out, "rows": 16.0, "decisions": 8.0,

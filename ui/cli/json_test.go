@@ -65,9 +65,14 @@ func TestJSONOnEachCommand(t *testing.T) {
 			}
 		})
 	}
-	// The export's report is its --json, on stderr, since rows may be on stdout.
+	// The export's report: on stdout with -o FILE; on stderr when the rows
+	// are on stdout.
 	r := e.mustRun(ExitOK, "export", "users", "--db", db, "--json", "-o", e.path("users.jsonl"))
-	if v := oneJSONObject(t, []string{"export"}, r.stderr); v["export"] != "users" {
+	if v := oneJSONObject(t, []string{"export", "-o"}, r.stdout); v["export"] != "users" || r.stderr != "" {
+		t.Errorf("export --json -o FILE: stdout %s stderr %s", r.stdout, r.stderr)
+	}
+	r = e.mustRun(ExitOK, "export", "users", "--db", db, "--json")
+	if v := oneJSONObject(t, []string{"export"}, r.stderr); v["export"] != "users" || v["output"] != "-" {
 		t.Errorf("export --json: %s", r.stderr)
 	}
 }
