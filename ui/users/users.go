@@ -20,20 +20,19 @@ import (
 	"github.com/popi-tui/popi-tui/ui/user"
 )
 
-// Screen lists every user. It holds the ids (cheap: keys alone) and
-// reads the details of only the rows on screen, so 100,000 users cost no
-// more than 30 to show.
+// Screen lists every user. It holds the ids packed in a store.UserIndex
+// (keys alone, 16 MB for a million users) and reads the details of only
+// the rows on screen, so 1,000,000 users cost no more than 30 to show.
 type Screen struct {
 	ctx     *screen.Context
 	keys    KeyMap
 	loaded  bool
-	ids     []string        // every user, in order
-	lower   []string        // ids in lower case, for filtering
-	query   string          // the filter that made shown
-	shown   []int           // indexes into ids that pass the filter
-	rows    map[string]row  // details of rows read so far
-	pending map[string]bool // rows being read
-	labels  map[string]int  // this annotator's current decisions per user
+	idx     *store.UserIndex // every user, in order
+	query   string           // the filter that made shown
+	shown   []int32          // places in idx that pass the filter, in order
+	rows    map[string]row   // details of rows read so far
+	pending map[string]bool  // rows being read
+	labels  map[string]int   // this annotator's current decisions per user
 	// gen counts the changes to the database seen: rows read before the
 	// latest are stale when they arrive, and dropped.
 	gen    int
@@ -51,7 +50,7 @@ type row struct {
 
 type (
 	usersLoadedMsg struct {
-		ids    []string
+		idx    *store.UserIndex
 		labels map[string]int
 		err    error
 	}
@@ -76,12 +75,12 @@ func (s *Screen) Init() tea.Cmd { return s.load() }
 func (s *Screen) load() tea.Cmd {
 	db, annotator := s.ctx.DB, s.ctx.Annotator
 	return func() tea.Msg {
-		ids, err := db.UserIDs()
+		idx, err := db.UserIndex()
 		if err != nil {
 			return usersLoadedMsg{err: err}
 		}
 		labels, err := db.LabelsByUser(annotator)
-		return usersLoadedMsg{ids: ids, labels: labels, err: err}
+		return usersLoadedMsg{idx: idx, labels: labels, err: err}
 	}
 }
 
@@ -100,11 +99,7 @@ func (s *Screen) Update(msg tea.Msg) tea.Cmd {
 		// one's place is losing work.
 		keep, _ := s.current()
 		s.loaded, s.err = true, msg.err
-		s.ids, s.labels = msg.ids, msg.labels
-		s.lower = make([]string, len(s.ids))
-		for i, id := range s.ids {
-			s.lower[i] = strings.ToLower(id)
-		}
+		s.idx, s.labels = msg.idx, msg.labels
 		s.query, s.shown = "", nil
 		s.filterKeeping(keep)
 		return s.fetch()
@@ -202,11 +197,12 @@ func (s *Screen) label() tea.Cmd {
 	case n == 0:
 		return screen.Notice(fmt.Sprintf("no user matches %q: nothing to label", screen.Line(s.filter.Value())))
 	case n == 1:
-		sel = screen.Selection{Users: []string{s.ids[s.shown[0]]}, Name: "user " + s.ids[s.shown[0]]}
+		id := s.idx.ID(int(s.shown[0]))
+		sel = screen.Selection{Users: []string{id}, Name: "user " + id}
 	default:
 		sel = screen.Selection{Users: make([]string, n), Name: fmt.Sprintf("the %d users matching %q", n, s.filter.Value())}
 		for i, j := range s.shown {
-			sel.Users[i] = s.ids[j]
+			sel.Users[i] = s.idx.ID(int(j))
 		}
 	}
 	s.ctx.Push(compare.NewFor(s.ctx, sel))
@@ -217,7 +213,7 @@ func (s *Screen) current() (string, bool) {
 	if s.cursor < 0 || s.cursor >= len(s.shown) {
 		return "", false
 	}
-	return s.ids[s.shown[s.cursor]], true
+	return s.idx.ID(int(s.shown[s.cursor])), true
 }
 
 func (s *Screen) move(n int) {
@@ -252,30 +248,15 @@ func (s *Screen) filterKeeping(keep string) {
 		return
 	}
 	from := s.shown
-	if s.shown == nil || !strings.Contains(q, s.query) {
-		from = nil // start again from every user
+	if s.shown == nil || !strings.Contains(q, s.query) || len(s.shown) == s.idx.Len() {
+		from = nil // every user: one scan of the packed ids is quicker
 	}
-	var next []int
-	if from == nil {
-		next = make([]int, 0, len(s.ids))
-		for i, id := range s.lower {
-			if q == "" || strings.Contains(id, q) {
-				next = append(next, i)
-			}
-		}
-	} else {
-		next = from[:0:0]
-		for _, i := range from {
-			if strings.Contains(s.lower[i], q) {
-				next = append(next, i)
-			}
-		}
-	}
-	s.shown, s.query = next, q
+	s.shown, s.query = s.idx.Match(q, from), q
 	s.cursor = 0
-	if keep != "" {
-		if i := slices.IndexFunc(s.shown, func(j int) bool { return s.ids[j] == keep }); i >= 0 {
-			s.cursor = i
+	if i := s.idx.Find(keep); keep != "" && i >= 0 {
+		// shown is in index order: the kept user is found by halving.
+		if at, ok := slices.BinarySearch(s.shown, int32(i)); ok {
+			s.cursor = at
 		}
 	}
 	s.scroll()
@@ -286,7 +267,7 @@ func (s *Screen) fetch() tea.Cmd {
 	var want []string
 	end := min(len(s.shown), s.offset+s.visible())
 	for _, i := range s.shown[min(s.offset, end):end] {
-		id := s.ids[i]
+		id := s.idx.ID(int(i))
 		if _, ok := s.rows[id]; !ok && !s.pending[id] {
 			want = append(want, id)
 			s.pending[id] = true
@@ -311,9 +292,9 @@ func (s *Screen) View() string {
 	case !s.loaded:
 		head += st.Muted.Render("  loading…")
 	case s.filter.Value() != "":
-		head += st.Muted.Render(fmt.Sprintf("  %d of %d match", len(s.shown), len(s.ids)))
+		head += st.Muted.Render(fmt.Sprintf("  %d of %d match", len(s.shown), s.idx.Len()))
 	default:
-		head += st.Muted.Render(fmt.Sprintf("  %d", len(s.ids)))
+		head += st.Muted.Render(fmt.Sprintf("  %d", s.idx.Len()))
 	}
 	b.WriteString(screen.Fit(head, w) + "\n")
 	if s.filter.Focused() || s.filter.Value() != "" {
@@ -325,7 +306,7 @@ func (s *Screen) View() string {
 		b.WriteString(st.Error.Render("error: "+screen.Line(s.err.Error())) + "\n")
 		return b.String()
 	}
-	if s.loaded && len(s.ids) == 0 {
+	if s.loaded && s.idx.Len() == 0 {
 		b.WriteString(st.Muted.Render("No users yet: popi-tui import FILE loads some (or popi-tui demo).") + "\n")
 		return b.String()
 	}
@@ -335,7 +316,7 @@ func (s *Screen) View() string {
 	b.WriteString(st.Header.Render(screen.Fit(fmt.Sprintf("  %-*s %10s %6s  %-10s %6s %6s", idw, "user", "pairs h/ho", "tasks", "summary", "labels", "saving"), w)) + "\n")
 	end := min(len(s.shown), s.offset+s.visible())
 	for n, i := range s.shown[min(s.offset, end):end] {
-		id := s.ids[i]
+		id := s.idx.ID(int(i))
 		text := fmt.Sprintf("%-*s %10s %6s  %-10s %6d %6s", idw, screen.FitMiddle(screen.Line(id), idw), "…", "", "", s.labels[id], "")
 		if r, ok := s.rows[id]; ok {
 			state, saving := screen.SummaryState(r.summary), "-"
