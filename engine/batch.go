@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"sync"
 	"time"
@@ -252,7 +253,12 @@ func (e *Engine) InferAll(ctx context.Context, opt InferOptions, progress func(P
 		}
 		return nil
 	}
-	rep, err := RunJobs(ctx, len(users), jobs, opt.Concurrency, progress)
+	workers := opt.Concurrency
+	if b.chat == nil {
+		// The offline summarizer computes rather than waits: every core.
+		workers = max(workers, runtime.GOMAXPROCS(0))
+	}
+	rep, err := RunJobs(ctx, len(users), jobs, workers, progress)
 	for _, f := range w.close() { // what could not be stored did not get done
 		rep.Done--
 		rep.addFailure(f.item, f.err)
@@ -395,12 +401,25 @@ func (e *Engine) SelectUsers(given []string) ([]string, error) {
 		}
 		return given, nil
 	}
+	// Keys alone, a page at a time: decoding every user and counting its
+	// signals took seconds at a million users.
 	var all []string
-	err := e.db.EachUser("", func(u store.User) (bool, error) {
-		all = append(all, u.ID)
-		return true, nil
-	})
-	return all, err
+	for {
+		page, err := e.db.UserPage(lastOf(all), selectPage)
+		if err != nil || len(page) == 0 {
+			return all, err
+		}
+		all = append(all, page...)
+	}
+}
+
+const selectPage = 10_000
+
+func lastOf(ids []string) string {
+	if len(ids) == 0 {
+		return ""
+	}
+	return ids[len(ids)-1]
 }
 
 // GenerateOptions choose what a bulk generation does.

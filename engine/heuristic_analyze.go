@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // Measuring one response for the heuristic summarizer: its line
@@ -47,6 +48,27 @@ var heurSecondWords = heurSet("you your yours yourself yourselves you're you've 
 // Contractions ending in 's that are not possessives.
 var heurSBases = heurSet("it that what there here let he she who where how when why")
 
+// The kinds of word readWord counts, as bits: one map lookup a word
+// instead of five.
+const (
+	heurHedge uint8 = 1 << iota
+	heurFormal
+	heurCasual
+	heurFirst
+	heurSecond
+)
+
+var heurWordKinds = func() map[string]uint8 {
+	m := map[string]uint8{}
+	for kind, set := range map[uint8]map[string]bool{heurHedge: heurHedgeWords, heurFormal: heurFormalWords,
+		heurCasual: heurCasualWords, heurFirst: heurFirstWords, heurSecond: heurSecondWords} {
+		for w := range set {
+			m[w] |= kind
+		}
+	}
+	return m
+}()
+
 func heurSet(words string) map[string]bool {
 	m := map[string]bool{}
 	for _, w := range strings.Fields(words) {
@@ -62,10 +84,14 @@ func heurAnalyze(text string) heurStats {
 	text = strings.NewReplacer("’", "'", "‘", "'").Replace(text)
 	s.words = heurWordCount(text)
 	p := s.readLines(text)
-	s.readMarkup(p)
+	s.readMarkup(p, heurLower(p))
 	// Everything below reads prose without inline code or URLs.
-	p = heurInlineCode.ReplaceAllString(p, " ")
-	p = heurURLRe.ReplaceAllString(p, " ")
+	if strings.Contains(p, "`") {
+		p = heurInlineCode.ReplaceAllString(p, " ")
+	}
+	if strings.Contains(p, "http") {
+		p = heurURLRe.ReplaceAllString(p, " ")
+	}
 	s.readPunctuation(p)
 	s.readProse(p)
 	s.readWords(p)
@@ -97,12 +123,16 @@ func (s *heurStats) readLines(text string) string {
 		if inFence {
 			continue
 		}
+		// Each pattern needs its first mark first on the line (or a #
+		// anywhere): most lines are tried against none.
+		lead := strings.TrimLeft(line, " \t\n\f\r")
 		switch {
-		case heurHeadingRe.MatchString(line):
+		case lead == "":
+		case lead[0] == '#' && heurHeadingRe.MatchString(line):
 			s.headings++
-		case heurNumberedRe.MatchString(line):
+		case '0' <= lead[0] && lead[0] <= '9' && heurNumberedRe.MatchString(line):
 			s.steps++
-		case heurBulletRe.MatchString(line) && !strings.HasPrefix(t, "**"):
+		case strings.IndexByte("-*+\xe2", lead[0]) >= 0 && heurBulletRe.MatchString(line) && !strings.HasPrefix(t, "**"):
 			s.bullets++
 		}
 		prose.WriteString(line)
@@ -113,14 +143,26 @@ func (s *heurStats) readLines(text string) string {
 
 // readMarkup counts what the prose marks up: bold, term definitions,
 // "step N" and citations.
-func (s *heurStats) readMarkup(p string) {
-	s.bold = len(heurBoldRe.FindAllStringIndex(p, -1))
-	s.defined = len(heurDefinedRe.FindAllStringIndex(p, -1))
-	s.steps += len(heurStepRe.FindAllStringIndex(p, -1))
+func (s *heurStats) readMarkup(p, lower string) {
+	found := heurGates(lower)
+	if strings.Contains(p, "**") {
+		s.bold = len(heurBoldRe.FindAllStringIndex(p, -1))
+	}
+	s.defined = heurMatches(heurDefinedRe, p, found, heurGateDefined)
+	if strings.Contains(lower, "step ") {
+		s.steps += len(heurStepRe.FindAllStringIndex(p, -1))
+	}
 	// Citations: author–year parentheses first, then the other markers in
 	// what is left, so that "(Smith et al., 2011)" counts once.
-	s.citations = len(heurParenYear.FindAllStringIndex(p, -1))
-	s.citations += len(heurCiteRe.FindAllStringIndex(heurParenYear.ReplaceAllString(p, " "), -1))
+	if strings.Contains(p, "(") {
+		s.citations = len(heurParenYear.FindAllStringIndex(p, -1))
+		if s.citations > 0 {
+			// Taking them out can bring a piece together: "cited(1999)in".
+			p = heurParenYear.ReplaceAllString(p, " ")
+			found = heurGates(heurLower(p))
+		}
+	}
+	s.citations += heurMatches(heurCiteRe, p, found, heurGateCite)
 }
 
 // readPunctuation counts questions, exclamations and emoji.
@@ -157,34 +199,52 @@ func (s *heurStats) readProse(p string) {
 // readWords reads the register and person of the words: hedges, formal
 // and casual words and phrases, contractions, first and second person.
 func (s *heurStats) readWords(p string) {
-	s.casual = len(heurPhraseRe.FindAllStringIndex(p, -1))
-	s.formal = len(heurFormalRe.FindAllStringIndex(p, -1))
-	for _, w := range strings.FieldsFunc(p, func(r rune) bool { return !heurIsWordRune(r) && r != '\'' }) {
-		w = strings.Trim(w, "'")
-		if w == "" {
-			continue
+	found := heurGates(heurLower(p))
+	s.casual = heurMatches(heurPhraseRe, p, found, heurGatePhrase)
+	s.formal = heurMatches(heurFormalRe, p, found, heurGateFormal)
+	// The words as strings.FieldsFunc would cut them, without the slice.
+	for rest := p; rest != ""; {
+		start := strings.IndexFunc(rest, heurInWord)
+		if start < 0 {
+			break
 		}
-		if w == "US" { // the country, not the pronoun
-			continue
+		rest = rest[start:]
+		end := strings.IndexFunc(rest, heurNotInWord)
+		if end < 0 {
+			end = len(rest)
 		}
-		lw := strings.ToLower(w)
-		switch {
-		case heurHedgeWords[lw]:
-			s.hedges++
-		case heurFormalWords[lw]:
-			s.formal++
-		case heurCasualWords[lw]:
-			s.casual++
-		}
-		if heurFirstWords[lw] {
-			s.first++
-		}
-		if heurSecondWords[lw] {
-			s.second++
-		}
-		if !heurCasualWords[lw] && heurIsContraction(lw) {
-			s.casual++
-		}
+		s.readWord(rest[:end])
+		rest = rest[end:]
+	}
+}
+
+func heurInWord(r rune) bool    { return heurIsWordRune(r) || r == '\'' }
+func heurNotInWord(r rune) bool { return !heurInWord(r) }
+
+// readWord counts one word of readWords.
+func (s *heurStats) readWord(w string) {
+	w = strings.Trim(w, "'")
+	if w == "" || w == "US" { // US: the country, not the pronoun
+		return
+	}
+	lw := strings.ToLower(w)
+	kind := heurWordKinds[lw]
+	switch {
+	case kind&heurHedge != 0:
+		s.hedges++
+	case kind&heurFormal != 0:
+		s.formal++
+	case kind&heurCasual != 0:
+		s.casual++
+	}
+	if kind&heurFirst != 0 {
+		s.first++
+	}
+	if kind&heurSecond != 0 {
+		s.second++
+	}
+	if kind&heurCasual == 0 && strings.IndexByte(lw, '\'') > 0 && heurIsContraction(lw) {
+		s.casual++
 	}
 }
 
@@ -217,28 +277,34 @@ func heurIsContraction(w string) bool {
 
 // heurSentences counts the sentences of one line: the pieces between
 // runs of . ! ? followed by a space or the line's end that hold a word.
+// It walks the line's bytes: the marks it looks for are ASCII, and only
+// other runes are decoded.
 func heurSentences(line string) int {
 	n, hasWord := 0, false
-	rs := []rune(line)
-	for i := 0; i < len(rs); i++ {
-		r := rs[i]
+	for i := 0; i < len(line); {
+		r, size := rune(line[i]), 1
+		if r >= utf8.RuneSelf {
+			r, size = utf8.DecodeRuneInString(line[i:])
+		}
 		if heurIsWordRune(r) {
 			hasWord = true
+			i += size
 			continue
 		}
 		if r != '.' && r != '!' && r != '?' {
+			i += size
 			continue
 		}
-		j := i
-		for j+1 < len(rs) && (rs[j+1] == '.' || rs[j+1] == '!' || rs[j+1] == '?') {
+		j := i + 1
+		for j < len(line) && (line[j] == '.' || line[j] == '!' || line[j] == '?') {
 			j++
 		}
 		// Closing quotes and brackets may follow the terminator.
-		k := j + 1
-		for k < len(rs) && strings.ContainsRune(`"')]*_`, rs[k]) {
+		k := j
+		for k < len(line) && strings.IndexByte(`"')]*_`, line[k]) >= 0 {
 			k++
 		}
-		if k == len(rs) || unicode.IsSpace(rs[k]) {
+		if next, _ := utf8.DecodeRuneInString(line[k:]); k == len(line) || unicode.IsSpace(next) {
 			if hasWord {
 				n++
 			}
@@ -255,6 +321,9 @@ func heurSentences(line string) int {
 // heurSyllables estimates the syllables of a word: groups of vowels, less a
 // silent final e, at least one.
 func heurSyllables(tok string) int {
+	if n, ok := heurSyllablesASCII(tok); ok {
+		return n
+	}
 	w := strings.ToLower(strings.TrimFunc(tok, func(r rune) bool { return !unicode.IsLetter(r) }))
 	n, prevVowel, letters := 0, false, 0
 	for _, r := range w {
@@ -276,6 +345,51 @@ func heurSyllables(tok string) int {
 		n--
 	}
 	return max(n, 1)
+}
+
+// heurSyllablesASCII is heurSyllables of an ASCII token, without making
+// the lower-case copy; ok is false for any other token.
+func heurSyllablesASCII(tok string) (n int, ok bool) {
+	lower := func(c byte) byte { return c | 0x20 } // of a letter
+	isLetter := func(c byte) bool { return 'a' <= c|0x20 && c|0x20 <= 'z' }
+	start, end := 0, len(tok)
+	for i := 0; i < len(tok); i++ {
+		if tok[i] >= utf8.RuneSelf {
+			return 0, false
+		}
+	}
+	for start < end && !isLetter(tok[start]) {
+		start++
+	}
+	for end > start && !isLetter(tok[end-1]) {
+		end--
+	}
+	w := tok[start:end]
+	prevVowel, letters := false, 0
+	for i := 0; i < len(w); i++ {
+		if !isLetter(w[i]) {
+			prevVowel = false
+			continue
+		}
+		letters++
+		v := strings.IndexByte("aeiouy", lower(w[i])) >= 0
+		if v && !prevVowel {
+			n++
+		}
+		prevVowel = v
+	}
+	if letters == 0 {
+		return 1, true
+	}
+	last := lower(w[len(w)-1])
+	before := byte(0)
+	if len(w) > 1 && isLetter(w[len(w)-2]) {
+		before = lower(w[len(w)-2])
+	}
+	if n > 1 && last == 'e' && before != 'l' && before != 'e' {
+		n--
+	}
+	return max(n, 1), true
 }
 
 func heurIsEmoji(r rune) bool {
