@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -44,6 +45,17 @@ func importChild() int {
 	}
 	stall, _ := strconv.Atoi(os.Getenv("POPI_STALL_AFTER"))
 	batches := 0
+	var heap *heapSampler
+	if os.Getenv("POPI_REPORT_HEAP") != "" { // for BenchmarkScale
+		heap = startHeapSampler(os.Getenv("POPI_HEAPPROFILE"))
+	}
+	if path := os.Getenv("POPI_CPUPROFILE"); path != "" { // for BenchmarkScale
+		if f, err := os.Create(path); err == nil {
+			pprof.StartCPUProfile(f)
+			defer pprof.StopCPUProfile()
+		}
+	}
+	start := time.Now()
 	_, err = db.Import(context.Background(), "big.jsonl", f, ImportOptions{Progress: func(int64) {
 		batches++
 		fmt.Printf("batch %d\n", batches)
@@ -56,6 +68,10 @@ func importChild() int {
 		return 1
 	}
 	fmt.Println("done")
+	fmt.Printf("Elapsed: %d\n", time.Since(start))
+	if heap != nil {
+		fmt.Printf("HeapPeak: %d\n", heap.Stop())
+	}
 	if os.Getenv("POPI_REPORT_RSS") != "" { // for BenchmarkImportPeakRSS
 		status, err := os.ReadFile("/proc/self/status")
 		if err != nil {

@@ -44,6 +44,17 @@ func bigDB(t *testing.T, dir string) string {
 	return path
 }
 
+// currentMeta is the header page bbolt would use: the valid one of the
+// two with the higher transaction id (which of the two that is depends
+// on how many transactions wrote the file).
+func currentMeta(src []byte) boltMeta {
+	m, _ := parseMeta(src)
+	if other, ok := parseMeta(src[m.pageSize:]); ok && other.valid() && (!m.valid() || other.txid > m.txid) {
+		return other
+	}
+	return m
+}
+
 // damagedCopy writes a damaged copy of the database file src to dst.
 type damagedCopy func(t *testing.T, src []byte) []byte
 
@@ -102,13 +113,13 @@ func damagedFiles() []struct {
 			return src
 		}, "is damaged (truncated?): it is", true},
 		{"freelist page overwritten", func(t *testing.T, src []byte) []byte {
-			m, _ := parseMeta(src)
+			m := currentMeta(src)
 			off := int(m.freelist) * int(m.pageSize)
 			copy(src[off:off+pageHeaderSize], bytes.Repeat([]byte{0xAB}, pageHeaderSize))
 			return src
 		}, "is not a freelist page", true},
 		{"root page overwritten", func(t *testing.T, src []byte) []byte {
-			m, _ := parseMeta(src)
+			m := currentMeta(src)
 			off := int(m.root) * int(m.pageSize)
 			copy(src[off:off+int(m.pageSize)], bytes.Repeat([]byte{0xFF}, int(m.pageSize)))
 			return src

@@ -182,6 +182,9 @@ func putGeneration(tx *bolt.Tx, g Generation, v []byte) error {
 	if err := tx.Bucket(bucketGenerations).Put([]byte(g.ID), v); err != nil {
 		return err
 	}
+	if err := addCounters(tx, counters{Generations: 1}); err != nil {
+		return err
+	}
 	return tx.Bucket(bucketGenCache).Put([]byte(g.Key), []byte(g.ID))
 }
 

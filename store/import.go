@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"sort"
 	"time"
 
@@ -320,8 +319,9 @@ type importWriter struct {
 	dataset string         // the tag of the users it creates
 	pending *pendingImport // set by the first batch that writes
 
-	staged map[string]indexEntry // index entries not yet written, by key
-	seq    uint64                // the last body's Seq
+	staged      map[string]indexEntry // index entries not yet written, by key
+	stagedUsers map[string][]byte     // new users not yet written, encoded
+	seq         uint64                // the last body's Seq
 
 	users, dups int
 	added       Counts
@@ -334,15 +334,6 @@ type indexEntry struct {
 	kind  Kind
 	split Split
 }
-
-// indexFlushEntries bounds the index entries held in memory (~100 bytes
-// each). indexRunTx bounds one transaction of a run: a sorted run spreads
-// over the whole index when users are scattered through the file, and
-// bbolt holds every page a transaction touches in memory.
-const (
-	indexFlushEntries = 1 << 15
-	indexRunTx        = 1 << 12
-)
 
 // bad records a bad record, keeping the first MaxReportedErrors by line.
 func (w *importWriter) bad(e *ImportError) {
@@ -364,11 +355,11 @@ func (w *importWriter) write(items []importItem) error {
 		return nil
 	}
 	if w.staged == nil {
-		w.staged = make(map[string]indexEntry)
+		w.staged, w.stagedUsers = make(map[string]indexEntry), make(map[string][]byte)
 	}
 	var t batchTx
 	err := w.db.bolt.Update(func(tx *bolt.Tx) error {
-		t = batchTx{w: w, tx: tx, seq: w.seq, staged: map[string]indexEntry{}}
+		t = batchTx{w: w, tx: tx, seq: w.seq, staged: map[string]indexEntry{}, users: map[string][]byte{}}
 		return t.apply(items)
 	})
 	if err != nil {
@@ -382,13 +373,16 @@ func (w *importWriter) write(items []importItem) error {
 	for k, e := range t.staged {
 		w.staged[k] = e
 	}
+	for k, v := range t.users {
+		w.stagedUsers[k] = v
+	}
 	w.users += t.newUsers
 	w.dups += t.dups
 	w.added = w.added.Plus(t.added)
 	for _, c := range t.conflicts {
 		w.bad(&ImportError{File: w.file, Line: c.line, Reason: c.msg})
 	}
-	if len(w.staged) >= indexFlushEntries {
+	if len(w.staged)+len(w.stagedUsers) >= indexFlushEntries {
 		return w.flushIndex(false)
 	}
 	return nil
@@ -401,6 +395,7 @@ type batchTx struct {
 	tx      *bolt.Tx
 	seq     uint64
 	staged  map[string]indexEntry // this batch's new index entries
+	users   map[string][]byte     // this batch's new users, encoded
 	started *pendingImport
 
 	newUsers, dups int
@@ -444,15 +439,8 @@ func (t *batchTx) apply(items []importItem) error {
 		t.seq++
 		if !seenUsers[it.user] {
 			seenUsers[it.user] = true
-			if users.Get([]byte(it.user)) == nil {
-				v, err := json.Marshal(User{ID: it.user, Meta: it.userMeta, FirstSeq: t.seq, Dataset: t.w.dataset})
-				if err != nil {
-					return err
-				}
-				if err := users.Put([]byte(it.user), v); err != nil {
-					return err
-				}
-				t.newUsers++
+			if err := t.newUser(users, it); err != nil {
+				return err
 			}
 		}
 		if err := bodies.Put(binary.BigEndian.AppendUint64(arena.alloc(8), t.seq), it.body); err != nil {
@@ -462,6 +450,24 @@ func (t *batchTx) apply(items []importItem) error {
 		t.added.add(it.kind, it.split, 1)
 	}
 	return bodies.SetSequence(t.seq)
+}
+
+// newUser stages the user of it, the first of its records this import
+// adds, unless the user is here already. New users are written with the
+// index entries, in sorted runs (flushIndex): written batch by batch, a
+// file that scatters a million users would rewrite most pages of the users
+// bucket with every batch.
+func (t *batchTx) newUser(users *bolt.Bucket, it *importItem) error {
+	if t.w.stagedUsers[it.user] != nil || users.Get([]byte(it.user)) != nil {
+		return nil
+	}
+	v, err := json.Marshal(User{ID: it.user, Meta: it.userMeta, FirstSeq: t.seq, Dataset: t.w.dataset})
+	if err != nil {
+		return err
+	}
+	t.users[it.user] = v
+	t.newUsers++
+	return nil
 }
 
 // lookup finds where a signal already is: in this batch, in this import's
@@ -477,44 +483,4 @@ func (t *batchTx) lookup(idx *bolt.Bucket, key []byte) (uint64, bool) {
 		return seq, true
 	}
 	return 0, false
-}
-
-// flushIndex writes the unwritten index entries in key order, a run of
-// transactions each covering one stretch of keys. With commit, the last
-// transaction also closes the journal entry: the import's commit point.
-func (w *importWriter) flushIndex(commit bool) error {
-	keys := make([]string, 0, len(w.staged))
-	for k := range w.staged {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for start := 0; start < len(keys) || (commit && start == 0); start += indexRunTx {
-		run := keys[start:min(start+indexRunTx, len(keys))]
-		last := start+indexRunTx >= len(keys)
-		err := w.db.bolt.Update(func(tx *bolt.Tx) error {
-			idx := tx.Bucket(bucketSignals)
-			idx.FillPercent = 0.9 // keys arrive sorted: fuller pages, fewer of them
-			for _, k := range run {
-				e := w.staged[k]
-				if err := idx.Put([]byte(k), encodeIndexEntry(e.seq, e.kind, e.split)); err != nil {
-					return err
-				}
-			}
-			if commit && last {
-				return tx.Bucket(bucketMeta).Delete(keyImportPending)
-			}
-			return nil
-		})
-		if err != nil {
-			return fmt.Errorf("write index: %w", err)
-		}
-	}
-	clear(w.staged)
-	return nil
-}
-
-// commit writes what is left of the index and makes the import's records
-// part of the database.
-func (w *importWriter) commit() error {
-	return w.flushIndex(true)
 }

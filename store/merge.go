@@ -248,6 +248,7 @@ type mergeTx struct {
 	// false for one that neither database has.
 	users map[string]bool
 	steps int
+	added counters // what the merge adds, for the counters at its end
 }
 
 // mergeCheckEvery is how many records a merge handles between looks at
@@ -263,7 +264,7 @@ func (m *mergeTx) run() error {
 	if m.ctx.Err() != nil { // a last look: stopped now, nothing is committed
 		return ErrInterrupted
 	}
-	return nil
+	return addCounters(m.dst, m.added)
 }
 
 // tick is called once per record; it stops the merge when ctx is done.

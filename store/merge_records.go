@@ -253,6 +253,7 @@ func (sm *summaryMerge) add(s Summary) error {
 	sm.here[s.ID] = key
 	sm.versions[mergeVersionKey(s.User, oldVersion)] = version
 	m.rep.Summaries.Added++
+	m.added = m.added.plus(summaryCounters(s.Source))
 	return nil
 }
 
@@ -304,6 +305,7 @@ func (m *mergeTx) generations() error {
 			return err
 		}
 		m.rep.Generations.Added++
+		m.added.Generations++
 		return nil
 	})
 	if err != nil {
@@ -377,6 +379,7 @@ func (m *mergeTx) ensureUser(user string) (bool, error) {
 			return false, err
 		}
 		m.rep.Signals.add(s.Kind, s.Split, 1)
+		m.added.Signals.add(s.Kind, s.Split, 1)
 	}
 	if first == 0 {
 		first = bodies.Sequence()
@@ -391,6 +394,7 @@ func (m *mergeTx) ensureUser(user string) (bool, error) {
 	}
 	m.users[user] = true
 	m.rep.Users++
+	m.added.Users++
 	return true, nil
 }
 

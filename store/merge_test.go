@@ -441,7 +441,9 @@ func TestMergeConflicts(t *testing.T) {
 			}
 			after := mgDump(t, here)
 			for _, line := range strings.Split(before, "\n") {
-				if line != "" && !strings.HasPrefix(line, "bucket ") && !strings.Contains(after, line+"\n") {
+				// The counters count what the merge added: they change.
+				counters := strings.HasPrefix(line, `"counters"=`)
+				if line != "" && !counters && !strings.HasPrefix(line, "bucket ") && !strings.Contains(after, line+"\n") {
 					t.Errorf("record changed or removed by the merge: %s", line)
 				}
 			}

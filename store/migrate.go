@@ -18,6 +18,7 @@ var migrations = []func(tx *bolt.Tx) error{
 	migrateCurrentSummaryPins,
 	migrateReplayMessages,
 	migrateLiftedFields,
+	migrateCounters,
 }
 
 // migrateSessionsPerComparison (schema 1 → 2): sessions were kept per

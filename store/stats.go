@@ -1,7 +1,6 @@
 package store
 
 import (
-	"encoding/json"
 	"fmt"
 
 	bolt "go.etcd.io/bbolt"
@@ -23,40 +22,19 @@ type Stats struct {
 	Labels         int `json:"labels"` // current decisions: retracted ones are not counted
 }
 
-// Stats counts everything, from one snapshot.
+// Stats counts everything, from one snapshot: the counters kept beside
+// the records (counters.go), and the current decisions.
 func (db *DB) Stats() (Stats, error) {
 	var st Stats
 	err := db.bolt.View(func(tx *bolt.Tx) error {
-		st.Users = tx.Bucket(bucketUsers).Stats().KeyN
-		st.Generations = tx.Bucket(bucketGenerations).Stats().KeyN
-		var c Counts
-		err := tx.Bucket(bucketSignals).ForEach(func(k, v []byte) error {
-			_, kind, split, ok := decodeIndexEntry(v)
-			if !ok {
-				return fmt.Errorf("signal %q: %w", k, errCorruptSignal)
-			}
-			c.add(kind, split, 1)
-			return nil
-		})
+		c, err := readCounters(tx)
 		if err != nil {
 			return err
 		}
-		st.PairsHistory, st.PairsHeldout, st.Texts = c.HistoryPairs, c.HeldoutPairs, c.Texts
-		st.Profiles, st.Personas, st.Tasks = c.Profiles, c.Personas, c.Tasks
-		err = tx.Bucket(bucketSummaries).ForEach(func(k, v []byte) error {
-			var s struct{ Source string }
-			if err := json.Unmarshal(v, &s); err != nil {
-				return fmt.Errorf("summary %q: %w", k, err)
-			}
-			st.Summaries++
-			if s.Source == SourceHuman {
-				st.SummariesHuman++
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
+		st.Users, st.Generations = c.Users, c.Generations
+		st.PairsHistory, st.PairsHeldout, st.Texts = c.Signals.HistoryPairs, c.Signals.HeldoutPairs, c.Signals.Texts
+		st.Profiles, st.Personas, st.Tasks = c.Signals.Profiles, c.Signals.Personas, c.Signals.Tasks
+		st.Summaries, st.SummariesHuman = c.Summaries, c.SummariesHuman
 		current, err := currentPerItem(tx)
 		st.Labels = len(current)
 		return err

@@ -164,6 +164,9 @@ func addSummary(tx *bolt.Tx, s *Summary) error {
 	if err := b.Put(summaryKey(s.User, s.Version), v); err != nil {
 		return err
 	}
+	if err := addCounters(tx, summaryCounters(s.Source)); err != nil {
+		return err
+	}
 	// A new version here is current, whatever a merge pinned.
 	return tx.Bucket(bucketCurrent).Delete([]byte(s.User))
 }
@@ -326,3 +329,12 @@ func eachUserSummaries(tx *bolt.Tx, decisions map[string][]*Decision, fn func(Us
 // ErrNoHistory is a user with nothing a summarizer may see: no history
 // pairs, texts or profile. Summary exports leave such users out.
 var ErrNoHistory = errors.New("no history to summarize")
+
+// summaryCounters counts one summary version of the given source.
+func summaryCounters(source string) counters {
+	c := counters{Summaries: 1}
+	if source == SourceHuman {
+		c.SummariesHuman = 1
+	}
+	return c
+}
