@@ -37,7 +37,8 @@ var heurNeedsAt = func() (at [256][]heurNeed) {
 	for group, needs := range map[uint8][]string{heurGateDefined: heurDefinedNeeds, heurGateCite: heurCiteNeeds,
 		heurGatePhrase: heurPhraseNeeds, heurGateFormal: heurFormalNeeds} {
 		for _, n := range needs {
-			at[n[0]] = append(at[n[0]], heurNeed{n, group})
+			// Every piece starting with a letter follows a \b in its pattern.
+			at[n[0]] = append(at[n[0]], heurNeed{n, group, 'a' <= n[0] && n[0] <= 'z' && n != "http"})
 		}
 	}
 	return at
@@ -46,18 +47,31 @@ var heurNeedsAt = func() (at [256][]heurNeed) {
 type heurNeed struct {
 	text  string
 	group uint8
+	word  bool // only at the start of a word
 }
 
-// heurGates says which groups of pieces lower (heurLower's) holds.
-func heurGates(lower string) (found uint8) {
+// heurGates says which groups of pieces lower (heurLower's) holds. A piece
+// that its pattern wants at a word's start is looked for only there, when
+// lower's word boundaries are the text's (heurLower says).
+func heurGates(lower string, bounds bool) (found uint8) {
 	for i := 0; i < len(lower); i++ {
-		for _, n := range heurNeedsAt[lower[i]] {
-			if found&n.group == 0 && strings.HasPrefix(lower[i:], n.text) {
+		needs := heurNeedsAt[lower[i]]
+		if len(needs) == 0 {
+			continue
+		}
+		inWord := bounds && i > 0 && heurWordByte(lower[i-1])
+		for _, n := range needs {
+			if found&n.group == 0 && !(n.word && inWord) && strings.HasPrefix(lower[i:], n.text) {
 				found |= n.group
 			}
 		}
 	}
 	return found
+}
+
+// heurWordByte is \b's idea of a word character.
+func heurWordByte(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_'
 }
 
 // heurMatches counts the matches of re in p when gate is among the
@@ -70,11 +84,14 @@ func heurMatches(re *regexp.Regexp, p string, found, gate uint8) int {
 }
 
 // heurLower is p in lower case as (?i) sees it: strings.ToLower leaves the
-// long s (ſ) alone, which (?i) matches as an s.
-func heurLower(p string) string {
-	lower := strings.ToLower(p)
+// long s (ſ) alone, which (?i) matches as an s. bounds is false when a
+// letter that is no word character to \b (ſ, the Kelvin sign) became an
+// ASCII one, so that lower's word boundaries are not p's.
+func heurLower(p string) (lower string, bounds bool) {
+	lower = strings.ToLower(p)
+	bounds = !strings.Contains(p, "\u212a")
 	if strings.Contains(lower, "ſ") {
-		lower = strings.ReplaceAll(lower, "ſ", "s")
+		lower, bounds = strings.ReplaceAll(lower, "ſ", "s"), false
 	}
-	return lower
+	return lower, bounds
 }

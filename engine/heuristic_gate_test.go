@@ -17,7 +17,7 @@ var heurPieces = []string{
 	"# Heading", "   ## h", "1. one", "12) two", "- item", "* star", "+ plus", "• dot", "**not a bullet**",
 	"I'm", "you're", "it's", "John's", "don't", "we'd", "US", "us", "y'all", "’", "‘", "\r\n", "\n", "\n\n", " ", "  ",
 	"?", "!", "...", "?!", ".\"", ".)", "e.g.", "Dr.", "😀", "☀", "İstanbul", "K", "ſ", "likely", "Therefore", "hey",
-	"the", "answer", "Table", "little", "free", "café", "naïve", "x-e", "re-use", "\xff", "a\x00b", "3.14", "\t",
+	"xcalled", "_means", "9imagine", "\u212acalled", "a\u212anown as", "ſsources:", "xſource:", "pre-called", "the", "answer", "Table", "little", "free", "café", "naïve", "x-e", "re-use", "\xff", "a\x00b", "3.14", "\t",
 }
 
 func heurRandomText(rng *rand.Rand) string {
