@@ -175,6 +175,7 @@ func (db *DB) Import(ctx context.Context, name string, r io.Reader, opt ImportOp
 		}
 	}
 	w := importWriter{db: db, file: name, dataset: opt.Dataset}
+	defer w.removeRuns()
 	failure := w.run(ctx, r, opt.Progress, &rep)
 	rep.Errors, rep.BadRecords = w.errs, w.badCount
 	if failure != nil {
@@ -254,6 +255,15 @@ loop:
 	case w.badCount > 0:
 		return ErrRejected
 	}
+	if w.pending == nil {
+		return nil // nothing new
+	}
+	if err := w.finishIndex(); err != nil {
+		return err
+	}
+	if w.badCount > 0 { // ids taken twice in the file, found by the merge
+		return ErrRejected
+	}
 	return nil
 }
 
@@ -306,22 +316,26 @@ func parseRecords(ctx context.Context, name string, src *format.Reader, count *i
 }
 
 // importWriter adds parsed records to the database. Bodies are appended
-// batch by batch, in file order; index entries wait in memory (up to
-// indexFlushEntries of them) and are written in key order, in runs. A file
-// scatters one user's records, so writing the index with every batch
-// would rewrite most of its pages each time; in sorted runs each page is
-// rewritten about once per run. Until the import commits, the journal entry
-// says its bodies are not yet part of the database, so index entries may
-// lag behind them.
+// batch by batch, in file order; index entries and new users wait in
+// memory (up to indexFlushEntries of them), are spilled in sorted runs to
+// temporary files, and are written once every body is in, merged in key
+// order (import_index.go). A file scatters one user's records, so writing
+// the index with every batch would rewrite most of its pages each time.
+// Until the import commits, the journal entry says its bodies are not yet
+// part of the database, so index entries may lag behind them.
 type importWriter struct {
 	db      *DB
 	file    string
 	dataset string         // the tag of the users it creates
 	pending *pendingImport // set by the first batch that writes
 
-	staged      map[string]indexEntry // index entries not yet written, by key
-	stagedUsers map[string][]byte     // new users not yet written, encoded
+	staged      map[string]indexEntry // index entries of the current run, by key
+	stagedUsers map[string][]byte     // new users of the current run, encoded
+	runs        importRuns            // the runs spilled so far
 	seq         uint64                // the last body's Seq
+	// indexWasEmpty: the import's index entries are all there will be, so
+	// they fill the index's pages whole.
+	indexWasEmpty bool
 
 	users, dups int
 	added       Counts
@@ -333,6 +347,7 @@ type indexEntry struct {
 	seq   uint64
 	kind  Kind
 	split Split
+	line  int // of the record, for a conflict found when runs are merged
 }
 
 // bad records a bad record, keeping the first MaxReportedErrors by line.
@@ -376,14 +391,13 @@ func (w *importWriter) write(items []importItem) error {
 	for k, v := range t.users {
 		w.stagedUsers[k] = v
 	}
-	w.users += t.newUsers
 	w.dups += t.dups
 	w.added = w.added.Plus(t.added)
 	for _, c := range t.conflicts {
 		w.bad(&ImportError{File: w.file, Line: c.line, Reason: c.msg})
 	}
 	if len(w.staged)+len(w.stagedUsers) >= indexFlushEntries {
-		return w.flushIndex(false)
+		return w.spillRun()
 	}
 	return nil
 }
@@ -398,9 +412,9 @@ type batchTx struct {
 	users   map[string][]byte     // this batch's new users, encoded
 	started *pendingImport
 
-	newUsers, dups int
-	added          Counts
-	conflicts      []conflict
+	dups      int
+	added     Counts
+	conflicts []conflict
 }
 
 type conflict struct {
@@ -414,6 +428,8 @@ func (t *batchTx) apply(items []importItem) error {
 	if t.w.pending == nil { // the first batch opens the journal entry
 		t.seq = bodies.Sequence()
 		t.started = &pendingImport{File: t.w.file, StartSeq: t.seq + 1, Started: time.Now().UTC()}
+		first, _ := idx.Cursor().First()
+		t.w.indexWasEmpty = first == nil
 		v, err := json.Marshal(t.started)
 		if err != nil {
 			return err
@@ -446,7 +462,7 @@ func (t *batchTx) apply(items []importItem) error {
 		if err := bodies.Put(binary.BigEndian.AppendUint64(arena.alloc(8), t.seq), it.body); err != nil {
 			return err
 		}
-		t.staged[string(it.key)] = indexEntry{t.seq, it.kind, it.split}
+		t.staged[string(it.key)] = indexEntry{t.seq, it.kind, it.split, it.line}
 		t.added.add(it.kind, it.split, 1)
 	}
 	return bodies.SetSequence(t.seq)
@@ -466,7 +482,6 @@ func (t *batchTx) newUser(users *bolt.Bucket, it *importItem) error {
 		return err
 	}
 	t.users[it.user] = v
-	t.newUsers++
 	return nil
 }
 

@@ -18,7 +18,7 @@ import (
 
 // The figures of issue 13 (README, Performance: "At scale") come from
 // BenchmarkScale, at 10,000 and 100,000 users, and at 1,000,000 when
-// POPI_BENCH_1M=1 (about 2.4 GB of input and 4 GB of database on disk,
+// POPI_BENCH_1M=1 (about 2.4 GB of input and 3 GB of database on disk,
 // so never in CI):
 //
 //	go test ./store -run '^$' -bench Scale -benchtime 1x -timeout 2h
