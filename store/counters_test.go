@@ -59,6 +59,9 @@ func TestCountersFollowEveryWrite(t *testing.T) {
 	if c.Summaries != 2 || c.Generations != 2 {
 		t.Errorf("after the merge: counters %+v, want 2 summaries and 2 generations", c)
 	}
+	if n, err := a.UserCount(); err != nil || n != c.Users {
+		t.Errorf("UserCount = %d, %v; want %d", n, err, c.Users)
+	}
 }
 
 // A database of schema 5 has no counters: opening it computes them once.

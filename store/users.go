@@ -136,7 +136,11 @@ func (db *DB) UserIDs() ([]string, error) {
 	var ids []string
 	err := db.bolt.View(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketUsers)
-		ids = make([]string, 0, b.Stats().KeyN)
+		c, err := readCounters(tx) // the count without walking the bucket twice
+		if err != nil {
+			return err
+		}
+		ids = make([]string, 0, c.Users)
 		return b.ForEach(func(k, _ []byte) error {
 			ids = append(ids, string(k))
 			return nil

@@ -23,13 +23,15 @@ func (db *DB) UserPage(after string, n int) ([]string, error) {
 	return ids, err
 }
 
-// UserCount is how many users the database holds, from the bucket's
-// statistics (no user is decoded).
+// UserCount is how many users the database holds, from its counters
+// (counters.go): one key read, where the bucket's statistics walk every
+// page of it.
 func (db *DB) UserCount() (int, error) {
 	var n int
 	err := db.bolt.View(func(tx *bolt.Tx) error {
-		n = tx.Bucket(bucketUsers).Stats().KeyN
-		return nil
+		c, err := readCounters(tx)
+		n = c.Users
+		return err
 	})
 	return n, err
 }
