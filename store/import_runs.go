@@ -19,9 +19,9 @@ const indexEntrySize = 10
 
 // importRuns are the sorted runs an import has spilled: files of (key,
 // value) records in key order, each a uvarint length and bytes. They live
-// in a temporary directory of their own, removed when the import ends
-// (and by the system's cleaning of temporary files after a crash: they
-// hold nothing the database needs).
+// in a directory beside the database (runsDir), removed when the import
+// ends, and by the next Open or import after a crash: they hold nothing
+// the database needs, and whoever holds the database's lock owns them.
 type importRuns struct {
 	dir          string
 	index, users []string
@@ -34,8 +34,11 @@ func (w *importWriter) spillRun() error {
 		return nil
 	}
 	if w.runs.dir == "" {
-		dir, err := os.MkdirTemp("", "popi-import-*")
-		if err != nil {
+		dir := runsDir(w.db.path)
+		if err := os.RemoveAll(dir); err != nil {
+			return fmt.Errorf("spill index: %w", err)
+		}
+		if err := os.Mkdir(dir, 0o700); err != nil {
 			return fmt.Errorf("spill index: %w", err)
 		}
 		w.runs.dir = dir
@@ -58,6 +61,11 @@ func (w *importWriter) spillRun() error {
 	clear(w.staged)
 	clear(w.stagedUsers)
 	return nil
+}
+
+// runsDir is where an import into the database at dbPath spills its runs.
+func runsDir(dbPath string) string {
+	return filepath.Join(filepath.Dir(dbPath), "."+filepath.Base(dbPath)+".import-runs")
 }
 
 func encodeIndexEntryTo(dst []byte, seq uint64, k Kind, sp Split) []byte {

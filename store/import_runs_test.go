@@ -3,6 +3,9 @@ package store
 import (
 	"context"
 	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -48,5 +51,29 @@ func TestImportAcrossSpilledRuns(t *testing.T) {
 	})
 	if left != 0 {
 		t.Errorf("the rejected import left %d bodies and index entries", left)
+	}
+	for _, d := range []*DB{db, other} {
+		if _, err := os.Stat(runsDir(d.Path())); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("the runs of %s are still there (%v)", d.Path(), err)
+		}
+	}
+}
+
+// The runs a killed import left are removed by the next Open.
+func TestOpenRemovesRunsOfAKilledImport(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "popi.db")
+	if err := os.MkdirAll(filepath.Join(runsDir(path)), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(runsDir(path), "index-0"), []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	db, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if _, err := os.Stat(runsDir(path)); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the runs are still there after Open (%v)", err)
 	}
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -76,6 +77,10 @@ func (db *DB) rollbackImport(p pendingImport) error {
 // recoverImport rolls back an import that a crash or kill interrupted, so
 // that its file is wholly out of the database.
 func (db *DB) recoverImport() error {
+	// The runs of an import a crash interrupted: never read again.
+	if err := os.RemoveAll(runsDir(db.path)); err != nil {
+		return fmt.Errorf("remove an interrupted import's runs: %w", err)
+	}
 	var p *pendingImport
 	err := db.bolt.View(func(tx *bolt.Tx) error {
 		v := tx.Bucket(bucketMeta).Get(keyImportPending)
