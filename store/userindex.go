@@ -108,8 +108,8 @@ func (x *UserIndex) Find(id string) int {
 // lower-case text; "" matches every id). With from non-nil only the places
 // in from are tried: a filter that extends the last one narrows its result.
 func (x *UserIndex) Match(lower string, from []int32) []int32 {
-	if bytes.IndexByte([]byte(lower), 0) >= 0 {
-		return []int32{} // no id contains NUL
+	if x.Len() == 0 || bytes.IndexByte([]byte(lower), 0) >= 0 {
+		return []int32{} // no ids (a nil index: they failed to load), or no id contains NUL
 	}
 	q := []byte(lower)
 	if from != nil {

@@ -69,6 +69,10 @@ func TestUserIndexOfAnEmptyDatabase(t *testing.T) {
 	if x.Len() != 0 || x.Find("a") != -1 || len(x.Match("a", nil)) != 0 || len(x.Match("", nil)) != 0 {
 		t.Errorf("empty index: len %d", x.Len())
 	}
+	var none *UserIndex // what a screen holds when the ids failed to load
+	if none.Len() != 0 || none.Find("a") != -1 || none.Match("a", nil) == nil || len(none.Match("", nil)) != 0 {
+		t.Error("a nil index is not empty")
+	}
 }
 
 // BenchmarkUserIndex reads the index of the database POPI_USERINDEX_DB
