@@ -17,21 +17,21 @@ import (
 	"github.com/popi-tui/popi-tui/store/storetest"
 )
 
-// Integration tests against a real OpenAI-compatible server process:
-// POPI_LLM_URL (a base URL ending in /v1) and POPI_LLM_MODEL name it.
-// .ci/run starts one (Ollama with a tiny model made by
-// engine/internal/tinygguf); the same tests run unchanged against a
-// user's own vLLM or llama.cpp server. They assert on content, finish
-// reasons and the shape of what comes back, never on ids.
+// Integration tests against real OpenAI-compatible server processes, one
+// subtest per server (enginetest.EachServer): .ci/run starts Ollama and
+// llama.cpp's llama-server, each serving the tiny models of
+// engine/internal/tinygguf; the same tests run unchanged against a user's
+// own servers named by the same variables. They assert on content, finish
+// reasons and the shape of what comes back, never on ids. What only
+// llama-server offers is tested in integration_llamacpp_test.go.
 //
 // Without the variables they skip with a message, except under CI, where
-// a missing server is a failure (enginetest.RealServer).
+// a missing server is a failure (enginetest.Servers).
 
-// realEngine is an engine with one backend "real" on the server, over a
-// database of the demo users.
-func realEngine(t *testing.T, model string, maxTokens int) (*Engine, *store.DB) {
+// realEngine is an engine with one backend "real" serving model at url,
+// over a database of the demo users.
+func realEngine(t *testing.T, url, model string, maxTokens int) (*Engine, *store.DB) {
 	t.Helper()
-	url, _ := enginetest.RealServer(t)
 	db := storetest.DemoDB(t)
 	cfg := Config{HistoryBudget: DefaultHistoryBudget, MaxAttempts: 2, Concurrency: 16, Backends: []BackendConfig{{
 		Name: "real", Kind: KindOpenAI, Roles: []string{RoleSummarizer, RoleGenerator}, BaseURLs: []string{url}, Model: model,
@@ -54,18 +54,19 @@ func realGetenv(k string) string {
 	return ""
 }
 
-// expectText checks an answer against POPI_LLM_EXPECT when the server's
-// model is known to say one fixed thing (the tiny model of .ci/run).
-func expectText(t *testing.T, got string) {
+// expectText checks an answer against what the server's model is known
+// to say, when it says one fixed thing (the tiny models of .ci/run).
+func expectText(t *testing.T, s enginetest.Server, got string) {
 	t.Helper()
-	if want := os.Getenv("POPI_LLM_EXPECT"); want != "" && strings.TrimSpace(got) != want {
+	if want := s.Expect; want != "" && strings.TrimSpace(got) != want {
 		t.Errorf("the model said %q, want %q", got, want)
 	}
 }
 
-func TestIntegrationBackendCheck(t *testing.T) {
-	_, model := enginetest.RealServer(t)
-	e, _ := realEngine(t, model, 32)
+func TestIntegrationBackendCheck(t *testing.T) { enginetest.EachServer(t, integrationBackendCheck) }
+
+func integrationBackendCheck(t *testing.T, srv enginetest.Server) {
+	e, _ := realEngine(t, srv.URL, srv.Model, 32)
 	h := e.Check(context.Background(), "real")
 	if !h.OK() || len(h.Replicas) != 1 || !h.Replicas[0].HasModel {
 		t.Fatalf("health = %+v", h)
@@ -76,21 +77,22 @@ func TestIntegrationBackendCheck(t *testing.T) {
 	t.Logf("models %v, tokenize %v, prompt log-probabilities %v", h.Replicas[0].Models, h.Replicas[0].Tokenize, h.Replicas[0].PromptLogprobs)
 }
 
-func TestIntegrationInfer(t *testing.T) {
-	_, model := enginetest.RealServer(t)
-	e, db := realEngine(t, model, 64)
+func TestIntegrationInfer(t *testing.T) { enginetest.EachServer(t, integrationInfer) }
+
+func integrationInfer(t *testing.T, srv enginetest.Server) {
+	e, db := realEngine(t, srv.URL, srv.Model, 64)
 	s, err := e.Summarize(context.Background(), "terse-tom", "real", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.TrimSpace(s.Text) == "" || s.Source != "real/"+model || s.TemplateSet != DefaultPromptSet().Version() || len(s.Messages) != 2 ||
+	if strings.TrimSpace(s.Text) == "" || s.Source != "real/"+srv.Model || s.TemplateSet != DefaultPromptSet().Version() || len(s.Messages) != 2 ||
 		s.Version != 1 || s.HistoryTokens <= 0 || s.SummaryTokens <= 0 || !strings.Contains(s.Messages[1].Content, "### Preferred response") {
 		t.Errorf("summary = %+v", s)
 	}
 	if s.PromptTokens <= 0 || s.CompletionTokens <= 0 {
 		t.Errorf("token counts %d/%d", s.PromptTokens, s.CompletionTokens)
 	}
-	expectText(t, s.Text)
+	expectText(t, srv, s.Text)
 	if cur, ok, _ := db.CurrentSummary("terse-tom"); !ok || cur.ID != s.ID {
 		t.Errorf("the summary was not stored as current: %+v", cur)
 	}
@@ -110,11 +112,14 @@ func TestIntegrationInfer(t *testing.T) {
 // and stores the messages its templates say, which are what reached the
 // server, word for word.
 func TestIntegrationCustomTemplateSet(t *testing.T) {
-	url, model := enginetest.RealServer(t)
-	rec := enginetest.NewRecorder(t, url)
+	enginetest.EachServer(t, integrationCustomTemplateSet)
+}
+
+func integrationCustomTemplateSet(t *testing.T, srv enginetest.Server) {
+	rec := enginetest.NewRecorder(t, srv.URL)
 	dir := t.TempDir()
 	config := fmt.Sprintf("prompts = \"custom.toml\"\n\n[[backend]]\nname = \"real\"\nrole = \"summarizer\"\nbase_url = %q\n"+
-		"model = %q\napi_key_env = \"POPI_LLM_API_KEY\"\ntemperature = 0\nmax_tokens = 64\ntimeout = \"2m\"\n", rec.URL(), model)
+		"model = %q\napi_key_env = \"POPI_LLM_API_KEY\"\ntemperature = 0\nmax_tokens = 64\ntimeout = \"2m\"\n", rec.URL(), srv.Model)
 	for name, text := range map[string]string{"custom.toml": customSet, "config.toml": config} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o600); err != nil {
 			t.Fatal(err)
@@ -137,10 +142,10 @@ func TestIntegrationCustomTemplateSet(t *testing.T) {
 	if err != nil || !ok {
 		t.Fatalf("no summary stored: %v", err)
 	}
-	if s.TemplateSet != "custom-1" || !slices.Equal(s.Messages, want) || s.Source != "real/"+model {
+	if s.TemplateSet != "custom-1" || !slices.Equal(s.Messages, want) || s.Source != "real/"+srv.Model {
 		t.Errorf("stored summary: set %q, source %q, messages %q\nwant %q", s.TemplateSet, s.Source, s.Messages, want)
 	}
-	expectText(t, s.Text)
+	expectText(t, srv, s.Text)
 	sent := rec.Chats()
 	if len(sent) != 1 || len(sent[0]) != len(want) {
 		t.Fatalf("the server was sent %q", sent)
@@ -153,8 +158,11 @@ func TestIntegrationCustomTemplateSet(t *testing.T) {
 }
 
 func TestIntegrationGenerateStreamingAndNot(t *testing.T) {
-	_, model := enginetest.RealServer(t)
-	e, _ := realEngine(t, model, 48)
+	enginetest.EachServer(t, integrationGenerateStreamingAndNot)
+}
+
+func integrationGenerateStreamingAndNot(t *testing.T, srv enginetest.Server) {
+	e, _ := realEngine(t, srv.URL, srv.Model, 48)
 	req := GenerateRequest{User: "terse-tom", PromptID: "t1", Condition: store.ConditionNone, Backend: "real"}
 	var streamed strings.Builder
 	chunks := 0
@@ -174,7 +182,7 @@ func TestIntegrationGenerateStreamingAndNot(t *testing.T) {
 	if g.FinishReason != "stop" && g.FinishReason != "length" {
 		t.Errorf("finish reason %q", g.FinishReason)
 	}
-	expectText(t, g.Text)
+	expectText(t, srv, g.Text)
 	if g.TimeToFirstToken <= 0 || g.TimeToFirstToken > g.Latency || g.CompletionTokens <= 0 {
 		t.Errorf("ttft %v, latency %v, completion tokens %d", g.TimeToFirstToken, g.Latency, g.CompletionTokens)
 	}
@@ -196,11 +204,11 @@ func TestIntegrationGenerateStreamingAndNot(t *testing.T) {
 }
 
 func TestIntegrationFinishReasonLength(t *testing.T) {
-	_, model := enginetest.RealServer(t)
-	if loop := os.Getenv("POPI_LLM_MODEL_LOOP"); loop != "" {
-		model = loop
-	}
-	e, _ := realEngine(t, model, 5)
+	enginetest.EachServer(t, integrationFinishReasonLength)
+}
+
+func integrationFinishReasonLength(t *testing.T, srv enginetest.Server) {
+	e, _ := realEngine(t, srv.LoopURL, srv.LoopModel, 5)
 	g, _, err := e.Generate(context.Background(), GenerateRequest{User: "thorough-theo", PromptID: "t1", Condition: store.ConditionNone, Backend: "real"}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -211,11 +219,11 @@ func TestIntegrationFinishReasonLength(t *testing.T) {
 }
 
 func TestIntegrationCancelMidStream(t *testing.T) {
-	_, model := enginetest.RealServer(t)
-	if loop := os.Getenv("POPI_LLM_MODEL_LOOP"); loop != "" {
-		model = loop // never stops on its own
-	}
-	e, db := realEngine(t, model, 2000)
+	enginetest.EachServer(t, integrationCancelMidStream)
+}
+
+func integrationCancelMidStream(t *testing.T, srv enginetest.Server) {
+	e, db := realEngine(t, srv.LoopURL, srv.LoopModel, 2000) // never stops on its own
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var once sync.Once
@@ -231,8 +239,11 @@ func TestIntegrationCancelMidStream(t *testing.T) {
 }
 
 func TestIntegrationEightConcurrent(t *testing.T) {
-	_, model := enginetest.RealServer(t)
-	e, _ := realEngine(t, model, 32)
+	enginetest.EachServer(t, integrationEightConcurrent)
+}
+
+func integrationEightConcurrent(t *testing.T, srv enginetest.Server) {
+	e, _ := realEngine(t, srv.URL, srv.Model, 32)
 	rep, err := e.GenerateAll(context.Background(), GenerateOptions{
 		Users: []string{"terse-tom", "playful-pia", "skeptic-sam"}, Backends: []string{"real"},
 		Conditions: []string{store.ConditionNone, store.ConditionRaw}, Concurrency: 8,
@@ -243,18 +254,22 @@ func TestIntegrationEightConcurrent(t *testing.T) {
 	}
 }
 
-// Preference accuracy needs a server that scores given responses; the CI
-// server (Ollama) cannot, and eval must say so rather than guess. Against
-// a user's vLLM the same call succeeds.
+// Preference accuracy needs a server that scores given responses; Ollama
+// and llama-server cannot, and eval must say so, with the reason, rather
+// than guess. Against a user's vLLM (POPI_LLM_CAN_SCORE) the same call
+// succeeds.
 func TestIntegrationAccuracyNeedsAScoringServer(t *testing.T) {
-	_, model := enginetest.RealServer(t)
-	e, _ := realEngine(t, model, 16)
-	srv, err := e.Server("real", RoleGenerator)
+	enginetest.EachServer(t, integrationAccuracyNeedsAScoringServer)
+}
+
+func integrationAccuracyNeedsAScoringServer(t *testing.T, srv enginetest.Server) {
+	e, _ := realEngine(t, srv.URL, srv.Model, 16)
+	scorer, err := e.Server("real", RoleGenerator)
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = srv.CheckScoring(context.Background(), ScoreOptions{EndOfTurn: true})
-	if os.Getenv("POPI_LLM_CAN_SCORE") != "" {
+	err = scorer.CheckScoring(context.Background(), ScoreOptions{EndOfTurn: true})
+	if srv.CanScore {
 		if err != nil {
 			t.Fatalf("a scoring server refused: %v", err)
 		}
@@ -262,5 +277,8 @@ func TestIntegrationAccuracyNeedsAScoringServer(t *testing.T) {
 	}
 	if !errors.Is(err, ErrCannotScore) || !strings.Contains(err.Error(), "backend real") || !strings.Contains(err.Error(), "vLLM") {
 		t.Errorf("err = %v, want ErrCannotScore naming the backend and what is needed", err)
+	}
+	if srv.LlamaCpp && !strings.Contains(err.Error(), "log-probabilities of a given prompt") {
+		t.Errorf("err = %v, want llama-server's reason: it cannot score a given prompt", err)
 	}
 }

@@ -380,6 +380,7 @@ func (b *openAIBackend) classify(err error, r *replica, info *responseInfo, stal
 	if be.Status == http.StatusNotFound {
 		be.Msg += didYouMeanV1(r)
 	}
+	be.Msg += b.contextHint(r, be.Status, be.Msg)
 	return b.redact.seal(be)
 }
 

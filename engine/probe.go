@@ -39,8 +39,12 @@ type ReplicaHealth struct {
 	// server reports it (0 when not); ContextSource says where it was read.
 	ContextLength int
 	ContextSource string
-	Problem       string   // why it is not usable, when it is not
-	Warnings      []string // what works, but should be set right
+	// ChatTemplate is the chat template the server applies to messages,
+	// when it says (llama-server's /props): a wrong one is the commonest
+	// reason a model answers badly through the chat API.
+	ChatTemplate string
+	Problem      string   // why it is not usable, when it is not
+	Warnings     []string // what works, but should be set right
 }
 
 // Health is the check of one backend.
@@ -128,6 +132,7 @@ func (b *openAIBackend) checkReplica(ctx context.Context, r *replica) (rh Replic
 	rh.Server = kind.String()
 	b.matchModel(ctx, r, kind, &rh)
 	rh.ContextLength, rh.ContextSource = b.contextLength(ctx, r, kind, body)
+	rh.ChatTemplate = b.chatTemplate(ctx, r, kind)
 	_, err := b.tokenizeOn(ctx, r, "probe")
 	rh.Tokenize = err == nil
 	rh.PromptLogprobs = b.scoresPrompts(ctx, r)

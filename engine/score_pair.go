@@ -24,6 +24,10 @@ import (
 // assistant message, found as ScorePair finds it.
 func (s *Server) CheckScoring(ctx context.Context, opt ScoreOptions) error {
 	ob, name := s.ob, s.b.cfg.Name
+	if ob.servesLlamaCpp(ctx) {
+		return fmt.Errorf("backend %s %w: llama.cpp's llama-server cannot return the log-probabilities of a given prompt "+
+			"(its /v1/completions ignores echo and scores only the tokens it generates); preference accuracy needs vLLM", name, ErrCannotScore)
+	}
 	p, err := ob.tokenizeChat(ctx, probeMessages, false)
 	var full, y []int
 	if err == nil {
@@ -52,6 +56,18 @@ func (s *Server) CheckScoring(ctx context.Context, opt ScoreOptions) error {
 		return fmt.Errorf("backend %s: checking that it can score given responses: %w", name, err)
 	}
 	return fmt.Errorf("backend %s %w: %v; preference accuracy needs vLLM (POST /tokenize, and /v1/completions with echo and prompt log-probabilities): llama.cpp's server and Ollama cannot", name, ErrCannotScore, err)
+}
+
+// servesLlamaCpp says whether a replica of b says it is llama-server,
+// which is refused scoring by what it is rather than by a probe whose
+// failure would name a symptom (its /tokenize ignores chat messages).
+func (b *openAIBackend) servesLlamaCpp(ctx context.Context) bool {
+	r, err := b.acquire(ctx, nil)
+	if err != nil {
+		return false // the probe that follows says why
+	}
+	defer b.release(r, false, nil)
+	return b.kindOf(ctx, r) == serverLlamaCpp
 }
 
 // joinDistinct joins errors, each message once: the same sequence

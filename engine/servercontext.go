@@ -46,22 +46,43 @@ func vllmContext(models []byte, model string) (int, string) {
 	return 0, ""
 }
 
-// llamaCppContext reads llama-server's GET /props: the context of one slot
-// (--ctx-size shared among --parallel slots), which is what a request gets.
-func (b *openAIBackend) llamaCppContext(ctx context.Context, r *replica) (int, string) {
+// llamaCppProps is what llama-server's GET /props says of itself.
+type llamaCppProps struct {
+	Settings struct {
+		NCtx int `json:"n_ctx"`
+	} `json:"default_generation_settings"`
+	ChatTemplate string `json:"chat_template"`
+}
+
+// llamaCppProps reads llama-server's GET /props; ok is false when it
+// has none to read.
+func (b *openAIBackend) llamaCppProps(ctx context.Context, r *replica) (p llamaCppProps, ok bool) {
 	status, body, err := b.call(ctx, r, http.MethodGet, serverRoot(r.baseURL)+"/props", nil)
-	if err != nil || status != http.StatusOK {
+	if err != nil || status != http.StatusOK || json.Unmarshal(body, &p) != nil {
+		return llamaCppProps{}, false
+	}
+	return p, true
+}
+
+// llamaCppContext reads the context of one slot from /props: what a
+// request gets (--ctx-size divided among the --parallel slots, or all of
+// it, up to the model's own, with --kv-unified).
+func (b *openAIBackend) llamaCppContext(ctx context.Context, r *replica) (int, string) {
+	p, ok := b.llamaCppProps(ctx, r)
+	if !ok || p.Settings.NCtx <= 0 {
 		return 0, ""
 	}
-	var props struct {
-		Settings struct {
-			NCtx int `json:"n_ctx"`
-		} `json:"default_generation_settings"`
+	return p.Settings.NCtx, "n_ctx of a slot (/props)"
+}
+
+// chatTemplate is the chat template a server applies, where it says:
+// llama-server's /props (the model's own, or --chat-template's).
+func (b *openAIBackend) chatTemplate(ctx context.Context, r *replica, kind serverKind) string {
+	if kind != serverLlamaCpp {
+		return ""
 	}
-	if json.Unmarshal(body, &props) != nil || props.Settings.NCtx <= 0 {
-		return 0, ""
-	}
-	return props.Settings.NCtx, "n_ctx of a slot (/props)"
+	p, _ := b.llamaCppProps(ctx, r)
+	return p.ChatTemplate
 }
 
 // ollamaContext reads what Ollama says of the model's context, in the order

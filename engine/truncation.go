@@ -3,6 +3,9 @@ package engine
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"regexp"
+	"strings"
 
 	"github.com/popi-tui/popi-tui/store"
 )
@@ -75,7 +78,28 @@ func contextAdvice(kind serverKind) string {
 	case serverOllama:
 		return "Give the model more context: OLLAMA_CONTEXT_LENGTH=16384 when starting Ollama, or PARAMETER num_ctx 16384 in its Modelfile (which wins over the variable), " + less
 	case serverLlamaCpp:
-		return "Start llama-server with a larger --ctx-size (it is shared among --parallel slots), " + less
+		return "Start llama-server with a larger --ctx-size (each of its --parallel slots gets ctx-size ÷ parallel, or up to the model's own context with --kv-unified), " + less
 	}
 	return "Give the server a longer context, " + less
+}
+
+// contextRefusal matches what servers answer (HTTP 400) to a prompt longer
+// than the context a request gets: llama-server's "request (N tokens)
+// exceeds the available context size (M tokens)", vLLM's "maximum context
+// length".
+var contextRefusal = regexp.MustCompile(`(?i)exceeds the available context size|maximum context length`)
+
+// contextHint is the advice appended to such a refusal ("" for any other
+// error): the server's words say what happened, not what to change.
+func (b *openAIBackend) contextHint(r *replica, status int, msg string) string {
+	if status != http.StatusBadRequest || !contextRefusal.MatchString(msg) {
+		return ""
+	}
+	b.mu.Lock()
+	kind := r.kind
+	b.mu.Unlock()
+	if kind == serverUnknown && strings.Contains(msg, "exceeds the available context size") {
+		kind = serverLlamaCpp // its words, before anything asked what it is
+	}
+	return ". " + contextAdvice(kind)
 }

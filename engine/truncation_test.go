@@ -89,3 +89,30 @@ func TestCutPromptNoticeIsRedacted(t *testing.T) {
 		t.Errorf("notice %q", got)
 	}
 }
+
+// A refusal for a prompt longer than the context is given what to change;
+// llama-server is known by its words before anything asked what it is.
+func TestContextHint(t *testing.T) {
+	tests := []struct {
+		name   string
+		kind   serverKind
+		status int
+		msg    string
+		want   string // "" for no hint
+	}{
+		{"llama-server, kind not yet known", serverUnknown, 400, "request (5429 tokens) exceeds the available context size (4096 tokens), try increasing it", "--kv-unified"},
+		{"vLLM", serverVLLM, 400, "This model's maximum context length is 8192 tokens. However, you requested 9000 tokens", "Give the server a longer context"},
+		{"Ollama's kind, llama's words", serverOllama, 400, "exceeds the available context size", "OLLAMA_CONTEXT_LENGTH"},
+		{"another 400", serverLlamaCpp, 400, "invalid temperature", ""},
+		{"the words, another status", serverLlamaCpp, 500, "exceeds the available context size", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := &openAIBackend{}
+			got := b.contextHint(&replica{kind: tt.kind, kindKnown: tt.kind != serverUnknown}, tt.status, tt.msg)
+			if (tt.want == "") != (got == "") || !strings.Contains(got, tt.want) || (got != "" && !strings.Contains(got, "history_budget")) {
+				t.Errorf("contextHint = %q, want one with %q", got, tt.want)
+			}
+		})
+	}
+}

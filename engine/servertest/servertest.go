@@ -220,6 +220,10 @@ func (s *Server) IgnoredFields() []string {
 	return ignored
 }
 
+// llama3Template is the start of Llama 3's chat template, as /props gives it.
+const llama3Template = "{{- bos_token }}\n{%- for message in messages %}<|start_header_id|>{{ message['role'] }}<|end_header_id|>\n\n" +
+	"{{ message['content'] | trim }}<|eot_id|>{%- endfor %}"
+
 // props answers llama-server's GET /props: the context of a slot is
 // default_generation_settings.n_ctx.
 func (s *Server) props(w http.ResponseWriter, r *http.Request) {
@@ -227,7 +231,7 @@ func (s *Server) props(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, 200, map[string]any{
 		"default_generation_settings": map[string]any{"id": 0, "id_task": -1, "n_ctx": s.Context, "speculative": false, "is_processing": false,
 			"params": map[string]any{"n_predict": -1, "temperature": 0.8, "n_keep": 0}},
-		"total_slots": 1, "model_path": s.Model, "chat_template": "...", "modalities": map[string]any{"vision": false},
+		"total_slots": 1, "model_path": s.Model, "chat_template": llama3Template, "modalities": map[string]any{"vision": false},
 		"build_info": "b6000-fake", "is_sleeping": false,
 	})
 }

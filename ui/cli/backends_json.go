@@ -33,6 +33,7 @@ type replicaJSON struct {
 	PromptLogprobs bool     `json:"prompt_logprobs"`
 	ContextLength  int      `json:"context_length,omitempty"`
 	ContextSource  string   `json:"context_source,omitempty"`
+	ChatTemplate   string   `json:"chat_template,omitempty"`
 	Problem        string   `json:"problem,omitempty"`
 	Warnings       []string `json:"warnings"`
 }
@@ -49,7 +50,7 @@ func newBackendsJSON(cfg engine.Config, health []engine.Health) backendsJSON {
 			bj.Replicas = append(bj.Replicas, replicaJSON{URL: r.URL, Reachable: r.Reachable, LatencyMS: r.Latency.Milliseconds(),
 				Server: r.Server, Models: append([]string{}, r.Models...), HasModel: r.HasModel, ServedAs: r.ServedAs,
 				Tokenize: r.Tokenize, PromptLogprobs: r.PromptLogprobs, ContextLength: r.ContextLength,
-				ContextSource: r.ContextSource, Problem: r.Problem, Warnings: append([]string{}, r.Warnings...)})
+				ContextSource: r.ContextSource, ChatTemplate: r.ChatTemplate, Problem: r.Problem, Warnings: append([]string{}, r.Warnings...)})
 		}
 		out.Usable = out.Usable && bj.OK
 		out.Backends = append(out.Backends, bj)

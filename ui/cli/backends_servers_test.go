@@ -24,6 +24,7 @@ func TestBackendsOnEachServer(t *testing.T) {
 		{"llama-server without --alias", servertest.LlamaCpp, file, "popi-llama-3.2-3b", "/v1", 8192, ExitOK, []string{
 			"popi  [openai]  summarizer  model popi-llama-3.2-3b  — ok",
 			"ms; llama.cpp; model served: as \"" + file + "\"; /tokenize: yes; prompt log-probabilities: no; context: 8192 tokens (n_ctx of a slot (/props))",
+			"chat template: {{- bos_token }}⏎{%- for message in messages %}<|start_header_id|>{{ message['role'] }}<|end_header… (160 bytes)",
 			"warning: it serves one model, \"" + file + "\", and answers requests for \"popi-llama-3.2-3b\" with it; to name it as the server does, set model = \"" + file + "\", or start llama-server with --alias popi-llama-3.2-3b"}},
 		{"vLLM without /v1", servertest.VLLM, "meta-llama/Llama-3.2-3B-Instruct", "meta-llama/Llama-3.2-3B-Instruct", "", 8192, ExitFailure, []string{
 			"— NOT USABLE", "problem: GET /models: HTTP 404: Not Found (did you mean %URL%/v1? It answers GET /v1/models there)"}},
@@ -62,5 +63,22 @@ func TestInferWarnsOfACutPromptOnce(t *testing.T) {
 	if n := strings.Count(r.stderr, "it cut the prompt to fit its context"); n != 1 || !strings.Contains(r.stderr, "read 600 prompt tokens of the ~") ||
 		!strings.Contains(r.stderr, "OLLAMA_CONTEXT_LENGTH") {
 		t.Errorf("%d warnings in stderr:\n%s", n, r.stderr)
+	}
+}
+
+// A chat template is shown on one line, cut, with nothing a server put in
+// it reaching the terminal as a control sequence.
+func TestTemplateGlimpse(t *testing.T) {
+	tests := []struct{ tpl, want string }{
+		{"{{ a }}\n{{ b }}", "{{ a }}⏎{{ b }} (15 bytes)"},
+		{"\n  {{ a }}  \n", "{{ a }} (13 bytes)"},
+		{"x\x1b]8;;http://evil\x07y\x1b[31mz", "xyz (25 bytes)"},
+		{strings.Repeat("é", 150), strings.Repeat("é", 99) + "… (300 bytes)"},
+	}
+	for _, tt := range tests {
+		got := templateGlimpse(tt.tpl)
+		if !strings.HasPrefix(got, tt.want) || strings.ContainsAny(got, "\x1b\x07\n") {
+			t.Errorf("templateGlimpse(%q) = %q, want %q", tt.tpl, got, tt.want)
+		}
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/charmbracelet/x/ansi"
+
 	"github.com/popi-tui/popi-tui/engine"
 	"github.com/popi-tui/popi-tui/ui/sanitize"
 )
@@ -110,6 +112,9 @@ func describeReplica(r engine.ReplicaHealth) string {
 	if r.ContextLength > 0 {
 		s += fmt.Sprintf("; context: %d tokens (%s)", r.ContextLength, r.ContextSource)
 	}
+	if r.ChatTemplate != "" {
+		s += "\n      chat template: " + templateGlimpse(r.ChatTemplate)
+	}
 	for _, w := range r.Warnings {
 		s += "\n      warning: " + sanitize.Line(w)
 	}
@@ -117,4 +122,12 @@ func describeReplica(r engine.ReplicaHealth) string {
 		s += "\n      problem: " + sanitize.Line(r.Problem)
 	}
 	return s
+}
+
+// templateGlimpse is the start of a chat template on one line, enough to
+// tell which it is (--json gives it whole): its line breaks shown as ⏎.
+func templateGlimpse(tpl string) string {
+	const width = 100
+	one := sanitize.Line(strings.ReplaceAll(strings.TrimSpace(tpl), "\n", "⏎"))
+	return fmt.Sprintf("%s (%d bytes)", ansi.Truncate(one, width, "…"), len(tpl))
 }
