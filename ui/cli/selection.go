@@ -23,7 +23,7 @@ type selection struct {
 }
 
 func (s *selection) register(fs *pflag.FlagSet) {
-	fs.Var(&s.users, "users", "label these users only: `ID,…` (repeatable)")
+	fs.Var(&s.users, "users", "label these users only: `ID,...` (repeatable)")
 	fs.StringVar(&s.dataset, "dataset", s.dataset, "label the users of this dataset only (the `name` given to import --dataset)")
 }
 
