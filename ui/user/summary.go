@@ -79,11 +79,7 @@ func (s *Screen) writeFigures(b *strings.Builder, i, w int) {
 	field := func(name, value string) {
 		b.WriteString(screen.Wrap(st.Muted.Render(fmt.Sprintf("%-8s", name))+value, w) + "\n")
 	}
-	template := "—"
-	if sel.TemplateVersion > 0 {
-		template = fmt.Sprintf("v%d", sel.TemplateVersion)
-	}
-	field("source", sourceText(sel)+" · template "+template)
+	field("source", sourceText(sel)+" · template "+templateText(sel))
 	field("tokens", tokenText(sel))
 	field("saving", savingText(sel))
 	field("created", sel.CreatedAt.Local().Format("2006-01-02 15:04"))
@@ -181,4 +177,17 @@ func savingText(v store.Summary) string {
 		return "–"
 	}
 	return fmt.Sprintf("×%.1f", float64(v.HistoryTokens)/float64(v.SummaryTokens))
+}
+
+// templateText names the wording a summary was asked with: its template
+// set's version, or for a summary made before template sets the version
+// of the one template there was; "—" for one written by a person.
+func templateText(s store.Summary) string {
+	switch {
+	case s.TemplateSet != "":
+		return screen.Line(s.TemplateSet)
+	case s.TemplateVersion > 0:
+		return fmt.Sprintf("v%d", s.TemplateVersion)
+	}
+	return "—"
 }

@@ -385,3 +385,24 @@ func TestUserScreenRendersAnswersAsMarkdown(t *testing.T) {
 	uitest.WantIn(t, v, "• first item", "• second item")
 	uitest.WantNotIn(t, v, "- first item")
 }
+
+// The summary pane names the wording a version was asked with: the
+// template set's version since there are sets, the old template's number
+// before them.
+func TestTemplateText(t *testing.T) {
+	tests := []struct {
+		name string
+		s    store.Summary
+		want string
+	}{
+		{"a template set", store.Summary{TemplateSet: "popi-1"}, "popi-1"},
+		{"a set's file hash, with a control character", store.Summary{TemplateSet: "sha256:ab\x1b[2Jcd"}, "sha256:abcd"},
+		{"before template sets", store.Summary{TemplateVersion: 1}, "v1"},
+		{"written by hand", store.Summary{Source: store.SourceHuman}, "—"},
+	}
+	for _, tt := range tests {
+		if got := templateText(tt.s); got != tt.want {
+			t.Errorf("%s: templateText = %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}
