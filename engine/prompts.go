@@ -175,6 +175,14 @@ func (e *Engine) GeneratorRequest(req GenerateRequest) (Request, error) {
 }
 
 func (e *Engine) generatorRequest(b *backend, req GenerateRequest, signals []store.Signal, p store.Signal) (Request, error) {
+	return e.generatorRequestWith(b, req, signals, p, e.db.CurrentSummary)
+}
+
+// generatorRequestWith is generatorRequest with the user's current
+// summary read by current: an export passes the summary it read with the
+// user's signals rather than have it read again.
+func (e *Engine) generatorRequestWith(b *backend, req GenerateRequest, signals []store.Signal, p store.Signal,
+	current func(user string) (store.Summary, bool, error)) (Request, error) {
 	r := Request{Backend: b.cfg.Name}
 	if b.chat == nil {
 		r.Messages = []store.Message{{Role: "user", Content: p.Prompt}}
@@ -183,7 +191,7 @@ func (e *Engine) generatorRequest(b *backend, req GenerateRequest, signals []sto
 	d := historyData(req.User, signals, e.cfg.HistoryBudget, b.cfg.Signals)
 	d.Prompt = p.Prompt
 	if req.Condition == store.ConditionSummary {
-		summary, ok, err := e.db.CurrentSummary(req.User)
+		summary, ok, err := current(req.User)
 		if err != nil {
 			return Request{}, err
 		} else if !ok {

@@ -75,6 +75,21 @@ func (r Renderer) Generator(user string, signals []store.Signal, condition strin
 	return r.e.generatorRequest(r.b, req, signals, prompt)
 }
 
+// GeneratorWithSummary is Generator with the user's current summary given
+// (ok false: the user has none) rather than read now: the pairs export
+// reads it with the user's signals, from the snapshot it exports, and
+// renders on every core while that snapshot is open, where a read of the
+// database's own could deadlock against a writer.
+func (r Renderer) GeneratorWithSummary(user string, signals []store.Signal, condition string, prompt store.Signal,
+	summary store.Summary, ok bool) (Request, error) {
+	if err := store.CheckCondition(condition); err != nil {
+		return Request{}, err
+	}
+	req := GenerateRequest{User: user, PromptID: prompt.ID, Condition: condition, Backend: r.b.cfg.Name}
+	current := func(string) (store.Summary, bool, error) { return summary, ok, nil }
+	return r.e.generatorRequestWith(r.b, req, signals, prompt, current)
+}
+
 // wordingOnly stands in for a model server where a request is worded but
 // never sent: the configuration's wording, when no model backend has the
 // role asked for.

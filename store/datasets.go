@@ -26,15 +26,25 @@ func (db *DB) DatasetUsers() (map[string]int, error) {
 // eachUserDataset calls fn with every user's id and dataset, in id order.
 func eachUserDataset(tx *bolt.Tx, fn func(user, dataset string)) error {
 	return tx.Bucket(bucketUsers).ForEach(func(k, v []byte) error {
-		var u struct {
-			Dataset string `json:"dataset"`
+		d, err := userDataset(k, v)
+		if err != nil {
+			return err
 		}
-		if bytes.Contains(v, []byte(`"dataset"`)) {
-			if err := json.Unmarshal(v, &u); err != nil {
-				return fmt.Errorf("user %q: %w", k, err)
-			}
-		}
-		fn(string(k), u.Dataset)
+		fn(string(k), d)
 		return nil
 	})
+}
+
+// userDataset is the dataset of the user record v of user k. The record
+// is decoded only when it names one.
+func userDataset(k, v []byte) (string, error) {
+	var u struct {
+		Dataset string `json:"dataset"`
+	}
+	if bytes.Contains(v, []byte(`"dataset"`)) {
+		if err := json.Unmarshal(v, &u); err != nil {
+			return "", fmt.Errorf("user %q: %w", k, err)
+		}
+	}
+	return u.Dataset, nil
 }

@@ -71,14 +71,25 @@ func ScanDecisions[R any](db *DB, scan DecisionScan, build func(StoredDecision) 
 			}
 			return d
 		}
-		return inOrder(tx.DB().Path(), len(chosen), func(i int) StoredDecision { return read(chosen[i]) }, build, emit)
+		produce := func(send func(StoredDecision) bool) error {
+			for _, i := range chosen {
+				if !send(read(i)) {
+					break
+				}
+			}
+			return nil
+		}
+		return inOrder(tx.DB().Path(), produce, build, emit)
 	})
 }
 
-// inOrder reads n jobs in the caller's goroutine (read), builds them on
-// every core (build, guarded against damaged pages of path), and passes
-// the results to emit in order, on one goroutine.
-func inOrder[J, R any](path string, n int, read func(i int) J, build func(J) (R, error), emit func(R) error) error {
+// inOrder takes the jobs produce reads in the caller's goroutine (its
+// send returns false once the export has stopped: produce then returns),
+// builds them on every core (build, guarded against damaged pages of
+// path), and passes the results to emit in the order produced, on one
+// goroutine. An error from produce stops the export as one from emit does.
+// Memory holds a few jobs per core, however many produce reads.
+func inOrder[J, R any](path string, produce func(send func(J) bool) error, build func(J) (R, error), emit func(R) error) error {
 	type job struct {
 		index int
 		j     J
@@ -143,16 +154,22 @@ func inOrder[J, R any](path string, n int, read func(i int) J, build func(J) (R,
 		collected <- err
 	}()
 
-produce:
-	for i := range n {
+	n := 0
+	send := func(j J) bool {
 		select {
-		case jobs <- job{i, read(i)}:
+		case jobs <- job{n, j}:
+			n++
+			return true
 		case <-stop:
-			break produce
+			return false
 		}
 	}
+	produced := produce(send)
 	close(jobs)
 	wg.Wait()
 	close(results)
-	return <-collected
+	if err := <-collected; err != nil {
+		return err
+	}
+	return produced
 }

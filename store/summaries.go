@@ -174,14 +174,34 @@ func addSummary(tx *bolt.Tx, s *Summary) error {
 // currentSummary is the user's current version: the one a merge pinned,
 // else the newest.
 func currentSummary(tx *bolt.Tx, user string) (Summary, bool) {
+	return decodeCurrentSummary(currentSummaryRecords(tx, user))
+}
+
+// currentSummaryRecords are the records currentSummary chooses from, as
+// stored: the version a merge pinned (nil when none) and the newest (nil
+// when the user has none). They are decoded apart (decodeCurrentSummary),
+// so that a scan reads them in its transaction's goroutine and decodes
+// them on every core.
+func currentSummaryRecords(tx *bolt.Tx, user string) (pinned, last []byte) {
 	b := tx.Bucket(bucketSummaries)
 	if pin := tx.Bucket(bucketCurrent).Get([]byte(user)); len(pin) == 4 {
-		var s Summary
-		if v := b.Get(summaryKey(user, int(binary.BigEndian.Uint32(pin)))); v != nil && json.Unmarshal(v, &s) == nil {
-			return s, true
-		}
+		pinned = b.Get(summaryKey(user, int(binary.BigEndian.Uint32(pin))))
 	}
-	return lastSummary(b, user)
+	return pinned, lastSummaryRecord(b, user)
+}
+
+// decodeCurrentSummary is the current version from its records: the
+// pinned one, else (none, or not readable) the newest; ok is false when
+// neither is readable.
+func decodeCurrentSummary(pinned, last []byte) (Summary, bool) {
+	var s Summary
+	if pinned != nil && decodeSummary(pinned, &s) == nil {
+		return s, true
+	}
+	if last == nil || decodeSummary(last, &s) != nil {
+		return Summary{}, false
+	}
+	return s, true
 }
 
 // pinCurrentSummary keeps the user's current version current while a
@@ -200,6 +220,17 @@ func pinCurrentSummary(tx *bolt.Tx, user string) (bool, error) {
 }
 
 func lastSummary(b *bolt.Bucket, user string) (Summary, bool) {
+	var s Summary
+	v := lastSummaryRecord(b, user)
+	if v == nil || json.Unmarshal(v, &s) != nil {
+		return Summary{}, false
+	}
+	return s, true
+}
+
+// lastSummaryRecord is the user's newest version as stored; nil when
+// there is none.
+func lastSummaryRecord(b *bolt.Bucket, user string) []byte {
 	prefix := userPrefix(user)
 	c := b.Cursor()
 	// Seek past the user's last possible key, then step back.
@@ -209,11 +240,10 @@ func lastSummary(b *bolt.Bucket, user string) (Summary, bool) {
 	} else {
 		k, v = c.Prev()
 	}
-	var s Summary
-	if k == nil || !bytes.HasPrefix(k, prefix) || json.Unmarshal(v, &s) != nil {
-		return Summary{}, false
+	if k == nil || !bytes.HasPrefix(k, prefix) {
+		return nil
 	}
-	return s, true
+	return v
 }
 
 // CurrentSummary returns the user's current summary version (the newest,

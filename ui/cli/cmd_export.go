@@ -231,19 +231,18 @@ func (o *exportOptions) checkTraining(what string, training bool) error {
 }
 
 // exportPairs writes the generator's training rows, their prompts worded
-// by the engine as a generator request is.
+// by the engine as a generator request is. The export renders on every
+// core while its snapshot is open: the renderer is given the summary read
+// with the user (trl.DBUsers), and reads nothing itself.
 func exportPairs(_ *runContext, ws *workspace, w io.Writer, o *exportOptions) (exportReport, error) {
 	r, err := ws.renderer(o.backend, engine.RoleGenerator)
 	if err != nil {
 		return nil, err
 	}
 	render := func(u trl.UserData, condition string, pair store.Signal) (trl.Rendered, error) {
-		req, err := r.Generator(u.ID, u.Signals, condition, pair)
+		req, err := r.GeneratorWithSummary(u.ID, u.Signals, condition, pair, u.Summary, u.Summary.ID != "")
 		if err != nil {
 			return trl.Rendered{}, err
-		}
-		if req.SummaryID != "" && req.SummaryID != u.Summary.ID { // both read the current summary, one after the other
-			return trl.Rendered{}, fmt.Errorf("the current summary of %q changed during the export", u.ID)
 		}
 		return trl.Rendered{Messages: req.Messages, TemplateSet: req.TemplateSet}, nil
 	}

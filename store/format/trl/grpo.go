@@ -63,6 +63,7 @@ type grpoRow struct {
 // pair, for the reward (POPI's: the generator's −DPO loss on the pair
 // given the summary). Users are visited in id order. Every row has the
 // same keys with the same JSON types, and none an empty prompt.
+// Prompts are rendered and rows encoded on every core (UserSource).
 func ExportSummarizer(users UserSource, w io.Writer, opt SummarizerExport) (SummarizerReport, error) {
 	rep := SummarizerReport{LeftOut: map[string]int{LeftOutNoHistory: 0}}
 	switch {
@@ -71,50 +72,64 @@ func ExportSummarizer(users UserSource, w io.Writer, opt SummarizerExport) (Summ
 	case opt.Render == nil:
 		return rep, errors.New("summarizer export: no renderer")
 	}
-	ids, err := users.IDs()
-	if err != nil {
-		return rep, err
-	}
 	out := newRowOutput(w, nil)
-	if err := users.each(ids, func(u UserData) error { return grpoRows(u, opt, &rep, out) }); err != nil {
+	build := func(u UserData) (userRows, error) { return grpoRows(u, opt) }
+	heldout := func(k store.Kind, sp store.Split) bool { return k == store.KindPair && sp == store.SplitHeldout }
+	err := users.scan(userScan{only: heldout}, build, func(r userRows) error {
+		rep.Pairs += r.pairs
+		rep.LeftOut[LeftOutNoHistory] += r.noHistory
+		if len(r.ends) > 0 {
+			rep.Rows += len(r.ends)
+			rep.Users++
+		}
+		return out.write(r.builtRows)
+	})
+	if err != nil {
 		return rep, err
 	}
 	return rep, out.close()
 }
 
-// grpoRows writes the rows of one user's held-out pairs, all with the one
-// summarizer prompt.
-func grpoRows(u UserData, opt SummarizerExport, rep *SummarizerReport, out *rowOutput) error {
+// grpoRows renders and encodes the rows of one user's held-out pairs,
+// all with the one summarizer prompt, on a worker.
+func grpoRows(u UserData, opt SummarizerExport) (userRows, error) {
+	var out userRows
 	var pairs []store.Signal
+	size := 0
 	for _, s := range u.Signals {
 		if s.Kind == store.KindPair && s.Split == store.SplitHeldout {
 			pairs = append(pairs, s)
+			size += len(s.Prompt) + len(s.Chosen) + len(s.Rejected)
 		}
 	}
 	if len(pairs) == 0 {
-		return nil
+		return out, nil
 	}
-	rep.Pairs += len(pairs)
+	out.pairs = len(pairs)
 	r, err := opt.Render(u)
 	if errors.Is(err, store.ErrNoHistory) {
-		rep.LeftOut[LeftOutNoHistory] += len(pairs)
-		return nil
+		out.noHistory = len(pairs)
+		return out, nil
 	}
 	if err == nil {
 		err = checkRendered(r)
 	}
 	if err != nil {
-		return fmt.Errorf("user %q: %w", u.ID, err)
+		return out, fmt.Errorf("user %q: %w", u.ID, err)
 	}
 	prompt, system := promptColumns(r.Messages, opt.Plain)
+	promptSize := 0
+	for _, m := range r.Messages {
+		promptSize += len(m.Content)
+	}
+	enc := newRowEncoder(size + len(pairs)*(promptSize+512))
 	for _, p := range pairs {
 		row := grpoRow{Prompt: prompt, Question: p.Prompt, Chosen: p.Chosen, Rejected: p.Rejected, System: system,
 			User: u.ID, Dataset: u.Dataset, PromptID: p.ID, TemplateSet: r.TemplateSet}
-		if err := out.write(row); err != nil {
-			return err
+		if err := enc.write(row); err != nil {
+			return out, err
 		}
-		rep.Rows++
 	}
-	rep.Users++
-	return nil
+	out.builtRows = enc.built()
+	return out, nil
 }

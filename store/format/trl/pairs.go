@@ -114,82 +114,99 @@ func (o *PairExport) check() error {
 // ExportPairs writes the generator's training rows from the users' own
 // preference pairs of a split: for dpo one row per pair (the pair's
 // chosen over its rejected response), for kto two (chosen true, rejected
-// false), shuffled with opt.Seed as the labels export's kto rows are. The
-// prompt is what opt.Render says the generator is sent for the pair's
-// prompt under opt.Condition: with the user's current summary under
-// summary, where a user without one is left out and counted.
+// false), shuffled with opt.Seed. The prompt is what opt.Render says the
+// generator is sent for the pair's prompt under opt.Condition: with the
+// user's current summary under summary, where a user without one is left
+// out and counted.
 //
 // A history pair is rendered with the user's history without that pair,
 // so that no prompt holds its own answer (the raw condition shows the
 // history). Every row has the same keys with the same JSON types, and
 // none an empty prompt.
+//
+// Users are read a page at a time and their rows rendered and encoded on
+// every core (UserSource), in id order. kto visits them in a random order
+// instead, as the labels export visits decisions (the shuffle buffer alone
+// would leave the first users' rows near the start of a large file), but
+// without holding every id: the pages of users in a seeded random order,
+// each page's users shuffled too (store.UserScan.Shuffle), then every row
+// through the shuffle buffer. The same seed over the same database writes
+// the same file.
 func ExportPairs(users UserSource, w io.Writer, opt PairExport) (PairReport, error) {
 	rep := PairReport{LeftOut: map[string]int{LeftOutNoSummary: 0, LeftOutNoHistory: 0}}
 	if err := opt.check(); err != nil {
 		return rep, err
 	}
 	rep.Condition, rep.Split = opt.Condition, opt.Split
-	ids, err := users.IDs()
-	if err != nil {
-		return rep, err
-	}
+	scan := userScan{summary: opt.Condition == store.ConditionSummary,
+		only: func(k store.Kind, sp store.Split) bool { return isPairOf(k, sp, opt.Split) }}
 	var rng *rand.Rand
 	if opt.Format == PairsKTO {
 		rng, rep.Seed = ktoRNG(opt.Seed)
-		// Users are visited in a random order too, as the labels export
-		// visits decisions: the shuffle buffer alone would leave the first
-		// users' rows near the start of a large file.
-		rng.Shuffle(len(ids), func(i, j int) { ids[i], ids[j] = ids[j], ids[i] })
+		scan.shuffle = ktoUserOrder(rep.Seed)
 	}
 	out := newRowOutput(w, rng)
-	if err := users.each(ids, func(u UserData) error { return pairRows(u, opt, &rep, out) }); err != nil {
+	build := func(u UserData) (userRows, error) { return pairRows(u, opt) }
+	err := users.scan(scan, build, func(r userRows) error {
+		rep.Pairs += r.pairs
+		rep.LeftOut[LeftOutNoSummary] += r.noSummary
+		rep.LeftOut[LeftOutNoHistory] += r.noHistory
+		if len(r.ends) > 0 {
+			rep.Rows += len(r.ends)
+			rep.Users++
+		}
+		return out.write(r.builtRows)
+	})
+	if err != nil {
 		return rep, err
 	}
 	return rep, out.close()
 }
 
 // inSplit reports whether a signal is a pair the export reads.
-func inSplit(s store.Signal, split string) bool {
-	if s.Kind != store.KindPair {
-		return false
-	}
-	return split == PairsAll || s.Split.String() == split
+func inSplit(s store.Signal, split string) bool { return isPairOf(s.Kind, s.Split, split) }
+
+// isPairOf reports whether a signal of kind k and split sp is a pair of
+// the split the export reads.
+func isPairOf(k store.Kind, sp store.Split, split string) bool {
+	return k == store.KindPair && (split == PairsAll || sp.String() == split)
 }
 
-// pairRows writes the rows of one user's pairs.
-func pairRows(u UserData, opt PairExport, rep *PairReport, out *rowOutput) error {
-	wrote := false
+// pairRows renders and encodes the rows of one user's pairs, on a
+// worker.
+func pairRows(u UserData, opt PairExport) (userRows, error) {
+	var out userRows
+	size := 0
+	for _, s := range u.Signals {
+		size += len(s.Prompt) + len(s.Chosen) + len(s.Rejected) + len(s.Text)
+	}
+	enc := newRowEncoder(2*size + len(u.Summary.Text) + 1024)
 	for _, p := range u.Signals {
 		if !inSplit(p, opt.Split) {
 			continue
 		}
-		rep.Pairs++
+		out.pairs++
 		if opt.Condition == store.ConditionSummary && u.Summary.ID == "" {
-			rep.LeftOut[LeftOutNoSummary]++
+			out.noSummary++
 			continue
 		}
 		r, err := opt.Render(withoutSignal(u, p), opt.Condition, p)
 		if errors.Is(err, store.ErrNoHistory) {
-			rep.LeftOut[LeftOutNoHistory]++
+			out.noHistory++
 			continue
 		}
 		if err == nil {
 			err = checkRendered(r)
 		}
 		if err != nil {
-			return fmt.Errorf("user %q, pair %q: %w", u.ID, p.ID, err)
+			return out, fmt.Errorf("user %q, pair %q: %w", u.ID, p.ID, err)
 		}
-		n, err := writePairRows(u, p, r, opt, out)
-		if err != nil {
-			return err
+		if err := writePairRows(u, p, r, opt, enc); err != nil {
+			return out, err
 		}
-		rep.Rows += n
-		wrote = true
 	}
-	if wrote {
-		rep.Users++
-	}
-	return nil
+	out.builtRows = enc.built()
+	return out, nil
 }
 
 // withoutSignal is u without the history pair p: what p's prompt is
@@ -203,8 +220,8 @@ func withoutSignal(u UserData, p store.Signal) UserData {
 	return u
 }
 
-// writePairRows writes a pair's rows and says how many.
-func writePairRows(u UserData, p store.Signal, r Rendered, opt PairExport, out *rowOutput) (int, error) {
+// writePairRows encodes a pair's rows.
+func writePairRows(u UserData, p store.Signal, r Rendered, opt PairExport, out *rowEncoder) error {
 	prompt, system := promptColumns(r.Messages, opt.Plain)
 	about := pairColumns{User: u.ID, Dataset: u.Dataset, PromptID: p.ID, Split: p.Split.String(),
 		Condition: opt.Condition, TemplateSet: r.TemplateSet}
@@ -212,7 +229,7 @@ func writePairRows(u UserData, p store.Signal, r Rendered, opt PairExport, out *
 		about.SummaryID, about.SummaryVersion = u.Summary.ID, u.Summary.Version
 	}
 	if opt.Format == PairsDPO {
-		return 1, out.write(pairDPORow{Prompt: prompt, Chosen: answerColumn(p.Chosen, opt.Plain),
+		return out.write(pairDPORow{Prompt: prompt, Chosen: answerColumn(p.Chosen, opt.Plain),
 			Rejected: answerColumn(p.Rejected, opt.Plain), System: system, pairColumns: about})
 	}
 	for _, good := range []bool{true, false} {
@@ -222,8 +239,8 @@ func writePairRows(u UserData, p store.Signal, r Rendered, opt PairExport, out *
 		}
 		if err := out.write(pairKTORow{Prompt: prompt, Completion: answerColumn(text, opt.Plain), Label: good,
 			System: system, pairColumns: about}); err != nil {
-			return 0, err
+			return err
 		}
 	}
-	return 2, nil
+	return nil
 }

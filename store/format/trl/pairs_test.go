@@ -17,25 +17,29 @@ import (
 // The training-loop exports are tested on users made here, without a
 // database (memUsers); TestTrainingExportsReadTheDatabase covers DBUsers.
 
-// memUsers is a UserSource over users held in memory, in the order given.
+// memUsers is a UserSource over users held in memory, in the order given
+// (or, when the export shuffles them, in the order its shuffle makes),
+// built and emitted one at a time, each with the summary it was given.
 func memUsers(users ...UserData) UserSource {
-	return UserSource{
-		IDs: func() ([]string, error) {
-			ids := make([]string, len(users))
-			for i, u := range users {
-				ids[i] = u.ID
+	return UserSource{scan: func(opt userScan, build func(UserData) (userRows, error), emit func(userRows) error) error {
+		order := slices.Clone(users)
+		if opt.shuffle != nil {
+			opt.shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+		}
+		for _, u := range order {
+			if opt.only != nil && !slices.ContainsFunc(u.Signals, func(s store.Signal) bool { return opt.only(s.Kind, s.Split) }) {
+				continue
 			}
-			return ids, nil
-		},
-		Read: func(id string) (UserData, error) {
-			for _, u := range users {
-				if u.ID == id {
-					return u, nil
-				}
+			r, err := build(u)
+			if err == nil {
+				err = emit(r)
 			}
-			return UserData{}, fmt.Errorf("no user %q", id)
-		},
-	}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	}}
 }
 
 func fxPair(id string, split store.Split, prompt, chosen, rejected string) store.Signal {

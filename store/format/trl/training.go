@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"math/rand/v2"
 	"strings"
@@ -27,63 +26,70 @@ type UserData struct {
 	Dataset string         // the dataset the user was imported from; "" when untagged
 	Signals []store.Signal // in import order
 	// Summary is the user's current summary; its ID is "" when there is
-	// none.
+	// none. DBUsers reads it only for the exports that show it (pairs
+	// under the summary condition).
 	Summary store.Summary
 }
 
-// UserSource is where the training-loop exports read users: every user's
-// id, in order, then each user's data. DBUsers reads a database; tests
-// give users of their own.
+// UserSource is where the training-loop exports read users: each user's
+// data is handed to build, which runs on every core, and what build made
+// of it to emit, in the order the users were read, on one goroutine.
+// DBUsers reads a database; tests give users of their own.
 type UserSource struct {
-	IDs  func() ([]string, error)
-	Read func(id string) (UserData, error)
+	scan func(opt userScan, build func(UserData) (userRows, error), emit func(userRows) error) error
 }
 
-// DBUsers reads the users of db. Each user is read in a transaction of
-// its own, none held while the caller renders a prompt: the renderer reads
-// the database too (the engine reads the current summary), and a read
-// transaction opened inside another can deadlock against a writer. The
-// datasets are read with the ids, so Read knows them once IDs has run.
+// userScan says what an export reads of each user and in which order.
+type userScan struct {
+	summary bool // read the current summary (UserData.Summary)
+	// only, when not nil, reads only the users with a signal of a kind
+	// and split it wants: the others would give no rows.
+	only func(store.Kind, store.Split) bool
+	// shuffle, when not nil, visits the users in a random order (as
+	// store.UserScan.Shuffle: a page of users at a time); else in id order.
+	shuffle func(n int, swap func(i, j int))
+}
+
+// userRows is what build made of one user: the rows (encoded, each ending
+// in a newline) and the counts of the report.
+type userRows struct {
+	builtRows
+	pairs     int // pairs of the split read
+	noSummary int // pairs left out: no summary under the summary condition
+	noHistory int // pairs left out: nothing to show
+}
+
+// DBUsers reads the users of db from one snapshot, a page at a time
+// (store.ScanUsers), with the current summary read beside the signals: the
+// renderer is given it rather than reading it again, so that it reads
+// nothing while the snapshot is open (a read transaction opened inside
+// another can deadlock against a writer) and every prompt names the
+// summary of the same snapshot.
 func DBUsers(db *store.DB) UserSource {
-	datasets := map[string]string{}
-	return UserSource{
-		IDs: func() ([]string, error) {
-			var ids []string
-			err := db.EachUser("", func(u store.User) (bool, error) {
-				ids = append(ids, u.ID)
-				if u.Dataset != "" {
-					datasets[u.ID] = u.Dataset
-				}
-				return true, nil
-			})
-			return ids, err
-		},
-		Read: func(id string) (UserData, error) {
-			signals, err := db.Signals(id)
+	return UserSource{scan: func(opt userScan, build func(UserData) (userRows, error), emit func(userRows) error) error {
+		scan := store.UserScan{Summary: opt.summary, Only: opt.only, Shuffle: opt.shuffle}
+		return store.ScanUsers(db, scan, func(su store.StoredUser) (userRows, error) {
+			u, err := userData(su)
 			if err != nil {
-				return UserData{}, fmt.Errorf("user %q: %w", id, err)
+				return userRows{}, err
 			}
-			summary, _, err := db.CurrentSummary(id)
-			if err != nil {
-				return UserData{}, fmt.Errorf("user %q: current summary: %w", id, err)
-			}
-			return UserData{ID: id, Dataset: datasets[id], Signals: signals, Summary: summary}, nil
-		},
-	}
+			return build(u)
+		}, emit)
+	}}
 }
 
-// each reads the users of ids in turn and hands each to fn.
-func (s UserSource) each(ids []string, fn func(UserData) error) error {
-	for _, id := range ids {
-		u, err := s.Read(id)
-		if err != nil {
-			return err
-		}
-		if err := fn(u); err != nil {
-			return err
-		}
+// userData decodes what the exports read of a stored user.
+func userData(su store.StoredUser) (UserData, error) {
+	u := UserData{ID: su.ID}
+	var err error
+	if u.Dataset, err = su.Dataset(); err != nil {
+		return UserData{}, err
 	}
-	return nil
+	if u.Signals, err = su.Signals(); err != nil {
+		return UserData{}, err
+	}
+	u.Summary, _ = su.CurrentSummary()
+	return u, nil
 }
 
 // Rendered is a prompt as a model would be sent it: the messages, and the
@@ -113,36 +119,69 @@ func answerColumn(text string, plain bool) any {
 	return []store.Message{{Role: "assistant", Content: text}}
 }
 
-// rowOutput writes rows as JSONL through printsafe, in order or, for
-// kto, through a seeded shuffle buffer (see rowShuffler).
+// rowEncoder encodes one user's rows, on a worker: JSONL, as
+// json.Encoder writes it without HTML escapes (code answers keep their <,
+// > and &), into a pooled buffer (rowBuffer).
+type rowEncoder struct {
+	buf  *bytes.Buffer
+	enc  *json.Encoder
+	rows builtRows
+}
+
+// newRowEncoder is an encoder with room for size bytes.
+func newRowEncoder(size int) *rowEncoder {
+	e := &rowEncoder{buf: bytes.NewBuffer(rowBuffer(size))}
+	e.enc = json.NewEncoder(e.buf)
+	e.enc.SetEscapeHTML(false)
+	return e
+}
+
+func (e *rowEncoder) write(row any) error {
+	if err := e.enc.Encode(row); err != nil {
+		return err
+	}
+	e.rows.ends = append(e.rows.ends, e.buf.Len())
+	return nil
+}
+
+// built is what was encoded.
+func (e *rowEncoder) built() builtRows {
+	e.rows.text = e.buf.Bytes()
+	return e.rows
+}
+
+// rowOutput writes rows through printsafe, in order or, for kto, through
+// a seeded shuffle buffer (see rowShuffler).
 type rowOutput struct {
 	safe    *printsafe.Writer
 	shuffle *rowShuffler
-	buf     bytes.Buffer
-	enc     *json.Encoder
 }
 
-// newRowOutput writes to w; rng, when not nil, shuffles the rows.
+// newRowOutput writes to w; rng, when not nil, shuffles the rows. It is
+// used by emit's goroutine only.
 func newRowOutput(w io.Writer, rng *rand.Rand) *rowOutput {
 	o := &rowOutput{safe: printsafe.NewWriter(w)}
 	if rng != nil {
 		o.shuffle = newRowShuffler(rng, o.safe, shuffleBuffer)
 	}
-	o.enc = json.NewEncoder(&o.buf)
-	o.enc.SetEscapeHTML(false) // code answers keep their <, > and &
 	return o
 }
 
-func (o *rowOutput) write(row any) error {
-	o.buf.Reset()
-	if err := o.enc.Encode(row); err != nil {
+// write writes one user's rows and recycles their buffer.
+func (o *rowOutput) write(r builtRows) error {
+	defer recycleRows(r.text)
+	if o.shuffle == nil {
+		_, err := o.safe.Write(r.text)
 		return err
 	}
-	if o.shuffle != nil {
-		return o.shuffle.add(o.buf.Bytes())
+	start := 0
+	for _, end := range r.ends {
+		if err := o.shuffle.add(r.text[start:end]); err != nil {
+			return err
+		}
+		start = end
 	}
-	_, err := o.safe.Write(o.buf.Bytes())
-	return err
+	return nil
 }
 
 // close writes what the shuffle buffer holds and what printsafe held back.
@@ -155,11 +194,19 @@ func (o *rowOutput) close() error {
 	return o.safe.Close()
 }
 
-// ktoRNG is the random order of a kto export: the labels export's, so that
-// --seed means the same in both.
+// ktoRNG is the random order of a kto export's rows: the labels export's,
+// so that --seed means the same in both.
 func ktoRNG(seed uint64) (*rand.Rand, uint64) {
 	if seed == 0 {
 		seed = DefaultExportSeed
 	}
 	return rand.New(rand.NewPCG(seed, 0x706f7069)), seed // "popi"
+}
+
+// ktoUserOrder is the random order a kto export visits users in, from the
+// same seed as its rows but a stream of its own: the users are ordered on
+// the transaction's goroutine while the rows are shuffled on emit's, and
+// one generator shared by both would race and give another file each run.
+func ktoUserOrder(seed uint64) func(n int, swap func(i, j int)) {
+	return rand.New(rand.NewPCG(seed, 0x75736572)).Shuffle // "user"
 }
