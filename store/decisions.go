@@ -1,6 +1,7 @@
 package store
 
 import (
+	"fmt"
 	"runtime"
 	"sync"
 
@@ -14,15 +15,22 @@ type StoredDecision struct {
 	*Decision
 	Record  []byte   // the label record, when DecisionScan.Records
 	Answers [][]byte // per candidate, its generation record (nil when not in the database), when DecisionScan.Answers
+	raw     []byte   // the label record, to decode the head from on a worker
+	seq     uint64
 }
 
 // DecisionScan says which current decisions ScanDecisions reads, and what
 // of them.
 type DecisionScan struct {
-	// Choose is given the current decisions, oldest first, and returns
-	// the indexes of those to read, in the order to read them; nil reads
-	// them all in that order.
-	Choose  func(current []*Decision) []int
+	// Note is given every decision as the labels are read, oldest first,
+	// with its index among them (d is valid during the call only): what
+	// Choose decides on must be kept from here, and kept small, for the
+	// scan holds no heads.
+	Note func(i int, d *Decision)
+	// Choose is given the indexes (Note's) of the current decisions,
+	// oldest first, and returns those to read, in the order to read them;
+	// nil reads them all in that order.
+	Choose  func(current []int) []int
 	Records bool // read each decision's label record
 	Answers bool // read the generation records of its candidates
 }
@@ -34,53 +42,92 @@ type DecisionScan struct {
 // naming the file); emit gets what build returned, in the chosen order, on
 // one goroutine. It stops at the first error from build or emit.
 //
-// Building an export's rows is mostly JSON work, which runs on every
-// core; the records are read by the transaction's goroutine (a bbolt
-// transaction belongs to one goroutine), and their bytes are valid while
-// it is open.
+// Memory holds a mark of each label (labelMarks), never every head: the
+// heads are read a chunk at a time to work out which decisions are
+// current (and shown to Note), and read again for those chosen. Building
+// an export's rows is mostly JSON work, which runs on every core; the
+// records are read by the transaction's goroutine (a bbolt transaction
+// belongs to one goroutine), and their bytes are valid while it is open.
 func ScanDecisions[R any](db *DB, scan DecisionScan, build func(StoredDecision) (R, error), emit func(R) error) error {
 	return db.bolt.View(func(tx *bolt.Tx) error {
-		heads, err := labelHeads(tx)
+		seqs, chosen, err := currentMarks(tx, scan.Note)
 		if err != nil {
 			return err
 		}
-		cur := currentDecisions(heads)
-		current := make([]*Decision, len(cur))
-		for i, h := range cur {
-			current[i] = &heads[h].Decision
-		}
-		chosen := make([]int, len(cur))
 		if scan.Choose != nil {
-			chosen = scan.Choose(current)
-		} else {
-			for i := range chosen {
-				chosen[i] = i
-			}
+			chosen = scan.Choose(chosen)
 		}
 		labels, gens := tx.Bucket(bucketLabels), tx.Bucket(bucketGenerations)
-		read := func(i int) StoredDecision {
-			d := StoredDecision{Decision: current[i]}
-			if scan.Records {
-				d.Record = labels.Get(seqKey(heads[cur[i]].seq))
-			}
-			if scan.Answers {
-				d.Answers = make([][]byte, len(d.Candidates))
-				for j, c := range d.Candidates {
-					d.Answers[j] = gens.Get([]byte(c.GenerationID))
-				}
-			}
-			return d
-		}
 		produce := func(send func(StoredDecision) bool) error {
 			for _, i := range chosen {
-				if !send(read(i)) {
+				d, err := readDecision(labels, gens, seqs[i], scan)
+				if err != nil {
+					return err
+				}
+				if !send(d) {
 					break
 				}
 			}
 			return nil
 		}
-		return inOrder(tx.DB().Path(), produce, build, emit)
+		decoded := func(d StoredDecision) (R, error) {
+			if d.Decision == nil { // the head was not needed to read the records
+				var h labelHead
+				if err := h.decode(d.raw); err != nil {
+					var zero R
+					return zero, fmt.Errorf("label %d: %w", d.seq, err)
+				}
+				d.Decision = &h.Decision
+			}
+			return build(d)
+		}
+		return inOrder(tx.DB().Path(), produce, decoded, emit)
 	})
+}
+
+// currentMarks reads the head of every label (eachLabelHead), shows each
+// decision to note (when not nil), and returns every label's storage
+// order (seqs[i] is label i's) and the indexes of the current decisions,
+// oldest first.
+func currentMarks(tx *bolt.Tx, note func(int, *Decision)) (seqs []uint64, current []int, err error) {
+	var m labelMarks
+	err = eachLabelHead(tx, func(h *labelHead) {
+		if note != nil && h.Kind == LabelDecision {
+			note(len(seqs), &h.Decision)
+		}
+		m.add(h)
+		seqs = append(seqs, h.seq)
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return seqs, m.current(), nil
+}
+
+// readDecision reads the records of the decision stored at seq. With
+// answers to read, the head is decoded here, for the candidates'
+// generation ids; else the worker decodes it.
+func readDecision(labels, gens *bolt.Bucket, seq uint64, scan DecisionScan) (StoredDecision, error) {
+	d := StoredDecision{raw: labels.Get(seqKey(seq)), seq: seq}
+	if d.raw == nil {
+		return d, fmt.Errorf("label %d: %w", seq, ErrNotFound)
+	}
+	if scan.Records {
+		d.Record = d.raw
+	}
+	if !scan.Answers {
+		return d, nil
+	}
+	var h labelHead
+	if err := h.decode(d.raw); err != nil {
+		return d, fmt.Errorf("label %d: %w", seq, err)
+	}
+	d.Decision = &h.Decision
+	d.Answers = make([][]byte, len(d.Candidates))
+	for j, c := range d.Candidates {
+		d.Answers[j] = gens.Get([]byte(c.GenerationID))
+	}
+	return d, nil
 }
 
 // inOrder takes the jobs produce reads in the caller's goroutine (its

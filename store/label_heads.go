@@ -2,7 +2,6 @@ package store
 
 import (
 	"fmt"
-	"slices"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -37,26 +36,51 @@ type labelHead struct {
 
 func (h *labelHead) itemKey() string { return itemKey(h.Annotator, h.User, h.PromptID, h.Candidates) }
 
-// labelHeads reads the head of every label record, oldest first. The
-// records are decoded on every core: screens and exports start here.
+// labelHeads reads the head of every label record, oldest first.
 func labelHeads(tx *bolt.Tx) ([]labelHead, error) {
-	var raws [][]byte // in the memory map: valid while tx is open
 	var heads []labelHead
-	err := tx.Bucket(bucketLabels).ForEach(func(k, v []byte) error {
+	err := eachLabelHead(tx, func(h *labelHead) { heads = append(heads, *h) })
+	return heads, err
+}
+
+// headChunk is how many label records eachLabelHead decodes at once.
+const headChunk = 16384
+
+// eachLabelHead reads the head of every label record and passes each to
+// fn, oldest first, on the transaction's goroutine (valid during the call).
+// The records are decoded on every core, a chunk at a time, so that memory
+// holds a chunk of heads however many labels there are: screens and
+// exports start here.
+func eachLabelHead(tx *bolt.Tx, fn func(*labelHead)) error {
+	raws := make([][]byte, 0, headChunk) // in the memory map: valid while tx is open
+	heads := make([]labelHead, 0, headChunk)
+	flush := func() error {
+		err := parallelFor(tx.DB().Path(), len(heads), func(i int) error {
+			if err := heads[i].decode(raws[i]); err != nil {
+				return fmt.Errorf("label %d: %w", heads[i].seq, err)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for i := range heads {
+			fn(&heads[i])
+		}
+		raws, heads = raws[:0], heads[:0]
+		return nil
+	}
+	c := tx.Bucket(bucketLabels).Cursor()
+	for k, v := c.First(); k != nil; k, v = c.Next() {
 		raws = append(raws, v)
 		heads = append(heads, labelHead{seq: decodeSeqKey(k)})
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	err = parallelFor(tx.DB().Path(), len(heads), func(i int) error {
-		if err := heads[i].decode(raws[i]); err != nil {
-			return fmt.Errorf("label %d: %w", heads[i].seq, err)
+		if len(heads) == headChunk {
+			if err := flush(); err != nil {
+				return err
+			}
 		}
-		return nil
-	})
-	return heads, err
+	}
+	return flush()
 }
 
 // decode reads a head from a stored label record. Every screen and export
@@ -156,48 +180,11 @@ func currentPerItem(tx *bolt.Tx) (map[string]string, error) {
 }
 
 // currentDecisions lists, oldest first, the indexes in heads of the current
-// decisions: for each annotator and item, the newest decision neither taken
-// back nor amended. A retraction takes back the decision it names and the
-// ones that decision amended (undoing a decision to which a rationale was
-// added undoes the decision, not just the rationale). Newest is by
-// DecidedAt, then by storage order: after a merge, storage order is merge
-// order, and which decision counts must not depend on who merged whom.
+// decisions (labelMarks.current says which are).
 func currentDecisions(heads []labelHead) []int {
-	amends := map[string]string{}
-	var retracted []string
+	var m labelMarks
 	for i := range heads {
-		h := &heads[i]
-		switch {
-		case h.Kind == LabelRetraction:
-			retracted = append(retracted, h.Retracts)
-		case h.Amends != "":
-			amends[h.ID] = h.Amends
-		}
+		m.add(&heads[i])
 	}
-	withdrawn := map[string]bool{}
-	for _, id := range retracted {
-		for ; id != "" && !withdrawn[id]; id = amends[id] {
-			withdrawn[id] = true
-		}
-	}
-	for _, amended := range amends {
-		withdrawn[amended] = true // replaced by the decision that amends it
-	}
-	latest := map[string]int{}
-	for i := range heads {
-		h := &heads[i]
-		if h.Kind != LabelDecision || withdrawn[h.ID] {
-			continue
-		}
-		k := h.itemKey()
-		if cur, ok := latest[k]; !ok || !h.DecidedAt.Before(heads[cur].DecidedAt) {
-			latest[k] = i
-		}
-	}
-	out := make([]int, 0, len(latest))
-	for _, i := range latest {
-		out = append(out, i)
-	}
-	slices.Sort(out)
-	return out
+	return m.current()
 }

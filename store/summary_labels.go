@@ -131,13 +131,21 @@ func EditedPair(versions []Summary, current int) (human, replaced Summary, ok bo
 // the judged pairs of a user together.
 func (db *DB) EachUserSummariesJudged(fn func(UserSummaries) error) error {
 	return db.bolt.View(func(tx *bolt.Tx) error {
-		heads, err := labelHeads(tx)
+		// Only decisions between summaries are kept (few, beside the
+		// answers' decisions, which the summaries export never writes).
+		judged := map[int]*Decision{}
+		_, current, err := currentMarks(tx, func(i int, d *Decision) {
+			if d.JudgesSummaries() {
+				c := *d
+				judged[i] = &c
+			}
+		})
 		if err != nil {
 			return err
 		}
 		byUser := map[string][]*Decision{}
-		for _, i := range currentDecisions(heads) {
-			if d := &heads[i].Decision; d.JudgesSummaries() {
+		for _, i := range current {
+			if d, ok := judged[i]; ok {
 				byUser[d.User] = append(byUser[d.User], d)
 			}
 		}

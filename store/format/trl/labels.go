@@ -124,9 +124,10 @@ func ExportLabels(db *store.DB, w io.Writer, opt LabelExport) (ExportReport, err
 	// One read transaction for the whole export (ScanDecisions): a
 	// consistent snapshot.
 	var shuffle *rowShuffler
-	scan := store.DecisionScan{Records: opt.Format == LabelsRaw, Answers: opt.Format != LabelsRaw,
-		Choose: func(current []*store.Decision) []int {
-			chosen := selectDecisions(current, opt, &rep)
+	sel := selector{opt: opt, rep: &rep}
+	scan := store.DecisionScan{Records: opt.Format == LabelsRaw, Answers: opt.Format != LabelsRaw, Note: sel.note,
+		Choose: func(current []int) []int {
+			chosen := sel.choose(current)
 			if opt.Format == LabelsKTO {
 				rep.Seed = opt.Seed
 				if rep.Seed == 0 {

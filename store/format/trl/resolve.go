@@ -1,6 +1,8 @@
 package trl
 
 import (
+	"cmp"
+	"hash/maphash"
 	"slices"
 	"strconv"
 	"strings"
@@ -8,8 +10,71 @@ import (
 	"github.com/popi-tui/popi-tui/store"
 )
 
-// selectDecisions lists, as indexes into current (the current decisions,
-// oldest first) and in that order, the decisions an export writes: those
+// selector chooses the decisions an export writes. It is shown every
+// decision as the labels are read (note) and keeps a few words of each
+// (the annotator and verdict as small numbers, a hash of the item, when
+// it was decided), so that a million decisions cost tens of megabytes, not
+// their heads; then it is given the current ones (choose).
+type selector struct {
+	opt        LabelExport
+	rep        *ExportReport
+	notes      []decisionNote // by label index; zero for labels never noted
+	annotators intern
+	verdicts   intern
+}
+
+// decisionNote is what selector keeps of a decision.
+type decisionNote struct {
+	item      [2]uint64 // user, prompt and comparison, hashed
+	sec       int64     // DecidedAt
+	nsec      int32
+	verdict   uint32 // slotVerdict, interned
+	annotator uint32 // interned
+	kept      bool   // of an annotator asked for, and of a kind this format writes
+}
+
+// intern numbers the strings it is given, so that notes hold numbers.
+type intern struct {
+	ids   map[string]uint32
+	names []string
+}
+
+func (in *intern) id(s string) uint32 {
+	if id, ok := in.ids[s]; ok {
+		return id
+	}
+	if in.ids == nil {
+		in.ids = map[string]uint32{}
+	}
+	in.ids[s] = uint32(len(in.names))
+	in.names = append(in.names, s)
+	return in.ids[s]
+}
+
+// itemSeeds key the items' hashes: two of a million items share one with
+// a probability near 10⁻²⁷.
+var itemSeeds = [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}
+
+// note keeps what choose needs of decision i.
+func (s *selector) note(i int, d *store.Decision) {
+	for len(s.notes) <= i {
+		s.notes = append(s.notes, decisionNote{})
+	}
+	kept := len(s.opt.Annotators) == 0 || slices.Contains(s.opt.Annotators, d.Annotator)
+	// Decisions between summaries are the summarizer's data: export
+	// summaries --format pairs writes them.
+	kept = kept && (!d.JudgesSummaries() || s.opt.Format == LabelsRaw)
+	if !kept {
+		return
+	}
+	item := d.User + "\x00" + d.PromptID + "\x00" + store.Comparison(d.Candidates)
+	s.notes[i] = decisionNote{item: [2]uint64{maphash.String(itemSeeds[0], item), maphash.String(itemSeeds[1], item)},
+		sec: d.DecidedAt.Unix(), nsec: int32(d.DecidedAt.Nanosecond()), kept: true,
+		verdict: s.verdicts.id(slotVerdict(d.Candidates, d.Verdict, d.Ranking)), annotator: s.annotators.id(d.Annotator)}
+}
+
+// choose lists, as label indexes and in that order, the decisions an
+// export writes of the current ones (label indexes, oldest first): those
 // of the annotators asked for, with items that several annotators decided
 // differently resolved as opt.Resolve says. It counts what it considered,
 // and the items it left out, in rep. Which decisions are current is the
@@ -19,78 +84,87 @@ import (
 // a decision. Under majority, newest or drop each item gives one decision:
 // the newest of those that count (the majority's, the newest non-skip, the
 // agreed one), or the newest skip when every annotator skipped.
-func selectDecisions(current []*store.Decision, opt LabelExport, rep *ExportReport) []int {
-	verdicts := make([]string, len(current))
-	byItem := map[string][]int{}
-	var items []string // in the order first seen, for a stable result
-	for i, h := range current {
-		if len(opt.Annotators) > 0 && !slices.Contains(opt.Annotators, h.Annotator) {
-			continue
+func (s *selector) choose(current []int) []int {
+	var considered []int
+	for _, i := range current {
+		if i < len(s.notes) && s.notes[i].kept {
+			considered = append(considered, i)
+			s.rep.Decisions++
+			s.rep.Annotators[s.annotators.names[s.notes[i].annotator]]++
 		}
-		if h.JudgesSummaries() && opt.Format != LabelsRaw {
-			continue // the summarizer's data: export summaries --format pairs writes it
-		}
-		rep.Decisions++
-		rep.Annotators[h.Annotator]++
-		item := h.User + "\x00" + h.PromptID + "\x00" + store.Comparison(h.Candidates)
-		if _, ok := byItem[item]; !ok {
-			items = append(items, item)
-		}
-		byItem[item] = append(byItem[item], i)
-		verdicts[i] = slotVerdict(h.Candidates, h.Verdict, h.Ranking)
 	}
-	var out []int
-	for _, item := range items {
-		if i, ok := resolveItem(current, verdicts, byItem[item], opt, rep); ok {
-			out = append(out, i...)
+	// Each item's decisions together, in storage order.
+	slices.SortFunc(considered, func(a, b int) int {
+		x, y := s.notes[a].item, s.notes[b].item
+		if c := cmp.Compare(x[0], y[0]); c != 0 {
+			return c
 		}
+		if c := cmp.Compare(x[1], y[1]); c != 0 {
+			return c
+		}
+		return a - b
+	})
+	var out []int
+	for start := 0; start < len(considered); {
+		end := start + 1
+		for end < len(considered) && s.notes[considered[end]].item == s.notes[considered[start]].item {
+			end++
+		}
+		out = append(out, s.resolveItem(considered[start:end])...)
+		start = end
 	}
 	slices.Sort(out)
 	return out
 }
 
-// resolveItem picks the decisions of one item (group: indexes into
-// current) that an export writes.
-func resolveItem(current []*store.Decision, verdicts []string, group []int, opt LabelExport, rep *ExportReport) ([]int, bool) {
-	votes := map[string]int{}
+// resolveItem picks the decisions of one item (group: label indexes) that
+// an export writes.
+func (s *selector) resolveItem(group []int) []int {
+	skip := s.verdicts.id(store.VerdictSkip)
+	votes := map[uint32]int{}
 	for _, i := range group {
-		if v := verdicts[i]; v != store.VerdictSkip {
+		if v := s.notes[i].verdict; v != skip {
 			votes[v]++
 		}
 	}
 	if len(votes) > 1 {
-		rep.ConflictingItems++
+		s.rep.ConflictingItems++
 	}
-	if opt.Resolve == "" || opt.Resolve == ResolveAll {
-		return group, true
+	if s.opt.Resolve == "" || s.opt.Resolve == ResolveAll {
+		return group
 	}
-	counts := func(i int) bool { return verdicts[i] != store.VerdictSkip }
+	counts := func(i int) bool { return s.notes[i].verdict != skip }
 	switch {
 	case len(votes) == 0:
 		counts = func(int) bool { return true } // every annotator skipped
-	case len(votes) > 1 && opt.Resolve == ResolveDrop:
-		rep.LeftOut[LeftOutConflict]++
-		return nil, false
-	case len(votes) > 1 && opt.Resolve == ResolveMajority:
+	case len(votes) > 1 && s.opt.Resolve == ResolveDrop:
+		s.rep.LeftOut[LeftOutConflict]++
+		return nil
+	case len(votes) > 1 && s.opt.Resolve == ResolveMajority:
 		winner, n := majority(votes)
 		if n == 0 {
-			rep.LeftOut[LeftOutConflict]++
-			return nil, false
+			s.rep.LeftOut[LeftOutConflict]++
+			return nil
 		}
-		counts = func(i int) bool { return verdicts[i] == winner }
+		counts = func(i int) bool { return s.notes[i].verdict == winner }
 	}
 	newest := -1
 	for _, i := range group {
-		if counts(i) && (newest < 0 || !current[i].DecidedAt.Before(current[newest].DecidedAt)) {
+		if counts(i) && (newest < 0 || !s.notes[i].before(&s.notes[newest])) {
 			newest = i
 		}
 	}
-	return []int{newest}, true
+	return []int{newest}
+}
+
+// before reports whether n was decided before o.
+func (n *decisionNote) before(o *decisionNote) bool {
+	return n.sec < o.sec || (n.sec == o.sec && n.nsec < o.nsec)
 }
 
 // majority returns the verdict more than half the votes went to, and its
 // count; the count is 0 when there is none.
-func majority(votes map[string]int) (string, int) {
+func majority(votes map[uint32]int) (uint32, int) {
 	total := 0
 	for _, n := range votes {
 		total += n
@@ -100,7 +174,7 @@ func majority(votes map[string]int) (string, int) {
 			return v, n
 		}
 	}
-	return "", 0
+	return 0, 0
 }
 
 // slotVerdict writes a decision in terms of the candidates' slots in the
