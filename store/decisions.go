@@ -12,7 +12,7 @@ import (
 // bytes of the database's memory map, valid only during the call they are
 // passed to (copy what is kept).
 type StoredDecision struct {
-	*Decision
+	*Decision // nil unless DecisionScan.Heads or Answers
 	Record  []byte   // the label record, when DecisionScan.Records
 	Answers [][]byte // per candidate, its generation record (nil when not in the database), when DecisionScan.Answers
 	raw     []byte   // the label record, to decode the head from on a worker
@@ -32,7 +32,8 @@ type DecisionScan struct {
 	// nil reads them all in that order.
 	Choose  func(current []int) []int
 	Records bool // read each decision's label record
-	Answers bool // read the generation records of its candidates
+	Answers bool // read the generation records of its candidates (and its head)
+	Heads   bool // decode each decision's head (StoredDecision.Decision), on a worker
 }
 
 // ScanDecisions reads the current decisions (for each annotator and item,
@@ -71,7 +72,7 @@ func ScanDecisions[R any](db *DB, scan DecisionScan, build func(StoredDecision) 
 			return nil
 		}
 		decoded := func(d StoredDecision) (R, error) {
-			if d.Decision == nil { // the head was not needed to read the records
+			if d.Decision == nil && scan.Heads { // the head was not needed to read the records
 				var h labelHead
 				if err := h.decode(d.raw); err != nil {
 					var zero R

@@ -86,34 +86,35 @@ func eachLabelHead(tx *bolt.Tx, fn func(*labelHead)) error {
 // decode reads a head from a stored label record. Every screen and export
 // starts by reading every label's head, so it reads the members it needs
 // with the importer's scanner rather than decoding the record with
-// encoding/json (a test holds the two to the same result).
+// encoding/json (a test holds the two to the same result), and decodes
+// only the strings it keeps: the prompt and the rationale are skipped.
 func (h *labelHead) decode(v []byte) error {
-	return jsonscan.Object(v, func(key string, m jsonscan.Value) error {
+	return jsonscan.ObjectRaw(v, func(key string, m jsonscan.Value) error {
 		var err error
 		switch key {
 		case "id":
-			h.ID, err = m.Text(key)
+			h.ID, err = rawText(key, m)
 		case "kind":
-			h.Kind, err = m.Text(key)
+			h.Kind, err = rawText(key, m)
 		case "retracts":
-			h.Retracts, err = m.Text(key)
+			h.Retracts, err = rawText(key, m)
 		case "amends":
-			h.Amends, err = m.Text(key)
+			h.Amends, err = rawText(key, m)
 		case "user":
-			h.User, err = m.Text(key)
+			h.User, err = rawText(key, m)
 		case "prompt_id":
-			h.PromptID, err = m.Text(key)
+			h.PromptID, err = rawText(key, m)
 		case "summary_id":
-			h.SummaryID, err = m.Text(key)
+			h.SummaryID, err = rawText(key, m)
 		case "summary_version":
 			h.SummaryVersion, err = m.Int(key)
 		case "verdict":
-			h.Verdict, err = m.Text(key)
+			h.Verdict, err = rawText(key, m)
 		case "annotator":
-			h.Annotator, err = m.Text(key)
+			h.Annotator, err = rawText(key, m)
 		case "decided_at":
 			var t string
-			if t, err = m.Text(key); err == nil {
+			if t, err = rawText(key, m); err == nil {
 				h.DecidedAt, err = time.Parse(time.RFC3339Nano, t)
 			}
 		case "ranking":
@@ -134,6 +135,18 @@ func (h *labelHead) decode(v []byte) error {
 		}
 		return err
 	})
+}
+
+// rawText is a string member left as written (jsonscan.ObjectRaw),
+// decoded ("" for null, as encoding/json leaves it).
+func rawText(key string, m jsonscan.Value) (string, error) {
+	switch m.Kind {
+	case '"':
+		return jsonscan.Unquote(m.Raw)
+	case 'n':
+		return "", nil
+	}
+	return "", fmt.Errorf("%s: not a string", key)
 }
 
 // decode reads a candidate of a stored label record.
