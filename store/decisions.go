@@ -12,11 +12,11 @@ import (
 // bytes of the database's memory map, valid only during the call they are
 // passed to (copy what is kept).
 type StoredDecision struct {
-	*Decision // nil unless DecisionScan.Heads or Answers
-	Record  []byte   // the label record, when DecisionScan.Records
-	Answers [][]byte // per candidate, its generation record (nil when not in the database), when DecisionScan.Answers
-	raw     []byte   // the label record, to decode the head from on a worker
-	seq     uint64
+	*Decision          // nil unless DecisionScan.Heads or Answers
+	Record    []byte   // the label record, when DecisionScan.Records
+	Answers   [][]byte // per candidate, its generation record (nil when not in the database), when DecisionScan.Answers
+	raw       []byte   // the label record, to decode the head from on a worker
+	seq       uint64
 }
 
 // DecisionScan says which current decisions ScanDecisions reads, and what
