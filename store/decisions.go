@@ -142,14 +142,9 @@ func inOrder[J, R any](path string, produce func(send func(J) bool) error, build
 		index int
 		j     J
 	}
-	type result struct {
-		index int
-		r     R
-		err   error
-	}
 	workers := runtime.GOMAXPROCS(0)
 	jobs := make(chan job, 4*workers)
-	results := make(chan result, 4*workers)
+	results := make(chan built[R], 4*workers)
 	stop := make(chan struct{})
 	var stopOnce sync.Once
 	halt := func() { stopOnce.Do(func() { close(stop) }) }
@@ -158,7 +153,7 @@ func inOrder[J, R any](path string, produce func(send func(J) bool) error, build
 	for range workers {
 		wg.Go(func() {
 			for jb := range jobs {
-				res := result{index: jb.index}
+				res := built[R]{index: jb.index}
 				// The job's bytes are pages of the database file: a damaged
 				// one is an error naming it, as in the transaction's goroutine.
 				func() {
@@ -172,35 +167,8 @@ func inOrder[J, R any](path string, produce func(send func(J) bool) error, build
 			}
 		})
 	}
-	// The collector puts results back in order and emits them.
 	collected := make(chan error, 1)
-	go func() {
-		pending := map[int]result{}
-		next := 0
-		var err error
-		for r := range results {
-			if err != nil {
-				continue // drain
-			}
-			pending[r.index] = r
-			for {
-				r, ok := pending[next]
-				if !ok {
-					break
-				}
-				delete(pending, next)
-				next++
-				if err = r.err; err == nil {
-					err = emit(r.r)
-				}
-				if err != nil {
-					halt()
-					break
-				}
-			}
-		}
-		collected <- err
-	}()
+	go func() { collected <- collect(results, emit, halt) }()
 
 	n := 0
 	send := func(j J) bool {
@@ -220,4 +188,42 @@ func inOrder[J, R any](path string, produce func(send func(J) bool) error, build
 		return err
 	}
 	return produced
+}
+
+// built is what a worker of inOrder built of job index.
+type built[R any] struct {
+	index int
+	r     R
+	err   error
+}
+
+// collect puts inOrder's results back in order and emits them. At the
+// first error (a build's or emit's) it halts the workers and drains the
+// rest; it returns that error.
+func collect[R any](results <-chan built[R], emit func(R) error, halt func()) error {
+	pending := map[int]built[R]{}
+	next := 0
+	var err error
+	for r := range results {
+		if err != nil {
+			continue // drain
+		}
+		pending[r.index] = r
+		for {
+			r, ok := pending[next]
+			if !ok {
+				break
+			}
+			delete(pending, next)
+			next++
+			if err = r.err; err == nil {
+				err = emit(r.r)
+			}
+			if err != nil {
+				halt()
+				break
+			}
+		}
+	}
+	return err
 }

@@ -5,13 +5,16 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/popi-tui/popi-tui/store"
+	"github.com/popi-tui/popi-tui/store/storetest/gen"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -136,3 +139,70 @@ func (w *countingWriter) Write(p []byte) (int, error) {
 }
 
 var _ io.Writer = (*countingWriter)(nil)
+
+// BenchmarkExportPairsScale exports the held-out pairs of generated users
+// (package gen: 3 records a user, one pair in five held out), each user
+// with a summary, under the summary condition, as dpo and as kto: the
+// streaming path of export pairs (store.ScanUsers, rows on every core),
+// with a renderer of this package's tests in place of the engine's.
+// POPI_BENCH_USERS sets how many users (default 100,000; the README's
+// figures at 1,000,000 are of the real binary).
+//
+//	go test ./store/format/trl -run '^$' -bench ExportPairsScale -benchtime 3x
+func BenchmarkExportPairsScale(b *testing.B) {
+	n := 100_000
+	if s := os.Getenv("POPI_BENCH_USERS"); s != "" {
+		var err error
+		if n, err = strconv.Atoi(s); err != nil {
+			b.Fatalf("POPI_BENCH_USERS=%q: %v", s, err)
+		}
+	}
+	db := benchGenDB(b, n)
+	for _, format := range []string{PairsDPO, PairsKTO} {
+		b.Run(fmt.Sprintf("users=%d/%s", n, format), func(b *testing.B) {
+			var w countingWriter
+			cpu := processCPU()
+			for b.Loop() {
+				w = 0
+				rep, err := ExportPairs(DBUsers(db), &w, PairExport{Format: format, Render: fxGeneratorRender})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if rep.Rows == 0 || rep.LeftOut[LeftOutNoSummary] != 0 {
+					b.Fatalf("report %+v", rep)
+				}
+			}
+			b.SetBytes(int64(w))
+			b.ReportMetric((processCPU()-cpu).Seconds()/float64(b.N), "cpu-s/op")
+		})
+	}
+}
+
+// benchGenDB imports n generated users into a database in the
+// benchmark's temporary directory and gives each a summary.
+func benchGenDB(b *testing.B, n int) *store.DB {
+	b.Helper()
+	path := filepath.Join(b.TempDir(), "pairs.db")
+	db, err := store.Open(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	r, w := io.Pipe()
+	go func() { w.CloseWithError(gen.Write(w, gen.Options{Users: n})) }()
+	if _, err := db.Import(b.Context(), "gen.jsonl", r, store.ImportOptions{Format: store.FormatPopi}); err != nil {
+		b.Fatal(err)
+	}
+	text := strings.Repeat("Prefers short, exact answers with a code example first; dislikes greetings. ", 4)
+	var batch []store.Summary
+	for i := range n {
+		batch = append(batch, store.Summary{User: fmt.Sprintf("user-%d", i), Text: text, Source: store.SourceHeuristic})
+		if len(batch) == 10_000 || i == n-1 {
+			if _, err := db.AddSummaries(batch); err != nil {
+				b.Fatal(err)
+			}
+			batch = batch[:0]
+		}
+	}
+	return db
+}
