@@ -325,21 +325,23 @@ func (db *DB) EachUserSummaries(fn func(UserSummaries) error) error {
 // decisions listed for them.
 func eachUserSummaries(tx *bolt.Tx, decisions map[string][]*Decision, fn func(UserSummaries) error) error {
 	u := UserSummaries{tx: tx}
+	pins := tx.Bucket(bucketCurrent)
 	flush := func() error {
 		if len(u.Versions) == 0 {
 			return nil
 		}
 		u.User = u.Versions[0].User
-		current, _ := currentSummary(tx, u.User)
-		u.Current = current.Version
+		u.Current = currentVersion(pins, u.User, u.Versions)
 		u.Decisions = decisions[u.User]
 		err := fn(u)
 		u.Versions = u.Versions[:0]
 		return err
 	}
 	err := tx.Bucket(bucketSummaries).ForEach(func(k, v []byte) error {
+		// Every version of every user is read: with the scanner, as
+		// exports read label heads (a test holds it to encoding/json).
 		var s Summary
-		if err := json.Unmarshal(v, &s); err != nil {
+		if err := decodeSummary(v, &s); err != nil {
 			return fmt.Errorf("summary %q: %w", k, err)
 		}
 		if len(u.Versions) > 0 && u.Versions[0].User != s.User {
@@ -354,6 +356,22 @@ func eachUserSummaries(tx *bolt.Tx, decisions map[string][]*Decision, fn func(Us
 		return err
 	}
 	return flush()
+}
+
+// currentVersion is the number of the current version of a user whose
+// versions (every one, oldest first, all readable) are given: the one a
+// merge pinned when it is among them, else the newest, as currentSummary
+// says, without reading them again.
+func currentVersion(pins *bolt.Bucket, user string, versions []Summary) int {
+	if pin := pins.Get([]byte(user)); len(pin) == 4 {
+		pinned := int(binary.BigEndian.Uint32(pin))
+		for _, v := range versions {
+			if v.Version == pinned {
+				return pinned
+			}
+		}
+	}
+	return versions[len(versions)-1].Version
 }
 
 // ErrNoHistory is a user with nothing a summarizer may see: no history

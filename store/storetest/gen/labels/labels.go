@@ -31,11 +31,14 @@ type Options struct {
 	Labels int   // decisions, before amendments and retractions
 	Users  int   // the generated users they are spread over (user-0 …)
 	Seed   int64 // 0 means 1
+	// HumanEvery, when not 0, also gives every HumanEvery-th user a
+	// summary version written by a person over their newest one.
+	HumanEvery int
 }
 
 // Report says what was added.
 type Report struct {
-	Decisions, Amendments, Retractions, Generations int
+	Decisions, Amendments, Retractions, Generations, HumanSummaries int
 }
 
 // Every amendEvery-th decision is amended (a second decision naming it,
@@ -53,8 +56,8 @@ var annotators = []string{"ann", "bob"}
 // closed, and at the current schema: store.Open it once first).
 func Add(path string, opt Options) (Report, error) {
 	var rep Report
-	if opt.Labels <= 0 || opt.Users <= 0 {
-		return rep, fmt.Errorf("labels: %d labels over %d users: need at least one of each", opt.Labels, opt.Users)
+	if opt.Labels < 0 || opt.Users <= 0 || opt.HumanEvery < 0 {
+		return rep, fmt.Errorf("labels: %d labels over %d users: need users, and no fewer than no labels", opt.Labels, opt.Users)
 	}
 	if opt.Seed == 0 {
 		opt.Seed = 1
@@ -71,6 +74,11 @@ func Add(path string, opt Options) (Report, error) {
 		})
 		if err != nil {
 			return rep, fmt.Errorf("labels: decisions from %d: %w", start, err)
+		}
+	}
+	if opt.HumanEvery > 0 {
+		if rep.HumanSummaries, err = addHumanSummaries(db, opt, w.r, w.at); err != nil {
+			return rep, fmt.Errorf("labels: %w", err)
 		}
 	}
 	return rep, nil

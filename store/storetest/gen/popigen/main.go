@@ -4,9 +4,10 @@
 //	go run ./store/storetest/gen/popigen -users 1000000 -o users-1m.jsonl
 //
 // With -labels N -db FILE it adds N generated label decisions instead
-// (package gen/labels) to a database that holds the generated users:
+// (package gen/labels) to a database that holds the generated users, and
+// with -human-every M a person's summary over every M-th user's newest:
 //
-//	go run ./store/storetest/gen/popigen -users 1000000 -labels 1000000 -db x.db
+//	go run ./store/storetest/gen/popigen -users 1000000 -labels 1000000 -human-every 10 -db x.db
 package main
 
 import (
@@ -28,11 +29,12 @@ func main() {
 	out := flag.String("o", "", "output file (default: standard output)")
 	n := flag.Int("labels", 0, "with -db: add this many label decisions over the users (two annotators an item, some amended or retracted)")
 	dbPath := flag.String("db", "", "with -labels: the database of the generated users to add labels to")
+	human := flag.Int("human-every", 0, "with -db: also give every `N`-th user a summary version written by a person over their newest")
 	flag.Parse()
 	var err error
 	switch {
 	case *n > 0 || *dbPath != "":
-		err = addLabels(*dbPath, labels.Options{Labels: *n, Users: opt.Users, Seed: opt.Seed})
+		err = addLabels(*dbPath, labels.Options{Labels: *n, Users: opt.Users, Seed: opt.Seed, HumanEvery: *human})
 	case *out == "":
 		err = gen.Write(os.Stdout, opt)
 	default:
@@ -61,7 +63,7 @@ func addLabels(path string, opt labels.Options) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("added %d decisions (%d amendments, %d retractions) and %d generations to %s\n",
-		rep.Decisions, rep.Amendments, rep.Retractions, rep.Generations, path)
+	fmt.Printf("added %d decisions (%d amendments, %d retractions), %d generations and %d human summaries to %s\n",
+		rep.Decisions, rep.Amendments, rep.Retractions, rep.Generations, rep.HumanSummaries, path)
 	return nil
 }
