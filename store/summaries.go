@@ -308,10 +308,19 @@ type UserSummaries struct {
 	// first, when read by EachUserSummariesJudged.
 	Decisions []*Decision
 	tx        *bolt.Tx
+	stored    *StoredUser // the signals ScanUserSummaries read, if it did
 }
 
 // Signals reads the user's signals, from the same snapshot.
-func (u UserSummaries) Signals() ([]Signal, error) { return userSignals(u.tx, u.User) }
+func (u UserSummaries) Signals() ([]Signal, error) {
+	switch {
+	case u.stored != nil:
+		return u.stored.Signals()
+	case u.tx == nil:
+		return nil, fmt.Errorf("user %q: the signals were not read with the summaries", u.User)
+	}
+	return userSignals(u.tx, u.User)
+}
 
 // EachUserSummaries calls fn for every user with a summary version, in id
 // order, from one snapshot. Summaries are keyed user by user, so one
@@ -331,7 +340,7 @@ func eachUserSummaries(tx *bolt.Tx, decisions map[string][]*Decision, fn func(Us
 			return nil
 		}
 		u.User = u.Versions[0].User
-		u.Current = currentVersion(pins, u.User, u.Versions)
+		u.Current = currentVersion(pins.Get([]byte(u.User)), u.Versions)
 		u.Decisions = decisions[u.User]
 		err := fn(u)
 		u.Versions = u.Versions[:0]
@@ -359,11 +368,12 @@ func eachUserSummaries(tx *bolt.Tx, decisions map[string][]*Decision, fn func(Us
 }
 
 // currentVersion is the number of the current version of a user whose
-// versions (every one, oldest first, all readable) are given: the one a
-// merge pinned when it is among them, else the newest, as currentSummary
-// says, without reading them again.
-func currentVersion(pins *bolt.Bucket, user string, versions []Summary) int {
-	if pin := pins.Get([]byte(user)); len(pin) == 4 {
+// versions (every one, oldest first, all readable) are given, and whose
+// current_summary record is pin (nil when none): the one a merge pinned
+// when it is among them, else the newest, as currentSummary says, without
+// reading them again.
+func currentVersion(pin []byte, versions []Summary) int {
+	if len(pin) == 4 {
 		pinned := int(binary.BigEndian.Uint32(pin))
 		for _, v := range versions {
 			if v.Version == pinned {

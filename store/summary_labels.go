@@ -131,24 +131,33 @@ func EditedPair(versions []Summary, current int) (human, replaced Summary, ok bo
 // the judged pairs of a user together.
 func (db *DB) EachUserSummariesJudged(fn func(UserSummaries) error) error {
 	return db.bolt.View(func(tx *bolt.Tx) error {
-		// Only decisions between summaries are kept (few, beside the
-		// answers' decisions, which the summaries export never writes).
-		judged := map[int]*Decision{}
-		_, current, err := currentMarks(tx, func(i int, d *Decision) {
-			if d.JudgesSummaries() {
-				c := *d
-				judged[i] = &c
-			}
-		})
+		byUser, err := summaryDecisions(tx)
 		if err != nil {
 			return err
 		}
-		byUser := map[string][]*Decision{}
-		for _, i := range current {
-			if d, ok := judged[i]; ok {
-				byUser[d.User] = append(byUser[d.User], d)
-			}
-		}
 		return eachUserSummaries(tx, byUser, fn)
 	})
+}
+
+// summaryDecisions are the current decisions between summaries, by user,
+// oldest first. Only those are kept (few, beside the answers' decisions,
+// which the summaries export never writes).
+func summaryDecisions(tx *bolt.Tx) (map[string][]*Decision, error) {
+	judged := map[int]*Decision{}
+	_, current, err := currentMarks(tx, func(i int, d *Decision) {
+		if d.JudgesSummaries() {
+			c := *d
+			judged[i] = &c
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	byUser := map[string][]*Decision{}
+	for _, i := range current {
+		if d, ok := judged[i]; ok {
+			byUser[d.User] = append(byUser[d.User], d)
+		}
+	}
+	return byUser, nil
 }

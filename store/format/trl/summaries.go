@@ -1,6 +1,7 @@
 package trl
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -106,40 +107,78 @@ type summaryPairRow struct {
 // nearest model summary the human version descends from. Only when none
 // stored one is it rebuilt with opt.Input, and the row says so.
 func ExportSummaries(db *store.DB, w io.Writer, opt SummaryExport) (SummaryReport, error) {
-	rep := SummaryReport{LeftOut: map[string]int{LeftOutNoHistory: 0}, DecisionsLeftOut: map[string]int{}}
-	each := db.EachUserSummaries
+	rep := newSummaryReport(opt.Format)
 	switch opt.Format {
-	case SummariesSFT:
-	case SummariesPairs:
-		rep.LeftOut[LeftOutNothingReplaced] = 0
-		for _, r := range decisionLeftOutReasons {
-			rep.DecisionsLeftOut[r] = 0
-		}
-		each = db.EachUserSummariesJudged
+	case SummariesSFT, SummariesPairs:
 	default:
 		return rep, fmt.Errorf("unknown summary format %q (want sft or pairs)", opt.Format)
 	}
 	safe := printsafe.NewWriter(w)
-	enc := json.NewEncoder(safe)
-	enc.SetEscapeHTML(false)
-	err := each(func(u store.UserSummaries) error {
-		row, err := summaryRow(u, opt, &rep)
+	// Each user's rows are built on a worker (store.ScanUserSummaries),
+	// with a report of their own that emit adds up, in id order.
+	build := func(u store.UserSummaries) (userSummaryRows, error) {
+		r := userSummaryRows{rep: newSummaryReport(opt.Format)}
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		row, err := summaryRow(u, opt, &r.rep)
 		if err != nil {
-			return err
+			return r, err
 		}
 		if row != nil {
-			rep.Rows++
+			r.rep.Rows++
 			if err := enc.Encode(row); err != nil {
-				return err
+				return r, err
 			}
 		}
 		// A user's judged pairs follow the pair of their edit.
-		return judgedRows(u, opt, &rep, enc)
+		err = judgedRows(u, opt, &r.rep, enc)
+		r.text = buf.Bytes()
+		return r, err
+	}
+	err := store.ScanUserSummaries(db, opt.Format == SummariesPairs, build, func(r userSummaryRows) error {
+		rep.add(r.rep)
+		_, err := safe.Write(r.text)
+		return err
 	})
 	if err == nil {
 		err = safe.Close()
 	}
 	return rep, err
+}
+
+// userSummaryRows is what one user's summaries gave: rows, and the report
+// of them.
+type userSummaryRows struct {
+	text []byte
+	rep  SummaryReport
+}
+
+// newSummaryReport is a report with every reason of format counted, at 0.
+func newSummaryReport(format string) SummaryReport {
+	rep := SummaryReport{LeftOut: map[string]int{LeftOutNoHistory: 0}, DecisionsLeftOut: map[string]int{}}
+	if format == SummariesPairs {
+		rep.LeftOut[LeftOutNothingReplaced] = 0
+		for _, r := range decisionLeftOutReasons {
+			rep.DecisionsLeftOut[r] = 0
+		}
+	}
+	return rep
+}
+
+// add counts o in rep.
+func (rep *SummaryReport) add(o SummaryReport) {
+	rep.Rows += o.Rows
+	rep.Users += o.Users
+	rep.RebuiltPrompts += o.RebuiltPrompts
+	rep.Decisions += o.Decisions
+	rep.DecisionRows += o.DecisionRows
+	for k, n := range o.LeftOut {
+		rep.LeftOut[k] += n
+	}
+	for k, n := range o.DecisionsLeftOut {
+		rep.DecisionsLeftOut[k] += n
+	}
 }
 
 // summaryRow builds the row of one user, whose versions are given oldest
