@@ -13,10 +13,12 @@ import (
 // build made, in id order, on one goroutine (as ScanUsers). The
 // transaction's goroutine only finds the records.
 //
-// A worker cannot read the transaction, so UserSummaries.Signals gives
-// the signals read with the versions, for the users an export may rebuild
-// a prompt for: those with a version a person wrote, or with decisions
-// between summaries. For the others it is an error.
+// Only the users a summaries export writes rows for are read: those
+// with a version a person wrote, or (judged) with decisions between
+// summaries. The others are told apart from their records as stored,
+// without decoding them: at a million users with a summary each, a person
+// has edited a few. A worker cannot read the transaction, so
+// UserSummaries.Signals gives the signals read with the versions.
 func ScanUserSummaries[R any](db *DB, judged bool, build func(UserSummaries) (R, error), emit func(R) error) error {
 	return db.bolt.View(func(tx *bolt.Tx) error {
 		var decisions map[string][]*Decision
@@ -58,17 +60,19 @@ func (r *userReader) eachSummaries(decisions map[string][]*Decision, send func(s
 		if len(s.versions) == 0 {
 			return true, nil
 		}
-		s.pin = r.pinned.c.Bucket().Get([]byte(s.user))
 		s.decisions = decisions[s.user]
-		if s.decisions != nil || hasHumanVersion(s.versions) {
-			k := []byte(s.user)
-			if v := r.users.Bucket().Get(k); v != nil {
-				u, _, err := r.read(k, v)
-				if err != nil {
-					return false, err
-				}
-				s.signals = &u
+		if s.decisions == nil && !hasHumanVersion(s.versions) {
+			s = storedSummaries{keys: s.keys[:0], versions: s.versions[:0]}
+			return true, nil
+		}
+		s.pin = r.pinned.c.Bucket().Get([]byte(s.user))
+		k := []byte(s.user)
+		if v := r.users.Bucket().Get(k); v != nil {
+			u, _, err := r.read(k, v)
+			if err != nil {
+				return false, err
 			}
+			s.signals = &u
 		}
 		more := send(s)
 		s = storedSummaries{}

@@ -114,8 +114,11 @@ func ExportSummaries(db *store.DB, w io.Writer, opt SummaryExport) (SummaryRepor
 		return rep, fmt.Errorf("unknown summary format %q (want sft or pairs)", opt.Format)
 	}
 	safe := printsafe.NewWriter(w)
-	// Each user's rows are built on a worker (store.ScanUserSummaries),
-	// with a report of their own that emit adds up, in id order.
+	// Each user's rows are built on a worker (store.ScanUserSummaries,
+	// which reads only the users with a person's version or decisions
+	// between summaries: summaryRow and judgedRows give nothing, and count
+	// nothing, for the others), with a report of their own that emit adds
+	// up, in id order.
 	build := func(u store.UserSummaries) (userSummaryRows, error) {
 		r := userSummaryRows{rep: newSummaryReport(opt.Format)}
 		var buf bytes.Buffer
