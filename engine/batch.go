@@ -225,29 +225,31 @@ func (e *Engine) InferAll(ctx context.Context, opt InferOptions, progress func(P
 	// over and asks the next one at once, while one writer commits what
 	// has arrived, many per transaction.
 	w := newSummaryWriter(e.db)
+	job := func(u string, read func() ([]store.Signal, error)) Job {
+		item := "user " + u
+		return Job{Item: item, Run: func(ctx context.Context) (Outcome, error) {
+			if opt.Missing {
+				if _, has, err := e.db.CurrentSummary(u); err != nil || has {
+					return Outcome{Skipped: has}, err
+				}
+			}
+			if !opt.Force {
+				done, err := e.summarizedBy(u, b, opt.Signals)
+				if err != nil || done {
+					return Outcome{Skipped: done}, err
+				}
+			}
+			s, err := e.summarize(ctx, u, b, opt.Signals, read, nil)
+			if err != nil {
+				return Outcome{}, err
+			}
+			w.add(s, item)
+			return Outcome{Requests: b.requests(), Tokens: s.PromptTokens + s.CompletionTokens}, nil
+		}}
+	}
 	jobs := func(emit func(Job) bool) error {
 		for _, u := range users {
-			item := "user " + u
-			ok := emit(Job{Item: item, Run: func(ctx context.Context) (Outcome, error) {
-				if opt.Missing {
-					if _, has, err := e.db.CurrentSummary(u); err != nil || has {
-						return Outcome{Skipped: has}, err
-					}
-				}
-				if !opt.Force {
-					done, err := e.summarizedBy(u, b, opt.Signals)
-					if err != nil || done {
-						return Outcome{Skipped: done}, err
-					}
-				}
-				s, err := e.summarize(ctx, u, b, opt.Signals, nil)
-				if err != nil {
-					return Outcome{}, err
-				}
-				w.add(s, item)
-				return Outcome{Requests: b.requests(), Tokens: s.PromptTokens + s.CompletionTokens}, nil
-			}})
-			if !ok {
+			if !emit(job(u, nil)) {
 				return nil
 			}
 		}
@@ -255,8 +257,10 @@ func (e *Engine) InferAll(ctx context.Context, opt InferOptions, progress func(P
 	}
 	workers := opt.Concurrency
 	if b.chat == nil {
-		// The offline summarizer computes rather than waits: every core.
+		// The offline summarizer computes rather than waits: every core,
+		// and its users' signals read a page of users at a time.
 		workers = max(workers, runtime.GOMAXPROCS(0))
+		jobs = e.pagedJobs(users, job)
 	}
 	rep, err := RunJobs(ctx, len(users), jobs, workers, progress)
 	for _, f := range w.close() { // what could not be stored did not get done

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 
 	"github.com/popi-tui/popi-tui/engine/eval/stats"
 	"github.com/popi-tui/popi-tui/store"
@@ -70,23 +71,30 @@ type heurPref struct {
 // returns an error wrapping store.ErrNoHistory when there are no history
 // pairs. The output is deterministic and at most about 1,200 characters.
 func HeuristicSummary(signals []store.Signal) (string, error) {
-	var chosen, rejected []heurStats
+	history := func(s *store.Signal) bool { return s.Kind == store.KindPair && s.Split == store.SplitHistory }
+	n := 0
 	for i := range signals {
-		s := &signals[i]
-		if s.Kind != store.KindPair || s.Split != store.SplitHistory {
-			continue
+		if history(&signals[i]) {
+			n++
 		}
-		chosen = append(chosen, heurAnalyze(s.Chosen))
-		rejected = append(rejected, heurAnalyze(s.Rejected))
 	}
-	n := len(chosen)
 	if n == 0 {
 		return "", fmt.Errorf("heuristic summary: no history pairs: %w", store.ErrNoHistory)
 	}
+	// Every slice is made once at its size: a bulk run summarizes a million
+	// users, and growing them was garbage.
+	chosen, rejected := make([]heurStats, 0, n), make([]heurStats, 0, n)
+	for i := range signals {
+		if s := &signals[i]; history(s) {
+			chosen = append(chosen, heurAnalyze(s.Chosen))
+			rejected = append(rejected, heurAnalyze(s.Rejected))
+		}
+	}
 
-	var prefs []heurPref
+	prefs := make([]heurPref, 0, len(heurFeatures))
+	scratch := make([]float64, 3*n)
 	for i := range heurFeatures {
-		p := heurTally(&heurFeatures[i], chosen, rejected)
+		p := heurTally(&heurFeatures[i], chosen, rejected, scratch)
 		if p.consistent {
 			prefs = append(prefs, p)
 		}
@@ -110,23 +118,30 @@ func HeuristicSummary(signals []store.Signal) (string, error) {
 	if len(prefs) > heurMaxBullets {
 		prefs = prefs[:heurMaxBullets]
 	}
+	var out strings.Builder
 	for {
-		out := heurHeadline(prefs) + "\n"
+		out.Reset()
+		out.WriteString(heurHeadline(prefs))
+		out.WriteByte('\n')
 		for i := range prefs {
-			out += "- " + heurBullet(&prefs[i]) + "\n"
+			out.WriteString("- ")
+			out.WriteString(heurBullet(&prefs[i]))
+			out.WriteByte('\n')
 		}
-		out += footer
-		if len(out) <= heurMaxChars || len(prefs) == 1 {
-			return out, nil
+		out.WriteString(footer)
+		if out.Len() <= heurMaxChars || len(prefs) == 1 {
+			return out.String(), nil
 		}
 		prefs = prefs[:len(prefs)-1]
 	}
 }
 
 // heurTally compares one feature over the pairs and applies the rule.
-func heurTally(f *heurFeature, chosen, rejected []heurStats) heurPref {
+// scratch holds 3·len(chosen) values, for the values and differences.
+func heurTally(f *heurFeature, chosen, rejected []heurStats, scratch []float64) heurPref {
 	p := heurPref{f: f}
-	var cv, rv, ds []float64
+	n := len(chosen)
+	cv, rv, ds := scratch[:0:n], scratch[n:n:2*n], scratch[2*n:2*n:3*n]
 	for i := range chosen {
 		c, r := &chosen[i], &rejected[i]
 		if f.minWords > 0 && (c.proseWords < f.minWords || r.proseWords < f.minWords) {

@@ -51,8 +51,6 @@ func BenchmarkInferHeuristic(b *testing.B) {
 func writeHeuristicUsers(w io.Writer, n int) error {
 	bw := bufio.NewWriterSize(w, 1<<20)
 	rng := rand.New(rand.NewPCG(1, 2))
-	sentence := "The function returns the value it was given, unless the list is empty. "
-	text := func(min, max int) string { return strings.Repeat(sentence, (min+rng.IntN(max-min))/len(sentence)+1) }
 	order := rng.Perm(3 * n)
 	for _, k := range order {
 		u, which := k/3, k%3
@@ -60,12 +58,39 @@ func writeHeuristicUsers(w io.Writer, n int) error {
 			fmt.Fprintf(bw, `{"user":"u%07d","kind":"task","prompt":"Explain recursion %d."}`+"\n", u, u)
 			continue
 		}
-		chosen, rejected := "- "+text(300, 900), text(800, 2000)
-		if (u+which)%3 == 0 {
-			chosen, rejected = rejected, "```go\nfunc f() {}\n```\n"+chosen
-		}
+		chosen, rejected := heurBenchPair(rng, (u+which)%3 == 0)
 		fmt.Fprintf(bw, `{"user":"u%07d","kind":"pair","id":"p%d","prompt":"Question %d of user %d?","chosen":%q,"rejected":%q}`+"\n",
 			u, which, which, u, chosen, rejected)
 	}
 	return bw.Flush()
+}
+
+// heurBenchPair is a pair of answers of BenchmarkInferHeuristic's users:
+// the preferred one a list of 0.3–0.9 KB, the other 0.8–2 KB; swapped,
+// with a code block, when code.
+func heurBenchPair(rng *rand.Rand, code bool) (chosen, rejected string) {
+	sentence := "The function returns the value it was given, unless the list is empty. "
+	text := func(min, max int) string { return strings.Repeat(sentence, (min+rng.IntN(max-min))/len(sentence)+1) }
+	chosen, rejected = "- "+text(300, 900), text(800, 2000)
+	if code {
+		chosen, rejected = rejected, "```go\nfunc f() {}\n```\n"+chosen
+	}
+	return chosen, rejected
+}
+
+// BenchmarkHeuristicAnalyze measures one answer of BenchmarkInferHeuristic's
+// users at a time (1.1 KB on average).
+//
+//	go test ./engine/ -run '^$' -bench HeuristicAnalyze
+func BenchmarkHeuristicAnalyze(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	var answers []string
+	for i := range 100 {
+		chosen, rejected := heurBenchPair(rng, i%3 == 0)
+		answers = append(answers, chosen, rejected)
+	}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		heurAnalyze(answers[i%len(answers)])
+	}
 }

@@ -18,6 +18,11 @@ var heurPieces = []string{
 	"I'm", "you're", "it's", "John's", "don't", "we'd", "US", "us", "y'all", "’", "‘", "\r\n", "\n", "\n\n", " ", "  ",
 	"?", "!", "...", "?!", ".\"", ".)", "e.g.", "Dr.", "😀", "☀", "İstanbul", "K", "ſ", "likely", "Therefore", "hey",
 	"xcalled", "_means", "9imagine", "\u212acalled", "a\u212anown as", "ſsources:", "xſource:", "pre-called", "the", "answer", "Table", "little", "free", "café", "naïve", "x-e", "re-use", "\xff", "a\x00b", "3.14", "\t",
+	// What the one pass over the prose tells apart (heuristic_scan.go).
+	"\v", "\u0085", "\u00a0", "\u2028", "\u3000", "\r", "THEREFORE", "However", "MAY", "Y'ALL", "o\u212a", "'tis", "''",
+	"rock'n'roll", "café's", "naïven't", "1990s", "x_y", "A.B", "end.\"", "?)", "!!!", "a.'b", "٣", "Ⅻ", "ǅ",
+	"Ok", "I'M", "don'T", "sTEP 4", "( 1999 )", "http://a.b/c`d`", "`x`http://", "www", "9likely", "it'S",
+	"supercalifragilisticexpialidociousness's", "WE'D", "é", "É", "🎉", "\u2764", "\ufffd", "e.g.,", "No. 5",
 }
 
 func heurRandomText(rng *rand.Rand) string {

@@ -17,7 +17,7 @@ func (e *Engine) Summarize(ctx context.Context, user, backendName string, onDelt
 	if err != nil {
 		return store.Summary{}, err
 	}
-	s, err := e.summarize(ctx, user, b, nil, onDelta)
+	s, err := e.summarize(ctx, user, b, nil, nil, onDelta)
 	if err != nil {
 		return store.Summary{}, err
 	}
@@ -25,27 +25,23 @@ func (e *Engine) Summarize(ctx context.Context, user, backendName string, onDelt
 }
 
 // summarize infers a summary without storing it, from the kinds of signal
-// allowed (nil: the backend's signals setting).
-func (e *Engine) summarize(ctx context.Context, user string, b *backend, allowed []string, onDelta func(Delta)) (store.Summary, error) {
+// allowed (nil: the backend's signals setting). read, when not nil, reads
+// the user's signals (a bulk run's page of users read them already).
+func (e *Engine) summarize(ctx context.Context, user string, b *backend, allowed []string, read func() ([]store.Signal, error), onDelta func(Delta)) (store.Summary, error) {
 	if err := b.ready(); err != nil {
 		return store.Summary{}, err
 	}
-	signals, err := e.userSignals(user)
+	if read == nil {
+		read = func() ([]store.Signal, error) { return e.userSignals(user) }
+	}
+	signals, err := read()
 	if err != nil {
 		return store.Summary{}, err
 	}
-	s := newSummary(user, b)
 	if b.chat == nil {
-		if s.Text, err = HeuristicSummary(signals); err != nil {
-			return store.Summary{}, fmt.Errorf("user %q: %w", user, err)
-		}
-		h := historyData(user, signals, e.cfg.HistoryBudget, nil)
-		s.HistoryTokens, s.SummaryTokens, s.TokensEstimated = estimateTokens(h.historyText()), estimateTokens(s.Text), true
-		if onDelta != nil {
-			onDelta(Delta{Text: s.Text})
-		}
-		return s, nil
+		return e.summarizeHeuristic(user, b, signals, onDelta)
 	}
+	s := newSummary(user, b)
 	req, d, err := e.summarizerRequest(b, user, signals, allowed)
 	if err != nil {
 		return store.Summary{}, err
