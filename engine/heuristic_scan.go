@@ -53,8 +53,10 @@ type heurScan struct {
 	p         string
 	field     int  // start of the whitespace-separated token being read, or -1
 	fieldWord bool // … which holds a word rune
+	syl       heurSyl
 	word      int  // start of the word (letters, digits, apostrophes) being read, or -1
 	wordASCII bool // … which is ASCII
+	wordApos  bool // … which holds an apostrophe
 	sentences bool // count the sentences (not when abbreviations are written out)
 	hasWord   bool // the sentence being read holds a word rune
 }
@@ -76,13 +78,10 @@ func (s *heurStats) readProse(p string, found uint8) {
 	for i := 0; i < len(p); {
 		c := p[i]
 		if c < utf8.RuneSelf && heurASCII[c]&heurAlnum != 0 {
-			// Most bytes are in runs of ASCII letters and digits.
-			j := i + 1
-			for j < len(p) && heurIsASCII(p[j], heurAlnum) {
-				j++
-			}
+			// Most bytes are in runs of ASCII letters and digits, whose
+			// syllables are counted on the way.
 			sc.alnum(i, true)
-			i = j
+			i = sc.syl.run(p, i)
 			continue
 		}
 		if c < utf8.RuneSelf {
@@ -108,9 +107,16 @@ func (sc *heurScan) alnum(i int, ascii bool) {
 	}
 	sc.wordASCII = sc.wordASCII && ascii
 	if sc.field < 0 {
-		sc.field = i
+		sc.startField(i)
 	}
 	sc.fieldWord, sc.hasWord = true, true
+	sc.syl.ascii = sc.syl.ascii && ascii
+}
+
+// startField starts a whitespace-separated token at i.
+func (sc *heurScan) startField(i int) {
+	sc.field, sc.fieldWord = i, false
+	sc.syl = heurSyl{last: -1, ascii: true}
 }
 
 // ascii reads a byte that is no letter or digit.
@@ -120,6 +126,7 @@ func (sc *heurScan) ascii(i int, c byte) {
 		if sc.word < 0 {
 			sc.word, sc.wordASCII = i, true
 		}
+		sc.wordApos = true
 	} else {
 		sc.endWord(i)
 	}
@@ -131,8 +138,9 @@ func (sc *heurScan) ascii(i int, c byte) {
 		return
 	}
 	if sc.field < 0 {
-		sc.field, sc.fieldWord = i, false
+		sc.startField(i)
 	}
+	sc.syl.prevVowel = false
 	switch c {
 	case '?':
 		sc.s.questions++
@@ -160,8 +168,9 @@ func (sc *heurScan) other(i int, r rune) {
 		return
 	}
 	if sc.field < 0 {
-		sc.field, sc.fieldWord = i, false
+		sc.startField(i)
 	}
+	sc.syl.ascii = false
 }
 
 // stop reads the run of . ! ? at i: it ends a sentence when what follows
@@ -204,8 +213,8 @@ func (sc *heurScan) endLine() {
 // endWord ends the word being read, if any, at i.
 func (sc *heurScan) endWord(i int) {
 	if sc.word >= 0 {
-		sc.s.readWord(sc.p[sc.word:i], sc.wordASCII)
-		sc.word = -1
+		sc.s.readWord(sc.p[sc.word:i], sc.wordASCII, sc.wordApos)
+		sc.word, sc.wordApos = -1, false
 	}
 }
 
@@ -215,10 +224,59 @@ func (sc *heurScan) endField(i int) {
 	if sc.field >= 0 {
 		if sc.fieldWord {
 			sc.s.proseWords++
-			sc.s.syllables += heurSyllables(sc.p[sc.field:i])
+			sc.s.syllables += sc.syl.count(sc.p, sc.field, i)
 		}
 		sc.field = -1
 	}
+}
+
+// heurSyl counts the syllables of an ASCII token during the pass, as
+// heurSyllablesASCII would after it, without walking the token again.
+type heurSyl struct {
+	n         int  // groups of vowels so far
+	prevVowel bool // the last byte was a vowel
+	last      int  // index of the token's last letter, or -1
+	ascii     bool // the token is ASCII so far: else it is counted after
+}
+
+// run counts the run of ASCII letters and digits at p[i], returning its end.
+func (y *heurSyl) run(p string, i int) int {
+	n, prevVowel, last := y.n, y.prevVowel, y.last
+	for ; i < len(p) && p[i] < utf8.RuneSelf; i++ {
+		cls := heurASCII[p[i]]
+		if cls&heurAlnum == 0 {
+			break
+		}
+		if cls&heurLetter == 0 {
+			prevVowel = false
+			continue
+		}
+		last = i
+		v := cls&heurVowel != 0
+		if v && !prevVowel {
+			n++
+		}
+		prevVowel = v
+	}
+	y.n, y.prevVowel, y.last = n, prevVowel, last
+	return i
+}
+
+// count is the syllables of the token p[start:end].
+func (y *heurSyl) count(p string, start, end int) int {
+	if !y.ascii {
+		return heurSyllables(p[start:end])
+	}
+	n, last := y.n, y.last
+	if last < 0 {
+		return 1
+	}
+	// A silent final e, but in -le and -ee.
+	if n > 1 && p[last]|0x20 == 'e' && (last == start || heurASCII[p[last-1]]&heurLetter == 0 ||
+		p[last-1]|0x20 != 'l' && p[last-1]|0x20 != 'e') {
+		n--
+	}
+	return max(n, 1)
 }
 
 // heurCountWords counts whitespace-separated tokens holding a letter or

@@ -74,10 +74,13 @@ func heurMaybeKind(w string) bool {
 }
 
 // readWord counts one word of the prose (letters, digits and apostrophes;
-// ascii says it has no other byte): hedges, formal and casual words,
-// contractions, first and second person.
-func (s *heurStats) readWord(w string, ascii bool) {
-	w = strings.Trim(w, "'")
+// ascii says it has no other byte, apos that it has an apostrophe): hedges,
+// formal and casual words, contractions, first and second person.
+func (s *heurStats) readWord(w string, ascii, apos bool) {
+	if apos {
+		w = strings.Trim(w, "'")
+		apos = strings.IndexByte(w, '\'') >= 0
+	}
 	if w == "" || w == "US" { // US: the country, not the pronoun
 		return
 	}
@@ -86,7 +89,7 @@ func (s *heurStats) readWord(w string, ascii bool) {
 		s.countWord(strings.ToLower(w))
 		return
 	}
-	if !heurMaybeKind(w) && strings.IndexByte(w, '\'') < 0 {
+	if !apos && !heurMaybeKind(w) {
 		return // no kind and no contraction
 	}
 	// Put in lower case on the stack: strings.ToLower allocated for every
