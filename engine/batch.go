@@ -285,7 +285,7 @@ type pendingSummary struct {
 	err  error
 }
 
-const writeBatch = 256
+const writeBatch = 1024
 
 func newSummaryWriter(db *store.DB) *summaryWriter {
 	w := &summaryWriter{db: db, in: make(chan pendingSummary, writeBatch), done: make(chan struct{})}
