@@ -257,9 +257,10 @@ func (e *Engine) InferAll(ctx context.Context, opt InferOptions, progress func(P
 	}
 	workers := opt.Concurrency
 	if b.chat == nil {
-		// The offline summarizer computes rather than waits: every core,
-		// and its users' signals read a page of users at a time.
-		workers = max(workers, runtime.GOMAXPROCS(0))
+		// The offline summarizer computes rather than waits: one worker a
+		// core (more only take turns, each turn a preemption), and its
+		// users' signals read a page of users at a time.
+		workers = runtime.GOMAXPROCS(0)
 		jobs = e.pagedJobs(users, job)
 	}
 	rep, err := RunJobs(ctx, len(users), jobs, workers, progress)
