@@ -14,8 +14,8 @@ import (
 
 // The lower-case pieces one of which every match of a pattern holds.
 var (
-	heurDefinedNeeds = []string{"**", "called", "known as", "means", "refers to", "stands for", "think of",
-		"imagine", "in other words", "i.e.", "that is,"}
+	heurDefinedNeeds = []string{"**", "called", "known as", "means", "refers to", "stands for", "think of it as",
+		"think of them as", "think of this as", "think of that as", "imagine", "in other words", "i.e.", "that is,"}
 	heurCiteNeeds   = []string{"et al", "http", "www.", "source", "[", "doi:", "cited in"}
 	heurPhraseNeeds = []string{"heads up", "no worries", "sure thing", "no biggie", "check it out"}
 	heurFormalNeeds = []string{"kind regards", "yours sincerely", "please note", "should note", "with respect to",

@@ -23,6 +23,7 @@ var heurPieces = []string{
 	"rock'n'roll", "café's", "naïven't", "1990s", "x_y", "A.B", "end.\"", "?)", "!!!", "a.'b", "٣", "Ⅻ", "ǅ",
 	"Ok", "I'M", "don'T", "sTEP 4", "( 1999 )", "http://a.b/c`d`", "`x`http://", "www", "9likely", "it'S",
 	"supercalifragilisticexpialidociousness's", "WE'D", "é", "É", "🎉", "\u2764", "\ufffd", "e.g.,", "No. 5",
+	"I think of", "think of THAT as", "Think of them  as", "think of itas",
 }
 
 func heurRandomText(rng *rand.Rand) string {
