@@ -131,8 +131,7 @@ func (b *openAIBackend) checkReplica(ctx context.Context, r *replica) (rh Replic
 	b.learnKind(r, kind)
 	rh.Server = kind.String()
 	b.matchModel(ctx, r, kind, &rh)
-	rh.ContextLength, rh.ContextSource = b.contextLength(ctx, r, kind, body)
-	rh.ChatTemplate = b.chatTemplate(ctx, r, kind)
+	b.readSettings(ctx, r, kind, body, &rh)
 	_, err := b.tokenizeOn(ctx, r, "probe")
 	rh.Tokenize = err == nil
 	rh.PromptLogprobs = b.scoresPrompts(ctx, r)

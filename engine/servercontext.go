@@ -13,18 +13,21 @@ import (
 // prompt longer than it is refused (vLLM) or cut (Ollama; llama.cpp with
 // --context-shift), so `backends` shows it beside the history budget.
 
-// contextLength is the context a request to r gets and where that was
-// read; 0 when the server does not say. models is r's GET /v1/models.
-func (b *openAIBackend) contextLength(ctx context.Context, r *replica, kind serverKind, models []byte) (int, string) {
+// readSettings fills in rh the context a request to r gets and where that
+// was read (0 when the server does not say), and the chat template it
+// applies where it says (llama-server). models is r's GET /v1/models.
+func (b *openAIBackend) readSettings(ctx context.Context, r *replica, kind serverKind, models []byte, rh *ReplicaHealth) {
 	switch kind {
 	case serverVLLM:
-		return vllmContext(models, b.cfg.Model)
+		rh.ContextLength, rh.ContextSource = vllmContext(models, b.cfg.Model)
 	case serverLlamaCpp:
-		return b.llamaCppContext(ctx, r)
+		// One GET /props says both.
+		p, _ := b.llamaCppProps(ctx, r)
+		rh.ContextLength, rh.ContextSource = p.context()
+		rh.ChatTemplate = p.ChatTemplate
 	case serverOllama:
-		return b.ollamaContext(ctx, r)
+		rh.ContextLength, rh.ContextSource = b.ollamaContext(ctx, r)
 	}
-	return 0, ""
 }
 
 // vllmContext reads the max_model_len vLLM lists with each model.
@@ -64,25 +67,14 @@ func (b *openAIBackend) llamaCppProps(ctx context.Context, r *replica) (p llamaC
 	return p, true
 }
 
-// llamaCppContext reads the context of one slot from /props: what a
-// request gets (--ctx-size divided among the --parallel slots, or all of
-// it, up to the model's own, with --kv-unified).
-func (b *openAIBackend) llamaCppContext(ctx context.Context, r *replica) (int, string) {
-	p, ok := b.llamaCppProps(ctx, r)
-	if !ok || p.Settings.NCtx <= 0 {
+// context is the context of one slot: what a request gets (--ctx-size
+// divided among the --parallel slots, or all of it, up to the model's
+// own, with --kv-unified); 0 when /props did not say.
+func (p llamaCppProps) context() (int, string) {
+	if p.Settings.NCtx <= 0 {
 		return 0, ""
 	}
 	return p.Settings.NCtx, "n_ctx of a slot (/props)"
-}
-
-// chatTemplate is the chat template a server applies, where it says:
-// llama-server's /props (the model's own, or --chat-template's).
-func (b *openAIBackend) chatTemplate(ctx context.Context, r *replica, kind serverKind) string {
-	if kind != serverLlamaCpp {
-		return ""
-	}
-	p, _ := b.llamaCppProps(ctx, r)
-	return p.ChatTemplate
 }
 
 // ollamaContext reads what Ollama says of the model's context, in the order
