@@ -36,9 +36,12 @@ var (
 	// the newest: a merge adds other databases' versions after this one's
 	// without changing which one is current here.
 	bucketCurrent = []byte("current_summary") // user → version (uint32)
+	// bucketHumanSummaries and bucketSummaryLabels (summary_index.go) list
+	// what the summaries export reads.
 
 	allBuckets = [][]byte{bucketMeta, bucketUsers, bucketSignals, bucketBodies, bucketSummaries,
-		bucketGenerations, bucketGenCache, bucketLabels, bucketSessions, bucketEvals, bucketCurrent}
+		bucketGenerations, bucketGenCache, bucketLabels, bucketSessions, bucketEvals, bucketCurrent,
+		bucketHumanSummaries, bucketSummaryLabels}
 
 	keySchema        = []byte("schema_version")
 	keyImportPending = []byte("import_pending")

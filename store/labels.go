@@ -244,6 +244,9 @@ func (db *DB) AddLabel(l Label, session *Session) (Label, error) {
 		if err := b.Put(seqKey(seq), v); err != nil {
 			return err
 		}
+		if err := noteSummaryLabel(tx, seq, l.Kind, l.Candidates); err != nil {
+			return err
+		}
 		if session != nil {
 			return putSession(tx, *session)
 		}

@@ -122,6 +122,9 @@ func (lm *labelMerge) label(k, v []byte) error {
 	if err := lm.dst.Put(seqKey(seq), v); err != nil {
 		return err
 	}
+	if err := noteSummaryLabel(m.dst, seq, l.Kind, l.Candidates); err != nil {
+		return err
+	}
 	lm.here[l.ID] = seq
 	m.rep.Labels.Added++
 	return nil
@@ -248,6 +251,9 @@ func (sm *summaryMerge) add(s Summary) error {
 		return fmt.Errorf("this database's summaries of %q are unreadable", s.User)
 	}
 	if err := sm.dst.Put(key, nv); err != nil {
+		return err
+	}
+	if err := noteHumanSummary(m.dst, &s); err != nil {
 		return err
 	}
 	sm.here[s.ID] = key

@@ -19,6 +19,7 @@ var migrations = []func(tx *bolt.Tx) error{
 	migrateReplayMessages,
 	migrateLiftedFields,
 	migrateCounters,
+	migrateSummaryIndex,
 }
 
 // migrateSessionsPerComparison (schema 1 → 2): sessions were kept per

@@ -95,12 +95,18 @@ func (db *DB) ReplaceDecision(old, l Label, appVersion string) (retraction, stor
 			return fmt.Errorf("it is no longer the current decision on %s · %s (changed meanwhile)", old.User, old.PromptID)
 		}
 		b := tx.Bucket(bucketLabels)
-		for _, v := range [][]byte{rv, lv} {
+		for _, rec := range []struct {
+			v []byte
+			l *Label
+		}{{rv, &r}, {lv, &l}} {
 			seq, err := b.NextSequence()
 			if err != nil {
 				return err
 			}
-			if err := b.Put(seqKey(seq), v); err != nil {
+			if err := b.Put(seqKey(seq), rec.v); err != nil {
+				return err
+			}
+			if err := noteSummaryLabel(tx, seq, rec.l.Kind, rec.l.Candidates); err != nil {
 				return err
 			}
 		}

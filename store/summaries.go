@@ -167,6 +167,9 @@ func addSummary(tx *bolt.Tx, s *Summary) error {
 	if err := addCounters(tx, summaryCounters(s.Source)); err != nil {
 		return err
 	}
+	if err := noteHumanSummary(tx, s); err != nil {
+		return err
+	}
 	// A new version here is current, whatever a merge pinned.
 	return tx.Bucket(bucketCurrent).Delete([]byte(s.User))
 }

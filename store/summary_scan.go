@@ -3,6 +3,8 @@ package store
 import (
 	"bytes"
 	"fmt"
+	"maps"
+	"slices"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -15,9 +17,9 @@ import (
 //
 // Only the users a summaries export writes rows for are read: those
 // with a version a person wrote, or (judged) with decisions between
-// summaries. The others are told apart from their records as stored,
-// without decoding them: at a million users with a summary each, a person
-// has edited a few. A worker cannot read the transaction, so
+// summaries, which lists kept beside the records name
+// (summary_index.go): at a million users with a summary each, a person
+// has edited a few, and nobody else's records are read. A worker cannot read the transaction, so
 // UserSummaries.Signals gives the signals read with the versions.
 func ScanUserSummaries[R any](db *DB, judged bool, build func(UserSummaries) (R, error), emit func(R) error) error {
 	return db.bolt.View(func(tx *bolt.Tx) error {
@@ -29,7 +31,7 @@ func ScanUserSummaries[R any](db *DB, judged bool, build func(UserSummaries) (R,
 			}
 		}
 		r := newUserReader(tx, UserScan{})
-		produce := func(send func(storedSummaries) bool) error { return r.eachSummaries(decisions, send) }
+		produce := func(send func(storedSummaries) bool) error { return r.eachSummaries(tx, decisions, send) }
 		decode := func(s storedSummaries) (R, error) {
 			u, err := s.decode()
 			if err != nil {
@@ -53,61 +55,58 @@ type storedSummaries struct {
 	signals   *StoredUser // nil when not read
 }
 
-// eachSummaries sends every user with a summary version, in id order.
-func (r *userReader) eachSummaries(decisions map[string][]*Decision, send func(storedSummaries) bool) error {
-	var s storedSummaries
-	flush := func() (bool, error) {
-		if len(s.versions) == 0 {
-			return true, nil
-		}
-		s.decisions = decisions[s.user]
-		if s.decisions == nil && !hasHumanVersion(s.versions) {
-			s = storedSummaries{keys: s.keys[:0], versions: s.versions[:0]}
-			return true, nil
-		}
-		s.pin = r.pinned.c.Bucket().Get([]byte(s.user))
-		k := []byte(s.user)
-		if v := r.users.Bucket().Get(k); v != nil {
-			u, _, err := r.read(k, v)
-			if err != nil {
-				return false, err
+// eachSummaries sends, in id order, every user the summaries export
+// writes rows for: those listed with a version a person wrote, and those
+// with decisions between summaries (given). The lists say who they are;
+// nobody else's records are read.
+func (r *userReader) eachSummaries(tx *bolt.Tx, decisions map[string][]*Decision, send func(storedSummaries) bool) error {
+	judged := slices.Sorted(maps.Keys(decisions))
+	humans := tx.Bucket(bucketHumanSummaries).Cursor()
+	h, _ := humans.First()
+	for h != nil || len(judged) > 0 {
+		var user string
+		switch {
+		case h != nil && (len(judged) == 0 || string(h) <= judged[0]):
+			user = string(h)
+			if len(judged) > 0 && judged[0] == user {
+				judged = judged[1:]
 			}
-			s.signals = &u
+			h, _ = humans.Next()
+		default:
+			user, judged = judged[0], judged[1:]
 		}
-		more := send(s)
-		s = storedSummaries{}
-		return more, nil
+		s, err := r.userSummaries(user, decisions[user])
+		if err != nil {
+			return err
+		}
+		if len(s.versions) > 0 && !send(s) {
+			return nil
+		}
 	}
-	c := r.summaryBodies.Cursor()
-	for k, v := c.First(); k != nil; k, v = c.Next() {
-		i := bytes.IndexByte(k, 0)
-		if i < 0 {
-			return fmt.Errorf("summary %q: no user in the key", k)
-		}
-		if len(s.versions) > 0 && s.user != string(k[:i]) {
-			if more, err := flush(); err != nil || !more {
-				return err
-			}
-		}
-		if len(s.versions) == 0 {
-			s.user = string(k[:i])
-		}
-		s.keys, s.versions = append(s.keys, k), append(s.versions, v)
-	}
-	_, err := flush()
-	return err
+	return nil
 }
 
-// hasHumanVersion reports whether a person wrote one of the versions, from
-// the records as encoding/json writes them: a string's quotes are escaped
-// inside another string, so the member cannot be matched in a text.
-func hasHumanVersion(versions [][]byte) bool {
-	for _, v := range versions {
-		if bytes.Contains(v, []byte(`"source":"human"`)) {
-			return true
-		}
+// userSummaries reads one user's summary records, stepping through the
+// summaries in key order, with the user's signals and pin.
+func (r *userReader) userSummaries(user string, decisions []*Decision) (storedSummaries, error) {
+	s := storedSummaries{user: user, decisions: decisions}
+	prefix := userPrefix(user)
+	for r.summaries.seek(prefix); r.summaries.k != nil && bytes.HasPrefix(r.summaries.k, prefix); r.summaries.next() {
+		s.keys, s.versions = append(s.keys, r.summaries.k), append(s.versions, r.summaries.v)
 	}
-	return false
+	if len(s.versions) == 0 {
+		return s, nil // listed, but nothing to write
+	}
+	s.pin = r.pinned.c.Bucket().Get([]byte(user))
+	k := []byte(user)
+	if v := r.users.Bucket().Get(k); v != nil {
+		u, _, err := r.read(k, v)
+		if err != nil {
+			return s, err
+		}
+		s.signals = &u
+	}
+	return s, nil
 }
 
 // decode is the user's UserSummaries, on a worker.

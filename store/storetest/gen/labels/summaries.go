@@ -37,6 +37,10 @@ func addHumanSummaries(db *bolt.DB, opt Options, r *rand.Rand, at time.Time) (in
 				if err := b.Put(binary.BigEndian.AppendUint32([]byte(user+"\x00"), uint32(s.Version)), v); err != nil {
 					return err
 				}
+				// As the store lists a person's versions (store/summary_index.go).
+				if err := tx.Bucket([]byte("human_summaries")).Put([]byte(user), nil); err != nil {
+					return err
+				}
 				added++
 			}
 			return nil
