@@ -187,6 +187,8 @@ func reason(err error) string {
 	switch {
 	case errors.As(err, &be):
 		return be.Error()
+	case errors.Is(err, errNoPairs):
+		return errNoPairs.Error()
 	case errors.Is(err, store.ErrNoHistory):
 		return "no history to summarize (no history pairs, texts or profile)"
 	case errors.Is(err, ErrNoSummary):

@@ -65,6 +65,11 @@ type heurPref struct {
 	meanDirection float64
 }
 
+// errNoPairs is a user the heuristic cannot summarize: it reads history
+// pairs only, where a model reads texts and a profile too. A bulk run
+// counts it under its own reason, which says so.
+var errNoPairs = fmt.Errorf("no history pairs (the heuristic reads pairs only; texts and a profile need a model): %w", store.ErrNoHistory)
+
 // HeuristicSummary writes a plain-English summary of a user's preferences
 // from their history pairs alone, by contrasting the preferred with the
 // dispreferred responses on measurable features (see the rule above). It
@@ -79,7 +84,7 @@ func HeuristicSummary(signals []store.Signal) (string, error) {
 		}
 	}
 	if n == 0 {
-		return "", fmt.Errorf("heuristic summary: no history pairs: %w", store.ErrNoHistory)
+		return "", fmt.Errorf("heuristic summary: %w", errNoPairs)
 	}
 	// Every slice is made once at its size: a bulk run summarizes a million
 	// users, and growing them was garbage.

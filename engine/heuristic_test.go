@@ -397,6 +397,10 @@ func TestHeuristicSummaryNoHistory(t *testing.T) {
 			if !errors.Is(err, store.ErrNoHistory) {
 				t.Fatalf("err = %v, want one wrapping store.ErrNoHistory", err)
 			}
+			// A bulk run's reason says why texts and a profile do not count.
+			if r := reason(err); !strings.Contains(r, "no history pairs") || !strings.Contains(r, "need a model") {
+				t.Errorf("reason %q does not say the heuristic reads pairs only", r)
+			}
 			if out != "" {
 				t.Errorf("output %q with an error", out)
 			}
