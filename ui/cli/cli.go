@@ -100,8 +100,11 @@ type command struct {
 	// flags registers the command's own flags; run gets the positional
 	// arguments left after parsing.
 	flags func(fs *pflag.FlagSet)
-	run   func(ctx context.Context, c *runContext, args []string) error
-	help  string // shown by popi-tui CMD --help, after the summary
+	// garbageHeavy runs the command with the collector at
+	// garbageHeavyGC (gc.go).
+	garbageHeavy bool
+	run          func(ctx context.Context, c *runContext, args []string) error
+	help         string // shown by popi-tui CMD --help, after the summary
 }
 
 // runContext is what a running command can reach.

@@ -129,6 +129,8 @@ func exportCommand() *command {
 		valid:   []string{"labels", "summaries", "users", "pairs", "summarizer"},
 		summary: "write labels, summaries, users or training data as JSONL for training code",
 		help:    exportHelp,
+		// Rows are built and dropped by the million over a heap of a few MiB.
+		garbageHeavy: true,
 		flags: func(fs *pflag.FlagSet) {
 			fs.StringVar(&o.format, "format", "", "output format (see above)")
 			fs.StringVarP(&o.out, "output", "o", "-", "output `file`, - for standard output")

@@ -107,6 +107,9 @@ func (c *runContext) cobraCommand(cmd *command) *cobra.Command {
 		Args:      func(_ *cobra.Command, args []string) error { return cmd.checkArgs(args) },
 		ValidArgs: cmd.valid,
 		RunE: func(cc *cobra.Command, args []string) error {
+			if cmd.garbageHeavy {
+				defer c.collectLessOften()()
+			}
 			return cmd.run(cc.Context(), c, args)
 		},
 	}
