@@ -2,6 +2,7 @@ package store
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -23,7 +24,15 @@ import (
 // The temporary file is removed when write fails or is interrupted (its
 // context cancelled, Ctrl-C). One that a killed process left behind is
 // removed by the next write to the same path (removeStaleTemps).
-func WriteFileAtomic(path string, write func(io.Writer) error) (err error) {
+func WriteFileAtomic(path string, write func(io.Writer) error) error {
+	return WriteFileAtomicContext(context.Background(), path, write)
+}
+
+// WriteFileAtomicContext is WriteFileAtomic that also leaves path as it
+// was when ctx is cancelled before the rename: a Ctrl-C that comes after
+// the last row, while the file is synced, still means "do not replace
+// it", and the command says it was interrupted.
+func WriteFileAtomicContext(ctx context.Context, path string, write func(io.Writer) error) (err error) {
 	mode := os.FileMode(0o644)
 	if fi, err := os.Stat(path); err == nil {
 		if !fi.Mode().IsRegular() {
@@ -59,6 +68,7 @@ func WriteFileAtomic(path string, write func(io.Writer) error) (err error) {
 	}
 	for _, step := range []func() error{bw.Flush, tmp.Sync, tmp.Close,
 		func() error { return os.Chmod(tmp.Name(), mode) },
+		ctx.Err,
 		func() error { return os.Rename(tmp.Name(), path) }} {
 		if err := step(); err != nil {
 			return fmt.Errorf("write %s: %w", path, err)

@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -38,16 +39,19 @@ func TestWriteFileAtomic(t *testing.T) {
 		exists  bool   // the target exists before
 		write   []byte // what write writes
 		fail    bool   // then write returns boom
+		cancel  bool   // then the context is cancelled, and write returns nil
 		wantErr bool
 	}{
-		{"success replaces", true, []byte("new content\n"), false, false},
-		{"success creates", false, []byte("new content\n"), false, false},
-		{"large success replaces", true, big, false, false},
-		{"empty success truncates", true, nil, false, false},
-		{"failure before writing", true, nil, true, true},
-		{"failure after a little", true, []byte("half a fi"), true, true},
-		{"failure after more than the buffer", true, big, true, true},
-		{"failure without a target", false, []byte("half"), true, true},
+		{"success replaces", true, []byte("new content\n"), false, false, false},
+		{"success creates", false, []byte("new content\n"), false, false, false},
+		{"large success replaces", true, big, false, false, false},
+		{"empty success truncates", true, nil, false, false, false},
+		{"failure before writing", true, nil, true, false, true},
+		{"failure after a little", true, []byte("half a fi"), true, false, true},
+		{"failure after more than the buffer", true, big, true, false, true},
+		{"failure without a target", false, []byte("half"), true, false, true},
+		{"cancelled after the last row", true, []byte("every row\n"), false, true, true},
+		{"cancelled without a target", false, []byte("every row\n"), false, true, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -58,18 +62,23 @@ func TestWriteFileAtomic(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			err := WriteFileAtomic(path, func(w io.Writer) error {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			err := WriteFileAtomicContext(ctx, path, func(w io.Writer) error {
 				if _, err := w.Write(tt.write); err != nil {
 					return err
 				}
 				if tt.fail {
 					return boom
 				}
+				if tt.cancel {
+					cancel()
+				}
 				return nil
 			})
-			if tt.wantErr {
-				if !errors.Is(err, boom) || !strings.Contains(err.Error(), path) {
-					t.Errorf("err %v, want %v naming %s", err, boom, path)
+			if wantIs := map[bool]error{false: boom, true: context.Canceled}[tt.cancel]; tt.wantErr {
+				if !errors.Is(err, wantIs) || !strings.Contains(err.Error(), path) {
+					t.Errorf("err %v, want %v naming %s", err, wantIs, path)
 				}
 			} else if err != nil {
 				t.Fatalf("WriteFileAtomic: %v", err)

@@ -67,7 +67,7 @@ func (c *runContext) writeBatchOut(ctx context.Context, w *workspace, path, what
 	if path == "-" {
 		err = write(c.Stdout)
 	} else {
-		err = store.WriteFileAtomic(path, write)
+		err = store.WriteFileAtomicContext(ctx, path, write)
 	}
 	p.done()
 	if err != nil {

@@ -173,7 +173,7 @@ func (o *exportOptions) export(ctx context.Context, c *runContext, ws *workspace
 	if o.out == "-" {
 		err = write(c.Stdout)
 	} else {
-		err = store.WriteFileAtomic(o.out, write)
+		err = store.WriteFileAtomicContext(ctx, o.out, write)
 	}
 	if err != nil {
 		return err

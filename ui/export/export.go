@@ -216,7 +216,7 @@ func (s *Screen) start(confirmed bool) tea.Cmd {
 			return existsMsg{gen: gen, path: path}
 		}
 		var report []string
-		err := store.WriteFileAtomic(path, func(w io.Writer) (err error) {
+		err := store.WriteFileAtomicContext(ctx, path, func(w io.Writer) (err error) {
 			report, err = job(ctxWriter{ctx, w})
 			return err
 		})
