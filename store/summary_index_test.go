@@ -121,6 +121,44 @@ func usersToExport(t *testing.T, db *DB, judged bool) []string {
 	return slices.Sorted(maps.Keys(users))
 }
 
+// wantScreensReadTheLists fails unless what the Compare summaries screen
+// reads from the lists is what reading everything finds: the current
+// decisions between summaries, and every version of the users a person
+// edited.
+func wantScreensReadTheLists(t *testing.T, db *DB, when string) {
+	t.Helper()
+	var got, want []string
+	db.CurrentSummaryLabels(func(l Label) error { got = append(got, l.ID+" "+l.Verdict); return nil })
+	err := db.CurrentLabels(func(l Label) error {
+		if l.JudgesSummaries() {
+			want = append(want, l.ID+" "+l.Verdict)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("%s: current decisions between summaries from the list %q, from every label %q", when, got, want)
+	}
+	edited, all := map[string]string{}, map[string]string{}
+	db.EachEditedUserSummaries(func(u UserSummaries) error { edited[u.User] = fmt.Sprint(u.Versions, u.Current); return nil })
+	err = db.EachUserSummaries(func(u UserSummaries) error {
+		for _, v := range u.Versions {
+			if v.Source == SourceHuman {
+				all[u.User] = fmt.Sprint(u.Versions, u.Current)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !maps.Equal(edited, all) {
+		t.Errorf("%s: edited users from the list %v, from every summary %v", when, edited, all)
+	}
+}
+
 // summaryDecision stores a decision between two of the user's summaries.
 func summaryDecision(t *testing.T, db *DB, annotator, user string, a, b Summary, verdict string) Label {
 	t.Helper()
@@ -148,6 +186,7 @@ func TestSummaryIndexFollowsEveryWrite(t *testing.T) {
 				t.Errorf("%s (judged %v): the export reads users %q, the records say %q", when, judged, got, want)
 			}
 		}
+		wantScreensReadTheLists(t, a, when)
 	}
 	check("new database")
 

@@ -140,33 +140,16 @@ func (db *DB) EachUserSummariesJudged(fn func(UserSummaries) error) error {
 }
 
 // summaryDecisions are the current decisions between summaries, by user,
-// oldest first. Only the labels listed as judging summaries
-// (bucketSummaryLabels) are read: the current-decision rule needs, of an
-// item, its own labels only (a retraction and an amendment name the
-// same item as the decision they replace), and the answers' decisions,
-// which the summaries export never writes, are most of the labels.
+// oldest first, from the listed labels only (listedSummaryLabels): the
+// answers' decisions, which the summaries export never writes, are most
+// of the labels.
 func summaryDecisions(tx *bolt.Tx) (map[string][]*Decision, error) {
-	var (
-		m     labelMarks
-		heads []*labelHead
-	)
-	labels := tx.Bucket(bucketLabels)
-	c := tx.Bucket(bucketSummaryLabels).Cursor()
-	for k, _ := c.First(); k != nil; k, _ = c.Next() {
-		seq := decodeSeqKey(k)
-		v := labels.Get(k)
-		if v == nil {
-			return nil, fmt.Errorf("label %d is listed as judging summaries: %w", seq, ErrNotFound)
-		}
-		h := &labelHead{seq: seq}
-		if err := h.decode(v); err != nil {
-			return nil, fmt.Errorf("label %d: %w", seq, err)
-		}
-		m.add(h)
-		heads = append(heads, h)
+	heads, _, current, err := listedSummaryLabels(tx)
+	if err != nil {
+		return nil, err
 	}
 	byUser := map[string][]*Decision{}
-	for _, i := range m.current() {
+	for _, i := range current {
 		if d := &heads[i].Decision; d.JudgesSummaries() {
 			byUser[d.User] = append(byUser[d.User], d)
 		}

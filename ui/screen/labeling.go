@@ -44,10 +44,12 @@ func CommitLabel(db *store.DB, l store.Label, sess store.Session, saved func(sto
 // Decisions reads, from the database, an annotator's current decisions of
 // one comparison (oldest first) and their session of it: the saved one,
 // or a new one with a fresh pane-order seed. A decision between other
-// candidates is another judgement: it is not this session's.
-func Decisions(db *store.DB, annotator, comparison string) ([]store.Label, store.Session, error) {
+// candidates is another judgement: it is not this session's. current
+// calls its function for every current decision it reads (db.CurrentLabels,
+// or db.CurrentSummaryLabels when the comparison is of summaries).
+func Decisions(current func(func(store.Label) error) error, db *store.DB, annotator, comparison string) ([]store.Label, store.Session, error) {
 	var labels []store.Label
-	err := db.CurrentLabels(func(l store.Label) error {
+	err := current(func(l store.Label) error {
 		if l.Annotator == annotator && store.Comparison(l.Candidates) == comparison {
 			labels = append(labels, l)
 		}

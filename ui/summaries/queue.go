@@ -59,6 +59,9 @@ func itemOf(user string, versions []store.Summary, current int, spec screen.Comp
 		}
 		texts[t] = true
 		ids[i] = s.ID
+		// What the summarizer was sent is not shown here, and is most of a
+		// model's record: a queue of a million users holds the texts only.
+		picked[i].Messages, picked[i].Input = nil, ""
 	}
 	return item{User: user, PromptID: store.SummaryItemID(ids), Summaries: picked}, true
 }

@@ -84,7 +84,11 @@ func (s *Screen) load() tea.Cmd {
 	comparison := spec.Comparison()
 	return func() tea.Msg {
 		m := loadedMsg{writers: map[string]int{}}
-		m.err = db.EachUserSummaries(func(u store.UserSummaries) error {
+		each := db.EachUserSummaries
+		if spec.Mode == screen.CompareVersions {
+			each = db.EachEditedUserSummaries // only the users a person edited have an item
+		}
+		m.err = each(func(u store.UserSummaries) error {
 			seen := map[string]bool{}
 			for _, v := range u.Versions {
 				if w := store.SummaryBackend(v); !seen[w] {
@@ -100,7 +104,7 @@ func (s *Screen) load() tea.Cmd {
 		if m.err == nil {
 			// The seed a new session gets is not used for the pane order
 			// (paneOrder), but kept as Compare's sessions keep theirs.
-			m.labels, m.session, m.err = screen.Decisions(db, annotator, comparison)
+			m.labels, m.session, m.err = screen.Decisions(db.CurrentSummaryLabels, db, annotator, comparison)
 		}
 		return m
 	}
