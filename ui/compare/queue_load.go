@@ -78,11 +78,11 @@ func readQueue(db *store.DB, opt QueueOptions) (queueData, error) {
 	if !opt.Settings.InTeam(opt.Annotator) {
 		return d, opt.Settings.NotInTeam(opt.Annotator)
 	}
-	each, err := signalsOf(db, opt.Select)
+	replayOnly, team := opt.Compare.ReplayOnly(), opt.Settings.Team
+	each, err := signalsOf(db, opt.Select, replayOnly)
 	if err != nil {
 		return d, err
 	}
-	replayOnly, team := opt.Compare.ReplayOnly(), opt.Settings.Team
 	inQueue := map[string]bool{}
 	if err := each(func(sig store.Signal) error {
 		if it, ok := queueItemOf(sig, replayOnly); ok && inShare(team, opt.Settings.Overlap, opt.Annotator, it) {
@@ -94,17 +94,18 @@ func readQueue(db *store.DB, opt QueueOptions) (queueData, error) {
 		return d, err
 	}
 	comparison := opt.Compare.Comparison()
-	if err := db.CurrentLabels(func(l store.Label) error {
-		if l.Annotator == opt.Annotator && store.Comparison(l.Candidates) == comparison && inQueue[itemKey(l.User, l.PromptID)] {
+	var skips skipTally
+	err = db.AnnotatorLabels(opt.Annotator, comparison, func(l store.Label, current bool) error {
+		if current && inQueue[itemKey(l.User, l.PromptID)] {
 			d.labels = append(d.labels, l)
 		}
+		skips.add(l)
 		return nil
-	}); err != nil {
-		return d, err
+	})
+	if err != nil {
+		return d, fmt.Errorf("decisions of %q: %w", opt.Annotator, err)
 	}
-	if d.skips, err = skipCounts(db, opt.Annotator, comparison); err != nil {
-		return d, err
-	}
+	d.skips = skips.counts()
 	var ok bool
 	if d.session, ok, err = db.Session(opt.Annotator, comparison); err != nil {
 		return d, err
@@ -119,8 +120,9 @@ func readQueue(db *store.DB, opt QueueOptions) (queueData, error) {
 }
 
 // signalsOf is how the selection's signals are read: every user's, or the
-// chosen users' alone (one user's queue reads one user).
-func signalsOf(db *store.DB, sel screen.Selection) (func(func(store.Signal) error) error, error) {
+// chosen users' alone (one user's queue reads one user). Of every user,
+// only the signals that make items are read (the signal index says which).
+func signalsOf(db *store.DB, sel screen.Selection, replayOnly bool) (func(func(store.Signal) error) error, error) {
 	users := sel.Users
 	if sel.Dataset != "" {
 		ids, err := db.DatasetUserIDs(sel.Dataset)
@@ -143,38 +145,46 @@ func signalsOf(db *store.DB, sel screen.Selection) (func(func(store.Signal) erro
 		users = append([]string{}, ids...) // not nil, even when empty: nil is everyone
 	}
 	if users == nil {
-		return db.EachSignal, nil
+		queued := func(k store.Kind, sp store.Split) bool {
+			_, ok := queueItemOf(store.Signal{Kind: k, Split: sp}, replayOnly)
+			return ok
+		}
+		return func(fn func(store.Signal) error) error { return db.EachSignalWhere(queued, fn) }, nil
 	}
 	return func(fn func(store.Signal) error) error { return db.EachSignalOf(users, fn) }, nil
 }
 
-// skipCounts counts, per item, an annotator's skips in a comparison that
+// skipTally counts, per item, an annotator's skips in a comparison that
 // stand: not taken back (a retraction of a skip, or of a rationale added
 // to it, takes the skip back). A skip with a rationale added is one skip.
-func skipCounts(db *store.DB, annotator, comparison string) (map[string]int, error) {
-	root := map[string]string{} // label id → the decision it amends, first of its line
-	skipOf := map[string]string{}
-	err := db.EachLabel(func(l store.Label) error {
-		switch {
-		case l.Annotator != annotator:
-		case l.Kind == store.LabelRetraction:
-			delete(skipOf, rootOf(root, l.Retracts))
-		case l.Kind != store.LabelDecision || store.Comparison(l.Candidates) != comparison:
-		case l.Amends != "":
-			root[l.ID] = rootOf(root, l.Amends)
-		case l.Verdict == store.VerdictSkip:
-			skipOf[l.ID] = itemKey(l.User, l.PromptID)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("skips of %q: %w", annotator, err)
+// It is given their labels oldest first (store.AnnotatorLabels: the
+// comparison's decisions and every retraction).
+type skipTally struct {
+	root   map[string]string // label id → the decision it amends, first of its line
+	skipOf map[string]string // skip decision id → its item key
+}
+
+func (t *skipTally) add(l store.Label) {
+	if t.root == nil {
+		t.root, t.skipOf = map[string]string{}, map[string]string{}
 	}
+	switch {
+	case l.Kind == store.LabelRetraction:
+		delete(t.skipOf, rootOf(t.root, l.Retracts))
+	case l.Kind != store.LabelDecision:
+	case l.Amends != "":
+		t.root[l.ID] = rootOf(t.root, l.Amends)
+	case l.Verdict == store.VerdictSkip:
+		t.skipOf[l.ID] = itemKey(l.User, l.PromptID)
+	}
+}
+
+func (t *skipTally) counts() map[string]int {
 	counts := map[string]int{}
-	for _, k := range skipOf {
+	for _, k := range t.skipOf {
 		counts[k]++
 	}
-	return counts, nil
+	return counts
 }
 
 // rootOf follows amendments back to the decision they amend.

@@ -108,7 +108,7 @@ func TestReadQueueTeamShares(t *testing.T) {
 // The skips standing: a skip taken back does not count, nor does one whose
 // rationale was taken back; a skip with a rationale counts once; another
 // annotator's and another comparison's do not count.
-func TestSkipCounts(t *testing.T) {
+func TestSkipTally(t *testing.T) {
 	db := storetest.Open(t)
 	storetest.Import(t, db, `{"user":"u","id":"p1","kind":"task","prompt":"x"}`+"\n")
 	add := func(l store.Label) store.Label { return storetest.AddLabel(t, db, l) }
@@ -134,10 +134,15 @@ func TestSkipCounts(t *testing.T) {
 	add(other)
 	add(storetest.Decision("kim", "u", "p6", "a"))
 
-	got, err := skipCounts(db, "kim", store.Comparison(storetest.Candidates(2)))
+	var tally skipTally
+	err := db.AnnotatorLabels("kim", store.Comparison(storetest.Candidates(2)), func(l store.Label, _ bool) error {
+		tally.add(l)
+		return nil
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
+	got := tally.counts()
 	if want := map[string]int{itemKey("u", "p1"): 2}; !maps.Equal(got, want) {
 		t.Errorf("skip counts %v, want %v", got, want)
 	}
