@@ -9,8 +9,9 @@
 // The records go straight into the database's buckets (ARCHITECTURE.md,
 // The database), many to a transaction: AddLabel's fsync per label would
 // take hours at a million. The counters are not told about the
-// generations (stats counts fewer than there are); labels are never
-// counted there.
+// generations or the human summaries (stats counts fewer than there are);
+// labels are never counted there. The list of users with a person's
+// version is kept, as the store keeps it.
 package labels
 
 import (
