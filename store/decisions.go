@@ -23,14 +23,23 @@ type StoredDecision struct {
 // of them.
 type DecisionScan struct {
 	// Note is given every decision as the labels are read, oldest first,
-	// with its index among them (d is valid during the call only): what
-	// Choose decides on must be kept from here, and kept small, for the
-	// scan holds no heads.
-	Note func(i int, d *Decision)
-	// Choose is given the indexes (Note's) of the current decisions,
-	// oldest first, and returns those to read, in the order to read them;
-	// nil reads them all in that order.
-	Choose  func(current []int) []int
+	// with its index among them (d is valid during the call only), and
+	// returns a word the scan keeps with the decision for Resolve: what
+	// Resolve decides on must be kept from here, in those 64 bits, for the
+	// scan holds no heads. 0 leaves the decision out of the export (it
+	// still counts for the rule: a newer one hides an older one). nil
+	// keeps every decision, as 1.
+	Note func(i int, d *Decision) uint64
+	// Resolve is given the current decisions of one item that Note kept
+	// (a user, prompt and comparison: every annotator's decision on it),
+	// in storage order, and sets Chosen on those to read. It is called
+	// once per item, the items in no particular order, on one goroutine.
+	// nil reads them all.
+	Resolve func(item []CurrentDecision)
+	// Shuffle, when not nil, orders the chosen decisions (it is given how
+	// many and a swap, as rand.Shuffle takes them); else they are read in
+	// storage order. It costs 8 bytes per chosen decision.
+	Shuffle func(n int, swap func(i, j int))
 	Records bool // read each decision's label record
 	Answers bool // read the generation records of its candidates (and its head)
 	Heads   bool // decode each decision's head (StoredDecision.Decision), on a worker
@@ -43,33 +52,22 @@ type DecisionScan struct {
 // naming the file); emit gets what build returned, in the chosen order, on
 // one goroutine. It stops at the first error from build or emit.
 //
-// Memory holds a mark of each label (labelMarks), never every head: the
-// heads are read a chunk at a time to work out which decisions are
-// current (and shown to Note), and read again for those chosen. Building
-// an export's rows is mostly JSON work, which runs on every core; the
-// records are read by the transaction's goroutine (a bbolt transaction
-// belongs to one goroutine), and their bytes are valid while it is open.
+// Memory does not grow with the labels, but for a bit per label (and
+// Shuffle's list): which decisions are current, and which of those an
+// export writes, is worked out item by item from sorted runs of a small
+// entry per label, spilled to a temporary directory (chooseDecisions);
+// then the chosen decisions are read again. Building an export's rows is
+// mostly JSON work, which runs on every core; the records are read by the
+// transaction's goroutine (a bbolt transaction belongs to one goroutine),
+// and their bytes are valid while it is open.
 func ScanDecisions[R any](db *DB, scan DecisionScan, build func(StoredDecision) (R, error), emit func(R) error) error {
 	return db.bolt.View(func(tx *bolt.Tx) error {
-		seqs, chosen, err := currentMarks(tx, scan.Note)
+		chosen, err := chooseDecisions(tx, scan, labelRunSize)
 		if err != nil {
-			return err
+			return fmt.Errorf("current decisions: %w", err)
 		}
-		if scan.Choose != nil {
-			chosen = scan.Choose(chosen)
-		}
-		labels, gens := tx.Bucket(bucketLabels), tx.Bucket(bucketGenerations)
 		produce := func(send func(StoredDecision) bool) error {
-			for _, i := range chosen {
-				d, err := readDecision(labels, gens, seqs[i], scan)
-				if err != nil {
-					return err
-				}
-				if !send(d) {
-					break
-				}
-			}
-			return nil
+			return readChosen(tx, chosen, scan, send)
 		}
 		decoded := func(d StoredDecision) (R, error) {
 			if d.Decision == nil && scan.Heads { // the head was not needed to read the records
@@ -86,10 +84,55 @@ func ScanDecisions[R any](db *DB, scan DecisionScan, build func(StoredDecision) 
 	})
 }
 
+// readChosen reads the chosen decisions' records and sends them, in
+// storage order, or in Shuffle's order when there is one.
+func readChosen(tx *bolt.Tx, chosen chosenSet, scan DecisionScan, send func(StoredDecision) bool) error {
+	labels, gens := tx.Bucket(bucketLabels), tx.Bucket(bucketGenerations)
+	var seqs []uint64 // with Shuffle: the chosen, in storage order, then shuffled
+	c := labels.Cursor()
+	i := 0
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		if i < len(chosen)*64 && chosen.has(i) {
+			seq := decodeSeqKey(k)
+			if scan.Shuffle != nil {
+				seqs = append(seqs, seq)
+			} else {
+				d, err := readDecision(gens, seq, v, scan)
+				if err != nil {
+					return err
+				}
+				if !send(d) {
+					return nil
+				}
+			}
+		}
+		i++
+	}
+	if scan.Shuffle == nil {
+		return nil
+	}
+	scan.Shuffle(len(seqs), func(i, j int) { seqs[i], seqs[j] = seqs[j], seqs[i] })
+	for _, seq := range seqs {
+		v := labels.Get(seqKey(seq))
+		if v == nil {
+			return fmt.Errorf("label %d: %w", seq, ErrNotFound)
+		}
+		d, err := readDecision(gens, seq, v, scan)
+		if err != nil {
+			return err
+		}
+		if !send(d) {
+			return nil
+		}
+	}
+	return nil
+}
+
 // currentMarks reads the head of every label (eachLabelHead), shows each
 // decision to note (when not nil), and returns every label's storage
 // order (seqs[i] is label i's) and the indexes of the current decisions,
-// oldest first.
+// oldest first. It keeps a mark per label: for a few decisions
+// (summaryDecisions); exports use chooseDecisions.
 func currentMarks(tx *bolt.Tx, note func(int, *Decision)) (seqs []uint64, current []int, err error) {
 	var m labelMarks
 	err = eachLabelHead(tx, func(h *labelHead) {
@@ -105,14 +148,11 @@ func currentMarks(tx *bolt.Tx, note func(int, *Decision)) (seqs []uint64, curren
 	return seqs, m.current(), nil
 }
 
-// readDecision reads the records of the decision stored at seq. With
-// answers to read, the head is decoded here, for the candidates'
-// generation ids; else the worker decodes it.
-func readDecision(labels, gens *bolt.Bucket, seq uint64, scan DecisionScan) (StoredDecision, error) {
-	d := StoredDecision{raw: labels.Get(seqKey(seq)), seq: seq}
-	if d.raw == nil {
-		return d, fmt.Errorf("label %d: %w", seq, ErrNotFound)
-	}
+// readDecision reads the records of the decision stored at seq, whose
+// label record is raw. With answers to read, the head is decoded here, for
+// the candidates' generation ids; else the worker decodes it.
+func readDecision(gens *bolt.Bucket, seq uint64, raw []byte, scan DecisionScan) (StoredDecision, error) {
+	d := StoredDecision{raw: raw, seq: seq}
 	if scan.Records {
 		d.Record = d.raw
 	}

@@ -121,24 +121,29 @@ func ExportLabels(db *store.DB, w io.Writer, opt LabelExport) (ExportReport, err
 		return rep, err
 	}
 	safe := printsafe.NewWriter(w)
-	// One read transaction for the whole export (ScanDecisions): a
-	// consistent snapshot.
-	var shuffle *rowShuffler
 	sel := selector{opt: opt, rep: &rep}
-	scan := store.DecisionScan{Records: opt.Format == LabelsRaw, Answers: opt.Format != LabelsRaw, Note: sel.note,
-		Choose: func(current []int) []int {
-			chosen := sel.choose(current)
-			if opt.Format == LabelsKTO {
-				rep.Seed = opt.Seed
-				if rep.Seed == 0 {
-					rep.Seed = DefaultExportSeed
-				}
-				rng := rand.New(rand.NewPCG(rep.Seed, 0x706f7069)) // "popi"
-				rng.Shuffle(len(chosen), func(i, j int) { chosen[i], chosen[j] = chosen[j], chosen[i] })
-				shuffle = newRowShuffler(rng, safe, shuffleBuffer)
-			}
-			return chosen
-		}}
+	scan := store.DecisionScan{Records: opt.Format == LabelsRaw, Answers: opt.Format != LabelsRaw,
+		Note: sel.note, Resolve: sel.resolve}
+	err := exportDecisions(db, safe, opt, &rep, scan)
+	return rep, err
+}
+
+// exportDecisions writes the rows of the decisions scan chooses, through
+// safe, counting them in rep. One read transaction for the whole export
+// (ScanDecisions): a consistent snapshot.
+func exportDecisions(db *store.DB, safe *printsafe.Writer, opt LabelExport, rep *ExportReport, scan store.DecisionScan) error {
+	var shuffle *rowShuffler
+	if opt.Format == LabelsKTO {
+		rep.Seed = opt.Seed
+		if rep.Seed == 0 {
+			rep.Seed = DefaultExportSeed
+		}
+		rng := rand.New(rand.NewPCG(rep.Seed, 0x706f7069)) // "popi"
+		// The decisions are visited in a random order (rng.Shuffle of the
+		// chosen, in storage order), then their rows pass the buffer.
+		scan.Shuffle = rng.Shuffle
+		shuffle = newRowShuffler(rng, safe, shuffleBuffer)
+	}
 	build := func(d store.StoredDecision) (builtRows, error) { return buildRows(d, opt) }
 	err := store.ScanDecisions(db, scan, build, func(r builtRows) error {
 		if r.leftOut != "" {
@@ -167,7 +172,7 @@ func ExportLabels(db *store.DB, w io.Writer, opt LabelExport) (ExportReport, err
 	if err == nil {
 		err = safe.Close()
 	}
-	return rep, err
+	return err
 }
 
 // rowShuffler writes rows in a random order through a buffer of

@@ -1,8 +1,6 @@
 package trl
 
 import (
-	"cmp"
-	"hash/maphash"
 	"slices"
 	"strconv"
 	"strings"
@@ -11,26 +9,18 @@ import (
 )
 
 // selector chooses the decisions an export writes. It is shown every
-// decision as the labels are read (note) and keeps a few words of each
-// (the annotator and verdict as small numbers, a hash of the item, when
-// it was decided), so that a million decisions cost tens of megabytes, not
-// their heads; then it is given the current ones (choose).
+// decision as the labels are read (note) and keeps the annotator and the
+// verdict of each, as small numbers, in the 64 bits the store keeps with
+// it; then it is given the current ones an item at a time (resolve), so
+// that memory holds the annotators' and verdicts' names, not the
+// decisions. Which decisions are current is the database's rule; which of
+// them go into a training file is this export's.
 type selector struct {
 	opt        LabelExport
 	rep        *ExportReport
-	notes      []decisionNote // by label index; zero for labels never noted
 	annotators intern
 	verdicts   intern
-}
-
-// decisionNote is what selector keeps of a decision.
-type decisionNote struct {
-	item      [2]uint64 // user, prompt and comparison, hashed
-	sec       int64     // DecidedAt
-	nsec      int32
-	verdict   uint32 // slotVerdict, interned
-	annotator uint32 // interned
-	kept      bool   // of an annotator asked for, and of a kind this format writes
+	votes      map[uint32]int // resolve's, kept from item to item
 }
 
 // intern numbers the strings it is given, so that notes hold numbers.
@@ -51,115 +41,92 @@ func (in *intern) id(s string) uint32 {
 	return in.ids[s]
 }
 
-// itemSeeds key the items' hashes: two of a million items share one with
-// a probability near 10⁻²⁷.
-var itemSeeds = [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}
-
-// note keeps what choose needs of decision i.
-func (s *selector) note(i int, d *store.Decision) {
-	for len(s.notes) <= i {
-		s.notes = append(s.notes, decisionNote{})
-	}
+// note keeps what resolve needs of a decision: its verdict (in terms of
+// slots, interned, plus one) in the high 32 bits and its annotator
+// (interned) in the low ones; 0 for a decision this export leaves out.
+func (s *selector) note(_ int, d *store.Decision) uint64 {
 	kept := len(s.opt.Annotators) == 0 || slices.Contains(s.opt.Annotators, d.Annotator)
 	// Decisions between summaries are the summarizer's data: export
 	// summaries --format pairs writes them.
 	kept = kept && (!d.JudgesSummaries() || s.opt.Format == LabelsRaw)
 	if !kept {
-		return
+		return 0
 	}
-	item := d.User + "\x00" + d.PromptID + "\x00" + store.Comparison(d.Candidates)
-	s.notes[i] = decisionNote{item: [2]uint64{maphash.String(itemSeeds[0], item), maphash.String(itemSeeds[1], item)},
-		sec: d.DecidedAt.Unix(), nsec: int32(d.DecidedAt.Nanosecond()), kept: true,
-		verdict: s.verdicts.id(slotVerdict(d.Candidates, d.Verdict, d.Ranking)), annotator: s.annotators.id(d.Annotator)}
+	verdict := s.verdicts.id(slotVerdict(d.Candidates, d.Verdict, d.Ranking))
+	return uint64(verdict+1)<<32 | uint64(s.annotators.id(d.Annotator))
 }
 
-// choose lists, as label indexes and in that order, the decisions an
-// export writes of the current ones (label indexes, oldest first): those
-// of the annotators asked for, with items that several annotators decided
-// differently resolved as opt.Resolve says. It counts what it considered,
-// and the items it left out, in rep. Which decisions are current is the
-// database's rule; which of them go into a training file is this export's.
+func noteVerdict(n uint64) uint32   { return uint32(n>>32) - 1 }
+func noteAnnotator(n uint64) uint32 { return uint32(n) }
+
+// resolve chooses, of one item's current decisions (those of the
+// annotators asked for, in storage order), the ones an export writes, as
+// opt.Resolve says, and counts what it considered, and the items it left
+// out, in rep.
 //
 // Skips are not judgements: they never make a conflict and never outvote
 // a decision. Under majority, newest or drop each item gives one decision:
 // the newest of those that count (the majority's, the newest non-skip, the
 // agreed one), or the newest skip when every annotator skipped.
-func (s *selector) choose(current []int) []int {
-	var considered []int
-	for _, i := range current {
-		if i < len(s.notes) && s.notes[i].kept {
-			considered = append(considered, i)
-			s.rep.Decisions++
-			s.rep.Annotators[s.annotators.names[s.notes[i].annotator]]++
-		}
-	}
-	// Each item's decisions together, in storage order.
-	slices.SortFunc(considered, func(a, b int) int {
-		x, y := s.notes[a].item, s.notes[b].item
-		if c := cmp.Compare(x[0], y[0]); c != 0 {
-			return c
-		}
-		if c := cmp.Compare(x[1], y[1]); c != 0 {
-			return c
-		}
-		return a - b
-	})
-	var out []int
-	for start := 0; start < len(considered); {
-		end := start + 1
-		for end < len(considered) && s.notes[considered[end]].item == s.notes[considered[start]].item {
-			end++
-		}
-		out = append(out, s.resolveItem(considered[start:end])...)
-		start = end
-	}
-	slices.Sort(out)
-	return out
-}
-
-// resolveItem picks the decisions of one item (group: label indexes) that
-// an export writes.
-func (s *selector) resolveItem(group []int) []int {
+func (s *selector) resolve(item []store.CurrentDecision) {
 	skip := s.verdicts.id(store.VerdictSkip)
-	votes := map[uint32]int{}
-	for _, i := range group {
-		if v := s.notes[i].verdict; v != skip {
-			votes[v]++
+	if s.votes == nil {
+		s.votes = map[uint32]int{}
+	}
+	clear(s.votes)
+	for _, d := range item {
+		s.rep.Decisions++
+		s.rep.Annotators[s.annotators.names[noteAnnotator(d.Note)]]++
+		if v := noteVerdict(d.Note); v != skip {
+			s.votes[v]++
 		}
 	}
-	if len(votes) > 1 {
+	if len(s.votes) > 1 {
 		s.rep.ConflictingItems++
 	}
-	if s.opt.Resolve == "" || s.opt.Resolve == ResolveAll {
-		return group
+	if newest := s.pick(item, skip); newest >= 0 {
+		item[newest].Chosen = true
+	} else if newest == pickAll {
+		for i := range item {
+			item[i].Chosen = true
+		}
 	}
-	counts := func(i int) bool { return s.notes[i].verdict != skip }
+}
+
+// pickAll and pickNone are pick's answers other than a position.
+const (
+	pickAll  = -1
+	pickNone = -2
+)
+
+// pick says which of the item's decisions is written: a position, or
+// pickAll (--resolve all) or pickNone (a conflict left out, counted).
+func (s *selector) pick(item []store.CurrentDecision, skip uint32) int {
+	if s.opt.Resolve == "" || s.opt.Resolve == ResolveAll {
+		return pickAll
+	}
+	counts := func(d *store.CurrentDecision) bool { return noteVerdict(d.Note) != skip }
 	switch {
-	case len(votes) == 0:
-		counts = func(int) bool { return true } // every annotator skipped
-	case len(votes) > 1 && s.opt.Resolve == ResolveDrop:
+	case len(s.votes) == 0:
+		counts = func(*store.CurrentDecision) bool { return true } // every annotator skipped
+	case len(s.votes) > 1 && s.opt.Resolve == ResolveDrop:
 		s.rep.LeftOut[LeftOutConflict]++
-		return nil
-	case len(votes) > 1 && s.opt.Resolve == ResolveMajority:
-		winner, n := majority(votes)
+		return pickNone
+	case len(s.votes) > 1 && s.opt.Resolve == ResolveMajority:
+		winner, n := majority(s.votes)
 		if n == 0 {
 			s.rep.LeftOut[LeftOutConflict]++
-			return nil
+			return pickNone
 		}
-		counts = func(i int) bool { return s.notes[i].verdict == winner }
+		counts = func(d *store.CurrentDecision) bool { return noteVerdict(d.Note) == winner }
 	}
-	newest := -1
-	for _, i := range group {
-		if counts(i) && (newest < 0 || !s.notes[i].before(&s.notes[newest])) {
+	newest := pickNone
+	for i := range item {
+		if counts(&item[i]) && (newest < 0 || !item[i].DecidedAt.Before(item[newest].DecidedAt)) {
 			newest = i
 		}
 	}
-	return []int{newest}
-}
-
-// before reports whether n was decided before o.
-func (n *decisionNote) before(o *decisionNote) bool {
-	return n.sec < o.sec || (n.sec == o.sec && n.nsec < o.nsec)
+	return newest
 }
 
 // majority returns the verdict more than half the votes went to, and its
