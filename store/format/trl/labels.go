@@ -132,7 +132,7 @@ func ExportLabels(db *store.DB, w io.Writer, opt LabelExport) (ExportReport, err
 // safe, counting them in rep. One read transaction for the whole export
 // (ScanDecisions): a consistent snapshot.
 func exportDecisions(db *store.DB, safe *printsafe.Writer, opt LabelExport, rep *ExportReport, scan store.DecisionScan) error {
-	var shuffle *rowShuffler
+	sink := labelSink{safe: safe, rep: rep}
 	if opt.Format == LabelsKTO {
 		rep.Seed = opt.Seed
 		if rep.Seed == 0 {
@@ -142,37 +142,53 @@ func exportDecisions(db *store.DB, safe *printsafe.Writer, opt LabelExport, rep 
 		// The decisions are visited in a random order (rng.Shuffle of the
 		// chosen, in storage order), then their rows pass the buffer.
 		scan.Shuffle = rng.Shuffle
-		shuffle = newRowShuffler(rng, safe, shuffleBuffer)
+		sink.shuffle = newRowShuffler(rng, safe, shuffleBuffer)
 	}
 	build := func(d store.StoredDecision) (builtRows, error) { return buildRows(d, opt) }
-	err := store.ScanDecisions(db, scan, build, func(r builtRows) error {
-		if r.leftOut != "" {
-			rep.LeftOut[r.leftOut]++
-			return nil
-		}
-		rep.Rows += len(r.ends)
-		if shuffle == nil {
-			_, err := safe.Write(r.text)
-			recycleRows(r.text)
+	if err := store.ScanDecisions(db, scan, build, sink.emit); err != nil {
+		return err
+	}
+	return sink.close()
+}
+
+// labelSink writes the rows built of each decision, in the order they
+// come, or through the shuffle buffer (kto), and counts them.
+type labelSink struct {
+	safe    *printsafe.Writer
+	shuffle *rowShuffler // nil but for kto
+	rep     *ExportReport
+}
+
+func (s *labelSink) emit(r builtRows) error {
+	if r.leftOut != "" {
+		s.rep.LeftOut[r.leftOut]++
+		return nil
+	}
+	s.rep.Rows += len(r.ends)
+	if s.shuffle == nil {
+		_, err := s.safe.Write(r.text)
+		recycleRows(r.text)
+		return err
+	}
+	start := 0
+	for _, end := range r.ends {
+		if err := s.shuffle.add(r.text[start:end]); err != nil {
 			return err
 		}
-		start := 0
-		for _, end := range r.ends {
-			if err := shuffle.add(r.text[start:end]); err != nil {
-				return err
-			}
-			start = end
+		start = end
+	}
+	recycleRows(r.text)
+	return nil
+}
+
+// close writes what the shuffle buffer holds, and what safe holds back.
+func (s *labelSink) close() error {
+	if s.shuffle != nil {
+		if err := s.shuffle.flush(); err != nil {
+			return err
 		}
-		recycleRows(r.text)
-		return nil
-	})
-	if err == nil && shuffle != nil {
-		err = shuffle.flush()
 	}
-	if err == nil {
-		err = safe.Close()
-	}
-	return err
+	return s.safe.Close()
 }
 
 // rowShuffler writes rows in a random order through a buffer of
