@@ -128,26 +128,6 @@ func readChosen(tx *bolt.Tx, chosen chosenSet, scan DecisionScan, send func(Stor
 	return nil
 }
 
-// currentMarks reads the head of every label (eachLabelHead), shows each
-// decision to note (when not nil), and returns every label's storage
-// order (seqs[i] is label i's) and the indexes of the current decisions,
-// oldest first. It keeps a mark per label: for a few decisions
-// (summaryDecisions); exports use chooseDecisions.
-func currentMarks(tx *bolt.Tx, note func(int, *Decision)) (seqs []uint64, current []int, err error) {
-	var m labelMarks
-	err = eachLabelHead(tx, func(h *labelHead) {
-		if note != nil && h.Kind == LabelDecision {
-			note(len(seqs), &h.Decision)
-		}
-		m.add(h)
-		seqs = append(seqs, h.seq)
-	})
-	if err != nil {
-		return nil, nil, err
-	}
-	return seqs, m.current(), nil
-}
-
 // readDecision reads the records of the decision stored at seq, whose
 // label record is raw. With answers to read, the head is decoded here, for
 // the candidates' generation ids; else the worker decodes it.

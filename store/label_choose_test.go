@@ -145,6 +145,26 @@ func TestChooseDecisionsMatchesTheMarks(t *testing.T) {
 	}
 }
 
+// currentMarks reads the head of every label (eachLabelHead), shows each
+// decision to note (when not nil), and returns every label's storage
+// order (seqs[i] is label i's) and the indexes of the current decisions,
+// oldest first: the rule over a mark per label in memory, as exports
+// worked it out before chooseDecisions, kept as the reference.
+func currentMarks(tx *bolt.Tx, note func(int, *Decision)) (seqs []uint64, current []int, err error) {
+	var m labelMarks
+	err = eachLabelHead(tx, func(h *labelHead) {
+		if note != nil && h.Kind == LabelDecision {
+			note(len(seqs), &h.Decision)
+		}
+		m.add(h)
+		seqs = append(seqs, h.seq)
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return seqs, m.current(), nil
+}
+
 // fxMarksCurrent is the reference: labelMarks over every head.
 func fxMarksCurrent(t *testing.T, db *DB) []int {
 	t.Helper()
