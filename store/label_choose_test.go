@@ -279,3 +279,28 @@ func TestLabelEntryRoundTrip(t *testing.T) {
 		t.Errorf("decoded %+v, want %+v", got, e)
 	}
 }
+
+// BenchmarkLabelRunsMerge reads 1,000,000 entries back through the merge
+// of their 16 runs: what the first pass (orphans) costs an export of a
+// million labels, and the second pass but for the rule and Resolve.
+//
+//	go test ./store -run '^$' -bench LabelRunsMerge -benchtime 5x
+func BenchmarkLabelRunsMerge(b *testing.B) {
+	b.Setenv("TMPDIR", b.TempDir())
+	r := rand.New(rand.NewPCG(1, 2))
+	runs := newLabelRuns(labelRunSize)
+	defer runs.remove()
+	for i := range 1_000_000 {
+		group := hash128{r.Uint64N(500_000), 0} // two labels an item, as popigen writes them
+		if err := runs.add(labelEntry{group: group, index: uint32(i), kind: markDecision}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	runs.finish()
+	for b.Loop() {
+		n := 0
+		if err := runs.eachGroup(func(g []labelEntry) error { n += len(g); return nil }); err != nil || n != 1_000_000 {
+			b.Fatal(n, err)
+		}
+	}
+}
