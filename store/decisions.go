@@ -1,6 +1,7 @@
 package store
 
 import (
+	"errors"
 	"fmt"
 	"runtime"
 	"sync"
@@ -64,7 +65,7 @@ func ScanDecisions[R any](db *DB, scan DecisionScan, build func(StoredDecision) 
 	return db.bolt.View(func(tx *bolt.Tx) error {
 		chosen, err := chooseDecisions(tx, scan, labelRunSize)
 		if err != nil {
-			return fmt.Errorf("current decisions: %w", err)
+			return choiceError(tx.DB().Path(), err)
 		}
 		produce := func(send func(StoredDecision) bool) error {
 			return readChosen(tx, chosen, scan, send)
@@ -82,6 +83,16 @@ func ScanDecisions[R any](db *DB, scan DecisionScan, build func(StoredDecision) 
 		}
 		return inOrder(tx.DB().Path(), produce, decoded, emit)
 	})
+}
+
+// choiceError names the database a label that could not be read is in
+// (a DamagedError names it already, and a run file is named by its path).
+func choiceError(path string, err error) error {
+	var damaged *DamagedError
+	if errors.As(err, &damaged) {
+		return err
+	}
+	return fmt.Errorf("current decisions in %s: %w", path, err)
 }
 
 // readChosen reads the chosen decisions' records and sends them, in

@@ -304,3 +304,30 @@ func BenchmarkLabelRunsMerge(b *testing.B) {
 		}
 	}
 }
+
+// A label that cannot be read stops the export with an error naming the
+// database and the label, and the runs spilled before it are removed.
+func TestChooseDecisionsDamagedLabel(t *testing.T) {
+	t.Setenv("TMPDIR", t.TempDir())
+	n := headChunk + 100 // the damaged label in the second chunk: runs spilled by then
+	labels := fxMixedLabels(rand.New(rand.NewPCG(5, 5)), fxLabelMix{labels: n, items: 500, annotators: 2, seconds: 100,
+		amend: 1 << 30, retract: 1 << 30, orphan: 1, odd: 1 << 30, replaced: 1 << 30})
+	db := fxStoreLabels(t, labels)
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketLabels).Put(seqKey(uint64(n-10)), []byte(`{"id":"x","kind":"decision","candidates":[1]}`))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.bolt.View(func(tx *bolt.Tx) error {
+		_, err := chooseDecisions(tx, DecisionScan{}, 1000)
+		return choiceError(tx.DB().Path(), err)
+	})
+	want := fmt.Sprintf("current decisions in %s: label %d: candidate: not an object", db.path, n-10)
+	if err == nil || err.Error() != want {
+		t.Errorf("error %v, want %q", err, want)
+	}
+	if left, _ := os.ReadDir(os.Getenv("TMPDIR")); len(left) != 0 {
+		t.Errorf("left in the temporary directory: %v", left)
+	}
+}
