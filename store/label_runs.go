@@ -74,6 +74,7 @@ type labelRuns struct {
 	size    int // entries per run
 	pending []labelEntry
 	dir     string
+	unlock  func() // lets go of dir's lock (label_runs_stale.go)
 	files   []string
 }
 
@@ -93,11 +94,11 @@ func (r *labelRuns) add(e labelEntry) error {
 // spill writes the pending entries, sorted, to a new run file.
 func (r *labelRuns) spill() error {
 	if r.dir == "" {
-		dir, err := os.MkdirTemp("", "popi-tui-label-runs-")
+		dir, unlock, err := makeLabelRunsDir()
 		if err != nil {
 			return fmt.Errorf("label runs: %w", err)
 		}
-		r.dir = dir
+		r.dir, r.unlock = dir, unlock
 	}
 	path := filepath.Join(r.dir, fmt.Sprintf("run-%d", len(r.files)))
 	sort.Sort(entriesInOrder(r.pending))
@@ -139,8 +140,9 @@ func (r *labelRuns) remove() error {
 	if r.dir == "" {
 		return nil
 	}
+	r.unlock()
 	err := os.RemoveAll(r.dir)
-	r.dir, r.files = "", nil
+	r.dir, r.files, r.unlock = "", nil, nil
 	if err != nil {
 		return fmt.Errorf("label runs: %w", err)
 	}
