@@ -22,7 +22,7 @@ import (
 // has edited a few, and nobody else's records are read. A worker cannot read the transaction, so
 // UserSummaries.Signals gives the signals read with the versions.
 func ScanUserSummaries[R any](db *DB, judged bool, build func(UserSummaries) (R, error), emit func(R) error) error {
-	return db.bolt.View(func(tx *bolt.Tx) error {
+	return scanSummaries(db, func(tx *bolt.Tx, r *userReader, send func(storedSummaries) bool) error {
 		var decisions map[string][]*Decision
 		if judged {
 			var err error
@@ -30,8 +30,35 @@ func ScanUserSummaries[R any](db *DB, judged bool, build func(UserSummaries) (R,
 				return err
 			}
 		}
+		return r.eachSummaries(tx, decisions, send)
+	}, build, emit)
+}
+
+// ScanEveryUserSummaries is ScanUserSummaries over every user with a
+// summary version, in id order (EachUserSummaries on every core, with the
+// signals read too): what a report over all the summaries reads.
+func ScanEveryUserSummaries[R any](db *DB, build func(UserSummaries) (R, error), emit func(R) error) error {
+	return scanSummaries(db, func(_ *bolt.Tx, r *userReader, send func(storedSummaries) bool) error {
+		for k, v := r.users.First(); k != nil; k, v = r.users.Next() {
+			s, err := r.userSummaries(string(k), v, nil)
+			if err != nil {
+				return err
+			}
+			if len(s.versions) > 0 && !send(s) {
+				return nil
+			}
+		}
+		return nil
+	}, build, emit)
+}
+
+// scanSummaries runs produce in a read transaction and build on every
+// core over what it sends, passing the results to emit in order.
+func scanSummaries[R any](db *DB, produce func(*bolt.Tx, *userReader, func(storedSummaries) bool) error,
+	build func(UserSummaries) (R, error), emit func(R) error) error {
+	return db.bolt.View(func(tx *bolt.Tx) error {
 		r := newUserReader(tx, UserScan{})
-		produce := func(send func(storedSummaries) bool) error { return r.eachSummaries(tx, decisions, send) }
+		run := func(send func(storedSummaries) bool) error { return produce(tx, r, send) }
 		decode := func(s storedSummaries) (R, error) {
 			u, err := s.decode()
 			if err != nil {
@@ -40,7 +67,7 @@ func ScanUserSummaries[R any](db *DB, judged bool, build func(UserSummaries) (R,
 			}
 			return build(u)
 		}
-		return inOrder(tx.DB().Path(), produce, decode, emit)
+		return inOrder(tx.DB().Path(), run, decode, emit)
 	})
 }
 
@@ -75,7 +102,7 @@ func (r *userReader) eachSummaries(tx *bolt.Tx, decisions map[string][]*Decision
 		default:
 			user, judged = judged[0], judged[1:]
 		}
-		s, err := r.userSummaries(user, decisions[user])
+		s, err := r.userSummaries(user, nil, decisions[user])
 		if err != nil {
 			return err
 		}
@@ -87,8 +114,9 @@ func (r *userReader) eachSummaries(tx *bolt.Tx, decisions map[string][]*Decision
 }
 
 // userSummaries reads one user's summary records, stepping through the
-// summaries in key order, with the user's signals and pin.
-func (r *userReader) userSummaries(user string, decisions []*Decision) (storedSummaries, error) {
+// summaries in key order, with the user's signals (record is the users
+// record, nil to look it up) and pin.
+func (r *userReader) userSummaries(user string, record []byte, decisions []*Decision) (storedSummaries, error) {
 	s := storedSummaries{user: user, decisions: decisions}
 	prefix := userPrefix(user)
 	for r.summaries.seek(prefix); r.summaries.k != nil && bytes.HasPrefix(r.summaries.k, prefix); r.summaries.next() {
@@ -99,7 +127,10 @@ func (r *userReader) userSummaries(user string, decisions []*Decision) (storedSu
 	}
 	s.pin = r.pinned.c.Bucket().Get([]byte(user))
 	k := []byte(user)
-	if v := r.users.Bucket().Get(k); v != nil {
+	if record == nil {
+		record = r.users.Bucket().Get(k)
+	}
+	if v := record; v != nil {
 		u, _, err := r.read(k, v)
 		if err != nil {
 			return s, err

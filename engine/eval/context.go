@@ -102,7 +102,7 @@ type contextCounts struct {
 }
 
 // ContextSavingWith reads each user's summary versions and history from
-// one snapshot, user by user (store.EachUserSummaries): the newest
+// one snapshot, user by user (store.ScanEveryUserSummaries): the newest
 // summary of each kind with both token counts, and the whole history's
 // estimate, for users with a summary only.
 func ContextSavingWith(db *store.DB, opt ContextOptions) (ContextReport, error) {
@@ -115,29 +115,41 @@ func ContextSavingWith(db *store.DB, opt ContextOptions) (ContextReport, error) 
 	}
 	all := &contextGroup{}
 	groups := map[string]*contextGroup{}
-	err := db.EachUserSummaries(func(u store.UserSummaries) error {
-		dataset := datasets[u.User]
-		if len(opt.Datasets) > 0 && !slices.Contains(opt.Datasets, dataset) {
-			return nil
+	// Each user's counts are worked out on a worker (the versions decoded,
+	// the whole history's tokens estimated); added up in id order here.
+	type counted struct {
+		user   string
+		latest [3]contextCounts
+	}
+	build := func(u store.UserSummaries) (counted, error) {
+		c := counted{user: u.User}
+		if len(opt.Datasets) > 0 && !slices.Contains(opt.Datasets, datasets[u.User]) {
+			return c, nil
 		}
-		latest := latestCounted(u.Versions)
-		if latest == [3]contextCounts{} {
-			return nil
+		if c.latest = latestCounted(u.Versions); c.latest == [3]contextCounts{} {
+			return c, nil
 		}
 		signals, err := u.Signals()
 		if err != nil {
-			return err
+			return c, err
 		}
 		whole := WholeHistoryTokens(signals)
-		for k := range latest {
-			latest[k].whole = whole
+		for k := range c.latest {
+			c.latest[k].whole = whole
 		}
-		all.add(latest)
+		return c, nil
+	}
+	err := store.ScanEveryUserSummaries(db, build, func(c counted) error {
+		if c.latest == [3]contextCounts{} {
+			return nil
+		}
+		all.add(c.latest)
 		if opt.ByDataset {
+			dataset := datasets[c.user]
 			if groups[dataset] == nil {
 				groups[dataset] = &contextGroup{}
 			}
-			groups[dataset].add(latest)
+			groups[dataset].add(c.latest)
 		}
 		return nil
 	})

@@ -2,6 +2,7 @@ package eval
 
 import (
 	"cmp"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -133,10 +134,19 @@ type AnnotatorPair struct {
 	Note              string   `json:"note,omitempty"`
 }
 
-// LabelStats reads every current decision once and reports on them.
+// LabelStats reads every current decision once and reports on them. The
+// decisions are those the exports read (store.ScanDecisions: which are
+// current is worked out without holding every label), decoded on every
+// core and tallied in storage order.
 func LabelStats(db *store.DB) (LabelReport, error) {
 	t := newLabelTally()
-	if err := db.CurrentLabels(func(l store.Label) error { t.add(l); return nil }); err != nil {
+	decode := func(d store.StoredDecision) (store.Label, error) {
+		var l store.Label
+		err := json.Unmarshal(d.Record, &l)
+		return l, err
+	}
+	err := store.ScanDecisions(db, store.DecisionScan{Records: true}, decode, func(l store.Label) error { t.add(l); return nil })
+	if err != nil {
 		return LabelReport{}, fmt.Errorf("label stats: %w", err)
 	}
 	return t.report()
