@@ -10,15 +10,15 @@ import (
 // counters are the totals stats reports, kept in the meta bucket and
 // changed in the same transaction as the records they count, so that
 // stats reads one key instead of scanning millions of index entries and
-// summaries. Labels are not among them: which decisions are current is a
-// rule over the whole history (retractions, amendments), and labels are
-// made by hand, so there are few enough to count each time.
+// summaries. LabelsCurrent counts the current decisions: a label write
+// works out what it changed from its item's labels (label_items.go).
 type counters struct {
 	Users          int    `json:"users"`
 	Signals        Counts `json:"signals"`
 	Summaries      int    `json:"summaries"`
 	SummariesHuman int    `json:"summaries_human"`
 	Generations    int    `json:"generations"`
+	LabelsCurrent  int    `json:"labels_current"`
 }
 
 var keyCounters = []byte("counters")
@@ -26,7 +26,7 @@ var keyCounters = []byte("counters")
 func (c counters) plus(d counters) counters {
 	return counters{Users: c.Users + d.Users, Signals: c.Signals.Plus(d.Signals),
 		Summaries: c.Summaries + d.Summaries, SummariesHuman: c.SummariesHuman + d.SummariesHuman,
-		Generations: c.Generations + d.Generations}
+		Generations: c.Generations + d.Generations, LabelsCurrent: c.LabelsCurrent + d.LabelsCurrent}
 }
 
 // readCounters reads the counters; a database without them (a new one)
@@ -53,7 +53,12 @@ func addCounters(tx *bolt.Tx, d counters) error {
 	if err != nil {
 		return err
 	}
-	v, err := json.Marshal(c.plus(d))
+	return writeCounters(tx, c.plus(d))
+}
+
+// writeCounters stores the counters, in tx.
+func writeCounters(tx *bolt.Tx, c counters) error {
+	v, err := json.Marshal(c)
 	if err != nil {
 		return err
 	}
@@ -67,11 +72,7 @@ func migrateCounters(tx *bolt.Tx) error {
 	if err != nil {
 		return err
 	}
-	v, err := json.Marshal(c)
-	if err != nil {
-		return err
-	}
-	return tx.Bucket(bucketMeta).Put(keyCounters, v)
+	return writeCounters(tx, c)
 }
 
 // scanCounters counts everything the counters count, by reading it all.
@@ -103,5 +104,13 @@ func scanCounters(tx *bolt.Tx) (counters, error) {
 		}
 		return nil
 	})
+	if err != nil {
+		return c, err
+	}
+	var marks labelMarks
+	if tx.Bucket(bucketLabels) != nil {
+		err = eachLabelHead(tx, func(h *labelHead) { marks.add(h) })
+	}
+	c.LabelsCurrent = len(marks.current())
 	return c, err
 }

@@ -8,14 +8,14 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// DatasetUsers counts the users of each dataset (User.Dataset), from one
-// snapshot; users imported without one count under "". A user's JSON is
-// decoded only when it names a dataset: most of an older database's users
-// have none.
+// DatasetUsers counts the users of each dataset (User.Dataset); users
+// imported without one count under "". The counts are kept in the
+// database (dataset_counts.go).
 func (db *DB) DatasetUsers() (map[string]int, error) {
-	counts := map[string]int{}
-	err := db.bolt.View(func(tx *bolt.Tx) error {
-		return eachUserDataset(tx, func(_, dataset string) { counts[dataset]++ })
+	var counts map[string]int
+	err := db.bolt.View(func(tx *bolt.Tx) (err error) {
+		counts, err = readDatasetUsers(tx)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("datasets: %w", err)

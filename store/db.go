@@ -41,7 +41,7 @@ var (
 
 	allBuckets = [][]byte{bucketMeta, bucketUsers, bucketSignals, bucketBodies, bucketSummaries,
 		bucketGenerations, bucketGenCache, bucketLabels, bucketSessions, bucketEvals, bucketCurrent,
-		bucketHumanSummaries, bucketSummaryLabels}
+		bucketHumanSummaries, bucketSummaryLabels, bucketLabelLive, bucketLabelItemLive, bucketLabelWithdrawn}
 
 	keySchema        = []byte("schema_version")
 	keyImportPending = []byte("import_pending")

@@ -141,6 +141,11 @@ func (w *importWriter) commit() error {
 		if err := addCounters(tx, counters{Users: w.users, Signals: w.added}); err != nil {
 			return err
 		}
+		if w.users > 0 {
+			if err := addDatasetUsers(tx, map[string]int{w.dataset: w.users}); err != nil {
+				return err
+			}
+		}
 		return tx.Bucket(bucketMeta).Delete(keyImportPending)
 	})
 	if err != nil {

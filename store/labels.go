@@ -244,7 +244,7 @@ func (db *DB) AddLabel(l Label, session *Session) (Label, error) {
 		if err := b.Put(seqKey(seq), v); err != nil {
 			return err
 		}
-		if err := noteSummaryLabel(tx, seq, l.Kind, l.Candidates); err != nil {
+		if err := noteLabel(tx, seq, v); err != nil {
 			return err
 		}
 		if session != nil {

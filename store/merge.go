@@ -160,7 +160,7 @@ func (db *DB) merge(ctx context.Context, otherPath string) (MergeReport, error) 
 		// from src's memory map: they stay valid until src ends, which is
 		// after this transaction has committed.
 		return db.bolt.Update(func(dst *bolt.Tx) error {
-			m := mergeTx{ctx: ctx, src: src, dst: dst, rep: MergeReport{File: otherPath}, users: map[string]bool{}}
+			m := mergeTx{ctx: ctx, src: src, dst: dst, rep: MergeReport{File: otherPath}, users: map[string]bool{}, addedDatasets: map[string]int{}}
 			if err := m.run(); err != nil {
 				return err
 			}
@@ -246,9 +246,10 @@ type mergeTx struct {
 	rep      MergeReport
 	// users caches whether a user is here (or has been brought across):
 	// false for one that neither database has.
-	users map[string]bool
-	steps int
-	added counters // what the merge adds, for the counters at its end
+	users         map[string]bool
+	steps         int
+	added         counters       // what the merge adds, for the counters at its end
+	addedDatasets map[string]int // the users it brings, per dataset
 }
 
 // mergeCheckEvery is how many records a merge handles between looks at
@@ -263,6 +264,9 @@ func (m *mergeTx) run() error {
 	}
 	if m.ctx.Err() != nil { // a last look: stopped now, nothing is committed
 		return ErrInterrupted
+	}
+	if err := addDatasetUsers(m.dst, m.addedDatasets); err != nil {
+		return err
 	}
 	return addCounters(m.dst, m.added)
 }

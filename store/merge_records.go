@@ -122,7 +122,7 @@ func (lm *labelMerge) label(k, v []byte) error {
 	if err := lm.dst.Put(seqKey(seq), v); err != nil {
 		return err
 	}
-	if err := noteSummaryLabel(m.dst, seq, l.Kind, l.Candidates); err != nil {
+	if err := noteLabel(m.dst, seq, v); err != nil {
 		return err
 	}
 	lm.here[l.ID] = seq
@@ -401,6 +401,7 @@ func (m *mergeTx) ensureUser(user string) (bool, error) {
 	m.users[user] = true
 	m.rep.Users++
 	m.added.Users++
+	m.addedDatasets[u.Dataset]++
 	return true, nil
 }
 

@@ -20,6 +20,8 @@ var migrations = []func(tx *bolt.Tx) error{
 	migrateLiftedFields,
 	migrateCounters,
 	migrateSummaryIndex,
+	migrateLabelLive,
+	migrateDatasetUsers,
 }
 
 // migrateSessionsPerComparison (schema 1 → 2): sessions were kept per

@@ -87,26 +87,23 @@ func (db *DB) ReplaceDecision(old, l Label, appVersion string) (retraction, stor
 		return Label{}, Label{}, err
 	}
 	err = db.bolt.Update(func(tx *bolt.Tx) error {
-		current, err := currentPerItem(tx)
+		current, err := isCurrent(tx, old)
 		if err != nil {
 			return err
 		}
-		if current[old.ItemKey()] != old.ID {
+		if !current {
 			return fmt.Errorf("it is no longer the current decision on %s · %s (changed meanwhile)", old.User, old.PromptID)
 		}
 		b := tx.Bucket(bucketLabels)
-		for _, rec := range []struct {
-			v []byte
-			l *Label
-		}{{rv, &r}, {lv, &l}} {
+		for _, v := range [][]byte{rv, lv} {
 			seq, err := b.NextSequence()
 			if err != nil {
 				return err
 			}
-			if err := b.Put(seqKey(seq), rec.v); err != nil {
+			if err := b.Put(seqKey(seq), v); err != nil {
 				return err
 			}
-			if err := noteSummaryLabel(tx, seq, rec.l.Kind, rec.l.Candidates); err != nil {
+			if err := noteLabel(tx, seq, v); err != nil {
 				return err
 			}
 		}

@@ -23,7 +23,7 @@ type Stats struct {
 }
 
 // Stats counts everything, from one snapshot: the counters kept beside
-// the records (counters.go), and the current decisions.
+// the records (counters.go), the current decisions among them.
 func (db *DB) Stats() (Stats, error) {
 	var st Stats
 	err := db.bolt.View(func(tx *bolt.Tx) error {
@@ -34,10 +34,8 @@ func (db *DB) Stats() (Stats, error) {
 		st.Users, st.Generations = c.Users, c.Generations
 		st.PairsHistory, st.PairsHeldout, st.Texts = c.Signals.HistoryPairs, c.Signals.HeldoutPairs, c.Signals.Texts
 		st.Profiles, st.Personas, st.Tasks = c.Signals.Profiles, c.Signals.Personas, c.Signals.Tasks
-		st.Summaries, st.SummariesHuman = c.Summaries, c.SummariesHuman
-		current, err := currentPerItem(tx)
-		st.Labels = len(current)
-		return err
+		st.Summaries, st.SummariesHuman, st.Labels = c.Summaries, c.SummariesHuman, c.LabelsCurrent
+		return nil
 	})
 	if err != nil {
 		return Stats{}, fmt.Errorf("stats: %w", err)

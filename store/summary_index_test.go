@@ -2,6 +2,7 @@ package store
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -256,19 +257,9 @@ func TestSummaryIndexMigratedOnOpen(t *testing.T) {
 	summaryDecision(t, db, "kim", "u1", s1, s2, "a")
 	mgDecide(t, db, "kim", "u2", "t1", "a")
 	want := wantSummaryIndexMatchScan(t, db, "before")
-	err := db.bolt.Update(func(tx *bolt.Tx) error {
-		for _, name := range [][]byte{bucketHumanSummaries, bucketSummaryLabels} {
-			if err := tx.DeleteBucket(name); err != nil {
-				return err
-			}
-		}
-		return tx.Bucket(bucketMeta).Put(keySchema, []byte("6"))
+	db = mgDowngrade(t, db, dir, "old.db", 6, func(tx *bolt.Tx) error {
+		return errors.Join(tx.DeleteBucket(bucketHumanSummaries), tx.DeleteBucket(bucketSummaryLabels))
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
-	db = mgOpen(t, dir, "old.db")
 	got := wantSummaryIndexMatchScan(t, db, "after the upgrade")
 	if fmt.Sprint(got) != fmt.Sprint(want) || len(got.humans) != 1 || len(got.labels) != 1 {
 		t.Errorf("after the upgrade: %+v, want %+v (one user, one label)", got, want)

@@ -9,9 +9,10 @@
 // The records go straight into the database's buckets (ARCHITECTURE.md,
 // The database), many to a transaction: AddLabel's fsync per label would
 // take hours at a million. The counters are not told about the
-// generations or the human summaries (stats counts fewer than there are);
-// labels are never counted there. The list of users with a person's
-// version is kept, as the store keeps it.
+// generations or the human summaries (stats counts fewer than there are).
+// The list of users with a person's version is kept, as the store keeps
+// it; the labels' items and the count of current decisions are rebuilt
+// from the records at the end (store.DB.RebuildLabelIndex).
 package labels
 
 import (
@@ -81,6 +82,19 @@ func Add(path string, opt Options) (Report, error) {
 		if rep.HumanSummaries, err = addHumanSummaries(db, opt, w.r, w.at); err != nil {
 			return rep, fmt.Errorf("labels: %w", err)
 		}
+	}
+	if err := db.Close(); err != nil {
+		return rep, fmt.Errorf("labels: %w", err)
+	}
+	// The labels' items and the count of current decisions, which the
+	// store's writers keep, are worked out from the records written.
+	sdb, err := store.Open(path)
+	if err != nil {
+		return rep, fmt.Errorf("labels: %w", err)
+	}
+	defer sdb.Close()
+	if err := sdb.RebuildLabelIndex(); err != nil {
+		return rep, fmt.Errorf("labels: %w", err)
 	}
 	return rep, nil
 }
