@@ -41,11 +41,16 @@ func (r *report) bar(frac float64, width int) string {
 // content is the whole report, w cells wide.
 func (s *Screen) content(w int) string {
 	r := &report{st: s.ctx.Styles}
-	d := s.data
-	r.labels(d.labels, w)
-	r.contextSaving(d.context)
-	r.accuracy(d.accuracy)
-	r.judges(d.judges)
+	if s.counts != nil {
+		r.counts(*s.counts)
+	}
+	if s.loaded {
+		d := s.data
+		r.labels(d.labels, w)
+		r.contextSaving(d.context)
+		r.accuracy(d.accuracy)
+		r.judges(d.judges)
+	}
 	// Nothing is cut: a line too long for the width goes on, indented,
 	// on the next (the viewport scrolls).
 	var wrapped []string
@@ -53,6 +58,30 @@ func (s *Screen) content(w int) string {
 		wrapped = append(wrapped, wrapIndented(l, w, 4)...)
 	}
 	return strings.Join(wrapped, "\n")
+}
+
+// counts is what the database holds, from its counters.
+func (r *report) counts(c countsData) {
+	st := c.stats
+	r.section("Database")
+	r.add(fmt.Sprintf("%s · history pairs %d, held-out %d, texts %d, profiles %d, personas %d, tasks %d",
+		screen.Plural(st.Users, "user", "users"), st.PairsHistory, st.PairsHeldout, st.Texts, st.Profiles, st.Personas, st.Tasks))
+	r.add(fmt.Sprintf("%s (%d by a person) · %s · %s",
+		screen.Plural(st.Summaries, "summary version", "summary versions"), st.SummariesHuman,
+		screen.Plural(st.Generations, "generation", "generations"), screen.Plural(st.Labels, "current decision", "current decisions")))
+	if len(c.datasets) > 1 || c.datasets[""] == 0 {
+		var parts []string
+		for _, d := range slices.Sorted(maps.Keys(c.datasets)) {
+			name := screen.Line(d)
+			if d == "" {
+				name = "(none)"
+			}
+			parts = append(parts, fmt.Sprintf("%s %d", name, c.datasets[d]))
+		}
+		if len(parts) > 0 {
+			r.add("Users per dataset: " + strings.Join(parts, ", "))
+		}
+	}
 }
 
 // labels is the human labels: each candidate's win rate and strength,

@@ -10,6 +10,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/popi-tui/popi-tui/engine/eval"
+	"github.com/popi-tui/popi-tui/store"
 	"github.com/popi-tui/popi-tui/ui/screen"
 )
 
@@ -20,10 +21,24 @@ type Screen struct {
 	ctx    *screen.Context
 	keys   KeyMap
 	vp     viewport.Model
+	counts *countsData // the database's counters: read at once, before the rest
 	loaded bool
 	gen    int // reads started; an older read's answer is dropped
 	data   statsData
 	err    error
+}
+
+// countsData is what the database counts: its counters, kept with the
+// records, read in well under a millisecond however big it is.
+type countsData struct {
+	stats    store.Stats
+	datasets map[string]int
+}
+
+type countsLoadedMsg struct {
+	gen  int
+	data countsData
+	err  error
 }
 
 // statsData is one read of everything the screen shows.
@@ -62,11 +77,25 @@ func New(ctx *screen.Context) *Screen {
 
 func (s *Screen) Init() tea.Cmd { return s.load() }
 
-// load reads the statistics in a command: they walk every label and
-// summary.
+// load reads the counts at once, and the statistics in a second command:
+// they walk every label and summary (seconds at a million).
 func (s *Screen) load() tea.Cmd {
 	s.gen++
 	gen, db := s.gen, s.ctx.DB
+	counts := func() tea.Msg {
+		var d countsData
+		var err error
+		if d.stats, err = db.Stats(); err == nil {
+			d.datasets, err = db.DatasetUsers()
+		}
+		return countsLoadedMsg{gen: gen, data: d, err: err}
+	}
+	return tea.Batch(counts, s.analyse(gen))
+}
+
+// analyse reads what the screen works out of every label and summary.
+func (s *Screen) analyse(gen int) tea.Cmd {
+	db := s.ctx.DB
 	return func() tea.Msg {
 		var d statsData
 		var err error
@@ -114,6 +143,16 @@ func (s *Screen) FullHelp() [][]key.Binding {
 
 func (s *Screen) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
+	case countsLoadedMsg:
+		if msg.gen != s.gen {
+			return nil
+		}
+		if msg.err != nil {
+			s.loaded, s.err = true, msg.err
+		} else {
+			s.counts = &msg.data
+		}
+		s.layout()
 	case statsLoadedMsg:
 		if msg.gen != s.gen {
 			return nil
@@ -154,12 +193,14 @@ func (s *Screen) View() string {
 	st := s.ctx.Styles
 	head := st.Title.Render("Stats")
 	switch {
-	case !s.loaded:
-		return head + st.Muted.Render("  reading the labels and summaries…")
+	case !s.loaded && s.counts == nil:
+		return head + st.Muted.Render("  reading the counts…")
 	case s.err != nil:
 		return head + "\n\n" + st.Error.Render("error: "+screen.Line(s.err.Error()))
 	}
-	if pct := s.vp.ScrollPercent(); s.vp.TotalLineCount() > s.vp.Height {
+	if !s.loaded {
+		head += st.Muted.Render("  working out the labels and summaries…")
+	} else if pct := s.vp.ScrollPercent(); s.vp.TotalLineCount() > s.vp.Height {
 		head += st.Muted.Render(fmt.Sprintf("  %3.0f%% (↑/↓ pgup/pgdn)", 100*pct))
 	}
 	return screen.Fit(head, s.ctx.Width) + "\n" + s.vp.View()

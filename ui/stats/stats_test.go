@@ -149,3 +149,40 @@ func jsonEscape(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b[1 : len(b)-1])
 }
+
+// The database's counts show at once, while the labels and summaries are
+// still being worked out (seconds at a million), and stay when they come.
+func TestStatsScreenShowsTheCountsFirst(t *testing.T) {
+	env := uitest.New(t, 100, 24, uitest.Options{})
+	s := New(env.Ctx)
+	s.gen = 1
+	st, err := env.DB.Stats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Update(countsLoadedMsg{gen: 1, data: countsData{stats: st, datasets: map[string]int{"": 2, "alignx": 3}}})
+	v := s.View()
+	for _, want := range []string{"Database", screen.Plural(st.Users, "user", "users"), "working out the labels and summaries",
+		"Users per dataset: (none) 2, alignx 3"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("before the analysis the view lacks %q:\n%s", want, v)
+		}
+	}
+	if strings.Contains(v, "Human labels") {
+		t.Errorf("the labels are shown before they were read:\n%s", v)
+	}
+	s.Update(countsLoadedMsg{gen: 0, data: countsData{stats: store.Stats{Users: 99}}})
+	if strings.Contains(s.View(), "99 users") {
+		t.Error("an older read's counts replaced the newer ones")
+	}
+	env.Open(s)
+	v = env.View()
+	for _, want := range []string{"Database", "Human labels", "Context saving"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("after the analysis the view lacks %q:\n%s", want, v)
+		}
+	}
+	if strings.Contains(v, "working out") {
+		t.Errorf("still working out after the analysis:\n%s", v)
+	}
+}
