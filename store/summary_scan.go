@@ -130,8 +130,8 @@ func (r *userReader) userSummaries(user string, record []byte, decisions []*Deci
 	if record == nil {
 		record = r.users.Bucket().Get(k)
 	}
-	if v := record; v != nil {
-		u, _, err := r.read(k, v)
+	if record != nil {
+		u, _, err := r.read(k, record)
 		if err != nil {
 			return s, err
 		}

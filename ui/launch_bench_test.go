@@ -51,10 +51,6 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// bigDB is a database of 100,000 users (two pairs and a task each), made
-// once per test binary run.
-func bigDB(b testing.TB) string { return bigDBOf(b, 100_000) }
-
 // bigDBOf is a database of n users (a pair and a task each), made once
 // per test binary run; the 1,000,000-user one only with POPI_BENCH_1M set.
 func bigDBOf(b testing.TB, n int) string {

@@ -76,12 +76,7 @@ func ExportSummarizer(users UserSource, w io.Writer, opt SummarizerExport) (Summ
 	build := func(u UserData) (userRows, error) { return grpoRows(u, opt) }
 	heldout := func(k store.Kind, sp store.Split) bool { return k == store.KindPair && sp == store.SplitHeldout }
 	err := users.scan(userScan{only: heldout}, build, func(r userRows) error {
-		rep.Pairs += r.pairs
-		rep.LeftOut[LeftOutNoHistory] += r.noHistory
-		if len(r.ends) > 0 {
-			rep.Rows += len(r.ends)
-			rep.Users++
-		}
+		r.countInto(&rep.Rows, &rep.Pairs, &rep.Users, rep.LeftOut)
 		return out.write(r.builtRows)
 	})
 	if err != nil {

@@ -148,13 +148,7 @@ func ExportPairs(users UserSource, w io.Writer, opt PairExport) (PairReport, err
 	out := newRowOutput(w, rng)
 	build := func(u UserData) (userRows, error) { return pairRows(u, opt) }
 	err := users.scan(scan, build, func(r userRows) error {
-		rep.Pairs += r.pairs
-		rep.LeftOut[LeftOutNoSummary] += r.noSummary
-		rep.LeftOut[LeftOutNoHistory] += r.noHistory
-		if len(r.ends) > 0 {
-			rep.Rows += len(r.ends)
-			rep.Users++
-		}
+		r.countInto(&rep.Rows, &rep.Pairs, &rep.Users, rep.LeftOut)
 		return out.write(r.builtRows)
 	})
 	if err != nil {

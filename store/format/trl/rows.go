@@ -154,11 +154,7 @@ func (w *rowWriter) key(k string) {
 	w.buf = append(append(append(w.buf, '"'), k...), '"', ':')
 }
 
-func (w *rowWriter) str(k, v string) { w.key(k); w.buf = jsonscan.AppendQuote(w.buf, v) }
-func (w *rowWriter) raw(k string, v []byte) {
-	w.key(k)
-	w.buf = append(w.buf, v...)
-}
+func (w *rowWriter) str(k, v string)     { w.key(k); w.buf = jsonscan.AppendQuote(w.buf, v) }
 func (w *rowWriter) num(k string, v int) { w.key(k); w.buf = strconv.AppendInt(w.buf, int64(v), 10) }
 func (w *rowWriter) boolean(k string, v bool) {
 	w.key(k)

@@ -59,6 +59,20 @@ type userRows struct {
 	noHistory int // pairs left out: nothing to show
 }
 
+// countInto adds what one user's rows count to an export's report: its
+// rows, pairs, users with rows and pairs left out by reason.
+func (r userRows) countInto(rows, pairs, users *int, leftOut map[string]int) {
+	*pairs += r.pairs
+	if r.noSummary > 0 {
+		leftOut[LeftOutNoSummary] += r.noSummary
+	}
+	leftOut[LeftOutNoHistory] += r.noHistory
+	if len(r.ends) > 0 {
+		*rows += len(r.ends)
+		*users++
+	}
+}
+
 // DBUsers reads the users of db from one snapshot, a page at a time
 // (store.ScanUsers), with the current summary read beside the signals: the
 // renderer is given it rather than reading it again, so that it reads
